@@ -1,0 +1,139 @@
+// `pnpm explain <dtab-file|-> <path> [--dtab <override>] [--json]`: reads a dtab and a path
+// and prints how the path delegates, step by step, and what it binds to. The interim main job
+// until the daemons exist (`pnpm demo` runs it on examples/blue-green.dtab).
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import {
+  type Bound,
+  bind,
+  type DelegateTree,
+  Dentry,
+  Dtab,
+  DtabError,
+  DtabParseError,
+  delegate,
+  delegateTreeJson,
+  interpreterLookup,
+  NameTree,
+  Path,
+  renderParseError,
+} from '@switchyard/dtab'
+
+const USAGE = `usage: explain <dtab-file|-> <path> [--dtab <override>] [--json]
+
+Shows how <path> delegates through the dtab in <dtab-file> (- reads stdin), and what it binds to.
+  --dtab <override>   dentries appended after the file's, as an l5d-dtab header would be
+  --json              print the delegation tree as namerd's delegate API returns it
+
+examples:
+  pnpm explain examples/blue-green.dtab /svc/world
+  pnpm explain examples/blue-green.dtab /svc/world --dtab '/host/world => /tmp/world-v2'`
+
+function fail(message: string, code: number): never {
+  console.error(message)
+  process.exit(code)
+}
+
+function parse<T>(read: (s: string) => T, text: string, what: string): T {
+  try {
+    return read(text)
+  } catch (err) {
+    if (err instanceof DtabParseError) fail(renderParseError(err, what), 1)
+    throw err
+  }
+}
+
+function describe(t: DelegateTree<Bound>): string {
+  const via = Dentry.equiv(t.dentry, Dentry.nop) ? '' : `   (via ${Dentry.show(t.dentry)})`
+  switch (t.type) {
+    case 'leaf':
+      return `${Path.show(t.path)} → bound ${Path.show(t.value.id)}${t.value.residual.length ? ` residual ${Path.show(t.value.residual)}` : ''}${via}`
+    case 'neg':
+      return `${t.path.length === 0 ? '~' : Path.show(t.path)}: no route (neg)${via}`
+    case 'fail':
+      return `${Path.show(t.path)}: fails (!)${via}`
+    case 'empty':
+      return `${Path.show(t.path)}: empty ($), no endpoints${via}`
+    case 'exception':
+      return `${Path.show(t.path)}: error: ${t.error.message}${via}`
+    case 'alt':
+      return `${Path.show(t.path)}: first of these that resolves${via}`
+    case 'union':
+      return `${Path.show(t.path)}: split by weight${via}`
+    case 'delegate':
+      return `${Path.show(t.path)}${via}`
+  }
+}
+
+function render(t: DelegateTree<Bound>, indent: string, first: string, out: string[]): void {
+  out.push(`${first}${describe(t)}`)
+  const children: [string, DelegateTree<Bound>][] =
+    t.type === 'delegate'
+      ? [['', t.tree]]
+      : t.type === 'alt'
+        ? t.trees.map((c, i) => [`${i + 1}. `, c])
+        : t.type === 'union'
+          ? (() => {
+              const total = t.branches.reduce((s, b) => s + b.weight, 0)
+              return t.branches.map((b): [string, DelegateTree<Bound>] => [
+                `${total ? ((100 * b.weight) / total).toFixed(0) : '-'}%: `,
+                b.tree,
+              ])
+            })()
+          : []
+  children.forEach(([label, child], i) => {
+    const last = i === children.length - 1
+    render(child, indent + (last ? '   ' : '│  '), `${indent}${last ? '└─ ' : '├─ '}${label}`, out)
+  })
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    dtab: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+})
+if (values.help) fail(USAGE, 0)
+if (positionals.length !== 2) fail(`explain: expected a dtab file and a path\n\n${USAGE}`, 2)
+const [file, pathText] = positionals as [string, string]
+
+let text: string
+try {
+  text = readFileSync(file === '-' ? 0 : file, 'utf8')
+} catch (err) {
+  fail(`explain: cannot read ${file}: ${(err as Error).message}`, 1)
+}
+const base = parse(Dtab.read, text, `dtab in ${file}`)
+const override =
+  values.dtab === undefined ? Dtab.empty : parse(Dtab.read, values.dtab, 'the --dtab override')
+const path = parse(Path.read, pathText, 'path')
+const dtab = Dtab.concat(base, override)
+
+const tree = (() => {
+  try {
+    return delegate(dtab, path)
+  } catch (err) {
+    if (err instanceof DtabError) fail(`explain: ${err.message} (does the dtab loop?)`, 1)
+    throw err
+  }
+})()
+
+if (values.json) {
+  console.log(delegateTreeJson(tree))
+  process.exit(0)
+}
+
+const out: string[] = [
+  `dtab: ${base.length} dentries from ${file}${override.length ? `, then the override ${Dtab.show(override)}` : ''}`,
+  '',
+]
+render(tree, '', '', out)
+try {
+  const bound = bind(interpreterLookup(dtab), NameTree.leaf(path))
+  out.push('', `binds to: ${NameTree.showWith(bound, (b) => Path.show(b.id))}`)
+} catch (err) {
+  out.push('', `does not bind: ${(err as Error).message}`)
+}
+console.log(out.join('\n'))
