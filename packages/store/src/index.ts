@@ -1,1 +1,50 @@
-export {}
+// @switchyard/store: the versioned dtab store of namerd. One port, DtabStore, and its backends.
+export { DEFAULT_ETCD_PREFIX, type EtcdStoreOptions, openEtcdStore } from './etcd-store.js'
+export { type FileStoreOptions, openFileStore } from './file-store.js'
+export { type MemoryStoreOptions, openMemoryStore } from './memory-store.js'
+export {
+  checkNamespace,
+  isValidNamespace,
+  NAMESPACE_MAX_LENGTH,
+  NAMESPACE_RULE,
+} from './namespace.js'
+export {
+  type OpenStoreOptions,
+  openStore,
+  parseStoreSpec,
+  type StoreSpec,
+  StoreSpecError,
+} from './open-store.js'
+export {
+  CorruptEntryError,
+  DEFAULT_HISTORY_LIMIT,
+  type DeleteOptions,
+  type DtabEvent,
+  type DtabStore,
+  type HistoryEntry,
+  type HistoryOptions,
+  InvalidNamespaceError,
+  isStoreError,
+  NamespaceExistsError,
+  NamespaceNotFoundError,
+  type NamespacesEvent,
+  StoreClosedError,
+  StoreError,
+  type StoreErrorCode,
+  type StoreKind,
+  StoreUnavailableError,
+  type VersionedDtab,
+  VersionMismatchError,
+  type WatchOptions,
+  type WriteOptions,
+} from './store.js'
+export {
+  counterVersion,
+  revisionVersion,
+  versionCounter,
+  versionFromIfMatch,
+  versionRevision,
+  versionsEqual,
+  versionToETag,
+} from './version.js'
+export { DEFAULT_MAX_PENDING } from './watch-channel.js'
