@@ -1,0 +1,119 @@
+// The command line: flags, and the help that teaches by example.
+import { parseArgs } from 'node:util'
+import { DEFAULT_LISTEN, DEFAULT_STORE, type Flags, TOKENS_ENV } from './config.js'
+
+export const HELP = `namerd: the Switchyard control plane
+
+Stores one dtab (delegation table) per namespace, versioned with compare-and-swap, streams
+every change to watchers, and answers where a name goes. The HTTP API is namerd's
+io.l5d.httpController, so namerctl and Linkerd 1 work unchanged.
+
+Usage:
+  namerd [--listen HOST:PORT] [--store SPEC] [--config FILE] [--insecure] [--log-level LEVEL]
+
+Options:
+  --listen HOST:PORT   where to serve (default ${DEFAULT_LISTEN}); [::1]:4180 for IPv6
+  --store SPEC         where dtabs live (default ${DEFAULT_STORE}):
+                         memory                          nothing survives a restart
+                         file:<dir>                      a directory; several namerds may share it
+                         etcd:<url>[,<url>...][/<prefix>] etcd v3, e.g.
+                           etcd:http://10.0.0.1:2379,http://10.0.0.2:2379/switchyard/dtabs/
+  --config FILE        a YAML file (below); flags and the environment override it
+  --insecure           serve on a non-loopback address without a write token
+  --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
+  -h, --help           this text
+  --version            the version
+
+Environment (overrides the file; flags override it):
+  SWITCHYARD_NAMERD_LISTEN, SWITCHYARD_NAMERD_STORE, SWITCHYARD_NAMERD_CONFIG,
+  SWITCHYARD_NAMERD_LOG_LEVEL, SWITCHYARD_NAMERD_INSECURE=true
+  ${TOKENS_ENV}=<name>:<scope>:<token>[,...]   bearer tokens, scope read or write
+
+Security: with no tokens namerd is open, as namerd always was, which is safe on loopback only;
+on any other address it refuses to start without a write token, unless --insecure. Once a
+write token exists, writes need it (Authorization: Bearer <token>); reads need a token too
+unless auth.anonymousReads is true (Linkerd 1 proxies cannot send one).
+
+Examples:
+  namerd                                      # file store in ./data, on ${DEFAULT_LISTEN}
+  namerd --store memory --listen 127.0.0.1:0  # throwaway, on a free port (see the log)
+  ${TOKENS_ENV}=ci:write:$(openssl rand -hex 24) namerd --listen 0.0.0.0:4180 --config namerd.yaml
+
+  curl -s localhost:4180/api/1/dtabs
+  curl -si -X POST -H 'Content-Type: application/dtab' \\
+       --data '/svc => /#/io.l5d.fs' localhost:4180/api/1/dtabs/default      # 204; 409 if it exists
+  curl -si -H 'Accept: application/dtab' localhost:4180/api/1/dtabs/default  # ETag: the version
+  curl -si -X PUT -H 'Content-Type: application/dtab' -H 'If-Match: AAAAAAAAAAE=' \\
+       --data '/svc => /#/io.l5d.fs/web' localhost:4180/api/1/dtabs/default  # 412 if it moved on
+  curl -N -H 'l5d-watcher-id: me' 'localhost:4180/api/1/dtabs/default?watch=1'
+  curl -s localhost:4180/api/1/dtabs/default/watchers   # who watches, at which version
+  curl -s localhost:4180/api/1/dtabs/default/history
+  curl -s 'localhost:4180/api/1/delegate/default?path=/svc/web'
+
+Config file (YAML; relative paths are relative to the file):
+  listen: 0.0.0.0:4180
+  store: file:/var/lib/namerd
+  namers:
+    - kind: io.l5d.fs
+      rootDir: /etc/namerd/disco     # one file per name, "<host> <port>" per line
+  auth:
+    tokens:
+      - {name: ci, scope: write, token: "<at least 16 characters>"}
+      - {name: grafana, scope: read, token: "<...>"}
+    anonymousReads: true
+  limits: {maxBodyBytes: 1048576, maxWatchers: 10000, historyLimit: 100}
+  log: {level: info}
+
+Exit status: 0 after a clean stop (SIGTERM or SIGINT), 1 on a failure, 2 on a usage or
+configuration error.
+`
+
+/** A command line that cannot be understood: exit status 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+export type Command =
+  | { readonly type: 'help' }
+  | { readonly type: 'version' }
+  | { readonly type: 'run'; readonly flags: Flags }
+
+export function parseCommandLine(argv: readonly string[]): Command {
+  let parsed: ReturnType<typeof parse>
+  try {
+    parsed = parse(argv)
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  const { values, positionals } = parsed
+  if (values.help) return { type: 'help' }
+  if (values.version) return { type: 'version' }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
+  return {
+    type: 'run',
+    flags: {
+      listen: values.listen,
+      store: values.store,
+      config: values.config,
+      insecure: values.insecure,
+      logLevel: values['log-level'],
+    },
+  }
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      listen: { type: 'string' },
+      store: { type: 'string' },
+      config: { type: 'string' },
+      insecure: { type: 'boolean' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  })
+}

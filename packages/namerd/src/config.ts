@@ -1,0 +1,339 @@
+// Configuration: one YAML file checked with zod, then the environment, then flags, each
+// overriding the one before. With nothing at all, namerd serves the file store in ./data on
+// 127.0.0.1:4180. Every problem is reported as `<where>: <key>: <problem>`.
+import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { type NamerConfig, NamersConfigError, parseNamersConfig } from '@switchyard/namers'
+import { parseStoreSpec, type StoreSpec } from '@switchyard/store'
+import { LineCounter, parseDocument } from 'yaml'
+import { z } from 'zod'
+import type { TokenSpec } from './auth.js'
+import { DEFAULT_LIMITS, type Limits } from './context.js'
+
+export const DEFAULT_LISTEN = '127.0.0.1:4180'
+export const DEFAULT_STORE = 'file:./data'
+export const TOKENS_ENV = 'SWITCHYARD_NAMERD_TOKENS'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface ListenAddress {
+  readonly host: string
+  readonly port: number
+}
+
+/** Everything namerd runs with, resolved and checked. */
+export interface Settings {
+  readonly listen: ListenAddress
+  readonly store: StoreSpec
+  readonly namers: readonly NamerConfig[]
+  readonly tokens: readonly TokenSpec[]
+  readonly anonymousReads: boolean
+  readonly insecure: boolean
+  readonly limits: Limits
+  /** History entries the store keeps per namespace. */
+  readonly historyLimit: number
+  readonly logLevel: LogLevel
+  readonly configFile: string | null
+}
+
+/** A configuration that cannot be used; each issue names where, the key and the problem. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  constructor(readonly issues: readonly string[]) {
+    super(issues.length === 1 ? issues[0] : `invalid configuration:\n  ${issues.join('\n  ')}`)
+  }
+}
+
+/** `HOST:PORT`, `[v6]:PORT`, or `PORT` alone (on 127.0.0.1). */
+export function parseListen(text: string): ListenAddress {
+  const s = text.trim()
+  const m = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):)?([0-9]{1,5})$/.exec(s)
+  const port = Number(m?.[3])
+  if (!m || port > 65535) {
+    throw new Error(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:4180, 0.0.0.0:4180, [::1]:4180)`)
+  }
+  return { host: m[1] ?? m[2] ?? '127.0.0.1', port }
+}
+
+const Listen = z.string().superRefine((value, ctx) => {
+  try {
+    parseListen(value)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message })
+  }
+})
+
+const Store = z.string().superRefine((value, ctx) => {
+  try {
+    parseStoreSpec(value)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message })
+  }
+})
+
+export const Token = z.strictObject({
+  name: z
+    .string({ error: 'required: who holds the token (recorded as the author of writes)' })
+    .regex(/^[A-Za-z0-9._@-]{1,64}$/, "1 to 64 letters, digits, '.', '_', '@' or '-'"),
+  token: z
+    .string({ error: 'required: the secret' })
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII, no spaces')
+    .min(16, 'at least 16 characters (e.g. `openssl rand -hex 24`)'),
+  scope: z.enum(['read', 'write'], { error: 'must be "read" or "write"' }),
+})
+
+/** The YAML config file. */
+export const ConfigFile = z.strictObject({
+  /** Where to serve, `HOST:PORT`. */
+  listen: Listen.optional(),
+  /** `memory`, `file:<dir>` or `etcd:<url>[,<url>...][/<key prefix>]`. */
+  store: Store.optional(),
+  /** Namers, as in namerd: `[{kind: io.l5d.fs, rootDir: ...}]`. Checked by @switchyard/namers. */
+  namers: z.array(z.unknown()).optional(),
+  auth: z
+    .strictObject({
+      tokens: z.array(Token).optional(),
+      /** Let anyone read (Linkerd 1 proxies cannot send tokens); writes still need one. */
+      anonymousReads: z.boolean().optional(),
+    })
+    .optional(),
+  /** Serve off loopback without a write token. */
+  insecure: z.boolean().optional(),
+  limits: z
+    .strictObject({
+      maxBodyBytes: z
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .optional(),
+      maxWatchers: z.int().min(1).max(1_000_000).optional(),
+      delegateTimeoutMs: z.int().min(1).max(600_000).optional(),
+      resolveTimeoutMs: z.int().min(1).max(600_000).optional(),
+      historyLimit: z.int().min(1).max(100_000).optional(),
+    })
+    .optional(),
+  log: z.strictObject({ level: z.enum(LOG_LEVELS).optional() }).optional(),
+})
+export type ConfigFile = z.infer<typeof ConfigFile>
+
+function where(path: readonly PropertyKey[]): string {
+  let out = ''
+  for (const k of path)
+    out += typeof k === 'number' ? `[${k}]` : out === '' ? String(k) : `.${String(k)}`
+  return out || '(top level)'
+}
+
+function zodIssues(source: string, error: z.ZodError): string[] {
+  return error.issues.map((i) => {
+    if (i.code === 'unrecognized_keys') {
+      const keys = i.keys.map((k) => JSON.stringify(k)).join(', ')
+      return `${source}: ${where(i.path)}: unknown key${i.keys.length > 1 ? 's' : ''} ${keys}`
+    }
+    return `${source}: ${where(i.path)}: ${i.message}`
+  })
+}
+
+export interface LoadedFile {
+  readonly file: string
+  readonly config: ConfigFile
+  readonly namers: readonly NamerConfig[]
+}
+
+/** Reads and checks a config file; relative paths in it are relative to its directory. */
+export async function loadConfigFile(file: string): Promise<LoadedFile> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError([`cannot read config file ${file}: ${(err as Error).message}`])
+  }
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const at = lines.linePos(e.pos[0])
+        return `${file}:${at.line}:${at.col}: not valid YAML: ${e.message.split('\n', 1)[0]}`
+      }),
+    )
+  }
+  const raw: unknown = doc.toJS() ?? {}
+  const parsed = ConfigFile.safeParse(raw)
+  if (!parsed.success) throw new ConfigError(zodIssues(file, parsed.error))
+  const base = dirname(resolve(file))
+  let namers: NamerConfig[]
+  try {
+    namers = parseNamersConfig(parsed.data.namers ?? [])
+  } catch (err) {
+    if (err instanceof NamersConfigError)
+      throw new ConfigError(err.issues.map((i) => `${file}: ${i}`))
+    throw err
+  }
+  return {
+    file,
+    config: parsed.data,
+    namers: namers.map((n) => ({ ...n, rootDir: resolve(base, n.rootDir) })),
+  }
+}
+
+/**
+ * `SWITCHYARD_NAMERD_TOKENS`: comma-separated `<name>:<scope>:<token>`, e.g.
+ * `ci:write:3f9a...,grafana:read:77c1...`.
+ */
+export function parseTokensEnv(value: string, source = TOKENS_ENV): TokenSpec[] {
+  const issues: string[] = []
+  const tokens: TokenSpec[] = []
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .forEach((entry, i) => {
+      const first = entry.indexOf(':')
+      const second = entry.indexOf(':', first + 1)
+      if (first < 0 || second < 0) {
+        issues.push(
+          `${source}: entry ${i + 1}: expected <name>:<scope>:<token>, e.g. ci:write:<secret>`,
+        )
+        return
+      }
+      const r = Token.safeParse({
+        name: entry.slice(0, first),
+        scope: entry.slice(first + 1, second),
+        token: entry.slice(second + 1),
+      })
+      if (r.success) tokens.push(r.data)
+      else
+        for (const issue of r.error.issues)
+          issues.push(`${source}: entry ${i + 1}: ${where(issue.path)}: ${issue.message}`)
+    })
+  if (issues.length > 0) throw new ConfigError(issues)
+  return tokens
+}
+
+/** What the command line gave; absent means "not given". */
+export interface Flags {
+  readonly listen?: string
+  readonly store?: string
+  readonly config?: string
+  readonly insecure?: boolean
+  readonly logLevel?: string
+}
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+const TRUE = /^(1|t|true|yes|on)$/i
+const FALSE = /^(0|f|false|no|off|)$/i
+
+function envBoolean(env: Env, name: string): boolean | undefined {
+  const v = env[name]
+  if (v === undefined) return undefined
+  if (TRUE.test(v)) return true
+  if (FALSE.test(v)) return false
+  throw new ConfigError([`${name}: "${v}" is not a boolean (true or false)`])
+}
+
+/** Each source in turn, later ones winning: the file, the environment, the flags. */
+export async function resolveSettings(
+  flags: Flags,
+  env: Env,
+  cwd = process.cwd(),
+): Promise<Settings> {
+  const configPath = flags.config ?? env.SWITCHYARD_NAMERD_CONFIG
+  const loaded = configPath === undefined ? null : await loadConfigFile(resolve(cwd, configPath))
+  const file = loaded?.config ?? {}
+  const fileBase = loaded === null ? cwd : dirname(loaded.file)
+  const issues: string[] = []
+
+  const pick = <T>(
+    candidates: readonly (readonly [string, string | undefined])[],
+    parse: (v: string) => T,
+  ): { value: T; from: string } | undefined => {
+    for (const [from, value] of candidates) {
+      if (value === undefined) continue
+      try {
+        return { value: parse(value), from }
+      } catch (err) {
+        issues.push(`${from}: ${(err as Error).message}`)
+        return undefined
+      }
+    }
+    return undefined
+  }
+
+  const listen =
+    pick(
+      [
+        ['--listen', flags.listen],
+        ['SWITCHYARD_NAMERD_LISTEN', env.SWITCHYARD_NAMERD_LISTEN],
+      ],
+      parseListen,
+    )?.value ?? (file.listen === undefined ? parseListen(DEFAULT_LISTEN) : parseListen(file.listen))
+
+  const storeFlag = pick(
+    [
+      ['--store', flags.store],
+      ['SWITCHYARD_NAMERD_STORE', env.SWITCHYARD_NAMERD_STORE],
+    ],
+    parseStoreSpec,
+  )
+  // A relative file store is relative to where it was written: the config file's directory,
+  // or the working directory for flags and the environment.
+  const storeSpec: StoreSpec = storeFlag?.value ?? parseStoreSpec(file.store ?? DEFAULT_STORE)
+  const storeBase = storeFlag === undefined && file.store !== undefined ? fileBase : cwd
+  const store: StoreSpec =
+    storeSpec.kind === 'file' ? { kind: 'file', dir: resolve(storeBase, storeSpec.dir) } : storeSpec
+
+  let tokens: readonly TokenSpec[] = file.auth?.tokens ?? []
+  const envTokens = env[TOKENS_ENV]
+  if (envTokens !== undefined) {
+    try {
+      tokens = parseTokensEnv(envTokens)
+    } catch (err) {
+      if (err instanceof ConfigError) issues.push(...err.issues)
+      else throw err
+    }
+  }
+  const names = new Set<string>()
+  for (const t of tokens) {
+    if (names.has(t.name))
+      issues.push(`auth.tokens: the name "${t.name}" is used twice; names tell writers apart`)
+    names.add(t.name)
+  }
+
+  let insecure = false
+  try {
+    insecure =
+      flags.insecure ?? envBoolean(env, 'SWITCHYARD_NAMERD_INSECURE') ?? file.insecure ?? false
+  } catch (err) {
+    if (err instanceof ConfigError) issues.push(...err.issues)
+    else throw err
+  }
+  const level = pick(
+    [
+      ['--log-level', flags.logLevel],
+      ['SWITCHYARD_NAMERD_LOG_LEVEL', env.SWITCHYARD_NAMERD_LOG_LEVEL],
+    ],
+    (v) => {
+      const r = z.enum(LOG_LEVELS).safeParse(v)
+      if (!r.success) throw new Error(`"${v}" is not one of ${LOG_LEVELS.join(', ')}`)
+      return r.data
+    },
+  )?.value
+  const logLevel: LogLevel = level ?? file.log?.level ?? 'info'
+
+  if (issues.length > 0) throw new ConfigError(issues)
+  const { historyLimit, ...limits } = file.limits ?? {}
+  return {
+    listen,
+    store,
+    namers: loaded?.namers ?? [],
+    tokens,
+    anonymousReads: file.auth?.anonymousReads ?? false,
+    insecure,
+    limits: { ...DEFAULT_LIMITS, ...limits },
+    historyLimit: historyLimit ?? 100,
+    logLevel,
+    configFile: loaded?.file ?? null,
+  }
+}

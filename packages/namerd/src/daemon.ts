@@ -1,0 +1,74 @@
+// A running namerd: the store, the namers and the HTTP server, started and stopped together.
+import type { AddressInfo } from 'node:net'
+import { mountNamers } from '@switchyard/namers'
+import { openStore, type StoreSpec } from '@switchyard/store'
+import type { Logger } from 'pino'
+import type { Settings } from './config.js'
+import { buildServer, type NamerdServer } from './server.js'
+
+export interface RunningNamerd {
+  /** Where it listens, `host:port` (`[v6]:port`), with the real port when 0 was asked. */
+  readonly address: string
+  readonly server: NamerdServer
+  /** Drains the watchers, stops serving, then closes the namers and the store. */
+  stop(graceMs?: number): Promise<void>
+}
+
+export function describeStore(spec: StoreSpec): string {
+  switch (spec.kind) {
+    case 'memory':
+      return 'memory'
+    case 'file':
+      return `file:${spec.dir}`
+    case 'etcd':
+      return `etcd:${spec.hosts.join(',')}${spec.prefix}`
+  }
+}
+
+export async function startNamerd(settings: Settings, logger: Logger): Promise<RunningNamerd> {
+  const store = await openStore(settings.store, { historyLimit: settings.historyLimit })
+  let namers: Awaited<ReturnType<typeof mountNamers>>
+  try {
+    namers = await mountNamers(settings.namers)
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+  const server = await buildServer({
+    store,
+    namers: namers.namers,
+    logger,
+    auth: { tokens: settings.tokens, anonymousReads: settings.anonymousReads },
+    limits: settings.limits,
+  })
+  const stopAll = async (graceMs?: number) => {
+    await server.close(graceMs)
+    await namers.close()
+    await store.close()
+  }
+  try {
+    await server.app.listen({ host: settings.listen.host, port: settings.listen.port })
+  } catch (err) {
+    await stopAll(0)
+    throw err
+  }
+  const a = server.app.server.address() as AddressInfo
+  const address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`
+  const { auth } = server.context
+  logger.info(
+    {
+      address,
+      store: describeStore(settings.store),
+      namers: settings.namers.map((n) => `${n.kind} ${n.rootDir}`),
+      auth: auth.enabled
+        ? {
+            writes: auth.writeGuarded ? 'token' : 'open',
+            reads: auth.readGuarded ? 'token' : 'open',
+          }
+        : 'open',
+      config: settings.configFile,
+    },
+    'namerd listening',
+  )
+  return { address, server, stop: stopAll }
+}

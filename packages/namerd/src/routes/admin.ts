@@ -1,0 +1,40 @@
+// Operations: /admin/ping (namerd's), /ready, /metrics. Open to all: they reveal no routing.
+import type { FastifyInstance } from 'fastify'
+import type { Context } from '../context.js'
+import { ApiError, errorMessage } from '../errors.js'
+
+const READY_TIMEOUT_MS = 2000
+
+export function adminRoutes(app: FastifyInstance, ctx: Context): void {
+  app.get('/admin/ping', async (_req, reply) => reply.type('text/plain').send('pong'))
+
+  // Ready when not shutting down and the store answers.
+  app.get('/ready', async (_req, reply) => {
+    if (ctx.state.draining) throw new ApiError(503, 'shutting_down', 'namerd is shutting down')
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([
+        ctx.store.list(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)),
+            READY_TIMEOUT_MS,
+          )
+        }),
+      ])
+    } catch (err) {
+      throw new ApiError(
+        503,
+        'store_unavailable',
+        `the dtab store is not answering: ${errorMessage(err)}`,
+      )
+    } finally {
+      clearTimeout(timer)
+    }
+    return reply.type('text/plain').send('ready\n')
+  })
+
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
+  )
+}

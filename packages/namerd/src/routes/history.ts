@@ -1,0 +1,114 @@
+// Our additions under /api/1/dtabs/<ns>: the history of a namespace, and restoring a past
+// version, which is an ordinary compare-and-swap write and so lands in history itself.
+import { Dtab } from '@switchyard/dtab'
+import {
+  type HistoryEntry,
+  versionFromIfMatch,
+  versionsEqual,
+  versionToETag,
+} from '@switchyard/store'
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import { JSON_TYPE, mediaTypeOf } from '../codec.js'
+import type { Context } from '../context.js'
+import { ApiError } from '../errors.js'
+import { sendBody } from '../reply.js'
+import { parseWith, queryOf, rawSegment } from '../request.js'
+import { DTABS_PREFIX } from './dtabs.js'
+
+/** One entry of `GET /api/1/dtabs/<ns>/history`, newest first. */
+export const HistoryEntryJson = z.object({
+  /** The version this change produced, as an ETag (what `restore` takes). */
+  version: z.string(),
+  /** The version it replaced; null when it created the namespace. */
+  previous: z.string().nullable(),
+  time: z.iso.datetime(),
+  /** The token name of the writer; null for anonymous writes. */
+  who: z.string().nullable(),
+  op: z.enum(['create', 'put', 'update', 'delete']),
+  /** The dtab as stored (`Dtab.show` text); null for a delete. */
+  dtab: z.string().nullable(),
+})
+export type HistoryEntryJson = z.infer<typeof HistoryEntryJson>
+
+export function historyEntryJson(e: HistoryEntry): HistoryEntryJson {
+  return {
+    version: versionToETag(e.version),
+    previous: e.previous === null ? null : versionToETag(e.previous),
+    time: e.time.toISOString(),
+    who: e.who,
+    op: e.op,
+    dtab: e.dtab,
+  }
+}
+
+const HistoryQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).optional() })
+
+/** The body of `POST /api/1/dtabs/<ns>/restore`. */
+export const RestoreRequest = z.strictObject({
+  /** The ETag of the history entry whose dtab to bring back. */
+  version: z.string().min(1),
+})
+
+export function historyRoutes(app: FastifyInstance, ctx: Context): void {
+  const { store } = ctx
+
+  app.get(`${DTABS_PREFIX}:ns/history`, { config: { scope: 'read' } }, async (req, reply) => {
+    const ns = rawSegment(req, DTABS_PREFIX, '/history')
+    const { limit } = parseWith(HistoryQuery, Object.fromEntries(queryOf(req)), 'query parameter')
+    const entries = await store.history(ns, { limit })
+    return sendBody(reply, JSON_TYPE, `${JSON.stringify(entries.map(historyEntryJson))}\n`)
+  })
+
+  // Restore: If-Match names the current version (412 if it moved on). With no If-Match it
+  // only brings back a deleted namespace (409 if it exists): a restore never overwrites blind.
+  app.post(`${DTABS_PREFIX}:ns/restore`, { config: { scope: 'write' } }, async (req, reply) => {
+    const ns = rawSegment(req, DTABS_PREFIX, '/restore')
+    if (mediaTypeOf(req.headers['content-type']) !== JSON_TYPE) {
+      throw new ApiError(
+        415,
+        'unsupported_content_type',
+        'send {"version": "<ETag>"} as application/json',
+      )
+    }
+    let body: unknown
+    try {
+      body = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '')
+    } catch {
+      throw new ApiError(400, 'invalid_json', 'the body must be JSON: {"version": "<ETag>"}')
+    }
+    const { version } = parseWith(RestoreRequest, body, 'body')
+    const wanted = versionFromIfMatch(version)
+    const entry = (await store.history(ns)).find((e) => versionsEqual(e.version, wanted))
+    if (entry === undefined) {
+      throw new ApiError(
+        404,
+        'version_not_found',
+        `namespace ${JSON.stringify(ns)} has no version ${version} in its history`,
+      )
+    }
+    if (entry.dtab === null) {
+      throw new ApiError(
+        422,
+        'unprocessable',
+        `version ${version} is a deletion; it has no dtab to restore`,
+      )
+    }
+    const dtab = Dtab.read(entry.dtab)
+    const ifMatch = req.headers['if-match']
+    const who = { who: req.principal?.name }
+    let next: Uint8Array
+    if (ifMatch !== undefined) {
+      next = await store.update(ns, dtab, versionFromIfMatch(ifMatch), who)
+    } else if ((await store.get(ns)) === null) {
+      next = await store.create(ns, dtab, who)
+    } else {
+      throw new ApiError(
+        428,
+        'precondition_required',
+        `namespace ${JSON.stringify(ns)} exists: send If-Match with its current version (its ETag)`,
+      )
+    }
+    return reply.code(204).header('etag', versionToETag(next)).send()
+  })
+}

@@ -1,0 +1,140 @@
+// The fastify app, built from its dependencies: nothing global, so tests run several at once.
+import { randomUUID } from 'node:crypto'
+import type { MountedAddrNamer } from '@switchyard/namers'
+import type { DtabStore } from '@switchyard/store'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import { Auth, type AuthOptions } from './auth.js'
+import { type Context, DEFAULT_LIMITS, type Limits } from './context.js'
+import { ApiError, errorMessage, toErrorResponse } from './errors.js'
+import { instrumentStore, Metrics } from './metrics.js'
+import { Naming, type NamingOptions } from './naming.js'
+import { sendBody } from './reply.js'
+import { adminRoutes } from './routes/admin.js'
+import { delegateRoutes } from './routes/delegate.js'
+import { dtabRoutes } from './routes/dtabs.js'
+import { historyRoutes } from './routes/history.js'
+import { resolveRoutes } from './routes/resolve.js'
+import { watcherRoutes } from './routes/watchers.js'
+import { WatcherRegistry } from './watchers.js'
+
+export interface ServerOptions {
+  readonly store: DtabStore
+  /** Configured namers (io.l5d.fs), mounted under `/#/...`; `/$/inet` is always there. */
+  readonly namers?: readonly MountedAddrNamer[]
+  readonly logger: FastifyBaseLogger
+  readonly auth?: AuthOptions
+  readonly limits?: Partial<Limits>
+  readonly naming?: NamingOptions
+  /** Default: a new registry with process metrics. */
+  readonly metrics?: Metrics
+}
+
+export interface NamerdServer {
+  readonly app: FastifyInstance
+  readonly context: Context
+  /**
+   * Stops taking requests, ends every watch stream cleanly, and waits for responses to
+   * finish; connections still open after `graceMs` are cut. Does not close the store.
+   */
+  close(graceMs?: number): Promise<void>
+}
+
+/** Accepted request ids: what a proxy or client sends as `x-request-id`, within reason. */
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/
+
+export async function buildServer(options: ServerOptions): Promise<NamerdServer> {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits }
+  const metrics = options.metrics ?? new Metrics()
+  const store = instrumentStore(options.store, metrics)
+  const ctx: Context = {
+    store,
+    naming: new Naming(store, options.namers ?? [], options.naming),
+    auth: new Auth(options.auth ?? { tokens: [] }),
+    metrics,
+    watchers: new WatcherRegistry(),
+    limits,
+    state: { draining: false },
+  }
+
+  const app = Fastify({
+    loggerInstance: options.logger,
+    // One log line per request, written when it ends (below), instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    requestIdHeader: false,
+    bodyLimit: limits.maxBodyBytes,
+    exposeHeadRoutes: false,
+    forceCloseConnections: 'idle',
+    // Namespaces may be 253 characters (fastify's default limit for a path parameter is 100).
+    routerOptions: { maxParamLength: 1024 },
+  })
+
+  // Every body is read as bytes, whatever its type: namerd decides by Content-Type itself and
+  // answers an unknown one with 400, not fastify's 415.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+
+  app.decorateRequest('principal', null)
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id)
+    const started = process.hrtime.bigint()
+    reply.raw.once('close', () => {
+      const route = req.routeOptions.url ?? 'unmatched'
+      const status = reply.raw.writableFinished ? reply.raw.statusCode : 499 // 499: client went away
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      metrics.requests.inc({ method: req.method, route, status: String(status) })
+      const streamed = reply.raw.getHeader('transfer-encoding') === 'chunked'
+      if (!streamed) metrics.requestSeconds.observe({ method: req.method, route }, seconds)
+      req.log.info(
+        { method: req.method, url: req.url, route, status, ms: Math.round(seconds * 1000) },
+        'request',
+      )
+    })
+    req.principal = ctx.auth.authorize(
+      req.headers.authorization,
+      req.routeOptions.config?.scope ?? null,
+    )
+  })
+
+  app.setErrorHandler((err, req, reply) => {
+    const r = toErrorResponse(err, limits)
+    if (r.unexpected) req.log.error({ err }, 'request failed')
+    else if (r.status >= 500) req.log.warn({ error: errorMessage(err) }, 'request failed')
+    return sendBody(reply.code(r.status).headers(r.headers), r.contentType, r.body)
+  })
+
+  app.setNotFoundHandler(async (req) => {
+    throw new ApiError(404, 'not_found', `no such route: ${req.method} ${req.url.split('?', 1)[0]}`)
+  })
+
+  dtabRoutes(app, ctx)
+  historyRoutes(app, ctx)
+  watcherRoutes(app, ctx)
+  resolveRoutes(app, ctx)
+  delegateRoutes(app, ctx)
+  adminRoutes(app, ctx)
+  await app.ready()
+
+  return {
+    app,
+    context: ctx,
+    async close(graceMs = 10_000) {
+      ctx.state.draining = true
+      ctx.watchers.endAll()
+      const timer = setTimeout(() => {
+        options.logger.warn({ graceMs }, 'connections did not drain in time; closing them')
+        ctx.watchers.destroyAll()
+        app.server.closeAllConnections()
+      }, graceMs)
+      try {
+        await app.close()
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+  }
+}
