@@ -10,8 +10,11 @@ import { Path } from './path.js'
 import type { Dentry as DentryT } from './types.js'
 import { javaDouble } from './weight.js'
 
-/** Supplies a bound leaf's `addr` object; undefined leaves the field out. */
-export type AddrOf = (bound: Bound) => unknown
+/**
+ * Supplies a bound leaf's `addr` as JSON text, written verbatim (the caller owns its number
+ * formatting, e.g. Java doubles); undefined leaves the field out.
+ */
+export type AddrOf = (bound: Bound) => string | undefined
 
 const FAIL_PREFIX = ['$', 'fail']
 
@@ -24,7 +27,7 @@ function dentryJson(d: DentryT): string {
 
 function boundJson(b: Bound, addrOf: AddrOf): string {
   const addr = addrOf(b)
-  const addrPart = addr === undefined ? '' : `"addr":${JSON.stringify(addr)},`
+  const addrPart = addr === undefined ? '' : `"addr":${addr},`
   return `{${addrPart}"id":${str(Path.show(b.id))},"path":${str(Path.show(b.residual))}}`
 }
 

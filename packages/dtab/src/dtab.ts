@@ -11,17 +11,25 @@ export interface DentryJson {
   dst: string
 }
 
-function lookup(dtab: DtabT, path: PathT): Tree<PathT> {
-  const matches: Tree<PathT>[] = []
+/**
+ * Dtab lookup with each resulting leaf path passed through `leaf`, in one pass (the
+ * interpreter turns leaves into names; mapping afterwards would rebuild every tree).
+ */
+export function lookupWith<T>(dtab: DtabT, path: PathT, leaf: (p: PathT) => T): Tree<T> {
+  const matches: Tree<T>[] = []
   // Every matching dentry contributes, the last one first: later entries win.
   for (let i = dtab.length - 1; i >= 0; i--) {
     const d = dtab[i]!
     if (!Prefix.matches(d.prefix, path)) continue
     const rest = Path.drop(path, d.prefix.length)
-    matches.push(rest.length === 0 ? d.dst : NameTree.map(d.dst, (p) => Path.concat(p, rest)))
+    matches.push(NameTree.map(d.dst, (p) => leaf(Path.concat(p, rest))))
   }
   if (matches.length === 0) return NEG
   return matches.length === 1 ? matches[0]! : { type: 'alt', trees: matches }
+}
+
+function lookup(dtab: DtabT, path: PathT): Tree<PathT> {
+  return lookupWith(dtab, path, (p) => p)
 }
 
 export type Dtab = DtabT

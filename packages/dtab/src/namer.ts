@@ -1,4 +1,4 @@
-import { Dtab } from './dtab.js'
+import { lookupWith } from './dtab.js'
 import { DtabError } from './errors.js'
 import { NameTree } from './name-tree.js'
 import { elemText, Path } from './path.js'
@@ -128,7 +128,7 @@ export function interpreterLookup(
   namers: readonly MountedNamer[] = [],
 ): (path: PathT) => Tree<Name> {
   return (path) => {
-    const t = Dtab.lookup(dtab, path)
-    return t.type === 'neg' ? namersLookup(namers, path) : NameTree.map(t, pathName)
+    const t = lookupWith(dtab, path, pathName)
+    return t.type === 'neg' ? namersLookup(namers, path) : t
   }
 }

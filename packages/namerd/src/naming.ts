@@ -2,7 +2,6 @@
 // time their answer changes, and a one-shot request takes the first one. A namespace's dtab
 // comes from the store (a missing namespace has the empty dtab, as in namerd); the namers are
 // the configured ones plus the global `/$/` names.
-import { randomUUID } from 'node:crypto'
 import {
   type Bound,
   bind,
@@ -397,16 +396,7 @@ export class Naming {
         })
         if (!ready) return null
       }
-      // delegateTreeJson writes what AddrOf returns with JSON.stringify, which would print a
-      // weight of 2 as `2`; namerd's Addr JSON has Java doubles (`2.0`). So each addr goes in
-      // as a unique placeholder string, replaced by Addr.toJson's exact text.
-      const nonce = randomUUID()
-      const texts: string[] = []
-      const json = delegateTreeJson(tree, (b) => {
-        texts.push(Addr.toJson(addrs.get(b.id)))
-        return `${nonce}:${texts.length - 1}`
-      })
-      return json.replace(new RegExp(`"${nonce}:(\\d+)"`, 'g'), (_, i: string) => texts[Number(i)]!)
+      return delegateTreeJson(tree, (b) => Addr.toJson(addrs.get(b.id)))
     } finally {
       addrs.close()
     }
