@@ -44,6 +44,10 @@ export const Dtab = {
   show(dtab: DtabT): string {
     return dtab.map(Dentry.show).join(';')
   },
+  /** Finagle's debugging form, `Dtab(<show>)` (semantics §7), as Path.toString gives `Path(a,b)`. */
+  toString(dtab: DtabT): string {
+    return `Dtab(${Dtab.show(dtab)})`
+  },
   /** Finagle's `++`: a's entries then b's. */
   concat(a: DtabT, b: DtabT): DtabT {
     if (b.length === 0) return a

@@ -118,6 +118,9 @@ function evalTree<T>(t: Tree<T>, key: (v: T) => unknown): Evaluated<T> {
       return { type: 'neg' }
     }
     case 'union': {
+      // Finagle's `Union(Weighted(_, t)) => eval(t)`: a one-member union is its member, so
+      // `Union(!)` is Fail (and stops an enclosing Alt), not Neg.
+      if (t.branches.length === 1) return evalTree(t.branches[0]!.tree, key)
       const seen = new Map<unknown, T>()
       let any = false
       for (const b of t.branches) {
