@@ -17,7 +17,11 @@ import t from 'tap'
 import { errorOf, showBound, testNamer } from './helpers.js'
 
 /** Binds `path` (or a tree) through `dtab`, the test namer at /#/t and the global namer. */
-function bindWith(dtab: string, tree: string, namers: MountedNamer[] = [testNamer('t', ['a', 'b'])]) {
+function bindWith(
+  dtab: string,
+  tree: string,
+  namers: MountedNamer[] = [testNamer('t', ['a', 'b'])],
+) {
   return bind(interpreterLookup(Dtab.read(dtab), namers), NameTree.read(tree))
 }
 const shown = (dtab: string, tree: string) => showBound(bindWith(dtab, tree))
@@ -55,15 +59,25 @@ t.test('an empty union or alt binds to Neg; a one-member one binds its member', 
   const lookup = interpreterLookup(Dtab.empty)
   t.strictSame(bind(lookup, NameTree.union()), NameTree.Neg)
   t.strictSame(bind(lookup, NameTree.alt()), NameTree.Neg)
-  const one = bind(lookup, NameTree.union(NameTree.weighted(3, NameTree.leaf(Path.read('/$/inet/h/1')))))
+  const one = bind(
+    lookup,
+    NameTree.union(NameTree.weighted(3, NameTree.leaf(Path.read('/$/inet/h/1')))),
+  )
   t.equal(one.type, 'leaf', 'the union node disappears')
-  t.equal(showBound(bind(lookup, NameTree.alt(NameTree.leaf(Path.read('/$/inet/h/1'))))), '/$/inet/h/1')
+  t.equal(
+    showBound(bind(lookup, NameTree.alt(NameTree.leaf(Path.read('/$/inet/h/1'))))),
+    '/$/inet/h/1',
+  )
 })
 
 t.test('an alt binds lazily: the first branch that is not Neg wins', async (t) => {
   const spy = spyLookup('/s=>/#/t/missing | /#/t/a | /#/t/b')
   t.equal(showBound(bind(spy.lookup, NameTree.read('/s'))), '/#/t/a')
-  t.strictSame(spy.asked, ['/s', '/#/t/missing', '/#/t/a'], 'the branch after the chosen one is never looked up')
+  t.strictSame(
+    spy.asked,
+    ['/s', '/#/t/missing', '/#/t/a'],
+    'the branch after the chosen one is never looked up',
+  )
 })
 
 t.test('an alt stops at Fail and at Empty, and is Neg when every branch is', async (t) => {
@@ -116,8 +130,7 @@ t.test('a union of an error and Neg is Neg: the error is dropped', async (t) => 
 })
 
 t.test('Finagle’s union cases, each state of the members in turn', async (t) => {
-  const namerFor = (one: string, two: string) =>
-    `/test/0=>/test/2;/test/1=>${one};/test/2=>${two}`
+  const namerFor = (one: string, two: string) => `/test/0=>/test/2;/test/1=>${one};/test/2=>${two}`
   const ev = (dtab: string) => {
     const r = NameTree.evalBy(bindWith(dtab, '/test/0 & /test/1'), (b: Bound) => Path.show(b.id))
     return r === undefined ? undefined : [...r].map((b) => Path.show(b.id)).sort()
@@ -125,7 +138,9 @@ t.test('Finagle’s union cases, each state of the members in turn', async (t) =
   t.strictSame(ev(namerFor('/$/inet/1', '/$/inet/2')), ['/$/inet/1', '/$/inet/2'], 'bound & bound')
   t.strictSame(ev(namerFor('/$/inet/1', '~')), ['/$/inet/1'], 'bound & neg')
   t.strictSame(ev(namerFor('/$/inet/1', '/#/t/broken')), ['/$/inet/1'], 'bound & failed')
-  t.throws(() => ev(namerFor('/#/t/broken', '/#/t/broken')), { message: 'error naming /#/t/broken' })
+  t.throws(() => ev(namerFor('/#/t/broken', '/#/t/broken')), {
+    message: 'error naming /#/t/broken',
+  })
   t.equal(ev(namerFor('~', '~')), undefined, 'neg & neg')
   t.strictSame(ev(namerFor('$', '~')), [], 'empty & neg')
 })
@@ -165,9 +180,14 @@ t.test('the depth limit: 99 rewrites bind and 100 fail', async (t) => {
 
 t.test('the limit is configurable, and its message names it', async (t) => {
   t.equal(showBound(bind(interpreterLookup(chain(1)), p0, 2)), '/$/inet/h/1')
-  t.equal(errorOf(() => bind(interpreterLookup(chain(2)), p0, 2)).message, 'Max recursion level: 2 reached in Namer lookup')
   t.equal(
-    errorOf(() => bind(interpreterLookup(Dtab.read('/s => /s/srv')), NameTree.read('/s/foo/bar'), 2)).message,
+    errorOf(() => bind(interpreterLookup(chain(2)), p0, 2)).message,
+    'Max recursion level: 2 reached in Namer lookup',
+  )
+  t.equal(
+    errorOf(() =>
+      bind(interpreterLookup(Dtab.read('/s => /s/srv')), NameTree.read('/s/foo/bar'), 2),
+    ).message,
     'Max recursion level: 2 reached in Namer lookup',
   )
 })
@@ -192,13 +212,21 @@ t.test('depth counts along each branch, not across branches', async (t) => {
   const a = Array.from({ length: 60 }, (_, i) => `/a${i}=>/a${i + 1}`)
   const b = Array.from({ length: 60 }, (_, i) => `/b${i}=>/b${i + 1}`)
   const dtab = Dtab.read([...a, '/a60=>/$/inet/h/1', ...b, '/b60=>/$/inet/h/2'].join(';'))
-  t.equal(showBound(bind(interpreterLookup(dtab), NameTree.read('/a0 & /b0'))), '/$/inet/h/1 & /$/inet/h/2')
+  t.equal(
+    showBound(bind(interpreterLookup(dtab), NameTree.read('/a0 & /b0'))),
+    '/$/inet/h/1 & /$/inet/h/2',
+  )
 })
 
-t.test('a loop in a union member is dropped like any error; in an alt it fails the bind', async (t) => {
-  t.equal(shown('/loop=>/loop/x', '/loop & /#/t/a'), '/#/t/a')
-  t.throws(() => bindWith('/loop=>/loop/x', '/loop | /#/t/a'), { message: 'Max recursion level: 100 reached in Namer lookup' })
-})
+t.test(
+  'a loop in a union member is dropped like any error; in an alt it fails the bind',
+  async (t) => {
+    t.equal(shown('/loop=>/loop/x', '/loop & /#/t/a'), '/#/t/a')
+    t.throws(() => bindWith('/loop=>/loop/x', '/loop | /#/t/a'), {
+      message: 'Max recursion level: 100 reached in Namer lookup',
+    })
+  },
+)
 
 t.test('Dtab.fail binds every path to Fail', async (t) => {
   t.strictSame(bind(interpreterLookup(Dtab.fail), NameTree.read('/$/inet/h/1')), NameTree.Fail)

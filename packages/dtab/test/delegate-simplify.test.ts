@@ -115,16 +115,33 @@ t.test('an alt splices in member alts of its own path, dropping their dentries',
   )
   t.strictSame(
     simplifyDelegateTree(orig),
-    alt('/s', nop, leaf('/x', d('/s=>/x | /y')), leaf('/y', d('/s=>/x | /y')), leaf('/z', d('/s=>/z'))),
+    alt(
+      '/s',
+      nop,
+      leaf('/x', d('/s=>/x | /y')),
+      leaf('/y', d('/s=>/x | /y')),
+      leaf('/z', d('/s=>/z')),
+    ),
   )
 })
 
 t.test('a member is simplified before the splice decision', async (t) => {
-  const inner = alt('/s', d('/s=>/x | /y'), leaf('/x', d('/s=>/x | /y')), leaf('/y', d('/s=>/x | /y')))
+  const inner = alt(
+    '/s',
+    d('/s=>/x | /y'),
+    leaf('/x', d('/s=>/x | /y')),
+    leaf('/y', d('/s=>/x | /y')),
+  )
   const orig = alt('/s', nop, delegateNode('/s', d('/q=>/s'), inner), leaf('/z', d('/s=>/z')))
   t.strictSame(
     simplifyDelegateTree(orig),
-    alt('/s', nop, leaf('/x', d('/s=>/x | /y')), leaf('/y', d('/s=>/x | /y')), leaf('/z', d('/s=>/z'))),
+    alt(
+      '/s',
+      nop,
+      leaf('/x', d('/s=>/x | /y')),
+      leaf('/y', d('/s=>/x | /y')),
+      leaf('/z', d('/s=>/z')),
+    ),
   )
 })
 

@@ -30,7 +30,9 @@ const errorNamer: MountedNamer = {
   prefix: Path.read('/#/error'),
   namer: {
     lookup(path) {
-      throw new NamerFailedError(`error naming ${Path.show(Path.concat(Path.read('/#/error'), path))}`)
+      throw new NamerFailedError(
+        `error naming ${Path.show(Path.concat(Path.read('/#/error'), path))}`,
+      )
     },
   },
 }
@@ -46,18 +48,23 @@ t.test('namerd’s tested example: /yeezy through /yeezy=>/yeezus', async (t) =>
   )
 })
 
-t.test('namerd’s tested example: a namespace dtab and a request dtab give a bare root alt', async (t) => {
-  const dtab = Dtab.concat(Dtab.read('/yeezy=>/yeezus'), Dtab.read('/yeezy=>/bar'))
-  t.equal(
-    delegateTreeJson(delegate(dtab, Path.read('/yeezy'))),
-    '{"type":"alt","path":"/yeezy","alt":[' +
-      '{"type":"neg","path":"/bar","dentry":{"prefix":"/yeezy","dst":"/bar"}},' +
-      '{"type":"neg","path":"/yeezus","dentry":{"prefix":"/yeezy","dst":"/yeezus"}}]}',
-  )
-})
+t.test(
+  'namerd’s tested example: a namespace dtab and a request dtab give a bare root alt',
+  async (t) => {
+    const dtab = Dtab.concat(Dtab.read('/yeezy=>/yeezus'), Dtab.read('/yeezy=>/bar'))
+    t.equal(
+      delegateTreeJson(delegate(dtab, Path.read('/yeezy'))),
+      '{"type":"alt","path":"/yeezy","alt":[' +
+        '{"type":"neg","path":"/bar","dentry":{"prefix":"/yeezy","dst":"/bar"}},' +
+        '{"type":"neg","path":"/yeezus","dentry":{"prefix":"/yeezy","dst":"/yeezus"}}]}',
+    )
+  },
+)
 
-t.test('Linkerd’s tested delegation: neg, bound leaf, namer error and /$/fail in one alt', async (t) => {
-  const dtab = `
+t.test(
+  'Linkerd’s tested delegation: neg, bound leaf, namer error and /$/fail in one alt',
+  async (t) => {
+    const dtab = `
     /beh => /#/error ;
     /bah/humbug => /$/inet/127.1/8080 ;
     /foo => /bah | /beh | /$/fail ;
@@ -65,48 +72,58 @@ t.test('Linkerd’s tested delegation: neg, bound leaf, namer error and /$/fail 
     /boo => /foo ;
     /meh => /heh ;
   `
-  const addr = '{"type":"bound","addrs":[{"ip":"127.0.0.1","port":8080,"meta":{}}],"meta":{}}'
-  const addrOf: AddrOf = (b) => (Path.show(b.id) === '/$/inet/127.1/8080' ? addr : undefined)
-  const alts = '"dentry":{"prefix":"/foo","dst":"/bah | /beh | /$/fail"}'
-  t.equal(
-    json(dtab, '/boo/humbug', { namers: [errorNamer] }, addrOf),
-    '{"type":"delegate","path":"/boo/humbug","delegate":{' +
-      '"type":"alt","path":"/foo/humbug","dentry":{"prefix":"/boo","dst":"/foo"},"alt":[' +
-      '{"type":"neg","path":"/bar/humbug","dentry":{"prefix":"/foo","dst":"/bar"}},' +
-      `{"type":"delegate","path":"/bah/humbug",${alts},"delegate":{` +
-      '"type":"leaf","path":"/$/inet/127.1/8080","dentry":{"prefix":"/bah/humbug","dst":"/$/inet/127.1/8080"},' +
-      `"bound":{"addr":${addr},"id":"/$/inet/127.1/8080","path":"/"}}},` +
-      `{"type":"delegate","path":"/beh/humbug",${alts},"delegate":{` +
-      '"type":"exception","path":"/#/error/humbug","dentry":{"prefix":"/beh","dst":"/#/error"},' +
-      '"message":"error naming /#/error/humbug"}},' +
-      `{"type":"fail","path":"/$/fail/humbug",${alts}}]}}`,
-  )
-})
+    const addr = '{"type":"bound","addrs":[{"ip":"127.0.0.1","port":8080,"meta":{}}],"meta":{}}'
+    const addrOf: AddrOf = (b) => (Path.show(b.id) === '/$/inet/127.1/8080' ? addr : undefined)
+    const alts = '"dentry":{"prefix":"/foo","dst":"/bah | /beh | /$/fail"}'
+    t.equal(
+      json(dtab, '/boo/humbug', { namers: [errorNamer] }, addrOf),
+      '{"type":"delegate","path":"/boo/humbug","delegate":{' +
+        '"type":"alt","path":"/foo/humbug","dentry":{"prefix":"/boo","dst":"/foo"},"alt":[' +
+        '{"type":"neg","path":"/bar/humbug","dentry":{"prefix":"/foo","dst":"/bar"}},' +
+        `{"type":"delegate","path":"/bah/humbug",${alts},"delegate":{` +
+        '"type":"leaf","path":"/$/inet/127.1/8080","dentry":{"prefix":"/bah/humbug","dst":"/$/inet/127.1/8080"},' +
+        `"bound":{"addr":${addr},"id":"/$/inet/127.1/8080","path":"/"}}},` +
+        `{"type":"delegate","path":"/beh/humbug",${alts},"delegate":{` +
+        '"type":"exception","path":"/#/error/humbug","dentry":{"prefix":"/beh","dst":"/#/error"},' +
+        '"message":"error naming /#/error/humbug"}},' +
+        `{"type":"fail","path":"/$/fail/humbug",${alts}}]}}`,
+    )
+  },
+)
 
 t.test('a root with no matching dentry is a bare neg with the requested path', async (t) => {
   t.equal(json('', '/nothing'), '{"type":"neg","path":"/nothing"}')
   t.equal(json('/a=>/b', '/c/d'), '{"type":"neg","path":"/c/d"}')
 })
 
-t.test('a single dentry whose dst is an alt collapses into the root alt, with no dentry', async (t) => {
-  t.equal(
-    json('/a=>/b | /c', '/a'),
-    '{"type":"alt","path":"/a","alt":[' +
-      '{"type":"neg","path":"/b","dentry":{"prefix":"/a","dst":"/b | /c"}},' +
-      '{"type":"neg","path":"/c","dentry":{"prefix":"/a","dst":"/b | /c"}}]}',
-  )
-})
+t.test(
+  'a single dentry whose dst is an alt collapses into the root alt, with no dentry',
+  async (t) => {
+    t.equal(
+      json('/a=>/b | /c', '/a'),
+      '{"type":"alt","path":"/a","alt":[' +
+        '{"type":"neg","path":"/b","dentry":{"prefix":"/a","dst":"/b | /c"}},' +
+        '{"type":"neg","path":"/c","dentry":{"prefix":"/a","dst":"/b | /c"}}]}',
+    )
+  },
+)
 
-t.test('a single dentry whose dst is a union collapses into the root union; weights are Java doubles', async (t) => {
-  t.equal(
-    json('/a=>3*/$/inet/h/1 & /$/inet/h/2 & 0.5*/$/inet/h/3', '/a'),
-    '{"type":"union","path":"/a","union":[' +
-      '{"weight":3.0,"tree":{"type":"leaf","path":"/$/inet/h/1","dentry":{"prefix":"/a","dst":"3.00*/$/inet/h/1 & /$/inet/h/2 & 0.50*/$/inet/h/3"},"bound":{"id":"/$/inet/h/1","path":"/"}}},' +
-      '{"weight":1.0,"tree":{"type":"leaf","path":"/$/inet/h/2","dentry":{"prefix":"/a","dst":"3.00*/$/inet/h/1 & /$/inet/h/2 & 0.50*/$/inet/h/3"},"bound":{"id":"/$/inet/h/2","path":"/"}}},' +
-      '{"weight":0.5,"tree":{"type":"leaf","path":"/$/inet/h/3","dentry":{"prefix":"/a","dst":"3.00*/$/inet/h/1 & /$/inet/h/2 & 0.50*/$/inet/h/3"},"bound":{"id":"/$/inet/h/3","path":"/"}}}]}',
-  )
-  t.match(json('/a=>1000000000000000000000*/$/inet/h/1 & 0*/$/inet/h/2', '/a'), /"weight":1\.0E21,.*"weight":0\.0,/)
-})
+t.test(
+  'a single dentry whose dst is a union collapses into the root union; weights are Java doubles',
+  async (t) => {
+    t.equal(
+      json('/a=>3*/$/inet/h/1 & /$/inet/h/2 & 0.5*/$/inet/h/3', '/a'),
+      '{"type":"union","path":"/a","union":[' +
+        '{"weight":3.0,"tree":{"type":"leaf","path":"/$/inet/h/1","dentry":{"prefix":"/a","dst":"3.00*/$/inet/h/1 & /$/inet/h/2 & 0.50*/$/inet/h/3"},"bound":{"id":"/$/inet/h/1","path":"/"}}},' +
+        '{"weight":1.0,"tree":{"type":"leaf","path":"/$/inet/h/2","dentry":{"prefix":"/a","dst":"3.00*/$/inet/h/1 & /$/inet/h/2 & 0.50*/$/inet/h/3"},"bound":{"id":"/$/inet/h/2","path":"/"}}},' +
+        '{"weight":0.5,"tree":{"type":"leaf","path":"/$/inet/h/3","dentry":{"prefix":"/a","dst":"3.00*/$/inet/h/1 & /$/inet/h/2 & 0.50*/$/inet/h/3"},"bound":{"id":"/$/inet/h/3","path":"/"}}}]}',
+    )
+    t.match(
+      json('/a=>1000000000000000000000*/$/inet/h/1 & 0*/$/inet/h/2', '/a'),
+      /"weight":1\.0E21,.*"weight":0\.0,/,
+    )
+  },
+)
 
 t.test('an explicit ~ dst is a neg whose path is ~', async (t) => {
   t.equal(
@@ -143,24 +160,30 @@ t.test('$ and /$/nil are empty nodes', async (t) => {
   )
 })
 
-t.test('a bound leaf’s path is the full looked-up path; its bound path is the residual', async (t) => {
-  t.equal(
-    json('/s=>/$/inet/127.1/8080', '/s/ya'),
-    '{"type":"delegate","path":"/s/ya","delegate":{"type":"leaf","path":"/$/inet/127.1/8080/ya","dentry":{"prefix":"/s","dst":"/$/inet/127.1/8080"},"bound":{"id":"/$/inet/127.1/8080","path":"/ya"}}}',
-  )
-  t.equal(
-    json('', '/$/inet/127.1/8080/ya'),
-    '{"type":"leaf","path":"/$/inet/127.1/8080/ya","bound":{"id":"/$/inet/127.1/8080","path":"/ya"}}',
-    'bound at the root',
-  )
-})
+t.test(
+  'a bound leaf’s path is the full looked-up path; its bound path is the residual',
+  async (t) => {
+    t.equal(
+      json('/s=>/$/inet/127.1/8080', '/s/ya'),
+      '{"type":"delegate","path":"/s/ya","delegate":{"type":"leaf","path":"/$/inet/127.1/8080/ya","dentry":{"prefix":"/s","dst":"/$/inet/127.1/8080"},"bound":{"id":"/$/inet/127.1/8080","path":"/ya"}}}',
+    )
+    t.equal(
+      json('', '/$/inet/127.1/8080/ya'),
+      '{"type":"leaf","path":"/$/inet/127.1/8080/ya","bound":{"id":"/$/inet/127.1/8080","path":"/ya"}}',
+      'bound at the root',
+    )
+  },
+)
 
-t.test('each rewrite to a new path is a delegate node carrying the dentry that made it', async (t) => {
-  t.equal(
-    json('/s=>/t;/t=>/$/inet/h/1', '/s'),
-    '{"type":"delegate","path":"/s","delegate":{"type":"delegate","path":"/t","dentry":{"prefix":"/s","dst":"/t"},"delegate":{"type":"leaf","path":"/$/inet/h/1","dentry":{"prefix":"/t","dst":"/$/inet/h/1"},"bound":{"id":"/$/inet/h/1","path":"/"}}}}',
-  )
-})
+t.test(
+  'each rewrite to a new path is a delegate node carrying the dentry that made it',
+  async (t) => {
+    t.equal(
+      json('/s=>/t;/t=>/$/inet/h/1', '/s'),
+      '{"type":"delegate","path":"/s","delegate":{"type":"delegate","path":"/t","dentry":{"prefix":"/s","dst":"/t"},"delegate":{"type":"leaf","path":"/$/inet/h/1","dentry":{"prefix":"/t","dst":"/$/inet/h/1"},"bound":{"id":"/$/inet/h/1","path":"/"}}}}',
+    )
+  },
+)
 
 t.test('the nop dentry is hidden, and so is a user dentry equivalent to it', async (t) => {
   t.notMatch(json('/a=>/b', '/a'), /"path":"\/a","dentry"/)
@@ -181,17 +204,20 @@ t.test('unlike bind, every alternative is followed and shown', async (t) => {
   t.strictSame(fs.asked, ['/a', '/b'])
 })
 
-t.test('alternatives from several dentries are spliced into one alt, the last dentry first', async (t) => {
-  const tree = delegate(Dtab.read('/s=>/#/t/a;/s=>/#/t/b | /#/t/missing'), Path.read('/s'), {
-    namers: [testNamer('t', ['a', 'b'])],
-  })
-  t.equal(tree.type, 'alt')
-  if (tree.type !== 'alt') return
-  t.strictSame(
-    tree.trees.map((m) => `${m.type} ${Path.show(m.path)}`),
-    ['leaf /#/t/b', 'neg /#/t/missing', 'leaf /#/t/a'],
-  )
-})
+t.test(
+  'alternatives from several dentries are spliced into one alt, the last dentry first',
+  async (t) => {
+    const tree = delegate(Dtab.read('/s=>/#/t/a;/s=>/#/t/b | /#/t/missing'), Path.read('/s'), {
+      namers: [testNamer('t', ['a', 'b'])],
+    })
+    t.equal(tree.type, 'alt')
+    if (tree.type !== 'alt') return
+    t.strictSame(
+      tree.trees.map((m) => `${m.type} ${Path.show(m.path)}`),
+      ['leaf /#/t/b', 'neg /#/t/missing', 'leaf /#/t/a'],
+    )
+  },
+)
 
 t.test('a nested alt of the same path is spliced; a union never is', async (t) => {
   t.equal(
@@ -228,25 +254,36 @@ t.test('an alt for another path stays nested, under the dentry that led to it', 
   )
 })
 
-t.test('one-member and empty alts and unions built by hand delegate as the rules say', async (t) => {
-  const s = Path.read('/s')
-  t.equal(
-    json([{ prefix: s, dst: NameTree.alt(NameTree.leaf(Path.read('/x'))) }], '/s'),
-    '{"type":"delegate","path":"/s","delegate":{"type":"neg","path":"/x","dentry":{"prefix":"/s","dst":"/x"}}}',
-  )
-  t.equal(
-    json([{ prefix: s, dst: NameTree.union(NameTree.weighted(3, NameTree.leaf(Path.read('/$/inet/h/1')))) }], '/s'),
-    '{"type":"delegate","path":"/s","delegate":{"type":"leaf","path":"/$/inet/h/1","dentry":{"prefix":"/s","dst":"/$/inet/h/1"},"bound":{"id":"/$/inet/h/1","path":"/"}}}',
-  )
-  t.equal(
-    json([{ prefix: s, dst: NameTree.alt() }], '/s'),
-    '{"type":"delegate","path":"/s","delegate":{"type":"neg","path":"/s","dentry":{"prefix":"/s","dst":""}}}',
-  )
-  t.equal(
-    json([{ prefix: s, dst: NameTree.union() }], '/s'),
-    '{"type":"delegate","path":"/s","delegate":{"type":"neg","path":"/s","dentry":{"prefix":"/s","dst":""}}}',
-  )
-})
+t.test(
+  'one-member and empty alts and unions built by hand delegate as the rules say',
+  async (t) => {
+    const s = Path.read('/s')
+    t.equal(
+      json([{ prefix: s, dst: NameTree.alt(NameTree.leaf(Path.read('/x'))) }], '/s'),
+      '{"type":"delegate","path":"/s","delegate":{"type":"neg","path":"/x","dentry":{"prefix":"/s","dst":"/x"}}}',
+    )
+    t.equal(
+      json(
+        [
+          {
+            prefix: s,
+            dst: NameTree.union(NameTree.weighted(3, NameTree.leaf(Path.read('/$/inet/h/1')))),
+          },
+        ],
+        '/s',
+      ),
+      '{"type":"delegate","path":"/s","delegate":{"type":"leaf","path":"/$/inet/h/1","dentry":{"prefix":"/s","dst":"/$/inet/h/1"},"bound":{"id":"/$/inet/h/1","path":"/"}}}',
+    )
+    t.equal(
+      json([{ prefix: s, dst: NameTree.alt() }], '/s'),
+      '{"type":"delegate","path":"/s","delegate":{"type":"neg","path":"/s","dentry":{"prefix":"/s","dst":""}}}',
+    )
+    t.equal(
+      json([{ prefix: s, dst: NameTree.union() }], '/s'),
+      '{"type":"delegate","path":"/s","delegate":{"type":"neg","path":"/s","dentry":{"prefix":"/s","dst":""}}}',
+    )
+  },
+)
 
 t.test('a namer error becomes an exception node with the error’s message', async (t) => {
   t.equal(
@@ -281,14 +318,17 @@ t.test('a message is JSON-escaped', async (t) => {
   )
 })
 
-t.test('a failing member of a union becomes an exception with the union’s path and dentry', async (t) => {
-  t.equal(
-    json('/loop=>/loop/x;/s=>/loop & /$/inet/h/1', '/s'),
-    '{"type":"union","path":"/s","union":[' +
-      '{"weight":1.0,"tree":{"type":"exception","path":"/s","dentry":{"prefix":"/s","dst":"/loop & /$/inet/h/1"},"message":"Max recursion level reached."}},' +
-      '{"weight":1.0,"tree":{"type":"leaf","path":"/$/inet/h/1","dentry":{"prefix":"/s","dst":"/loop & /$/inet/h/1"},"bound":{"id":"/$/inet/h/1","path":"/"}}}]}',
-  )
-})
+t.test(
+  'a failing member of a union becomes an exception with the union’s path and dentry',
+  async (t) => {
+    t.equal(
+      json('/loop=>/loop/x;/s=>/loop & /$/inet/h/1', '/s'),
+      '{"type":"union","path":"/s","union":[' +
+        '{"weight":1.0,"tree":{"type":"exception","path":"/s","dentry":{"prefix":"/s","dst":"/loop & /$/inet/h/1"},"message":"Max recursion level reached."}},' +
+        '{"weight":1.0,"tree":{"type":"leaf","path":"/$/inet/h/1","dentry":{"prefix":"/s","dst":"/loop & /$/inet/h/1"},"bound":{"id":"/$/inet/h/1","path":"/"}}}]}',
+    )
+  },
+)
 
 t.test('a loop in an alt branch becomes an exception; the other branch still shows', async (t) => {
   const json1 = json('/loop=>/loop/x;/s=>/loop | /#/t/a', '/s', { namers: [testNamer('t', ['a'])] })
@@ -307,23 +347,35 @@ function chain(n: number): Dtab {
   return Dtab.read(entries.join(';'))
 }
 
-t.test('outside any alt or union the depth limit fails the whole call: 99 rewrites delegate, 100 fail', async (t) => {
-  t.match(delegateTreeJson(delegate(chain(99), Path.read('/p0'))), /"type":"leaf","path":"\/\$\/inet\/h\/1"/)
-  const err = errorOf(() => delegate(chain(100), Path.read('/p0')))
-  t.type(err, DelegateMaxDepthError)
-  t.type(err, DtabError)
-  t.equal(err.message, 'Max recursion level reached.')
-  t.equal((err as DelegateMaxDepthError).code, 'delegate_max_depth')
-  t.equal(errorOf(() => delegate(Dtab.read('/s=>/s/x'), Path.read('/s'))).message, 'Max recursion level reached.')
-})
+t.test(
+  'outside any alt or union the depth limit fails the whole call: 99 rewrites delegate, 100 fail',
+  async (t) => {
+    t.match(
+      delegateTreeJson(delegate(chain(99), Path.read('/p0'))),
+      /"type":"leaf","path":"\/\$\/inet\/h\/1"/,
+    )
+    const err = errorOf(() => delegate(chain(100), Path.read('/p0')))
+    t.type(err, DelegateMaxDepthError)
+    t.type(err, DtabError)
+    t.equal(err.message, 'Max recursion level reached.')
+    t.equal((err as DelegateMaxDepthError).code, 'delegate_max_depth')
+    t.equal(
+      errorOf(() => delegate(Dtab.read('/s=>/s/x'), Path.read('/s'))).message,
+      'Max recursion level reached.',
+    )
+  },
+)
 
 t.test('the delegate depth limit is configurable', async (t) => {
   t.equal(delegate(chain(1), Path.read('/p0'), { maxDepth: 2 }).type, 'delegate')
-  t.throws(() => delegate(chain(2), Path.read('/p0'), { maxDepth: 2 }), { message: 'Max recursion level reached.' })
+  t.throws(() => delegate(chain(2), Path.read('/p0'), { maxDepth: 2 }), {
+    message: 'Max recursion level reached.',
+  })
 })
 
 t.test('addrOf supplies a bound leaf’s addr verbatim; undefined leaves it out', async (t) => {
-  const addrOf: AddrOf = (b: Bound) => (Path.show(b.id) === '/$/inet/h/1' ? '{"type":"pending"}' : undefined)
+  const addrOf: AddrOf = (b: Bound) =>
+    Path.show(b.id) === '/$/inet/h/1' ? '{"type":"pending"}' : undefined
   t.equal(
     json('/a=>/$/inet/h/1 & /$/inet/h/2', '/a', {}, addrOf),
     '{"type":"union","path":"/a","union":[' +
@@ -334,17 +386,30 @@ t.test('addrOf supplies a bound leaf’s addr verbatim; undefined leaves it out'
 
 t.test('a delegation tree stands for the name tree of its bound leaves', async (t) => {
   const fs = testNamer('t', ['a', 'b'])
-  const tree = delegate(Dtab.read('/s=>/t;/t=>2*/#/t/a & (/#/t/missing | /#/t/b)'), Path.read('/s'), {
-    namers: [fs],
-  })
+  const tree = delegate(
+    Dtab.read('/s=>/t;/t=>2*/#/t/a & (/#/t/missing | /#/t/b)'),
+    Path.read('/s'),
+    {
+      namers: [fs],
+    },
+  )
   t.equal(showBound(delegateToNameTree(tree)), '2.00*/#/t/a & (~ | /#/t/b)')
-  t.strictSame(delegateToNameTree(delegate(Dtab.read('/a=>! | $'), Path.read('/a'))), NameTree.alt(NameTree.Fail, NameTree.Empty))
+  t.strictSame(
+    delegateToNameTree(delegate(Dtab.read('/a=>! | $'), Path.read('/a'))),
+    NameTree.alt(NameTree.Fail, NameTree.Empty),
+  )
 })
 
-t.test('turning a tree with an exception node back into a name tree throws its error', async (t) => {
-  const tree = delegate(Dtab.read('/s=>/#/t/broken | /#/t/a'), Path.read('/s'), {
-    namers: [testNamer('t', ['a'])],
-  })
-  t.match(delegateTreeJson(tree), /"type":"exception","path":"\/#\/t\/broken".*"message":"error naming \/#\/t\/broken"/)
-  t.throws(() => delegateToNameTree(tree), { message: 'error naming /#/t/broken' })
-})
+t.test(
+  'turning a tree with an exception node back into a name tree throws its error',
+  async (t) => {
+    const tree = delegate(Dtab.read('/s=>/#/t/broken | /#/t/a'), Path.read('/s'), {
+      namers: [testNamer('t', ['a'])],
+    })
+    t.match(
+      delegateTreeJson(tree),
+      /"type":"exception","path":"\/#\/t\/broken".*"message":"error naming \/#\/t\/broken"/,
+    )
+    t.throws(() => delegateToNameTree(tree), { message: 'error naming /#/t/broken' })
+  },
+)

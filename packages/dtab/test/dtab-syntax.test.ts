@@ -1,6 +1,6 @@
 // Reading dentries and dtabs: `prefix => tree`, `;` between entries, one trailing `;` at most,
 // and no other separators (semantics §5).
-import { AnyElem, Dentry, Dtab, NameTree, Path } from '@switchyard/dtab'
+import { AnyElem, Dentry, Dtab, NameTree, type Path } from '@switchyard/dtab'
 import t from 'tap'
 import { parseMessage } from './helpers.js'
 
@@ -24,7 +24,10 @@ t.test('=> is one token: = then > with nothing between', async (t) => {
 })
 
 t.test('Dentry.read reads one dentry: a trailing ; is an error there', async (t) => {
-  t.equal(parseMessage(Dentry.read, '/a=>/b;'), `end of input expected but ';' found at '/a=>/b[;]'`)
+  t.equal(
+    parseMessage(Dentry.read, '/a=>/b;'),
+    `end of input expected but ';' found at '/a=>/b[;]'`,
+  )
 })
 
 t.test('Dentry.of builds from text or from values', async (t) => {
@@ -77,5 +80,8 @@ t.test('a comma does not separate dentries either', async (t) => {
 })
 
 t.test('a dtab that is not a dentry at all fails at the first character', async (t) => {
-  t.equal(parseMessage(Dtab.read, 'invalid-param'), `'/' expected but 'i' found at '[i]nvalid-param'`)
+  t.equal(
+    parseMessage(Dtab.read, 'invalid-param'),
+    `'/' expected but 'i' found at '[i]nvalid-param'`,
+  )
 })

@@ -15,14 +15,17 @@ import { errorOf } from './helpers.js'
 const read = Dtab.read
 const show = Dtab.show
 
-t.test('concat puts the first dtab’s entries before the second’s, without de-duplicating', async (t) => {
-  const a = read('/a=>/b')
-  const b = read('/a=>/c;/d=>/e')
-  t.equal(show(Dtab.concat(a, b)), '/a=>/b;/a=>/c;/d=>/e')
-  t.equal(show(Dtab.concat(b, a)), '/a=>/c;/d=>/e;/a=>/b')
-  t.equal(show(Dtab.concat(a, a)), '/a=>/b;/a=>/b')
-  t.equal(show(a), '/a=>/b', 'the operands are not changed')
-})
+t.test(
+  'concat puts the first dtab’s entries before the second’s, without de-duplicating',
+  async (t) => {
+    const a = read('/a=>/b')
+    const b = read('/a=>/c;/d=>/e')
+    t.equal(show(Dtab.concat(a, b)), '/a=>/b;/a=>/c;/d=>/e')
+    t.equal(show(Dtab.concat(b, a)), '/a=>/c;/d=>/e;/a=>/b')
+    t.equal(show(Dtab.concat(a, a)), '/a=>/b;/a=>/b')
+    t.equal(show(a), '/a=>/b', 'the operands are not changed')
+  },
+)
 
 t.test('concat with the empty dtab gives the other dtab', async (t) => {
   const d = read('/a=>/b')
@@ -77,15 +80,18 @@ t.test('simplified simplifies every dst and drops entries that become Neg', asyn
   t.strictSame(Dtab.simplified(Dtab.empty), [])
 })
 
-t.test('equality is structural: same prefixes, same trees, weights compared by value', async (t) => {
-  t.ok(Dtab.equals(read('/a => 2*/b & /c'), read('/a=>2.00*/b & /c')))
-  t.ok(Dtab.equals(read('/a/*=>/b'), read(' /a/* => /b ; ')))
-  t.notOk(Dtab.equals(read('/a=>/b | ~'), read('/a=>/b')))
-  t.notOk(Dtab.equals(read('/a=>/b;/c=>/d'), read('/c=>/d;/a=>/b')), 'order matters')
-  t.notOk(Dtab.equals(read('/a=>/b'), read('/a=>/b;/a=>/b')))
-  t.notOk(Dtab.equals(read('/a/*=>/b'), read('/a/\\x2a=>/b')), 'a wildcard is not a star label')
-  t.notOk(Dtab.equals(read('/a=>(/b | /c) | /d'), read('/a=>/b | (/c | /d)')), 'no flattening')
-})
+t.test(
+  'equality is structural: same prefixes, same trees, weights compared by value',
+  async (t) => {
+    t.ok(Dtab.equals(read('/a => 2*/b & /c'), read('/a=>2.00*/b & /c')))
+    t.ok(Dtab.equals(read('/a/*=>/b'), read(' /a/* => /b ; ')))
+    t.notOk(Dtab.equals(read('/a=>/b | ~'), read('/a=>/b')))
+    t.notOk(Dtab.equals(read('/a=>/b;/c=>/d'), read('/c=>/d;/a=>/b')), 'order matters')
+    t.notOk(Dtab.equals(read('/a=>/b'), read('/a=>/b;/a=>/b')))
+    t.notOk(Dtab.equals(read('/a/*=>/b'), read('/a/\\x2a=>/b')), 'a wildcard is not a star label')
+    t.notOk(Dtab.equals(read('/a=>(/b | /c) | /d'), read('/a=>/b | (/c | /d)')), 'no flattening')
+  },
+)
 
 t.test('equivalence compares the simplified dsts', async (t) => {
   t.ok(Dtab.equiv(read('/a=>/b | ~'), read('/a=>/b')))
@@ -117,12 +123,17 @@ t.test('toJson gives [{prefix, dst}] with both sides shown as in the text form',
     { prefix: '/svc/*', dst: '/host' },
     { prefix: '/host/world', dst: '/v2 & 9.00*/v1' },
   ])
-  t.equal(JSON.stringify(Dtab.toJson(read('/yeezy=>/yeezus'))), '[{"prefix":"/yeezy","dst":"/yeezus"}]')
+  t.equal(
+    JSON.stringify(Dtab.toJson(read('/yeezy=>/yeezus'))),
+    '[{"prefix":"/yeezy","dst":"/yeezus"}]',
+  )
   t.strictSame(Dtab.toJson(Dtab.empty), [])
 })
 
 t.test('fromJson reads the namerd JSON form, prefix wildcards included', async (t) => {
-  const d = Dtab.fromJson(JSON.parse('[{"prefix":"/svc/*","dst":"/#/io.l5d.fs"},{"prefix":"/a","dst":"2*/b & /c"}]'))
+  const d = Dtab.fromJson(
+    JSON.parse('[{"prefix":"/svc/*","dst":"/#/io.l5d.fs"},{"prefix":"/a","dst":"2*/b & /c"}]'),
+  )
   t.ok(Dtab.equals(d, read('/svc/*=>/#/io.l5d.fs;/a=>2*/b & /c')))
   t.strictSame(Dtab.fromJson([]), [])
   t.ok(
@@ -174,7 +185,10 @@ t.test('fromJson names the entry that is not a {prefix, dst} object', async (t) 
 t.test('fromJson requires prefix and dst to be strings', async (t) => {
   t.equal(jsonError([{ dst: '/b' }]).message, 'dentry 0: "prefix" must be a string')
   t.equal(
-    jsonError([{ prefix: '/a', dst: '/b' }, { prefix: 1, dst: '/b' }]).message,
+    jsonError([
+      { prefix: '/a', dst: '/b' },
+      { prefix: 1, dst: '/b' },
+    ]).message,
     'dentry 1: "prefix" must be a string',
   )
   t.equal(jsonError([{ prefix: '/a' }]).message, 'dentry 0: "dst" must be a string')
@@ -182,27 +196,36 @@ t.test('fromJson requires prefix and dst to be strings', async (t) => {
   t.equal(jsonError([{ prefix: '/a', dst: 7 }]).index, 0)
 })
 
-t.test('fromJson wraps a syntax error with the entry, the field and the parser message', async (t) => {
-  const dst = jsonError([{ prefix: '/a', dst: '/b =>' }])
-  t.equal(dst.message, `dentry 0: invalid dst: end of input expected but '=' found at '/b [=]>'`)
-  t.equal(dst.index, 0)
-  t.type(dst.cause, DtabParseError)
-  t.equal(dst.cause?.offset, 3)
+t.test(
+  'fromJson wraps a syntax error with the entry, the field and the parser message',
+  async (t) => {
+    const dst = jsonError([{ prefix: '/a', dst: '/b =>' }])
+    t.equal(dst.message, `dentry 0: invalid dst: end of input expected but '=' found at '/b [=]>'`)
+    t.equal(dst.index, 0)
+    t.type(dst.cause, DtabParseError)
+    t.equal(dst.cause?.offset, 3)
 
-  const prefix = jsonError([{ prefix: '/a', dst: '/b' }, { prefix: '/a=>/b', dst: '/c' }])
-  t.equal(
-    prefix.message,
-    `dentry 1: invalid prefix: end of input expected but '=' found at '/a[=]>/b'`,
-  )
-  t.equal(prefix.index, 1)
-  t.type(prefix.cause, DtabParseError)
+    const prefix = jsonError([
+      { prefix: '/a', dst: '/b' },
+      { prefix: '/a=>/b', dst: '/c' },
+    ])
+    t.equal(
+      prefix.message,
+      `dentry 1: invalid prefix: end of input expected but '=' found at '/a[=]>/b'`,
+    )
+    t.equal(prefix.index, 1)
+    t.type(prefix.cause, DtabParseError)
 
-  t.equal(jsonError([{ prefix: 'x', dst: '/b' }]).message, `dentry 0: invalid prefix: '/' expected but 'x' found at '[x]'`)
-  t.equal(
-    jsonError([{ prefix: '/a', dst: '١*/b' }]).message,
-    'dentry 0: invalid dst: For input string: "١"',
-  )
-})
+    t.equal(
+      jsonError([{ prefix: 'x', dst: '/b' }]).message,
+      `dentry 0: invalid prefix: '/' expected but 'x' found at '[x]'`,
+    )
+    t.equal(
+      jsonError([{ prefix: '/a', dst: '١*/b' }]).message,
+      'dentry 0: invalid dst: For input string: "١"',
+    )
+  },
+)
 
 t.test('a DtabJsonError is a DtabError with the dtab_json code', async (t) => {
   const err = jsonError({})

@@ -88,10 +88,7 @@ t.test('# right after a slash or inside a label is part of the path', async (t) 
 })
 
 t.test('a comment cannot split the => token', async (t) => {
-  t.equal(
-    parseMessage(Dtab.read, '/a =#c\n> /b'),
-    `'>' expected but '#' found at '/a =[#]c\n> /b'`,
-  )
+  t.equal(parseMessage(Dtab.read, '/a =#c\n> /b'), `'>' expected but '#' found at '/a =[#]c\n> /b'`)
 })
 
 t.test('non-ASCII text is fine inside a comment', async (t) => {

@@ -63,7 +63,10 @@ t.test('/$/inet without a usable port is an unknown namer, not Neg', async (t) =
     errorOf(() => global('/$/inet/host/notaport')).message,
     'Unknown namer: inet for path: /$/inet/host/notaport',
   )
-  t.equal(errorOf(() => global('/$/inet/h/8.0')).message, 'Unknown namer: inet for path: /$/inet/h/8.0')
+  t.equal(
+    errorOf(() => global('/$/inet/h/8.0')).message,
+    'Unknown namer: inet for path: /$/inet/h/8.0',
+  )
 })
 
 t.test('/$/fail... is Fail and /$/nil... is Empty', async (t) => {
@@ -73,20 +76,26 @@ t.test('/$/fail... is Fail and /$/nil... is Empty', async (t) => {
   t.strictSame(global('/$/nil/foo/bar'), NameTree.Empty)
 })
 
-t.test('fail and nil are whole elements: /$/failover and /$/nilly are unknown namers', async (t) => {
-  t.equal(
-    errorOf(() => global('/$/failover/x')).message,
-    'Unknown namer: failover for path: /$/failover/x',
-  )
-  t.equal(errorOf(() => global('/$/nilly')).message, 'Unknown namer: nilly for path: /$/nilly')
-})
+t.test(
+  'fail and nil are whole elements: /$/failover and /$/nilly are unknown namers',
+  async (t) => {
+    t.equal(
+      errorOf(() => global('/$/failover/x')).message,
+      'Unknown namer: failover for path: /$/failover/x',
+    )
+    t.equal(errorOf(() => global('/$/nilly')).message, 'Unknown namer: nilly for path: /$/nilly')
+  },
+)
 
 t.test('any other /$/<kind> is an unknown namer error carrying the kind and path', async (t) => {
   const err = errorOf(() => global('/$/com.twitter.finagle.TestNamer/foo'))
   t.type(err, UnknownNamerError)
   t.type(err, DtabError)
   const e = err as UnknownNamerError
-  t.equal(e.message, 'Unknown namer: com.twitter.finagle.TestNamer for path: /$/com.twitter.finagle.TestNamer/foo')
+  t.equal(
+    e.message,
+    'Unknown namer: com.twitter.finagle.TestNamer for path: /$/com.twitter.finagle.TestNamer/foo',
+  )
   t.equal(e.kind, 'com.twitter.finagle.TestNamer', 'the bare class name, for namerd’s bind message')
   t.equal(Path.show(e.path), '/$/com.twitter.finagle.TestNamer/foo')
   t.equal(e.code, 'unknown_namer')
@@ -108,7 +117,11 @@ t.test('inetAddress reads the host and port of a bound /$/inet id', async (t) =>
   t.strictSame(inetAddress(Path.read('/$/inet/8080')), { host: '', port: 8080 })
   t.strictSame(inetAddress(Path.read('/$/inet/caf\\xc3\\xa9/1')), { host: 'café', port: 1 })
   t.equal(inetAddress(Path.read('/$/inet/h/x')), undefined)
-  t.equal(inetAddress(Path.read('/$/inet/h/1/extra')), undefined, 'an id, not a path with a residual')
+  t.equal(
+    inetAddress(Path.read('/$/inet/h/1/extra')),
+    undefined,
+    'an id, not a path with a residual',
+  )
   t.equal(inetAddress(Path.read('/#/io.l5d.fs/x')), undefined)
   t.equal(inetAddress(Path.read('/$/inet')), undefined)
 })
@@ -132,10 +145,7 @@ t.test('namers are tried in order; Neg moves on to the next matching namer', asy
   )
   t.strictSame(first.asked, ['/b/rest'])
   t.strictSame(other.asked, [], 'a namer whose prefix does not match is not asked')
-  t.strictSame(
-    namersLookup([first, second], Path.read('/#/test/a')),
-    boundLeaf('/#/test/a'),
-  )
+  t.strictSame(namersLookup([first, second], Path.read('/#/test/a')), boundLeaf('/#/test/a'))
   t.equal(second.asked.length, 1, 'the second is not asked once the first answers')
 })
 
@@ -147,19 +157,25 @@ t.test('after the namers comes the global namer; a path nobody knows is Neg', as
 })
 
 t.test('a namer’s failure is an error, not Neg', async (t) => {
-  const err = errorOf(() =>
-    namersLookup([testNamer('error', [])], Path.read('/#/error/broken/x')),
-  )
+  const err = errorOf(() => namersLookup([testNamer('error', [])], Path.read('/#/error/broken/x')))
   t.type(err, NamerFailedError)
   t.equal(err.message, 'error naming /#/error/broken/x')
   t.equal((err as NamerFailedError).code, 'namer_failed')
 })
 
-t.test('the interpreter asks the dtab first and gives its answer as paths to look up', async (t) => {
-  const lookup = interpreterLookup(Dtab.read('/svc=>/#/io.l5d.fs'), [testNamer('io.l5d.fs', ['web'])])
-  t.strictSame(lookup(Path.read('/svc/web')), NameTree.leaf(pathName(Path.read('/#/io.l5d.fs/web'))))
-  t.strictSame(lookup(Path.read('/#/io.l5d.fs/web')), boundLeaf('/#/io.l5d.fs/web'))
-})
+t.test(
+  'the interpreter asks the dtab first and gives its answer as paths to look up',
+  async (t) => {
+    const lookup = interpreterLookup(Dtab.read('/svc=>/#/io.l5d.fs'), [
+      testNamer('io.l5d.fs', ['web']),
+    ])
+    t.strictSame(
+      lookup(Path.read('/svc/web')),
+      NameTree.leaf(pathName(Path.read('/#/io.l5d.fs/web'))),
+    )
+    t.strictSame(lookup(Path.read('/#/io.l5d.fs/web')), boundLeaf('/#/io.l5d.fs/web'))
+  },
+)
 
 t.test('the namers are consulted only when the dtab’s answer is exactly Neg', async (t) => {
   const fs = testNamer('io.l5d.fs', ['web'])
@@ -188,7 +204,13 @@ t.test('the namers are consulted only when the dtab’s answer is exactly Neg', 
 t.test('an empty-prefix dentry captures every path before any namer', async (t) => {
   const fs = testNamer('io.l5d.fs', ['web'])
   const lookup = interpreterLookup(Dtab.read('/=>/x'), [fs])
-  t.strictSame(lookup(Path.read('/#/io.l5d.fs/web')), NameTree.leaf(pathName(Path.read('/x/#/io.l5d.fs/web'))))
-  t.strictSame(lookup(Path.read('/$/inet/h/1')), NameTree.leaf(pathName(Path.read('/x/$/inet/h/1'))))
+  t.strictSame(
+    lookup(Path.read('/#/io.l5d.fs/web')),
+    NameTree.leaf(pathName(Path.read('/x/#/io.l5d.fs/web'))),
+  )
+  t.strictSame(
+    lookup(Path.read('/$/inet/h/1')),
+    NameTree.leaf(pathName(Path.read('/x/$/inet/h/1'))),
+  )
   t.strictSame(fs.asked, [])
 })

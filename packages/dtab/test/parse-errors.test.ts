@@ -1,14 +1,6 @@
 // Syntax errors carry Finagle's message byte for byte, with the offset and what was expected
 // (semantics §6, and the NumberFormatException case of §4).
-import {
-  Dentry,
-  Dtab,
-  DtabError,
-  DtabParseError,
-  NameTree,
-  Path,
-  Prefix,
-} from '@switchyard/dtab'
+import { Dentry, Dtab, DtabError, DtabParseError, NameTree, Path, Prefix } from '@switchyard/dtab'
 import t from 'tap'
 import { errorOf } from './helpers.js'
 
@@ -109,7 +101,13 @@ t.test('the tree grammar rejects what it has no production for', async (t) => {
     ['nametree', '/a |', `simple expected but end of input found at '/a |[]'`, 4, 'simple'],
     ['nametree', '-1 * /a', `simple expected but '-' found at '[-]1 * /a'`, 0, 'simple'],
     ['nametree', '$foo', `end of input expected but 'f' found at '$[f]oo'`, 1, 'end of input'],
-    ['nametree', '/a/b =>', `end of input expected but '=' found at '/a/b [=]>'`, 5, 'end of input'],
+    [
+      'nametree',
+      '/a/b =>',
+      `end of input expected but '=' found at '/a/b [=]>'`,
+      5,
+      'end of input',
+    ],
     ['dtab', 'invalid', `'/' expected but 'i' found at '[i]nvalid'`, 0, `'/'`],
   ]
   for (const [found, wanted, name] of compare(rows)) t.strictSame(found, wanted, name)
@@ -130,7 +128,9 @@ t.test('newlines in the input are kept verbatim in the message', async (t) => {
 })
 
 t.test('a quote character is shown in quotes like any other', async (t) => {
-  for (const [found, wanted, name] of compare([['path', "/a'", `end of input expected but ''' found at '/a[']'`, 2, 'end of input']]))
+  for (const [found, wanted, name] of compare([
+    ['path', "/a'", `end of input expected but ''' found at '/a[']'`, 2, 'end of input'],
+  ]))
     t.strictSame(found, wanted, name)
 })
 

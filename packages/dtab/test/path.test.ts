@@ -52,14 +52,8 @@ t.test('a non-showable byte escapes the whole element, in lower-case hex', async
 })
 
 t.test('no empty elements: a double or trailing slash is an error', async (t) => {
-  t.equal(
-    parseMessage(Path.read, '/a//b'),
-    `label char expected but '/' found at '/a/[/]b'`,
-  )
-  t.equal(
-    parseMessage(Path.read, '/a/'),
-    `label char expected but end of input found at '/a/[]'`,
-  )
+  t.equal(parseMessage(Path.read, '/a//b'), `label char expected but '/' found at '/a/[/]b'`)
+  t.equal(parseMessage(Path.read, '/a/'), `label char expected but end of input found at '/a/[]'`)
 })
 
 t.test('no whitespace inside a path', async (t) => {
@@ -84,13 +78,16 @@ t.test('a path must start with a slash', async (t) => {
   t.equal(parseMessage(Path.read, '/{}'), `end of input expected but '{' found at '/[{]}'`)
 })
 
-t.test('a # inside a path is a label character; after whitespace it starts a comment', async (t) => {
-  t.strictSame(Path.read('/#/io.l5d.fs'), ['#', 'io.l5d.fs'])
-  t.strictSame(Path.read('/#foo'), ['#foo'])
-  t.strictSame(Path.read('/foo#bar'), ['foo#bar'])
-  t.strictSame(Path.read('/foo #bar'), ['foo'])
-  t.strictSame(Path.read('# a comment\n/foo'), ['foo'], 'a comment line before the path')
-})
+t.test(
+  'a # inside a path is a label character; after whitespace it starts a comment',
+  async (t) => {
+    t.strictSame(Path.read('/#/io.l5d.fs'), ['#', 'io.l5d.fs'])
+    t.strictSame(Path.read('/#foo'), ['#foo'])
+    t.strictSame(Path.read('/foo#bar'), ['foo#bar'])
+    t.strictSame(Path.read('/foo #bar'), ['foo'])
+    t.strictSame(Path.read('# a comment\n/foo'), ['foo'], 'a comment line before the path')
+  },
+)
 
 t.test('$ is an ordinary label character in a path', async (t) => {
   t.strictSame(Path.read('/$/inet/127.1/8080'), ['$', 'inet', '127.1', '8080'])

@@ -10,8 +10,8 @@ import {
   NameTree,
   Path,
   type Pick,
-  type Random,
   pick,
+  type Random,
 } from '@switchyard/dtab'
 import t from 'tap'
 import { testNamer } from './helpers.js'
@@ -49,10 +49,11 @@ t.test('a union picks each member with probability weight over total weight', as
     overGrid(unionOf([1, leaf('/a')], [2, leaf('/b')], [3, leaf('/c')], [4, leaf('/d')])),
     { '/a': 100, '/b': 200, '/c': 300, '/d': 400 },
   )
-  t.strictSame(
-    overGrid(unionOf([0.5, leaf('/a')], [0.25, leaf('/b')], [0.25, leaf('/c')])),
-    { '/a': 500, '/b': 250, '/c': 250 },
-  )
+  t.strictSame(overGrid(unionOf([0.5, leaf('/a')], [0.25, leaf('/b')], [0.25, leaf('/c')])), {
+    '/a': 500,
+    '/b': 250,
+    '/c': 250,
+  })
 })
 
 t.test('a zero-weight member is never picked while another has weight', async (t) => {
@@ -85,7 +86,10 @@ t.test('a Neg, Fail or Empty member is picked like any other and yields no endpo
 })
 
 t.test('a lone leaf, Neg, Fail or Empty picks itself; an empty union is Neg', async (t) => {
-  t.strictSame(pick(leaf('/a'), () => 0.5), { type: 'bound', bound: bound(Path.read('/a')) })
+  t.strictSame(
+    pick(leaf('/a'), () => 0.5),
+    { type: 'bound', bound: bound(Path.read('/a')) },
+  )
   t.strictSame(pick(NameTree.Neg), { type: 'neg' })
   t.strictSame(pick(NameTree.Fail), { type: 'fail' })
   t.strictSame(pick(NameTree.Empty), { type: 'empty' })

@@ -33,10 +33,9 @@ const byteElem = fc
 const showableElem = fc.stringMatching(/^[0-9A-Za-z_:.#$%-]{1,8}$/)
 const elem = fc.oneof(byteElem, showableElem)
 const pathArb: fc.Arbitrary<Path> = fc.array(elem, { maxLength: 5 })
-const prefixArb: fc.Arbitrary<Prefix> = fc.array(
-  fc.oneof(elem, fc.constant<PrefixElem>(AnyElem)),
-  { maxLength: 4 },
-)
+const prefixArb: fc.Arbitrary<Prefix> = fc.array(fc.oneof(elem, fc.constant<PrefixElem>(AnyElem)), {
+  maxLength: 4,
+})
 
 /** Weights that print exactly with two decimals: k/100 (1.0 prints as omitted, reads as 1). */
 const weight = fc.integer({ min: 0, max: 100_000 }).map((k) => k / 100)
@@ -61,7 +60,10 @@ t.test('Path.read(Path.show(p)) is p, for any bytes', async (t) => {
   fc.assert(
     fc.property(pathArb, (p) => {
       const shown = Path.show(p)
-      return /^(\/([0-9A-Za-z_:.#$%-]+|(\\x[0-9a-f]{2})+))*$|^\/$/.test(shown) && Path.equals(Path.read(shown), p)
+      return (
+        /^(\/([0-9A-Za-z_:.#$%-]+|(\\x[0-9a-f]{2})+))*$|^\/$/.test(shown) &&
+        Path.equals(Path.read(shown), p)
+      )
     }),
   )
   t.pass('no counterexample')
@@ -72,10 +74,15 @@ t.test('Prefix.read(Prefix.show(p)) is p, wildcards included', async (t) => {
   t.pass('no counterexample')
 })
 
-t.test('NameTree.read(NameTree.show(t)) is t, for trees without trivial alts or unions', async (t) => {
-  fc.assert(fc.property(treeArb, (tree) => NameTree.equals(NameTree.read(NameTree.show(tree)), tree)))
-  t.pass('no counterexample')
-})
+t.test(
+  'NameTree.read(NameTree.show(t)) is t, for trees without trivial alts or unions',
+  async (t) => {
+    fc.assert(
+      fc.property(treeArb, (tree) => NameTree.equals(NameTree.read(NameTree.show(tree)), tree)),
+    )
+    t.pass('no counterexample')
+  },
+)
 
 t.test('Dtab.read(Dtab.show(d)) is d, and the JSON form round-trips too', async (t) => {
   fc.assert(
@@ -91,7 +98,19 @@ t.test('Dtab.read(Dtab.show(d)) is d, and the JSON form round-trips too', async 
 const noiseArb = fc
   .tuple(
     fc.array(
-      fc.constantFrom(' ', '\t', '\n', '\r', '\u000b', '\f', '\u001c', '\u001f', '\u2003', '\u3000', '\u2028'),
+      fc.constantFrom(
+        ' ',
+        '\t',
+        '\n',
+        '\r',
+        '\u000b',
+        '\f',
+        '\u001c',
+        '\u001f',
+        '\u2003',
+        '\u3000',
+        '\u2028',
+      ),
       { minLength: 1, maxLength: 3 },
     ),
     fc.option(fc.string({ unit: 'binary', maxLength: 8 }).map((s) => s.replace(/\n/g, ''))),
@@ -99,7 +118,11 @@ const noiseArb = fc
   .map(([ws, comment]) => ws.join('') + (comment === null ? '' : `#${comment}\n`))
 
 /** Puts noise around every separator token of a canonical dtab text (and at both ends). */
-function withNoise(canonical: string, noise: readonly string[], trailingSemicolon: boolean): string {
+function withNoise(
+  canonical: string,
+  noise: readonly string[],
+  trailingSemicolon: boolean,
+): string {
   let i = 0
   const next = () => noise[i++ % noise.length]!
   const parts = canonical.split(/( \| | & |\(|\)|(?<=\d)\*|=>|;)/)
@@ -114,9 +137,14 @@ function withNoise(canonical: string, noise: readonly string[], trailingSemicolo
 
 t.test('Java whitespace and comments between tokens never change what a dtab says', async (t) => {
   fc.assert(
-    fc.property(dtabArb, fc.array(noiseArb, { minLength: 1, maxLength: 12 }), fc.boolean(), (dtab, noise, semi) => {
-      return Dtab.equals(Dtab.read(withNoise(Dtab.show(dtab), noise, semi)), dtab)
-    }),
+    fc.property(
+      dtabArb,
+      fc.array(noiseArb, { minLength: 1, maxLength: 12 }),
+      fc.boolean(),
+      (dtab, noise, semi) => {
+        return Dtab.equals(Dtab.read(withNoise(Dtab.show(dtab), noise, semi)), dtab)
+      },
+    ),
   )
   t.pass('no counterexample')
 })
@@ -175,8 +203,34 @@ const dtabish = fc
   .array(
     fc.oneof(
       fc.constantFrom(
-        '/', '=>', '=', '>', ';', '|', '&', '*', '(', ')', '!', '~', '$', '#', '\n', ' ', '\t',
-        '\\x', '\\x4', '\\xZ', '.', '0.5', '2', '١', '\u00a0', '\u2003', '\uffff', '/*',
+        '/',
+        '=>',
+        '=',
+        '>',
+        ';',
+        '|',
+        '&',
+        '*',
+        '(',
+        ')',
+        '!',
+        '~',
+        '$',
+        '#',
+        '\n',
+        ' ',
+        '\t',
+        '\\x',
+        '\\x4',
+        '\\xZ',
+        '.',
+        '0.5',
+        '2',
+        '١',
+        '\u00a0',
+        '\u2003',
+        '\uffff',
+        '/*',
       ),
       fc.stringMatching(/^[a-z0-9.]{1,3}$/),
       fc.string({ maxLength: 2, unit: 'binary' }),
@@ -216,9 +270,14 @@ for (const [name, read] of readers) {
           if (!(err instanceof DtabParseError)) return false
           if (err.input !== input || err.offset < 0 || err.offset > input.length) return false
           if (err.message.startsWith('For input string: ')) return err.expected === 'weight'
-          return err.message === `${err.expected} expected but ${
-            err.message.slice(err.expected.length + ' expected but '.length).split(' found at ')[0]
-          } found at '${display(input, err.offset)}'`
+          return (
+            err.message ===
+            `${err.expected} expected but ${
+              err.message
+                .slice(err.expected.length + ' expected but '.length)
+                .split(' found at ')[0]
+            } found at '${display(input, err.offset)}'`
+          )
         }
       }),
       { numRuns: 3000 },
@@ -240,7 +299,12 @@ t.test('Dtab.fromJson fails only with DtabJsonError on arbitrary JSON', async (t
   )
   fc.assert(
     fc.property(
-      fc.array(fc.record({ prefix: fc.oneof(dtabish, fc.constant('/a')), dst: fc.oneof(dtabish, fc.constant('/b')) })),
+      fc.array(
+        fc.record({
+          prefix: fc.oneof(dtabish, fc.constant('/a')),
+          dst: fc.oneof(dtabish, fc.constant('/b')),
+        }),
+      ),
       (value) => {
         try {
           return Dtab.fromJson(value).length === value.length
@@ -258,7 +322,19 @@ const routeTree: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
   tree: fc.oneof(
     { depthSize: 'small' },
     fc
-      .constantFrom('/a', '/b', '/c', '/a/x', '/$/inet/h/1', '/$/inet/h/2', '/$/nil', '/$/fail', '/#/t/ok', '/#/t/missing', '/#/t/broken')
+      .constantFrom(
+        '/a',
+        '/b',
+        '/c',
+        '/a/x',
+        '/$/inet/h/1',
+        '/$/inet/h/2',
+        '/$/nil',
+        '/$/fail',
+        '/#/t/ok',
+        '/#/t/missing',
+        '/#/t/broken',
+      )
       .map((p) => NameTree.leaf(Path.read(p))),
     fc.constantFrom<Tree>(NameTree.Neg, NameTree.Fail, NameTree.Empty),
     fc.array(tie('tree'), { maxLength: 3 }).map((trees) => NameTree.alt(...trees)),
@@ -268,14 +344,22 @@ const routeTree: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
   ),
 })).tree
 const routeDtab = fc.array(
-  fc.record({ prefix: fc.constantFrom('/a', '/b', '/c', '/a/x', '/*', '/a/*').map(Prefix.read), dst: routeTree }),
+  fc.record({
+    prefix: fc.constantFrom('/a', '/b', '/c', '/a/x', '/*', '/a/*').map(Prefix.read),
+    dst: routeTree,
+  }),
   { maxLength: 5 },
 )
 const start = fc.constantFrom('/a', '/b', '/c', '/a/x', '/b/y', '/$/inet/h/1')
 
 const endpoints = (tree: NameTree<Bound>) => {
   const r = NameTree.evalBy(tree, (b) => `${Path.show(b.id)} ${Path.show(b.residual)}`)
-  return r === undefined ? 'none' : [...r].map((b) => `${Path.show(b.id)} ${Path.show(b.residual)}`).sort().join(',')
+  return r === undefined
+    ? 'none'
+    : [...r]
+        .map((b) => `${Path.show(b.id)} ${Path.show(b.residual)}`)
+        .sort()
+        .join(',')
 }
 
 t.test('bind and delegate agree on the endpoints whenever delegation shows no error', async (t) => {

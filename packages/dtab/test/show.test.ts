@@ -46,13 +46,16 @@ t.test('a union inside an alt has no parentheses', async (t) => {
   t.equal(reshow('/c | 2*/a & /b'), '/c | 2.00*/a & /b')
 })
 
-t.test('an alt inside a union, a union in a union and an alt in an alt are parenthesised', async (t) => {
-  t.equal(reshow('/a & (/b | /c)'), '/a & (/b | /c)')
-  t.equal(reshow('(/a & /b) & /c'), '(/a & /b) & /c')
-  t.equal(reshow('(/a | /b) | /c'), '(/a | /b) | /c')
-  t.equal(reshow('/a | (/b | /c)'), '/a | (/b | /c)')
-  t.equal(reshow('2 * (/a | /b) & /c'), '2.00*(/a | /b) & /c')
-})
+t.test(
+  'an alt inside a union, a union in a union and an alt in an alt are parenthesised',
+  async (t) => {
+    t.equal(reshow('/a & (/b | /c)'), '/a & (/b | /c)')
+    t.equal(reshow('(/a & /b) & /c'), '(/a & /b) & /c')
+    t.equal(reshow('(/a | /b) | /c'), '(/a | /b) | /c')
+    t.equal(reshow('/a | (/b | /c)'), '/a | (/b | /c)')
+    t.equal(reshow('2 * (/a | /b) & /c'), '2.00*(/a | /b) & /c')
+  },
+)
 
 t.test('a single-member union or alt prints as its member, weight dropped', async (t) => {
   t.equal(show(union(w(2, leaf('/a')))), '/a')

@@ -39,7 +39,11 @@ t.test('simplify: an empty union is Neg and a one-member union loses its weight'
 
 t.test('simplify: a union drops Fail and Neg members, unlike an alt', async (t) => {
   t.equal(simp('/a & ! & ~'), '/a')
-  t.strictSame(NameTree.simplify(NameTree.read('2*/a & ~')), leaf('/a'), 'a lone survivor without its weight')
+  t.strictSame(
+    NameTree.simplify(NameTree.read('2*/a & ~')),
+    leaf('/a'),
+    'a lone survivor without its weight',
+  )
   t.strictSame(NameTree.simplify(NameTree.read('! & ~')), Neg)
   t.strictSame(NameTree.simplify(NameTree.read('! & !')), Neg, 'Fail members vanish, leaving Neg')
 })
@@ -70,7 +74,12 @@ t.test('simplify leaves atoms alone', async (t) => {
 })
 
 t.test('simplify is a fixpoint on these examples', async (t) => {
-  for (const s of ['~ | /a | ! | /b', '2*/a & 3*/b & ~', '(~ | /a) & (~ | /b)', '(/a | ~) | (~ | /b)']) {
+  for (const s of [
+    '~ | /a | ! | /b',
+    '2*/a & 3*/b & ~',
+    '(~ | /a) & (~ | /b)',
+    '(/a | ~) | (~ | /b)',
+  ]) {
     const once = NameTree.simplify(NameTree.read(s))
     t.ok(NameTree.equals(NameTree.simplify(once), once), s)
   }
@@ -140,5 +149,8 @@ t.test('evalBy evaluates other leaf types with the given key', async (t) => {
     [...(set ?? [])].map((v) => v.id),
     ['x', 'y'],
   )
-  t.equal(NameTree.evalBy(NameTree.Neg, (v: string) => v), undefined)
+  t.equal(
+    NameTree.evalBy(NameTree.Neg, (v: string) => v),
+    undefined,
+  )
 })

@@ -14,6 +14,7 @@ import { delegateRoutes } from './routes/delegate.js'
 import { dtabRoutes } from './routes/dtabs.js'
 import { historyRoutes } from './routes/history.js'
 import { resolveRoutes } from './routes/resolve.js'
+import { watchResponses } from './routes/watch.js'
 import { watcherRoutes } from './routes/watchers.js'
 import { WatcherRegistry } from './watchers.js'
 
@@ -87,8 +88,8 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
       const status = reply.raw.writableFinished ? reply.raw.statusCode : 499 // 499: client went away
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
       metrics.requests.inc({ method: req.method, route, status: String(status) })
-      const streamed = reply.raw.getHeader('transfer-encoding') === 'chunked'
-      if (!streamed) metrics.requestSeconds.observe({ method: req.method, route }, seconds)
+      if (!watchResponses.has(reply.raw))
+        metrics.requestSeconds.observe({ method: req.method, route }, seconds)
       req.log.info(
         { method: req.method, url: req.url, route, status, ms: Math.round(seconds * 1000) },
         'request',

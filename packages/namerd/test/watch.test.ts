@@ -224,3 +224,34 @@ t.test('past limits.maxWatchers a watch is refused with 503', async (t) => {
   t.equal(res.status, 503)
   t.match(await res.json(), { error: 'too_many_watchers' })
 })
+
+t.test(
+  'a watch stream is counted as a request but kept out of the latency histogram',
+  async (t) => {
+    const { base } = await startServer(t)
+    await put(base, 'web', '/svc => /a')
+    const { lines } = await watch(t, `${base}/api/1/dtabs/web?watch=1`)
+    t.equal(await lines.next(), '[{"prefix":"/svc","dst":"/a"}]')
+    await lines.cancel()
+    const latencyCount = async () => {
+      const text = await (await fetch(`${base}/metrics`)).text()
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('namerd_http_request_duration_seconds_count{') &&
+            l.includes('method="GET"') &&
+            l.includes('route="/api/1/dtabs/:ns"'),
+        )
+      return line === undefined ? 0 : Number(line.split(' ').pop())
+    }
+    await eventually('the closed watch is counted', async () =>
+      (await (await fetch(`${base}/metrics`)).text()).includes(
+        'namerd_http_requests_total{method="GET",route="/api/1/dtabs/:ns"',
+      ),
+    )
+    t.equal(await latencyCount(), 0, 'the closed watch is not timed')
+    await fetch(`${base}/api/1/dtabs/web`)
+    t.equal(await latencyCount(), 1, 'a plain GET is timed')
+  },
+)

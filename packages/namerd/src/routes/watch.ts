@@ -123,6 +123,13 @@ export interface WatchSpec {
 }
 
 /** Answers `req` with a watch stream fed by `source`, registered for the propagation status. */
+/**
+ * Responses that are watch streams. Their duration is how long a watcher stayed, not a request
+ * latency, so the latency histogram skips them. (Node chunks a body without setting a
+ * Transfer-Encoding header we could read, hence an explicit mark.)
+ */
+export const watchResponses = new WeakSet<object>()
+
 export function serveWatch(
   ctx: Context,
   req: FastifyRequest,
@@ -138,6 +145,7 @@ export function serveWatch(
       `namerd already serves ${ctx.watchers.size} watch streams (limits.maxWatchers); retry later`,
     )
   }
+  watchResponses.add(reply.raw)
   const id = watcherId(req)
   const { kind } = spec
   let stop: (() => void) | undefined
