@@ -55,6 +55,31 @@ t.test('Fail, Neg and Empty are returned as they are', async (t) => {
   t.strictSame(bindWith('', '/unknown'), NameTree.Neg, 'nothing knows the path')
 })
 
+t.test('one ~ dentry is invisible to bind; two of them block resolution', async (t) => {
+  t.equal(shown('/$=>~', '/$/inet/h/1'), '/$/inet/h/1')
+  t.equal(shown('/$=>~;/$=>~', '/$/inet/h/1'), '~')
+  t.equal(shown('/#=>~', '/#/t/a'), '/#/t/a')
+  t.equal(shown('/#=>~;/#=>~', '/#/t/a'), '~')
+})
+
+t.test(
+  'the global namer binds through bind: inet, fail, nil, and unknown kinds fail',
+  async (t) => {
+    t.equal(shown('', '/$/inet/1234/5678'), '/$/inet/1234/5678')
+    t.equal(shown('', '/$/fail'), '!')
+    t.equal(shown('', '/$/nil'), '$')
+    t.equal(shown('/s=>/$/failover', '/x'), '~', 'a dentry that does not match is never followed')
+    t.equal(
+      errorOf(() => bindWith('', '/$/failover/x')).message,
+      'Unknown namer: failover for path: /$/failover/x',
+    )
+    t.equal(
+      errorOf(() => bindWith('/s=>/$/inet/host/notaport', '/s')).message,
+      'Unknown namer: inet for path: /$/inet/host/notaport',
+    )
+  },
+)
+
 t.test('an empty union or alt binds to Neg; a one-member one binds its member', async (t) => {
   const lookup = interpreterLookup(Dtab.empty)
   t.strictSame(bind(lookup, NameTree.union()), NameTree.Neg)

@@ -82,7 +82,7 @@ t.test('a comment alone is not a name tree', async (t) => {
   t.equal(parseMessage(NameTree.read, '#'), `simple expected but end of input found at '#[]'`)
 })
 
-t.test('# right after a slash or inside a label is part of the path', async (t) => {
+t.test('a hash right after a slash or inside a label is part of the path', async (t) => {
   t.equal(Dtab.show(Dtab.read('/#/io.l5d.fs=>/#/io.l5d.k8s')), '/#/io.l5d.fs=>/#/io.l5d.k8s')
   t.strictSame(Dtab.read('/foo#bar=>/x')[0]!.prefix, ['foo#bar'])
 })

@@ -102,14 +102,17 @@ t.test('any other /$/<kind> is an unknown namer error carrying the kind and path
   t.equal(e.name, 'UnknownNamerError')
 })
 
-t.test('everything else is Neg: other paths, /#/ paths, /$ alone and the empty path', async (t) => {
-  t.strictSame(global('/foo/bar/bah/blah'), NameTree.Neg)
-  t.strictSame(global('/foo/bar'), NameTree.Neg)
-  t.strictSame(global('/#/io.l5d.fs/x'), NameTree.Neg)
-  t.strictSame(global('/$'), NameTree.Neg)
-  t.strictSame(global('/'), NameTree.Neg)
-  t.strictSame(global('/inet/h/1'), NameTree.Neg)
-})
+t.test(
+  'everything else is Neg: other paths, configured-namer paths, /$ alone and the empty path',
+  async (t) => {
+    t.strictSame(global('/foo/bar/bah/blah'), NameTree.Neg)
+    t.strictSame(global('/foo/bar'), NameTree.Neg)
+    t.strictSame(global('/#/io.l5d.fs/x'), NameTree.Neg)
+    t.strictSame(global('/$'), NameTree.Neg)
+    t.strictSame(global('/'), NameTree.Neg)
+    t.strictSame(global('/inet/h/1'), NameTree.Neg)
+  },
+)
 
 t.test('inetAddress reads the host and port of a bound /$/inet id', async (t) => {
   t.strictSame(inetAddress(Path.read('/$/inet/127.0.0.1/8080')), { host: '127.0.0.1', port: 8080 })

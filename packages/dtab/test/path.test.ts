@@ -79,7 +79,7 @@ t.test('a path must start with a slash', async (t) => {
 })
 
 t.test(
-  'a # inside a path is a label character; after whitespace it starts a comment',
+  'a hash inside a path is a label character; after whitespace it starts a comment',
   async (t) => {
     t.strictSame(Path.read('/#/io.l5d.fs'), ['#', 'io.l5d.fs'])
     t.strictSame(Path.read('/#foo'), ['#foo'])

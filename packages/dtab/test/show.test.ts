@@ -89,6 +89,22 @@ t.test('empty alts and unions print as nothing on top, () inside a union', async
   t.equal(show(alt(union(), leaf('/a'))), ' | /a')
 })
 
+t.test(
+  'a weight that does not fit two decimals comes back rounded from a round trip',
+  async (t) => {
+    const tree = union(w(0.125, leaf('/a')), w(1, leaf('/b')))
+    t.equal(show(tree), '0.13*/a & /b')
+    t.strictSame(NameTree.read(show(tree)), union(w(0.13, leaf('/a')), w(1, leaf('/b'))))
+    const dtab = Dtab.read('/s => 0.125*/a & /b')
+    t.equal(
+      Dtab.show(Dtab.fromJson(Dtab.toJson(dtab))),
+      '/s=>0.13*/a & /b',
+      'a namerd JSON round trip too',
+    )
+    t.notOk(Dtab.equals(Dtab.read(Dtab.show(dtab)), dtab))
+  },
+)
+
 t.test('what empty alts and unions print does not read back', async (t) => {
   t.throws(() => NameTree.read(show(alt())))
   t.throws(() => NameTree.read(show(union(w(1, alt()), w(1, leaf('/a'))))))
