@@ -1,9 +1,11 @@
-// `pnpm bench [dtab ...]`: runs the named benchmarks (all by default) in one process and prints
-// their tables and ratios. Benchmarks are measurements, never pass/fail tests.
+// `pnpm bench [dtab namerd ...]`: runs the named benchmarks (all by default) in one process and
+// prints their tables and ratios. Benchmarks are measurements, never pass/fail tests.
 import { printDtabBench, runDtabBench } from './dtab.js'
+import { printNamerdBench, runNamerdBench } from './namerd.js'
 
 const suites: Record<string, () => void | Promise<void>> = {
   dtab: () => printDtabBench(runDtabBench()),
+  namerd: async () => printNamerdBench(await runNamerdBench()),
 }
 
 const wanted = process.argv.slice(2)
