@@ -284,6 +284,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutResul
     for (let i = 0; i <= options.puts; i++) {
       const line = i + 1 // lines[0] is the initial state
       const { done } = barrier.wait(line + 1, options.roundTimeoutMs ?? 5_000, `PUT ${i}`)
+      done.catch(() => {}) // awaited below, unless the PUT fails first
       const body = options.dtab(i)
       const sentWall = Date.now()
       const sent = performance.now()
