@@ -103,8 +103,11 @@ export async function runWrk(
   threads: number,
   connections: number,
   seconds: number,
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<LoadResult> {
-  const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', url]
+  const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency']
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`)
+  args.push(url)
   const out = await new Promise<string>((resolve, reject) => {
     execFile(WRK, args, { timeout: (seconds + 15) * 1000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`wrk ${args.join(' ')} failed: ${err.message}\n${stderr}`))

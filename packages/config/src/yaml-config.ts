@@ -1,0 +1,76 @@
+// One YAML file checked with a zod schema. A problem is reported as
+// `<file>:<line>:<col>: <key path>: <problem>`, pointing at the offending value when the YAML
+// has one, so an operator can jump straight to it.
+import { readFile } from 'node:fs/promises'
+import { type Document, isNode, LineCounter, parseDocument } from 'yaml'
+import type { z } from 'zod'
+import { ConfigError } from './config-error.js'
+import { keyPath } from './key-path.js'
+
+/** Renders zod issues; `locate` may turn a key path into a `line:col` prefix. */
+export function formatIssues(
+  source: string,
+  error: z.ZodError,
+  locate: (path: readonly PropertyKey[]) => string | undefined = () => undefined,
+): string[] {
+  return error.issues.map((i) => {
+    const at = locate(i.path)
+    const where = at === undefined ? source : `${source}:${at}`
+    if (i.code === 'unrecognized_keys') {
+      const keys = i.keys.map((k) => JSON.stringify(k)).join(', ')
+      return `${where}: ${keyPath(i.path)}: unknown key${i.keys.length > 1 ? 's' : ''} ${keys}`
+    }
+    return `${where}: ${keyPath(i.path)}: ${i.message}`
+  })
+}
+
+function locator(doc: Document, lines: LineCounter) {
+  return (path: readonly PropertyKey[]): string | undefined => {
+    // The deepest node that exists on the path: a missing key points at its parent.
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true)
+      if (isNode(node) && node.range) {
+        const pos = lines.linePos(node.range[0])
+        return `${pos.line}:${pos.col}`
+      }
+    }
+    return undefined
+  }
+}
+
+/** Parses YAML text and checks it against `schema`; an empty document is `{}`. */
+export function parseYamlConfig<S extends z.ZodType>(
+  source: string,
+  text: string,
+  schema: S,
+): z.infer<S> {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const at = lines.linePos(e.pos[0])
+        return `${source}:${at.line}:${at.col}: not valid YAML: ${e.message.split('\n', 1)[0]}`
+      }),
+    )
+  }
+  const raw: unknown = doc.toJS() ?? {}
+  const parsed = schema.safeParse(raw)
+  if (!parsed.success)
+    throw new ConfigError(formatIssues(source, parsed.error, locator(doc, lines)))
+  return parsed.data
+}
+
+/** Reads a YAML file and checks it against `schema`. */
+export async function loadYamlConfig<S extends z.ZodType>(
+  file: string,
+  schema: S,
+): Promise<z.infer<S>> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError([`cannot read config file ${file}: ${(err as Error).message}`])
+  }
+  return parseYamlConfig(file, text, schema)
+}

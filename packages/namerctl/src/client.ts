@@ -1,0 +1,250 @@
+// namerd's HTTP API as namerctl uses it (namerd-wire.md §1, docs/namerd.md). Every response
+// body is checked with a zod schema; every failure becomes a CliError that says what to do.
+import { STATUS_CODES } from 'node:http'
+import type { z } from 'zod'
+import { CliError, HttpError } from './errors.js'
+import {
+  DelegateNode,
+  type DentryJson,
+  DtabJson,
+  ErrorBody,
+  History,
+  type HistoryEntry,
+  NamespaceList,
+  Watchers,
+} from './schemas.js'
+
+export const JSON_TYPE = 'application/json'
+export const DTAB_TYPE = 'application/dtab'
+
+/** A dtab write's body: JSON dentries, or dtab text sent as it was written. */
+export interface DtabBody {
+  readonly contentType: typeof JSON_TYPE | typeof DTAB_TYPE
+  readonly text: string
+}
+
+export interface ClientOptions {
+  readonly token?: string | undefined
+  /** Per request; namerd answers quickly, so a long wait means it is unreachable. */
+  readonly timeoutMs?: number
+}
+
+export interface Versioned {
+  /** The ETag, exactly as namerd sent it. */
+  readonly version: string
+  readonly dtab: DentryJson[]
+}
+
+export class NamerdClient {
+  readonly #base: URL
+  readonly #token: string | undefined
+  readonly #timeoutMs: number
+
+  constructor(base: URL, options: ClientOptions = {}) {
+    this.#base = base
+    this.#token = options.token
+    this.#timeoutMs = options.timeoutMs ?? 30_000
+  }
+
+  get baseUrl(): string {
+    return this.#base.href.replace(/\/$/, '')
+  }
+
+  /** `<base path>/api/1/...`, with a `/` inserted when the base path lacks one (as namerctl). */
+  url(path: string, query: Record<string, string | undefined> = {}): URL {
+    const basePath = this.#base.pathname.endsWith('/')
+      ? this.#base.pathname.slice(0, -1)
+      : this.#base.pathname
+    const url = new URL(this.#base.href)
+    url.pathname = `${basePath}${path}`
+    url.search = ''
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v)
+    return url
+  }
+
+  async list(): Promise<string[]> {
+    const res = await this.#request('GET', '/api/1/dtabs', { accept: JSON_TYPE })
+    return parseJson(NamespaceList, await res.text(), 'the namespace list')
+  }
+
+  async get(ns: string): Promise<Versioned> {
+    const res = await this.#request('GET', dtabPath(ns), { accept: JSON_TYPE })
+    const dtab = parseJson(DtabJson, await res.text(), `the dtab of ${ns}`)
+    return { version: res.headers.get('etag') ?? '', dtab }
+  }
+
+  /** Returns the new version, when namerd sends one (ours does; Linkerd's did not). */
+  async create(ns: string, body: DtabBody): Promise<string | null> {
+    const res = await this.#request('POST', dtabPath(ns), {
+      'content-type': body.contentType,
+      body: body.text,
+    })
+    return res.headers.get('etag')
+  }
+
+  /** PUT: with `ifMatch`, a compare-and-swap (412 if the version moved on); without, a replace. */
+  async update(ns: string, body: DtabBody, ifMatch?: string): Promise<string | null> {
+    const res = await this.#request('PUT', dtabPath(ns), {
+      'content-type': body.contentType,
+      'if-match': ifMatch,
+      body: body.text,
+    })
+    return res.headers.get('etag')
+  }
+
+  async delete(ns: string, ifMatch?: string): Promise<void> {
+    await this.#request('DELETE', dtabPath(ns), { 'if-match': ifMatch })
+  }
+
+  async history(ns: string, limit?: number): Promise<HistoryEntry[]> {
+    const res = await this.#request('GET', `${dtabPath(ns)}/history`, {
+      accept: JSON_TYPE,
+      query: { limit: limit === undefined ? undefined : String(limit) },
+    })
+    return parseJson(History, await res.text(), `the history of ${ns}`)
+  }
+
+  /** Brings back the dtab of a history version as a new version, if `ifMatch` is current. */
+  async restore(ns: string, version: string, ifMatch: string): Promise<string | null> {
+    const res = await this.#request('POST', `${dtabPath(ns)}/restore`, {
+      'content-type': JSON_TYPE,
+      'if-match': ifMatch,
+      body: JSON.stringify({ version }),
+    })
+    return res.headers.get('etag')
+  }
+
+  /** The delegation tree, parsed, and the raw JSON (whose weights read `1.0`, as namerd's). */
+  async delegate(
+    ns: string,
+    path: string,
+    extraDtab?: string,
+  ): Promise<{ tree: DelegateNode; raw: string }> {
+    const res = await this.#request('GET', `/api/1/delegate/${ns}`, {
+      accept: JSON_TYPE,
+      query: { path, dtab: extraDtab },
+    })
+    const raw = await res.text()
+    return { tree: parseJson(DelegateNode, raw, 'the delegation tree'), raw }
+  }
+
+  async watchers(ns: string): Promise<Watchers> {
+    const res = await this.#request('GET', `${dtabPath(ns)}/watchers`, { accept: JSON_TYPE })
+    return parseJson(Watchers, await res.text(), `the watchers of ${ns}`)
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    opts: {
+      accept?: string
+      'content-type'?: string
+      'if-match'?: string | undefined
+      body?: string
+      query?: Record<string, string | undefined>
+    },
+  ): Promise<Response> {
+    const headers: Record<string, string> = { 'user-agent': 'namerctl (switchyard)' }
+    if (opts.accept !== undefined) headers.accept = opts.accept
+    if (opts['content-type'] !== undefined) headers['content-type'] = opts['content-type']
+    if (opts['if-match'] !== undefined && opts['if-match'] !== '') {
+      headers['if-match'] = opts['if-match']
+    }
+    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`
+    const url = this.url(path, opts.query)
+    let res: Response
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body: opts.body,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      })
+    } catch (err) {
+      throw unreachable(this.baseUrl, err)
+    }
+    if (res.ok) return res
+    throw await httpError(res, method, this.#token !== undefined)
+  }
+}
+
+function dtabPath(ns: string): string {
+  // namerd takes the namespace raw from the URL; namerctl sent it unescaped, and so do we.
+  return `/api/1/dtabs/${ns}`
+}
+
+function unreachable(base: string, err: unknown): CliError {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err
+  const why =
+    cause instanceof Error
+      ? ((cause as NodeJS.ErrnoException).code ?? cause.name) === 'TimeoutError'
+        ? 'no answer in time'
+        : cause.message
+      : String(cause)
+  return new CliError('network', `cannot reach namerd at ${base}: ${why}`, [
+    'is namerd running there? Check --base-url, NAMERCTL_BASE_URL or .namerctl.yaml.',
+  ])
+}
+
+async function httpError(res: Response, method: string, sentToken: boolean): Promise<HttpError> {
+  const text = await res.text().catch(() => '')
+  let apiCode: string | null = null
+  let apiMessage: string | null = text.trim() === '' ? null : text.trim()
+  try {
+    const body = ErrorBody.safeParse(JSON.parse(text))
+    if (body.success) {
+      apiCode = body.data.error
+      apiMessage = body.data.message
+    }
+  } catch {
+    // a text body (namerd's own texts), kept as it is
+  }
+  const statusText = res.statusText || STATUS_CODES[res.status] || ''
+  const details: string[] = []
+  if (apiMessage !== null) details.push(`namerd: ${apiMessage}`)
+  const hint = hintFor(res.status, method, sentToken)
+  if (hint !== undefined) details.push(hint)
+  return new HttpError(res.status, statusText, apiCode, apiMessage, details)
+}
+
+function hintFor(status: number, method: string, sentToken: boolean): string | undefined {
+  switch (status) {
+    case 401:
+      return sentToken
+        ? 'the token was refused: check --token or NAMERCTL_TOKEN'
+        : 'namerd wants a token: pass --token <token> or set NAMERCTL_TOKEN'
+    case 403:
+      return 'the token may not do this; writes need a token with scope "write"'
+    case 409:
+      return method === 'POST'
+        ? 'it already exists: use `namerctl dtab update` to change it'
+        : undefined
+    case 412:
+      return 'someone else changed it since it was read. Read it again (namerctl dtab get) and retry; `namerctl shift` and `namerctl dtab edit` re-read for you.'
+    case 503:
+      return 'namerd is busy or its store is unavailable; retry in a moment'
+    default:
+      return undefined
+  }
+}
+
+function parseJson<T>(schema: z.ZodType<T>, text: string, what: string): T {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new CliError('invalid_response', `namerd sent ${what} as something other than JSON`, [
+      text.slice(0, 200),
+    ])
+  }
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) {
+    throw new CliError('invalid_response', `namerd sent ${what} in an unexpected shape`, [
+      ...parsed.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`),
+      'is the base URL a namerd?',
+    ])
+  }
+  return parsed.data
+}

@@ -1,0 +1,133 @@
+// `namerctl dtab edit <ns>`: kubectl edit for a dtab. Read it with its version, open $EDITOR,
+// check what comes back, show the diff, and write it with If-Match. If someone else wrote in
+// the meantime, nothing is overwritten: we show what they changed and keep the edit in a file.
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { type Context, examples } from '../context.js'
+import { diffDtabs, hasChanges, renderDiff } from '../diff.js'
+import { CliError, HttpError } from '../errors.js'
+import { readText } from '../input.js'
+import { prettyDtab } from '../pretty.js'
+
+export function registerEdit(dtab: Command, ctx: Context): void {
+  dtab
+    .command('edit')
+    .description('edit a dtab in $EDITOR and write it back safely (compare-and-swap)')
+    .argument('<ns>', 'the namespace')
+    .option('--dry-run', 'show the diff of the edit, but write nothing')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The editor is $VISUAL, else $EDITOR, else vi. Lines starting with # are comments.',
+        'Saving an unchanged or empty file cancels. If the dtab changed while you were editing,',
+        'nothing is written: namerctl shows what changed and where your edit was saved.',
+        examples('namerctl dtab edit internal', 'EDITOR="code --wait" namerctl dtab edit internal'),
+      ].join('\n'),
+    )
+    .action(async (ns: string, opts: { dryRun?: boolean }, cmd: Command) => {
+      const client = ctx.connect(cmd)
+      const base = await client.get(ns)
+      const dir = await mkdtemp(join(tmpdir(), 'namerctl-edit-'))
+      const file = join(dir, `${ns}.dtab`)
+      const original = [
+        `# Editing the dtab of namespace ${ns} at version ${base.version} (${client.baseUrl}).`,
+        '# Lines starting with # are ignored. Save and quit to apply; an empty file cancels.',
+        '#',
+        prettyDtab(base.dtab),
+      ].join('\n')
+      await writeFile(file, original)
+      await runEditor(ctx.io.env, file)
+      const edited = await readFile(file, 'utf8')
+      if (edited === original) {
+        ctx.io.out('Edit cancelled, no changes made.\n')
+        return
+      }
+      if (stripComments(edited).trim() === '') {
+        ctx.io.out('Edit cancelled: the file is empty.\n')
+        return
+      }
+      let next: ReturnType<typeof readText>
+      try {
+        next = readText(edited)
+      } catch (err) {
+        if (err instanceof CliError) {
+          throw new CliError(err.code, err.message, [
+            `nothing was written; your edit is kept in ${file}.`,
+            `Fix it and apply it with: namerctl dtab update ${ns} ${file} --version ${base.version}`,
+          ])
+        }
+        throw err
+      }
+      const ops = diffDtabs(base.dtab, next)
+      if (!hasChanges(ops)) {
+        ctx.io.out('Edit cancelled, no changes made.\n')
+        return
+      }
+      ctx.io.out(
+        renderDiff(ops, { before: `${ns} ${base.version}`, after: `${ns} (edited)` }, ctx.out),
+      )
+      if (opts.dryRun === true) {
+        ctx.io.out('Dry run: nothing written.\n')
+        return
+      }
+      try {
+        const version = await client.update(
+          ns,
+          { contentType: 'application/json', text: JSON.stringify(next) },
+          base.version,
+        )
+        ctx.io.out(`Updated ${ns}${version ? ` (version ${version})` : ''}\n`)
+      } catch (err) {
+        if (!(err instanceof HttpError) || err.status !== 412) throw err
+        const now = await client.get(ns)
+        throw new CliError(
+          'conflict',
+          `${ns} changed while you were editing (you started from ${base.version}, it is now at ${now.version}); nothing was written`,
+          [
+            'What changed meanwhile:',
+            renderDiff(
+              diffDtabs(base.dtab, now.dtab),
+              { before: `${ns} ${base.version}`, after: `${ns} ${now.version}` },
+              ctx.err,
+            ).trimEnd(),
+            `Your edit is kept in ${file}. Run \`namerctl dtab edit ${ns}\` again, or, to put your`,
+            `version over theirs: namerctl dtab update ${ns} ${file} --version ${now.version}`,
+          ],
+        )
+      }
+    })
+}
+
+function stripComments(text: string): string {
+  return text
+    .split('\n')
+    .filter((l) => !l.trimStart().startsWith('#'))
+    .join('\n')
+}
+
+/** Runs the editor through the shell, so EDITOR may hold arguments ("code --wait"). */
+async function runEditor(
+  env: Readonly<Record<string, string | undefined>>,
+  file: string,
+): Promise<void> {
+  const editor = env.VISUAL || env.EDITOR || 'vi'
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', `${editor} "$1"`, 'namerctl-editor', file], {
+      stdio: 'inherit',
+      env: { ...env },
+    })
+    child.once('error', reject)
+    child.once('exit', (c) => resolve(c))
+  })
+  if (code !== 0) {
+    throw new CliError(
+      'editor',
+      `the editor (${editor}) exited with status ${code}; nothing was written`,
+      [`set EDITOR to an editor that waits until the file is closed, e.g. EDITOR="code --wait"`],
+    )
+  }
+}

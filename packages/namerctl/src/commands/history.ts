@@ -1,0 +1,76 @@
+// `namerctl history <ns>`: who changed the dtab, when, and what each change did, newest first.
+import { Dtab } from '@switchyard/dtab'
+import { type Command, InvalidArgumentError } from 'commander'
+import { type Context, examples } from '../context.js'
+import { diffDtabs, renderChanges } from '../diff.js'
+import { formatOf, outputOption, print, table } from '../output.js'
+import type { DentryJson, HistoryEntry } from '../schemas.js'
+
+export function registerHistory(program: Command, ctx: Context): void {
+  program
+    .command('history')
+    .description("list a namespace's changes, newest first, with what each one changed")
+    .argument('<ns>', 'the namespace')
+    .option('--limit <n>', 'show at most n changes', positiveInt)
+    .option('--json', 'output in JSON (the same as -o json)')
+    .addOption(outputOption())
+    .addHelpText(
+      'after',
+      examples(
+        'namerctl history internal',
+        'namerctl history internal --limit 5',
+        "namerctl history internal -o json | jq -r '.[1].version'   # the version before the current",
+        'namerctl rollback internal --to AAAAAAAAAAE=',
+      ),
+    )
+    .action(async (ns: string, opts: { limit?: number }, cmd: Command) => {
+      const client = ctx.connect(cmd)
+      const entries = await client.history(ns, opts.limit)
+      print(ctx.io, formatOf(cmd.opts()), entries, () => renderHistory(ns, entries, ctx))
+    })
+}
+
+function renderHistory(ns: string, entries: readonly HistoryEntry[], ctx: Context): string {
+  if (entries.length === 0) return `No history for ${ns}.\n`
+  const s = ctx.out
+  let out = ''
+  entries.forEach((e, i) => {
+    const older = entries[i + 1]
+    const row = table([
+      [
+        s.yellow(e.version),
+        e.op,
+        e.time,
+        e.who ?? '-',
+        i === 0 && e.op !== 'delete' ? s.green('(current)') : '',
+      ],
+    ])
+    out += row
+    const before = older === undefined || older.version !== e.previous ? null : dentries(older.dtab)
+    const after = dentries(e.dtab)
+    if (e.op === 'delete') {
+      out += s.red('    (deleted)\n')
+    } else if (before === null && e.previous !== null) {
+      // The change before this one is beyond the page or the history limit: show the result.
+      out += after.map((d) => s.dim(`      ${d.prefix} => ${d.dst}\n`)).join('')
+    } else {
+      out += renderChanges(diffDtabs(before ?? [], after), s) || s.dim('    (no change)\n')
+    }
+  })
+  return out
+}
+
+function dentries(text: string | null): DentryJson[] {
+  if (text === null) return []
+  try {
+    return Dtab.toJson(Dtab.read(text))
+  } catch {
+    return [{ prefix: '(unreadable)', dst: text }]
+  }
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1')
+  return n
+}

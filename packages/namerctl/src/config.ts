@@ -1,0 +1,120 @@
+// Where namerd is and how to authenticate, as namerctl finds it (namerd-wire.md §2.1): the flag,
+// then the environment, then a `.namerctl.yaml` (or .yml, .json) in the working directory or
+// the nearest parent that has one, or the file given with --config.
+import { readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { CliError, UsageError } from './errors.js'
+
+export const BASE_URL_ENV = 'NAMERCTL_BASE_URL'
+export const TOKEN_ENV = 'NAMERCTL_TOKEN'
+export const CONFIG_NAMES = ['.namerctl.yaml', '.namerctl.yml', '.namerctl.json'] as const
+
+/** The keys of the config file; unknown keys are ignored, as viper did. */
+const ConfigFile = z
+  .object({
+    'base-url': z.string().optional(),
+    token: z.string().optional(),
+  })
+  .nullable()
+
+export interface GlobalFlags {
+  readonly baseUrl?: string | undefined
+  readonly config?: string | undefined
+  readonly token?: string | undefined
+}
+
+export interface Settings {
+  readonly baseUrl: URL
+  readonly token: string | undefined
+  /** The config file that was read, if any. */
+  readonly configFile: string | undefined
+}
+
+/** The nearest config file from `cwd` upwards, or undefined. */
+export function findConfigFile(cwd: string): string | undefined {
+  let dir = resolve(cwd)
+  for (;;) {
+    for (const name of CONFIG_NAMES) {
+      const candidate = join(dir, name)
+      if (readable(candidate)) return candidate
+    }
+    const parent = dirname(dir)
+    if (parent === dir) return undefined
+    dir = parent
+  }
+}
+
+function readable(file: string): boolean {
+  try {
+    readFileSync(file)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function readConfigFile(file: string): z.infer<typeof ConfigFile> {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new CliError('config', `cannot read config file ${file}`, [String(err)])
+  }
+  let value: unknown
+  try {
+    value = parseYaml(text)
+  } catch (err) {
+    throw new CliError('config', `config file ${file} is not valid YAML or JSON`, [
+      err instanceof Error ? err.message : String(err),
+    ])
+  }
+  const parsed = ConfigFile.safeParse(value)
+  if (!parsed.success) {
+    throw new CliError('config', `config file ${file} is not a namerctl config`, [
+      'expected keys: base-url: http://namerd.example.com:4180, token: <bearer token>',
+      ...parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`),
+    ])
+  }
+  return parsed.data
+}
+
+/** namerctl's checks: a scheme and a host, else `invalid base URL`; nothing at all, `empty base URL`. */
+export function parseBaseUrl(text: string): URL {
+  if (text === '') {
+    throw new UsageError('empty base URL', [
+      `tell namerctl where namerd is: --base-url http://namerd.example.com:4180, ${BASE_URL_ENV}, or base-url in a .namerctl.yaml`,
+    ])
+  }
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new UsageError(`invalid base URL: ${text}`, [
+      'a base URL has a scheme and a host, e.g. http://namerd.example.com:4180',
+    ])
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.host === '') {
+    throw new UsageError(`invalid base URL: ${text}`, [
+      'a base URL has a scheme (http or https) and a host, e.g. http://namerd.example.com:4180',
+    ])
+  }
+  return url
+}
+
+export function resolveSettings(
+  flags: GlobalFlags,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): Settings {
+  const configFile = flags.config !== undefined ? resolve(cwd, flags.config) : findConfigFile(cwd)
+  const file = configFile === undefined ? null : readConfigFile(configFile)
+  const baseUrl = flags.baseUrl ?? nonEmpty(env[BASE_URL_ENV]) ?? file?.['base-url'] ?? ''
+  const token = flags.token ?? nonEmpty(env[TOKEN_ENV]) ?? file?.token
+  return { baseUrl: parseBaseUrl(baseUrl), token: nonEmpty(token), configFile }
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === undefined || s === '' ? undefined : s
+}

@@ -1,0 +1,11 @@
+// @switchyard/namerctl as a library: the CLI runner and the pieces it is made of.
+export { buildProgram, run } from './cli.js'
+export { type DtabBody, NamerdClient, type Versioned } from './client.js'
+export { findConfigFile, parseBaseUrl, resolveSettings, type Settings } from './config.js'
+export { type DiffOp, diffDtabs, renderDiff } from './diff.js'
+export { CliError, type CliErrorCode, HttpError, UsageError } from './errors.js'
+export { type Io, processIo } from './io.js'
+export { compactDtab, prettyDtab } from './pretty.js'
+export { applyShift, parseDestinations, unionOf } from './shift.js'
+export { renderTree } from './tree.js'
+export { VERSION } from './version.js'

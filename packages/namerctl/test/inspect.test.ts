@@ -1,0 +1,175 @@
+// The read-only additions: the route debugger (`delegate`), propagation status (`status`),
+// shell completion, and help with examples on every command.
+import { execFileSync } from 'node:child_process'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { VERSION } from '../src/version.js'
+import { runCli, startNamerd, tempDir, watch } from './helpers.js'
+
+async function namerdWithFsNamer(t: Test) {
+  const dir = await tempDir(t)
+  await mkdir(join(dir, 'disco'))
+  await writeFile(join(dir, 'disco', 'world-v1'), '10.0.0.5 8080\n10.0.0.6 8080\n')
+  await writeFile(
+    join(dir, 'namerd.yaml'),
+    'store: memory\nnamers:\n  - kind: io.l5d.fs\n    rootDir: disco\n',
+  )
+  const namerd = await startNamerd(t, ['--config', join(dir, 'namerd.yaml')])
+  await namerd.cli(['dtab', 'create', 'default', '-'], {
+    stdin: '/svc=>/#/io.l5d.fs;/svc/world=>/svc/world-v1',
+  })
+  return namerd
+}
+
+t.test('delegate prints the delegation tree, each step with the dentry that applied', async (t) => {
+  const namerd = await namerdWithFsNamer(t)
+  const r = await namerd.cli(['delegate', 'default', '/svc/world'])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(
+    r.stdout,
+    [
+      '/svc/world  alt: the first that resolves wins',
+      '├─ #1 /svc/world-v1  via /svc/world=>/svc/world-v1',
+      '│  └─ /#/io.l5d.fs/world-v1  via /svc=>/#/io.l5d.fs  → bound: 10.0.0.5:8080, 10.0.0.6:8080',
+      '└─ #2 /#/io.l5d.fs/world  via /svc=>/#/io.l5d.fs  ~ neg: no route here',
+      '',
+    ].join('\n'),
+  )
+})
+
+t.test(
+  'delegate --dtab adds dentries last, as an l5d-dtab header would; unions show weights',
+  async (t) => {
+    const namerd = await namerdWithFsNamer(t)
+    const r = await namerd.cli([
+      'delegate',
+      'default',
+      '/svc/world',
+      '--dtab',
+      '/svc/world => 1 * /svc/world-v2 & 3 * /svc/world-v1',
+    ])
+    t.equal(r.code, 0, r.stderr)
+    t.match(
+      r.stdout,
+      /├─ #1 \/svc\/world {2}via \/svc\/world=>\/svc\/world-v2 & 3\.00\*\/svc\/world-v1 {2}union: split by weight\n/,
+    )
+    t.match(r.stdout, /│ {2}├─ 1\.00 \(25%\) \/svc\/world-v2 /)
+    t.match(r.stdout, /│ {2}└─ 3\.00 \(75%\) \/svc\/world-v1 /)
+  },
+)
+
+t.test("delegate -o json is namerd's tree as sent; bad input is a usage error", async (t) => {
+  const namerd = await namerdWithFsNamer(t)
+  const json = await namerd.cli(['delegate', 'default', '/svc/world', '-o', 'json'])
+  const direct = await fetch(`${namerd.base}/api/1/delegate/default?path=/svc/world`)
+  t.equal(json.stdout, `${await direct.text()}\n`)
+  const badPath = await namerd.cli(['delegate', 'default', 'svc/world'])
+  t.equal(badPath.code, 2)
+  t.match(badPath.stderr, /invalid path "svc\/world"/)
+  const badDtab = await namerd.cli(['delegate', 'default', '/svc/world', '--dtab', '/x =>'])
+  t.equal(badDtab.code, 2)
+  t.match(badDtab.stderr, /cannot parse --dtab at offset 5/)
+})
+
+t.test(
+  'status lists the watchers of a namespace by name, and whether each is current',
+  async (t) => {
+    const namerd = await namerdWithFsNamer(t)
+    const { lines } = await watch(t, `${namerd.base}/api/1/dtabs/default?watch=1`, {
+      'l5d-watcher-id': 'node-a',
+    })
+    await lines.next()
+    const r = await namerd.cli(['status', 'default'])
+    t.equal(r.code, 0, r.stderr)
+    const out = r.stdout.split('\n')
+    t.equal(out[0], 'Namespace default is at version AAAAAAAAAAE=.')
+    t.match(out[1], /^WATCHER +KIND +VERSION +CURRENT +SINCE +REMOTE +PATH$/)
+    t.match(
+      out[2],
+      /^node-a +dtab +AAAAAAAAAAE= +yes +\S+ +127\.0\.0\.1:\d+ +\/api\/1\/dtabs\/default\?watch=1$/,
+    )
+    t.equal(out[3], '1 of 1 watchers have the current version.')
+
+    await namerd.cli(['shift', 'default', '/svc/world', '/svc/world-v2'])
+    await lines.next()
+    const waited = await namerd.cli(['status', 'default', '--wait', '--timeout', '5', '-o', 'json'])
+    t.equal(waited.code, 0, waited.stderr)
+    const status = JSON.parse(waited.stdout) as {
+      version: string
+      watchers: { id: string; current: boolean; version: string }[]
+    }
+    t.equal(status.version, 'AAAAAAAAAAI=')
+    t.same(
+      status.watchers.map((w) => [w.id, w.current, w.version]),
+      [['node-a', true, 'AAAAAAAAAAI=']],
+    )
+  },
+)
+
+t.test('status of a namespace nobody watches says so', async (t) => {
+  const namerd = await namerdWithFsNamer(t)
+  const r = await namerd.cli(['status', 'default'])
+  t.equal(r.stdout, 'Namespace default is at version AAAAAAAAAAE=.\nNo watchers.\n')
+})
+
+t.test('completion bash prints a script that completes commands and flags', async (t) => {
+  const r = await runCli(['completion', 'bash'])
+  t.equal(r.code, 0)
+  t.match(r.stdout, /complete -F _namerctl namerctl/)
+  const dir = await tempDir(t)
+  const script = join(dir, 'namerctl.bash')
+  await writeFile(script, r.stdout)
+  execFileSync('bash', ['-n', script])
+  const complete = (words: string[]) =>
+    execFileSync(
+      'bash',
+      [
+        '-c',
+        `source "${script}"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _namerctl; echo "\${COMPREPLY[*]}"`,
+      ],
+      { encoding: 'utf8' },
+    ).trim()
+  t.equal(complete(['namerctl', 'sh']), 'shift')
+  t.equal(complete(['namerctl', 'dtab', 'g']), 'get')
+  t.match(complete(['namerctl', 'shift', 'internal', '/host/world', '/x=1', '--d']), '--dry-run')
+  t.equal(complete(['namerctl', 'dtab', 'get', 'ns', '-o', 'y']), 'yaml')
+  const zsh = await runCli(['completion', 'zsh'])
+  t.match(zsh.stdout, /^#compdef namerctl\n/)
+  const fish = await runCli(['completion', 'fish'])
+  t.equal(fish.code, 2)
+})
+
+t.test('every command has --help with examples (exit 0)', async (t) => {
+  const commands = [
+    [],
+    ['dtab'],
+    ['dtab', 'list'],
+    ['dtab', 'get'],
+    ['dtab', 'create'],
+    ['dtab', 'update'],
+    ['dtab', 'delete'],
+    ['dtab', 'edit'],
+    ['shift'],
+    ['history'],
+    ['rollback'],
+    ['delegate'],
+    ['status'],
+    ['completion'],
+  ]
+  const results = await Promise.all(commands.map((c) => runCli([...c, '--help'])))
+  results.forEach((r, i) => {
+    const name = ['namerctl', ...(commands[i] ?? [])].join(' ')
+    t.equal(r.code, 0, name)
+    t.match(r.stdout, /\nExamples:\n {2}\S/, name)
+  })
+})
+
+t.test('--version prints the version in package.json', async (t) => {
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  t.equal(VERSION, pkg.version)
+  const r = await runCli(['--version'])
+  t.equal(r.stdout, `${pkg.version}\n`)
+})
