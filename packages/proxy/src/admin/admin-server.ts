@@ -1,0 +1,182 @@
+// The admin server (Linkerd's port 9990): liveness, readiness, metrics in Linkerd's JSON and
+// Prometheus forms, the route debugger (`/delegator.json`), and each router's dtab, version
+// and connection state.
+import { Dtab, DtabParseError, Path } from '@switchyard/dtab'
+import Fastify, { LogController } from 'fastify'
+import type { Logger } from 'pino'
+import { z } from 'zod'
+import { createRegistry, metricsJson, type RouterStats, subtree } from '../metrics/index.js'
+
+export interface AdminRouterStatus {
+  readonly kind: string
+  readonly connected: boolean
+  readonly version?: string | undefined
+  readonly updatedAt?: number | undefined
+  readonly lastError?: string | undefined
+  readonly namespace?: string | undefined
+}
+
+/** What the admin server needs of a router. */
+export interface AdminRouter {
+  readonly label: string
+  readonly stats: RouterStats
+  readonly dstPrefix: string
+  /** `ip:port` of each server. */
+  servers(): readonly string[]
+  status(): AdminRouterStatus
+  dtab(): Dtab | undefined
+  /** The delegation of `path` through the router's dtab plus `extra`, as namerd's JSON. */
+  explain(path: Path, extra: Dtab): Promise<string>
+}
+
+const DelegatorBody = z.strictObject({
+  namespace: z.string().optional(),
+  path: z.string({ error: 'required: the name to explain, e.g. /svc/world' }),
+  dtab: z.string().optional(),
+})
+
+class AdminError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+function parseDelegation(
+  routers: readonly AdminRouter[],
+  input: { namespace?: string | undefined; path?: string | undefined; dtab?: string | undefined },
+) {
+  const label = input.namespace ?? routers[0]?.label
+  const router = routers.find((r) => r.label === label)
+  if (router === undefined) {
+    throw new AdminError(
+      404,
+      `No router "${label}"; routers: ${routers.map((r) => r.label).join(', ')}`,
+    )
+  }
+  if (input.path === undefined || input.path === '') {
+    throw new AdminError(
+      400,
+      'Malformed delegation request: a path is required, e.g. path=/svc/world',
+    )
+  }
+  let path: Path
+  try {
+    path = Path.read(input.path)
+  } catch (err) {
+    throw new AdminError(400, `Invalid path: ${(err as Error).message}`)
+  }
+  let extra = Dtab.empty
+  try {
+    if (input.dtab !== undefined) extra = Dtab.read(input.dtab)
+  } catch (err) {
+    if (err instanceof DtabParseError) throw new AdminError(400, `Invalid dtab: ${err.message}`)
+    throw err
+  }
+  return { router, path, extra }
+}
+
+const ageSeconds = (updatedAt: number | undefined) =>
+  updatedAt === undefined ? undefined : Math.max(0, (Date.now() - updatedAt) / 1000)
+
+export function routerSummary(r: AdminRouter) {
+  const status = r.status()
+  const dtab = r.dtab()
+  return {
+    label: r.label,
+    dstPrefix: r.dstPrefix,
+    servers: r.servers(),
+    interpreter: {
+      kind: status.kind,
+      ...(status.namespace !== undefined && { namespace: status.namespace }),
+      connected: status.connected,
+      ...(status.lastError !== undefined && { lastError: status.lastError }),
+    },
+    dtab: dtab === undefined ? null : Dtab.show(dtab),
+    version: status.version ?? null,
+    stateAgeSeconds: ageSeconds(status.updatedAt) ?? null,
+  }
+}
+
+export function createAdminServer(routers: readonly AdminRouter[], logger: Logger) {
+  const app = Fastify({
+    loggerInstance: logger.child({ server: 'admin' }),
+    logController: new LogController({ disableRequestLogging: true }),
+  })
+  const registry = createRegistry(() =>
+    routers.map((r) => ({
+      stats: r.stats,
+      connected: () => r.status().connected,
+      stateAgeSeconds: () => ageSeconds(r.status().updatedAt),
+    })),
+  )
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof AdminError)
+      return reply.code(err.status).type('text/plain').send(`${err.message}\n`)
+    const status = (err as { statusCode?: number }).statusCode ?? 500
+    return reply
+      .code(status)
+      .type('text/plain')
+      .send(`${(err as Error).message}\n`)
+  })
+
+  app.get('/admin/ping', async (_req, reply) => reply.type('text/plain').send('pong'))
+
+  // Ready once every router has a dtab to route with: before that, it answers 503.
+  app.get('/admin/ready', async (_req, reply) => {
+    const waiting = routers.filter((r) => r.dtab() === undefined).map((r) => r.label)
+    if (waiting.length === 0) return reply.type('text/plain').send('ready\n')
+    return reply
+      .code(503)
+      .type('text/plain')
+      .send(`waiting for a dtab: ${waiting.join(', ')}\n`)
+  })
+
+  app.get('/admin/metrics.json', async (req, reply) => {
+    const query = req.query as Record<string, string | undefined>
+    let out: Record<string, number> | undefined = metricsJson(routers.map((r) => r.stats))
+    if (query.q !== undefined) {
+      out = subtree(out, query.q)
+      if (out === undefined) return reply.code(404).send({ error: `No such subtree: ${query.q}` })
+    }
+    if (query.pretty === 'true') {
+      const sorted = Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)))
+      return reply.type('application/json').send(`${JSON.stringify(sorted, null, 2)}\n`)
+    }
+    return reply.type('application/json').send(JSON.stringify(out))
+  })
+
+  app.get('/admin/metrics/prometheus', async (_req, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  )
+
+  app.get('/admin/routers.json', async (_req, reply) =>
+    reply.type('application/json').send(`${JSON.stringify(routers.map(routerSummary), null, 2)}\n`),
+  )
+
+  app.get('/delegator.json', async (req, reply) => {
+    const q = req.query as Record<string, string | undefined>
+    const { router, path, extra } = parseDelegation(routers, q)
+    return reply.type('application/json').send(await router.explain(path, extra))
+  })
+
+  app.post('/delegator.json', async (req, reply) => {
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+      throw new AdminError(415, 'Content-Type must be application/json')
+    }
+    const body = DelegatorBody.safeParse(req.body)
+    if (!body.success) {
+      throw new AdminError(
+        400,
+        `Malformed delegation request: ${body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`,
+      )
+    }
+    const { router, path, extra } = parseDelegation(routers, body.data)
+    return reply.type('application/json').send(await router.explain(path, extra))
+  })
+
+  return app
+}

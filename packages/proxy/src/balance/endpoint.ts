@@ -1,0 +1,63 @@
+// One endpoint of a concrete client: its connection pool, its load (requests outstanding),
+// its weight and its failure-accrual state.
+import type { Duplex } from 'node:stream'
+import type { Endpoint } from '@switchyard/namers'
+import { Pool } from 'undici'
+
+export interface PoolOptions {
+  readonly connectTimeoutMs: number
+  readonly maxConnections: number | undefined
+  readonly keepAliveTimeoutMs: number | undefined
+}
+
+export class EndpointNode {
+  /** `ip:port` (`[ip]:port` for IPv6), as results and metrics name it. */
+  readonly key: string
+  readonly pool: Pool
+  weight: number
+  /** Requests dispatched and not yet finished (response body included). */
+  outstanding = 0
+  /** Consecutive failures since the last success. */
+  failures = 0
+  /** When ejected, the time (ms) after which one probe may go; 0 when live. */
+  ejectedUntil = 0
+  /** True while the single probe of an ejected endpoint is in flight. */
+  probing = false
+  /** Upgraded (websocket) connections, which leave the pool; destroyed on close. */
+  readonly tunnels = new Set<Duplex>()
+
+  constructor(e: Endpoint, opts: PoolOptions) {
+    this.key = endpointKey(e.ip, e.port)
+    this.weight = weightOf(e)
+    this.pool = new Pool(`http://${this.key}`, {
+      connections: opts.maxConnections ?? null,
+      connectTimeout: opts.connectTimeoutMs,
+      ...(opts.keepAliveTimeoutMs !== undefined && { keepAliveTimeout: opts.keepAliveTimeoutMs }),
+      // Timeouts are the router's (per request, deadline-aware); a proxied stream may idle
+      // for as long as its peers like (server-sent events, long polls).
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    })
+  }
+
+  get ejected(): boolean {
+    return this.ejectedUntil !== 0
+  }
+
+  /** Closes the pool once its requests finish, and cuts any websocket through it. */
+  close(): Promise<void> {
+    for (const s of this.tunnels) s.destroy()
+    this.tunnels.clear()
+    return this.pool.close()
+  }
+}
+
+export function endpointKey(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
+}
+
+/** `endpoint_addr_weight`, default 1; a weight that is not a positive number counts as 1. */
+export function weightOf(e: Endpoint): number {
+  const w = e.meta.endpoint_addr_weight
+  return typeof w === 'number' && w > 0 && Number.isFinite(w) ? w : 1
+}

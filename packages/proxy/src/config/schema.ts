@@ -1,0 +1,193 @@
+// The proxy's YAML configuration, in Linkerd 1's shape where Linkerd defined one (routers,
+// servers, identifier, interpreter, dstPrefix, failureAccrual, retries), so a Linkerd config
+// ports with few edits. Every default is the one Linkerd documents unless a comment says why.
+import { Path } from '@switchyard/dtab'
+import { NamerConfig } from '@switchyard/namers'
+import { z } from 'zod'
+import { IdentifierConfig } from '../identify/index.js'
+
+const PathText = z.string().superRefine((value, ctx) => {
+  try {
+    Path.read(value)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a path: ${(err as Error).message}` })
+  }
+})
+
+const Port = z.int('must be a whole number').min(0).max(65535, 'at most 65535')
+
+const Ip = z
+  .string()
+  .regex(/^[0-9A-Fa-f.:]+$|^localhost$/, 'an IP address such as 127.0.0.1, 0.0.0.0 or ::1')
+
+export const ServerConfig = z.strictObject({
+  ip: Ip.default('127.0.0.1'),
+  port: Port,
+  /**
+   * Strip every `l5d-*` header from requests and responses: for servers facing untrusted
+   * clients, who could otherwise reroute traffic with `l5d-dtab`.
+   */
+  clearContext: z.boolean().default(false),
+})
+export type ServerConfig = z.infer<typeof ServerConfig>
+
+const Seconds = z.number().positive()
+
+export const NamerdInterpreterConfig = z.strictObject({
+  kind: z.enum(['namerd', 'io.l5d.namerd.http']),
+  /** namerd's HTTP API, e.g. `http://namerd.default.svc.cluster.local:4180`. */
+  dst: z.url({ protocol: /^https?$/, error: 'a base URL such as http://127.0.0.1:4180' }),
+  namespace: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '-', '_' and '.'")
+    .default('default'),
+  /** Reconnect backoff, jittered exponential (Linkerd: 5 s to 600 s). */
+  retry: z
+    .strictObject({ baseSeconds: Seconds.default(5), maxSeconds: Seconds.default(600) })
+    .default({ baseSeconds: 5, maxSeconds: 600 }),
+  /** A read token for a namerd that requires one. */
+  token: z.string().min(1).optional(),
+  /** Accepted for Linkerd configs (`io.l5d.namerd.http` needs it there); changes nothing. */
+  experimental: z.boolean().optional(),
+})
+export type NamerdInterpreterConfig = z.infer<typeof NamerdInterpreterConfig>
+
+export const LocalInterpreterConfig = z
+  .strictObject({
+    kind: z.enum(['local', 'default', 'io.l5d.fs']),
+    /** The dtab itself. */
+    dtab: z.string().optional(),
+    /** A file holding the dtab, watched: an edit applies at once, a bad edit is refused. */
+    dtabFile: z.string().min(1).optional(),
+  })
+  .refine((c) => !(c.dtab !== undefined && c.dtabFile !== undefined), {
+    message: 'give either dtab or dtabFile, not both',
+  })
+export type LocalInterpreterConfig = z.infer<typeof LocalInterpreterConfig>
+
+export const InterpreterConfig = z.union([NamerdInterpreterConfig, LocalInterpreterConfig], {
+  error: () =>
+    'an interpreter: {kind: namerd, dst: http://HOST:4180, namespace: NS} or {kind: local, dtab: "..."}',
+})
+export type InterpreterConfig = z.infer<typeof InterpreterConfig>
+
+const Backoff = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('constant'), ms: z.int().min(1) }),
+  z.strictObject({ kind: z.literal('jittered'), minMs: z.int().min(1), maxMs: z.int().min(1) }),
+])
+
+export const FailureAccrualConfig = z.strictObject({
+  kind: z.literal('io.l5d.consecutiveFailures').default('io.l5d.consecutiveFailures'),
+  failures: z.int().min(1).default(5),
+  backoff: Backoff.default({ kind: 'jittered', minMs: 5000, maxMs: 300_000 }),
+})
+
+export const ClientConfig = z.strictObject({
+  failureAccrual: FailureAccrualConfig.default({
+    kind: 'io.l5d.consecutiveFailures',
+    failures: 5,
+    backoff: { kind: 'jittered', minMs: 5000, maxMs: 300_000 },
+  }),
+  connectTimeoutMs: z.int().min(1).default(3000),
+  /** Open connections per endpoint at most; requests beyond it queue. */
+  maxConnectionsPerEndpoint: z.int().min(1).default(256),
+})
+export type ClientConfig = z.infer<typeof ClientConfig>
+
+export const RetryBudgetConfig = z.strictObject({
+  ttlSecs: z.number().positive().default(10),
+  minRetriesPerSec: z.number().min(0).default(10),
+  percentCanRetry: z.number().min(0).max(1).default(0.2),
+})
+
+export const ServiceConfig = z.strictObject({
+  retries: z
+    .strictObject({
+      budget: RetryBudgetConfig.default({
+        ttlSecs: 10,
+        minRetriesPerSec: 10,
+        percentCanRetry: 0.2,
+      }),
+      /** Retries of one request at most (only requests that never reached a backend). */
+      maxRetries: z.int().min(0).max(10).default(2),
+    })
+    .default({
+      budget: { ttlSecs: 10, minRetriesPerSec: 10, percentCanRetry: 0.2 },
+      maxRetries: 2,
+    }),
+})
+export type ServiceConfig = z.infer<typeof ServiceConfig>
+
+export const RouterConfig = z
+  .strictObject({
+    protocol: z.literal('http', 'only http is supported').default('http'),
+    /** Names the router in metrics and admin pages; Linkerd's default is the protocol. */
+    label: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '-', '_' and '.'")
+      .optional(),
+    dstPrefix: PathText.default('/svc'),
+    /** One identifier or a list tried in order; default `io.l5d.header.token` on Host. */
+    identifier: z.union([IdentifierConfig, z.array(IdentifierConfig).min(1)]).optional(),
+    interpreter: InterpreterConfig.optional(),
+    /** The base dtab of a `local` interpreter, as Linkerd's router `dtab`. */
+    dtab: z.string().optional(),
+    servers: z.array(ServerConfig).min(1, 'at least one server: [{port: 4140}]'),
+    /** The whole request, retries included; `l5d-ctx-deadline` can only shorten it. */
+    timeoutMs: z.int().min(1).default(10_000),
+    /** Requests whose `Via` already lists this many hops are refused (a routing loop). */
+    maxCallDepth: z.int().min(1).default(1000),
+    client: ClientConfig.default(ClientConfig.parse({})),
+    service: ServiceConfig.default(ServiceConfig.parse({})),
+    /** Request log, one line per request: a file path, or `-` for standard output. */
+    httpAccessLog: z.string().min(1).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.dtab !== undefined && r.interpreter !== undefined && 'dst' in r.interpreter) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dtab'],
+        message: 'a namerd interpreter takes its dtab from namerd; remove dtab or use kind: local',
+      })
+    }
+  })
+export type RouterConfig = z.infer<typeof RouterConfig>
+
+export const AdminConfig = z.strictObject({
+  ip: Ip.default('127.0.0.1'),
+  port: Port.default(9990),
+})
+
+export const ProxyConfig = z
+  .strictObject({
+    /** How this proxy names itself to namerd (`l5d-watcher-id`); default host name and pid. */
+    id: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,128}$/, 'printable ASCII without spaces, at most 128 characters')
+      .optional(),
+    admin: AdminConfig.default({ ip: '127.0.0.1', port: 9990 }),
+    namers: z.array(NamerConfig).default([]),
+    routers: z.array(RouterConfig).min(1, 'at least one router'),
+    log: z
+      .strictObject({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info'),
+      })
+      .default({ level: 'info' }),
+  })
+  .superRefine((c, ctx) => {
+    const labels = new Map<string, number>()
+    c.routers.forEach((r, i) => {
+      const label = r.label ?? r.protocol
+      const first = labels.get(label)
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routers', i, 'label'],
+          message: `label "${label}" is already used by routers[${first}]; give each router its own label`,
+        })
+      } else labels.set(label, i)
+    })
+  })
+export type ProxyConfig = z.infer<typeof ProxyConfig>

@@ -1,0 +1,53 @@
+// RFC 9110 §7.6.1: headers meaningful for one connection only, never forwarded: Connection
+// and every header it names, Keep-Alive, Proxy-Connection, TE (except `trailers`),
+// Transfer-Encoding, Upgrade, Trailer, and the proxy credentials (§11.7).
+
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+] as const
+
+type Headers = Record<string, string | string[] | number | undefined>
+
+/**
+ * Removes hop-by-hop headers from `headers` in place (lower-case names, as node and undici
+ * give them). `TE: trailers` survives; with `keepUpgrade` (an upgrade request) so do Upgrade
+ * and Connection. Returns `headers`.
+ */
+export function stripHopByHop<H extends Headers>(headers: H, keepUpgrade = false): H {
+  const h = headers as Headers
+  const connection = h.connection
+  if (connection !== undefined) {
+    const text = Array.isArray(connection) ? connection.join(',') : String(connection)
+    // Fast path: `keep-alive`/`close`/`upgrade` alone list nothing else.
+    if (text.includes(',') || !isPlainToken(text)) {
+      for (const t of text.split(',')) {
+        const name = t.trim().toLowerCase()
+        if (name !== '' && !(keepUpgrade && name === 'upgrade') && name in h) delete h[name]
+      }
+    }
+  }
+  for (const name of HOP_BY_HOP) {
+    if (h[name] === undefined) continue
+    if (name === 'te' && isTrailers(h.te)) continue
+    if (keepUpgrade && (name === 'upgrade' || name === 'connection')) continue
+    delete h[name]
+  }
+  return headers
+}
+
+function isPlainToken(text: string): boolean {
+  const v = text.trim().toLowerCase()
+  return v === 'keep-alive' || v === 'close' || v === 'upgrade'
+}
+
+function isTrailers(te: Headers[string]): boolean {
+  return typeof te === 'string' && te.trim().toLowerCase() === 'trailers'
+}

@@ -1,0 +1,65 @@
+// createInterpreter: the router's `interpreter:` config (kinds as Linkerd names them) to a
+// running Interpreter. The glue's config schema validates the shape; this takes its output.
+import type { ResolverOptions } from '@switchyard/namers'
+import type { Logger } from 'pino'
+import type { RetryConfig } from './backoff.js'
+import { LocalInterpreter } from './local-interpreter.js'
+import { NamerdInterpreter } from './namerd-interpreter.js'
+import type { Interpreter } from './types.js'
+
+export interface NamerdInterpreterSpec {
+  readonly kind: 'namerd' | 'io.l5d.namerd.http'
+  readonly dst: string
+  readonly namespace?: string
+  readonly retry?: Partial<RetryConfig>
+  readonly token?: string
+  readonly experimental?: boolean
+}
+
+export interface LocalInterpreterSpec {
+  readonly kind: 'local' | 'default' | 'io.l5d.fs'
+  readonly dtab?: string
+  readonly dtabFile?: string
+}
+
+export type InterpreterSpec = NamerdInterpreterSpec | LocalInterpreterSpec
+
+export interface CreateInterpreterOptions {
+  /** The proxy's `namers:` section (used by local interpreters; namerd resolves its own). */
+  readonly namers?: unknown
+  /** The proxy's id, sent to namerd as `l5d-watcher-id`. */
+  readonly proxyId?: string
+  /** Relative dtabFile and rootDir paths are relative to this. */
+  readonly baseDir?: string
+  readonly logger?: Logger
+  readonly resolver?: ResolverOptions
+}
+
+/**
+ * Builds and starts an interpreter. Throws at once on a bad local config (namers, inline dtab);
+ * `await interpreter.ready()` to wait for the first dtab.
+ */
+export function createInterpreter(
+  spec: InterpreterSpec,
+  options: CreateInterpreterOptions = {},
+): Interpreter {
+  if ('dst' in spec) {
+    return new NamerdInterpreter({
+      dst: spec.dst,
+      namespace: spec.namespace,
+      retry: spec.retry,
+      token: spec.token,
+      watcherId: options.proxyId,
+      resolver: options.resolver,
+      logger: options.logger,
+    })
+  }
+  return new LocalInterpreter({
+    dtab: spec.dtab,
+    dtabFile: spec.dtabFile,
+    namers: options.namers,
+    baseDir: options.baseDir,
+    resolver: options.resolver,
+    logger: options.logger,
+  })
+}

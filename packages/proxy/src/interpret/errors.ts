@@ -1,0 +1,23 @@
+// Typed failures of the interpreters; `code` is stable for logs and metrics.
+
+export type InterpreterErrorCode =
+  | 'namerd_http'
+  | 'namerd_stream'
+  | 'namerd_body'
+  | 'namespace_not_found'
+  | 'dtab_file'
+
+export class InterpreterError extends Error {
+  override readonly name = 'InterpreterError'
+  constructor(
+    readonly code: InterpreterErrorCode,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message)
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,65 @@
+// Per-request counters live in plain objects: an increment on the request path is a field
+// update, not a label hash. prom-client reads them when scraped (see registry.ts). Scopes are
+// Linkerd 1's: per server, per logical service, per concrete client, under each router.
+import { LatencyHistogram } from './latency.js'
+
+/** Counters of one scope; `status` is indexed by the status class (1 to 5). */
+export class ScopeStats {
+  requests = 0
+  success = 0
+  failures = 0
+  /** Responses by class, index 1 to 5 (1XX to 5XX); requests with no response are not here. */
+  readonly status = [0, 0, 0, 0, 0, 0]
+  retries = 0
+  budgetExhausted = 0
+  pending = 0
+  readonly latency = new LatencyHistogram()
+
+  /**
+   * Linkerd's default classifier: a 5XX, or no response at all, is a failure; anything else
+   * is a success.
+   */
+  record(status: number | undefined, latencyMs: number): void {
+    this.requests++
+    this.latency.observe(latencyMs)
+    if (status === undefined || status >= 500) this.failures++
+    else this.success++
+    if (status !== undefined) {
+      const cls = (status / 100) | 0
+      if (cls >= 1 && cls <= 5) this.status[cls]!++
+    }
+  }
+}
+
+/**
+ * A bounded family of scopes keyed by id. Ids come from requests (the Host header becomes a
+ * service name), so an unbounded map would let any client grow the proxy's memory; past the
+ * limit, new ids share one `_overflow` scope.
+ */
+export class ScopeFamily {
+  readonly scopes = new Map<string, ScopeStats>()
+  constructor(readonly limit = 2000) {}
+
+  get(id: string): ScopeStats {
+    let s = this.scopes.get(id)
+    if (s === undefined) {
+      const key = this.scopes.size >= this.limit ? OVERFLOW : id
+      s = this.scopes.get(key)
+      if (s === undefined) {
+        s = new ScopeStats()
+        this.scopes.set(key, s)
+      }
+    }
+    return s
+  }
+}
+
+export const OVERFLOW = '_overflow'
+
+/** The scopes of one router. */
+export class RouterStats {
+  readonly servers = new ScopeFamily()
+  readonly services = new ScopeFamily()
+  readonly clients = new ScopeFamily()
+  constructor(readonly label: string) {}
+}

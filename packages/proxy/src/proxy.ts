@@ -1,0 +1,98 @@
+// The whole daemon: every router from the config, and the admin server over them.
+import { hostname } from 'node:os'
+import { resolve } from 'node:path'
+import { Path } from '@switchyard/dtab'
+import type { Logger } from 'pino'
+import { type AdminRouter, createAdminServer } from './admin/admin-server.js'
+import type { ProxyConfig, RouterConfig } from './config/schema.js'
+import { createInterpreter } from './interpret/index.js'
+import { AccessLog } from './router/access-log.js'
+import { Router } from './router/router.js'
+
+export interface RunningProxy {
+  readonly id: string
+  readonly routers: readonly Router[]
+  /** `ip:port` of the admin server. */
+  readonly admin: string
+  close(): Promise<void>
+}
+
+export interface ProxyOptions {
+  readonly logger: Logger
+  /** Relative paths in the config (dtabFile, rootDir, access logs) are relative to this. */
+  readonly baseDir: string
+}
+
+function adminView(router: Router): AdminRouter {
+  return {
+    label: router.label,
+    stats: router.stats,
+    dstPrefix: Path.show(router.dstPrefix),
+    servers: () => router.addresses(),
+    status: () => router.interpreter.status,
+    dtab: () => router.interpreter.dtab,
+    explain: (path, extra) => router.explain(path, extra),
+  }
+}
+
+export async function startProxy(
+  config: ProxyConfig,
+  options: ProxyOptions,
+): Promise<RunningProxy> {
+  const { logger, baseDir } = options
+  const id = config.id ?? `${hostname()}-${process.pid}`
+  const routers: Router[] = []
+  const logs: AccessLog[] = []
+  let admin: ReturnType<typeof createAdminServer> | undefined
+  try {
+    for (const rc of config.routers) {
+      const label = rc.label ?? rc.protocol
+      const interpreter = createInterpreter(interpreterConfig(rc), {
+        namers: config.namers,
+        proxyId: id,
+        baseDir,
+        logger: logger.child({ router: label }),
+      })
+      const log =
+        rc.httpAccessLog === undefined
+          ? undefined
+          : new AccessLog(rc.httpAccessLog === '-' ? '-' : resolve(baseDir, rc.httpAccessLog))
+      if (log) logs.push(log)
+      const router = new Router(rc, interpreter, logger.child({ router: label }), log)
+      routers.push(router)
+      for (const address of await router.listen()) {
+        logger.info({ router: label, address }, 'router listening')
+      }
+    }
+    admin = createAdminServer(routers.map(adminView), logger)
+    await admin.listen({ host: config.admin.ip, port: config.admin.port })
+    const a = admin.server.address()
+    const adminAddress =
+      typeof a === 'object' && a !== null
+        ? `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`
+        : String(a)
+    logger.info({ address: adminAddress, id }, 'admin listening')
+    const adminServer = admin
+    return {
+      id,
+      routers,
+      admin: adminAddress,
+      async close() {
+        await adminServer.close()
+        await Promise.all(routers.map((r) => r.close()))
+        await Promise.all(logs.map((l) => l.close()))
+      },
+    }
+  } catch (err) {
+    await admin?.close()
+    await Promise.all(routers.map((r) => r.close().catch(() => {})))
+    throw err
+  }
+}
+
+/** A router with no interpreter is Linkerd's default: its own `dtab` and the local namers. */
+function interpreterConfig(rc: RouterConfig) {
+  if (rc.interpreter === undefined) return { kind: 'local' as const, dtab: rc.dtab ?? '' }
+  if ('dst' in rc.interpreter) return rc.interpreter
+  return { ...rc.interpreter, dtab: rc.interpreter.dtab ?? rc.dtab }
+}

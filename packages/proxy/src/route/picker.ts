@@ -1,0 +1,96 @@
+// A bound tree compiled into closures, so a pick is a few comparisons and one random draw per
+// union, with no allocation: leaves are RouteLeaf objects made once, misses are small numbers.
+import type { Bound, NameTree } from '@switchyard/dtab'
+import type { Addr, Var } from '@switchyard/namers'
+
+export interface RouteLeaf {
+  readonly id: Path
+  /** Path.show(id), the client's name in metrics and `l5d-dst-client`. */
+  readonly idText: string
+  readonly residual: Path
+  readonly addr: Var<Addr>
+}
+type Path = Bound['id']
+
+export const MISS_NEG = 0
+export const MISS_FAIL = 1
+/** A member with no endpoints: Empty, or an addr that is failed or bound to nothing. */
+export const MISS_EMPTY = 2
+export const MISS_PENDING = 3
+export type Miss = typeof MISS_NEG | typeof MISS_FAIL | typeof MISS_EMPTY | typeof MISS_PENDING
+export type Outcome = RouteLeaf | Miss
+
+export type Random = () => number
+export type Node = (random: Random) => Outcome
+
+export const AVAILABLE = 0
+export const PENDING = 1
+export const UNAVAILABLE = 2
+
+/** O(1): the addr var is subscribed, so sample() reads a field. */
+export function availability(leaf: RouteLeaf): 0 | 1 | 2 {
+  const a = leaf.addr.sample()
+  if (a.type === 'bound') return a.addrs.length > 0 ? AVAILABLE : UNAVAILABLE
+  return a.type === 'pending' ? PENDING : UNAVAILABLE
+}
+
+/**
+ * Compiles `tree` (leaves already mapped to RouteLeaf). A union picks by weight (uniformly when
+ * all weights are 0), as the core's compilePicker; an Alt takes its first member with
+ * endpoints, remembers the first pending one, skips those without, and stops at a Fail.
+ */
+export function compileNode(tree: NameTree<RouteLeaf>): Node {
+  switch (tree.type) {
+    case 'leaf': {
+      const leaf = tree.value
+      return () => leaf
+    }
+    case 'neg':
+      return () => MISS_NEG
+    case 'fail':
+      return () => MISS_FAIL
+    case 'empty':
+      return () => MISS_EMPTY
+    case 'alt': {
+      const members = tree.trees.map(compileNode)
+      return (random) => {
+        let pending: RouteLeaf | undefined
+        let miss: Miss = MISS_NEG
+        for (const m of members) {
+          const r = m(random)
+          if (typeof r === 'number') {
+            if (r === MISS_FAIL) return pending ?? MISS_FAIL
+            if (r === MISS_PENDING) miss = MISS_PENDING
+            else if (r === MISS_EMPTY && miss === MISS_NEG) miss = MISS_EMPTY
+            continue
+          }
+          const s = availability(r)
+          if (s === AVAILABLE) return r
+          if (s === PENDING) pending ??= r
+          else if (miss === MISS_NEG) miss = MISS_EMPTY
+        }
+        return pending ?? miss
+      }
+    }
+    case 'union': {
+      const members = tree.branches.map((b) => compileNode(b.tree))
+      if (members.length === 0) return () => MISS_NEG
+      const total = tree.branches.reduce((s, b) => s + b.weight, 0)
+      const cumulative: number[] = []
+      let acc = 0
+      for (const b of tree.branches) {
+        acc += total === 0 ? 1 : b.weight
+        cumulative.push(acc)
+      }
+      const sum = acc
+      const last = cumulative.length - 1
+      return (random) => {
+        const x = random() * sum
+        let i = 0
+        // Strictly greater: a zero-weight member (same cumulative as its predecessor) is skipped.
+        while (i < last && !(cumulative[i]! > x)) i++
+        return members[i]!(random)
+      }
+    }
+  }
+}

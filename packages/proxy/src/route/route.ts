@@ -1,0 +1,177 @@
+// One logical name bound through one dtab: the bound tree, compiled for picking, and the addr
+// subscriptions that keep its names watched (so a pick reads current endpoints in O(1)) for as
+// long as the route is cached.
+import { type Bound, NameTree, Path } from '@switchyard/dtab'
+import type { Addr, Var } from '@switchyard/namers'
+import {
+  AVAILABLE,
+  availability,
+  compileNode,
+  MISS_EMPTY,
+  MISS_FAIL,
+  MISS_NEG,
+  MISS_PENDING,
+  type Miss,
+  type Node,
+  PENDING,
+  type Random,
+  type RouteLeaf,
+} from './picker.js'
+
+/** Why a pick found nothing; a bind error's own message otherwise. */
+export type NoRouteReason = 'no route' | 'bind failure' | 'no endpoints' | 'pending'
+
+const REASONS: Record<Miss, NoRouteReason> = {
+  [MISS_NEG]: 'no route',
+  [MISS_FAIL]: 'bind failure',
+  [MISS_EMPTY]: 'no endpoints',
+  [MISS_PENDING]: 'pending',
+}
+
+const NEVER: Node = () => MISS_NEG
+
+export class Route {
+  readonly type = 'route'
+  /** Every distinct bound name the route can reach (one per id and residual). */
+  readonly leaves: readonly RouteLeaf[]
+  /** The tree with leaves as RouteLeaf, before Neg names are taken out. */
+  readonly #mapped: NameTree<RouteLeaf>
+  #node: Node = NEVER
+  #last: Miss = MISS_NEG
+  /** Ids whose addr was Neg when the picker was compiled. */
+  #negs = new Set<string>()
+  readonly #unsubscribes: (() => void)[] = []
+  readonly #waiters = new Set<() => void>()
+  #closed = false
+
+  private constructor(
+    readonly dst: Path,
+    /** The bound tree (Alts kept; see bind.ts); Neg for a route that failed to bind. */
+    readonly tree: NameTree<Bound>,
+    /** The bind error's message (depth limit, unknown namer): every pick fails with it. */
+    readonly error: string | undefined,
+    addrOf: (id: Path) => Var<Addr>,
+  ) {
+    const byKey = new Map<string, RouteLeaf>()
+    const addrs = new Map<string, Var<Addr>>()
+    const mapped = NameTree.map(tree, (b): RouteLeaf => {
+      const idText = Path.show(b.id)
+      const key = `${idText} ${Path.show(b.residual)}`
+      let leaf = byKey.get(key)
+      if (leaf === undefined) {
+        let addr = addrs.get(idText)
+        if (addr === undefined) {
+          addr = addrOf(b.id)
+          addrs.set(idText, addr)
+        }
+        leaf = { id: b.id, idText, residual: b.residual, addr }
+        byKey.set(key, leaf)
+      }
+      return leaf
+    })
+    this.leaves = [...byKey.values()]
+    this.#mapped = mapped
+    for (const [idText, addr] of addrs) {
+      this.#unsubscribes.push(addr.subscribe((a) => this.#changed(idText, a)))
+    }
+    this.#compile()
+  }
+
+  static bound(dst: Path, tree: NameTree<Bound>, addrOf: (id: Path) => Var<Addr>): Route {
+    return new Route(dst, tree, undefined, addrOf)
+  }
+
+  static failed(dst: Path, message: string): Route {
+    return new Route(dst, NameTree.Neg, message, () => {
+      throw new Error('unreachable')
+    })
+  }
+
+  /**
+   * One leaf for this request, or undefined; then reason() says why. Weighted unions draw with
+   * `random`; an Alt falls back past members without endpoints. Only-pending is undefined
+   * with reason 'pending' (see settled()).
+   */
+  pick(random: Random = Math.random): RouteLeaf | undefined {
+    const r = this.#node(random)
+    if (typeof r === 'number') {
+      this.#last = r
+      return undefined
+    }
+    const s = availability(r)
+    if (s === AVAILABLE) return r
+    this.#last = s === PENDING ? MISS_PENDING : MISS_EMPTY
+    return undefined
+  }
+
+  /** Why the last pick found nothing. */
+  reason(): string {
+    return this.error ?? REASONS[this.#last]
+  }
+
+  /** True while a name the route can reach has no answer yet. */
+  get pending(): boolean {
+    return this.leaves.some((l) => l.addr.sample().type === 'pending')
+  }
+
+  /**
+   * Resolves when no reachable name is pending any more (the first addr watch answered), or
+   * after `timeoutMs`: the first request for a new concrete name waits here, then picks again.
+   */
+  settled(timeoutMs: number): Promise<void> {
+    if (!this.pending || this.#closed) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        if (this.pending && !this.#closed) return
+        clearTimeout(timer)
+        this.#waiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        this.#waiters.delete(done)
+        resolve()
+      }, timeoutMs)
+      this.#waiters.add(done)
+    })
+  }
+
+  /** Releases the addr subscriptions (the route left the cache). */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    for (const u of this.#unsubscribes.splice(0)) u()
+    for (const w of [...this.#waiters]) w()
+  }
+
+  #changed(idText: string, addr: Addr): void {
+    // Neg means the name does not exist: it leaves unions (their weights renormalise) as it
+    // would at bind time; recompile only when that changes, which is rare.
+    if ((addr.type === 'neg') !== this.#negs.has(idText)) this.#compile()
+    for (const w of [...this.#waiters]) w()
+  }
+
+  #compile(): void {
+    if (this.error !== undefined) return
+    const negs = new Set<string>()
+    for (const l of this.leaves) if (l.addr.sample().type === 'neg') negs.add(l.idText)
+    this.#negs = negs
+    const tree = negs.size === 0 ? this.#mapped : NameTree.simplify(withoutNegs(this.#mapped, negs))
+    this.#node = compileNode(tree)
+  }
+}
+
+function withoutNegs(t: NameTree<RouteLeaf>, negs: ReadonlySet<string>): NameTree<RouteLeaf> {
+  switch (t.type) {
+    case 'leaf':
+      return negs.has(t.value.idText) ? NameTree.Neg : t
+    case 'alt':
+      return { type: 'alt', trees: t.trees.map((m) => withoutNegs(m, negs)) }
+    case 'union':
+      return {
+        type: 'union',
+        branches: t.branches.map((b) => ({ weight: b.weight, tree: withoutNegs(b.tree, negs) })),
+      }
+    default:
+      return t
+  }
+}

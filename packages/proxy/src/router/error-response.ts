@@ -1,0 +1,53 @@
+// Errors the proxy answers itself, as Linkerd 1's ErrorResponder did: the status, the message
+// URL-encoded in `l5d-err` (so any byte survives a header), the plain message as the body, and
+// `l5d-retryable` when the request never reached a backend.
+import type { ServerResponse } from 'node:http'
+
+/** 400: unidentified or malformed; 502: no route or no connection; 503: timeout or no state yet. */
+export type ProxyErrorStatus = 400 | 502 | 503
+
+/** Linkerd truncated `l5d-err` to its header size limit; ours is 8 KiB like its default. */
+const MAX_HEADER_CHARS = 8 * 1024
+/** Linkerd's maxErrResponseKB: 5120. */
+const MAX_BODY_BYTES = 5120 * 1024
+
+/** Java's URLEncoder: `+` for a space, `%XX` for anything outside `A-Za-z0-9.-*_`. */
+export function urlEncodeJava(text: string): string {
+  return encodeURIComponent(text)
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+')
+}
+
+export interface ErrorReply {
+  readonly status: ProxyErrorStatus
+  readonly message: string
+  /** True when the request was never sent to a backend, so a client may safely retry. */
+  readonly retryable?: boolean
+}
+
+/**
+ * Writes the error, unless the response is already under way. With `clear` (a clearContext
+ * server), neither `l5d-err` nor the body is sent, as Linkerd's ClearMiscServerFilter does:
+ * an untrusted client learns only the status.
+ */
+export function sendError(res: ServerResponse, reply: ErrorReply, clear: boolean): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  if (clear) {
+    res.writeHead(reply.status, { 'content-length': '0' })
+    res.end()
+    return
+  }
+  let body = Buffer.from(reply.message, 'utf8')
+  if (body.length > MAX_BODY_BYTES) body = body.subarray(0, MAX_BODY_BYTES)
+  const headers: Record<string, string> = {
+    'l5d-err': urlEncodeJava(reply.message).slice(0, MAX_HEADER_CHARS),
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': String(body.length),
+  }
+  if (reply.retryable !== undefined) headers['l5d-retryable'] = String(reply.retryable)
+  res.writeHead(reply.status, headers)
+  res.end(body)
+}

@@ -1,0 +1,78 @@
+// The headers a request leaves with. Linkerd 1's rules (namerd-wire.md §4): the overrides it
+// arrived with are folded into one `l5d-ctx-dtab`; `l5d-dtab` never travels on; the proxy adds
+// which name it routed (`l5d-dst-service`), where it went (`l5d-dst-client`, and
+// `l5d-dst-residual` when there is one) and a request id for the application's logs.
+import type { IncomingHttpHeaders } from 'node:http'
+
+/** Inbound headers the proxy consumes or replaces; never copied as they came. */
+const REPLACED = new Set([
+  'l5d-dtab',
+  'l5d-ctx-dtab',
+  'l5d-dst-service',
+  'l5d-dst-client',
+  'l5d-dst-residual',
+  'l5d-reqid',
+  'l5d-sample',
+  'via',
+])
+
+export interface Destination {
+  readonly service: string
+  readonly client: string
+  readonly residual: string | undefined
+  /** `Dtab.show` of ctx ++ user overrides, or '' when there are none. */
+  readonly ctxDtab: string
+  readonly reqId: string
+}
+
+/**
+ * The request's headers minus the ones the proxy replaces, plus its own. Hop-by-hop headers
+ * are left for the forwarding layer, which strips them (stripHopByHop) for every request.
+ */
+export function outboundHeaders(
+  inbound: IncomingHttpHeaders,
+  dst: Destination,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const name in inbound) {
+    const value = inbound[name]
+    if (value !== undefined && !REPLACED.has(name)) out[name] = value
+  }
+  if (dst.ctxDtab !== '') out['l5d-ctx-dtab'] = dst.ctxDtab
+  out['l5d-dst-service'] = dst.service
+  out['l5d-dst-client'] = dst.client
+  if (dst.residual !== undefined) out['l5d-dst-residual'] = dst.residual
+  out['l5d-reqid'] = dst.reqId
+  const via = inbound.via
+  out.via = via === undefined ? VIA : `${Array.isArray(via) ? via.join(', ') : via}, ${VIA}`
+  return out
+}
+
+export const VIA = '1.1 switchyard'
+
+/** Hops already taken, from `Via` (comma-separated entries), for loop detection. */
+export function callDepth(via: string | string[] | undefined): number {
+  if (via === undefined) return 0
+  const text = Array.isArray(via) ? via.join(',') : via
+  let n = 1
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 44) n++
+  return n
+}
+
+/** Strips every `l5d-*` header, for servers with clearContext. */
+export function clearL5d(headers: Record<string, unknown>): void {
+  for (const name of Object.keys(headers)) {
+    if (name.length > 4 && name.toLowerCase().startsWith('l5d-')) delete headers[name]
+  }
+}
+
+let seq = 0
+const prefix = Math.floor(Math.random() * 0xffffffff)
+  .toString(16)
+  .padStart(8, '0')
+
+/** 16 hex characters, like Linkerd's trace id: a random per-process prefix and a counter. */
+export function nextRequestId(): string {
+  seq = (seq + 1) >>> 0
+  return prefix + seq.toString(16).padStart(8, '0')
+}

@@ -1,0 +1,170 @@
+import { Dtab, Path } from '@switchyard/dtab'
+import type { Addr } from '@switchyard/namers'
+import t from 'tap'
+import { NamerdInterpreter } from '../src/interpret/index.js'
+import { Routes } from '../src/route/index.js'
+import {
+  eventually,
+  memoryStore,
+  putDtab,
+  startNamerd,
+  tempDir,
+  writeEndpoints,
+} from './interpret-helpers.js'
+
+const RETRY = { baseSeconds: 0.05, maxSeconds: 0.2 }
+const BASE = '/srv=>/#/io.l5d.fs;/svc=>/srv'
+
+function open(
+  t: { teardown(fn: () => unknown): void },
+  dst: string,
+  namespace = 'default',
+): NamerdInterpreter {
+  const i = new NamerdInterpreter({ dst, namespace, retry: RETRY, watcherId: 'proxy-under-test' })
+  t.teardown(() => i.close())
+  return i
+}
+
+const ports = (a: Addr) => (a.type === 'bound' ? a.addrs.map((e) => e.port).sort() : a.type)
+
+t.test('the namerd interpreter gets the dtab, follows a PUT and names itself', async (t) => {
+  const dir = await tempDir(t)
+  const namerd = await startNamerd(t, memoryStore(t), dir)
+  const v1 = await putDtab(namerd.base, 'default', BASE)
+  const i = open(t, namerd.base)
+  await i.ready(5000)
+  t.equal(Dtab.show(i.dtab!), BASE)
+  t.equal(i.status.kind, 'namerd')
+  t.equal(i.status.connected, true)
+  t.equal(i.status.namespace, 'default')
+  await eventually('the version is known', () => i.status.version === v1)
+  t.type(i.status.updatedAt, 'number')
+
+  let changes = 0
+  i.onChange(() => changes++)
+  const v2 = await putDtab(namerd.base, 'default', `${BASE};/svc/world=>/srv/world-v2`)
+  await eventually('the new dtab arrives', () => changes === 1)
+  t.equal(Dtab.show(i.dtab!), `${BASE};/svc/world=>/srv/world-v2`)
+  await eventually('the new version is known', () => i.status.version === v2)
+
+  const res = await fetch(`${namerd.base}/api/1/dtabs/default/watchers`)
+  const body = (await res.json()) as {
+    watchers: { id: string | null; kind: string; version: string }[]
+  }
+  const mine = body.watchers.find((w) => w.id === 'proxy-under-test')
+  t.ok(mine, 'namerd lists the proxy by its watcher id')
+  t.equal(mine?.kind, 'dtab')
+  t.equal(mine?.version, v2, 'with the version it holds')
+})
+
+t.test(
+  'a concrete name is watched once on namerd and shared; overrides cost nothing more',
+  async (t) => {
+    const dir = await tempDir(t)
+    await writeEndpoints(dir, 'world-v1', [8001, 8002])
+    await writeEndpoints(dir, 'world-v2', [9001])
+    const namerd = await startNamerd(t, memoryStore(t), dir)
+    await putDtab(namerd.base, 'default', BASE)
+    const i = open(t, namerd.base)
+    await i.ready(5000)
+    const routes = new Routes(i)
+    t.teardown(() => routes.close())
+
+    const route = routes.resolve(Path.read('/svc/world-v1'), Dtab.empty)
+    if (route.type !== 'route') throw new Error('no dtab')
+    t.equal(route.pick(), undefined, 'the first request finds the name pending')
+    t.equal(route.reason(), 'pending')
+    await route.settled(5000)
+    const leaf = route.pick()
+    t.equal(leaf?.idText, '/#/io.l5d.fs/world-v1')
+    t.same(leaf && ports(leaf.addr.sample()), [8001, 8002])
+    t.same(leaf?.residual, [], 'a /#/ id is bound whole; the residual is empty')
+
+    const addrWatches = () => namerd.requests.filter((u) => u.startsWith('/api/1/addr/')).length
+    t.equal(addrWatches(), 1)
+    t.equal(i.addrWatches.open, 1)
+
+    // Another route, through an override, to the same concrete name: no new namerd request.
+    const before = namerd.requests.length
+    const other = routes.resolve(Path.read('/svc/world'), Dtab.read('/svc/world=>/srv/world-v1'))
+    if (other.type !== 'route') throw new Error('no dtab')
+    t.equal(other.pick()?.idText, '/#/io.l5d.fs/world-v1', 'routed at once from the shared watch')
+    t.equal(namerd.requests.length, before, 'no namerd request for the override')
+    t.equal(i.addrWatches.opened, 1, 'still one addr watch')
+
+    // Endpoint changes on namerd's side reach the route.
+    await writeEndpoints(dir, 'world-v1', [8001, 8002, 8003])
+    await eventually('the new endpoint arrives', () => {
+      const a = route.pick()?.addr.sample()
+      return a !== undefined && ports(a).length === 3
+    })
+
+    // Once no route holds the name, its watch closes.
+    routes.invalidate()
+    await eventually('the addr watch closed', () => i.addrWatches.open === 0)
+  },
+)
+
+t.test(
+  'namerd gone: routing goes on with the last dtab and addrs; a restart is picked up',
+  async (t) => {
+    const dir = await tempDir(t)
+    await writeEndpoints(dir, 'world', [8001])
+    const store = memoryStore(t)
+    const first = await startNamerd(t, store, dir)
+    await putDtab(first.base, 'default', BASE)
+    const i = open(t, first.base)
+    await i.ready(5000)
+    const routes = new Routes(i)
+    t.teardown(() => routes.close())
+    const route = routes.resolve(Path.read('/svc/world'), Dtab.empty)
+    if (route.type !== 'route') throw new Error('no dtab')
+    await route.settled(5000)
+    t.equal(route.pick()?.idText, '/#/io.l5d.fs/world')
+
+    await first.stop()
+    await eventually(
+      'the interpreter notices',
+      () => !i.status.connected && i.status.lastError !== undefined,
+    )
+    t.equal(Dtab.show(i.dtab!), BASE, 'the last good dtab stays')
+    t.equal(route.pick()?.idText, '/#/io.l5d.fs/world', 'and so do the last addrs')
+    await new Promise((r) => setTimeout(r, 300)) // a few failed reconnects
+    t.equal(route.pick()?.idText, '/#/io.l5d.fs/world')
+
+    const second = await startNamerd(t, store, dir, first.port)
+    await eventually('reconnected', () => i.status.connected, 5000)
+    await putDtab(second.base, 'default', `${BASE};/svc/world=>/srv/world-v9`)
+    await eventually('the change after the restart arrives', () =>
+      Dtab.show(i.dtab!).endsWith('/svc/world=>/srv/world-v9'),
+    )
+    t.equal(i.status.lastError, undefined)
+  },
+)
+
+t.test(
+  'a namespace namerd does not have: no dtab, a clear status, and it appears when created',
+  async (t) => {
+    const dir = await tempDir(t)
+    const namerd = await startNamerd(t, memoryStore(t), dir)
+    const i = open(t, namerd.base, 'later')
+    await eventually('the status says why', () => i.status.lastError !== undefined)
+    t.equal(i.dtab, undefined)
+    t.match(i.status.lastError, /namespace "later" not found/)
+    const routes = new Routes(i)
+    t.same(routes.resolve(Path.read('/svc/x'), Dtab.empty), { type: 'no-dtab' })
+    await putDtab(namerd.base, 'later', BASE)
+    await i.ready(5000)
+    t.equal(Dtab.show(i.dtab!), BASE)
+    t.equal(i.status.lastError, undefined)
+  },
+)
+
+t.test('namerd unreachable from the start: retries with backoff and says so', async (t) => {
+  const i = open(t, 'http://127.0.0.1:1')
+  await eventually('an error is reported', () => i.status.lastError !== undefined)
+  t.equal(i.status.connected, false)
+  t.equal(i.dtab, undefined)
+  await i.ready(50)
+  t.equal(i.dtab, undefined, 'ready gives up after its timeout')
+})

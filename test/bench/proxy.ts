@@ -1,0 +1,296 @@
+// `pnpm bench proxy`: the same load, in one run, against the backend directly, our proxy
+// (a 5-dentry dtab resolving to 3 endpoints), our proxy with an `l5d-dtab` override on every
+// request, nginx (one worker, keep-alive upstreams) and haproxy (one thread) from Debian.
+// wrk drives the throughput runs (fixed connections, keep-alive, small bodies); hey, limited
+// to 1,000 requests/s, measures the latency the proxy adds at a moderate load. Every server
+// binds 127.0.0.1 on a port it was given free, and everything is stopped at the end.
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type LoadResult, runWrk } from './load.js'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const PROXY_MAIN = join(ROOT, 'packages/proxy/dist/main.js')
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const CONNECTIONS = 50
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitHttp(url: string, headers: Record<string, string> = {}): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const res = await fetch(url, { headers })
+      await res.arrayBuffer()
+      if (res.ok) return
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`${url} did not answer 200 in 10 s`)
+}
+
+interface Proc {
+  readonly child: ChildProcess
+  stop(): Promise<void>
+}
+
+function start(cmd: string, args: readonly string[], log: string): Proc {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString()
+  })
+  child.once('exit', (code) => {
+    if (code !== 0 && code !== null) writeFileSync(log, err)
+  })
+  return {
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref()
+      }),
+  }
+}
+
+/** Peak resident memory (VmHWM) of a process, in MB. */
+function peakRssMb(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : undefined
+  } catch {
+    return undefined
+  }
+}
+
+interface HeyResult {
+  readonly p50Ms: number
+  readonly p99Ms: number
+  readonly perSec: number
+}
+
+/** `hey` at a fixed 1,000 requests/s (10 workers at 100/s each) for `seconds`. */
+function runHey(url: string, seconds: number, headers: Record<string, string>): Promise<HeyResult> {
+  const args = ['-z', `${seconds}s`, '-c', '10', '-q', '100', '-disable-compression']
+  for (const [k, v] of Object.entries(headers)) {
+    if (k === 'host') args.push('-host', v)
+    else args.push('-H', `${k}: ${v}`)
+  }
+  args.push(url)
+  return new Promise((resolve, reject) => {
+    execFile('hey', args, { timeout: (seconds + 20) * 1000 }, (err, out) => {
+      if (err) return reject(err)
+      const p = (q: number) =>
+        Number(new RegExp(`\\s${q}% in ([\\d.]+) secs`).exec(out)?.[1]) * 1000
+      resolve({
+        p50Ms: p(50),
+        p99Ms: p(99),
+        perSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+      })
+    })
+  })
+}
+
+export interface ProxyBenchRow {
+  readonly name: string
+  readonly wrk: LoadResult
+  readonly hey?: HeyResult
+  readonly rssMb?: number | undefined
+}
+
+export async function runProxyBench(): Promise<ProxyBenchRow[]> {
+  for (const tool of ['/usr/sbin/nginx', '/usr/sbin/haproxy', '/usr/bin/wrk', '/usr/bin/hey']) {
+    if (!existsSync(tool))
+      throw new Error(`${tool} is missing: apt-get install nginx haproxy wrk hey`)
+  }
+  if (!existsSync(PROXY_MAIN))
+    throw new Error('packages/proxy/dist is missing: run pnpm build first')
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-proxy-'))
+  const procs: Proc[] = []
+  try {
+    // Backends: one nginx worker serving a small body on three ports.
+    const backends = [await freePort(), await freePort(), await freePort()]
+    const nginxFront = await freePort()
+    const haproxyFront = await freePort()
+    const proxyPort = await freePort()
+    const adminPort = await freePort()
+    const servers = backends
+      .map((p) => `server { listen 127.0.0.1:${p}; location / { return 200 "hello world\\n"; } }`)
+      .join('\n')
+    const nginxConf = (name: string, body: string) => {
+      const file = join(dir, `${name}.conf`)
+      writeFileSync(
+        file,
+        `worker_processes 1; daemon off; pid ${dir}/${name}.pid; error_log ${dir}/${name}.err warn;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; keepalive_timeout 60s;
+client_body_temp_path ${dir}/cb_${name}; proxy_temp_path ${dir}/pt_${name};
+fastcgi_temp_path ${dir}/ft_${name}; uwsgi_temp_path ${dir}/ut_${name}; scgi_temp_path ${dir}/st_${name};
+${body} }\n`,
+      )
+      return file
+    }
+    procs.push(
+      start(
+        '/usr/sbin/nginx',
+        ['-c', nginxConf('backend', servers), '-p', dir],
+        join(dir, 'backend.log'),
+      ),
+    )
+    procs.push(
+      start(
+        '/usr/sbin/nginx',
+        [
+          '-c',
+          nginxConf(
+            'front',
+            `upstream world { ${backends.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 64; }
+server { listen 127.0.0.1:${nginxFront}; location / { proxy_pass http://world; proxy_http_version 1.1; proxy_set_header Connection ""; } }`,
+          ),
+          '-p',
+          dir,
+        ],
+        join(dir, 'front.log'),
+      ),
+    )
+    const haproxyCfg = join(dir, 'haproxy.cfg')
+    writeFileSync(
+      haproxyCfg,
+      `global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 3s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:${haproxyFront}
+  default_backend world
+backend world
+  balance roundrobin
+${backends.map((p, i) => `  server w${i} 127.0.0.1:${p}`).join('\n')}
+`,
+    )
+    procs.push(start('/usr/sbin/haproxy', ['-f', haproxyCfg, '-db'], join(dir, 'haproxy.log')))
+
+    // Our proxy: 5 dentries; /svc/world ends at /#/io.l5d.fs/world, a file of 3 endpoints.
+    const disco = join(dir, 'disco')
+    rmSync(disco, { recursive: true, force: true })
+    const { mkdirSync } = await import('node:fs')
+    mkdirSync(disco)
+    writeFileSync(join(disco, 'world'), backends.map((p) => `127.0.0.1 ${p}`).join('\n'))
+    const proxyCfg = join(dir, 'proxy.yaml')
+    writeFileSync(
+      proxyCfg,
+      `admin: {ip: 127.0.0.1, port: ${adminPort}}
+log: {level: warn}
+namers:
+  - {kind: io.l5d.fs, rootDir: ${disco}}
+routers:
+  - label: bench
+    interpreter:
+      kind: local
+      dtab: |
+        /srv => /#/io.l5d.fs;
+        /host => /srv;
+        /tmp => /srv;
+        /svc => /host;
+        /host/world => /srv/world;
+    servers: [{ip: 127.0.0.1, port: ${proxyPort}}]
+`,
+    )
+    const proxy = start(
+      process.execPath,
+      [PROXY_MAIN, '--config', proxyCfg],
+      join(dir, 'proxy.log'),
+    )
+    procs.push(proxy)
+
+    for (const p of backends) await waitHttp(`http://127.0.0.1:${p}/`)
+    await waitHttp(`http://127.0.0.1:${nginxFront}/`)
+    await waitHttp(`http://127.0.0.1:${haproxyFront}/`)
+    await waitHttp(`http://127.0.0.1:${proxyPort}/`, { host: 'world' })
+
+    const override = { 'l5d-dtab': '/host/world => /tmp/world' }
+    const targets: { name: string; url: string; headers: Record<string, string>; pid?: number }[] =
+      [
+        { name: 'direct (backend)', url: `http://127.0.0.1:${backends[0]}/`, headers: {} },
+        {
+          name: 'switchyard-proxy',
+          url: `http://127.0.0.1:${proxyPort}/`,
+          headers: { host: 'world' },
+          pid: proxy.child.pid,
+        },
+        {
+          name: 'switchyard-proxy + l5d-dtab',
+          url: `http://127.0.0.1:${proxyPort}/`,
+          headers: { host: 'world', ...override },
+          pid: proxy.child.pid,
+        },
+        { name: 'nginx (1 worker)', url: `http://127.0.0.1:${nginxFront}/`, headers: {} },
+        { name: 'haproxy (1 thread)', url: `http://127.0.0.1:${haproxyFront}/`, headers: {} },
+      ]
+    const rows: ProxyBenchRow[] = []
+    for (const t of targets) {
+      // A short warm-up lets the JIT and the connection pools settle before measuring.
+      await runWrk(t.url, 1, CONNECTIONS, 2, t.headers)
+      const wrk = await runWrk(t.url, 1, CONNECTIONS, SECONDS, t.headers)
+      const hey = await runHey(t.url, Math.min(SECONDS, 10), t.headers)
+      rows.push({ name: t.name, wrk, hey, rssMb: peakRssMb(t.pid) })
+    }
+    return rows
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()))
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export function printProxyBench(rows: readonly ProxyBenchRow[]): void {
+  const by = (name: string) => rows.find((r) => r.name.startsWith(name))
+  const direct = by('direct')!
+  const ours = by('switchyard-proxy')!
+  const override = by('switchyard-proxy +')!
+  const nginx = by('nginx')!
+  console.log(
+    `\nproxy: wrk -t1 -c${CONNECTIONS} ${SECONDS}s (throughput); hey at 1,000 req/s (added latency)`,
+  )
+  console.log('| target | req/s | p50 | p99 | errors | at 1k/s p50 | at 1k/s p99 | peak RSS |')
+  console.log('|---|---|---|---|---|---|---|---|')
+  for (const r of rows) {
+    console.log(
+      `| ${r.name} | ${r.wrk.perSec.toFixed(0)} | ${r.wrk.p50Ms.toFixed(2)} ms | ${r.wrk.p99Ms.toFixed(2)} ms | ${r.wrk.errors} | ${r.hey?.p50Ms.toFixed(2)} ms | ${r.hey?.p99Ms.toFixed(2)} ms | ${r.rssMb === undefined ? '' : `${r.rssMb.toFixed(0)} MB`} |`,
+    )
+  }
+  const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`
+  console.log(
+    `\nours / nginx throughput:     ${pct(ours.wrk.perSec, nginx.wrk.perSec)} (target at least 60%)`,
+  )
+  console.log(`ours / direct throughput:    ${pct(ours.wrk.perSec, direct.wrk.perSec)}`)
+  console.log(
+    `override / plain throughput: ${pct(override.wrk.perSec, ours.wrk.perSec)} (target at least 90%)`,
+  )
+  if (ours.hey && direct.hey) {
+    console.log(
+      `p99 added at 1,000 req/s:    ${(ours.hey.p99Ms - direct.hey.p99Ms).toFixed(2)} ms (target under 1 ms); p50 added ${(ours.hey.p50Ms - direct.hey.p50Ms).toFixed(2)} ms`,
+    )
+  }
+  if (ours.rssMb !== undefined)
+    console.log(`proxy peak RSS:              ${ours.rssMb.toFixed(0)} MB (target under 80 MB)`)
+}
