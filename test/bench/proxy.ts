@@ -6,6 +6,7 @@
 // binds 127.0.0.1 on a port it was given free, and everything is stopped at the end.
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -28,12 +29,22 @@ async function freePort(): Promise<number> {
   })
 }
 
+/** One GET with node's http (fetch will not send a Host header of our choosing). */
+function get(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, agent: false }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
 async function waitHttp(url: string, headers: Record<string, string> = {}): Promise<void> {
   for (let i = 0; i < 200; i++) {
     try {
-      const res = await fetch(url, { headers })
-      await res.arrayBuffer()
-      if (res.ok) return
+      if ((await get(url, headers)) === 200) return
     } catch {}
     await new Promise((r) => setTimeout(r, 50))
   }

@@ -2,10 +2,12 @@
 // prints their tables and ratios. Benchmarks are measurements, never pass/fail tests.
 import { printDtabBench, runDtabBench } from './dtab.js'
 import { printNamerdBench, runNamerdBench } from './namerd.js'
+import { printProxyBench, runProxyBench } from './proxy.js'
 
 const suites: Record<string, () => void | Promise<void>> = {
   dtab: () => printDtabBench(runDtabBench()),
   namerd: async () => printNamerdBench(await runNamerdBench()),
+  proxy: async () => printProxyBench(await runProxyBench()),
 }
 
 const wanted = process.argv.slice(2)

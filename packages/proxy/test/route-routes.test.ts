@@ -60,12 +60,27 @@ t.test('an alt whose only live branch is pending reports pending until it settle
   t.equal(route.pick()?.idText, '/#/io.l5d.fs/world-v1')
 })
 
-t.test('a pending branch is passed over for a later one with endpoints', async (t) => {
+t.test('an alt waits for a preferred name still pending instead of falling back', async (t) => {
+  // An override's new name is pending until namerd answers; falling back at once would send
+  // the tester's request to the base version.
   const i = new FakeInterpreter(`${BASE};/svc/world=>/srv/world-v2 | /srv/world-v1`)
   i.set('io.l5d.fs/world-v1', up(1))
   const route = routeOf(new Routes(i), '/svc/world')
-  t.equal(route.pick()?.idText, '/#/io.l5d.fs/world-v1')
+  t.equal(route.pick(), undefined)
+  t.equal(route.reason(), 'pending')
+  i.set('io.l5d.fs/world-v2', up(2))
+  t.equal(route.pick()?.idText, '/#/io.l5d.fs/world-v2')
 })
+
+t.test(
+  'after waiting, a pending branch is passed over for a later one with endpoints',
+  async (t) => {
+    const i = new FakeInterpreter(`${BASE};/svc/world=>/srv/world-v2 | /srv/world-v1`)
+    i.set('io.l5d.fs/world-v1', up(1))
+    const route = routeOf(new Routes(i), '/svc/world')
+    t.equal(route.pick(Math.random, true)?.idText, '/#/io.l5d.fs/world-v1')
+  },
+)
 
 t.test('a union member whose name does not exist takes no share', async (t) => {
   const i = new FakeInterpreter(`${BASE};/svc/world=>1*/srv/world-v2 & 1*/srv/world-v1`)

@@ -21,7 +21,13 @@ export type Miss = typeof MISS_NEG | typeof MISS_FAIL | typeof MISS_EMPTY | type
 export type Outcome = RouteLeaf | Miss
 
 export type Random = () => number
-export type Node = (random: Random) => Outcome
+/**
+ * `pastPending`: an Alt skips a member whose addr is still pending, as if it had no endpoints.
+ * Normally false: a pending name is one whose first answer is on its way, and Finagle's Alt
+ * waits for it rather than send the request elsewhere; the router sets it only once it has
+ * waited as long as it will.
+ */
+export type Node = (random: Random, pastPending: boolean) => Outcome
 
 export const AVAILABLE = 0
 export const PENDING = 1
@@ -37,7 +43,8 @@ export function availability(leaf: RouteLeaf): 0 | 1 | 2 {
 /**
  * Compiles `tree` (leaves already mapped to RouteLeaf). A union picks by weight (uniformly when
  * all weights are 0), as the core's compilePicker; an Alt takes its first member with
- * endpoints, remembers the first pending one, skips those without, and stops at a Fail.
+ * endpoints, stops at a pending one (unless `pastPending`), skips those without endpoints, and
+ * stops at a Fail.
  */
 export function compileNode(tree: NameTree<RouteLeaf>): Node {
   switch (tree.type) {
@@ -53,21 +60,25 @@ export function compileNode(tree: NameTree<RouteLeaf>): Node {
       return () => MISS_EMPTY
     case 'alt': {
       const members = tree.trees.map(compileNode)
-      return (random) => {
+      return (random, pastPending) => {
         let pending: RouteLeaf | undefined
         let miss: Miss = MISS_NEG
         for (const m of members) {
-          const r = m(random)
+          const r = m(random, pastPending)
           if (typeof r === 'number') {
             if (r === MISS_FAIL) return pending ?? MISS_FAIL
-            if (r === MISS_PENDING) miss = MISS_PENDING
-            else if (r === MISS_EMPTY && miss === MISS_NEG) miss = MISS_EMPTY
+            if (r === MISS_PENDING) {
+              if (!pastPending) return MISS_PENDING
+              miss = MISS_PENDING
+            } else if (r === MISS_EMPTY && miss === MISS_NEG) miss = MISS_EMPTY
             continue
           }
           const s = availability(r)
           if (s === AVAILABLE) return r
-          if (s === PENDING) pending ??= r
-          else if (miss === MISS_NEG) miss = MISS_EMPTY
+          if (s === PENDING) {
+            if (!pastPending) return r
+            pending ??= r
+          } else if (miss === MISS_NEG) miss = MISS_EMPTY
         }
         return pending ?? miss
       }
@@ -84,12 +95,12 @@ export function compileNode(tree: NameTree<RouteLeaf>): Node {
       }
       const sum = acc
       const last = cumulative.length - 1
-      return (random) => {
+      return (random, pastPending) => {
         const x = random() * sum
         let i = 0
         // Strictly greater: a zero-weight member (same cumulative as its predecessor) is skipped.
         while (i < last && !(cumulative[i]! > x)) i++
-        return members[i]!(random)
+        return members[i]!(random, pastPending)
       }
     }
   }

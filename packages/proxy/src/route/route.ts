@@ -89,11 +89,11 @@ export class Route {
 
   /**
    * One leaf for this request, or undefined; then reason() says why. Weighted unions draw with
-   * `random`; an Alt falls back past members without endpoints. Only-pending is undefined
-   * with reason 'pending' (see settled()).
+   * `random`; an Alt falls back past members without endpoints, and waits for a pending one
+   * (undefined with reason 'pending', see settled()) unless `pastPending`.
    */
-  pick(random: Random = Math.random): RouteLeaf | undefined {
-    const r = this.#node(random)
+  pick(random: Random = Math.random, pastPending = false): RouteLeaf | undefined {
+    const r = this.#node(random, pastPending)
     if (typeof r === 'number') {
       this.#last = r
       return undefined

@@ -71,7 +71,14 @@ export class Router {
   async listen(): Promise<string[]> {
     const out: string[] = []
     for (const config of this.config.servers) {
-      const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 })
+      // requireHostHeader off: node would answer a Host-less HTTP/1.1 request with a bare 400
+      // of its own; the identifier decides instead (io.l5d.path or io.l5d.static need no
+      // Host), and when it cannot identify the request, the 400 says why in l5d-err.
+      const server = createServer({
+        keepAliveTimeout: 60_000,
+        requestTimeout: 0,
+        requireHostHeader: false,
+      })
       const ctx: ServerCtx = { config, server, stats: this.stats.servers.get('') }
       server.on('request', (req: IncomingMessage, res: ServerResponse) => {
         void this.handle(req, res, ctx)
@@ -121,7 +128,9 @@ export class Router {
     const id = this.identify(req)
     if (!id.ok) return err(400, `Unknown destination: ${id.reason}`)
     // headersDistinct keeps repeated l5d-dtab values apart; node would join them with ', '.
-    const overrides = parseOverrides(headers, req.headersDistinct)
+    // It is a separate copy made from the raw headers, so clearL5d above does not reach it:
+    // on a clearContext server it must not be read at all, or l5d-dtab would still apply.
+    const overrides = parseOverrides(headers, clear ? undefined : req.headersDistinct)
     if (!overrides.ok) return err(400, overrides.message)
     const base = this.interpreter.dtab
     if (base === undefined) {
@@ -156,7 +165,8 @@ export class Router {
    */
   private async settle(d: Extract<Decision, { type: 'pending' }>): Promise<Settled> {
     await d.route.settled(this.config.timeoutMs)
-    const leaf = d.route.pick()
+    // Waited long enough: an Alt may now fall back past a name that is still pending.
+    const leaf = d.route.pick(Math.random, true)
     if (leaf !== undefined)
       return { type: 'leaf', dst: d.dst, url: d.url, leaf, ctxDtab: d.ctxDtab }
     const reason = d.route.reason()
