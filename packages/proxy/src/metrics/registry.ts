@@ -2,7 +2,15 @@
 // 1's Prometheus telemeter wrote (`rt:service:requests{rt="outgoing",service="svc/world"}`), so
 // dashboards carry over; Linkerd wrote latency as a summary, we write a histogram, which
 // Prometheus can aggregate across proxies.
-import { Counter, Gauge, Histogram, type MetricValueWithName, Registry } from 'prom-client'
+import {
+  type Aggregator,
+  Counter,
+  Gauge,
+  Histogram,
+  type MetricType,
+  type MetricValueWithName,
+  Registry,
+} from 'prom-client'
 import { LATENCY_BOUNDS_MS, type LatencyHistogram } from './latency.js'
 import type { RouterStats, ScopeFamily, ScopeStats } from './scopes.js'
 
@@ -39,6 +47,11 @@ type Read = () => { labels: Record<string, string>; h: LatencyHistogram }[]
  * scraped, instead of being fed one observation (and one label hash) per request.
  */
 class LatencyFamily extends Histogram<string> {
+  // Set by prom-client's constructor; its typings do not list them.
+  declare readonly name: string
+  declare readonly help: string
+  declare readonly type: MetricType
+  declare readonly aggregator: Aggregator
   private readonly read: Read
   constructor(name: string, help: string, labelNames: string[], registry: Registry, read: Read) {
     super({ name, help, labelNames, buckets: [...LATENCY_BOUNDS_MS], registers: [registry] })
@@ -46,8 +59,20 @@ class LatencyFamily extends Histogram<string> {
   }
 
   override async get() {
-    const base = await super.get()
-    const name = base.name
+    return this.snapshot()
+  }
+
+  /**
+   * prom-client's text exposition (Registry.metrics) reads histograms through this method, not
+   * get(), so it must be replaced too: without it the scrape showed the HELP and TYPE lines of
+   * every latency family and no buckets at all.
+   */
+  async getForPromString() {
+    return this.snapshot()
+  }
+
+  private snapshot() {
+    const name = this.name
     const values: MetricValueWithName<string>[] = []
     for (const { labels, h } of this.read()) {
       let cumulative = 0
@@ -63,7 +88,8 @@ class LatencyFamily extends Histogram<string> {
       values.push({ metricName: `${name}_sum`, labels, value: h.sum })
       values.push({ metricName: `${name}_count`, labels, value: h.count })
     }
-    return { ...base, values }
+    const collect = () => {}
+    return { name, help: this.help, type: this.type, aggregator: this.aggregator, collect, values }
   }
 }
 

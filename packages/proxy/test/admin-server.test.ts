@@ -1,0 +1,266 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import { deadPort } from './forward-helpers.js'
+import { eventually, tempDir } from './interpret-helpers.js'
+import { inet, localConfig, recordingBackend, runProxy, send } from './router-helpers.js'
+
+async function json(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, init)
+  const text = await res.text()
+  let body: unknown = text
+  try {
+    body = JSON.parse(text)
+  } catch {}
+  return { status: res.status, body }
+}
+
+async function metrics(admin: string, q = ''): Promise<Record<string, number>> {
+  const r = await json(`${admin}/admin/metrics.json${q}`)
+  return r.body as Record<string, number>
+}
+
+/** A proxy routing /svc/world to a live backend and /svc/dead to a closed port. */
+async function setup(t: { teardown(fn: () => unknown): void }) {
+  const world = await recordingBackend(t, 'world')
+  const dead = await deadPort()
+  const p = await runProxy(
+    t,
+    localConfig(`/svc/world => ${inet(world.port)}; /svc/dead => ${inet(dead)}`),
+  )
+  return { world, dead, p }
+}
+
+t.test('/admin/ping answers pong', async (t) => {
+  const { p } = await setup(t)
+  const res = await fetch(`${p.admin}/admin/ping`)
+  t.equal(res.status, 200)
+  t.equal(await res.text(), 'pong')
+})
+
+t.test('/admin/ready is 200 once every router has its dtab', async (t) => {
+  const { p } = await setup(t)
+  const res = await fetch(`${p.admin}/admin/ready`)
+  t.equal(res.status, 200)
+  t.equal(await res.text(), 'ready\n')
+})
+
+t.test(
+  '/admin/metrics.json counts requests per service and per client, failures by status class',
+  async (t) => {
+    const { world, dead, p } = await setup(t)
+    for (let i = 0; i < 3; i++)
+      t.equal((await send(p.port, { headers: { host: 'world' } })).status, 200)
+    for (let i = 0; i < 2; i++)
+      t.equal((await send(p.port, { headers: { host: 'dead' } })).status, 502)
+    const svc = 'rt/outgoing/service/svc/world'
+    const client = `rt/outgoing/client/$/inet/127.0.0.1/${world.port}`
+    const deadSvc = 'rt/outgoing/service/svc/dead'
+    const deadClient = `rt/outgoing/client/$/inet/127.0.0.1/${dead}`
+    // Counters are written when a request ends, just after its response was sent.
+    await eventually('every request is counted', async () => {
+      const m = await metrics(p.admin)
+      return m[`${svc}/requests`] === 3 && m[`${deadSvc}/requests`] === 2
+    })
+    const m = await metrics(p.admin)
+    t.equal(m[`${svc}/success`], 3)
+    t.equal(m[`${svc}/failures`], 0)
+    t.equal(m[`${svc}/status/2XX`], 3)
+    t.equal(m[`${svc}/pending`], 0)
+    t.equal(m[`${svc}/request_latency_ms.count`], 3)
+    t.type(m[`${svc}/request_latency_ms.p99`], 'number')
+    t.equal(m[`${svc}/retries/total`], 0)
+    t.equal(m[`${client}/requests`], 3)
+    t.equal(m[`${client}/success`], 3)
+    t.equal(m[`${deadSvc}/failures`], 2)
+    t.equal(m[`${deadSvc}/status/5XX`], 2, 'the 502s the proxy answered')
+    t.equal(m[`${deadClient}/failures`], 2)
+    t.equal(m[`${deadClient}/success`], 0)
+    const server = Object.keys(m).find((k) =>
+      /^rt\/outgoing\/server\/127\.0\.0\.1\/\d+\/requests$/.test(k),
+    )
+    t.ok(server, 'a server scope named <ip>/<port>')
+    t.equal(m[server!], 5)
+  },
+)
+
+t.test('/admin/metrics.json?q= returns one subtree, or 404 for an unknown one', async (t) => {
+  const { p } = await setup(t)
+  await send(p.port, { headers: { host: 'world' } })
+  await eventually(
+    'counted',
+    async () => (await metrics(p.admin))['rt/outgoing/service/svc/world/requests'] === 1,
+  )
+  const sub = await metrics(p.admin, '?q=rt/outgoing/service/svc/world')
+  t.ok(Object.keys(sub).length > 0)
+  t.ok(
+    Object.keys(sub).every((k) => k.startsWith('rt/outgoing/service/svc/world')),
+    'only that subtree',
+  )
+  t.equal(sub['rt/outgoing/service/svc/world/requests'], 1)
+  const missing = await json(`${p.admin}/admin/metrics.json?q=rt/outgoing/service/svc/nope`)
+  t.equal(missing.status, 404)
+  t.same(missing.body, { error: 'No such subtree: rt/outgoing/service/svc/nope' })
+
+  const pretty = await fetch(`${p.admin}/admin/metrics.json?pretty=true`)
+  const text = await pretty.text()
+  const keys = Object.keys(JSON.parse(text) as object)
+  t.same(keys, [...keys].sort(), 'pretty=true sorts the keys')
+})
+
+t.test(
+  '/admin/metrics/prometheus has Linkerd names, latency buckets and interpreter gauges',
+  async (t) => {
+    const { world, p } = await setup(t)
+    await send(p.port, { headers: { host: 'world' } })
+    await send(p.port, { headers: { host: 'world' } })
+    await eventually(
+      'counted',
+      async () => (await metrics(p.admin))['rt/outgoing/service/svc/world/requests'] === 2,
+    )
+    const res = await fetch(`${p.admin}/admin/metrics/prometheus`)
+    t.equal(res.status, 200)
+    t.match(res.headers.get('content-type'), /^text\/plain/)
+    const text = await res.text()
+    t.match(text, 'rt:service:requests{rt="outgoing",service="svc/world"} 2\n')
+    t.match(text, 'rt:service:success{rt="outgoing",service="svc/world"} 2\n')
+    t.match(text, `rt:client:requests{rt="outgoing",client="$/inet/127.0.0.1/${world.port}"} 2\n`)
+    t.match(
+      text,
+      /rt:service:request_latency_ms_bucket\{rt="outgoing",service="svc\/world",le="1"\} \d+\n/,
+    )
+    t.match(
+      text,
+      'rt:service:request_latency_ms_bucket{rt="outgoing",service="svc/world",le="+Inf"} 2\n',
+    )
+    t.match(text, 'rt:service:request_latency_ms_count{rt="outgoing",service="svc/world"} 2\n')
+    t.match(text, 'rt:interpreter:connected{rt="outgoing"} 1\n')
+    t.match(text, /rt:interpreter:state_age_seconds\{rt="outgoing"\} [\d.e-]+\n/)
+    t.match(text, /rt:server:requests\{rt="outgoing",server="127\.0\.0\.1\/\d+"\} 2\n/)
+  },
+)
+
+/** Every `path` in a delegate tree (namerd's JSON, §1.4), wherever it nests. */
+function paths(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const n of node) paths(n, out)
+  else if (typeof node === 'object' && node !== null) {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'path' && typeof v === 'string') out.push(v)
+      else paths(v, out)
+    }
+  }
+  return out
+}
+
+t.test('/delegator.json explains a name through the router dtab plus an extra dtab', async (t) => {
+  const { world, p } = await setup(t)
+  const get = await json(
+    `${p.admin}/delegator.json?path=/svc/world&dtab=${encodeURIComponent('/svc/world=>/srv/v2;/srv=>/$/inet/127.0.0.1/1')}`,
+  )
+  t.equal(get.status, 200)
+  const tree = get.body as { type: string; path: string }
+  t.equal(tree.path, '/svc/world')
+  t.equal(tree.type, 'alt', 'the extra dentry and the router one, the later first')
+  t.ok(paths(tree).includes('/srv/v2'), 'the extra dtab applies')
+  t.ok(paths(tree).includes('/$/inet/127.0.0.1/1/v2'), 'through the extra /srv dentry')
+  t.ok(paths(tree).includes(inet(world.port)), 'and the router dtab too')
+
+  const plain = await json(`${p.admin}/delegator.json?path=/svc/world&namespace=outgoing`)
+  t.equal(plain.status, 200)
+  t.ok(paths(plain.body).includes(inet(world.port)))
+
+  const post = await json(`${p.admin}/delegator.json`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      namespace: 'outgoing',
+      path: '/svc/world',
+      dtab: '/svc/world=>/srv/v2',
+    }),
+  })
+  t.equal(post.status, 200)
+  t.ok(paths(post.body).includes('/srv/v2'), 'POST takes the dashboard body')
+})
+
+t.test('/delegator.json refuses bad input with the right status', async (t) => {
+  const { p } = await setup(t)
+  const badDtab = await json(
+    `${p.admin}/delegator.json?path=/svc/world&dtab=${encodeURIComponent('/a=>>')}`,
+  )
+  t.equal(badDtab.status, 400)
+  t.match(badDtab.body, /^Invalid dtab: /)
+  const badPath = await json(`${p.admin}/delegator.json?path=no-slash`)
+  t.equal(badPath.status, 400)
+  t.match(badPath.body, /^Invalid path: /)
+  const noPath = await json(`${p.admin}/delegator.json`)
+  t.equal(noPath.status, 400)
+  t.match(noPath.body, /^Malformed delegation request: /)
+  const unknown = await json(`${p.admin}/delegator.json?path=/svc/world&namespace=nope`)
+  t.equal(unknown.status, 404)
+  t.match(unknown.body, 'No router "nope"; routers: outgoing')
+  const text = await json(`${p.admin}/delegator.json`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: 'path=/svc/world',
+  })
+  t.equal(text.status, 415)
+  const malformed = await json(`${p.admin}/delegator.json`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ namespace: 'outgoing' }),
+  })
+  t.equal(malformed.status, 400)
+  t.match(malformed.body, /^Malformed delegation request: path: /)
+})
+
+t.test(
+  '/admin/routers.json shows each router label, servers, dtab, version and state',
+  async (t) => {
+    const { world, p } = await setup(t)
+    const r = await json(`${p.admin}/admin/routers.json`)
+    t.equal(r.status, 200)
+    t.match(r.body, [
+      {
+        label: 'outgoing',
+        dstPrefix: '/svc',
+        servers: [`127.0.0.1:${p.port}`],
+        interpreter: { kind: 'local', connected: true },
+        dtab: `/svc/world=>${inet(world.port)};/svc/dead=>/$/inet/127.0.0.1/${/\d+/.source}`.split(
+          ';',
+        )[0],
+        version: '1',
+      },
+    ])
+    const body = r.body as { dtab: string; stateAgeSeconds: number }[]
+    t.match(
+      body[0]?.dtab,
+      new RegExp(`^/svc/world=>/\\$/inet/127\\.0\\.0\\.1/${world.port};/svc/dead=>`),
+    )
+    t.type(body[0]?.stateAgeSeconds, 'number')
+  },
+)
+
+t.test('httpAccessLog writes one combined-format line per request', async (t) => {
+  const dir = await tempDir(t)
+  const world = await recordingBackend(t, 'world')
+  const p = await runProxy(
+    t,
+    localConfig(`/svc/world => ${inet(world.port)}`, { httpAccessLog: 'logs/access.log' }),
+    { baseDir: dir },
+  )
+  await send(p.port, { path: '/one', headers: { host: 'world', 'user-agent': 'tap-test' } })
+  await send(p.port, { path: '/two?x=1', headers: { host: 'nowhere', referer: 'http://r/' } })
+  const file = join(dir, 'logs', 'access.log')
+  let lines: string[] = []
+  await eventually('two lines are written', async () => {
+    lines = (await readFile(file, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '')
+    return lines.length === 2
+  })
+  const clf =
+    /^127\.0\.0\.1 - - \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "(\S+) (\S+) HTTP\/1\.1" (\d{3}) (\S+) ("[^"]*"|"-") ("[^"]*"|"-") [\d.]+$/
+  t.match(lines[0], clf)
+  t.match(lines[0], /"GET \/one HTTP\/1\.1" 200 (5|-) "-" "tap-test"/)
+  t.match(lines[1], clf)
+  t.match(lines[1], '"GET /two?x=1 HTTP/1.1" 502 ')
+  t.match(lines[1], '"http://r/" "-"')
+})

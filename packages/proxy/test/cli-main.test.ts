@@ -1,0 +1,156 @@
+// The switchyard-proxy command as users run it: the built dist/main.js in a child process.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { tempDir } from './interpret-helpers.js'
+import { inet, recordingBackend, send } from './router-helpers.js'
+
+const MAIN = resolve(fileURLToPath(import.meta.url), '../../dist/main.js')
+
+interface Exit {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+function start(args: string[]): { child: ChildProcess; exit: Promise<Exit> } {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d
+  })
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d
+  })
+  const exit = new Promise<Exit>((done) => {
+    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }))
+  })
+  return { child, exit }
+}
+
+const run = (args: string[]) => start(args).exit
+
+t.test('--help exits 0 and shows usage and examples', async (t) => {
+  const r = await run(['--help'])
+  t.equal(r.code, 0)
+  t.match(r.stdout, 'Usage:')
+  t.match(r.stdout, 'switchyard-proxy --config FILE')
+  t.match(r.stdout, "curl -s -H 'Host: world' localhost:4140/")
+  t.match(r.stdout, 'clearContext')
+  t.equal(r.stderr, '')
+})
+
+t.test('--version prints the version', async (t) => {
+  const r = await run(['--version'])
+  t.equal(r.code, 0)
+  t.match(r.stdout, /^switchyard-proxy \d+\.\d+\.\d+\n$/)
+})
+
+t.test('without --config it exits 2 and says what is missing', async (t) => {
+  const r = await run([])
+  t.equal(r.code, 2)
+  t.match(r.stderr, 'switchyard-proxy: --config FILE is required')
+  t.match(r.stderr, "Run 'switchyard-proxy --help'")
+  const unknown = await run(['--frobnicate'])
+  t.equal(unknown.code, 2)
+  t.match(unknown.stderr, /frobnicate/)
+})
+
+t.test('--check with a good config exits 0 and describes what would run', async (t) => {
+  const dir = await tempDir(t)
+  const file = join(dir, 'good.yaml')
+  await writeFile(
+    file,
+    [
+      'admin: {port: 9990}',
+      'routers:',
+      '  - label: outgoing',
+      '    interpreter: {kind: namerd, dst: "http://127.0.0.1:4180", namespace: internal}',
+      '    servers: [{port: 4140}, {ip: 0.0.0.0, port: 4142, clearContext: true}]',
+      '',
+    ].join('\n'),
+  )
+  const r = await run(['--check', '--config', file])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(
+    r.stdout,
+    `router outgoing: 127.0.0.1:4140, 0.0.0.0:4142 (clearContext) -> namerd http://127.0.0.1:4180 namespace internal\nadmin: 127.0.0.1:9990\n${file}: valid\n`,
+  )
+})
+
+t.test('a bad config exits 2 with the located message on stderr', async (t) => {
+  const dir = await tempDir(t)
+  const file = join(dir, 'bad.yaml')
+  await writeFile(file, 'routers:\n  - servers: [{port: 4140}]\n    timout: 5\n')
+  for (const args of [
+    ['--check', '--config', file],
+    ['--config', file],
+  ]) {
+    const r = await run(args)
+    t.equal(r.code, 2)
+    t.equal(r.stderr, `switchyard-proxy: ${file}:2:5: routers[0]: unknown key "timout"\n`)
+    t.equal(r.stdout, '')
+  }
+  const missing = await run(['--config', join(dir, 'nope.yaml')])
+  t.equal(missing.code, 2)
+  t.match(missing.stderr, 'cannot read config file')
+})
+
+t.test('a real start logs router listening, routes, and stops cleanly on SIGTERM', async (t) => {
+  const dir = await tempDir(t)
+  const world = await recordingBackend(t, 'world')
+  const file = join(dir, 'proxy.yaml')
+  await writeFile(
+    file,
+    [
+      'id: cli-test',
+      'admin: {port: 0}',
+      'routers:',
+      '  - label: outgoing',
+      `    dtab: /svc/world => ${inet(world.port)}`,
+      '    servers: [{port: 0}]',
+      '',
+    ].join('\n'),
+  )
+  const { child, exit } = start(['--config', file])
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  const lines: Record<string, unknown>[] = []
+  const listening = await new Promise<{ address: string }>((done, fail) => {
+    let buffer = ''
+    child.stdout?.on('data', (d: string) => {
+      buffer += d
+      let nl = buffer.indexOf('\n')
+      while (nl >= 0) {
+        const line = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>
+        buffer = buffer.slice(nl + 1)
+        lines.push(line)
+        if (line.msg === 'router listening') done(line as unknown as { address: string })
+        nl = buffer.indexOf('\n')
+      }
+    })
+    void exit.then((e) => fail(new Error(`exited early: ${e.code} ${e.stderr}`)))
+  })
+  t.match(listening, { level: 30, name: 'switchyard-proxy', router: 'outgoing' })
+  t.match(listening.address, /^127\.0\.0\.1:\d+$/)
+  const port = Number(listening.address.split(':')[1])
+  const r = await send(port, { headers: { host: 'world' } })
+  t.equal(r.status, 200)
+  t.equal(r.body, 'world')
+
+  child.kill('SIGTERM')
+  const e = await exit
+  t.equal(e.code, 0, e.stderr)
+  t.equal(e.signal, null)
+  t.ok(
+    lines.some((l) => l.msg === 'admin listening'),
+    'the admin server was announced',
+  )
+  t.match(e.stdout, '"msg":"stopping"')
+  t.match(e.stdout, '"msg":"stopped"')
+})

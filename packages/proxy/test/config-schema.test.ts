@@ -1,0 +1,133 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ConfigError, loadYamlConfig, parseYamlConfig } from '@switchyard/config'
+import t from 'tap'
+import { ProxyConfig } from '../src/config/schema.js'
+import { tempDir } from './interpret-helpers.js'
+
+/** The ConfigError's message for `yaml`, or a failure when it parses. */
+function refusal(t: Asserts, yaml: string): string {
+  try {
+    parseYamlConfig('proxy.yaml', yaml, ProxyConfig)
+  } catch (err) {
+    t.type(err, ConfigError)
+    return (err as Error).message
+  }
+  t.fail('the config was accepted')
+  return ''
+}
+interface Asserts {
+  type(value: unknown, klass: typeof ConfigError): unknown
+  fail(message: string): unknown
+}
+
+t.test('a minimal config gets Linkerd defaults', async (t) => {
+  const c = parseYamlConfig(
+    'proxy.yaml',
+    'routers:\n  - servers: [{port: 4140}]\n    dtab: /svc => /$/inet/127.0.0.1/8080\n',
+    ProxyConfig,
+  )
+  t.same(c.admin, { ip: '127.0.0.1', port: 9990 })
+  t.same(c.namers, [])
+  t.equal(c.log.level, 'info')
+  const r = c.routers[0]!
+  t.equal(r.protocol, 'http')
+  t.equal(r.label, undefined, 'the label defaults to the protocol where it is used')
+  t.equal(r.dstPrefix, '/svc')
+  t.equal(r.timeoutMs, 10_000)
+  t.equal(r.maxCallDepth, 1000)
+  t.same(r.servers, [{ ip: '127.0.0.1', port: 4140, clearContext: false }])
+  t.same(r.client, {
+    failureAccrual: {
+      kind: 'io.l5d.consecutiveFailures',
+      failures: 5,
+      backoff: { kind: 'jittered', minMs: 5000, maxMs: 300_000 },
+    },
+    connectTimeoutMs: 3000,
+    maxConnectionsPerEndpoint: 256,
+  })
+  t.same(r.service.retries, {
+    budget: { ttlSecs: 10, minRetriesPerSec: 10, percentCanRetry: 0.2 },
+    maxRetries: 2,
+  })
+})
+
+t.test('a namerd interpreter gets the default namespace and backoff', async (t) => {
+  const c = parseYamlConfig(
+    'proxy.yaml',
+    'routers:\n  - servers: [{port: 4140}]\n    interpreter: {kind: io.l5d.namerd.http, dst: "http://127.0.0.1:4180", experimental: true}\n',
+    ProxyConfig,
+  )
+  t.same(c.routers[0]!.interpreter, {
+    kind: 'io.l5d.namerd.http',
+    dst: 'http://127.0.0.1:4180',
+    namespace: 'default',
+    retry: { baseSeconds: 5, maxSeconds: 600 },
+    experimental: true,
+  })
+})
+
+t.test('an unknown key is refused with its line and column', async (t) => {
+  const msg = refusal(t, 'routers:\n  - servers: [{port: 4140}]\n    timeout: 5\n')
+  t.equal(msg, 'proxy.yaml:2:5: routers[0]: unknown key "timeout"')
+})
+
+t.test('a bad port is refused where it is', async (t) => {
+  const msg = refusal(t, 'routers:\n  - servers:\n      - port: 70000\n')
+  t.equal(msg, 'proxy.yaml:3:15: routers[0].servers[0].port: at most 65535')
+  const text = refusal(t, 'routers:\n  - servers:\n      - port: http\n')
+  t.match(text, /^proxy\.yaml:3:15: routers\[0\]\.servers\[0\]\.port: /)
+})
+
+t.test('two routers with one label are refused', async (t) => {
+  const msg = refusal(
+    t,
+    'routers:\n  - label: out\n    servers: [{port: 1}]\n  - label: out\n    servers: [{port: 2}]\n',
+  )
+  t.equal(
+    msg,
+    'proxy.yaml:4:12: routers[1].label: label "out" is already used by routers[0]; give each router its own label',
+  )
+  const unlabelled = refusal(t, 'routers:\n  - servers: [{port: 1}]\n  - servers: [{port: 2}]\n')
+  t.match(unlabelled, 'label "http" is already used by routers[0]')
+})
+
+t.test('a router dtab beside a namerd interpreter is refused', async (t) => {
+  const msg = refusal(
+    t,
+    'routers:\n  - servers: [{port: 1}]\n    dtab: /svc => /x\n    interpreter: {kind: namerd, dst: "http://127.0.0.1:4180"}\n',
+  )
+  t.equal(
+    msg,
+    'proxy.yaml:3:11: routers[0].dtab: a namerd interpreter takes its dtab from namerd; remove dtab or use kind: local',
+  )
+})
+
+t.test('a router without servers, and a config without routers, are refused', async (t) => {
+  t.match(refusal(t, 'routers:\n  - label: a\n'), 'routers[0].servers: ')
+  t.match(refusal(t, 'admin: {port: 9990}\n'), 'routers: ')
+  t.match(refusal(t, 'routers: []\n'), 'routers: at least one router')
+})
+
+t.test('YAML that does not parse is refused with its position', async (t) => {
+  t.match(refusal(t, 'routers:\n  - servers: [port: 1\n'), /^proxy\.yaml:\d+:\d+: not valid YAML: /)
+})
+
+t.test('loadYamlConfig reads a file and names it in errors', async (t) => {
+  const dir = await tempDir(t)
+  const good = join(dir, 'good.yaml')
+  await writeFile(good, 'routers:\n  - label: out\n    servers: [{port: 0}]\n    dtab: /svc=>/x\n')
+  const c = await loadYamlConfig(good, ProxyConfig)
+  t.equal(c.routers[0]!.label, 'out')
+  const bad = join(dir, 'bad.yaml')
+  await writeFile(bad, 'routers:\n  - servers: [{port: -1}]\n')
+  await t.rejects(loadYamlConfig(bad, ProxyConfig), {
+    name: 'ConfigError',
+    message: new RegExp(
+      `^${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:22: routers\\[0\\]\\.servers\\[0\\]\\.port: `,
+    ),
+  })
+  await t.rejects(loadYamlConfig(join(dir, 'missing.yaml'), ProxyConfig), {
+    message: /^cannot read config file .*missing\.yaml: /,
+  })
+})
