@@ -98,7 +98,7 @@ interface HeyResult {
 function runHey(url: string, seconds: number, headers: Record<string, string>): Promise<HeyResult> {
   const args = ['-z', `${seconds}s`, '-c', '10', '-q', '100', '-disable-compression']
   for (const [k, v] of Object.entries(headers)) {
-    if (k === 'host') args.push('-host', v)
+    if (k.toLowerCase() === 'host') args.push('-host', v)
     else args.push('-H', `${k}: ${v}`)
   }
   args.push(url)
@@ -229,7 +229,8 @@ routers:
     )
     const proxy = start(
       process.execPath,
-      [PROXY_MAIN, '--config', proxyCfg],
+      // The flags the switchyard-proxy command starts node with (see its bin and decisions.md).
+      ['--max-semi-space-size=2', PROXY_MAIN, '--config', proxyCfg],
       join(dir, 'proxy.log'),
     )
     procs.push(proxy)
@@ -237,7 +238,7 @@ routers:
     for (const p of backends) await waitHttp(`http://127.0.0.1:${p}/`)
     await waitHttp(`http://127.0.0.1:${nginxFront}/`)
     await waitHttp(`http://127.0.0.1:${haproxyFront}/`)
-    await waitHttp(`http://127.0.0.1:${proxyPort}/`, { host: 'world' })
+    await waitHttp(`http://127.0.0.1:${proxyPort}/`, { Host: 'world' })
 
     const override = { 'l5d-dtab': '/host/world => /tmp/world' }
     const targets: { name: string; url: string; headers: Record<string, string>; pid?: number }[] =
@@ -246,13 +247,13 @@ routers:
         {
           name: 'switchyard-proxy',
           url: `http://127.0.0.1:${proxyPort}/`,
-          headers: { host: 'world' },
+          headers: { Host: 'world' },
           pid: proxy.child.pid,
         },
         {
           name: 'switchyard-proxy + l5d-dtab',
           url: `http://127.0.0.1:${proxyPort}/`,
-          headers: { host: 'world', ...override },
+          headers: { Host: 'world', ...override },
           pid: proxy.child.pid,
         },
         { name: 'nginx (1 worker)', url: `http://127.0.0.1:${nginxFront}/`, headers: {} },

@@ -101,3 +101,23 @@ t.test('a backend 5XX passes through as it is, without l5d-err', async (t) => {
   t.equal(r.body, 'boom')
   t.notOk('l5d-err' in r.headers)
 })
+
+t.test('a request with two Host headers is a 400, never routed by either', async (t) => {
+  const world = await recordingBackend(t, 'world')
+  const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
+  const { connect } = await import('node:net')
+  const reply = await new Promise<string>((resolve, reject) => {
+    const s = connect(p.port, '127.0.0.1', () =>
+      s.write('GET / HTTP/1.1\r\nhost: world\r\nHost: elsewhere\r\nconnection: close\r\n\r\n'),
+    )
+    let out = ''
+    s.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    s.on('end', () => resolve(out))
+    s.on('error', reject)
+  })
+  t.match(reply, /^HTTP\/1\.1 400 /)
+  t.match(reply, /l5d-err: More\+than\+one\+Host\+header/)
+  t.equal(world.seen.length, 0, 'nothing was forwarded')
+})

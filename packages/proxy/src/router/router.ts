@@ -125,6 +125,11 @@ export class Router {
         `Maximum number of hops exceeded (${this.config.maxCallDepth}): is there a routing loop?`,
       )
     }
+    if (hostCount(req.rawHeaders) > 1) {
+      // RFC 9112 §3.2: more than one Host is a 400. Parts of the stack would otherwise read
+      // different ones, and the request could be identified as one service, routed as another.
+      return err(400, 'More than one Host header')
+    }
     const id = this.identify(req)
     if (!id.ok) return err(400, `Unknown destination: ${id.reason}`)
     // headersDistinct keeps repeated l5d-dtab values apart; node would join them with ', '.
@@ -309,6 +314,15 @@ type Decision =
     }
 
 const STATUS_TEXT = { 400: 'Bad Request', 502: 'Bad Gateway', 503: 'Service Unavailable' } as const
+
+function hostCount(raw: readonly string[]): number {
+  let n = 0
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length === 4 && name.toLowerCase() === 'host') n++
+  }
+  return n
+}
 
 type Settled = Exclude<Decision, { readonly type: 'pending' }>
 
