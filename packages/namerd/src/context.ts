@@ -3,6 +3,8 @@ import type { DtabStore } from '@switchyard/store'
 import type { Auth, Principal, Scope } from './auth.js'
 import type { Metrics } from './metrics.js'
 import type { Naming } from './naming.js'
+import type { RenderedDtabs } from './rendered-dtabs.js'
+import type { SharedDtabWatches } from './shared-watches.js'
 import type { WatcherRegistry } from './watchers.js'
 
 export interface Limits {
@@ -24,8 +26,12 @@ export const DEFAULT_LIMITS: Limits = {
 }
 
 export interface Context {
-  /** The store, instrumented. */
+  /** The store, instrumented, with concurrent reads of a namespace coalesced. */
   readonly store: DtabStore
+  /** One store watch per watched namespace, shared by its watch streams and bind watches. */
+  readonly dtabWatches: SharedDtabWatches
+  /** GET bodies per namespace and version. */
+  readonly rendered: RenderedDtabs
   readonly naming: Naming
   readonly auth: Auth
   readonly metrics: Metrics

@@ -24,6 +24,7 @@ import {
 } from '@switchyard/namers'
 import { type DtabEvent, type DtabStore, isValidNamespace, versionToETag } from '@switchyard/store'
 import { errorMessage } from './errors.js'
+import type { SharedDtabWatches } from './shared-watches.js'
 import { iterableSource, type Sink, type Source } from './source.js'
 
 export interface NamingOptions {
@@ -170,12 +171,18 @@ function isEnumerating(namer: object): namer is Enumerating {
 export class Naming {
   readonly resolver: AddrResolver
   readonly #rebindMs: number
+  readonly #dtabWatches: SharedDtabWatches | null
 
   constructor(
     private readonly store: DtabStore,
     readonly namers: readonly MountedAddrNamer[],
-    options: NamingOptions & { readonly resolver?: AddrResolver } = {},
+    options: NamingOptions & {
+      readonly resolver?: AddrResolver
+      /** Shared store watches; without them, each bind or resolve watch opens its own. */
+      readonly dtabWatches?: SharedDtabWatches
+    } = {},
   ) {
+    this.#dtabWatches = options.dtabWatches ?? null
     this.resolver = options.resolver ?? createAddrResolver(namers)
     this.#rebindMs = options.rebindIntervalMs ?? 1000
   }
@@ -190,6 +197,17 @@ export class Naming {
       return () => {
         stopped = true
       }
+    }
+    if (this.#dtabWatches !== null) {
+      return this.#dtabWatches.subscribe(namespace, {
+        state(state) {
+          if (state.type === 'dtab') listener.dtab(state.rendered.dtab, state.rendered.etag)
+          else if (state.type === 'corrupt') listener.fail(state.message)
+          else listener.dtab(Dtab.empty, null)
+        },
+        fail: (m) => listener.fail(m),
+        end: () => listener.end(),
+      })
     }
     const sink: Sink = { state() {}, fail: (m) => listener.fail(m), end: () => listener.end() }
     const source = iterableSource(

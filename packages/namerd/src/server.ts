@@ -4,10 +4,12 @@ import type { MountedAddrNamer } from '@switchyard/namers'
 import type { DtabStore } from '@switchyard/store'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import { Auth, type AuthOptions } from './auth.js'
+import { coalesceReads } from './coalesced-reads.js'
 import { type Context, DEFAULT_LIMITS, type Limits } from './context.js'
 import { ApiError, errorMessage, toErrorResponse } from './errors.js'
 import { instrumentStore, Metrics } from './metrics.js'
 import { Naming, type NamingOptions } from './naming.js'
+import { RenderedDtabs } from './rendered-dtabs.js'
 import { sendBody } from './reply.js'
 import { adminRoutes } from './routes/admin.js'
 import { delegateRoutes } from './routes/delegate.js'
@@ -16,6 +18,7 @@ import { historyRoutes } from './routes/history.js'
 import { resolveRoutes } from './routes/resolve.js'
 import { watchResponses } from './routes/watch.js'
 import { watcherRoutes } from './routes/watchers.js'
+import { SharedDtabWatches } from './shared-watches.js'
 import { WatcherRegistry } from './watchers.js'
 
 export interface ServerOptions {
@@ -46,10 +49,14 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/
 export async function buildServer(options: ServerOptions): Promise<NamerdServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits }
   const metrics = options.metrics ?? new Metrics()
-  const store = instrumentStore(options.store, metrics)
+  // Coalescing outside the instrumentation: the metrics count the reads the store really serves.
+  const store = coalesceReads(instrumentStore(options.store, metrics))
+  const dtabWatches = new SharedDtabWatches(store)
   const ctx: Context = {
     store,
-    naming: new Naming(store, options.namers ?? [], options.naming),
+    dtabWatches,
+    rendered: new RenderedDtabs(),
+    naming: new Naming(store, options.namers ?? [], { ...options.naming, dtabWatches }),
     auth: new Auth(options.auth ?? { tokens: [] }),
     metrics,
     watchers: new WatcherRegistry(),

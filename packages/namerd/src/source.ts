@@ -2,9 +2,12 @@
 // watch stream, or a one-shot request that takes the first state.
 import { ApiError, errorMessage } from './errors.js'
 
-/** One state of a watched answer: the exact bytes to send, and the dtab version behind it. */
+/**
+ * One state of a watched answer: the exact bytes to send (a Buffer when one rendering is shared
+ * by many streams), and the dtab version behind it.
+ */
 export interface State {
-  readonly text: string
+  readonly text: string | Buffer
   /** The namespace's version (ETag) that produced it; null when the namespace is absent. */
   readonly version?: string | null
 }

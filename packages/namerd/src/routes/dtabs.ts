@@ -12,13 +12,12 @@ import {
   NullDentriesError,
   negotiate,
   readDtab,
-  writeDtab,
 } from '../codec.js'
 import type { Context } from '../context.js'
 import { ApiError, TextError } from '../errors.js'
 import { sendBody } from '../reply.js'
 import { isWatch, queryOf, rawSegment } from '../request.js'
-import { iterableSource } from '../source.js'
+import { iterableSource, type Source } from '../source.js'
 import { serveWatch } from './watch.js'
 
 export const DTABS_PREFIX = '/api/1/dtabs/'
@@ -100,20 +99,20 @@ export function dtabRoutes(app: FastifyInstance, ctx: Context): void {
     const ns = rawSegment(req, DTABS_PREFIX)
     const { mediaType, codec } = negotiate(req.headers.accept)
     if (isWatch(queryOf(req))) {
-      // Only existing states are sent: nothing while the namespace is absent, no delete.
-      const source = iterableSource(
-        (signal) => store.watch(ns, { signal }),
-        (event, sink) => {
-          if (event.type === 'dtab') {
-            sink.state({
-              text: writeDtab(event.dtab, codec),
-              version: versionToETag(event.version),
-            })
-          } else if (event.type === 'corrupt') {
-            sink.fail(event.error.message)
-          }
-        },
-      )
+      // Only existing states are sent: nothing while the namespace is absent, no delete. Every
+      // stream of the namespace shares one store watch and is sent the same rendered bytes.
+      const source: Source = (sink) =>
+        ctx.dtabWatches.subscribe(ns, {
+          state(state) {
+            if (state.type === 'dtab') {
+              sink.state({ text: state.rendered.body(codec), version: state.rendered.etag })
+            } else if (state.type === 'corrupt') {
+              sink.fail(state.message)
+            }
+          },
+          fail: (m) => sink.fail(m),
+          end: () => sink.end(),
+        })
       return serveWatch(
         ctx,
         req,
@@ -124,8 +123,9 @@ export function dtabRoutes(app: FastifyInstance, ctx: Context): void {
     }
     const found = await store.get(ns)
     if (found === null) throw notFound(ns)
-    reply.header('etag', versionToETag(found.version))
-    return sendBody(reply, mediaType, writeDtab(found.dtab, codec))
+    const rendered = ctx.rendered.of(found)
+    reply.header('etag', rendered.etag)
+    return sendBody(reply, mediaType, rendered.body(codec))
   })
 
   app.head(`${DTABS_PREFIX}:ns`, { config: { scope: 'read' } }, async (req, reply) => {

@@ -12,6 +12,12 @@ import type { WatchKind } from '../metrics.js'
 import { remoteOf, watcherId } from '../request.js'
 import type { Sink, Source, State } from '../source.js'
 
+/** Two renderings of a state show the watcher the same thing. */
+function sameText(a: string | Buffer | undefined, b: string | Buffer): boolean {
+  if (a === b) return true
+  return a !== undefined && typeof a !== 'string' && typeof b !== 'string' && a.equals(b)
+}
+
 interface StreamHooks {
   onSent(): void
   onDropped(): void
@@ -25,7 +31,7 @@ interface StreamHooks {
  */
 export class StateStream extends Readable implements Sink {
   #pending: State | null = null
-  #lastText: string | undefined
+  #lastText: string | Buffer | undefined
   #wanted = false
   #ended = false
   #headersFlushed = false
@@ -51,14 +57,14 @@ export class StateStream extends Readable implements Sink {
 
   state(state: State): void {
     if (this.#ended) return
-    if (state.text === this.#lastText) {
+    if (sameText(this.#lastText, state.text)) {
       // The watcher has this state already (it now stands for this version too); an unsent
       // state in between is moot.
       if (this.#pending !== null) this.#drop()
       if (state.version !== undefined) this.version = state.version
       return
     }
-    if (this.#pending !== null && this.#pending.text !== state.text) this.#drop()
+    if (this.#pending !== null && !sameText(this.#pending.text, state.text)) this.#drop()
     this.#pending = state
     if (this.#wanted) this.#flush()
   }
