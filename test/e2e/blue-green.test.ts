@@ -1,30 +1,47 @@
 // The blue-green flow end to end, every program a real process on loopback: namerd on the
-// file store, switchyard-proxy watching it, hello (which calls world through the proxy and
-// forwards l5d-ctx-* headers), world-v1 (two instances) and world-v2, and namerctl as the
-// pipeline would run it. Subtests run in order; each step starts from the state the last left.
+// file store with an io.l5d.fs namer, switchyard-proxy watching it, hello (which calls world
+// through the proxy and forwards l5d-ctx-* headers), world-v1 (two instances) and world-v2,
+// and namerctl as a pipeline would run it. Subtests run in order; each starts from the state
+// the one before left. Needs `pnpm build` (the programs run from packages/*/dist).
 import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { Agent } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { eventually, get, type Proc, ROOT, run } from './processes.js'
+import { eventually, get, type Proc, portOf, type Reply, ROOT, run } from './processes.js'
 
 const NODE = process.execPath
 const NAMERD = join(ROOT, 'packages/namerd/dist/main.js')
 const PROXY = join(ROOT, 'packages/proxy/dist/main.js')
 const NAMERCTL = join(ROOT, 'packages/namerctl/dist/main.js')
+for (const main of [NAMERD, PROXY, NAMERCTL]) {
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`pnpm build\` first`)
+}
 const TSX = ['--import', 'tsx']
+
+const INITIAL_DTAB = `/srv => /#/io.l5d.fs;
+/host => /srv;
+/tmp => /srv;
+/svc => /host;
+/host/world => /srv/world-v1;
+`
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const disco = join(dir, 'disco')
 mkdirSync(disco)
+/** Lists `ports` as the endpoints of `name` for the fs namer, atomically (write, then rename). */
+function publish(name: string, ...ports: number[]): void {
+  const tmp = join(dir, `${name}.tmp`)
+  writeFileSync(tmp, ports.map((p) => `127.0.0.1 ${p}\n`).join(''))
+  renameSync(tmp, join(disco, name))
+}
+const agent = new Agent({ keepAlive: true, maxSockets: 32 })
+t.teardown(() => agent.destroy())
 
-const portOf = (line: Record<string, unknown>) =>
-  typeof line.port === 'number' ? line.port : Number(String(line.address).split(':').pop())
-
-async function world(version: string): Promise<{ proc: Proc; port: number }> {
-  const proc = run(t, NODE, [
+async function world(version: string, name = `world-${version}`) {
+  const proc = run(t, name, NODE, [
     ...TSX,
     'examples/hello-world/world.ts',
     '--port',
@@ -35,10 +52,11 @@ async function world(version: string): Promise<{ proc: Proc; port: number }> {
   return { proc, port: portOf(await proc.waitFor(/world listening/)) }
 }
 
-let namerdPort = 0
 let namerd: Proc
+let namerdPort = 0
+/** namerd on `port` (0: any), on the same file store and fs namer every time. */
 async function startNamerd(port: number): Promise<void> {
-  namerd = run(t, NODE, [
+  namerd = run(t, `namerd :${port}`, NODE, [
     NAMERD,
     '--config',
     join(dir, 'namerd.yaml'),
@@ -48,21 +66,36 @@ async function startNamerd(port: number): Promise<void> {
   namerdPort = portOf(await namerd.waitFor(/namerd listening/))
 }
 
-function namerctl(...args: string[]): Promise<string> {
+/** Runs the real CLI; rejects with its exit code and stderr when it fails. */
+function namerctl(args: readonly string[], stdin?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       NODE,
       [NAMERCTL, '--base-url', `http://127.0.0.1:${namerdPort}`, ...args],
-      { cwd: ROOT },
+      { cwd: ROOT, timeout: 20_000 },
       (err, stdout, stderr) =>
-        err ? reject(new Error(`namerctl ${args.join(' ')}: ${stderr}`)) : resolve(stdout),
+        err
+          ? reject(new Error(`namerctl ${args.join(' ')} failed (${err.code}):\n${stderr}`))
+          : resolve(stdout),
     )
+    child.stdin!.end(stdin ?? '')
   })
 }
 
-const [v1a, v1b, v2] = [await world('v1'), await world('v1'), await world('v2')]
-writeFileSync(join(disco, 'world-v1'), `127.0.0.1 ${v1a.port}\n127.0.0.1 ${v1b.port}\n`)
-writeFileSync(join(disco, 'world-v2'), `127.0.0.1 ${v2.port}\n`)
+/** The namespace as namerd holds it now: its version (ETag) and its dtab. */
+async function stored(): Promise<{ version: string; dtab: unknown }> {
+  const res = await fetch(`http://127.0.0.1:${namerdPort}/api/1/dtabs/internal`)
+  if (res.status !== 200) throw new Error(`namerd GET internal: ${res.status}`)
+  return { version: res.headers.get('etag') ?? '', dtab: await res.json() }
+}
+
+const [v1a, v1b, v2] = await Promise.all([
+  world('v1', 'world-v1a'),
+  world('v1', 'world-v1b'),
+  world('v2'),
+])
+publish('world-v1', v1a.port, v1b.port)
+publish('world-v2', v2.port)
 writeFileSync(
   join(dir, 'namerd.yaml'),
   `store: file:${join(dir, 'store')}\nnamers:\n  - {kind: io.l5d.fs, rootDir: ${disco}}\n`,
@@ -79,10 +112,16 @@ routers:
     servers: [{ip: 127.0.0.1, port: 0}]
 `,
 )
-const proxy = run(t, NODE, ['--max-semi-space-size=2', PROXY, '--config', join(dir, 'proxy.yaml')])
+// The flag the switchyard-proxy command's shebang sets (docs/decisions.md §3).
+const proxy = run(t, 'proxy', NODE, [
+  '--max-semi-space-size=2',
+  PROXY,
+  '--config',
+  join(dir, 'proxy.yaml'),
+])
 const proxyPort = portOf(await proxy.waitFor(/router listening/))
 const adminPort = portOf(await proxy.waitFor(/admin listening/))
-const hello = run(t, NODE, [
+const hello = run(t, 'hello', NODE, [
   ...TSX,
   'examples/hello-world/hello.ts',
   '--port',
@@ -90,143 +129,224 @@ const hello = run(t, NODE, [
   '--proxy',
   `http://127.0.0.1:${proxyPort}`,
 ])
-const helloPort = portOf(await hello.waitFor(/hello listening/))
-writeFileSync(join(disco, 'hello'), `127.0.0.1 ${helloPort}\n`)
+publish('hello', portOf(await hello.waitFor(/hello listening/)))
 
 interface RouterState {
+  label: string
   version: string | null
   interpreter: { connected: boolean }
 }
 async function routerState(): Promise<RouterState> {
   const res = await fetch(`http://127.0.0.1:${adminPort}/admin/routers.json`)
-  return ((await res.json()) as RouterState[])[0]!
+  const routers = (await res.json()) as RouterState[]
+  const outgoing = routers.find((r) => r.label === 'outgoing')
+  if (outgoing === undefined) throw new Error('no router "outgoing" in /admin/routers.json')
+  return outgoing
 }
 
-/** Until the proxy routes on the version namerd holds now. */
-async function propagated(): Promise<void> {
-  const etag = (await fetch(`http://127.0.0.1:${namerdPort}/api/1/dtabs/internal`)).headers.get(
-    'etag',
-  )
+async function metric(name: string): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/admin/metrics.json`)
+  const value = ((await res.json()) as Record<string, unknown>)[name]
+  return typeof value === 'number' ? value : 0
+}
+
+/** Until the proxy routes on the version namerd holds now (at most 10 s). */
+async function propagated(): Promise<string> {
+  const { version } = await stored()
   await eventually(
-    `the proxy to have version ${etag}`,
-    async () => (await routerState()).version === etag,
+    `the proxy to route on version ${version}`,
+    async () => (await routerState()).version === version,
   )
+  return version
 }
 
-/** `n` requests to world through the proxy, `concurrency` at a time: versions seen and failures. */
-async function load(n: number, concurrency = 20, onProgress?: (done: number) => void) {
+interface Load {
+  /** Answers per `version` (of world, or of the world hello reached). */
+  readonly versions: ReadonlyMap<string, number>
+  readonly failures: readonly string[]
+  share(version: string): number
+}
+
+/**
+ * `n` GETs through the proxy, `concurrency` in flight, each with `headers`; counts the world
+ * version that answered. `onDone` sees the number of completed requests after each one.
+ */
+async function load(
+  n: number,
+  headers: Record<string, string> = { host: 'world' },
+  { concurrency = 20, onDone }: { concurrency?: number; onDone?: (done: number) => void } = {},
+): Promise<Load> {
   const versions = new Map<string, number>()
   const failures: string[] = []
-  let next = 0
+  let started = 0
   let done = 0
   const worker = async () => {
-    while (next < n) {
-      next++
-      const r = await get(proxyPort, { host: 'world' }).catch((err: Error) => ({
-        status: 0,
-        body: err.message,
-      }))
-      if (r.status === 200) {
-        const v = (JSON.parse(r.body) as { version: string }).version
-        versions.set(v, (versions.get(v) ?? 0) + 1)
-      } else failures.push(`${r.status} ${r.body.slice(0, 200)}`)
-      onProgress?.(++done)
+    while (started < n) {
+      started++
+      const r: Reply | Error = await get(proxyPort, headers, agent).catch((err: Error) => err)
+      const v = r instanceof Error ? undefined : versionOf(r)
+      if (v === undefined) {
+        failures.push(r instanceof Error ? r.message : `${r.status} ${r.body.slice(0, 200)}`)
+      } else versions.set(v, (versions.get(v) ?? 0) + 1)
+      onDone?.(++done)
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
-  return { versions, failures, share: (v: string) => (versions.get(v) ?? 0) / n }
+  return { versions, failures, share: (v) => (versions.get(v) ?? 0) / n }
 }
 
-t.test('the namespace is created with namerctl and world is served by v1', async (t) => {
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = execFile(
-      NODE,
-      [NAMERCTL, '--base-url', `http://127.0.0.1:${namerdPort}`, 'dtab', 'create', 'internal', '-'],
-      (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)),
-    )
-    child.stdin!.end(
-      '/srv => /#/io.l5d.fs;\n/host => /srv;\n/tmp => /srv;\n/svc => /host;\n/host/world => /srv/world-v1;\n',
-    )
-  })
+/** The world version in a 200 answer of world or of hello; undefined for anything else. */
+function versionOf(r: Reply): string | undefined {
+  if (r.status !== 200) return undefined
+  const body = JSON.parse(r.body) as {
+    service?: string
+    version?: string
+    world?: { version?: string }
+    worldStatus?: number
+  }
+  if (body.service === 'world') return body.version
+  if (body.service === 'hello' && body.worldStatus === 200) return body.world?.version
+  return undefined
+}
+
+const percent = (share: number) => `${(100 * share).toFixed(1)}%`
+let initial: { version: string; dtab: unknown } = { version: '', dtab: null }
+
+t.test('a namespace created with namerctl routes world to v1 through the fs namer', async (t) => {
+  const out = await namerctl(['dtab', 'create', 'internal', '-'], INITIAL_DTAB)
   t.equal(out.trim(), 'Created internal')
   await propagated()
-  const r = await load(50)
-  t.same(r.failures, [])
-  t.equal(r.share('v1'), 1)
+  initial = await stored()
+  const r = await load(100)
+  t.same(r.failures, [], 'every request answered 200')
+  t.equal(r.share('v1'), 1, 'all on v1')
+  const viaHello = await load(20, { host: 'hello' })
+  t.same(viaHello.failures, [], 'hello reaches world through the proxy')
+  t.equal(viaHello.share('v1'), 1)
 })
 
 t.test('an l5d-dtab override reaches v2 on both hops; other requests stay on v1', async (t) => {
-  const override = await get(proxyPort, {
-    host: 'hello',
-    'l5d-dtab': '/host/world => /tmp/world-v2',
-  })
-  t.equal(override.status, 200, override.body)
-  t.match(JSON.parse(override.body), { service: 'hello', world: { version: 'v2' } })
-  const plain = await get(proxyPort, { host: 'hello' })
-  t.match(JSON.parse(plain.body), { service: 'hello', world: { version: 'v1' } })
-  const direct = await get(proxyPort, { host: 'world', 'l5d-dtab': '/host/world => /tmp/world-v2' })
-  t.match(JSON.parse(direct.body), { version: 'v2' })
+  const override = { 'l5d-dtab': '/host/world => /tmp/world-v2' }
+  // Interleaved and all at once over shared keep-alive connections: a request's override must
+  // not leak to its neighbours, in the proxy or through hello.
+  const replies = await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      get(proxyPort, i % 2 === 0 ? { host: 'hello', ...override } : { host: 'hello' }, agent),
+    ),
+  )
+  const want = replies.map((_, i) => (i % 2 === 0 ? 'v2' : 'v1'))
+  t.same(
+    replies.map((r) => versionOf(r) ?? `${r.status} ${r.body}`),
+    want,
+    'each request with the override reached world-v2 through hello, each without it world-v1',
+  )
+  const direct = await get(proxyPort, { host: 'world', ...override }, agent)
+  t.equal(direct.status, 200, direct.body)
+  t.match(JSON.parse(direct.body), { version: 'v2' }, 'the first hop honours it too')
+  t.equal((await stored()).version, initial.version, 'namerd was not touched')
 })
 
 t.test('a 10% shift with namerctl lands within 3 points of 10% over 2,000 requests', async (t) => {
-  await namerctl('shift', 'internal', '/host/world', '/tmp/world-v2=10', '/tmp/world-v1=90')
+  await namerctl(['shift', 'internal', '/host/world', '/tmp/world-v2=10', '/tmp/world-v1=90'])
   await propagated()
   const r = await load(2000)
-  t.same(r.failures, [])
-  t.ok(Math.abs(r.share('v2') - 0.1) <= 0.03, `v2 got ${(100 * r.share('v2')).toFixed(1)}%`)
+  t.same(r.failures, [], 'every request answered 200')
+  t.same([...r.versions.keys()].sort(), ['v1', 'v2'])
+  const v2Share = r.share('v2')
+  t.ok(Math.abs(v2Share - 0.1) <= 0.03, `v2 got ${percent(v2Share)} of 2,000 (want 10% ± 3)`)
+  t.comment(`v2 got ${percent(v2Share)}`)
 })
 
-t.test('100% moves all traffic to v2', async (t) => {
-  await namerctl('shift', 'internal', '/host/world', '/tmp/world-v2=100')
+t.test('a shift to 100% sends all traffic to v2', async (t) => {
+  await namerctl(['shift', 'internal', '/host/world', '/tmp/world-v2=100'])
   await propagated()
-  const r = await load(200)
+  const r = await load(300)
   t.same(r.failures, [])
-  t.equal(r.share('v2'), 1)
+  t.equal(r.share('v2'), 1, 'all on v2')
 })
 
-t.test('a revert puts all traffic back on v1 at once', async (t) => {
-  await namerctl('shift', 'internal', '/host/world', '/srv/world-v1=100')
+t.test('namerctl rollback to the first version puts all traffic back on v1 at once', async (t) => {
+  const out = await namerctl(['rollback', 'internal', '--to', initial.version])
+  t.match(out, `Rolled back internal to ${initial.version}`)
+  const now = await stored()
+  t.not(now.version, initial.version, 'the restored dtab is a new version')
+  t.same(now.dtab, initial.dtab, 'the dtab is the first one again')
   await propagated()
-  const r = await load(200)
+  const r = await load(300)
   t.same(r.failures, [])
-  t.equal(r.share('v1'), 1)
+  t.equal(r.share('v1'), 1, 'all on v1, from the first request after the proxy has it')
 })
 
+let lastVersion = ''
 t.test('with namerd killed, traffic still flows on the last state', async (t) => {
+  lastVersion = (await routerState()).version ?? ''
   await namerd.kill('SIGKILL')
   await eventually(
-    'the proxy to notice namerd is gone',
+    'the proxy to report namerd as disconnected',
     async () => !(await routerState()).interpreter.connected,
   )
-  const r = await load(200)
+  const state = await routerState()
+  t.equal(state.interpreter.connected, false, 'routers.json says connected: false')
+  t.equal(state.version, lastVersion, 'the proxy keeps the last version it had')
+  const r = await load(300)
   t.same(r.failures, [])
   t.equal(r.share('v1'), 1)
+  const viaHello = await load(20, { host: 'hello' })
+  t.same(viaHello.failures, [], 'both hops still route')
+  t.equal(viaHello.share('v1'), 1)
 })
 
-t.test('namerd back on its port: changes apply again', async (t) => {
-  await startNamerd(namerdPort)
-  await eventually(
-    'the proxy to reconnect',
-    async () => (await routerState()).interpreter.connected,
-  )
-  await namerctl('shift', 'internal', '/host/world', '/tmp/world-v2=100')
-  await propagated()
-  const r = await load(100)
-  t.same(r.failures, [])
-  t.equal(r.share('v2'), 1)
-})
+t.test(
+  'namerd back on its port with the same store: dtab and endpoint changes apply again',
+  async (t) => {
+    const port = namerdPort
+    await startNamerd(port)
+    t.equal(namerdPort, port)
+    t.equal((await stored()).version, lastVersion, 'namerd kept the dtab in its file store')
+    await eventually(
+      'the proxy to reconnect',
+      async () => (await routerState()).interpreter.connected,
+    )
+    await namerctl(['shift', 'internal', '/host/world', '/tmp/world-v2=100'])
+    await propagated()
+    const r = await load(300)
+    t.same(r.failures, [])
+    t.equal(r.share('v2'), 1, 'the new shift reached traffic')
+    // The addr watches came back too: world-v2 moves to a new instance in the fs namer's file.
+    const moved = await world('v2.1', 'world-v2.1')
+    publish('world-v2', moved.port)
+    await eventually(
+      'traffic to reach the instance now listed for world-v2',
+      async () => (await load(20)).share('v2.1') === 1,
+    )
+    const after = await load(300)
+    t.same(after.failures, [])
+    t.equal(after.share('v2.1'), 1, 'the endpoint change reached traffic')
+  },
+)
 
 t.test('a world-v1 instance killed under load costs no failed GET', async (t) => {
-  await namerctl('shift', 'internal', '/host/world', '/srv/world-v1=100')
+  await namerctl(['shift', 'internal', '/host/world', '/tmp/world-v1=100'])
   await propagated()
-  let killed = false
-  const r = await load(1500, 10, (done) => {
-    if (done === 300 && !killed) {
-      killed = true
-      void v1b.proc.kill('SIGKILL')
-    }
+  const retriesBefore = await metric('rt/outgoing/service/svc/world/retries/total')
+  let killedAt = 0
+  let afterDeath = 0
+  let dead = false
+  const r = await load(2000, undefined, {
+    onDone: (done) => {
+      if (dead) afterDeath++
+      if (done === 300) {
+        killedAt = done
+        void v1b.proc.kill('SIGKILL').then(() => {
+          dead = true
+        })
+      }
+    },
   })
-  t.ok(killed)
+  t.equal(killedAt, 300, 'one of the two v1 instances was killed mid-run')
+  t.ok(afterDeath >= 500, `${afterDeath} requests completed after it died`)
   t.same(r.failures, [], 'every GET got a 200')
   t.equal(r.share('v1'), 1)
+  const retries = (await metric('rt/outgoing/service/svc/world/retries/total')) - retriesBefore
+  t.ok(retries > 0, `the proxy retried ${retries} request(s) on the surviving instance`)
 })
