@@ -5,6 +5,17 @@ import type { Path, NameTree as Tree, Weighted } from './types.js'
 /** Finagle's `com.twitter.finagle.naming.namerMaxDepth` default. */
 export const MAX_DEPTH = 100
 
+export interface BindOptions {
+  /**
+   * Keep every member of an Alt that binds (up to and including the first Fail), instead of
+   * only the first that is not Neg. For callers that bind once and cache, such as a proxy's
+   * routes: whether a bound name has endpoints changes later, so the choice among the Alt's
+   * members is left to the moment of use. An error in a member after one bound ends the Alt,
+   * where Finagle would never have reached it.
+   */
+  readonly keepAlts?: boolean
+}
+
 /**
  * Finagle's `Namer.bind`: rewrites every leaf through `lookup` until it is bound. An Alt binds
  * lazily left to right (Neg moves on, Fail stops, an error fails the whole bind); a Union
@@ -15,7 +26,9 @@ export function bind(
   lookup: (path: Path) => Tree<Name>,
   tree: Tree<Path>,
   maxDepth: number = MAX_DEPTH,
+  options: BindOptions = {},
 ): Tree<Bound> {
+  const keepAlts = options.keepAlts === true
   const go = (t: Tree<Name>, depth: number): Tree<Bound> => {
     if (depth > maxDepth) throw new NamerMaxDepthError(maxDepth)
     switch (t.type) {
@@ -41,11 +54,28 @@ export function bind(
         return NameTree.simplify({ type: 'union', branches: ok })
       }
       case 'alt': {
-        for (const m of t.trees) {
-          const r = go(m, depth)
-          if (r.type !== 'neg') return r
+        if (!keepAlts) {
+          for (const m of t.trees) {
+            const r = go(m, depth)
+            if (r.type !== 'neg') return r
+          }
+          return NameTree.Neg
         }
-        return NameTree.Neg
+        const kept: Tree<Bound>[] = []
+        for (const m of t.trees) {
+          let r: Tree<Bound>
+          try {
+            r = go(m, depth)
+          } catch (err) {
+            if (kept.length === 0) throw err
+            break
+          }
+          if (r.type === 'neg') continue
+          kept.push(r)
+          if (r.type === 'fail') break
+        }
+        if (kept.length === 0) return NameTree.Neg
+        return kept.length === 1 ? kept[0]! : { type: 'alt', trees: kept }
       }
     }
   }

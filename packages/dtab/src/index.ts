@@ -1,5 +1,5 @@
 // @switchyard/dtab: the dtab language, exact to Finagle. Pure and synchronous; no I/O.
-export { bind, MAX_DEPTH } from './bind.js'
+export { type BindOptions, bind, MAX_DEPTH } from './bind.js'
 export {
   DelegateMaxDepthError,
   type DelegateOptions,

@@ -122,6 +122,34 @@ t.test('an error in an alt branch fails the whole bind, with no fallback', async
   t.equal(shown('/s=>/#/t/a | /#/t/broken', '/s'), '/#/t/a', 'a branch never reached cannot fail')
 })
 
+t.test('keepAlts keeps every alt member that binds, up to the first Fail', async (t) => {
+  const keep = (dtab: string, tree: string) =>
+    showBound(
+      bind(
+        interpreterLookup(Dtab.read(dtab), [testNamer('t', ['a', 'b'])]),
+        NameTree.read(tree),
+        MAX_DEPTH,
+        { keepAlts: true },
+      ),
+    )
+  t.equal(keep('/s=>/#/t/missing | /#/t/a | /#/t/b', '/s'), '/#/t/a | /#/t/b', 'Neg members go')
+  t.equal(keep('/s=>/#/t/a | ! | /#/t/b', '/s'), '/#/t/a | !', 'nothing after a Fail')
+  t.equal(keep('/s=>/#/t/a | /#/t/broken', '/s'), '/#/t/a', 'an error after a member ends it')
+  t.equal(keep('/s=>/#/t/x | /#/t/y', '/s'), '~')
+  t.equal(
+    errorOf(() =>
+      bind(
+        interpreterLookup(Dtab.read('/s=>/#/t/broken | /#/t/a'), [testNamer('t', ['a', 'b'])]),
+        NameTree.read('/s'),
+        MAX_DEPTH,
+        { keepAlts: true },
+      ),
+    ).message,
+    'error naming /#/t/broken',
+    'an error before any member bound fails the bind',
+  )
+})
+
 t.test('a union binds every member and drops those that fail with an error', async (t) => {
   const spy = spyLookup('/s=>2*/#/t/a & /#/t/broken & 3*/#/t/b')
   t.equal(showBound(bind(spy.lookup, NameTree.read('/s'))), '2.00*/#/t/a & 3.00*/#/t/b')

@@ -2,7 +2,7 @@
 // Ids keep their inner slashes as one tree node, as Linkerd's did, so a dashboard that reads
 // `rt/<router>/service/svc/world/success` works unchanged.
 import type { LatencyHistogram } from './latency.js'
-import type { RouterStats, ScopeStats } from './scopes.js'
+import { metricId, type RouterStats, type ScopeStats } from './scopes.js'
 
 const QUANTILES: readonly (readonly [string, number])[] = [
   ['p50', 0.5],
@@ -42,8 +42,8 @@ export function metricsJson(routers: readonly RouterStats[]): Record<string, num
   for (const r of routers) {
     const rt = `rt/${r.label}`
     for (const [id, s] of r.servers.scopes) scope(out, `${rt}/server/${id}`, s, false)
-    for (const [id, s] of r.services.scopes) scope(out, `${rt}/service/${id}`, s, true)
-    for (const [id, s] of r.clients.scopes) scope(out, `${rt}/client/${id}`, s, false)
+    for (const [id, s] of r.services.scopes) scope(out, `${rt}/service/${metricId(id)}`, s, true)
+    for (const [id, s] of r.clients.scopes) scope(out, `${rt}/client/${metricId(id)}`, s, false)
   }
   return out
 }

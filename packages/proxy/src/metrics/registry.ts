@@ -12,7 +12,7 @@ import {
   Registry,
 } from 'prom-client'
 import { LATENCY_BOUNDS_MS, type LatencyHistogram } from './latency.js'
-import type { RouterStats, ScopeFamily, ScopeStats } from './scopes.js'
+import { metricId, type RouterStats, type ScopeFamily, type ScopeStats } from './scopes.js'
 
 /** What the admin server knows of a router's interpreter, for the gauges. */
 export interface RouterView {
@@ -35,7 +35,7 @@ function families(views: readonly RouterView[], stack: Stack) {
         : stack === 'service'
           ? v.stats.services
           : v.stats.clients
-    for (const [id, s] of family.scopes) out.push({ rt: v.stats.label, id, s })
+    for (const [id, s] of family.scopes) out.push({ rt: v.stats.label, id: metricId(id), s })
   }
   return out
 }

@@ -56,6 +56,9 @@ export class ScopeFamily {
 
 export const OVERFLOW = '_overflow'
 
+/** How Linkerd writes an id in metric names and labels: without its leading `/`. */
+export const metricId = (id: string): string => (id.startsWith('/') ? id.slice(1) : id)
+
 /** The scopes of one router. */
 export class RouterStats {
   readonly servers = new ScopeFamily()

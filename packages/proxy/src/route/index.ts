@@ -1,6 +1,5 @@
 // Overrides and per-request routes: base ++ l5d-ctx-dtab ++ l5d-dtab, bound locally, picked
 // per request.
-export { bindRoute } from './bind.js'
 export {
   delegateLeaves,
   type ExplainSource,

@@ -8,6 +8,8 @@ export interface RouteLeaf {
   /** Path.show(id), the client's name in metrics and `l5d-dst-client`. */
   readonly idText: string
   readonly residual: Path
+  /** Path.show(residual) for `l5d-dst-residual`, or undefined when it is empty. */
+  readonly residualText: string | undefined
   readonly addr: Var<Addr>
 }
 type Path = Bound['id']

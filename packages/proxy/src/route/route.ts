@@ -43,15 +43,18 @@ export class Route {
   readonly #unsubscribes: (() => void)[] = []
   readonly #waiters = new Set<() => void>()
   #closed = false
+  /** Path.show(dst): the service's name in metrics and `l5d-dst-service`, shown once. */
+  readonly dstText: string
 
   private constructor(
     readonly dst: Path,
-    /** The bound tree (Alts kept; see bind.ts); Neg for a route that failed to bind. */
+    /** The bound tree (Alts kept, see routes.ts); Neg for a route that failed to bind. */
     readonly tree: NameTree<Bound>,
     /** The bind error's message (depth limit, unknown namer): every pick fails with it. */
     readonly error: string | undefined,
     addrOf: (id: Path) => Var<Addr>,
   ) {
+    this.dstText = Path.show(dst)
     const byKey = new Map<string, RouteLeaf>()
     const addrs = new Map<string, Var<Addr>>()
     const mapped = NameTree.map(tree, (b): RouteLeaf => {
@@ -64,7 +67,13 @@ export class Route {
           addr = addrOf(b.id)
           addrs.set(idText, addr)
         }
-        leaf = { id: b.id, idText, residual: b.residual, addr }
+        leaf = {
+          id: b.id,
+          idText,
+          residual: b.residual,
+          residualText: b.residual.length > 0 ? Path.show(b.residual) : undefined,
+          addr,
+        }
         byKey.set(key, leaf)
       }
       return leaf

@@ -4,14 +4,15 @@
 // watches only for concrete names nobody watched yet.
 import {
   type Bound,
+  bind,
   type DelegateTree,
   Dtab,
   interpreterLookup,
   MAX_DEPTH,
+  NameTree,
   Path,
 } from '@switchyard/dtab'
 import type { Interpreter } from '../interpret/types.js'
-import { bindRoute } from './bind.js'
 import { explainJson, explainSettled, explainTree } from './explain.js'
 import { Lru } from './lru.js'
 import { Route } from './route.js'
@@ -92,9 +93,10 @@ export class Routes {
 
   #bind(base: Dtab, dst: Path, local: Dtab): Route {
     const lookup = interpreterLookup(Dtab.concat(base, local), this.interpreter.namers)
-    let tree: ReturnType<typeof bindRoute>
+    let tree: NameTree<Bound>
     try {
-      tree = bindRoute(lookup, dst, this.#maxDepth)
+      // Alts keep every member: whether a name has endpoints is decided per request (picker.ts).
+      tree = bind(lookup, NameTree.leaf(dst), this.#maxDepth, { keepAlts: true })
     } catch (err) {
       return Route.failed(dst, errorMessage(err))
     }

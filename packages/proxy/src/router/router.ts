@@ -79,7 +79,21 @@ export class Router {
         requestTimeout: 0,
         requireHostHeader: false,
       })
-      const ctx: ServerCtx = { config, server, stats: this.stats.servers.get('') }
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(config.port, config.ip, () => {
+          server.off('error', reject)
+          resolve()
+        })
+      })
+      // Linkerd's server scope is `<ip>/<port>`, known once the port is bound. 'listening'
+      // comes before any connection is read, so no request misses these handlers.
+      const a = server.address() as AddressInfo
+      const ctx: ServerCtx = {
+        config,
+        server,
+        stats: this.stats.servers.get(`${a.address}/${a.port}`),
+      }
       server.on('request', (req: IncomingMessage, res: ServerResponse) => {
         void this.handle(req, res, ctx)
       })
@@ -90,29 +104,14 @@ export class Router {
         if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')
         else socket.destroy()
       })
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(config.port, config.ip, () => {
-          server.off('error', reject)
-          resolve()
-        })
-      })
-      const a = server.address() as AddressInfo
-      const id = `${a.address}/${a.port}`
-      // Linkerd's server scope is `<ip>/<port>`; known only now that the port is bound.
-      ;(ctx as { stats: ScopeStats }).stats = this.stats.servers.get(id)
-      this.stats.servers.scopes.delete('')
       this.servers.push(ctx)
-      out.push(`${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`)
+      out.push(showAddress(a))
     }
     return out
   }
 
   addresses(): string[] {
-    return this.servers.map((s) => {
-      const a = s.server.address() as AddressInfo
-      return `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`
-    })
+    return this.servers.map((s) => showAddress(s.server.address() as AddressInfo))
   }
 
   /** Where the request goes, or the error to answer with; synchronous unless a name is new. */
@@ -149,12 +148,11 @@ export class Router {
     if (route.type !== 'route') return err(503, `No dtab yet for router ${this.label}`)
     const url = id.rewrittenUrl ?? req.url ?? '/'
     const leaf = route.pick()
-    if (leaf !== undefined) return { type: 'leaf', dst: id.dst, url, leaf, ctxDtab: overrides.text }
+    if (leaf !== undefined) return { type: 'leaf', route, url, leaf, ctxDtab: overrides.text }
     if (route.reason() === 'pending') {
       return {
         type: 'pending',
         route,
-        dst: id.dst,
         url,
         ctxDtab: overrides.text,
         base,
@@ -173,11 +171,11 @@ export class Router {
     // Waited long enough: an Alt may now fall back past a name that is still pending.
     const leaf = d.route.pick(Math.random, true)
     if (leaf !== undefined)
-      return { type: 'leaf', dst: d.dst, url: d.url, leaf, ctxDtab: d.ctxDtab }
+      return { type: 'leaf', route: d.route, url: d.url, leaf, ctxDtab: d.ctxDtab }
     const reason = d.route.reason()
     if (reason === 'pending')
-      return err(503, `Timed out waiting for the addresses of ${Path.show(d.dst)}`)
-    return err(502, describeNoRoute(d.dst, d.base, d.local, reason))
+      return err(503, `Timed out waiting for the addresses of ${d.route.dstText}`)
+    return err(502, describeNoRoute(d.route.dst, d.base, d.local, reason))
   }
 
   private async handle(
@@ -199,16 +197,16 @@ export class Router {
       sendError(res, r.error, clear)
       status = r.error.status
     } else {
-      const service = Path.show(r.dst)
-      serviceStats = this.stats.services.get(service.slice(1))
-      const clientStats = this.stats.clients.get(r.leaf.idText.slice(1))
+      const service = r.route.dstText
+      serviceStats = this.stats.services.get(service)
+      const clientStats = this.stats.clients.get(r.leaf.idText)
       serviceStats.pending++
       clientStats.pending++
       const client = this.clients.get(r.leaf.idText, r.leaf.addr)
       const headers = outboundHeaders(req.headers, {
         service,
         client: r.leaf.idText,
-        residual: r.leaf.residual.length > 0 ? Path.show(r.leaf.residual) : undefined,
+        residual: r.leaf.residualText,
         ctxDtab: r.ctxDtab,
         reqId: nextRequestId(),
       })
@@ -259,7 +257,7 @@ export class Router {
       )
       return
     }
-    const service = Path.show(r.dst)
+    const service = r.route.dstText
     const client = this.clients.get(r.leaf.idText, r.leaf.addr)
     const headers = outboundHeaders(req.headers, {
       service,
@@ -298,7 +296,7 @@ type Decision =
   | { readonly type: 'error'; readonly error: ErrorReply }
   | {
       readonly type: 'leaf'
-      readonly dst: Path
+      readonly route: Route
       readonly url: string
       readonly leaf: RouteLeaf
       readonly ctxDtab: string
@@ -306,7 +304,6 @@ type Decision =
   | {
       readonly type: 'pending'
       readonly route: Route
-      readonly dst: Path
       readonly url: string
       readonly ctxDtab: string
       readonly base: Dtab
@@ -323,6 +320,9 @@ function hostCount(raw: readonly string[]): number {
   }
   return n
 }
+
+const showAddress = (a: AddressInfo) =>
+  `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`
 
 type Settled = Exclude<Decision, { readonly type: 'pending' }>
 
