@@ -1,6 +1,7 @@
-// Forwarding engines side by side, in the proxy's design (a node http server in front, keep-alive
-// connections to three nginx backends): undici `dispatch` (what `forward` uses) against
-// http-proxy-3 (node's http client with a keep-alive Agent), with nginx as the reference.
+// Forwarding engines side by side, each with keep-alive connections to three nginx backends:
+// the proxy's own HTTP/1.1 engine (src/http1 and `forward`), node's http server in front of
+// undici (the engine before it), and http-proxy-3 (node's http client with a keep-alive
+// Agent), with nginx as the reference.
 // Prints req/s and p99 of `wrk -t1 -c50 -d5s` for each, for docs/decisions.md.
 //
 //   pnpm exec tsx --conditions=@switchyard/source test/bench/proxy-engines.ts [seconds]
@@ -18,9 +19,11 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Addr } from '@switchyard/namers'
+import { Pool } from 'undici'
 import { Client } from '../../packages/proxy/src/balance/client.js'
 import { forward } from '../../packages/proxy/src/forward/forward.js'
 import { stripHopByHop } from '../../packages/proxy/src/forward/hop-by-hop.js'
+import { Http1Server } from '../../packages/proxy/src/http1/server.js'
 import { RetryBudget } from '../../packages/proxy/src/retry/budget.js'
 import { type LoadResult, runWrk } from './load.js'
 
@@ -78,22 +81,42 @@ ${body} }\n`,
   return file
 }
 
-/** The proxy's design: copy headers, strip hop-by-hop, forward through a Client. */
-async function undiciFront(ports: number[]): Promise<{ port: number; close(): Promise<void> }> {
+/** The proxy's engine: its own HTTP/1.1 server and connections (src/http1), `forward`. */
+async function switchyardFront(ports: number[]): Promise<{ port: number; close(): Promise<void> }> {
   const client = new Client('/#/bench')
   client.setAddr(Addr.bound(ports.map((port) => ({ ip: '127.0.0.1', port, meta: {} }))))
   const budget = new RetryBudget()
+  const server = new Http1Server({
+    onRequest: async (tx) => {
+      const headers = { ...tx.headers, via: '1.1 switchyard' }
+      const r = await forward(client, tx, { headers, path: tx.url, timeoutMs: undefined, budget })
+      if (!r.ok && !r.headersSent) tx.respond(r.kind === 'timeout' ? 503 : 502, {}, undefined)
+    },
+  })
+  await server.listen(0, '127.0.0.1')
+  return {
+    port: (server.net.address() as AddressInfo).port,
+    close: async () => {
+      await server.close()
+      await client.close()
+    },
+  }
+}
+
+/** The engine before it: node's http server in front of undici (a keep-alive Pool per backend). */
+async function undiciFront(ports: number[]): Promise<{ port: number; close(): Promise<void> }> {
+  const pools = ports.map((p) => new Pool(`http://127.0.0.1:${p}`))
+  let next = 0
   const server = createServer({ keepAliveTimeout: 60_000 }, async (req, res) => {
     const headers = stripHopByHop({ ...req.headers }) as Record<string, string | string[]>
     headers.via = '1.1 switchyard'
-    const r = await forward(client, req, res, {
-      headers,
-      path: req.url ?? '/',
-      timeoutMs: undefined,
-      budget,
-    })
-    if (!r.ok && !r.headersSent) {
-      res.statusCode = r.kind === 'timeout' ? 503 : 502
+    const pool = pools[next++ % pools.length]!
+    try {
+      const r = await pool.request({ method: 'GET', path: req.url ?? '/', headers })
+      res.writeHead(r.statusCode, stripHopByHop(r.headers) as Record<string, string | string[]>)
+      r.body.pipe(res)
+    } catch {
+      res.statusCode = 502
       res.end()
     }
   })
@@ -103,7 +126,7 @@ async function undiciFront(ports: number[]): Promise<{ port: number; close(): Pr
     close: async () => {
       server.closeAllConnections()
       await new Promise((r) => server.close(r))
-      await client.close()
+      await Promise.all(pools.map((p) => p.close()))
     },
   }
 }
@@ -157,7 +180,8 @@ server { listen 127.0.0.1:${nginxFront}; location / { proxy_pass http://world; p
     rows.push(['nginx backend (direct)', await measure(`http://127.0.0.1:${backends[0]}/`)])
     rows.push(['nginx front (1 worker)', await measure(`http://127.0.0.1:${nginxFront}/`)])
     for (const [name, make] of [
-      ['undici dispatch (forward)', undiciFront],
+      ['switchyard http1 (forward)', switchyardFront],
+      ['node http + undici Pool', undiciFront],
       ['http-proxy-3 (keep-alive)', httpProxyFront],
     ] as const) {
       const f = await make(backends)

@@ -34,6 +34,11 @@ t.test('the effective timeout is min(router timeout, deadline - now)', async (t)
     header,
   })
   t.same(effectiveDeadline({}, undefined, now), { timeoutMs: undefined, header: undefined })
+  t.same(
+    effectiveDeadline({}, 250, now + 0.7),
+    { timeoutMs: 250, header: `${nowNs} ${nowNs + 250n * MS}` },
+    'the router timeout alone: now and now + timeout, in whole milliseconds as nanoseconds',
+  )
   t.ok(effectiveDeadline({ 'l5d-ctx-deadline': `1 ${nowNs - MS}` }, 500, now).timeoutMs! <= 0)
 })
 

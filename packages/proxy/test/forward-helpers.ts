@@ -1,24 +1,12 @@
 // Real servers on loopback for the data-plane tests: backends, and a front that proxies with
-// `forward` and records each result.
-import {
-  createServer,
-  type IncomingMessage,
-  type RequestListener,
-  type Server,
-  type ServerResponse,
-} from 'node:http'
+// `forward` on the proxy's own HTTP/1.1 server and records each result.
+import { createServer, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import type { Duplex } from 'node:stream'
 import type { Endpoint } from '@switchyard/namers'
 import { Addr } from '@switchyard/namers'
 import { Client, type ClientOptions } from '../src/balance/client.js'
-import {
-  type ForwardOptions,
-  type ForwardResult,
-  forward,
-  forwardUpgrade,
-} from '../src/forward/forward.js'
-import { stripHopByHop } from '../src/forward/hop-by-hop.js'
+import { type ForwardOptions, type ForwardResult, forward } from '../src/forward/forward.js'
+import { Http1Server } from '../src/http1/server.js'
 import { RetryBudget } from '../src/retry/budget.js'
 
 export interface Backend {
@@ -97,34 +85,25 @@ export async function front(client: Client, opts: FrontOptions = {}): Promise<Fr
       w(r)
     }
   }
-  const server = createServer(
-    { keepAliveTimeout: 10_000 },
-    async (req: IncomingMessage, res: ServerResponse) => {
-      const headers = stripHopByHop({ ...req.headers }) as Record<string, string | string[]>
-      const r = await forward(client, req, res, {
+  const server = new Http1Server({
+    keepAliveTimeoutMs: 10_000,
+    onRequest: async (tx) => {
+      const r = await forward(client, tx, {
         timeoutMs: undefined,
         ...opts,
         budget,
-        headers,
-        path: req.url ?? '/',
+        headers: { ...tx.headers },
+        path: tx.url,
       })
       if (!r.ok && !r.headersSent && r.kind !== 'client-aborted') {
         const status = r.kind === 'timeout' ? 503 : 502
-        res.writeHead(status, { 'l5d-err': encodeURIComponent(r.message), 'content-length': 0 })
-        res.end()
+        tx.respond(status, { 'l5d-err': encodeURIComponent(r.message) }, undefined)
       }
       record(r)
     },
-  )
-  server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const headers = { ...req.headers } as Record<string, string | string[]>
-    const r = await forwardUpgrade(client, req, socket, head, { headers, path: req.url ?? '/' })
-    if (!r.ok && !r.headersSent && socket.writable) {
-      socket.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
-    }
-    record(r)
   })
-  const port = await listen(server)
+  await server.listen(0, '127.0.0.1')
+  const port = (server.net.address() as AddressInfo).port
   return {
     port,
     url: `http://127.0.0.1:${port}`,
@@ -133,7 +112,7 @@ export async function front(client: Client, opts: FrontOptions = {}): Promise<Fr
       consumed < results.length
         ? Promise.resolve(results[consumed++]!)
         : new Promise((resolve) => waiters.push(resolve)),
-    close: () => closeServer(server),
+    close: () => server.close(),
   }
 }
 

@@ -172,14 +172,11 @@ t.test(
     t.match(result, { ok: false, kind: 'client-aborted', headersSent: true })
     t.equal(client.pending, 0, 'no request is counted as outstanding')
     // The aborted connection is gone from the pool; nothing is left running.
-    const node = (
-      client as unknown as { nodes: Map<string, { pool: import('undici').Pool }> }
-    ).nodes
+    const node = (client as unknown as { nodes: Map<string, { pool: { size: number } }> }).nodes
       .values()
       .next().value!
     await new Promise((r) => setTimeout(r, 20))
-    t.equal(node.pool.stats.running, 0)
-    t.equal(node.pool.stats.pending, 0)
+    t.equal(node.pool.size, 0, 'the upstream connection was closed, not kept')
   },
 )
 

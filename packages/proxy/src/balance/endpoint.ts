@@ -2,18 +2,14 @@
 // its weight and its failure-accrual state.
 import type { Duplex } from 'node:stream'
 import type { Endpoint } from '@switchyard/namers'
-import { Pool } from 'undici'
+import { type PoolOptions, UpstreamPool } from '../http1/upstream-pool.js'
 
-export interface PoolOptions {
-  readonly connectTimeoutMs: number
-  readonly maxConnections: number | undefined
-  readonly keepAliveTimeoutMs: number | undefined
-}
+export type { PoolOptions }
 
 export class EndpointNode {
   /** `ip:port` (`[ip]:port` for IPv6), as results and metrics name it. */
   readonly key: string
-  readonly pool: Pool
+  readonly pool: UpstreamPool
   weight: number
   /** Requests dispatched and not yet finished (response body included). */
   outstanding = 0
@@ -29,15 +25,7 @@ export class EndpointNode {
   constructor(e: Endpoint, opts: PoolOptions) {
     this.key = endpointKey(e.ip, e.port)
     this.weight = weightOf(e)
-    this.pool = new Pool(`http://${this.key}`, {
-      connections: opts.maxConnections ?? null,
-      connectTimeout: opts.connectTimeoutMs,
-      ...(opts.keepAliveTimeoutMs !== undefined && { keepAliveTimeout: opts.keepAliveTimeoutMs }),
-      // Timeouts are the router's (per request, deadline-aware); a proxied stream may idle
-      // for as long as its peers like (server-sent events, long polls).
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    })
+    this.pool = new UpstreamPool(e.ip, e.port, opts)
   }
 
   get ejected(): boolean {

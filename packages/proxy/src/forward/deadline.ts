@@ -70,7 +70,14 @@ export function effectiveDeadline(
 ): EffectiveDeadline {
   const raw = headers[DEADLINE_HEADER]
   const incoming = typeof raw === 'number' ? undefined : parseDeadline(raw)
-  if (incoming === undefined && routerTimeoutMs === undefined) return NONE
+  if (incoming === undefined) {
+    if (routerTimeoutMs === undefined) return NONE
+    // The common case, on every request: only the router's timeout. Whole milliseconds as
+    // nanoseconds are the digits and six zeros, so no BigInt is needed.
+    const now = Math.floor(nowMs)
+    const ms = Math.ceil(routerTimeoutMs)
+    return { timeoutMs: ms, header: `${now}000000 ${now + ms}000000` }
+  }
   const nowNs = BigInt(Math.floor(nowMs)) * NS_PER_MS
   let d = incoming
   if (routerTimeoutMs !== undefined) {

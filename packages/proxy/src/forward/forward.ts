@@ -1,32 +1,44 @@
-// Sends one HTTP/1.1 request to an endpoint of a concrete client and streams the response
-// back, with undici's `dispatch` (the lowest-level API: no per-request streams of its own).
-// Bodies flow both ways under backpressure and are never buffered; retries, the deadline and
-// client aborts are handled here, so the router only maps the typed result to a status.
+// Sends one request to an endpoint of a concrete client and streams the response back, on the
+// proxy's own HTTP/1.1 connections (src/http1). Bodies pass through in their own framing under
+// backpressure and are never buffered; retries, the deadline, upgrades and client aborts are
+// handled here, so the router only maps the typed result to a status.
 //
 // The timeout covers the wait for the response head, retries included (as Finagle's timeout
 // for a streamed response); a response body streams for as long as it lasts.
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Dispatcher } from 'undici'
 import type { Client } from '../balance/client.js'
 import type { EndpointNode } from '../balance/endpoint.js'
+import { BodyCursor, responseFraming } from '../http1/framing.js'
+import {
+  findHeadEnd,
+  type HeaderMap,
+  type HttpParseError,
+  joined,
+  parseResponseHead,
+  type ResponseHead,
+} from '../http1/head.js'
+import { type ScannedResponse, scanResponseHead } from '../http1/response-scan.js'
+import { headerLines, statusLine } from '../http1/serialize.js'
+import type { BodySink, Transaction } from '../http1/server.js'
+import type {
+  ConnectionOwner,
+  ConnectionWaiter,
+  UpstreamConnection,
+} from '../http1/upstream-pool.js'
 import type { RetryBudget } from '../retry/budget.js'
-import { DEFAULT_MAX_RETRIES, hasBody, isIdempotent } from '../retry/policy.js'
+import { DEFAULT_MAX_RETRIES, isIdempotent } from '../retry/policy.js'
 import { DEADLINE_HEADER, effectiveDeadline } from './deadline.js'
-import { classify, errorMessage } from './errors.js'
+import { errorMessage } from './errors.js'
 import { stripHopByHop } from './hop-by-hop.js'
 import type { ForwardErrorKind, ForwardResult } from './result.js'
 
 export type { ForwardErrorKind, ForwardFailure, ForwardResult } from './result.js'
-export { forwardUpgrade } from './upgrade.js'
-
-export type OutboundHeaders = Record<string, string | string[]>
 
 export interface ForwardOptions {
   /**
    * The outbound request headers, prepared by the router (l5d-*, Via). Used and modified in
-   * place: hop-by-hop headers and `Expect` are removed, `l5d-ctx-deadline` is set.
+   * place: hop-by-hop headers are removed, `l5d-ctx-deadline` is set.
    */
-  readonly headers: OutboundHeaders
+  readonly headers: HeaderMap
   /** The outbound request-target. */
   readonly path: string
   /** The router's timeout; combined here with the request's `l5d-ctx-deadline`. */
@@ -35,33 +47,36 @@ export interface ForwardOptions {
   /** Retries after the first attempt; default 2. */
   readonly maxRetries?: number
   /** Called with the response head before it is written; may change the headers. */
-  readonly onResponseHead?: (status: number, headers: OutboundHeaders) => void
+  readonly onResponseHead?: (status: number, headers: HeaderMap) => void
 }
 
-/** Our own abort reasons, told apart from undici's errors by identity. */
-const CLIENT_GONE = new Error('client closed the connection')
-const TIMED_OUT = new Error('request timed out')
+/** A response head this large is a broken backend, not a response. */
+const MAX_RESPONSE_HEAD = 64 * 1024
 
-const kExchange = Symbol('switchyard.exchange')
-type TaggedResponse = ServerResponse & { [kExchange]?: Exchange }
-
-/** Streams `req` to one endpoint of `client` and the response into `res`. Never throws. */
+/** Streams `tx`'s request to one endpoint of `client` and the response back. Never throws. */
 export function forward(
   client: Client,
-  req: IncomingMessage,
-  res: ServerResponse,
+  tx: Transaction,
   options: ForwardOptions,
 ): Promise<ForwardResult> {
   options.budget.deposit()
-  const headers = stripHopByHop(options.headers)
-  // Node has answered `100 Continue` already; undici refuses to send Expect.
-  if (headers.expect !== undefined) delete headers.expect
+  const headers = stripHopByHop(options.headers, tx.upgrade)
   const deadline = effectiveDeadline(headers, options.timeoutMs, Date.now())
   if (deadline.header !== undefined) headers[DEADLINE_HEADER] = deadline.header
   if (deadline.timeoutMs !== undefined && deadline.timeoutMs <= 0) {
     return Promise.resolve(failure('timeout', 'deadline already expired', undefined, 0, false))
   }
-  return new Exchange(client, req, res, options, headers).run(deadline.timeoutMs)
+  return new Exchange(client, tx, options, requestHead(tx, options.path, headers)).run(
+    deadline.timeoutMs,
+  )
+}
+
+/** The outbound head: an HTTP/1.0 request goes on as one, so its answer suits its client. */
+function requestHead(tx: Transaction, path: string, headers: HeaderMap): string {
+  let text = `${tx.method} ${path} HTTP/${tx.httpVersion}\r\n${headerLines(headers)}`
+  if (headers.host === undefined) text += 'host: localhost\r\n'
+  if (tx.framing.kind === 'chunked') text += 'transfer-encoding: chunked\r\n'
+  return `${text}\r\n`
 }
 
 function failure(
@@ -77,49 +92,50 @@ function failure(
     : { ok: false, kind, message, endpoint, retries, headersSent, budgetExhausted }
 }
 
-/** One forwarded request and its attempts; also undici's handler for the current attempt. */
-class Exchange implements Dispatcher.DispatchHandler {
+/** One forwarded request and its attempts. */
+class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
   private resolve!: (r: ForwardResult) => void
-  private readonly dispatchOptions: Dispatcher.DispatchOptions
   private readonly canRetry: boolean
   private readonly maxRetries: number
   private node: EndpointNode | undefined
+  /** The node's begin() has no end() yet. */
+  private nodeActive = false
   private tried: EndpointNode[] | undefined
-  private controller: Dispatcher.DispatchController | undefined
-  /** undici began writing the current attempt on a connection. */
-  private written = false
+  private conn: UpstreamConnection | undefined
+  private waiting = false
+  /** Any byte of a response arrived on the current attempt. */
   private responseStarted = false
-  private headersSent = false
+  private bodyStarted = false
+  private requestDone: boolean
+  /** The response's status, once its head is in (0 before); bytes before it gather in `partial`. */
   private status = 0
+  private partial: Buffer | undefined
+  private cursor: BodyCursor | undefined
+  private reusable = false
   private retries = 0
   private budgetExhausted = false
   private timer: NodeJS.Timeout | undefined
   private timeoutMs = 0
-  /** The result is out (resolved); later callbacks only clean up. */
+  /** The result is out; later callbacks only clean up. */
   private settled = false
-  /** Why we aborted the attempt ourselves, if we did. */
-  private abortReason: Error | undefined
 
   constructor(
     private readonly client: Client,
-    req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly tx: Transaction,
     private readonly options: ForwardOptions,
-    headers: OutboundHeaders,
+    private readonly requestText: string,
   ) {
-    const method = req.method ?? 'GET'
-    const body = hasBody(req.headers)
-    this.canRetry = !body && isIdempotent(method)
+    this.canRetry = !tx.hasBody && isIdempotent(tx.method)
     this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES
-    this.dispatchOptions = { method, path: options.path, headers, body: body ? req : null }
+    this.requestDone = !tx.hasBody
   }
 
   run(timeoutMs: number | undefined): Promise<ForwardResult> {
     const p = new Promise<ForwardResult>((resolve) => {
       this.resolve = resolve
     })
-    ;(this.res as TaggedResponse)[kExchange] = this
-    this.res.on('close', onResponseClose)
+    this.tx.onAbort = () => this.clientGone()
+    this.tx.onDrain = () => this.conn?.socket.resume()
     if (timeoutMs !== undefined) {
       this.timeoutMs = timeoutMs
       this.timer = setTimeout(onTimeout, timeoutMs, this)
@@ -145,104 +161,236 @@ class Exchange implements Dispatcher.DispatchHandler {
       return
     }
     this.node = node
-    this.controller = undefined
-    this.written = false
+    this.nodeActive = true
     this.responseStarted = false
     this.client.begin(node)
-    try {
-      node.pool.dispatch(this.dispatchOptions, this)
-    } catch (err) {
-      // Invalid arguments (a header undici refuses): nothing was sent.
-      this.client.end(node, 'ignore')
-      this.finish(
-        failure('upstream-reset', errorMessage(err as Error), node.key, this.retries, false),
-      )
-    }
+    this.waiting = true
+    node.pool.acquire(this)
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller
-    this.written = true
-    // The client left or the deadline passed while the request waited for a connection.
-    if (this.abortReason !== undefined) controller.abort(this.abortReason)
-  }
-
-  onResponseStarted(): void {
-    this.responseStarted = true
-  }
-
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    status: number,
-    headers: Record<string, string | string[] | undefined>,
-    statusMessage?: string,
-  ): void {
-    if (this.settled) return
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.status = status
-    const out = stripHopByHop(headers) as OutboundHeaders
-    try {
-      this.options.onResponseHead?.(status, out)
-      this.res.writeHead(status, statusMessage || undefined, out)
-    } catch (err) {
-      // A header node will not write (or a faulty hook): treat as a bad upstream response.
-      controller.abort(err as Error)
+  onConnection(conn: UpstreamConnection): void {
+    this.waiting = false
+    if (this.settled) {
+      conn.release()
       return
     }
-    this.headersSent = true
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.res.write(chunk)) {
-      controller.pause()
-      this.res.once('drain', onResponseDrain)
+    this.conn = conn
+    conn.owner = this
+    conn.socket.cork()
+    conn.write(this.requestText)
+    if (!this.bodyStarted && this.tx.hasBody) {
+      this.bodyStarted = true
+      this.tx.readBody(this)
     }
+    conn.socket.uncork()
   }
 
-  onResponseEnd(
-    _controller: Dispatcher.DispatchController,
-    trailers: Record<string, string | string[] | undefined>,
-  ): void {
-    const node = this.node!
-    this.controller = undefined
-    this.client.end(node, this.status >= 500 ? 'failure' : 'success')
+  onConnectError(err: Error): void {
+    this.waiting = false
     if (this.settled) return
-    for (const _ in trailers) {
-      // Only a chunked response can carry them; node drops them otherwise.
-      this.res.addTrailers(trailers as OutboundHeaders)
-      break
+    this.endNode('failure')
+    this.failOrRetry('connect', errorMessage(err), true)
+  }
+
+  body(chunk: Buffer): boolean {
+    return this.conn === undefined ? true : this.conn.write(chunk)
+  }
+
+  bodyEnd(): void {
+    this.requestDone = true
+  }
+
+  onUpstreamDrain(): void {
+    this.tx.resumeBody()
+  }
+
+  onUpstreamData(conn: UpstreamConnection, chunk: Buffer): void {
+    this.responseStarted = true
+    if (this.status !== 0) {
+      this.passBody(chunk, 0)
+      return
     }
-    this.res.end()
+    const buf = this.partial === undefined ? chunk : Buffer.concat([this.partial, chunk])
+    let start = 0
+    for (;;) {
+      const end = findHeadEnd(buf, start)
+      if (end < 0) {
+        if (buf.length - start > MAX_RESPONSE_HEAD) {
+          this.badResponse(conn, `response head larger than ${MAX_RESPONSE_HEAD} bytes`)
+        } else this.partial = start === 0 ? buf : buf.subarray(start)
+        return
+      }
+      // The common response goes through without being parsed into strings.
+      const fast =
+        this.options.onResponseHead === undefined
+          ? scanResponseHead(buf, start, end, this.tx.method)
+          : undefined
+      if (fast !== undefined) {
+        this.partial = undefined
+        this.startScanned(fast, buf, end)
+        return
+      }
+      let head: ResponseHead
+      try {
+        head = parseResponseHead(buf, start, end)
+      } catch (err) {
+        this.badResponse(conn, (err as HttpParseError).message)
+        return
+      }
+      if (head.status >= 200 || (head.status === 101 && this.tx.upgrade)) {
+        this.partial = undefined
+        this.startResponse(conn, head, buf, end)
+        return
+      }
+      // 1xx (100 Continue, 103 Early Hints): relayed to an HTTP/1.1 client; the real head follows.
+      if (this.tx.httpVersion === '1.1' && head.status !== 101) {
+        this.tx.writeInterim(statusLine(head.status, head.reason) + headerLines(head.headers))
+      }
+      start = end
+    }
+  }
+
+  private startScanned(r: ScannedResponse, buf: Buffer, end: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.status = r.status
+    this.cursor = new BodyCursor(r.framing)
+    const tx = this.tx
+    this.reusable =
+      !r.close && r.framing.kind !== 'close' && tx.httpVersion === '1.1' && !tx.upgrade
+    tx.cork()
+    tx.writeHeadBytes(r.head, r.length, r.framing.kind === 'close' || tx.upgrade)
+    this.passBody(buf, end)
+    tx.uncork()
+  }
+
+  private startResponse(conn: UpstreamConnection, head: ResponseHead, buf: Buffer, end: number) {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    if (head.status === 101) {
+      this.tunnel(conn, head, buf.subarray(end))
+      return
+    }
+    let framing: ReturnType<typeof responseFraming>
+    try {
+      framing = responseFraming(this.tx.method, head.status, head.headers)
+    } catch (err) {
+      this.badResponse(conn, (err as HttpParseError).message)
+      return
+    }
+    this.status = head.status
+    this.cursor = new BodyCursor(framing)
+    const connection = joined(head.headers.connection)?.toLowerCase()
+    this.reusable =
+      framing.kind !== 'close' &&
+      head.httpVersion === '1.1' &&
+      this.tx.httpVersion === '1.1' &&
+      !this.tx.upgrade &&
+      !(connection !== undefined && /\bclose\b/.test(connection))
+    const out = stripHopByHop(head.headers)
+    if (framing.kind === 'chunked') out['transfer-encoding'] = 'chunked'
+    try {
+      this.options.onResponseHead?.(head.status, out)
+    } catch (err) {
+      this.badResponse(conn, errorMessage(err as Error))
+      return
+    }
+    const tx = this.tx
+    tx.cork()
+    // A body that runs to the close, or an upgrade the backend declined: close after it.
+    tx.writeHead(
+      statusLine(head.status, head.reason) + headerLines(out),
+      framing.kind === 'close' || tx.upgrade,
+    )
+    this.passBody(buf, end)
+    tx.uncork()
+  }
+
+  private passBody(buf: Buffer, start: number): void {
+    const cursor = this.cursor!
+    let stop: number
+    try {
+      stop = cursor.take(buf, start, buf.length)
+    } catch (err) {
+      this.brokenBody((err as HttpParseError).message)
+      return
+    }
+    if (stop > start) {
+      this.tx.bodyBytes = cursor.payload
+      const part = start === 0 && stop === buf.length ? buf : buf.subarray(start, stop)
+      if (!this.tx.write(part)) this.conn?.socket.pause()
+    }
+    if (cursor.done) {
+      // Bytes past the end of a response were never asked for: do not reuse the connection.
+      if (stop < buf.length) this.reusable = false
+      this.complete()
+    }
+  }
+
+  /** The whole response is through. */
+  private complete(): void {
+    const conn = this.conn
+    this.conn = undefined
+    this.endNode(this.status >= 500 ? 'failure' : 'success')
+    if (conn !== undefined) {
+      // The request body must be all sent too, or the backend is still reading it.
+      if (this.reusable && this.requestDone) conn.release()
+      else conn.destroy()
+    }
+    if (this.settled) return
+    this.tx.end()
     this.finish({
       ok: true,
       status: this.status,
-      endpoint: node.key,
+      endpoint: this.node!.key,
       retries: this.retries,
       budgetExhausted: this.budgetExhausted,
     })
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    const node = this.node!
-    this.controller = undefined
-    if (this.abortReason !== undefined) {
-      // Our abort (or a failure after it): only a timeout blames the endpoint.
-      this.client.end(
-        node,
-        this.abortReason === TIMED_OUT || err !== this.abortReason ? 'failure' : 'ignore',
-      )
-      return
-    }
-    this.client.end(node, 'failure')
+  onUpstreamClose(_conn: UpstreamConnection, err: Error | undefined): void {
+    this.conn = undefined
     if (this.settled) return
-    if (this.headersSent) {
-      // Mid-body: the client cannot be told anything but that the response is broken.
-      this.res.destroy()
-      this.finish(failure('upstream-reset', errorMessage(err), node.key, this.retries, true))
+    if (this.status !== 0) {
+      // A body that runs to the close ends with a clean close; anything else broke mid-body.
+      if (err === undefined && this.cursor!.framing.kind === 'close') this.complete()
+      else this.brokenBody(err === undefined ? 'connection closed mid-body' : errorMessage(err))
       return
     }
-    const c = classify(err, this.written, this.responseStarted)
-    if (c.retryable && this.canRetry && this.retries < this.maxRetries) {
+    this.endNode('failure')
+    // Closed before any answer: the backend may never have read the request (it closed an
+    // idle connection as we reused it), which RFC 9110 §9.2.2 lets us retry if idempotent.
+    const message = err === undefined ? 'connection closed before a response' : errorMessage(err)
+    this.failOrRetry('upstream-reset', message, !this.responseStarted)
+  }
+
+  private badResponse(conn: UpstreamConnection, message: string): void {
+    conn.destroy()
+    this.conn = undefined
+    if (this.settled) return
+    this.endNode('failure')
+    this.finish(
+      failure(
+        'upstream-reset',
+        `invalid response: ${message}`,
+        this.node?.key,
+        this.retries,
+        false,
+        this.budgetExhausted,
+      ),
+    )
+  }
+
+  /** Mid-body: the client cannot be told anything but that the response is broken. */
+  private brokenBody(message: string): void {
+    this.conn?.destroy()
+    this.conn = undefined
+    this.endNode('failure')
+    this.tx.destroy()
+    this.finish(failure('upstream-reset', message, this.node?.key, this.retries, true))
+  }
+
+  private failOrRetry(kind: 'connect' | 'upstream-reset', message: string, retryable: boolean) {
+    const node = this.node!
+    if (retryable && this.canRetry && this.retries < this.maxRetries) {
       if (this.options.budget.tryWithdraw()) {
         this.retries++
         if (this.tried === undefined) this.tried = [node]
@@ -252,22 +400,46 @@ class Exchange implements Dispatcher.DispatchHandler {
       }
       this.budgetExhausted = true
     }
-    this.finish(
-      failure(c.kind, errorMessage(err), node.key, this.retries, false, this.budgetExhausted),
-    )
+    this.finish(failure(kind, message, node.key, this.retries, false, this.budgetExhausted))
   }
 
-  /** The client connection closed: before the response finished, that is an abort. */
-  clientClosed(): void {
+  /** A 101 to an upgrade: the two sockets are joined until either side closes. */
+  private tunnel(conn: UpstreamConnection, head: ResponseHead, early: Buffer): void {
+    this.endNode('success')
+    this.conn = undefined
+    const node = this.node!
+    const upstream = conn.detach()
+    const { socket, rest } = this.tx.takeSocket()
+    const out = stripHopByHop(head.headers, true)
+    socket.write(`${statusLine(101, head.reason)}${headerLines(out)}\r\n`, 'latin1')
+    if (early.length > 0) socket.write(early)
+    if (rest !== undefined) upstream.write(rest)
+    const tunnels = node.tunnels
+    tunnels.add(upstream)
+    const cut = (): void => {
+      tunnels.delete(upstream)
+      upstream.destroy()
+      socket.destroy()
+    }
+    upstream.on('error', cut).on('close', cut)
+    socket.on('error', cut).on('close', cut)
+    socket.pipe(upstream)
+    upstream.pipe(socket)
+    this.finish({ ok: true, status: 101, endpoint: node.key, retries: 0, budgetExhausted: false })
+  }
+
+  /** The client left before the response ended. */
+  clientGone(): void {
     if (this.settled) return
-    this.abort(CLIENT_GONE)
+    this.cancelAttempt()
+    this.endNode('ignore')
     this.finish(
       failure(
         'client-aborted',
-        CLIENT_GONE.message,
+        'client closed the connection',
         this.node?.key,
         this.retries,
-        this.headersSent,
+        this.tx.headersSent,
         this.budgetExhausted,
       ),
     )
@@ -275,8 +447,9 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   timedOut(): void {
     this.timer = undefined
-    if (this.settled || this.headersSent) return
-    this.abort(TIMED_OUT)
+    if (this.settled || this.status !== 0) return
+    this.cancelAttempt()
+    this.endNode('failure')
     this.finish(
       failure(
         'timeout',
@@ -289,31 +462,27 @@ class Exchange implements Dispatcher.DispatchHandler {
     )
   }
 
-  resume(): void {
-    this.controller?.resume()
+  private cancelAttempt(): void {
+    if (this.waiting) this.node?.pool.cancel(this)
+    this.conn?.destroy()
+    this.conn = undefined
   }
 
-  private abort(reason: Error): void {
-    this.abortReason = reason
-    // Without a controller the request is still queued; onRequestStart aborts it.
-    this.controller?.abort(reason)
+  private endNode(outcome: 'success' | 'failure' | 'ignore'): void {
+    if (!this.nodeActive) return
+    this.nodeActive = false
+    this.client.end(this.node!, outcome)
   }
 
   private finish(result: ForwardResult): void {
     if (this.settled) return
     this.settled = true
     if (this.timer !== undefined) clearTimeout(this.timer)
+    this.tx.onAbort = undefined
     this.resolve(result)
   }
 }
 
-// Listeners shared by every request, so none allocates a closure for them.
-function onResponseClose(this: TaggedResponse): void {
-  this[kExchange]?.clientClosed()
-}
-function onResponseDrain(this: TaggedResponse): void {
-  this[kExchange]?.resume()
-}
 function onTimeout(ex: Exchange): void {
   ex.timedOut()
 }

@@ -1,15 +1,15 @@
 // An identifier turns a request into a logical name (Linkerd's `Identifier`, namerd-wire.md
 // §5.1): pure, synchronous, and cheap, since it runs for every request.
-import type { IncomingHttpHeaders } from 'node:http'
 import type { Path } from '@switchyard/dtab'
+import type { HeaderMap } from '../http1/head.js'
 
-/** What identifiers read of a request; node's IncomingMessage is one. */
+/** What identifiers read of a request: the proxy's Transaction, or node's IncomingMessage. */
 export interface RequestLike {
   readonly method?: string | undefined
   readonly url?: string | undefined
   /** `1.1`, `1.0`. */
   readonly httpVersion?: string | undefined
-  readonly headers: IncomingHttpHeaders
+  readonly headers: HeaderMap
 }
 
 export type Identified =
@@ -25,8 +25,8 @@ export type Identifier = (req: RequestLike) => Identified
 
 export const unidentified = (reason: string): Identified => ({ ok: false, reason })
 
-/** The first value of a header (node joins most repeated headers; a few stay arrays). */
-export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+/** The first value of a header (a repeated one is an array). */
+export function headerValue(headers: HeaderMap, name: string): string | undefined {
   const v = headers[name]
   return Array.isArray(v) ? v[0] : v
 }

@@ -1,7 +1,6 @@
 // Which requests may be sent again. Only idempotent methods (RFC 9110 §9.2.2) and only
-// requests without a body: the body is a stream that was handed to the first attempt.
-import type { IncomingHttpHeaders } from 'node:http'
-
+// requests without a body: the body is a stream that was handed to the first attempt
+// (whether there is one is the request's framing, src/http1/framing.ts).
 export function isIdempotent(method: string | undefined): boolean {
   switch (method) {
     case 'GET':
@@ -14,13 +13,6 @@ export function isIdempotent(method: string | undefined): boolean {
     default:
       return false
   }
-}
-
-/** RFC 9112 §6.3: a request has a body iff it has Transfer-Encoding or a non-zero Content-Length. */
-export function hasBody(headers: IncomingHttpHeaders): boolean {
-  if (headers['transfer-encoding'] !== undefined) return true
-  const cl = headers['content-length']
-  return cl !== undefined && cl !== '0'
 }
 
 export const DEFAULT_MAX_RETRIES = 2

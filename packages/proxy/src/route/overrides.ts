@@ -2,8 +2,8 @@
 // `l5d-ctx-dtab` (from the previous hop) then `l5d-dtab` (from the user), each header's values
 // joined with `;`, so the local dtab is ctx ++ user and later entries win. A malformed one is
 // a 400. Parses are cached by header text, since a few override strings recur across requests.
-import type { IncomingHttpHeaders } from 'node:http'
 import { Dtab, DtabParseError } from '@switchyard/dtab'
+import type { HeaderMap } from '../http1/head.js'
 import { Lru } from './lru.js'
 
 export const CTX_DTAB_HEADER = 'l5d-ctx-dtab'
@@ -47,7 +47,7 @@ export function ctxDtabValue(local: Dtab): string {
  * corrupt a dtab, so pass `req.headersDistinct` where there is one.
  */
 function joined(
-  headers: IncomingHttpHeaders,
+  headers: HeaderMap,
   distinct: Readonly<Record<string, string[] | undefined>> | undefined,
   name: string,
 ): string | undefined {
@@ -64,10 +64,7 @@ export class OverrideParser {
     this.#cache = new Lru(maxEntries)
   }
 
-  parse(
-    headers: IncomingHttpHeaders,
-    distinct?: Readonly<Record<string, string[] | undefined>>,
-  ): Overrides {
+  parse(headers: HeaderMap, distinct?: Readonly<Record<string, string[] | undefined>>): Overrides {
     const ctx = joined(headers, distinct, CTX_DTAB_HEADER)
     const user = joined(headers, distinct, USER_DTAB_HEADER)
     if ((ctx === undefined || ctx === '') && (user === undefined || user === '')) return NONE
@@ -104,7 +101,7 @@ const shared = new OverrideParser()
 
 /** parseOverrides with a process-wide cache. */
 export function parseOverrides(
-  headers: IncomingHttpHeaders,
+  headers: HeaderMap,
   distinct?: Readonly<Record<string, string[] | undefined>>,
 ): Overrides {
   return shared.parse(headers, distinct)

@@ -1,8 +1,9 @@
 // The optional request log (Linkerd's `httpAccessLog`), one line per request in the Apache
 // combined format that log tools already parse, plus the time taken in milliseconds. Writes
 // are buffered (sonic-boom, through pino's destination) so logging never blocks a request.
-import type { IncomingMessage } from 'node:http'
 import { destination } from 'pino'
+import { joined } from '../http1/head.js'
+import type { Transaction } from '../http1/server.js'
 
 type Destination = ReturnType<typeof destination>
 
@@ -28,11 +29,11 @@ export class AccessLog {
     )
   }
 
-  write(req: IncomingMessage, status: number | undefined, ms: number): void {
-    const res = (req as IncomingMessage & { res?: { getHeader(n: string): unknown } }).res
-    const length = res?.getHeader('content-length')
+  /** `size`: the response body's bytes (a chunked body's data, without its framing). */
+  write(tx: Transaction, status: number | undefined, ms: number): void {
+    const size = tx.headersSent ? String(tx.bodyBytes) : '-'
     this.out.write(
-      `${req.socket.remoteAddress ?? '-'} - - [${clfDate(new Date())}] "${req.method} ${req.url} HTTP/${req.httpVersion}" ${status ?? '-'} ${length ?? '-'} ${quote(header(req, 'referer'))} ${quote(header(req, 'user-agent'))} ${ms.toFixed(1)}\n`,
+      `${tx.remoteAddress ?? '-'} - - [${clfDate(new Date())}] "${tx.method} ${tx.url} HTTP/${tx.httpVersion}" ${status ?? '-'} ${size} ${quote(joined(tx.headers.referer))} ${quote(joined(tx.headers['user-agent']))} ${ms.toFixed(1)}\n`,
     )
   }
 
@@ -44,9 +45,4 @@ export class AccessLog {
       this.out.once('error', () => resolve())
     })
   }
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name]
-  return Array.isArray(v) ? v.join(', ') : v
 }

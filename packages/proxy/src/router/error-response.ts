@@ -1,7 +1,7 @@
 // Errors the proxy answers itself, as Linkerd 1's ErrorResponder did: the status, the message
 // URL-encoded in `l5d-err` (so any byte survives a header), the plain message as the body, and
 // `l5d-retryable` when the request never reached a backend.
-import type { ServerResponse } from 'node:http'
+import type { Transaction } from '../http1/server.js'
 
 /** 400: unidentified or malformed; 502: no route or no connection; 503: timeout or no state yet. */
 export type ProxyErrorStatus = 400 | 502 | 503
@@ -26,18 +26,13 @@ export interface ErrorReply {
 }
 
 /**
- * Writes the error, unless the response is already under way. With `clear` (a clearContext
- * server), neither `l5d-err` nor the body is sent, as Linkerd's ClearMiscServerFilter does:
- * an untrusted client learns only the status.
+ * Writes the error, unless the response is already under way (then the connection is cut).
+ * With `clear` (a clearContext server), neither `l5d-err` nor the body is sent, as Linkerd's
+ * ClearMiscServerFilter does: an untrusted client learns only the status.
  */
-export function sendError(res: ServerResponse, reply: ErrorReply, clear: boolean): void {
-  if (res.headersSent) {
-    res.destroy()
-    return
-  }
+export function sendError(tx: Transaction, reply: ErrorReply, clear: boolean): void {
   if (clear) {
-    res.writeHead(reply.status, { 'content-length': '0' })
-    res.end()
+    tx.respond(reply.status, {}, undefined)
     return
   }
   let body = Buffer.from(reply.message, 'utf8')
@@ -45,9 +40,7 @@ export function sendError(res: ServerResponse, reply: ErrorReply, clear: boolean
   const headers: Record<string, string> = {
     'l5d-err': urlEncodeJava(reply.message).slice(0, MAX_HEADER_CHARS),
     'content-type': 'text/plain; charset=utf-8',
-    'content-length': String(body.length),
   }
   if (reply.retryable !== undefined) headers['l5d-retryable'] = String(reply.retryable)
-  res.writeHead(reply.status, headers)
-  res.end(body)
+  tx.respond(reply.status, headers, body)
 }

@@ -2,7 +2,7 @@
 // arrived with are folded into one `l5d-ctx-dtab`; `l5d-dtab` never travels on; the proxy adds
 // which name it routed (`l5d-dst-service`), where it went (`l5d-dst-client`, and
 // `l5d-dst-residual` when there is one) and a request id for the application's logs.
-import type { IncomingHttpHeaders } from 'node:http'
+import type { HeaderMap } from '../http1/head.js'
 
 /** Inbound headers the proxy consumes or replaces; never copied as they came. */
 const REPLACED = new Set([
@@ -27,16 +27,20 @@ export interface Destination {
 
 /**
  * The request's headers minus the ones the proxy replaces, plus its own. Hop-by-hop headers
- * are left for the forwarding layer, which strips them (stripHopByHop) for every request.
+ * are left out here too (the forwarding layer strips them again for any caller): building
+ * the object without them is cheaper than deleting from it.
  */
-export function outboundHeaders(
-  inbound: IncomingHttpHeaders,
-  dst: Destination,
-): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {}
+export function outboundHeaders(inbound: HeaderMap, dst: Destination, upgrade = false): HeaderMap {
+  const out: HeaderMap = {}
+  const connection = inbound.connection
+  const named = connection === undefined ? undefined : connectionNames(connection)
   for (const name in inbound) {
     const value = inbound[name]
-    if (value !== undefined && !REPLACED.has(name)) out[name] = value
+    if (value === undefined || REPLACED.has(name)) continue
+    if (HOP_BY_HOP.has(name) && !(name === 'te' && value === 'trailers')) continue
+    if (!upgrade && (name === 'connection' || name === 'upgrade')) continue
+    if (named?.includes(name)) continue
+    out[name] = value
   }
   if (dst.ctxDtab !== '') out['l5d-ctx-dtab'] = dst.ctxDtab
   out['l5d-dst-service'] = dst.service
@@ -46,6 +50,25 @@ export function outboundHeaders(
   const via = inbound.via
   out.via = via === undefined ? VIA : `${Array.isArray(via) ? via.join(', ') : via}, ${VIA}`
   return out
+}
+
+/** RFC 9110 §7.6.1; Connection and Upgrade go too, except on an upgrade request. */
+const HOP_BY_HOP = new Set([
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+])
+
+/** Headers a Connection header names, other than the plain keep-alive, close and upgrade. */
+function connectionNames(connection: string | string[]): string[] | undefined {
+  const text = (Array.isArray(connection) ? connection.join(',') : connection).toLowerCase()
+  if (text === 'keep-alive' || text === 'close' || text === 'upgrade') return undefined
+  const names = text.split(',').map((s) => s.trim())
+  return names.filter((n) => n !== '' && n !== 'upgrade' && n !== 'connection')
 }
 
 export const VIA = '1.1 switchyard'

@@ -1,12 +1,12 @@
 // A router: its servers, its identifier, its interpreter (namerd or local), the routes cache,
 // one client per concrete name, and the handler that ties them together for each request.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Duplex } from 'node:stream'
 import { type Dtab, Path } from '@switchyard/dtab'
 import type { Logger } from 'pino'
 import type { RouterConfig, ServerConfig } from '../config/schema.js'
-import { type ForwardResult, forward, forwardUpgrade } from '../forward/forward.js'
+import { type ForwardResult, forward } from '../forward/forward.js'
+import type { HeaderMap } from '../http1/head.js'
+import { Http1Server, type Transaction } from '../http1/server.js'
 import { createIdentifier, type Identifier } from '../identify/index.js'
 import type { Interpreter } from '../interpret/index.js'
 import { RouterStats, type ScopeStats } from '../metrics/index.js'
@@ -20,13 +20,13 @@ import {
 } from '../route/index.js'
 import type { AccessLog } from './access-log.js'
 import { ClientRegistry } from './client-registry.js'
-import { type ErrorReply, sendError, urlEncodeJava } from './error-response.js'
+import { type ErrorReply, sendError } from './error-response.js'
 import { callDepth, clearL5d, nextRequestId, outboundHeaders } from './outbound-headers.js'
 
 interface ServerCtx {
   readonly config: ServerConfig
   readonly stats: ScopeStats
-  readonly server: Server
+  readonly server: Http1Server
 }
 
 export class Router {
@@ -71,39 +71,25 @@ export class Router {
   async listen(): Promise<string[]> {
     const out: string[] = []
     for (const config of this.config.servers) {
-      // requireHostHeader off: node would answer a Host-less HTTP/1.1 request with a bare 400
-      // of its own; the identifier decides instead (io.l5d.path or io.l5d.static need no
-      // Host), and when it cannot identify the request, the 400 says why in l5d-err.
-      const server = createServer({
-        keepAliveTimeout: 60_000,
-        requestTimeout: 0,
-        requireHostHeader: false,
+      // The proxy's own HTTP/1.1 server (src/http1). A request without Host reaches the
+      // identifier, which decides (io.l5d.path or io.l5d.static need none); when it cannot
+      // identify the request, the 400 says why in l5d-err.
+      let ctx: ServerCtx | undefined
+      const server = new Http1Server({
+        keepAliveTimeoutMs: 60_000,
+        onRequest: (tx) => void this.handle(tx, ctx!),
+        onParseError: (err, remote) =>
+          this.logger.debug({ err: err.message, code: err.code, remote }, 'unparseable request'),
       })
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(config.port, config.ip, () => {
-          server.off('error', reject)
-          resolve()
-        })
-      })
-      // Linkerd's server scope is `<ip>/<port>`, known once the port is bound. 'listening'
-      // comes before any connection is read, so no request misses these handlers.
-      const a = server.address() as AddressInfo
-      const ctx: ServerCtx = {
+      await server.listen(config.port, config.ip)
+      // Linkerd's server scope is `<ip>/<port>`, known once the port is bound, before any
+      // connection is read.
+      const a = server.net.address() as AddressInfo
+      ctx = {
         config,
         server,
         stats: this.stats.servers.get(`${a.address}/${a.port}`),
       }
-      server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-        void this.handle(req, res, ctx)
-      })
-      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        void this.handleUpgrade(req, socket, head, ctx)
-      })
-      server.on('clientError', (_err, socket) => {
-        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')
-        else socket.destroy()
-      })
       this.servers.push(ctx)
       out.push(showAddress(a))
     }
@@ -111,11 +97,11 @@ export class Router {
   }
 
   addresses(): string[] {
-    return this.servers.map((s) => showAddress(s.server.address() as AddressInfo))
+    return this.servers.map((s) => showAddress(s.server.net.address() as AddressInfo))
   }
 
   /** Where the request goes, or the error to answer with; synchronous unless a name is new. */
-  private decide(req: IncomingMessage, clear: boolean): Decision {
+  private decide(req: Transaction, clear: boolean): Decision {
     const headers = req.headers
     if (clear) clearL5d(headers)
     if (callDepth(headers.via) >= this.config.maxCallDepth) {
@@ -124,17 +110,16 @@ export class Router {
         `Maximum number of hops exceeded (${this.config.maxCallDepth}): is there a routing loop?`,
       )
     }
-    if (hostCount(req.rawHeaders) > 1) {
+    if (Array.isArray(headers.host)) {
       // RFC 9112 §3.2: more than one Host is a 400. Parts of the stack would otherwise read
       // different ones, and the request could be identified as one service, routed as another.
       return err(400, 'More than one Host header')
     }
     const id = this.identify(req)
     if (!id.ok) return err(400, `Unknown destination: ${id.reason}`)
-    // headersDistinct keeps repeated l5d-dtab values apart; node would join them with ', '.
-    // It is a separate copy made from the raw headers, so clearL5d above does not reach it:
-    // on a clearContext server it must not be read at all, or l5d-dtab would still apply.
-    const overrides = parseOverrides(headers, clear ? undefined : req.headersDistinct)
+    // Repeated l5d-dtab headers arrive as an array and are joined with ';'. On a clearContext
+    // server, clearL5d above has already removed them.
+    const overrides = parseOverrides(headers)
     if (!overrides.ok) return err(400, overrides.message)
     const base = this.interpreter.dtab
     if (base === undefined) {
@@ -178,11 +163,7 @@ export class Router {
     return err(502, describeNoRoute(d.route.dst, d.base, d.local, reason))
   }
 
-  private async handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    server: ServerCtx,
-  ): Promise<void> {
+  private async handle(req: Transaction, server: ServerCtx): Promise<void> {
     const start = performance.now()
     const clear = server.config.clearContext
     const serverStats = server.stats
@@ -193,8 +174,7 @@ export class Router {
     let serviceStats: ScopeStats | undefined
     let status: number | undefined
     if (r.type !== 'leaf') {
-      req.resume()
-      sendError(res, r.error, clear)
+      sendError(req, r.error, clear)
       status = r.error.status
     } else {
       const service = r.route.dstText
@@ -203,14 +183,18 @@ export class Router {
       serviceStats.pending++
       clientStats.pending++
       const client = this.clients.get(r.leaf.idText, r.leaf.addr)
-      const headers = outboundHeaders(req.headers, {
-        service,
-        client: r.leaf.idText,
-        residual: r.leaf.residualText,
-        ctxDtab: r.ctxDtab,
-        reqId: nextRequestId(),
-      })
-      result = await forward(client, req, res, {
+      const headers = outboundHeaders(
+        req.headers,
+        {
+          service,
+          client: r.leaf.idText,
+          residual: r.leaf.residualText,
+          ctxDtab: r.ctxDtab,
+          reqId: nextRequestId(),
+        },
+        req.upgrade,
+      )
+      result = await forward(client, req, {
         headers,
         path: r.url,
         timeoutMs: this.config.timeoutMs,
@@ -226,9 +210,9 @@ export class Router {
       else if (result.kind !== 'client-aborted') {
         const reply = forwardError(result, service, client.id)
         if (!result.headersSent) {
-          sendError(res, reply, clear)
+          sendError(req, reply, clear)
           status = reply.status
-        } else res.destroy()
+        } else req.destroy()
       }
       const ms = performance.now() - start
       clientStats.record(result.ok ? result.status : undefined, ms)
@@ -237,39 +221,6 @@ export class Router {
     serverStats.pending--
     serverStats.record(status, performance.now() - start)
     this.accessLog?.write(req, status, performance.now() - start)
-  }
-
-  private async handleUpgrade(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    server: ServerCtx,
-  ): Promise<void> {
-    const d = this.decide(req, server.config.clearContext)
-    const r = d.type === 'pending' ? await this.settle(d) : d
-    if (r.type !== 'leaf') {
-      const reason = STATUS_TEXT[r.error.status]
-      const l5dErr = server.config.clearContext
-        ? ''
-        : `l5d-err: ${urlEncodeJava(r.error.message)}\r\n`
-      socket.end(
-        `HTTP/1.1 ${r.error.status} ${reason}\r\nconnection: close\r\n${l5dErr}content-length: 0\r\n\r\n`,
-      )
-      return
-    }
-    const service = r.route.dstText
-    const client = this.clients.get(r.leaf.idText, r.leaf.addr)
-    const headers = outboundHeaders(req.headers, {
-      service,
-      client: r.leaf.idText,
-      residual: undefined,
-      ctxDtab: r.ctxDtab,
-      reqId: nextRequestId(),
-    })
-    const result = await forwardUpgrade(client, req, socket, head, { headers, path: r.url })
-    if (!result.ok && !result.headersSent && socket.writable) {
-      socket.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
-    }
   }
 
   /** The delegation of `path` for the admin's route debugger. */
@@ -282,8 +233,7 @@ export class Router {
       this.servers.map(
         (s) =>
           new Promise<void>((resolve) => {
-            s.server.close(() => resolve())
-            s.server.closeIdleConnections()
+            void s.server.close().then(resolve)
           }),
       ),
     )
@@ -310,17 +260,6 @@ type Decision =
       readonly local: Dtab
     }
 
-const STATUS_TEXT = { 400: 'Bad Request', 502: 'Bad Gateway', 503: 'Service Unavailable' } as const
-
-function hostCount(raw: readonly string[]): number {
-  let n = 0
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!
-    if (name.length === 4 && name.toLowerCase() === 'host') n++
-  }
-  return n
-}
-
 const showAddress = (a: AddressInfo) =>
   `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`
 
@@ -331,8 +270,7 @@ function err(status: ErrorReply['status'], message: string): Extract<Decision, {
   return { type: 'error', error: { status, message, retryable: true } }
 }
 
-const clearResponseContext = (_status: number, headers: Record<string, unknown>) =>
-  clearL5d(headers)
+const clearResponseContext = (_status: number, headers: HeaderMap) => clearL5d(headers)
 
 function forwardError(
   result: Extract<ForwardResult, { ok: false }>,

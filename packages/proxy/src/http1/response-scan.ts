@@ -1,0 +1,189 @@
+// The common response, passed on without being parsed into strings: its head is checked byte
+// by byte and copied, less the hop-by-hop lines, into the head the client gets. Anything out
+// of the ordinary (a Connection header naming others, a coding besides chunked, a repeated
+// length, a line that does not check) is left to the full parser (head.ts), which either
+// handles it or names the problem; this only has to be right about what it accepts.
+import type { Framing } from './framing.js'
+import { NO_BODY } from './framing.js'
+
+export interface ScannedResponse {
+  readonly status: number
+  readonly framing: Framing
+  /** The backend will close the connection after this response. */
+  readonly close: boolean
+  /** The status line and end-to-end header lines; room is left for 21 more bytes. */
+  readonly head: Buffer
+  readonly length: number
+}
+
+const CHUNKED: Framing = Object.freeze({ kind: 'chunked' })
+const CLOSE: Framing = Object.freeze({ kind: 'close' })
+
+/** What `connection: close\r\n\r\n` needs. */
+export const HEAD_SPARE = 21
+
+/** tchar (RFC 9110 §5.6.2), as a byte table. */
+const TCHAR = new Uint8Array(256)
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1
+for (let c = 48; c <= 57; c++) TCHAR[c] = 1
+for (let c = 65; c <= 90; c++) TCHAR[c] = 1
+for (let c = 97; c <= 122; c++) TCHAR[c] = 1
+
+enum Name {
+  Other,
+  Drop,
+  Connection,
+  ContentLength,
+  TransferEncoding,
+  Bail,
+}
+
+/**
+ * The response head in `buf[start, end)` (end just past its blank line) for a request of
+ * `method`, or undefined when it needs the full parser.
+ */
+export function scanResponseHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  method: string,
+): ScannedResponse | undefined {
+  // "HTTP/1.x NNN"
+  if (end - start < 16 || buf[start + 12] === undefined) return undefined
+  if (
+    buf[start] !== 72 ||
+    buf[start + 1] !== 84 ||
+    buf[start + 2] !== 84 ||
+    buf[start + 3] !== 80 ||
+    buf[start + 4] !== 47 ||
+    buf[start + 5] !== 49 ||
+    buf[start + 6] !== 46 ||
+    (buf[start + 7] !== 48 && buf[start + 7] !== 49) ||
+    buf[start + 8] !== 32
+  ) {
+    return undefined
+  }
+  const d0 = buf[start + 9]! - 48
+  const d1 = buf[start + 10]! - 48
+  const d2 = buf[start + 11]! - 48
+  if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return undefined
+  const status = d0 * 100 + d1 * 10 + d2
+  if (status < 200) return undefined
+  const http10 = buf[start + 7] === 48
+  const lineEnd = lineEndAt(buf, start + 12, end)
+  if (lineEnd < 0) return undefined
+  if (lineEnd > start + 12 && buf[start + 12] !== 32) return undefined
+
+  const out = Buffer.allocUnsafe(end - start + HEAD_SPARE)
+  let n = buf.copy(out, 0, start, lineEnd + 2)
+  out[7] = 49 // we speak HTTP/1.1 to the client whatever the backend spoke
+  let close = http10
+  let length = -1
+  let chunked = false
+  let pos = lineEnd + 2
+  const headEnd = end - 2
+  while (pos < headEnd) {
+    const eol = lineEndAt(buf, pos, end)
+    if (eol < 0) return undefined
+    let colon = pos
+    while (colon < eol && TCHAR[buf[colon]!] === 1) colon++
+    if (colon === pos || colon === eol || buf[colon] !== 58) return undefined
+    let v = colon + 1
+    while (v < eol && (buf[v] === 32 || buf[v] === 9)) v++
+    let ve = eol
+    while (ve > v && (buf[ve - 1] === 32 || buf[ve - 1] === 9)) ve--
+    switch (classify(buf, pos, colon)) {
+      case Name.Drop:
+        break
+      case Name.Bail:
+        return undefined
+      case Name.Connection: {
+        if (equalsIgnoreCase(buf, v, ve, 'close')) close = true
+        else if (!equalsIgnoreCase(buf, v, ve, 'keep-alive')) return undefined
+        break
+      }
+      case Name.ContentLength: {
+        if (length >= 0 || ve === v || ve - v > 15) return undefined
+        let x = 0
+        for (let i = v; i < ve; i++) {
+          const c = buf[i]! - 48
+          if (c < 0 || c > 9) return undefined
+          x = x * 10 + c
+        }
+        length = x
+        n += buf.copy(out, n, pos, eol + 2)
+        break
+      }
+      case Name.TransferEncoding: {
+        if (chunked || !equalsIgnoreCase(buf, v, ve, 'chunked')) return undefined
+        chunked = true
+        n += buf.copy(out, n, pos, eol + 2)
+        break
+      }
+      default: {
+        // field-value: no control byte but HTAB (RFC 9110 §5.5).
+        for (let i = v; i < ve; i++) {
+          const c = buf[i]!
+          if ((c < 32 && c !== 9) || c === 127) return undefined
+        }
+        n += buf.copy(out, n, pos, eol + 2)
+      }
+    }
+    pos = eol + 2
+  }
+  if (chunked && length >= 0) return undefined
+  let framing: Framing
+  if (method === 'HEAD' || status === 204 || status === 304) framing = NO_BODY
+  else if (chunked) framing = CHUNKED
+  else if (length > 0) framing = { kind: 'length', length }
+  else if (length === 0) framing = NO_BODY
+  else framing = CLOSE
+  return { status, framing, close, head: out, length: n }
+}
+
+/** The CR of the CRLF ending the line at `from`; -1 for a bare CR or LF first. */
+function lineEndAt(buf: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    const c = buf[i]
+    if (c === 13) return buf[i + 1] === 10 ? i : -1
+    if (c === 10 || c === 0) return -1
+  }
+  return -1
+}
+
+function classify(buf: Buffer, from: number, to: number): Name {
+  switch (to - from) {
+    case 2:
+      return equalsIgnoreCase(buf, from, to, 'te') ? Name.Bail : Name.Other
+    case 7:
+      return equalsIgnoreCase(buf, from, to, 'upgrade') ||
+        equalsIgnoreCase(buf, from, to, 'trailer')
+        ? Name.Bail
+        : Name.Other
+    case 10:
+      if (equalsIgnoreCase(buf, from, to, 'connection')) return Name.Connection
+      return equalsIgnoreCase(buf, from, to, 'keep-alive') ? Name.Drop : Name.Other
+    case 14:
+      return equalsIgnoreCase(buf, from, to, 'content-length') ? Name.ContentLength : Name.Other
+    case 16:
+      return equalsIgnoreCase(buf, from, to, 'proxy-connection') ? Name.Drop : Name.Other
+    case 17:
+      return equalsIgnoreCase(buf, from, to, 'transfer-encoding')
+        ? Name.TransferEncoding
+        : Name.Other
+    case 18:
+      return equalsIgnoreCase(buf, from, to, 'proxy-authenticate') ? Name.Drop : Name.Other
+    default:
+      return Name.Other
+  }
+}
+
+/** ASCII case-insensitive comparison of `buf[from, to)` with lower-case `text`. */
+function equalsIgnoreCase(buf: Buffer, from: number, to: number, text: string): boolean {
+  if (to - from !== text.length) return false
+  for (let i = 0; i < text.length; i++) {
+    const c = buf[from + i]!
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== text.charCodeAt(i)) return false
+  }
+  return true
+}

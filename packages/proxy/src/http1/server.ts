@@ -1,0 +1,418 @@
+// The proxy's HTTP/1.1 server on plain sockets. Node's http server builds two streams and a
+// header object per request; a proxy needs none of that, since it passes bodies through in
+// their own framing. Measured, it was most of the proxy's cost (docs/decisions.md).
+//
+// One request at a time per connection: a pipelined request waits in the buffer until the
+// response before it has ended. Keep-alive connections idle for longer than the keep-alive
+// timeout, or sitting on half a head for as long, are closed by one sweep per server.
+import { createServer, type Server, type Socket } from 'node:net'
+import { BodyCursor, type Framing, requestFraming } from './framing.js'
+import {
+  findHeadEnd,
+  type HeaderMap,
+  HttpParseError,
+  type HttpVersion,
+  joined,
+  MAX_HEAD_BYTES,
+  parseRequestHead,
+} from './head.js'
+import { headerLines, statusLine } from './serialize.js'
+
+/** Receives a request body, framed as it came (chunked bytes stay chunked). */
+export interface BodySink {
+  /** Returns false to pause the client until `Transaction.resumeBody()`. */
+  body(chunk: Buffer): boolean
+  bodyEnd(): void
+}
+
+export interface ServerOptions {
+  /** Idle keep-alive connections, and heads that take this long, are closed; default 60 s. */
+  readonly keepAliveTimeoutMs?: number
+  readonly onRequest: (tx: Transaction) => void
+  /** A request that does not parse; the server answers it and closes the connection. */
+  readonly onParseError?: (err: HttpParseError, remoteAddress: string | undefined) => void
+}
+
+/** Unread bytes a connection holds before it stops reading from its client. */
+const MAX_BUFFERED = 64 * 1024
+
+export class Http1Server {
+  readonly net: Server
+  private readonly connections = new Set<Connection>()
+  private readonly keepAliveMs: number
+  private sweeper: NodeJS.Timeout | undefined
+  closing = false
+
+  constructor(readonly options: ServerOptions) {
+    this.keepAliveMs = options.keepAliveTimeoutMs ?? 60_000
+    // allowHalfOpen: the connection decides what a client's FIN means (onEnd).
+    this.net = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      this.connections.add(new Connection(this, socket))
+    })
+  }
+
+  listen(port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.net.once('error', reject)
+      this.net.listen(port, host, () => {
+        this.net.off('error', reject)
+        this.sweeper = setInterval(() => this.sweep(), Math.min(this.keepAliveMs, 5000))
+        this.sweeper.unref()
+        resolve()
+      })
+    })
+  }
+
+  /** Stops accepting; idle connections close now, busy ones after their response. */
+  close(): Promise<void> {
+    this.closing = true
+    if (this.sweeper !== undefined) clearInterval(this.sweeper)
+    const done = new Promise<void>((resolve) => this.net.close(() => resolve()))
+    for (const c of this.connections) c.closeWhenIdle()
+    return done
+  }
+
+  /** @internal */
+  forget(c: Connection): void {
+    this.connections.delete(c)
+  }
+
+  private sweep(): void {
+    const cutoff = performance.now() - this.keepAliveMs
+    for (const c of this.connections) if (c.idleSince !== 0 && c.idleSince < cutoff) c.destroy()
+  }
+}
+
+class Connection {
+  /** Bytes read and not yet handed on: a partial head, or what follows the current request. */
+  buf: Buffer | undefined
+  private searchFrom = 0
+  tx: Transaction | undefined
+  /** When the connection last had no request in flight; 0 while one is. */
+  idleSince = performance.now()
+  private paused = false
+  private closeAfterResponse = false
+  private detached = false
+
+  constructor(
+    private readonly server: Http1Server,
+    readonly socket: Socket,
+  ) {
+    socket.on('data', (d: Buffer) => this.onData(d))
+    socket.on('end', () => this.onEnd())
+    socket.on('close', () => this.onClose())
+    // A reset client must not crash the process; 'close' follows.
+    socket.on('error', noop)
+  }
+
+  private onData(d: Buffer): void {
+    const tx = this.tx
+    if (tx !== undefined && tx.sink !== undefined && !tx.cursor.done) {
+      tx.feed(d, 0)
+      return
+    }
+    this.buf = this.buf === undefined ? d : Buffer.concat([this.buf, d])
+    if (tx === undefined) this.parse()
+    else if (this.buf.length > MAX_BUFFERED) this.pause()
+  }
+
+  /** Reads the next request's head from the buffer, when no request is in flight. */
+  parse(): void {
+    while (this.tx === undefined && this.buf !== undefined && !this.detached) {
+      let buf = this.buf
+      // RFC 9112 §2.2: empty lines before a request line are ignored.
+      let start = 0
+      while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2
+      if (start > 0) {
+        this.searchFrom = 0
+        if (start === buf.length) {
+          this.buf = undefined
+          return
+        }
+        buf = this.buf = buf.subarray(start)
+      }
+      const end = findHeadEnd(buf, 0, this.searchFrom)
+      if (end < 0 || end > MAX_HEAD_BYTES) {
+        if (end > MAX_HEAD_BYTES || buf.length > MAX_HEAD_BYTES) {
+          this.reject(
+            new HttpParseError(
+              'head_too_large',
+              `Request head larger than ${MAX_HEAD_BYTES} bytes`,
+              MAX_HEAD_BYTES,
+              431,
+            ),
+          )
+        } else this.searchFrom = buf.length
+        return
+      }
+      this.searchFrom = 0
+      let tx: Transaction
+      try {
+        const head = parseRequestHead(buf, 0, end)
+        const framing = requestFraming(head.headers, head.httpVersion === '1.0')
+        tx = new Transaction(this, head.method, head.url, head.httpVersion, head.headers, framing)
+      } catch (err) {
+        if (err instanceof HttpParseError) this.reject(err)
+        else throw err
+        return
+      }
+      this.buf = end === buf.length ? undefined : buf.subarray(end)
+      this.tx = tx
+      this.idleSince = 0
+      this.server.options.onRequest(tx)
+    }
+  }
+
+  /**
+   * The client shut its side. Between requests that is a goodbye; during one it is an abort,
+   * as nginx takes it: the backend's work is cancelled rather than finished for nobody.
+   */
+  private onEnd(): void {
+    if (this.tx === undefined || this.detached) this.socket.end()
+    else this.socket.destroy()
+  }
+
+  private onClose(): void {
+    this.server.forget(this)
+    const tx = this.tx
+    if (tx !== undefined && !tx.finished && !this.detached) {
+      tx.finished = true
+      tx.onAbort?.()
+    }
+  }
+
+  /** The response ended: on to the next request, or close. */
+  responseEnded(tx: Transaction): void {
+    this.tx = undefined
+    if (this.detached) return
+    if (this.closeAfterResponse || tx.closeAfter || !tx.cursor.done || this.server.closing) {
+      this.socket.end()
+      return
+    }
+    this.idleSince = performance.now()
+    this.resume()
+    if (this.buf !== undefined) this.parse()
+  }
+
+  closeWhenIdle(): void {
+    if (this.tx === undefined) this.socket.destroy()
+    else this.closeAfterResponse = true
+  }
+
+  destroy(): void {
+    this.socket.destroy()
+  }
+
+  /** The upgraded socket leaves the server; `rest` is what the client sent after the head. */
+  detach(): { socket: Socket; rest: Buffer | undefined } {
+    this.detached = true
+    this.server.forget(this)
+    const s = this.socket
+    s.removeAllListeners('data')
+    s.removeAllListeners('end')
+    s.removeAllListeners('close')
+    const rest = this.buf
+    this.buf = undefined
+    this.resume()
+    return { socket: s, rest }
+  }
+
+  pause(): void {
+    if (!this.paused) {
+      this.paused = true
+      this.socket.pause()
+    }
+  }
+
+  resume(): void {
+    if (this.paused) {
+      this.paused = false
+      this.socket.resume()
+    }
+  }
+
+  private reject(err: HttpParseError): void {
+    this.server.options.onParseError?.(err, this.socket.remoteAddress)
+    const body = Buffer.from(`${err.message}\n`, 'latin1')
+    this.buf = undefined
+    this.detached = true
+    this.socket.end(
+      `${statusLine(err.status)}connection: close\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body.toString('latin1')}`,
+      'latin1',
+    )
+  }
+}
+
+/**
+ * One request on a connection and its response. The head is parsed; the body is read when the
+ * handler asks for it (readBody), so a request can wait for its route without buffering.
+ */
+export class Transaction {
+  readonly cursor: BodyCursor
+  /** Whether the request asked to switch protocols (Upgrade with Connection: upgrade). */
+  readonly upgrade: boolean
+  sink: BodySink | undefined
+  /** The client left before the response ended; called once. */
+  onAbort: (() => void) | undefined
+  /** The client took what was written after write() returned false. */
+  onDrain: (() => void) | undefined
+  headersSent = false
+  finished = false
+  /** Close the connection after this response. */
+  closeAfter: boolean
+  /** Response body bytes (chunk framing left out), for the access log; set by the writer. */
+  bodyBytes = 0
+
+  constructor(
+    private readonly conn: Connection,
+    readonly method: string,
+    readonly url: string,
+    readonly httpVersion: HttpVersion,
+    /** Mutable: the router strips what it consumes. */
+    readonly headers: HeaderMap,
+    readonly framing: Framing,
+  ) {
+    this.cursor = new BodyCursor(framing)
+    const connection = joined(headers.connection)?.toLowerCase()
+    this.upgrade =
+      headers.upgrade !== undefined && connection !== undefined && /\bupgrade\b/.test(connection)
+    this.closeAfter =
+      httpVersion === '1.0'
+        ? !(connection !== undefined && /\bkeep-alive\b/.test(connection))
+        : connection !== undefined && /\bclose\b/.test(connection)
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.conn.socket.remoteAddress
+  }
+
+  get hasBody(): boolean {
+    return this.framing.kind !== 'none'
+  }
+
+  /** Starts the body flowing into `sink`, including what is already buffered. */
+  readBody(sink: BodySink): void {
+    this.sink = sink
+    if (this.cursor.done) {
+      sink.bodyEnd()
+      return
+    }
+    const buf = this.conn.buf
+    this.conn.buf = undefined
+    if (buf !== undefined) this.feed(buf, 0)
+    this.conn.resume()
+  }
+
+  /** @internal Bytes from the client while the body is being read. */
+  feed(d: Buffer, start: number): void {
+    let stop: number
+    try {
+      stop = this.cursor.take(d, start, d.length)
+    } catch {
+      // A malformed chunk: the request cannot be delimited, so neither can the connection.
+      this.conn.destroy()
+      return
+    }
+    const more =
+      stop > start
+        ? this.sink!.body(start === 0 && stop === d.length ? d : d.subarray(start, stop))
+        : true
+    if (stop < d.length) {
+      // The next request's bytes: keep them for after the response.
+      const rest = d.subarray(stop)
+      this.conn.buf = this.conn.buf === undefined ? rest : Buffer.concat([this.conn.buf, rest])
+    }
+    if (this.cursor.done) this.sink!.bodyEnd()
+    else if (!more) this.conn.pause()
+  }
+
+  pauseBody(): void {
+    this.conn.pause()
+  }
+
+  resumeBody(): void {
+    this.conn.resume()
+  }
+
+  /** Corks the client socket, so a head and the first body bytes leave in one write. */
+  cork(): void {
+    this.conn.socket.cork()
+  }
+
+  uncork(): void {
+    this.conn.socket.uncork()
+  }
+
+  /**
+   * Writes a response head: `head` is the status line and header lines, without the blank
+   * line. `close`: the body runs until the connection closes.
+   */
+  writeHead(head: string, close = false): void {
+    if (close) this.closeAfter = true
+    this.headersSent = true
+    const extra = this.closeAfter ? 'connection: close\r\n\r\n' : '\r\n'
+    this.conn.socket.write(head + extra, 'latin1')
+  }
+
+  /**
+   * Writes a response head already in bytes: `head[0, length)` is the status line and header
+   * lines; the blank line (and `connection: close` when closing) go in the room after them.
+   */
+  writeHeadBytes(head: Buffer, length: number, close = false): void {
+    if (close) this.closeAfter = true
+    this.headersSent = true
+    const n =
+      length + head.write(this.closeAfter ? 'connection: close\r\n\r\n' : '\r\n', length, 'latin1')
+    this.conn.socket.write(head.subarray(0, n))
+  }
+
+  /** An interim (1xx) response head, before the final one. */
+  writeInterim(head: string): void {
+    this.conn.socket.write(`${head}\r\n`, 'latin1')
+  }
+
+  /** Writes response body bytes (already framed); false when the client is not keeping up. */
+  write(chunk: Buffer): boolean {
+    if (this.conn.socket.write(chunk)) return true
+    this.conn.socket.once('drain', () => this.onDrain?.())
+    return false
+  }
+
+  /** The response is complete. */
+  end(): void {
+    if (this.finished) return
+    this.finished = true
+    this.conn.responseEnded(this)
+  }
+
+  /** Breaks the connection: the only thing left to tell a client mid-response. */
+  destroy(): void {
+    this.finished = true
+    this.conn.destroy()
+  }
+
+  /** A whole response of the proxy's own. */
+  respond(status: number, headers: HeaderMap, body: Buffer | undefined): void {
+    if (this.headersSent) {
+      this.destroy()
+      return
+    }
+    const h = { ...headers, 'content-length': String(body?.length ?? 0) }
+    this.cork()
+    this.writeHead(statusLine(status) + headerLines(h))
+    if (body !== undefined && body.length > 0 && this.method !== 'HEAD') {
+      this.bodyBytes = body.length
+      this.write(body)
+    }
+    this.uncork()
+    this.end()
+  }
+
+  /** Takes the socket for a tunnel, after a 101; `rest` is what the client sent beyond the head. */
+  takeSocket(): { socket: Socket; rest: Buffer | undefined } {
+    this.finished = true
+    return this.conn.detach()
+  }
+}
+
+function noop(): void {}

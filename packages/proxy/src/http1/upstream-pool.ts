@@ -1,0 +1,224 @@
+// Keep-alive connections to one endpoint. Each socket carries one exchange at a time; between
+// exchanges it waits on an idle stack (the most recently used first, so a few warm sockets do
+// the work and the rest time out). Listeners are attached once per socket and dispatch to the
+// exchange that holds it, so a request adds and removes none.
+import { connect, type Socket } from 'node:net'
+
+/** What holds a connection: told of its bytes, its end and its errors. */
+export interface ConnectionOwner {
+  onUpstreamData(conn: UpstreamConnection, chunk: Buffer): void
+  /** The connection closed: `err` when it failed, undefined on the backend's clean close. */
+  onUpstreamClose(conn: UpstreamConnection, err: Error | undefined): void
+  onUpstreamDrain(conn: UpstreamConnection): void
+}
+
+/** Told when a connection is ready or could not be made. */
+export interface ConnectionWaiter {
+  onConnection(conn: UpstreamConnection): void
+  onConnectError(err: Error): void
+}
+
+export interface PoolOptions {
+  readonly connectTimeoutMs: number
+  /** Connections open at once (in use or idle); default unlimited. */
+  readonly maxConnections: number | undefined
+  /** How long an idle connection is kept; default 4 s, as undici's. */
+  readonly keepAliveTimeoutMs: number | undefined
+}
+
+export class UpstreamConnection {
+  owner: ConnectionOwner | undefined
+  /** It carried an exchange before: a close before any answer may be a keep-alive race. */
+  reused = false
+  idleSince = 0
+  private error: Error | undefined
+
+  constructor(
+    readonly pool: UpstreamPool,
+    readonly socket: Socket,
+  ) {
+    socket.on('data', (d: Buffer) => {
+      if (this.owner !== undefined) this.owner.onUpstreamData(this, d)
+      // Bytes nobody asked for on an idle connection: the server is confused; drop it.
+      else socket.destroy()
+    })
+    socket.on('drain', () => this.owner?.onUpstreamDrain(this))
+    socket.on('error', (err) => {
+      this.error = err
+    })
+    socket.on('close', () => {
+      pool.removed(this)
+      const owner = this.owner
+      this.owner = undefined
+      owner?.onUpstreamClose(this, this.error)
+    })
+    // The server's FIN: with allowHalfOpen off, node ends our side and 'close' follows.
+  }
+
+  write(chunk: Buffer | string): boolean {
+    return typeof chunk === 'string' ? this.socket.write(chunk, 'latin1') : this.socket.write(chunk)
+  }
+
+  /** Gives the connection back for another exchange. */
+  release(): void {
+    this.owner = undefined
+    this.pool.released(this)
+  }
+
+  /** Closes it (a response that leaves the connection unusable, or an abort). */
+  destroy(): void {
+    this.owner = undefined
+    this.socket.destroy()
+  }
+
+  /** Leaves the pool for good: an upgraded connection now belongs to a tunnel. */
+  detach(): Socket {
+    this.owner = undefined
+    this.pool.removed(this)
+    const s = this.socket
+    s.removeAllListeners('data')
+    s.removeAllListeners('drain')
+    s.removeAllListeners('close')
+    return s
+  }
+}
+
+export class UpstreamPool {
+  private readonly idle: UpstreamConnection[] = []
+  private readonly all = new Set<UpstreamConnection>()
+  private readonly waiters: ConnectionWaiter[] = []
+  private connecting = 0
+  /** Closed: hands out no more connections. */
+  closed = false
+  private sweeper: NodeJS.Timeout | undefined
+  private readonly keepAliveMs: number
+  private onEmpty: (() => void) | undefined
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly options: PoolOptions,
+  ) {
+    this.keepAliveMs = options.keepAliveTimeoutMs ?? 4000
+  }
+
+  /** Connections open (in use and idle) and being opened. */
+  get size(): number {
+    return this.all.size + this.connecting
+  }
+
+  /** Hands `waiter` a connection: an idle one at once, else a new one, else when one frees. */
+  acquire(waiter: ConnectionWaiter): void {
+    if (this.closed) {
+      waiter.onConnectError(new Error('endpoint removed'))
+      return
+    }
+    const idle = this.idle.pop()
+    if (idle !== undefined) {
+      waiter.onConnection(idle)
+      return
+    }
+    const max = this.options.maxConnections
+    if (max !== undefined && this.size >= max) {
+      this.waiters.push(waiter)
+      return
+    }
+    this.open(waiter)
+  }
+
+  /** A waiter that no longer wants a connection (its client left). */
+  cancel(waiter: ConnectionWaiter): void {
+    const i = this.waiters.indexOf(waiter)
+    if (i >= 0) this.waiters.splice(i, 1)
+  }
+
+  /** Closes idle connections now and the rest as their exchanges finish. */
+  close(): Promise<void> {
+    this.closed = true
+    if (this.sweeper !== undefined) clearInterval(this.sweeper)
+    for (const w of this.waiters.splice(0)) w.onConnectError(new Error('endpoint removed'))
+    for (const c of this.idle.splice(0)) c.socket.destroy()
+    if (this.all.size === 0 && this.connecting === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.onEmpty = resolve
+    })
+  }
+
+  /** @internal */
+  released(conn: UpstreamConnection): void {
+    if (this.closed || conn.socket.destroyed) {
+      conn.socket.destroy()
+      return
+    }
+    conn.reused = true
+    const w = this.waiters.shift()
+    if (w !== undefined) {
+      w.onConnection(conn)
+      return
+    }
+    conn.idleSince = performance.now()
+    this.idle.push(conn)
+    if (this.sweeper === undefined) {
+      this.sweeper = setInterval(
+        () => this.sweep(),
+        Math.max(250, Math.min(this.keepAliveMs, 1000)),
+      )
+      this.sweeper.unref()
+    }
+  }
+
+  /** @internal */
+  removed(conn: UpstreamConnection): void {
+    if (!this.all.delete(conn)) return
+    const i = this.idle.indexOf(conn)
+    if (i >= 0) this.idle.splice(i, 1)
+    if (!this.closed && this.waiters.length > 0) this.open(this.waiters.shift()!)
+    this.checkEmpty()
+  }
+
+  private open(waiter: ConnectionWaiter): void {
+    this.connecting++
+    const socket = connect({ host: this.host, port: this.port, noDelay: true })
+    const timer = setTimeout(() => {
+      socket.destroy(new Error(`connect timed out after ${this.options.connectTimeoutMs} ms`))
+    }, this.options.connectTimeoutMs)
+    const failed = (err: Error) => {
+      clearTimeout(timer)
+      this.connecting--
+      this.checkEmpty()
+      waiter.onConnectError(err)
+    }
+    socket.once('error', failed)
+    socket.once('connect', () => {
+      clearTimeout(timer)
+      socket.off('error', failed)
+      this.connecting--
+      const conn = new UpstreamConnection(this, socket)
+      this.all.add(conn)
+      if (this.closed) {
+        socket.destroy()
+        waiter.onConnectError(new Error('endpoint removed'))
+        return
+      }
+      waiter.onConnection(conn)
+    })
+  }
+
+  private sweep(): void {
+    const cutoff = performance.now() - this.keepAliveMs
+    // The stack's bottom has idled longest.
+    while (this.idle.length > 0 && this.idle[0]!.idleSince < cutoff)
+      this.idle.shift()!.socket.destroy()
+    if (this.idle.length === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper)
+      this.sweeper = undefined
+    }
+  }
+
+  private checkEmpty(): void {
+    if (this.closed && this.all.size === 0 && this.connecting === 0) {
+      this.onEmpty?.()
+      this.onEmpty = undefined
+    }
+  }
+}
