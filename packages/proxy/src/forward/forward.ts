@@ -176,9 +176,13 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
     }
     this.conn = conn
     conn.owner = this
+    if (!this.tx.hasBody) {
+      conn.write(this.requestText)
+      return
+    }
     conn.socket.cork()
     conn.write(this.requestText)
-    if (!this.bodyStarted && this.tx.hasBody) {
+    if (!this.bodyStarted) {
       this.bodyStarted = true
       this.tx.readBody(this)
     }
@@ -223,7 +227,7 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
       // The common response goes through without being parsed into strings.
       const fast =
         this.options.onResponseHead === undefined
-          ? scanResponseHead(buf, start, end, this.tx.method)
+          ? scanResponseHead(buf, start, end, this.tx.method, Math.min(buf.length - end, 16384))
           : undefined
       if (fast !== undefined) {
         this.partial = undefined
@@ -252,15 +256,27 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
 
   private startScanned(r: ScannedResponse, buf: Buffer, end: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
+    const cursor = new BodyCursor(r.framing)
+    let stop: number
+    try {
+      stop = cursor.take(buf, end, buf.length)
+    } catch (err) {
+      // Nothing is written yet: a bad first chunk is a bad response.
+      this.badResponse(this.conn!, (err as HttpParseError).message)
+      return
+    }
     this.status = r.status
-    this.cursor = new BodyCursor(r.framing)
+    this.cursor = cursor
     const tx = this.tx
     this.reusable =
       !r.close && r.framing.kind !== 'close' && tx.httpVersion === '1.1' && !tx.upgrade
-    tx.cork()
-    tx.writeHeadBytes(r.head, r.length, r.framing.kind === 'close' || tx.upgrade)
-    this.passBody(buf, end)
-    tx.uncork()
+    tx.bodyBytes = cursor.payload
+    const close = r.framing.kind === 'close' || tx.upgrade
+    const more = tx.writeHeadBytes(r.head, r.length, close, buf, end, stop)
+    if (cursor.done) {
+      if (stop < buf.length) this.reusable = false
+      this.complete()
+    } else if (!more) this.conn?.socket.pause()
   }
 
   private startResponse(conn: UpstreamConnection, head: ResponseHead, buf: Buffer, end: number) {

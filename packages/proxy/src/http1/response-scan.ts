@@ -11,7 +11,7 @@ export interface ScannedResponse {
   readonly framing: Framing
   /** The backend will close the connection after this response. */
   readonly close: boolean
-  /** The status line and end-to-end header lines; room is left for 21 more bytes. */
+  /** The status line and end-to-end header lines; room is left for 21 more bytes and `spare`. */
   readonly head: Buffer
   readonly length: number
 }
@@ -40,13 +40,15 @@ enum Name {
 
 /**
  * The response head in `buf[start, end)` (end just past its blank line) for a request of
- * `method`, or undefined when it needs the full parser.
+ * `method`, or undefined when it needs the full parser. `spare`: bytes of room to leave after
+ * the head, so a small body can go out in the same write.
  */
 export function scanResponseHead(
   buf: Buffer,
   start: number,
   end: number,
   method: string,
+  spare = 0,
 ): ScannedResponse | undefined {
   // "HTTP/1.x NNN"
   if (end - start < 16 || buf[start + 12] === undefined) return undefined
@@ -74,7 +76,7 @@ export function scanResponseHead(
   if (lineEnd < 0) return undefined
   if (lineEnd > start + 12 && buf[start + 12] !== 32) return undefined
 
-  const out = Buffer.allocUnsafe(end - start + HEAD_SPARE)
+  const out = Buffer.allocUnsafe(end - start + HEAD_SPARE + spare)
   let n = buf.copy(out, 0, start, lineEnd + 2)
   out[7] = 49 // we speak HTTP/1.1 to the client whatever the backend spoke
   let close = http10

@@ -355,15 +355,34 @@ export class Transaction {
   }
 
   /**
-   * Writes a response head already in bytes: `head[0, length)` is the status line and header
-   * lines; the blank line (and `connection: close` when closing) go in the room after them.
+   * Writes a response head already in bytes, and the first body bytes `body[from, to)` with
+   * it: `head[0, length)` is the status line and header lines; the blank line (and
+   * `connection: close` when closing) go in the room after them, and the body too when it
+   * fits, so a small response leaves in one write. False when the client is not keeping up.
    */
-  writeHeadBytes(head: Buffer, length: number, close = false): void {
+  writeHeadBytes(
+    head: Buffer,
+    length: number,
+    close: boolean,
+    body: Buffer,
+    from: number,
+    to: number,
+  ): boolean {
     if (close) this.closeAfter = true
     this.headersSent = true
-    const n =
-      length + head.write(this.closeAfter ? 'connection: close\r\n\r\n' : '\r\n', length, 'latin1')
-    this.conn.socket.write(head.subarray(0, n))
+    const tail = this.closeAfter ? 'connection: close\r\n\r\n' : '\r\n'
+    let n = length + head.write(tail, length, 'latin1')
+    const socket = this.conn.socket
+    if (to === from) return socket.write(head.subarray(0, n))
+    if (n + to - from <= head.length) {
+      n += body.copy(head, n, from, to)
+      return socket.write(head.subarray(0, n))
+    }
+    socket.cork()
+    socket.write(head.subarray(0, n))
+    const more = this.write(from === 0 && to === body.length ? body : body.subarray(from, to))
+    socket.uncork()
+    return more
   }
 
   /** An interim (1xx) response head, before the final one. */

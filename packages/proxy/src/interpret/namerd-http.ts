@@ -1,8 +1,9 @@
 // The HTTP side of talking to namerd: one-shot GETs and watch streams (namerd-wire.md §1.3:
 // 200, chunked, one document and `\n` per state; an error is a text line, then the end).
-// Lines are split from the bytes, never from chunk boundaries.
+// Lines are split from the bytes, never from chunk boundaries. Node's own http client: the
+// proxy carries no second HTTP stack for a handful of long-lived requests.
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { StringDecoder } from 'node:string_decoder'
-import { type Dispatcher, request } from 'undici'
 import { InterpreterError } from './errors.js'
 
 /** The request header with which a watcher names itself in namerd's propagation status. */
@@ -13,7 +14,60 @@ export interface NamerdEndpoint {
   readonly dst: string
   readonly token?: string
   readonly watcherId?: string
-  readonly dispatcher: Dispatcher
+  readonly agents: NamerdAgents
+}
+
+/** Keep-alive connections to namerd; the https one (and TLS) only once an https URL is used. */
+export class NamerdAgents {
+  readonly http = new Agent({ keepAlive: true })
+  #https: Agent | undefined
+
+  async forUrl(url: string): Promise<{ agent: Agent; request: typeof httpRequest }> {
+    if (!url.startsWith('https:')) return { agent: this.http, request: httpRequest }
+    const https = await import('node:https')
+    this.#https ??= new https.Agent({ keepAlive: true })
+    return { agent: this.#https, request: https.request }
+  }
+
+  destroy(): void {
+    this.http.destroy()
+    this.#https?.destroy()
+  }
+}
+
+/** How long namerd may take to answer (connect included); a watch body may then idle forever. */
+export const HEADERS_TIMEOUT_MS = 30_000
+
+/** A GET; resolves with the response once its head is in. */
+async function get(
+  ep: NamerdEndpoint,
+  url: string,
+  watch: boolean,
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
+  const { agent, request } = await ep.agents.forUrl(url)
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', headers: headersFor(ep, watch), agent, signal })
+    const timer = setTimeout(() => {
+      req.destroy(new Error(`namerd did not answer within ${HEADERS_TIMEOUT_MS} ms`))
+    }, HEADERS_TIMEOUT_MS)
+    req.once('response', (res) => {
+      clearTimeout(timer)
+      resolve(res)
+    })
+    req.once('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+    req.end()
+  })
+}
+
+async function text(res: IncomingMessage): Promise<string> {
+  res.setEncoding('utf8')
+  let out = ''
+  for await (const chunk of res) out += chunk as string
+  return out
 }
 
 /** `<dst>/api/1/<rest>`, with `rest` already encoded. */
@@ -30,9 +84,9 @@ function headersFor(ep: NamerdEndpoint, watch: boolean): Record<string, string> 
 
 const MAX_ERROR_BODY = 512
 
-async function errorBody(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const text = await body.text().catch(() => '')
-  return text.length > MAX_ERROR_BODY ? `${text.slice(0, MAX_ERROR_BODY)}…` : text.trim()
+async function errorBody(res: IncomingMessage): Promise<string> {
+  const body = await text(res).catch(() => '')
+  return body.length > MAX_ERROR_BODY ? `${body.slice(0, MAX_ERROR_BODY)}…` : body.trim()
 }
 
 export interface OneShot {
@@ -46,18 +100,8 @@ export async function getOnce(
   url: string,
   signal: AbortSignal,
 ): Promise<OneShot> {
-  const res = await request(url, {
-    method: 'GET',
-    headers: headersFor(ep, false),
-    dispatcher: ep.dispatcher,
-    signal,
-  })
-  const etag = res.headers.etag
-  return {
-    status: res.statusCode,
-    etag: typeof etag === 'string' ? etag : undefined,
-    text: await res.body.text(),
-  }
+  const res = await get(ep, url, false, signal)
+  return { status: res.statusCode ?? 0, etag: res.headers.etag, text: await text(res) }
 }
 
 /**
@@ -71,14 +115,9 @@ export async function readWatch(
   onOpen: () => void,
   onLine: (line: string) => void,
 ): Promise<void> {
-  const res = await request(url, {
-    method: 'GET',
-    headers: headersFor(ep, true),
-    dispatcher: ep.dispatcher,
-    signal,
-  })
+  const res = await get(ep, url, true, signal)
   if (res.statusCode !== 200) {
-    const text = await errorBody(res.body)
+    const text = await errorBody(res)
     throw new InterpreterError(
       'namerd_http',
       `namerd answered ${res.statusCode} to ${new URL(url).pathname}${text ? `: ${text}` : ''}`,
@@ -87,7 +126,7 @@ export async function readWatch(
   onOpen()
   const decoder = new StringDecoder('utf8')
   let buf = ''
-  for await (const chunk of res.body) {
+  for await (const chunk of res) {
     buf += decoder.write(chunk as Buffer)
     let i = buf.indexOf('\n')
     while (i !== -1) {

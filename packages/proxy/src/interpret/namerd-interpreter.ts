@@ -3,6 +3,7 @@
 // so a request (overrides included) costs namerd nothing; only a concrete `/#/...` id that no
 // route watched before opens one addr watch. namerd gone: routing goes on with the last good
 // dtab and addrs while the watches reconnect with jittered exponential backoff.
+
 import { Dtab, type MountedNamer, type Path } from '@switchyard/dtab'
 import {
   type Addr,
@@ -12,14 +13,13 @@ import {
   type Var,
 } from '@switchyard/namers'
 import type { Logger } from 'pino'
-import { Agent } from 'undici'
 import { z } from 'zod'
 import { backoffMs, DEFAULT_RETRY, type RetryConfig, sleep } from './backoff.js'
 import { namerdHashNamer } from './bound-namers.js'
 import { errorMessage, InterpreterError } from './errors.js'
 import { ChangeListeners, whenReady } from './listeners.js'
 import { NamerdAddrs } from './namerd-addr.js'
-import { apiUrl, getOnce, type NamerdEndpoint, readWatch } from './namerd-http.js'
+import { apiUrl, getOnce, NamerdAgents, type NamerdEndpoint, readWatch } from './namerd-http.js'
 import type { Interpreter, InterpreterStatus } from './types.js'
 
 export interface NamerdInterpreterOptions {
@@ -70,7 +70,9 @@ export class NamerdInterpreter implements Interpreter {
   readonly namers: readonly MountedNamer[] = [namerdHashNamer]
   readonly namespace: string
   readonly #endpoint: NamerdEndpoint
-  readonly #agent: Agent
+  // Watches are quiet for as long as nothing changes: no socket timeout, only one for the
+  // response head (namerd-http.ts).
+  readonly #agents = new NamerdAgents()
   readonly #retry: RetryConfig
   readonly #logger: Logger | undefined
   readonly #closing = new AbortController()
@@ -87,13 +89,11 @@ export class NamerdInterpreter implements Interpreter {
     this.namespace = options.namespace ?? 'default'
     this.#retry = { ...DEFAULT_RETRY, ...options.retry }
     this.#logger = options.logger
-    // Watches are quiet for as long as nothing changes: no body timeout.
-    this.#agent = new Agent({ bodyTimeout: 0, headersTimeout: 30_000, connectTimeout: 10_000 })
     this.#endpoint = {
       dst: options.dst,
       token: options.token,
       watcherId: options.watcherId,
-      dispatcher: this.#agent,
+      agents: this.#agents,
     }
     this.#addrs = new NamerdAddrs({
       endpoint: this.#endpoint,
@@ -141,7 +141,7 @@ export class NamerdInterpreter implements Interpreter {
     this.#listeners.fire() // wakes ready() waiters
     this.#listeners.clear()
     await this.#running
-    await this.#agent.destroy().catch(() => {})
+    this.#agents.destroy()
   }
 
   #setStatus(patch: Partial<InterpreterStatus>): void {
