@@ -29,6 +29,7 @@ export type HttpErrorCode =
   | 'head_too_large'
   | 'unsupported_version'
   | 'unsupported_coding'
+  | 'unsupported_method'
   | 'bad_status_line'
   | 'bad_chunk'
 

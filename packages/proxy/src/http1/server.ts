@@ -149,6 +149,10 @@ class Connection {
       let tx: Transaction
       try {
         const head = parseRequestHead(buf, 0, end)
+        if (head.method === 'CONNECT') {
+          // A tunnel to wherever the client names is not a route; Linkerd 1 had none either.
+          throw new HttpParseError('unsupported_method', 'CONNECT is not supported', 0, 501)
+        }
         const framing = requestFraming(head.headers, head.httpVersion === '1.0')
         tx = new Transaction(this, head.method, head.url, head.httpVersion, head.headers, framing)
       } catch (err) {
