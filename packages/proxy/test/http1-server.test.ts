@@ -45,6 +45,28 @@ t.test('pipelined requests are answered in order on one connection', async (t) =
   t.match(out, /connection: close\r\n/, 'the last response says the connection closes')
 })
 
+t.test('thousands of pipelined requests answered at once are answered in order', async (t) => {
+  const { Http1Server } = await import('../src/http1/server.js')
+  let n = 0
+  const server = new Http1Server({
+    onRequest: (tx) => tx.respond(200, { 'x-n': String(++n) }, undefined),
+  })
+  await server.listen(0, '127.0.0.1')
+  t.teardown(() => server.close())
+  const port = (server.net.address() as { port: number }).port
+  const count = 5000
+  const out = await raw(
+    port,
+    `${'GET / HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(count - 1)}GET / HTTP/1.1\r\nConnection: close\r\n\r\n`,
+  )
+  const seen = [...out.matchAll(/x-n: (\d+)/g)].map((m) => Number(m[1]))
+  t.equal(seen.length, count)
+  t.ok(
+    seen.every((v, i) => v === i + 1),
+    'in order',
+  )
+})
+
 t.test('a chunked request body reaches the backend intact, trailers and all', async (t) => {
   let got = ''
   let trailers: NodeJS.Dict<string> = {}

@@ -91,6 +91,8 @@ class Connection {
   /** When the connection last had no request in flight; 0 while one is. */
   idleSince = performance.now()
   private paused = false
+  /** Inside parse(): a response that ends synchronously must not parse again recursively. */
+  private parsing = false
   private closeAfterResponse = false
   private detached = false
 
@@ -116,8 +118,23 @@ class Connection {
     else if (this.buf.length > MAX_BUFFERED) this.pause()
   }
 
-  /** Reads the next request's head from the buffer, when no request is in flight. */
+  /**
+   * Reads the next request's head from the buffer, when no request is in flight. A handler
+   * may answer at once (an error), which ends the response inside this loop; the loop then
+   * goes on to the next pipelined request rather than recursing, so a flood of pipelined
+   * requests cannot exhaust the stack.
+   */
   parse(): void {
+    if (this.parsing) return
+    this.parsing = true
+    try {
+      this.parseLoop()
+    } finally {
+      this.parsing = false
+    }
+  }
+
+  private parseLoop(): void {
     while (this.tx === undefined && this.buf !== undefined && !this.detached) {
       let buf = this.buf
       // RFC 9112 §2.2: empty lines before a request line are ignored.

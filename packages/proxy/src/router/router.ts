@@ -77,7 +77,9 @@ export class Router {
       let ctx: ServerCtx | undefined
       const server = new Http1Server({
         keepAliveTimeoutMs: 60_000,
-        onRequest: (tx) => void this.handle(tx, ctx!),
+        onRequest: (tx) => {
+          this.handle(tx, ctx!).catch((err: unknown) => this.failed(tx, err))
+        },
         onParseError: (err, remote) =>
           this.logger.debug({ err: err.message, code: err.code, remote }, 'unparseable request'),
       })
@@ -221,6 +223,14 @@ export class Router {
     serverStats.pending--
     serverStats.record(status, performance.now() - start)
     this.accessLog?.write(req, status, performance.now() - start)
+  }
+
+  /** A bug met by one request answers that request, not every request on the node. */
+  private failed(tx: Transaction, err: unknown): void {
+    this.logger.error({ err, method: tx.method, url: tx.url }, 'request failed unexpectedly')
+    if (tx.finished) return
+    if (tx.headersSent) tx.destroy()
+    else sendError(tx, { status: 502, message: 'Internal proxy error', retryable: false }, false)
   }
 
   /** The delegation of `path` for the admin's route debugger. */
