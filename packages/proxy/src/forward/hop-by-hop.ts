@@ -2,7 +2,7 @@
 // and every header it names, Keep-Alive, Proxy-Connection, TE (except `trailers`),
 // Transfer-Encoding, Upgrade, Trailer, and the proxy credentials (§11.7).
 
-const HOP_BY_HOP = [
+export const HOP_BY_HOP = [
   'connection',
   'keep-alive',
   'proxy-connection',

@@ -34,15 +34,7 @@ export function requestFraming(headers: HeaderMap, http10: boolean): Framing {
     return codingFraming(te, 'request')
   }
   if (cl === undefined) return NO_BODY
-  const n = contentLength(cl)
-  if (n === undefined) {
-    throw new HttpParseError(
-      'bad_framing',
-      `Invalid Content-Length ${JSON.stringify(joined(cl))}`,
-      0,
-    )
-  }
-  return n === 0 ? NO_BODY : { kind: 'length', length: n }
+  return lengthFraming(cl)
 }
 
 /** A response's body framing, given the request's method (RFC 9112 §6.3). */
@@ -52,6 +44,10 @@ export function responseFraming(method: string, status: number, headers: HeaderM
   if (te !== undefined) return codingFraming(te, 'response')
   const cl = headers['content-length']
   if (cl === undefined) return CLOSE
+  return lengthFraming(cl)
+}
+
+function lengthFraming(cl: string | string[]): Framing {
   const n = contentLength(cl)
   if (n === undefined) {
     throw new HttpParseError(

@@ -2,6 +2,7 @@
 // arrived with are folded into one `l5d-ctx-dtab`; `l5d-dtab` never travels on; the proxy adds
 // which name it routed (`l5d-dst-service`), where it went (`l5d-dst-client`, and
 // `l5d-dst-residual` when there is one) and a request id for the application's logs.
+import { HOP_BY_HOP as HOP_BY_HOP_NAMES } from '../forward/hop-by-hop.js'
 import type { HeaderMap } from '../http1/head.js'
 
 /** Inbound headers the proxy consumes or replaces; never copied as they came. */
@@ -52,16 +53,10 @@ export function outboundHeaders(inbound: HeaderMap, dst: Destination, upgrade = 
   return out
 }
 
-/** RFC 9110 §7.6.1; Connection and Upgrade go too, except on an upgrade request. */
-const HOP_BY_HOP = new Set([
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-])
+/** RFC 9110 §7.6.1 (forward/hop-by-hop.ts); Connection and Upgrade are decided apart. */
+const HOP_BY_HOP = new Set<string>(
+  HOP_BY_HOP_NAMES.filter((n) => n !== 'connection' && n !== 'upgrade'),
+)
 
 /** Headers a Connection header names, other than the plain keep-alive, close and upgrade. */
 function connectionNames(connection: string | string[]): string[] | undefined {
