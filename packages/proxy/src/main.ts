@@ -71,9 +71,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.once('SIGTERM', () => done('SIGTERM'))
     process.once('SIGINT', () => done('SIGINT'))
   })
-  logger.info({ signal }, 'stopping')
-  await running.close()
-  logger.info('stopped')
+  logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping')
+  const drained = await Promise.race([
+    running.close().then(() => true),
+    new Promise<false>((done) => setTimeout(done, config.shutdownGraceMs, false).unref()),
+  ])
+  if (drained) logger.info('stopped')
+  else {
+    logger.warn(
+      { graceMs: config.shutdownGraceMs },
+      'requests still in flight when the shutdown grace period ended; exiting anyway',
+    )
+  }
   return 0
 }
 

@@ -154,3 +154,59 @@ t.test('a real start logs router listening, routes, and stops cleanly on SIGTERM
   t.match(e.stdout, '"msg":"stopping"')
   t.match(e.stdout, '"msg":"stopped"')
 })
+
+t.test('SIGTERM waits for requests in flight only as long as shutdownGraceMs', async (t) => {
+  const dir = await tempDir(t)
+  const endless = await recordingBackend(t, 'endless', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    res.write('data: first\n\n')
+    // and never ends, as a server-sent event stream does not
+  })
+  const file = join(dir, 'proxy.yaml')
+  await writeFile(
+    file,
+    [
+      'admin: {port: 0}',
+      'shutdownGraceMs: 300',
+      'routers:',
+      '  - label: outgoing',
+      `    dtab: /svc/endless => ${inet(endless.port)}`,
+      '    servers: [{port: 0}]',
+      '',
+    ].join('\n'),
+  )
+  const { child, exit } = start(['--config', file])
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  const port = await new Promise<number>((done) => {
+    let buffer = ''
+    child.stdout?.on('data', (d: string) => {
+      buffer += d
+      const m =
+        /"msg":"router listening"[^\n]*"address":"127\.0\.0\.1:(\d+)"|"address":"127\.0\.0\.1:(\d+)"[^\n]*"msg":"router listening"/.exec(
+          buffer,
+        )
+      if (m) done(Number(m[1] ?? m[2]))
+    })
+  })
+  const { request } = await import('node:http')
+  const firstChunk = await new Promise<string>((done, fail) => {
+    const req = request({ port, host: '127.0.0.1', headers: { host: 'endless' } }, (res) => {
+      res.setEncoding('utf8')
+      res.once('data', (d: string) => done(d))
+      res.on('error', () => {})
+    })
+    req.on('error', fail)
+    req.end()
+  })
+  t.equal(firstChunk, 'data: first\n\n', 'the stream is open')
+  const stopAsked = Date.now()
+  child.kill('SIGTERM')
+  const e = await exit
+  const took = Date.now() - stopAsked
+  t.equal(e.code, 0, e.stderr)
+  t.ok(took >= 250, `waited for the grace period (${took} ms)`)
+  t.ok(took < 5000, `did not wait for the stream to end (${took} ms)`)
+  t.match(e.stdout, /still in flight when the shutdown grace period ended/)
+})

@@ -168,6 +168,11 @@ export const ProxyConfig = z
     admin: AdminConfig.default({ ip: '127.0.0.1', port: 9990 }),
     namers: z.array(NamerConfig).default([]),
     routers: z.array(RouterConfig).min(1, 'at least one router'),
+    /**
+     * On SIGTERM the proxy stops accepting and lets requests in flight finish, for at most this
+     * long; then it exits anyway (a stream that never ends must not hold a rollout up).
+     */
+    shutdownGraceMs: z.int().min(0).default(10_000),
     log: z
       .strictObject({
         level: z
