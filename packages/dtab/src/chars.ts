@@ -41,3 +41,16 @@ export function isDigit(c: number): boolean {
   if (c < 0x80 || (c >= 0xd800 && c <= 0xdfff)) return false
   return UNICODE_DIGIT.test(String.fromCharCode(c))
 }
+
+/**
+ * Java's `Character.digit(c, 10)`: the value of any Unicode decimal digit, not only ASCII, or -1.
+ * Unicode lays out each script's decimal digits as a run of ten code points, zero first (every
+ * run in the BMP stands alone), so the value is the distance back to the start of the run.
+ */
+export function digitValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30
+  if (!isDigit(c)) return -1
+  let zero = c
+  while (zero > c - 9 && isDigit(zero - 1)) zero--
+  return c - zero
+}

@@ -18,7 +18,15 @@ export type AddrOf = (bound: Bound) => string | undefined
 
 const FAIL_PREFIX = ['$', 'fail']
 
-const str = (s: string): string => JSON.stringify(s)
+/**
+ * A JSON string as Jackson writes it: JSON.stringify's escapes, except that a control character
+ * without a short escape is `\u00XX` in upper-case hex (`\u001F`, where JSON.stringify writes
+ * `\u001f`). Only an exception's message can hold one: paths print escaped.
+ */
+const str = (s: string): string =>
+  JSON.stringify(s).replace(/\\(u00[0-9a-f]{2}|.)/g, (whole, code: string) =>
+    code.length === 5 ? `\\u00${code.slice(3).toUpperCase()}` : whole,
+  )
 
 function dentryJson(d: DentryT): string {
   if (Dentry.equiv(d, Dentry.nop)) return ''

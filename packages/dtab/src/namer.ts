@@ -1,3 +1,4 @@
+import { digitValue } from './chars.js'
 import { lookupWith } from './dtab.js'
 import { DtabError } from './errors.js'
 import { NameTree } from './name-tree.js'
@@ -63,11 +64,30 @@ export const pathName = (path: PathT): Name => ({ type: 'path', path })
 
 const DOLLAR = '$'
 
-/** Java's Integer.parseInt: optional sign, ASCII digits, 32-bit range. */
+/**
+ * Finagle's `IntegerString` on a path element: the element decoded as UTF-8, then Java's
+ * `Integer.parseInt`: an optional sign, then decimal digits of any script (`Character.digit`, so
+ * `١٢` is 12 and fullwidth `８０` is 80), within the 32-bit range.
+ */
 function parsePort(elem: string): number | undefined {
-  if (!/^[+-]?[0-9]+$/.test(elem)) return undefined
-  const n = Number(elem)
-  return n >= -2147483648 && n <= 2147483647 ? n : undefined
+  let text = elem
+  for (let i = 0; i < elem.length; i++) {
+    if (elem.charCodeAt(i) >= 0x80) {
+      text = elemText(elem)
+      break
+    }
+  }
+  const signed = text.startsWith('+') || text.startsWith('-')
+  if (text.length === (signed ? 1 : 0)) return undefined
+  let n = 0
+  for (let i = signed ? 1 : 0; i < text.length; i++) {
+    const d = digitValue(text.charCodeAt(i))
+    if (d < 0) return undefined
+    n = n * 10 + d
+    if (n > 2147483648) return undefined
+  }
+  const value = text.startsWith('-') ? 0 - n : n
+  return value <= 2147483647 ? value : undefined
 }
 
 /** Host and port of a `/$/inet/<host>/<port>` or `/$/inet/<port>` id. */

@@ -261,6 +261,31 @@ t.test('loops end in the depth error', async (t) => {
   }
 })
 
+t.test('an alt or a union on the way is not a level: only rewrites count', async (t) => {
+  /** chain(n), but every dst wraps the next path: `/p1 | ~`, `/p1 & ~`. */
+  const wrapped = (n: number, wrap: (next: string) => string) =>
+    Dtab.read(
+      Array.from({ length: n }, (_, i) =>
+        i < n - 1 ? `/p${i}=>${wrap(`/p${i + 1}`)}` : `/p${i}=>${wrap('/$/inet/h/1')}`,
+      ).join(';'),
+    )
+  const alt = (next: string) => `${next} | ~`
+  t.equal(showBound(bind(interpreterLookup(wrapped(99, alt)), p0)), '/$/inet/h/1')
+  t.throws(() => bind(interpreterLookup(wrapped(100, alt)), p0), {
+    message: 'Max recursion level: 100 reached in Namer lookup',
+  })
+  // In a union the member that hits the limit is dropped, leaving only the ~.
+  const union = (next: string) => `${next} & ~`
+  t.equal(showBound(bind(interpreterLookup(wrapped(99, union)), p0)), '/$/inet/h/1')
+  t.equal(showBound(bind(interpreterLookup(wrapped(100, union)), p0)), '~')
+  // Nor is a one-member union, which only a program can build.
+  const lone = NameTree.union(NameTree.weighted(2, p0))
+  t.equal(showBound(bind(interpreterLookup(chain(99)), lone)), '/$/inet/h/1')
+  t.throws(() => bind(interpreterLookup(chain(100)), lone), {
+    message: 'Max recursion level: 100 reached in Namer lookup',
+  })
+})
+
 t.test('depth counts along each branch, not across branches', async (t) => {
   const a = Array.from({ length: 60 }, (_, i) => `/a${i}=>/a${i + 1}`)
   const b = Array.from({ length: 60 }, (_, i) => `/b${i}=>/b${i + 1}`)

@@ -338,6 +338,22 @@ t.test('a message is JSON-escaped', async (t) => {
   )
 })
 
+t.test('control characters escape as Jackson writes them, in upper-case hex', async (t) => {
+  const controlling: MountedNamer = {
+    prefix: Path.read('/#/c'),
+    namer: {
+      lookup() {
+        throw new Error('a\u001fb\u0000c\td\\u001f')
+      },
+    },
+  }
+  t.equal(
+    json('', '/#/c/x', { namers: [controlling] }),
+    '{"type":"exception","path":"/#/c/x","message":"a\\u001Fb\\u0000c\\td\\\\u001f"}',
+    'a backslash followed by u001f is text, and stays as it is',
+  )
+})
+
 t.test(
   'a failing member of a union becomes an exception with the union’s path and dentry',
   async (t) => {
@@ -359,6 +375,26 @@ t.test('a loop in an alt branch becomes an exception; the other branch still sho
       '{"type":"leaf","path":"/#/t/a","dentry":{"prefix":"/s","dst":"/loop | /#/t/a"},"bound":{"id":"/#/t/a","path":"/"}}]}',
   )
 })
+
+t.test(
+  'a failing branch among several matching dentries takes the alt’s dentry, not its own',
+  async (t) => {
+    // The alt of /a's two matches carries the dentry that led to /a: /b=>/a here, and the
+    // hidden root dentry when /a is the requested path itself.
+    t.equal(
+      json('/b=>/a;/a=>/loop;/a=>/$/inet/h/1;/loop=>/loop/x', '/b'),
+      '{"type":"delegate","path":"/b","delegate":{"type":"alt","path":"/a","dentry":{"prefix":"/b","dst":"/a"},"alt":[' +
+        '{"type":"leaf","path":"/$/inet/h/1","dentry":{"prefix":"/a","dst":"/$/inet/h/1"},"bound":{"id":"/$/inet/h/1","path":"/"}},' +
+        '{"type":"exception","path":"/a","dentry":{"prefix":"/b","dst":"/a"},"message":"Max recursion level reached."}]}}',
+    )
+    t.equal(
+      json('/a=>/loop;/a=>/$/inet/h/1;/loop=>/loop/x', '/a'),
+      '{"type":"alt","path":"/a","alt":[' +
+        '{"type":"leaf","path":"/$/inet/h/1","dentry":{"prefix":"/a","dst":"/$/inet/h/1"},"bound":{"id":"/$/inet/h/1","path":"/"}},' +
+        '{"type":"exception","path":"/a","message":"Max recursion level reached."}]}',
+    )
+  },
+)
 
 /** n dtab rewrites /p0 → … → /$/inet/h/1, as in the bind tests. */
 function chain(n: number): Dtab {
@@ -385,6 +421,27 @@ t.test(
     )
   },
 )
+
+t.test('an alt or a union on the way is not a level: only rewrites count', async (t) => {
+  /** chain(n), but every dst is `/p(i+1) | ~` (or `&`), so each level holds an alt (a union). */
+  const wrapped = (n: number, op: '|' | '&') =>
+    Dtab.read(
+      Array.from({ length: n }, (_, i) =>
+        i < n - 1 ? `/p${i}=>/p${i + 1} ${op} ~` : `/p${i}=>/$/inet/h/1 ${op} ~`,
+      ).join(';'),
+    )
+  for (const op of ['|', '&'] as const) {
+    const ok = delegateTreeJson(delegate(wrapped(99, op), Path.read('/p0')))
+    t.match(ok, /"type":"leaf","path":"\/\$\/inet\/h\/1"/, `99 rewrites through ${op}`)
+    t.notMatch(ok, /"type":"exception"/)
+    const deep = delegateTreeJson(delegate(wrapped(100, op), Path.read('/p0')))
+    t.match(
+      deep,
+      /"type":"exception","path":"\/p99",[^}]*\},"message":"Max recursion level reached\."/,
+    )
+    t.notMatch(deep, /"type":"leaf"/, `100 rewrites through ${op}`)
+  }
+})
 
 t.test('the delegate depth limit is configurable', async (t) => {
   t.equal(delegate(chain(1), Path.read('/p0'), { maxDepth: 2 }).type, 'delegate')

@@ -57,6 +57,22 @@ t.test('the port is a Java int: a sign is allowed, and it must fit in 32 bits', 
   )
 })
 
+t.test('a port’s digits may be of any script, as Java’s Integer.parseInt reads them', async (t) => {
+  // The element is decoded as UTF-8 first: ١٢ (Arabic-Indic) is 12, ８０ (fullwidth) is 80.
+  const arabic = '/$/inet/h/\\xd9\\xa1\\xd9\\xa2'
+  t.strictSame(global(arabic), boundLeaf(arabic))
+  t.strictSame(inetAddress(Path.read(arabic)), { host: 'h', port: 12 })
+  const fullwidth = '/$/inet/\\xef\\xbc\\x98\\xef\\xbc\\x90'
+  t.strictSame(global(fullwidth), boundLeaf(fullwidth), 'the port-only form')
+  t.strictSame(inetAddress(Path.read(fullwidth)), { host: '', port: 80 })
+  t.strictSame(inetAddress(Path.read('/$/inet/h/-\\xe0\\xa5\\xaf')), { host: 'h', port: -9 })
+  // Java reads a String by UTF-16 code units: a digit outside the BMP is two surrogates.
+  t.equal(
+    errorOf(() => global('/$/inet/h/\\xf0\\x9d\\x9f\\x8e')).message,
+    'Unknown namer: inet for path: /$/inet/h/\\xf0\\x9d\\x9f\\x8e',
+  )
+})
+
 t.test('/$/inet without a usable port is an unknown namer, not Neg', async (t) => {
   t.equal(errorOf(() => global('/$/inet')).message, 'Unknown namer: inet for path: /$/inet')
   t.equal(

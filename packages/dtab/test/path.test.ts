@@ -22,6 +22,28 @@ t.test('every showable character is a label character', async (t) => {
   t.equal(Path.show([all]), `/${all}`)
 })
 
+t.test(
+  'no other character is a label character: each is refused raw and printed escaped',
+  async (t) => {
+    const showable = new Set(
+      '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_:.#$%-',
+    )
+    for (let c = 0x20; c < 0x7f; c++) {
+      const ch = String.fromCharCode(c)
+      if (showable.has(ch)) continue
+      t.equal(Path.show([`a${ch}`]), `/\\x61\\x${c.toString(16)}`, `${ch} prints escaped`)
+      // A space may follow a path, a slash separates elements and a backslash starts an
+      // escape; any other character ends the path where it stands.
+      if (ch === ' ' || ch === '/' || ch === '\\') continue
+      t.equal(
+        parseMessage(Path.read, `/a${ch}`),
+        `end of input expected but '${ch}' found at '/a[${ch}]'`,
+        `${ch} ends the path`,
+      )
+    }
+  },
+)
+
 t.test('a \\xHH escape is one byte, so \\x2f is a slash inside one element', async (t) => {
   t.strictSame(Path.read('/a\\x2fb'), ['a/b'])
   t.strictSame(Path.read('/\\x66\\x6f\\x6F'), ['foo'], 'hex digits may be upper or lower case')
@@ -111,6 +133,14 @@ t.test('take and drop work on elements', async (t) => {
   t.strictSame(Path.drop(p, 2), ['c'])
   t.strictSame(Path.drop(p, 0), ['a', 'b', 'c'])
   t.strictSame(Path.drop(p, 5), [])
+})
+
+t.test('counts out of range clamp as Scala’s take and drop do', async (t) => {
+  const p = Path.read('/a/b/c')
+  t.strictSame(Path.take(p, -1), [], 'taking fewer than none takes none')
+  t.strictSame(Path.drop(p, -1), ['a', 'b', 'c'], 'dropping fewer than none drops none')
+  t.strictSame(Path.take(Path.empty, 1), [])
+  t.strictSame(Path.drop(Path.empty, 1), [])
 })
 
 t.test('concatenation joins elements; with the empty path it returns the same path', async (t) => {
