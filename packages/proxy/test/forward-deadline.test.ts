@@ -1,7 +1,7 @@
 import t from 'tap'
 import { request } from 'undici'
 import { effectiveDeadline, parseDeadline } from '../src/forward/deadline.js'
-import { backend, front, newClient } from './forward-helpers.js'
+import { backend, front, newClient, proxied } from './forward-helpers.js'
 
 const MS = 1_000_000n
 
@@ -68,17 +68,10 @@ t.test(
 
 t.test('the strictest deadline is propagated to the backend and limits the wait', async (t) => {
   const seen: (string | undefined)[] = []
-  const b = await backend((req, res) => {
+  const { f } = await proxied(t, (req, res) => {
     seen.push(req.headers['l5d-ctx-deadline'] as string | undefined)
     if (req.url === '/slow') return // never answers
     res.end('ok')
-  })
-  const client = newClient([b.port])
-  const f = await front(client)
-  t.teardown(async () => {
-    await f.close()
-    await client.close()
-    await b.close()
   })
   const nowNs = BigInt(Date.now()) * MS
   const loose = `${nowNs - 10n * MS} ${nowNs + 60_000n * MS}`
@@ -96,14 +89,7 @@ t.test('the strictest deadline is propagated to the backend and limits the wait'
 })
 
 t.test('a request whose deadline has already passed is not sent', async (t) => {
-  const b = await backend((_req, res) => res.end('ok'))
-  const client = newClient([b.port])
-  const f = await front(client)
-  t.teardown(async () => {
-    await f.close()
-    await client.close()
-    await b.close()
-  })
+  const { b, f } = await proxied(t, (_req, res) => res.end('ok'))
   const nowNs = BigInt(Date.now()) * MS
   const r = await request(f.url, { headers: { 'l5d-ctx-deadline': `1 ${nowNs - 1000n * MS}` } })
   t.equal(r.statusCode, 503)

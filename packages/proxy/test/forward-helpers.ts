@@ -122,6 +122,22 @@ export function newClient(ports: number[], options?: ClientOptions): Client {
   return c
 }
 
+/** A backend with `handler`, a client for it, and a front forwarding to it; all closed at teardown. */
+export async function proxied(
+  t: { teardown(fn: () => unknown): void },
+  handler: RequestListener,
+): Promise<{ b: Backend; client: Client; f: Front }> {
+  const b = await backend(handler)
+  const client = newClient([b.port])
+  const f = await front(client)
+  t.teardown(async () => {
+    await f.close()
+    await client.close()
+    await b.close()
+  })
+  return { b, client, f }
+}
+
 /** A port nothing listens on (bound, then closed). */
 export async function deadPort(): Promise<number> {
   const s = createServer()

@@ -2,19 +2,12 @@ import { request as httpRequest } from 'node:http'
 import { Readable } from 'node:stream'
 import t from 'tap'
 import { request } from 'undici'
-import { backend, deadPort, front, newClient } from './forward-helpers.js'
+import { backend, deadPort, front, newClient, proxied } from './forward-helpers.js'
 
 t.test('a request and its response pass through with status, headers and body', async (t) => {
-  const b = await backend((req, res) => {
+  const { b, f } = await proxied(t, (req, res) => {
     res.writeHead(201, { 'x-backend': 'yes', 'content-type': 'text/plain' })
     res.end(`${req.method} ${req.url} ${req.headers['x-custom']}`)
-  })
-  const client = newClient([b.port])
-  const f = await front(client)
-  t.teardown(async () => {
-    await f.close()
-    await client.close()
-    await b.close()
   })
   const r = await request(`${f.url}/a/b?c=d`, { headers: { 'x-custom': 'v' } })
   t.equal(r.statusCode, 201)
@@ -25,14 +18,7 @@ t.test('a request and its response pass through with status, headers and body', 
 })
 
 t.test('many requests reuse one keep-alive connection to the backend', async (t) => {
-  const b = await backend((_req, res) => res.end('ok'))
-  const client = newClient([b.port])
-  const f = await front(client)
-  t.teardown(async () => {
-    await f.close()
-    await client.close()
-    await b.close()
-  })
+  const { b, f } = await proxied(t, (_req, res) => res.end('ok'))
   for (let i = 0; i < 20; i++) {
     const r = await request(f.url)
     t.equal(await r.body.text(), 'ok')
@@ -88,16 +74,9 @@ t.test(
 )
 
 t.test('a 50 MB body streams through in both directions without being buffered', async (t) => {
-  const b = await backend((req, res) => {
+  const { f } = await proxied(t, (req, res) => {
     res.writeHead(200, { 'content-type': 'application/octet-stream' })
     req.pipe(res)
-  })
-  const client = newClient([b.port])
-  const f = await front(client)
-  t.teardown(async () => {
-    await f.close()
-    await client.close()
-    await b.close()
   })
   const total = 50 * 1024 * 1024
   const chunk = Buffer.alloc(64 * 1024, 7)
@@ -127,17 +106,10 @@ t.test('a 50 MB body streams through in both directions without being buffered',
 })
 
 t.test('a POST body of known length reaches the backend intact', async (t) => {
-  const b = await backend(async (req, res) => {
+  const { f } = await proxied(t, async (req, res) => {
     let n = 0
     for await (const c of req) n += (c as Buffer).length
     res.end(`${req.headers['content-length']} ${n}`)
-  })
-  const client = newClient([b.port])
-  const f = await front(client)
-  t.teardown(async () => {
-    await f.close()
-    await client.close()
-    await b.close()
   })
   const r = await request(f.url, { method: 'POST', body: 'x'.repeat(12345) })
   t.equal(await r.body.text(), '12345 12345')
@@ -181,17 +153,10 @@ t.test(
 )
 
 t.test('an upstream that dies mid-body destroys the client response', async (t) => {
-  const b = await backend((_req, res) => {
+  const { f } = await proxied(t, (_req, res) => {
     res.writeHead(200, { 'content-length': '1000' })
     res.write('partial')
     setTimeout(() => res.socket?.destroy(), 20)
-  })
-  const client = newClient([b.port])
-  const f = await front(client)
-  t.teardown(async () => {
-    await f.close()
-    await client.close()
-    await b.close()
   })
   const r = await request(f.url)
   await t.rejects(r.body.text())

@@ -2,8 +2,8 @@
 // the backend see out.
 import { request } from 'node:http'
 import { connect } from 'node:net'
-import t, { type Test } from 'tap'
-import { backend, front, newClient } from './forward-helpers.js'
+import t from 'tap'
+import { proxied } from './forward-helpers.js'
 
 /** Sends raw bytes and returns everything the proxy answers until it closes the connection. */
 function raw(port: number, bytes: string, endAfterWrite = false): Promise<string> {
@@ -21,20 +21,8 @@ function raw(port: number, bytes: string, endAfterWrite = false): Promise<string
   })
 }
 
-async function proxyTo(t: Test, handler: Parameters<typeof backend>[0]) {
-  const b = await backend(handler)
-  const client = newClient([b.port])
-  const f = await front(client)
-  t.teardown(async () => {
-    await f.close()
-    await client.close()
-    await b.close()
-  })
-  return { b, f }
-}
-
 t.test('pipelined requests are answered in order on one connection', async (t) => {
-  const { b, f } = await proxyTo(t, (req, res) => res.end(`you asked for ${req.url}`))
+  const { b, f } = await proxied(t, (req, res) => res.end(`you asked for ${req.url}`))
   const out = await raw(
     f.port,
     'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
@@ -70,7 +58,7 @@ t.test('thousands of pipelined requests answered at once are answered in order',
 t.test('a chunked request body reaches the backend intact, trailers and all', async (t) => {
   let got = ''
   let trailers: NodeJS.Dict<string> = {}
-  const { f } = await proxyTo(t, (req, res) => {
+  const { f } = await proxied(t, (req, res) => {
     req.setEncoding('utf8')
     req.on('data', (d: string) => {
       got += d
@@ -92,7 +80,7 @@ t.test('a chunked request body reaches the backend intact, trailers and all', as
 
 t.test('an HTTP/1.0 request goes on as HTTP/1.0 and its connection closes', async (t) => {
   let version = ''
-  const { f } = await proxyTo(t, (req, res) => {
+  const { f } = await proxied(t, (req, res) => {
     version = req.httpVersion
     res.write('part one, ')
     res.end('part two')
@@ -105,7 +93,7 @@ t.test('an HTTP/1.0 request goes on as HTTP/1.0 and its connection closes', asyn
 })
 
 t.test('unparseable requests get their status and nothing reaches the backend', async (t) => {
-  const { b, f } = await proxyTo(t, (_req, res) => res.end('should not happen'))
+  const { b, f } = await proxied(t, (_req, res) => res.end('should not happen'))
   const smuggle = await raw(
     f.port,
     'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
@@ -127,7 +115,7 @@ t.test('unparseable requests get their status and nothing reaches the backend', 
 })
 
 t.test('Expect: 100-continue is relayed from the backend, then the body flows', async (t) => {
-  const { f } = await proxyTo(t, (req, res) => {
+  const { f } = await proxied(t, (req, res) => {
     let n = 0
     req.on('data', (d: Buffer) => {
       n += d.length
@@ -162,7 +150,7 @@ t.test('Expect: 100-continue is relayed from the backend, then the body flows', 
 })
 
 t.test('a client that shuts its side mid-request aborts it', async (t) => {
-  const { f } = await proxyTo(t, () => {
+  const { f } = await proxied(t, () => {
     // never answers
   })
   await raw(f.port, 'GET /slow HTTP/1.1\r\nHost: a\r\n\r\n', true)

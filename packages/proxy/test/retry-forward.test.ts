@@ -1,7 +1,7 @@
 import t from 'tap'
 import { request } from 'undici'
 import { RetryBudget } from '../src/retry/budget.js'
-import { backend, deadPort, front, newClient, seeded } from './forward-helpers.js'
+import { backend, deadPort, front, newClient, proxied, seeded } from './forward-helpers.js'
 
 t.test(
   'a GET to a dead endpoint is retried on the live one, and the retry is counted',
@@ -68,16 +68,9 @@ t.test('an exhausted retry budget stops retries and is counted', async (t) => {
 })
 
 t.test('a GET that reached the backend and got a 5xx is not retried', async (t) => {
-  const b = await backend((_req, res) => {
+  const { b, f } = await proxied(t, (_req, res) => {
     res.statusCode = 503
     res.end()
-  })
-  const client = newClient([b.port])
-  const f = await front(client)
-  t.teardown(async () => {
-    await f.close()
-    await client.close()
-    await b.close()
   })
   const r = await request(f.url)
   t.equal(r.statusCode, 503)

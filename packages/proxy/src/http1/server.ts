@@ -320,8 +320,10 @@ export class Transaction {
     }
     const buf = this.conn.buf
     this.conn.buf = undefined
-    if (buf !== undefined) this.feed(buf, 0)
+    // Resume first: the pause for unread bytes ends here, and feeding may pause again for the
+    // sink's own backpressure, which must then hold.
     this.conn.resume()
+    if (buf !== undefined) this.feed(buf, 0)
   }
 
   /** @internal Bytes from the client while the body is being read. */
