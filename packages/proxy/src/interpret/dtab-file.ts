@@ -1,7 +1,9 @@
 // A dtab kept in a file (Linkerd's io.l5d.fs interpreter, key `dtabFile`), watched: fs.watch on
 // the directory (editors and ConfigMaps replace files by rename) plus a periodic stat, which
-// catches what fs.watch misses. A new content that does not parse is refused and reported; the
-// last good dtab stays.
+// catches what fs.watch misses. A change is read only once the file has been quiet for settleMs,
+// and read again if it changed while being read: a save in place truncates before it writes, and
+// the empty file between the two is a valid dtab that would route nothing. A new content that
+// does not parse is refused and reported; the last good dtab stays.
 import { type FSWatcher, watch } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
@@ -15,11 +17,20 @@ export type DtabFileEvent =
 export interface DtabFileOptions {
   /** How often the file is stat'ed besides fs.watch; default 1000 ms. */
   readonly pollMs?: number
+  /** Quiet time after a change before the file is read; default 20 ms. */
+  readonly settleMs?: number
+}
+
+const signatureOf = async (file: string): Promise<string> => {
+  const st = await stat(file)
+  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`
 }
 
 export class DtabFileWatcher {
   #watcher: FSWatcher | undefined
   #timer: NodeJS.Timeout | undefined
+  #settle: NodeJS.Timeout | undefined
+  readonly #settleMs: number
   #signature: string | undefined
   #running: Promise<void> | undefined
   #again = false
@@ -30,10 +41,11 @@ export class DtabFileWatcher {
     private readonly onEvent: (event: DtabFileEvent) => void,
     options: DtabFileOptions = {},
   ) {
+    this.#settleMs = options.settleMs ?? 20
     try {
       const name = basename(file)
       this.#watcher = watch(dirname(file), (_e, f) => {
-        if (f === null || f === name) this.check(true)
+        if (f === null || f === name) this.#later(true)
       })
       this.#watcher.on('error', () => {
         this.#watcher?.close()
@@ -46,7 +58,10 @@ export class DtabFileWatcher {
     this.#timer.unref()
   }
 
-  /** Reads the file now (force) or when its stat changed; resolves when done. */
+  /**
+   * Reads the file now (force), or, when its stat changed, once it has settled. Resolves when
+   * this check is done (a settled read may still follow).
+   */
   check(force: boolean): Promise<void> {
     if (this.#closed) return Promise.resolve()
     if (this.#running !== undefined) {
@@ -67,16 +82,38 @@ export class DtabFileWatcher {
     this.#closed = true
     this.#watcher?.close()
     clearInterval(this.#timer)
+    clearTimeout(this.#settle)
+  }
+
+  /**
+   * A forced read settleMs from now. An fs.watch event pushes a pending read back (a save is
+   * quiet once events stop); the poll does not, as it sees the same change on every tick.
+   */
+  #later(pushBack = false): void {
+    if (this.#closed || (this.#settle !== undefined && !pushBack)) return
+    clearTimeout(this.#settle)
+    this.#settle = setTimeout(() => {
+      this.#settle = undefined
+      void this.check(true)
+    }, this.#settleMs)
+    this.#settle.unref()
   }
 
   async #read(force: boolean): Promise<void> {
     let text: string
     try {
-      const st = await stat(this.file)
-      const signature = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`
-      if (!force && signature === this.#signature) return
-      this.#signature = signature
+      const before = await signatureOf(this.file)
+      if (before === this.#signature && !force) return
+      if (!force) {
+        this.#later() // changed under the poll: maybe mid-write
+        return
+      }
       text = await readFile(this.file, 'utf8')
+      if ((await signatureOf(this.file)) !== before) {
+        this.#later() // written while read
+        return
+      }
+      this.#signature = before
     } catch (err) {
       if (this.#signature === 'missing') return
       this.#signature = 'missing'
