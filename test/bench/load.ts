@@ -97,19 +97,29 @@ export async function httpLoad(options: HttpLoadOptions): Promise<LoadResult> {
 
 export const WRK = '/usr/bin/wrk'
 
-/** Runs `wrk -t<threads> -c<connections> -d<seconds>s --latency url`. */
+export interface WrkScript {
+  /** A wrk Lua script (`-s`). */
+  readonly file: string
+  /** Environment the script reads. */
+  readonly env?: Readonly<Record<string, string>>
+}
+
+/** Runs `wrk -t<threads> -c<connections> -d<seconds>s --latency [-s script] url`. */
 export async function runWrk(
   url: string,
   threads: number,
   connections: number,
   seconds: number,
   headers: Readonly<Record<string, string>> = {},
+  script?: WrkScript,
 ): Promise<LoadResult> {
   const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency']
+  if (script !== undefined) args.push('-s', script.file)
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`)
   args.push(url)
+  const env = { ...process.env, ...script?.env }
   const out = await new Promise<string>((resolve, reject) => {
-    execFile(WRK, args, { timeout: (seconds + 15) * 1000 }, (err, stdout, stderr) => {
+    execFile(WRK, args, { timeout: (seconds + 15) * 1000, env }, (err, stdout, stderr) => {
       if (err) reject(new Error(`wrk ${args.join(' ')} failed: ${err.message}\n${stderr}`))
       else resolve(stdout)
     })

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync }
 import { Agent } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PROXY_NODE_FLAGS } from '@switchyard/proxy'
 import t from 'tap'
 import { eventually, get, type Proc, portOf, type Reply, ROOT, run } from './processes.js'
 
@@ -112,9 +113,9 @@ routers:
     servers: [{ip: 127.0.0.1, port: 0}]
 `,
 )
-// The flag the switchyard-proxy command's shebang sets (docs/decisions.md §3).
+// The flags the switchyard-proxy command's shebang sets (docs/decisions.md §3).
 const proxy = run(t, 'proxy', NODE, [
-  '--max-semi-space-size=2',
+  ...PROXY_NODE_FLAGS,
   PROXY,
   '--config',
   join(dir, 'proxy.yaml'),

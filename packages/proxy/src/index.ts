@@ -1,1 +1,1 @@
-export {}
+export { PROXY_NODE_FLAGS } from './node-flags.js'
