@@ -92,7 +92,6 @@ function start(cmd: string, args: readonly string[], log: string): Proc {
   }
 }
 
-/** Peak resident memory (VmHWM) of a process, in MB. */
 /** A memory figure of a process from /proc (VmHWM: peak RSS; VmRSS; RssAnon; RssFile), in MB. */
 function memoryMb(pid: number | undefined, field: string): number | undefined {
   if (pid === undefined) return undefined

@@ -1,6 +1,7 @@
 // The switchyard-proxy command as users run it: the built dist/main.js in a child process.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
+import { request } from 'node:http'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -33,6 +34,42 @@ function start(args: string[]): { child: ChildProcess; exit: Promise<Exit> } {
 }
 
 const run = (args: string[]) => start(args).exit
+
+interface Running {
+  readonly child: ChildProcess
+  readonly exit: Promise<Exit>
+  /** Every JSON log line so far. */
+  readonly lines: Record<string, unknown>[]
+  /** The first router's `router listening` line. */
+  readonly listening: Promise<{ address: string }>
+}
+
+/** Starts the proxy on a config file; it is killed at teardown if it is still running. */
+function startProxy(t: { teardown(fn: () => unknown): void }, config: string): Running {
+  const { child, exit } = start(['--config', config])
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  const lines: Record<string, unknown>[] = []
+  const listening = new Promise<{ address: string }>((done, fail) => {
+    let buffer = ''
+    child.stdout?.on('data', (d: string) => {
+      buffer += d
+      let nl = buffer.indexOf('\n')
+      while (nl >= 0) {
+        const line = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>
+        buffer = buffer.slice(nl + 1)
+        lines.push(line)
+        if (line.msg === 'router listening') done(line as unknown as { address: string })
+        nl = buffer.indexOf('\n')
+      }
+    })
+    void exit.then((e) => fail(new Error(`exited early: ${e.code} ${e.stderr}`)))
+  })
+  return { child, exit, lines, listening }
+}
+
+const portOf = (address: string) => Number(address.split(':')[1])
 
 t.test('--help exits 0 and shows usage and examples', async (t) => {
   const r = await run(['--help'])
@@ -116,30 +153,11 @@ t.test('a real start logs router listening, routes, and stops cleanly on SIGTERM
       '',
     ].join('\n'),
   )
-  const { child, exit } = start(['--config', file])
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  const lines: Record<string, unknown>[] = []
-  const listening = await new Promise<{ address: string }>((done, fail) => {
-    let buffer = ''
-    child.stdout?.on('data', (d: string) => {
-      buffer += d
-      let nl = buffer.indexOf('\n')
-      while (nl >= 0) {
-        const line = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>
-        buffer = buffer.slice(nl + 1)
-        lines.push(line)
-        if (line.msg === 'router listening') done(line as unknown as { address: string })
-        nl = buffer.indexOf('\n')
-      }
-    })
-    void exit.then((e) => fail(new Error(`exited early: ${e.code} ${e.stderr}`)))
-  })
+  const { child, exit, lines, listening: started } = startProxy(t, file)
+  const listening = await started
   t.match(listening, { level: 30, name: 'switchyard-proxy', router: 'outgoing' })
   t.match(listening.address, /^127\.0\.0\.1:\d+$/)
-  const port = Number(listening.address.split(':')[1])
-  const r = await send(port, { headers: { host: 'world' } })
+  const r = await send(portOf(listening.address), { headers: { host: 'world' } })
   t.equal(r.status, 200)
   t.equal(r.body, 'world')
 
@@ -175,22 +193,8 @@ t.test('SIGTERM waits for requests in flight only as long as shutdownGraceMs', a
       '',
     ].join('\n'),
   )
-  const { child, exit } = start(['--config', file])
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  const port = await new Promise<number>((done) => {
-    let buffer = ''
-    child.stdout?.on('data', (d: string) => {
-      buffer += d
-      const m =
-        /"msg":"router listening"[^\n]*"address":"127\.0\.0\.1:(\d+)"|"address":"127\.0\.0\.1:(\d+)"[^\n]*"msg":"router listening"/.exec(
-          buffer,
-        )
-      if (m) done(Number(m[1] ?? m[2]))
-    })
-  })
-  const { request } = await import('node:http')
+  const { child, exit, listening } = startProxy(t, file)
+  const port = portOf((await listening).address)
   const firstChunk = await new Promise<string>((done, fail) => {
     const req = request({ port, host: '127.0.0.1', headers: { host: 'endless' } }, (res) => {
       res.setEncoding('utf8')

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { request } from 'undici'
 import { effectiveDeadline, parseDeadline } from '../src/forward/deadline.js'
-import { backend, front, newClient, proxied } from './forward-helpers.js'
+import { proxied } from './forward-helpers.js'
 
 const MS = 1_000_000n
 
@@ -49,13 +49,8 @@ t.test(
     const upstreamClosed = new Promise<void>((r) => {
       closed = r
     })
-    const b = await backend((req) => req.socket.on('close', () => closed()))
-    const client = newClient([b.port])
-    const f = await front(client, { timeoutMs: 100 })
-    t.teardown(async () => {
-      await f.close()
-      await client.close()
-      await b.close()
+    const { client, f } = await proxied(t, (req) => req.socket.on('close', () => closed()), {
+      timeoutMs: 100,
     })
     const r = await request(f.url)
     t.equal(r.statusCode, 503)

@@ -126,10 +126,11 @@ export function newClient(ports: number[], options?: ClientOptions): Client {
 export async function proxied(
   t: { teardown(fn: () => unknown): void },
   handler: RequestListener,
+  opts: FrontOptions = {},
 ): Promise<{ b: Backend; client: Client; f: Front }> {
   const b = await backend(handler)
   const client = newClient([b.port])
-  const f = await front(client)
+  const f = await front(client, opts)
   t.teardown(async () => {
     await f.close()
     await client.close()

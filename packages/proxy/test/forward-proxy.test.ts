@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http'
 import { Readable } from 'node:stream'
 import t from 'tap'
 import { request } from 'undici'
-import { backend, deadPort, front, newClient, proxied } from './forward-helpers.js'
+import { deadPort, front, newClient, proxied } from './forward-helpers.js'
 
 t.test('a request and its response pass through with status, headers and body', async (t) => {
   const { b, f } = await proxied(t, (req, res) => {
@@ -31,20 +31,13 @@ t.test(
   'hop-by-hop headers, and those Connection names, are not forwarded either way',
   async (t) => {
     let seen: Record<string, unknown> = {}
-    const b = await backend((req, res) => {
+    const { f } = await proxied(t, (req, res) => {
       seen = req.headers
       res.setHeader('connection', 'x-resp-hop')
       res.setHeader('x-resp-hop', 'secret')
       res.setHeader('x-resp-kept', 'kept')
       res.setHeader('proxy-authenticate', 'Basic')
       res.end('ok')
-    })
-    const client = newClient([b.port])
-    const f = await front(client)
-    t.teardown(async () => {
-      await f.close()
-      await client.close()
-      await b.close()
     })
     const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
       const req = httpRequest(`${f.url}/`, {
@@ -122,18 +115,11 @@ t.test(
     const closed = new Promise<void>((resolve) => {
       upstreamClosed = resolve
     })
-    const b = await backend((_req, res) => {
+    const { client, f } = await proxied(t, (_req, res) => {
       res.writeHead(200)
       res.write('first chunk')
       res.on('close', () => upstreamClosed())
       // never ends
-    })
-    const client = newClient([b.port])
-    const f = await front(client)
-    t.teardown(async () => {
-      await f.close()
-      await client.close()
-      await b.close()
     })
     const ac = new AbortController()
     const r = await request(f.url, { signal: ac.signal })

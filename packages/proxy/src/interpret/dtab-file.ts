@@ -8,6 +8,7 @@ import { type FSWatcher, watch } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { Dtab, DtabParseError, renderParseError } from '@switchyard/dtab'
+import { DEFAULT_SETTLE_MS } from '@switchyard/namers'
 import { errorMessage } from './errors.js'
 
 export type DtabFileEvent =
@@ -17,7 +18,7 @@ export type DtabFileEvent =
 export interface DtabFileOptions {
   /** How often the file is stat'ed besides fs.watch; default 1000 ms. */
   readonly pollMs?: number
-  /** Quiet time after a change before the file is read; default 20 ms. */
+  /** Quiet time after a change before the file is read; default as the fs namer's (20 ms). */
   readonly settleMs?: number
 }
 
@@ -41,7 +42,7 @@ export class DtabFileWatcher {
     private readonly onEvent: (event: DtabFileEvent) => void,
     options: DtabFileOptions = {},
   ) {
-    this.#settleMs = options.settleMs ?? 20
+    this.#settleMs = options.settleMs ?? DEFAULT_SETTLE_MS
     try {
       const name = basename(file)
       this.#watcher = watch(dirname(file), (_e, f) => {
