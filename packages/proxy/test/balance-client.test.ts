@@ -70,7 +70,7 @@ t.test(
     const good = await backend((_req, res) => res.end('ok'))
     const client = newClient([bad.port, good.port], {
       random: seeded(5),
-      failureAccrual: { consecutiveFailures: 5, backoffMs: 100 },
+      failureAccrual: { consecutiveFailures: 5, backoff: { kind: 'constant', ms: 100 } },
     })
     const f = await front(client)
     t.teardown(async () => {
@@ -104,7 +104,7 @@ t.test(
 t.test('a failed probe ejects the endpoint again', async (t) => {
   const client = newClient([1001, 1002], {
     random: seeded(6),
-    failureAccrual: { consecutiveFailures: 2, backoffMs: 30 },
+    failureAccrual: { consecutiveFailures: 2, backoff: { kind: 'constant', ms: 30 } },
   })
   t.teardown(() => client.close())
   const nodes = (client as unknown as { all: { nodes: EndpointNode[] } }).all.nodes
@@ -127,7 +127,7 @@ t.test('a failed probe ejects the endpoint again', async (t) => {
 t.test('with every endpoint ejected the balancer still chooses among all of them', async (t) => {
   const client = newClient([1001, 1002], {
     random: seeded(7),
-    failureAccrual: { consecutiveFailures: 1, backoffMs: 60_000 },
+    failureAccrual: { consecutiveFailures: 1, backoff: { kind: 'constant', ms: 60_000 } },
   })
   t.teardown(() => client.close())
   for (const n of (client as unknown as { all: { nodes: EndpointNode[] } }).all.nodes) {

@@ -103,6 +103,35 @@ t.test('a router dtab beside a namerd interpreter is refused', async (t) => {
   )
 })
 
+t.test('a dtab that does not parse is refused by --check, with its key and offset', async (t) => {
+  const router = refusal(t, 'routers:\n  - servers: [{port: 1}]\n    dtab: /svc =>> /x\n')
+  t.match(router, /^proxy\.yaml:3:11: routers\[0\]\.dtab: .*cannot parse dtab at offset 7/)
+  const local = refusal(
+    t,
+    'routers:\n  - servers: [{port: 1}]\n    interpreter: {kind: local, dtab: "/a=>/b;/c=>"}\n',
+  )
+  t.match(local, /^proxy\.yaml:3:\d+: routers\[0\]\.interpreter\.dtab: .*offset 11/)
+})
+
+t.test('retry budget and backoff settings the proxy cannot honour are refused', async (t) => {
+  const base = 'routers:\n  - servers: [{port: 1}]\n'
+  t.match(
+    refusal(t, `${base}    service: {retries: {budget: {ttlSecs: 120}}}\n`),
+    'routers[0].service.retries.budget.ttlSecs: at most 60',
+  )
+  t.match(
+    refusal(t, `${base}    service: {retries: {budget: {ttlSecs: 0.5}}}\n`),
+    'routers[0].service.retries.budget.ttlSecs: at least 1',
+  )
+  t.match(
+    refusal(
+      t,
+      `${base}    client: {failureAccrual: {backoff: {kind: jittered, minMs: 500, maxMs: 100}}}\n`,
+    ),
+    'routers[0].client.failureAccrual.backoff.minMs: minMs must not be more than maxMs',
+  )
+})
+
 t.test('a router without servers, and a config without routers, are refused', async (t) => {
   t.match(refusal(t, 'routers:\n  - label: a\n'), 'routers[0].servers: ')
   t.match(refusal(t, 'admin: {port: 9990}\n'), 'routers: ')

@@ -15,7 +15,7 @@ import {
 import { Distribution, p2c } from './p2c.js'
 
 export interface ClientOptions {
-  /** Defaults: 5 consecutive failures, 5000 ms backoff. */
+  /** Defaults: 5 consecutive failures, then a jittered backoff from 5 s to 300 s. */
   readonly failureAccrual?: FailureAccrualOptions
   /** Default 3000. */
   readonly connectTimeoutMs?: number

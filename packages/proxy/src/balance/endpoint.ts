@@ -19,6 +19,8 @@ export class EndpointNode {
   ejectedUntil = 0
   /** True while the single probe of an ejected endpoint is in flight. */
   probing = false
+  /** Ejections in a row (failed probes lengthen the next backoff); 0 once revived. */
+  ejections = 0
   /** Upgraded (websocket) connections, which leave the pool; destroyed on close. */
   readonly tunnels = new Set<Duplex>()
 

@@ -1,7 +1,7 @@
 // The proxy's YAML configuration, in Linkerd 1's shape where Linkerd defined one (routers,
 // servers, identifier, interpreter, dstPrefix, failureAccrual, retries), so a Linkerd config
 // ports with few edits. Every default is the one Linkerd documents unless a comment says why.
-import { Path } from '@switchyard/dtab'
+import { Dtab, DtabParseError, Path, renderParseError } from '@switchyard/dtab'
 import { NamerConfig } from '@switchyard/namers'
 import { z } from 'zod'
 import { IdentifierConfig } from '../identify/index.js'
@@ -11,6 +11,16 @@ const PathText = z.string().superRefine((value, ctx) => {
     Path.read(value)
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: `not a path: ${(err as Error).message}` })
+  }
+})
+
+/** A dtab written in the config: checked here, so `--check` finds the offset, not startup. */
+const DtabText = z.string().superRefine((value, ctx) => {
+  try {
+    Dtab.read(value)
+  } catch (err) {
+    if (!(err instanceof DtabParseError)) throw err
+    ctx.addIssue({ code: 'custom', message: renderParseError(err) })
   }
 })
 
@@ -56,7 +66,7 @@ export const LocalInterpreterConfig = z
   .strictObject({
     kind: z.enum(['local', 'default', 'io.l5d.fs']),
     /** The dtab itself. */
-    dtab: z.string().optional(),
+    dtab: DtabText.optional(),
     /** A file holding the dtab, watched: an edit applies at once, a bad edit is refused. */
     dtabFile: z.string().min(1).optional(),
   })
@@ -73,7 +83,12 @@ export type InterpreterConfig = z.infer<typeof InterpreterConfig>
 
 const Backoff = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('constant'), ms: z.int().min(1) }),
-  z.strictObject({ kind: z.literal('jittered'), minMs: z.int().min(1), maxMs: z.int().min(1) }),
+  z
+    .strictObject({ kind: z.literal('jittered'), minMs: z.int().min(1), maxMs: z.int().min(1) })
+    .refine((b) => b.minMs <= b.maxMs, {
+      message: 'minMs must not be more than maxMs',
+      path: ['minMs'],
+    }),
 ])
 
 export const FailureAccrualConfig = z.strictObject({
@@ -95,7 +110,8 @@ export const ClientConfig = z.strictObject({
 export type ClientConfig = z.infer<typeof ClientConfig>
 
 export const RetryBudgetConfig = z.strictObject({
-  ttlSecs: z.number().positive().default(10),
+  // Finagle's bounds: a window of at least a second and at most a minute.
+  ttlSecs: z.number().min(1, 'at least 1').max(60, 'at most 60').default(10),
   minRetriesPerSec: z.number().min(0).default(10),
   percentCanRetry: z.number().min(0).max(1).default(0.2),
 })
@@ -131,7 +147,7 @@ export const RouterConfig = z
     identifier: z.union([IdentifierConfig, z.array(IdentifierConfig).min(1)]).optional(),
     interpreter: InterpreterConfig.optional(),
     /** The base dtab of a `local` interpreter, as Linkerd's router `dtab`. */
-    dtab: z.string().optional(),
+    dtab: DtabText.optional(),
     servers: z.array(ServerConfig).min(1, 'at least one server: [{port: 4140}]'),
     /** The whole request, retries included; `l5d-ctx-deadline` can only shorten it. */
     timeoutMs: z.int().min(1).default(10_000),

@@ -52,10 +52,7 @@ export class Router {
     this.routes = new Routes(interpreter)
     const fa = config.client.failureAccrual
     this.clients = new ClientRegistry({
-      failureAccrual: {
-        consecutiveFailures: fa.failures,
-        backoffMs: fa.backoff.kind === 'constant' ? fa.backoff.ms : fa.backoff.minMs,
-      },
+      failureAccrual: { consecutiveFailures: fa.failures, backoff: fa.backoff },
       connectTimeoutMs: config.client.connectTimeoutMs,
       maxConnectionsPerEndpoint: config.client.maxConnectionsPerEndpoint,
     })
