@@ -151,7 +151,7 @@ export const RouterConfig = z
     servers: z.array(ServerConfig).min(1, 'at least one server: [{port: 4140}]'),
     /** The whole request, retries included; `l5d-ctx-deadline` can only shorten it. */
     timeoutMs: z.int().min(1).default(10_000),
-    /** Requests whose `Via` already lists this many hops are refused (a routing loop). */
+    /** Requests whose `Via` lists more hops than this are refused (a routing loop). */
     maxCallDepth: z.int().min(1).default(1000),
     client: ClientConfig.default(ClientConfig.parse({})),
     service: ServiceConfig.default(ServiceConfig.parse({})),

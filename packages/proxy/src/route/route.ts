@@ -124,23 +124,27 @@ export class Route {
   }
 
   /**
-   * Resolves when no reachable name is pending any more (the first addr watch answered), or
-   * after `timeoutMs`: the first request for a new concrete name waits here, then picks again.
+   * Resolves when no reachable name is pending any more (the first addr watch answered), after
+   * `timeoutMs`, or when `signal` aborts: the first request for a new concrete name waits
+   * here, then picks again.
    */
-  settled(timeoutMs: number): Promise<void> {
-    if (!this.pending || this.#closed) return Promise.resolve()
+  settled(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (!this.pending || this.#closed || signal?.aborted) return Promise.resolve()
     return new Promise((resolve) => {
-      const done = () => {
-        if (this.pending && !this.#closed) return
+      const stop = () => {
         clearTimeout(timer)
         this.#waiters.delete(done)
+        signal?.removeEventListener('abort', stop)
         resolve()
       }
-      const timer = setTimeout(() => {
-        this.#waiters.delete(done)
-        resolve()
-      }, timeoutMs)
+      const done = () => {
+        if (this.pending && !this.#closed) return
+        stop()
+      }
+      const timer = setTimeout(stop, timeoutMs)
       this.#waiters.add(done)
+      // The client left: stop waiting now rather than at the timeout.
+      signal?.addEventListener('abort', stop, { once: true })
     })
   }
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { type Dtab, Path } from '@switchyard/dtab'
 import type { Logger } from 'pino'
 import type { RouterConfig, ServerConfig } from '../config/schema.js'
+import { effectiveDeadline } from '../forward/deadline.js'
 import { type ForwardResult, forward } from '../forward/forward.js'
 import type { HeaderMap } from '../http1/head.js'
 import { Http1Server, type Transaction } from '../http1/server.js'
@@ -103,10 +104,11 @@ export class Router {
   private decide(req: Transaction, clear: boolean): Decision {
     const headers = req.headers
     if (clear) clearL5d(headers)
-    if (callDepth(headers.via) >= this.config.maxCallDepth) {
+    // Linkerd's MaxCallDepthFilter: refused when Via lists more hops than maxCallDepth.
+    if (callDepth(headers.via) > this.config.maxCallDepth) {
       return err(
         400,
-        `Maximum number of hops exceeded (${this.config.maxCallDepth}): is there a routing loop?`,
+        `Maximum number of calls (${this.config.maxCallDepth}) has been exceeded: is there a routing loop?`,
       )
     }
     if (Array.isArray(headers.host)) {
@@ -150,8 +152,21 @@ export class Router {
    * The first request for a name that namerd has not answered for yet waits for that answer
    * (one round trip, then cached), up to the router's timeout.
    */
-  private async settle(d: Extract<Decision, { type: 'pending' }>): Promise<Settled> {
-    await d.route.settled(this.config.timeoutMs)
+  private async settle(
+    d: Extract<Decision, { type: 'pending' }>,
+    req: Transaction,
+  ): Promise<Settled | Aborted> {
+    // The wait is part of the request: it spends the router's timeout, and an inbound
+    // l5d-ctx-deadline bounds it too.
+    const limit = effectiveDeadline(req.headers, this.config.timeoutMs, Date.now()).timeoutMs
+    if (limit !== undefined && limit <= 0) {
+      return err(503, `Deadline expired before the addresses of ${d.route.dstText} were known`)
+    }
+    const left = new AbortController()
+    req.onAbort = () => left.abort()
+    await d.route.settled(limit ?? this.config.timeoutMs, left.signal)
+    req.onAbort = undefined
+    if (left.signal.aborted) return ABORTED
     // Waited long enough: an Alt may now fall back past a name that is still pending.
     const leaf = d.route.pick(Math.random, true)
     if (leaf !== undefined)
@@ -168,11 +183,19 @@ export class Router {
     const serverStats = server.stats
     serverStats.pending++
     const d = this.decide(req, clear)
-    const r = d.type === 'pending' ? await this.settle(d) : d
+    let timeoutMs = this.config.timeoutMs
+    let r: Settled | Aborted = d as Settled
+    if (d.type === 'pending') {
+      const waitStart = performance.now()
+      r = await this.settle(d, req)
+      timeoutMs -= performance.now() - waitStart
+    }
     let result: ForwardResult | undefined
     let serviceStats: ScopeStats | undefined
     let status: number | undefined
-    if (r.type !== 'leaf') {
+    if (r.type === 'aborted') {
+      // The client left while its request waited for addresses: nothing to answer.
+    } else if (r.type !== 'leaf') {
       sendError(req, r.error, clear)
       status = r.error.status
     } else {
@@ -196,7 +219,7 @@ export class Router {
       result = await forward(client, req, {
         headers,
         path: r.url,
-        timeoutMs: this.config.timeoutMs,
+        timeoutMs,
         budget: this.budget,
         maxRetries: this.config.service.retries.maxRetries,
         ...(clear && { onResponseHead: clearResponseContext }),
@@ -271,6 +294,10 @@ const showAddress = (a: AddressInfo) =>
   `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`
 
 type Settled = Exclude<Decision, { readonly type: 'pending' }>
+interface Aborted {
+  readonly type: 'aborted'
+}
+const ABORTED: Aborted = Object.freeze({ type: 'aborted' })
 
 /** Errors found before forwarding: the request never reached a backend, so retrying is safe. */
 function err(status: ErrorReply['status'], message: string): Extract<Decision, { type: 'error' }> {
