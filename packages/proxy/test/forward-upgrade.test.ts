@@ -1,4 +1,4 @@
-import { createServer } from 'node:http'
+import { createServer, request as httpRequest } from 'node:http'
 import t from 'tap'
 import { request } from 'undici'
 import { WebSocket, WebSocketServer } from 'ws'
@@ -81,5 +81,53 @@ t.test(
     })
     t.equal(status, 502)
     t.match(await f.next(), { ok: false, kind: 'no-endpoints', headersSent: false })
+  },
+)
+
+t.test(
+  'onResponseHead (clearContext) sees the 101 and interim heads too, not only the final one',
+  async (t) => {
+    const server = createServer((_req, res) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload', 'l5d-secret': 'from-backend' })
+      res.end('plain')
+    })
+    const wss = new WebSocketServer({ server })
+    wss.on('headers', (headers) => headers.push('l5d-secret: from-backend', 'x-kept: yes'))
+    wss.on('connection', (ws) => ws.send('hi'))
+    const port = await listen(server)
+    const client = newClient([port])
+    const f = await front(client, {
+      onResponseHead: (_status, headers) => {
+        for (const name of Object.keys(headers)) {
+          if (name.startsWith('l5d-')) delete headers[name]
+        }
+      },
+    })
+    t.teardown(async () => {
+      await f.close()
+      await client.close()
+      wss.close()
+      await closeServer(server)
+    })
+    const ws = new WebSocket(`ws://127.0.0.1:${f.port}/`)
+    // The message can arrive in the same read as the 101: listen before either.
+    const message = new Promise((r) => ws.once('message', r))
+    const upgrade = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      ws.on('upgrade', (res) => resolve(res.headers))
+      ws.on('error', reject)
+    })
+    await message
+    ws.close()
+    t.equal(upgrade['x-kept'], 'yes')
+    t.notOk('l5d-secret' in upgrade, 'stripped from the 101')
+
+    const hints = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: f.port, path: '/' }, (res) => res.resume())
+      req.on('information', (info) => resolve(info.headers))
+      req.on('error', reject)
+      req.end()
+    })
+    t.equal(hints.link, '</style.css>; rel=preload', 'the 103 came through')
+    t.notOk('l5d-secret' in hints, 'stripped from the 103')
   },
 )

@@ -124,7 +124,7 @@ export const ServiceConfig = z.strictObject({
         minRetriesPerSec: 10,
         percentCanRetry: 0.2,
       }),
-      /** Retries of one request at most (only requests that never reached a backend). */
+      /** Retries of one request at most (which requests: docs/proxy.md, Resilience). */
       maxRetries: z.int().min(0).max(10).default(2),
     })
     .default({

@@ -95,7 +95,8 @@ function failure(
 /** One forwarded request and its attempts. */
 class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
   private resolve!: (r: ForwardResult) => void
-  private readonly canRetry: boolean
+  /** May be sent again after it was sent once: an idempotent method and no body. */
+  private readonly idempotent: boolean
   private readonly maxRetries: number
   private node: EndpointNode | undefined
   /** The node's begin() has no end() yet. */
@@ -125,7 +126,7 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
     private readonly options: ForwardOptions,
     private readonly requestText: string,
   ) {
-    this.canRetry = !tx.hasBody && isIdempotent(tx.method)
+    this.idempotent = !tx.hasBody && isIdempotent(tx.method)
     this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES
     this.requestDone = !tx.hasBody
   }
@@ -193,7 +194,9 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
     this.waiting = false
     if (this.settled) return
     this.endNode('failure')
-    this.failOrRetry('connect', errorMessage(err), true)
+    // No connection, so nothing of the request was sent: any method may go to another endpoint
+    // (Finagle's requeue), as long as its body has not started to flow to an earlier attempt.
+    this.failOrRetry('connect', errorMessage(err), !this.bodyStarted)
   }
 
   body(chunk: Buffer): boolean {
@@ -248,6 +251,7 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
       }
       // 1xx (100 Continue, 103 Early Hints): relayed to an HTTP/1.1 client; the real head follows.
       if (this.tx.httpVersion === '1.1' && head.status !== 101) {
+        this.options.onResponseHead?.(head.status, head.headers)
         this.tx.writeInterim(statusLine(head.status, head.reason) + headerLines(head.headers))
       }
       start = end
@@ -372,10 +376,11 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
       return
     }
     this.endNode('failure')
-    // Closed before any answer: the backend may never have read the request (it closed an
-    // idle connection as we reused it), which RFC 9110 §9.2.2 lets us retry if idempotent.
+    // Closed before any answer. The request was sent and may or may not have been processed
+    // (a backend killed mid-request, or an idle connection it closed as we reused it): RFC 9110
+    // §9.2.2 lets a client send it again only if its method is idempotent and it has no body.
     const message = err === undefined ? 'connection closed before a response' : errorMessage(err)
-    this.failOrRetry('upstream-reset', message, !this.responseStarted)
+    this.failOrRetry('upstream-reset', message, !this.responseStarted && this.idempotent)
   }
 
   private badResponse(conn: UpstreamConnection, message: string): void {
@@ -406,7 +411,7 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
 
   private failOrRetry(kind: 'connect' | 'upstream-reset', message: string, retryable: boolean) {
     const node = this.node!
-    if (retryable && this.canRetry && this.retries < this.maxRetries) {
+    if (retryable && this.retries < this.maxRetries) {
       if (this.options.budget.tryWithdraw()) {
         this.retries++
         if (this.tried === undefined) this.tried = [node]
@@ -427,6 +432,7 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
     const upstream = conn.detach()
     const { socket, rest } = this.tx.takeSocket()
     const out = stripHopByHop(head.headers, true)
+    this.options.onResponseHead?.(101, out)
     socket.write(`${statusLine(101, head.reason)}${headerLines(out)}\r\n`, 'latin1')
     if (early.length > 0) socket.write(early)
     if (rest !== undefined) upstream.write(rest)

@@ -154,7 +154,7 @@ export function createRegistry(views: () => readonly RouterView[]): Registry {
   for (const [suffix, help, value] of [
     [
       'retries:total',
-      'Retries of requests that never reached a backend',
+      'Requests sent again to another endpoint (connection refused, or closed before any answer)',
       (s: ScopeStats) => s.retries,
     ],
     [

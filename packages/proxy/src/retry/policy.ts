@@ -1,6 +1,7 @@
-// Which requests may be sent again. Only idempotent methods (RFC 9110 §9.2.2) and only
-// requests without a body: the body is a stream that was handed to the first attempt
-// (whether there is one is the request's framing, src/http1/framing.ts).
+// Which requests may be sent again after they were sent once (RFC 9110 §9.2.2): idempotent
+// methods, and only without a body, because the body is a stream handed to the first attempt
+// (whether there is one is the request's framing, src/http1/framing.ts). A request that could
+// not be sent at all (no connection) may go elsewhere whatever its method; see forward.ts.
 export function isIdempotent(method: string | undefined): boolean {
   switch (method) {
     case 'GET':

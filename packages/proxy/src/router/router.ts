@@ -11,7 +11,7 @@ import { Http1Server, type Transaction } from '../http1/server.js'
 import { createIdentifier, type Identifier } from '../identify/index.js'
 import type { Interpreter } from '../interpret/index.js'
 import { RouterStats, type ScopeStats } from '../metrics/index.js'
-import { RetryBudget } from '../retry/budget.js'
+import { ServiceBudgets } from '../retry/service-budgets.js'
 import {
   describeNoRoute,
   parseOverrides,
@@ -37,7 +37,7 @@ export class Router {
   readonly routes: Routes
   private readonly identify: Identifier
   private readonly clients: ClientRegistry
-  private readonly budget: RetryBudget
+  private readonly budgets: ServiceBudgets
   private readonly servers: ServerCtx[] = []
 
   constructor(
@@ -58,7 +58,7 @@ export class Router {
       maxConnectionsPerEndpoint: config.client.maxConnectionsPerEndpoint,
     })
     const b = config.service.retries.budget
-    this.budget = new RetryBudget({
+    this.budgets = new ServiceBudgets({
       ttlMs: b.ttlSecs * 1000,
       minRetriesPerSec: b.minRetriesPerSec,
       percentCanRetry: b.percentCanRetry,
@@ -220,7 +220,7 @@ export class Router {
         headers,
         path: r.url,
         timeoutMs,
-        budget: this.budget,
+        budget: this.budgets.get(service),
         maxRetries: this.config.service.retries.maxRetries,
         ...(clear && { onResponseHead: clearResponseContext }),
       })
