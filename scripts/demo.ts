@@ -266,6 +266,11 @@ try {
   await sample(50)
 
   if (!interactive) {
+    if (!process.stdout.isTTY && process.env.CI !== 'true' && !process.argv.includes('--once')) {
+      // Piped or redirected: nobody is there to try the commands, so say why it stops.
+      console.log('\nOutput is not a terminal, so the demo stops after the walk; run it in a')
+      console.log('terminal to keep everything running and get commands to try.')
+    }
     stopAll()
   } else {
     step('Everything keeps running; try it (Ctrl-C stops it all)')

@@ -1,5 +1,6 @@
 // The command line: flags, and the help that teaches by example.
 import { parseArgs } from 'node:util'
+import { LOG_LEVELS } from './config/schema.js'
 
 export const HELP = `switchyard-proxy: the per-node routing proxy
 
@@ -12,7 +13,7 @@ Usage:
   switchyard-proxy --check --config FILE      # validate the config and exit
 
 Options:
-  --config FILE      the YAML configuration (below); required
+  -c, --config FILE  the YAML configuration (below); required
   --check            check the configuration, print what would run, and exit (0 if valid)
   --log-level LEVEL  fatal, error, warn, info (default), debug, trace or silent; overrides log.level
   -h, --help         this text
@@ -79,12 +80,11 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (values.config === undefined) {
     throw new UsageError('--config FILE is required (a YAML file; see --help for an example)')
   }
-  return {
-    type: 'run',
-    config: values.config,
-    check: values.check === true,
-    logLevel: values['log-level'],
+  const logLevel = values['log-level']
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new UsageError(`--log-level ${logLevel}: use one of ${LOG_LEVELS.join(', ')}`)
   }
+  return { type: 'run', config: values.config, check: values.check === true, logLevel }
 }
 
 function parse(argv: readonly string[]) {

@@ -95,6 +95,17 @@ t.test('without --config it exits 2 and says what is missing', async (t) => {
   const unknown = await run(['--frobnicate'])
   t.equal(unknown.code, 2)
   t.match(unknown.stderr, /frobnicate/)
+  for (const args of [
+    ['--log-level', 'loud', '--config', 'proxy.yaml'],
+    ['--check', '--log-level', 'loud', '--config', 'proxy.yaml'],
+  ]) {
+    const level = await run(args)
+    t.equal(level.code, 2, 'a log level pino does not know is a usage error, not a crash')
+    t.match(
+      level.stderr,
+      '--log-level loud: use one of fatal, error, warn, info, debug, trace, silent',
+    )
+  }
 })
 
 t.test('--check with a good config exits 0 and describes what would run', async (t) => {

@@ -132,6 +132,22 @@ t.test('retry budget and backoff settings the proxy cannot honour are refused', 
   )
 })
 
+t.test(
+  'a router dtab beside a local interpreter with its own dtab or dtabFile is refused',
+  async (t) => {
+    for (const own of ['dtab: /svc => /y', 'dtabFile: routing.dtab']) {
+      const msg = refusal(
+        t,
+        `routers:\n  - servers: [{port: 1}]\n    dtab: /svc => /x\n    interpreter: {kind: local, ${own}}\n`,
+      )
+      t.equal(
+        msg,
+        `proxy.yaml:3:11: routers[0].dtab: the interpreter has its own ${own.split(':')[0]}; give the dtab in one place`,
+      )
+    }
+  },
+)
+
 t.test('a router without servers, and a config without routers, are refused', async (t) => {
   t.match(refusal(t, 'routers:\n  - label: a\n'), 'routers[0].servers: ')
   t.match(refusal(t, 'admin: {port: 9990}\n'), 'routers: ')

@@ -165,9 +165,24 @@ export const RouterConfig = z
         path: ['dtab'],
         message: 'a namerd interpreter takes its dtab from namerd; remove dtab or use kind: local',
       })
+    } else if (
+      r.dtab !== undefined &&
+      r.interpreter !== undefined &&
+      !('dst' in r.interpreter) &&
+      (r.interpreter.dtab !== undefined || r.interpreter.dtabFile !== undefined)
+    ) {
+      const own = r.interpreter.dtab !== undefined ? 'dtab' : 'dtabFile'
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dtab'],
+        message: `the interpreter has its own ${own}; give the dtab in one place`,
+      })
     }
   })
 export type RouterConfig = z.infer<typeof RouterConfig>
+
+/** pino's levels: `log.level` and `--log-level`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 export const AdminConfig = z.strictObject({
   ip: Ip.default('127.0.0.1'),
@@ -191,9 +206,7 @@ export const ProxyConfig = z
     shutdownGraceMs: z.int().min(0).default(10_000),
     log: z
       .strictObject({
-        level: z
-          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-          .default('info'),
+        level: z.enum(LOG_LEVELS).default('info'),
       })
       .default({ level: 'info' }),
   })
