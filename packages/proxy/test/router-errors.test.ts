@@ -70,14 +70,26 @@ t.test(
   },
 )
 
-t.test('a backend that refuses connections is a 502 with l5d-err', async (t) => {
-  const port = await deadPort()
-  const p = await runProxy(t, localConfig(`/svc/world => ${inet(port)}`))
-  const r = await send(p.port, { headers: { host: 'world' } })
-  t.equal(r.status, 502)
-  t.match(l5dErr(r.headers), `Cannot connect to ${inet(port)} for /svc/world`)
-  t.equal(r.headers['l5d-retryable'], 'true', 'the request never reached a backend')
-})
+t.test(
+  'a backend that refuses connections is a 502 naming the service, the dtab and the override',
+  async (t) => {
+    const world = await recordingBackend(t, 'world')
+    const port = await deadPort()
+    const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
+    const r = await send(p.port, {
+      headers: { host: 'world', 'l5d-dtab': `/svc/world => ${inet(port)}` },
+    })
+    t.equal(r.status, 502)
+    t.match(l5dErr(r.headers), `Cannot connect to ${inet(port)} for /svc/world`)
+    t.equal(r.headers['l5d-retryable'], 'true', 'the request never reached a backend')
+    t.ok(r.body.startsWith(`Cannot connect to ${inet(port)} for /svc/world: `), r.body)
+    t.match(r.body, '\n\nservice name: /svc/world\n')
+    t.match(r.body, `dtab:\n  /svc/world=>${inet(world.port)}\n  /svc/world=>${inet(port)}\n`)
+    t.match(r.body, `base dtab:\n  /svc/world=>${inet(world.port)}\n`)
+    t.match(r.body, `override dtab:\n  /svc/world=>${inet(port)}\n`)
+    t.equal(world.seen.length, 0, 'the override won')
+  },
+)
 
 t.test('a backend slower than timeoutMs is a 503', async (t) => {
   // Never answers; the backend's teardown closes the held connection.

@@ -8,7 +8,7 @@ export {
   explainTree,
 } from './explain.js'
 export { Lru } from './lru.js'
-export { describeNoRoute } from './no-route.js'
+export { describeNoRoute, describeRouting } from './no-route.js'
 export {
   CTX_DTAB_HEADER,
   ctxDtabValue,

@@ -21,8 +21,15 @@ function section(title: string, dtab: Dtab): string {
  * `reason`, when given (a bind error, `no endpoints`), follows the service name.
  */
 export function describeNoRoute(dst: Path, base: Dtab, local: Dtab, reason?: string): string {
+  return `Unable to route request!\n\n${describeRouting(dst, base, local, reason)}`
+}
+
+/**
+ * The service name, the dtab that applied and its two parts: the tail of every 502, so an
+ * operator sees which override (a tester's l5d-dtab, say) sent the request where it failed.
+ */
+export function describeRouting(dst: Path, base: Dtab, local: Dtab, reason?: string): string {
   return [
-    'Unable to route request!\n\n',
     `service name: ${Path.show(dst)}\n`,
     reason === undefined ? '' : `reason: ${reason}\n`,
     section('dtab:', Dtab.concat(base, local)),

@@ -1,7 +1,7 @@
 // A router: its servers, its identifier, its interpreter (namerd or local), the routes cache,
 // one client per concrete name, and the handler that ties them together for each request.
 import type { AddressInfo } from 'node:net'
-import { type Dtab, Path } from '@switchyard/dtab'
+import { Dtab, Path } from '@switchyard/dtab'
 import type { Logger } from 'pino'
 import type { RouterConfig, ServerConfig } from '../config/schema.js'
 import { effectiveDeadline } from '../forward/deadline.js'
@@ -14,6 +14,7 @@ import { RouterStats, type ScopeStats } from '../metrics/index.js'
 import { ServiceBudgets } from '../retry/service-budgets.js'
 import {
   describeNoRoute,
+  describeRouting,
   parseOverrides,
   type Route,
   type RouteLeaf,
@@ -232,7 +233,7 @@ export class Router {
       else if (result.kind !== 'client-aborted') {
         const reply = forwardError(result, service, client.id)
         if (!result.headersSent) {
-          sendError(req, reply, clear)
+          sendError(req, clear || reply.status !== 502 ? reply : this.withRouting(reply, r), clear)
           status = reply.status
         } else req.destroy()
       }
@@ -243,6 +244,14 @@ export class Router {
     serverStats.pending--
     serverStats.record(status, performance.now() - start)
     this.accessLog?.write(req, status, performance.now() - start)
+  }
+
+  /** A 502 names the service, the dtab and the override that led to the failing endpoint. */
+  private withRouting(reply: ErrorReply, r: Extract<Decision, { type: 'leaf' }>): ErrorReply {
+    // The override parsed when the request arrived; the base is the dtab in force now.
+    const local = r.ctxDtab === '' ? Dtab.empty : Dtab.read(r.ctxDtab)
+    const routing = describeRouting(r.route.dst, this.interpreter.dtab ?? Dtab.empty, local)
+    return { ...reply, message: `${reply.message}\n\n${routing}` }
   }
 
   /** A bug met by one request answers that request, not every request on the node. */
