@@ -78,7 +78,7 @@ t.test('a client that leaves while its request waits for addresses is not forwar
   const req = httpRequest({ host: '127.0.0.1', port, path: '/', headers: { host: 'world' } })
   req.on('error', () => {})
   req.end()
-  const server = () => [...router.stats.servers.scopes.values()][0]!
+  const server = () => [...router.stats.servers.byId.values()][0]!
   await later(150)
   t.equal(server().pending, 1, 'the request is waiting')
   req.destroy()

@@ -41,9 +41,9 @@ export function metricsJson(routers: readonly RouterStats[]): Record<string, num
   const out: Record<string, number> = {}
   for (const r of routers) {
     const rt = `rt/${r.label}`
-    for (const [id, s] of r.servers.scopes) scope(out, `${rt}/server/${id}`, s, false)
-    for (const [id, s] of r.services.scopes) scope(out, `${rt}/service/${metricId(id)}`, s, true)
-    for (const [id, s] of r.clients.scopes) scope(out, `${rt}/client/${metricId(id)}`, s, false)
+    for (const [id, s] of r.servers.byId) scope(out, `${rt}/server/${id}`, s, false)
+    for (const [id, s] of r.services.byId) scope(out, `${rt}/service/${metricId(id)}`, s, true)
+    for (const [id, s] of r.clients.byId) scope(out, `${rt}/client/${metricId(id)}`, s, false)
   }
   return out
 }

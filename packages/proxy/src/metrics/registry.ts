@@ -35,7 +35,7 @@ function families(views: readonly RouterView[], stack: Stack) {
         : stack === 'service'
           ? v.stats.services
           : v.stats.clients
-    for (const [id, s] of family.scopes) out.push({ rt: v.stats.label, id: metricId(id), s })
+    for (const [id, s] of family.byId) out.push({ rt: v.stats.label, id: metricId(id), s })
   }
   return out
 }

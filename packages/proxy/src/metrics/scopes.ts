@@ -1,7 +1,10 @@
 // Per-request counters live in plain objects: an increment on the request path is a field
 // update, not a label hash. prom-client reads them when scraped (see registry.ts). Scopes are
 // Linkerd 1's: per server, per logical service, per concrete client, under each router.
+import { BoundedFamily } from '../bounded-family.js'
 import { LatencyHistogram } from './latency.js'
+
+export { OVERFLOW } from '../bounded-family.js'
 
 /** Counters of one scope; `status` is indexed by the status class (1 to 5). */
 export class ScopeStats {
@@ -31,30 +34,12 @@ export class ScopeStats {
   }
 }
 
-/**
- * A bounded family of scopes keyed by id. Ids come from requests (the Host header becomes a
- * service name), so an unbounded map would let any client grow the proxy's memory; past the
- * limit, new ids share one `_overflow` scope.
- */
-export class ScopeFamily {
-  readonly scopes = new Map<string, ScopeStats>()
-  constructor(readonly limit = 2000) {}
-
-  get(id: string): ScopeStats {
-    let s = this.scopes.get(id)
-    if (s === undefined) {
-      const key = this.scopes.size >= this.limit ? OVERFLOW : id
-      s = this.scopes.get(key)
-      if (s === undefined) {
-        s = new ScopeStats()
-        this.scopes.set(key, s)
-      }
-    }
-    return s
+/** Scopes keyed by an id from requests, bounded (see BoundedFamily). */
+export class ScopeFamily extends BoundedFamily<ScopeStats> {
+  constructor() {
+    super(() => new ScopeStats())
   }
 }
-
-export const OVERFLOW = '_overflow'
 
 /** How Linkerd writes an id in metric names and labels: without its leading `/`. */
 export const metricId = (id: string): string => (id.startsWith('/') ? id.slice(1) : id)

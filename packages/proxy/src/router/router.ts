@@ -185,12 +185,12 @@ export class Router {
     serverStats.pending++
     const d = this.decide(req, clear)
     let timeoutMs = this.config.timeoutMs
-    let r: Settled | Aborted = d as Settled
+    let r: Settled | Aborted
     if (d.type === 'pending') {
       const waitStart = performance.now()
       r = await this.settle(d, req)
       timeoutMs -= performance.now() - waitStart
-    }
+    } else r = d
     let result: ForwardResult | undefined
     let serviceStats: ScopeStats | undefined
     let status: number | undefined
