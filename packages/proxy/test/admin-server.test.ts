@@ -84,6 +84,37 @@ t.test(
   },
 )
 
+t.test(
+  'a request identified but not routed counts as a failure of its service, so a shift to a broken name shows in its success rate',
+  async (t) => {
+    const { world, p } = await setup(t)
+    t.equal((await send(p.port, { headers: { host: 'world' } })).status, 200)
+    // '!' fails the name; a path that binds to nothing would fall back to the base entry.
+    const broken = { host: 'world', 'l5d-dtab': '/svc/world => !' }
+    for (let i = 0; i < 2; i++) t.equal((await send(p.port, { headers: broken })).status, 502)
+    t.equal((await send(p.port, { headers: { host: 'nothing' } })).status, 502)
+    const svc = 'rt/outgoing/service/svc/world'
+    await eventually('every request is counted', async () => {
+      const m = await metrics(p.admin)
+      return m[`${svc}/requests`] === 3
+    })
+    const m = await metrics(p.admin)
+    t.equal(m[`${svc}/success`], 1)
+    t.equal(m[`${svc}/failures`], 2, 'the two unroutable overrides')
+    t.equal(m[`${svc}/status/5XX`], 2)
+    t.equal(m['rt/outgoing/service/svc/nothing/failures'], 1, 'a name with no route at all')
+    t.equal(m[`rt/outgoing/client/$/inet/127.0.0.1/${world.port}/requests`], 1, 'no client')
+  },
+)
+
+t.test('a request that cannot be identified has no service scope', async (t) => {
+  const { p } = await setup(t)
+  t.equal((await send(p.port, { headers: { host: undefined } })).status, 400)
+  const m = await metrics(p.admin)
+  const services = Object.keys(m).filter((k) => k.startsWith('rt/outgoing/service/'))
+  t.same(services, [], 'only the server scope counted it')
+})
+
 t.test('/admin/metrics.json?q= returns one subtree, or 404 for an unknown one', async (t) => {
   const { p } = await setup(t)
   await send(p.port, { headers: { host: 'world' } })
@@ -204,6 +235,21 @@ t.test('/delegator.json refuses bad input with the right status', async (t) => {
     body: 'path=/svc/world',
   })
   t.equal(text.status, 415)
+  t.equal(text.body, 'Content-Type must be application/json, not text/plain\n')
+  const form = await json(`${p.admin}/delegator.json`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'path=/svc/world',
+  })
+  t.equal(form.status, 415)
+  t.match(form.body, /^Content-Type must be application\/json, not application\/x-www-form/)
+  const notJson = await json(`${p.admin}/delegator.json`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"path": ',
+  })
+  t.equal(notJson.status, 400)
+  t.match(notJson.body, /^Malformed delegation request: the body is not JSON/)
   const malformed = await json(`${p.admin}/delegator.json`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -59,6 +59,7 @@ t.test('an inbound l5d-ctx-deadline bounds the wait for addresses', async (t) =>
   const took = performance.now() - start
   t.equal(r.status, 503)
   t.match(l5dErr(r), 'Timed out waiting for the addresses')
+  t.equal(r.headers['l5d-retryable'], 'false', 'timeouts are never marked retryable')
   t.ok(took < 5000, `the caller's 300 ms deadline, not the router's 10 s (${Math.round(took)} ms)`)
 })
 
@@ -70,6 +71,7 @@ t.test('a deadline already past is answered 503 without waiting', async (t) => {
   })
   t.equal(r.status, 503)
   t.match(l5dErr(r), 'Deadline expired before the addresses')
+  t.equal(r.headers['l5d-retryable'], 'false', 'a retry would meet the same deadline')
 })
 
 t.test('a client that leaves while its request waits for addresses is not forwarded', async (t) => {

@@ -113,9 +113,23 @@ export function createAdminServer(routers: readonly AdminRouter[], logger: Logge
     })),
   )
 
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     if (err instanceof AdminError)
       return reply.code(err.status).type('text/plain').send(`${err.message}\n`)
+    // fastify refuses a body before the route runs; say it in the route's own terms.
+    const code = (err as { code?: string }).code
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return reply
+        .code(415)
+        .type('text/plain')
+        .send(
+          `Content-Type must be application/json, not ${req.headers['content-type'] ?? 'none'}\n`,
+        )
+    if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+      return reply
+        .code(400)
+        .type('text/plain')
+        .send(`Malformed delegation request: the body is not JSON: ${(err as Error).message}\n`)
     const status = (err as { statusCode?: number }).statusCode ?? 500
     return reply
       .code(status)
@@ -165,7 +179,10 @@ export function createAdminServer(routers: readonly AdminRouter[], logger: Logge
 
   app.post('/delegator.json', async (req, reply) => {
     if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
-      throw new AdminError(415, 'Content-Type must be application/json')
+      throw new AdminError(
+        415,
+        `Content-Type must be application/json, not ${req.headers['content-type'] ?? 'none'}`,
+      )
     }
     const body = DelegatorBody.safeParse(req.body)
     if (!body.success) {

@@ -123,16 +123,20 @@ export class Router {
     // server, clearL5d above has already removed them.
     const overrides = parseOverrides(headers)
     if (!overrides.ok) return err(400, overrides.message)
+    // From here the request names a service: its failures count in that service's scope, so
+    // a shift to a name that cannot be routed shows in the success rate a rollout reads.
+    const service = Path.show(id.dst)
     const base = this.interpreter.dtab
     if (base === undefined) {
       const s = this.interpreter.status
       return err(
         503,
         `No dtab yet for router ${this.label}${s.lastError ? `: ${s.lastError}` : ''}`,
+        service,
       )
     }
     const route = this.routes.resolve(id.dst, overrides.local)
-    if (route.type !== 'route') return err(503, `No dtab yet for router ${this.label}`)
+    if (route.type !== 'route') return err(503, `No dtab yet for router ${this.label}`, service)
     const url = id.rewrittenUrl ?? req.url ?? '/'
     const leaf = route.pick()
     if (leaf !== undefined) return { type: 'leaf', route, url, leaf, ctxDtab: overrides.text }
@@ -146,7 +150,7 @@ export class Router {
         local: overrides.local,
       }
     }
-    return err(502, describeNoRoute(id.dst, base, overrides.local, route.reason()))
+    return err(502, describeNoRoute(id.dst, base, overrides.local, route.reason()), service)
   }
 
   /**
@@ -161,7 +165,10 @@ export class Router {
     // l5d-ctx-deadline bounds it too.
     const limit = effectiveDeadline(req.headers, this.config.timeoutMs, Date.now()).timeoutMs
     if (limit !== undefined && limit <= 0) {
-      return err(503, `Deadline expired before the addresses of ${d.route.dstText} were known`)
+      return timedOut(
+        `Deadline expired before the addresses of ${d.route.dstText} were known`,
+        d.route.dstText,
+      )
     }
     const left = new AbortController()
     req.onAbort = () => left.abort()
@@ -174,8 +181,8 @@ export class Router {
       return { type: 'leaf', route: d.route, url: d.url, leaf, ctxDtab: d.ctxDtab }
     const reason = d.route.reason()
     if (reason === 'pending')
-      return err(503, `Timed out waiting for the addresses of ${d.route.dstText}`)
-    return err(502, describeNoRoute(d.route.dst, d.base, d.local, reason))
+      return timedOut(`Timed out waiting for the addresses of ${d.route.dstText}`, d.route.dstText)
+    return err(502, describeNoRoute(d.route.dst, d.base, d.local, reason), d.route.dstText)
   }
 
   private async handle(req: Transaction, server: ServerCtx): Promise<void> {
@@ -199,6 +206,8 @@ export class Router {
     } else if (r.type !== 'leaf') {
       sendError(req, r.error, clear)
       status = r.error.status
+      if (r.service !== undefined)
+        this.stats.services.get(r.service).record(status, performance.now() - start)
     } else {
       const service = r.route.dstText
       serviceStats = this.stats.services.get(service)
@@ -282,7 +291,12 @@ export class Router {
 }
 
 type Decision =
-  | { readonly type: 'error'; readonly error: ErrorReply }
+  | {
+      readonly type: 'error'
+      readonly error: ErrorReply
+      /** The logical service, when the request was identified before it failed. */
+      readonly service?: string
+    }
   | {
       readonly type: 'leaf'
       readonly route: Route
@@ -309,8 +323,18 @@ interface Aborted {
 const ABORTED: Aborted = Object.freeze({ type: 'aborted' })
 
 /** Errors found before forwarding: the request never reached a backend, so retrying is safe. */
-function err(status: ErrorReply['status'], message: string): Extract<Decision, { type: 'error' }> {
-  return { type: 'error', error: { status, message, retryable: true } }
+function err(
+  status: ErrorReply['status'],
+  message: string,
+  service?: string,
+): Extract<Decision, { type: 'error' }> {
+  const error: ErrorReply = { status, message, retryable: true }
+  return service === undefined ? { type: 'error', error } : { type: 'error', error, service }
+}
+
+/** A 503 for a deadline spent before forwarding: sending it again cannot beat the same deadline. */
+function timedOut(message: string, service: string): Extract<Decision, { type: 'error' }> {
+  return { type: 'error', error: { status: 503, message, retryable: false }, service }
 }
 
 const clearResponseContext = (_status: number, headers: HeaderMap) => clearL5d(headers)
