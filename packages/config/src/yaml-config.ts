@@ -12,16 +12,44 @@ export function formatIssues(
   source: string,
   error: z.ZodError,
   locate: (path: readonly PropertyKey[]) => string | undefined = () => undefined,
+  input?: unknown,
 ): string[] {
-  return error.issues.map((i) => {
+  return error.issues.flatMap(closest).map((i) => {
     const at = locate(i.path)
     const where = at === undefined ? source : `${source}:${at}`
     if (i.code === 'unrecognized_keys') {
       const keys = i.keys.map((k) => JSON.stringify(k)).join(', ')
       return `${where}: ${keyPath(i.path)}: unknown key${i.keys.length > 1 ? 's' : ''} ${keys}`
     }
+    if (i.code === 'invalid_type' && input !== undefined && valueAt(input, i.path) === undefined) {
+      const wanted = i.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')
+      return `${where}: ${keyPath(i.path)}: required: ${wanted}`
+    }
     return `${where}: ${keyPath(i.path)}: ${i.message}`
   })
+}
+
+/**
+ * A value that matches no branch of a union gets zod's bare "Invalid input". The branch whose
+ * type the value has (an object where the union allows an object or a list) explains it
+ * better: its own issues are reported, under the union's path.
+ */
+function closest(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue]
+  const typed = issue.errors.filter(
+    (branch) => !branch.some((b) => b.code === 'invalid_type' && b.path.length === 0),
+  )
+  if (typed.length !== 1) return [issue]
+  return typed[0]!.flatMap((b) => closest({ ...b, path: [...issue.path, ...b.path] }))
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined
+    v = (v as Record<PropertyKey, unknown>)[k]
+  }
+  return v
 }
 
 function locator(doc: Document, lines: LineCounter) {
@@ -57,7 +85,7 @@ export function parseYamlConfig<S extends z.ZodType>(
   const raw: unknown = doc.toJS() ?? {}
   const parsed = schema.safeParse(raw)
   if (!parsed.success)
-    throw new ConfigError(formatIssues(source, parsed.error, locator(doc, lines)))
+    throw new ConfigError(formatIssues(source, parsed.error, locator(doc, lines), raw))
   return parsed.data
 }
 

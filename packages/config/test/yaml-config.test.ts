@@ -55,3 +55,41 @@ t.test('an empty file is an empty object, checked like any other', async (t) => 
   const issues = issuesOf('')
   t.match(issues[0], /^proxy\.yaml:?.*routers: /)
 })
+
+t.test('a missing key is reported as required, with what it should be', async (t) => {
+  t.match(issuesOf('{}')[0], /^proxy\.yaml:1:1: routers: required: expected array$/)
+  const noPort = issuesOf('routers:\n  - label: out\n    servers: [{}]\n')
+  t.match(noPort[0], /routers\[0\]\.servers\[0\]\.port: required: expected (int|number)/)
+})
+
+t.test(
+  'a value wrong for every branch of a union is explained by the branch of its type',
+  async (t) => {
+    const Kinds = z.discriminatedUnion(
+      'kind',
+      [
+        z.strictObject({ kind: z.literal('a'), n: z.int() }),
+        z.strictObject({ kind: z.literal('b') }),
+      ],
+      {
+        error: (i) => (i.code === 'invalid_union' ? 'unknown kind; known kinds: a, b' : undefined),
+      },
+    )
+    const OneOrMany = z.strictObject({ id: z.union([Kinds, z.array(Kinds)]) })
+    const issues = (text: string) => {
+      try {
+        parseYamlConfig('x.yaml', text, OneOrMany)
+      } catch (err) {
+        if (err instanceof ConfigError) return err.issues
+        throw err
+      }
+      throw new Error('expected a ConfigError')
+    }
+    t.same(issues('id: {kind: c}\n'), ['x.yaml:1:12: id.kind: unknown kind; known kinds: a, b'])
+    t.same(issues('id: {kind: a}\n'), ['x.yaml:1:5: id.n: required: expected number'])
+    t.same(issues('id: [{kind: a, n: x}]\n'), [
+      'x.yaml:1:19: id[0].n: Invalid input: expected number, received string',
+    ])
+    t.equal(issues('id: 3\n').length, 1, 'a value of neither type keeps the union message')
+  },
+)

@@ -69,7 +69,10 @@ export function parseCommandLine(argv: readonly string[]): Command {
   try {
     parsed = parse(argv)
   } catch (err) {
-    throw new UsageError((err as Error).message)
+    // node's parseArgs explains an unknown option in terms of `--` and positionals, which is
+    // not how this command is used.
+    const m = /^Unknown option '([^']+)'/.exec((err as Error).message)
+    throw new UsageError(m ? `unknown option ${m[1]}` : (err as Error).message)
   }
   const { values, positionals } = parsed
   if (values.help) return { type: 'help' }

@@ -1,5 +1,5 @@
 // The `switchyard-proxy` command: read the config, run until SIGTERM or SIGINT, stop, exit 0.
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ConfigError, loadYamlConfig } from '@switchyard/config'
 import { pino } from 'pino'
@@ -11,6 +11,16 @@ function version(): string {
   // src/ and dist/ both sit one level below the package root.
   const pkg: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   return (pkg as { version?: string }).version ?? 'unknown'
+}
+
+/** Directories the config names that are not there: the namers could never mount. */
+function missingDirectories(config: ProxyConfig, baseDir: string): string[] {
+  return config.namers.flatMap((n, i) => {
+    const dir = resolve(baseDir, n.rootDir)
+    return statSync(dir, { throwIfNoEntry: false })?.isDirectory()
+      ? []
+      : [`namers[${i}].rootDir: ${dir} is not a directory (${n.kind} reads its names from there)`]
+  })
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -39,6 +49,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     process.stderr.write(`switchyard-proxy: ${err.message}\n`)
+    return 2
+  }
+  const missing = missingDirectories(config, dirname(file))
+  if (missing.length > 0) {
+    process.stderr.write(missing.map((m) => `switchyard-proxy: ${file}: ${m}\n`).join(''))
     return 2
   }
   if (command.check) {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import { type AdminRouter, createAdminServer } from './admin/admin-server.js'
 import type { ProxyConfig, RouterConfig } from './config/schema.js'
 import { createInterpreter } from './interpret/index.js'
+import { ListenError } from './listen-error.js'
 import { AccessLog } from './router/access-log.js'
 import { Router } from './router/router.js'
 
@@ -45,13 +46,19 @@ export async function startProxy(
   const logs: AccessLog[] = []
   let admin: ReturnType<typeof createAdminServer> | undefined
   try {
-    for (const rc of config.routers) {
+    for (const [i, rc] of config.routers.entries()) {
       const label = rc.label ?? rc.protocol
       const interpreter = createInterpreter(interpreterConfig(rc), {
         namers: config.namers,
         proxyId: id,
         baseDir,
         logger: logger.child({ router: label }),
+      })
+      // A namer that cannot mount (an io.l5d.fs rootDir that does not exist) would leave the
+      // router unready for good: fail the start instead, as a bad config does.
+      await interpreter.ready(0).catch(async (err: unknown) => {
+        await interpreter.close()
+        throw new Error(`namers: ${err instanceof Error ? err.message : err}`)
       })
       const log =
         rc.httpAccessLog === undefined
@@ -60,12 +67,19 @@ export async function startProxy(
       if (log) logs.push(log)
       const router = new Router(rc, interpreter, logger.child({ router: label }), log)
       routers.push(router)
-      for (const address of await router.listen()) {
+      const addresses = await router.listen().catch((err: unknown) => {
+        throw err instanceof ListenError
+          ? new ListenError(`routers[${i}].${err.key}`, err.cause)
+          : err
+      })
+      for (const address of addresses) {
         logger.info({ router: label, address }, 'router listening')
       }
     }
     admin = createAdminServer(routers.map(adminView), logger)
-    await admin.listen({ host: config.admin.ip, port: config.admin.port })
+    await admin.listen({ host: config.admin.ip, port: config.admin.port }).catch((err: unknown) => {
+      throw new ListenError('admin', err)
+    })
     const a = admin.server.address()
     const adminAddress =
       typeof a === 'object' && a !== null

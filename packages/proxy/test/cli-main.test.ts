@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
+import { type AddressInfo, createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -94,7 +95,7 @@ t.test('without --config it exits 2 and says what is missing', async (t) => {
   t.match(r.stderr, "Run 'switchyard-proxy --help'")
   const unknown = await run(['--frobnicate'])
   t.equal(unknown.code, 2)
-  t.match(unknown.stderr, /frobnicate/)
+  t.match(unknown.stderr, 'switchyard-proxy: unknown option --frobnicate\n')
   for (const args of [
     ['--log-level', 'loud', '--config', 'proxy.yaml'],
     ['--check', '--log-level', 'loud', '--config', 'proxy.yaml'],
@@ -146,6 +147,54 @@ t.test('a bad config exits 2 with the located message on stderr', async (t) => {
   const missing = await run(['--config', join(dir, 'nope.yaml')])
   t.equal(missing.code, 2)
   t.match(missing.stderr, 'cannot read config file')
+})
+
+t.test(
+  'an io.l5d.fs rootDir that is not a directory is refused before anything starts',
+  async (t) => {
+    const dir = await tempDir(t)
+    const file = join(dir, 'proxy.yaml')
+    await writeFile(
+      file,
+      'namers: [{kind: io.l5d.fs, rootDir: disco}]\nrouters:\n  - interpreter: {kind: local, dtab: "/svc => /#/io.l5d.fs"}\n    servers: [{port: 0}]\n',
+    )
+    for (const args of [
+      ['--check', '--config', file],
+      ['--config', file],
+    ]) {
+      const r = await run(args)
+      t.equal(r.code, 2, 'as any other config error')
+      t.equal(
+        r.stderr,
+        `switchyard-proxy: ${file}: namers[0].rootDir: ${join(dir, 'disco')} is not a directory (io.l5d.fs reads its names from there)\n`,
+      )
+    }
+  },
+)
+
+t.test('a port already in use exits 1 and names the config key to change', async (t) => {
+  const taken = createServer()
+  await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done))
+  t.teardown(() => taken.close())
+  const port = (taken.address() as AddressInfo).port
+  const dir = await tempDir(t)
+  const file = join(dir, 'proxy.yaml')
+  const dtab = 'interpreter: {kind: local, dtab: "/svc => /$/inet/127.0.0.1/1"}'
+  await writeFile(
+    file,
+    `admin: {port: 0}\nrouters:\n  - ${dtab}\n    servers: [{port: 0}, {port: ${port}}]\n`,
+  )
+  const r = await run(['--config', file])
+  t.equal(r.code, 1)
+  t.match(
+    r.stderr,
+    `switchyard-proxy: cannot start: routers[0].servers[1]: listen EADDRINUSE: address already in use 127.0.0.1:${port}; stop what uses the port or change routers[0].servers[1].port`,
+  )
+  await writeFile(file, `admin: {port: ${port}}\nrouters:\n  - ${dtab}\n    servers: [{port: 0}]\n`)
+  const admin = await run(['--config', file])
+  t.equal(admin.code, 1)
+  t.match(admin.stderr, 'cannot start: admin: listen EADDRINUSE')
+  t.match(admin.stderr, 'change admin.port')
 })
 
 t.test('a real start logs router listening, routes, and stops cleanly on SIGTERM', async (t) => {

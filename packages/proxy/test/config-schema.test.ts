@@ -130,7 +130,43 @@ t.test('retry budget and backoff settings the proxy cannot honour are refused', 
     ),
     'routers[0].client.failureAccrual.backoff.minMs: minMs must not be more than maxMs',
   )
+  t.match(
+    refusal(
+      t,
+      `${base}    interpreter: {kind: namerd, dst: "http://127.0.0.1:4180", retry: {baseSeconds: 100, maxSeconds: 2}}\n`,
+    ),
+    'routers[0].interpreter.retry.baseSeconds: baseSeconds must not be more than maxSeconds',
+  )
 })
+
+t.test(
+  'a missing required key says so, and an unknown identifier kind lists the known ones',
+  async (t) => {
+    t.match(
+      refusal(t, 'admin: {port: 9990}\n'),
+      /^proxy\.yaml:1:1: routers: required: expected array$/,
+    )
+    t.match(
+      refusal(t, 'routers:\n  - servers: [{ip: 127.0.0.1}]\n'),
+      /routers\[0\]\.servers\[0\]\.port: required: /,
+    )
+    t.match(
+      refusal(t, 'routers:\n  - servers: [{port: 1}]\n    identifier: {kind: io.l5d.foo}\n'),
+      /^proxy\.yaml:3:24: routers\[0\]\.identifier\.kind: unknown identifier kind "io\.l5d\.foo"; known kinds: io\.l5d\.header\.token, /,
+    )
+    t.match(
+      refusal(t, 'routers:\n  - servers: [{port: 1}]\n    identifier: {kind: io.l5d.static}\n'),
+      'routers[0].identifier.path: required: expected string',
+    )
+    t.match(
+      refusal(
+        t,
+        'routers:\n  - servers: [{port: 1}]\n    identifier: [{kind: io.l5d.path}, {kind: nope}]\n',
+      ),
+      'routers[0].identifier[1].kind: unknown identifier kind "nope"',
+    )
+  },
+)
 
 t.test(
   'a router dtab beside a local interpreter with its own dtab or dtabFile is refused',

@@ -1,8 +1,10 @@
 import { Dtab, Path } from '@switchyard/dtab'
 import type { Addr } from '@switchyard/namers'
+import { type Logger, pino } from 'pino'
 import t from 'tap'
 import { NamerdInterpreter } from '../src/interpret/index.js'
 import { Routes } from '../src/route/index.js'
+import { deadPort } from './forward-helpers.js'
 import {
   eventually,
   memoryStore,
@@ -19,10 +21,27 @@ function open(
   t: { teardown(fn: () => unknown): void },
   dst: string,
   namespace = 'default',
+  logger?: Logger,
 ): NamerdInterpreter {
-  const i = new NamerdInterpreter({ dst, namespace, retry: RETRY, watcherId: 'proxy-under-test' })
+  const i = new NamerdInterpreter({
+    dst,
+    namespace,
+    retry: RETRY,
+    watcherId: 'proxy-under-test',
+    ...(logger && { logger }),
+  })
   t.teardown(() => i.close())
   return i
+}
+
+/** A logger whose messages are kept, to check what an operator would read. */
+function recordingLogger(): { logger: Logger; messages: string[] } {
+  const messages: string[] = []
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => messages.push(String(JSON.parse(line).msg)) },
+  )
+  return { logger, messages }
 }
 
 const ports = (a: Addr) => (a.type === 'bound' ? a.addrs.map((e) => e.port).sort() : a.type)
@@ -113,7 +132,8 @@ t.test(
     const store = memoryStore(t)
     const first = await startNamerd(t, store, dir)
     await putDtab(first.base, 'default', BASE)
-    const i = open(t, first.base)
+    const log = recordingLogger()
+    const i = open(t, first.base, 'default', log.logger)
     await i.ready(5000)
     const routes = new Routes(i)
     t.teardown(() => routes.close())
@@ -139,8 +159,23 @@ t.test(
       Dtab.show(i.dtab!).endsWith('/svc/world=>/srv/world-v9'),
     )
     t.equal(i.status.lastError, undefined)
+    t.ok(log.messages.includes('namerd dtab watch failed; routing on the last good dtab'))
+    t.ok(log.messages.includes('namerd dtab watch reconnected'), 'the recovery is logged too')
   },
 )
+
+t.test('namerd unreachable before any dtab: the log says requests get 503 for now', async (t) => {
+  const log = recordingLogger()
+  const i = open(t, `http://127.0.0.1:${await deadPort()}`, 'default', log.logger)
+  await eventually('a failed watch', () => i.status.lastError !== undefined)
+  t.equal(i.dtab, undefined)
+  t.ok(
+    log.messages.includes(
+      'namerd dtab watch failed; no dtab yet, so requests are answered 503 until it has one',
+    ),
+    log.messages.join('\n'),
+  )
+})
 
 t.test(
   'a namespace namerd does not have: no dtab, a clear status, and it appears when created',

@@ -54,6 +54,10 @@ export const NamerdInterpreterConfig = z.strictObject({
   /** Reconnect backoff, jittered exponential (Linkerd: 5 s to 600 s). */
   retry: z
     .strictObject({ baseSeconds: Seconds.default(5), maxSeconds: Seconds.default(600) })
+    .refine((r) => r.baseSeconds <= r.maxSeconds, {
+      message: 'baseSeconds must not be more than maxSeconds',
+      path: ['baseSeconds'],
+    })
     .default({ baseSeconds: 5, maxSeconds: 600 }),
   /** A read token for a namerd that requires one. */
   token: z.string().min(1).optional(),

@@ -152,6 +152,7 @@ export class NamerdInterpreter implements Interpreter {
     const signal = this.#closing.signal
     const url = apiUrl(this.#endpoint.dst, `dtabs/${encodeURIComponent(this.namespace)}?watch=1`)
     let attempt = 0
+    let failed = false
     while (!signal.aborted) {
       let openedAt = 0
       let got = false
@@ -163,6 +164,9 @@ export class NamerdInterpreter implements Interpreter {
           signal,
           () => {
             openedAt = Date.now()
+            if (failed)
+              this.#logger?.info({ namespace: this.namespace }, 'namerd dtab watch reconnected')
+            failed = false
             this.#setStatus({ connected: true })
             // The stream sends nothing while the namespace is missing: ask, to say so.
             void this.#probe(undefined)
@@ -181,11 +185,14 @@ export class NamerdInterpreter implements Interpreter {
         this.#setStatus({ connected: false })
       } catch (err) {
         if (signal.aborted) break
+        failed = true
         delay = backoffMs(this.#retry, attempt++)
         this.#setStatus({ connected: false, lastError: errorMessage(err) })
         this.#logger?.warn(
           { namespace: this.namespace, err: errorMessage(err), retryInMs: Math.round(delay) },
-          'namerd dtab watch failed; routing on the last good dtab',
+          this.#dtab === undefined
+            ? 'namerd dtab watch failed; no dtab yet, so requests are answered 503 until it has one'
+            : 'namerd dtab watch failed; routing on the last good dtab',
         )
       }
       await sleep(delay, signal)

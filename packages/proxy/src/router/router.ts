@@ -10,6 +10,7 @@ import type { HeaderMap } from '../http1/head.js'
 import { Http1Server, type Transaction } from '../http1/server.js'
 import { createIdentifier, type Identifier } from '../identify/index.js'
 import type { Interpreter } from '../interpret/index.js'
+import { ListenError } from '../listen-error.js'
 import { RouterStats, type ScopeStats } from '../metrics/index.js'
 import { ServiceBudgets } from '../retry/service-budgets.js'
 import {
@@ -69,7 +70,7 @@ export class Router {
   /** Starts every server; resolves with their addresses once all listen. */
   async listen(): Promise<string[]> {
     const out: string[] = []
-    for (const config of this.config.servers) {
+    for (const [i, config] of this.config.servers.entries()) {
       // The proxy's own HTTP/1.1 server (src/http1). A request without Host reaches the
       // identifier, which decides (io.l5d.path or io.l5d.static need none); when it cannot
       // identify the request, the 400 says why in l5d-err.
@@ -82,7 +83,9 @@ export class Router {
         onParseError: (err, remote) =>
           this.logger.debug({ err: err.message, code: err.code, remote }, 'unparseable request'),
       })
-      await server.listen(config.port, config.ip)
+      await server.listen(config.port, config.ip).catch((err: unknown) => {
+        throw new ListenError(`servers[${i}]`, err)
+      })
       // Linkerd's server scope is `<ip>/<port>`, known once the port is bound, before any
       // connection is read.
       const a = server.net.address() as AddressInfo
