@@ -12,6 +12,7 @@ import {
   findHeadEnd,
   type HeaderMap,
   type HttpParseError,
+  hasToken,
   joined,
   parseResponseHead,
   type ResponseHead,
@@ -73,9 +74,16 @@ export function forward(
 
 /** The outbound head: an HTTP/1.0 request goes on as one, so its answer suits its client. */
 function requestHead(tx: Transaction, path: string, headers: HeaderMap): string {
+  if (headers['content-length'] !== undefined) delete headers['content-length']
+  if (headers['transfer-encoding'] !== undefined) delete headers['transfer-encoding']
   let text = `${tx.method} ${path} HTTP/${tx.httpVersion}\r\n${headerLines(headers)}`
   if (headers.host === undefined) text += 'host: localhost\r\n'
-  if (tx.framing.kind === 'chunked') text += 'transfer-encoding: chunked\r\n'
+  // The framing is written from what the proxy parsed, never copied: one Content-Length
+  // (`1, 1` becomes `1`), and nothing a header could have removed on the way.
+  const framing = tx.framing
+  if (framing.kind === 'chunked') text += 'transfer-encoding: chunked\r\n'
+  else if (framing.kind === 'length') text += `content-length: ${framing.length}\r\n`
+  else if (tx.headers['content-length'] !== undefined) text += 'content-length: 0\r\n'
   return `${text}\r\n`
 }
 
@@ -304,9 +312,17 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
       head.httpVersion === '1.1' &&
       this.tx.httpVersion === '1.1' &&
       !this.tx.upgrade &&
-      !(connection !== undefined && /\bclose\b/.test(connection))
+      !(connection !== undefined && hasToken(connection, 'close'))
+    const te = head.headers['transfer-encoding']
     const out = stripHopByHop(head.headers)
-    if (framing.kind === 'chunked') out['transfer-encoding'] = 'chunked'
+    // RFC 9112 §6.3: the framing the proxy read by is the one it sends. A length is written
+    // as the single number it parsed; with chunked or read-until-close, a Content-Length
+    // beside it is dropped, and the codings the backend applied are kept.
+    if (framing.kind === 'length') out['content-length'] = String(framing.length)
+    else if (framing.kind !== 'none') {
+      delete out['content-length']
+      if (te !== undefined) out['transfer-encoding'] = te
+    }
     try {
       this.options.onResponseHead?.(head.status, out)
     } catch (err) {

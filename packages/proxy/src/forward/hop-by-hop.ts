@@ -17,6 +17,13 @@ export const HOP_BY_HOP = [
 type Headers = Record<string, string | string[] | number | undefined>
 
 /**
+ * Headers a `Connection` header may name but never removes: they frame and address the
+ * message. Letting a client (or a backend) drop `Content-Length` this way would make the next
+ * hop read the body as further messages: request smuggling.
+ */
+export const NEVER_NAMED = new Set(['content-length', 'transfer-encoding', 'host'])
+
+/**
  * Removes hop-by-hop headers from `headers` in place (lower-case names, as node and undici
  * give them). `TE: trailers` survives; with `keepUpgrade` (an upgrade request) so do Upgrade
  * and Connection. Returns `headers`.
@@ -30,7 +37,8 @@ export function stripHopByHop<H extends Headers>(headers: H, keepUpgrade = false
     if (text.includes(',') || !isPlainToken(text)) {
       for (const t of text.split(',')) {
         const name = t.trim().toLowerCase()
-        if (name !== '' && !(keepUpgrade && name === 'upgrade') && name in h) delete h[name]
+        if (name === '' || NEVER_NAMED.has(name) || (keepUpgrade && name === 'upgrade')) continue
+        if (Object.hasOwn(h, name)) delete h[name]
       }
     }
   }

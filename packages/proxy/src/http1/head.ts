@@ -32,6 +32,8 @@ export type HttpErrorCode =
   | 'unsupported_method'
   | 'bad_status_line'
   | 'bad_chunk'
+  | 'bare_lf'
+  | 'bad_target'
 
 /** A message that does not parse; `offset` is the byte where the problem is. */
 export class HttpParseError extends Error {
@@ -172,7 +174,20 @@ function trimOws(text: string, from: number, to: number): string {
 const HeaderObject = function HeaderObject() {} as unknown as new () => HeaderMap
 HeaderObject.prototype = Object.create(null)
 
+/** An empty header object of the same kind (no prototype), for headers built by the proxy. */
+export const newHeaderMap = (): HeaderMap => new HeaderObject()
+
 const show = (s: string) => JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s)
+
+/**
+ * Whether a comma-separated header value (`Connection`, already lower-cased) lists `token`
+ * as one whole element: `x-close-y` does not list `close`.
+ */
+export function hasToken(list: string, token: string): boolean {
+  if (list === token) return true
+  for (const part of list.split(',')) if (part.trim() === token) return true
+  return false
+}
 
 /** The first value of a header. */
 export function first(v: string | string[] | undefined): string | undefined {

@@ -12,6 +12,7 @@ import {
   type HeaderMap,
   HttpParseError,
   type HttpVersion,
+  hasToken,
   joined,
   MAX_HEAD_BYTES,
   parseRequestHead,
@@ -35,6 +36,13 @@ export interface ServerOptions {
 
 /** Unread bytes a connection holds before it stops reading from its client. */
 const MAX_BUFFERED = 64 * 1024
+/**
+ * After the last response of a connection, what the client still sends is read and dropped
+ * for this long, then the socket is destroyed: nginx's lingering close. Dropping it keeps a
+ * body that came after an early answer from being read as requests; the limit keeps a client
+ * that never closes from holding the socket.
+ */
+const LINGER_MS = 5000
 
 export class Http1Server {
   readonly net: Server
@@ -95,6 +103,8 @@ class Connection {
   private parsing = false
   private closeAfterResponse = false
   private detached = false
+  /** The last response is sent: nothing more is parsed, and what arrives is dropped. */
+  private ending = false
 
   constructor(
     private readonly server: Http1Server,
@@ -108,6 +118,7 @@ class Connection {
   }
 
   private onData(d: Buffer): void {
+    if (this.ending) return
     const tx = this.tx
     if (tx !== undefined && tx.sink !== undefined && !tx.cursor.done) {
       tx.feed(d, 0)
@@ -135,7 +146,7 @@ class Connection {
   }
 
   private parseLoop(): void {
-    while (this.tx === undefined && this.buf !== undefined && !this.detached) {
+    while (this.tx === undefined && this.buf !== undefined && !this.detached && !this.ending) {
       let buf = this.buf
       // RFC 9112 §2.2: empty lines before a request line are ignored.
       let start = 0
@@ -149,6 +160,15 @@ class Connection {
         buf = this.buf = buf.subarray(start)
       }
       const end = findHeadEnd(buf, 0, this.searchFrom)
+      const lf = end < 0 ? bareLf(buf, this.searchFrom) : -1
+      if (lf >= 0) {
+        // A head with bare LF line ends would never complete: refuse it now (RFC 9112 §2.2
+        // allows a recipient to; docs/proxy.md promises it).
+        this.reject(
+          new HttpParseError('bare_lf', 'Bare LF in the request head; end lines with CRLF', lf),
+        )
+        return
+      }
       if (end < 0 || end > MAX_HEAD_BYTES) {
         if (end > MAX_HEAD_BYTES || buf.length > MAX_HEAD_BYTES) {
           this.reject(
@@ -171,7 +191,8 @@ class Connection {
           throw new HttpParseError('unsupported_method', 'CONNECT is not supported', 0, 501)
         }
         const framing = requestFraming(head.headers, head.httpVersion === '1.0')
-        tx = new Transaction(this, head.method, head.url, head.httpVersion, head.headers, framing)
+        const url = originForm(head.url, head.method, head.headers)
+        tx = new Transaction(this, head.method, url, head.httpVersion, head.headers, framing)
       } catch (err) {
         if (err instanceof HttpParseError) this.reject(err)
         else throw err
@@ -189,7 +210,7 @@ class Connection {
    * as nginx takes it: the backend's work is cancelled rather than finished for nobody.
    */
   private onEnd(): void {
-    if (this.tx === undefined || this.detached) this.socket.end()
+    if (this.tx === undefined || this.detached || this.ending) this.socket.end()
     else this.socket.destroy()
   }
 
@@ -207,12 +228,23 @@ class Connection {
     this.tx = undefined
     if (this.detached) return
     if (this.closeAfterResponse || tx.closeAfter || !tx.cursor.done || this.server.closing) {
-      this.socket.end()
+      this.endConnection()
       return
     }
     this.idleSince = performance.now()
     this.resume()
     if (this.buf !== undefined) this.parse()
+  }
+
+  /** Sends what is left (`last`) and a FIN; then drops what the client sends, for a while. */
+  private endConnection(last?: string): void {
+    this.ending = true
+    this.buf = undefined
+    this.idleSince = 0
+    if (last === undefined) this.socket.end()
+    else this.socket.end(last, 'latin1')
+    this.resume()
+    setTimeout(destroySocket, LINGER_MS, this.socket).unref()
   }
 
   closeWhenIdle(): void {
@@ -255,11 +287,8 @@ class Connection {
   private reject(err: HttpParseError): void {
     this.server.options.onParseError?.(err, this.socket.remoteAddress)
     const body = Buffer.from(`${err.message}\n`, 'latin1')
-    this.buf = undefined
-    this.detached = true
-    this.socket.end(
+    this.endConnection(
       `${statusLine(err.status)}connection: close\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body.toString('latin1')}`,
-      'latin1',
     )
   }
 }
@@ -295,12 +324,18 @@ export class Transaction {
   ) {
     this.cursor = new BodyCursor(framing)
     const connection = joined(headers.connection)?.toLowerCase()
+    // h2c is not tunnelled: a client could use it to speak HTTP/2 to the backend past every
+    // rule the proxy applies per request (h2c smuggling). nginx does not forward it either.
+    const upgradeTo = joined(headers.upgrade)?.toLowerCase()
     this.upgrade =
-      headers.upgrade !== undefined && connection !== undefined && /\bupgrade\b/.test(connection)
+      upgradeTo !== undefined &&
+      !hasToken(upgradeTo, 'h2c') &&
+      connection !== undefined &&
+      hasToken(connection, 'upgrade')
     this.closeAfter =
       httpVersion === '1.0'
-        ? !(connection !== undefined && /\bkeep-alive\b/.test(connection))
-        : connection !== undefined && /\bclose\b/.test(connection)
+        ? !(connection !== undefined && hasToken(connection, 'keep-alive'))
+        : connection !== undefined && hasToken(connection, 'close')
   }
 
   get remoteAddress(): string | undefined {
@@ -371,7 +406,8 @@ export class Transaction {
    * line. `close`: the body runs until the connection closes.
    */
   writeHead(head: string, close = false): void {
-    if (close) this.closeAfter = true
+    // A request body not yet read to its end cannot be skipped safely: close after this one.
+    if (close || !this.cursor.done) this.closeAfter = true
     this.headersSent = true
     const extra = this.closeAfter ? 'connection: close\r\n\r\n' : '\r\n'
     this.conn.socket.write(head + extra, 'latin1')
@@ -391,7 +427,7 @@ export class Transaction {
     from: number,
     to: number,
   ): boolean {
-    if (close) this.closeAfter = true
+    if (close || !this.cursor.done) this.closeAfter = true
     this.headersSent = true
     const tail = this.closeAfter ? 'connection: close\r\n\r\n' : '\r\n'
     let n = length + head.write(tail, length, 'latin1')
@@ -458,3 +494,40 @@ export class Transaction {
 }
 
 function noop(): void {}
+
+/** Where a LF not preceded by CR is in `buf`, looking from `from`; -1 if none. */
+function bareLf(buf: Buffer, from: number): number {
+  let i = buf.indexOf(10, Math.max(0, from - 1))
+  while (i >= 0) {
+    if (i === 0 || buf[i - 1] !== 13) return i
+    i = buf.indexOf(10, i + 1)
+  }
+  return -1
+}
+
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#@\s]+)([^#\s]*)$/i
+
+/**
+ * The request target in origin form. RFC 9112 §3.2.2: a request in absolute form
+ * (`GET http://world/x`) is addressed to the URI's authority, whatever its Host says, so the
+ * Host is replaced by it; it goes on as `/x`, the form servers expect.
+ */
+function originForm(url: string, method: string, headers: HeaderMap): string {
+  if (url.charCodeAt(0) === 47) return url
+  if (url === '*' && method === 'OPTIONS') return url
+  const m = ABSOLUTE_FORM.exec(url)
+  if (m === null) {
+    throw new HttpParseError(
+      'bad_target',
+      `Request target ${JSON.stringify(url.slice(0, 80))} is neither a path nor an http URL`,
+      0,
+    )
+  }
+  headers.host = m[1]!
+  const rest = m[2]!
+  return rest === '' ? '/' : rest.charCodeAt(0) === 47 ? rest : `/${rest}`
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy()
+}

@@ -2,8 +2,8 @@
 // arrived with are folded into one `l5d-ctx-dtab`; `l5d-dtab` never travels on; the proxy adds
 // which name it routed (`l5d-dst-service`), where it went (`l5d-dst-client`, and
 // `l5d-dst-residual` when there is one) and a request id for the application's logs.
-import { HOP_BY_HOP as HOP_BY_HOP_NAMES } from '../forward/hop-by-hop.js'
-import type { HeaderMap } from '../http1/head.js'
+import { HOP_BY_HOP as HOP_BY_HOP_NAMES, NEVER_NAMED } from '../forward/hop-by-hop.js'
+import { type HeaderMap, newHeaderMap } from '../http1/head.js'
 
 /** Inbound headers the proxy consumes or replaces; never copied as they came. */
 const REPLACED = new Set([
@@ -15,6 +15,8 @@ const REPLACED = new Set([
   'l5d-reqid',
   'l5d-sample',
   'via',
+  // The forwarding layer writes the framing from the request's own (forward.ts requestHead).
+  'content-length',
 ])
 
 export interface Destination {
@@ -32,13 +34,13 @@ export interface Destination {
  * the object without them is cheaper than deleting from it.
  */
 export function outboundHeaders(inbound: HeaderMap, dst: Destination, upgrade = false): HeaderMap {
-  const out: HeaderMap = {}
+  const out = newHeaderMap()
   const connection = inbound.connection
   const named = connection === undefined ? undefined : connectionNames(connection)
   for (const name in inbound) {
     const value = inbound[name]
     if (value === undefined || REPLACED.has(name)) continue
-    if (HOP_BY_HOP.has(name) && !(name === 'te' && value === 'trailers')) continue
+    if (HOP_BY_HOP.has(name) && !(name === 'te' && isTrailers(value))) continue
     if (!upgrade && (name === 'connection' || name === 'upgrade')) continue
     if (named?.includes(name)) continue
     out[name] = value
@@ -63,8 +65,13 @@ function connectionNames(connection: string | string[]): string[] | undefined {
   const text = (Array.isArray(connection) ? connection.join(',') : connection).toLowerCase()
   if (text === 'keep-alive' || text === 'close' || text === 'upgrade') return undefined
   const names = text.split(',').map((s) => s.trim())
-  return names.filter((n) => n !== '' && n !== 'upgrade' && n !== 'connection')
+  return names.filter(
+    (n) => n !== '' && n !== 'upgrade' && n !== 'connection' && !NEVER_NAMED.has(n),
+  )
 }
+
+const isTrailers = (te: string | string[]) =>
+  typeof te === 'string' && te.trim().toLowerCase() === 'trailers'
 
 export const VIA = '1.1 switchyard'
 

@@ -1,0 +1,235 @@
+// Messages a client or a backend frames or addresses in a way a careless proxy would pass on
+// differently from how it read them: each is sent as raw bytes through the real proxy.
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
+import t from 'tap'
+import { inet, localConfig, recordingBackend, runProxy } from './router-helpers.js'
+
+/**
+ * Writes `chunks` (with `gapMs` between them) and collects what comes back until the proxy
+ * closes. A FIN from the proxy does not stop the client writing, as it would not stop a
+ * hostile one. (A client that half-closes with its request in flight aborts it, as nginx has
+ * it; so this one never does.)
+ */
+function raw(port: number, chunks: readonly string[], gapMs = 50): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+    let got = ''
+    s.setEncoding('latin1')
+    s.on('data', (d: string) => {
+      got += d
+    })
+    s.on('error', reject)
+    s.on('close', () => resolve(got))
+    let written: Promise<void> = Promise.resolve()
+    // The proxy's FIN: finish writing what was planned, then close our side too.
+    s.on('end', () => void written.then(() => s.end()))
+    s.on('connect', () => {
+      written = (async () => {
+        for (const [i, c] of chunks.entries()) {
+          if (i > 0) await new Promise((r) => setTimeout(r, gapMs))
+          if (!s.destroyed) s.write(c, 'latin1')
+        }
+      })()
+    })
+  })
+}
+
+/** A backend that answers every connection with `response`, as raw bytes, and closes. */
+async function rawBackend(
+  t: { teardown(fn: () => unknown): void },
+  response: string,
+): Promise<number> {
+  const sockets = new Set<Socket>()
+  const server = createServer((s) => {
+    sockets.add(s)
+    s.once('data', () => s.end(response, 'latin1'))
+    s.on('close', () => sockets.delete(s))
+  })
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  )
+  t.teardown(() => {
+    for (const s of sockets) s.destroy()
+    server.close()
+  })
+  return port
+}
+
+const statusOf = (response: string) => Number(response.slice(9, 12))
+
+t.test(
+  'a Connection header naming Content-Length cannot strip it: no smuggled request',
+  async (t) => {
+    const world = await recordingBackend(t, 'world')
+    const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
+    const hidden = 'GET /smuggled HTTP/1.1\r\nHost: world\r\n\r\n'
+    const got = await raw(p.port, [
+      `POST /outer HTTP/1.1\r\nHost: world\r\nConnection: content-length\r\nContent-Length: ${hidden.length}\r\n\r\n${hidden}`,
+      'GET /last HTTP/1.1\r\nHost: world\r\nConnection: close\r\n\r\n',
+    ])
+    t.same(
+      world.seen.map((s) => s.url),
+      ['/outer', '/last'],
+      'the body stayed a body',
+    )
+    t.equal(world.seen[0]?.headers['content-length'], String(hidden.length))
+    t.equal(got.match(/HTTP\/1\.1 200/g)?.length, 2)
+  },
+)
+
+t.test('Connection cannot strip Host either', async (t) => {
+  const world = await recordingBackend(t, 'world')
+  const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
+  await raw(p.port, ['GET / HTTP/1.1\r\nHost: world\r\nConnection: close, host\r\n\r\n'])
+  t.equal(world.seen[0]?.headers.host, 'world')
+})
+
+t.test('a repeated Content-Length of one value goes on as one number', async (t) => {
+  const world = await recordingBackend(t, 'world')
+  const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
+  const got = await raw(p.port, [
+    'POST / HTTP/1.1\r\nHost: world\r\nContent-Length: 5, 5\r\nConnection: close\r\n\r\nhello',
+  ])
+  t.equal(statusOf(got), 200, 'the backend did not refuse it')
+  t.same(
+    world.seen[0]?.rawHeaders.filter((h, i) => i % 2 === 0 && /^content-length$/i.test(h)),
+    ['content-length'],
+  )
+  t.equal(world.seen[0]?.headers['content-length'], '5')
+})
+
+t.test('a body that arrives after an early error is dropped, never read as requests', async (t) => {
+  const world = await recordingBackend(t, 'world')
+  const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
+  const body = 'GET /smuggled HTTP/1.1\r\nHost: world\r\n\r\n'
+  const got = await raw(p.port, [
+    `POST / HTTP/1.1\r\nHost: world\r\nl5d-dtab: =>>\r\nContent-Length: ${body.length}\r\n\r\n`,
+    body,
+  ])
+  t.equal(statusOf(got), 400)
+  t.match(got, /\r\nconnection: close\r\n/i, 'the client is told the connection ends')
+  t.equal(got.match(/HTTP\/1\.1/g)?.length, 1, 'one response')
+  t.equal(world.seen.length, 0, 'nothing reached the backend')
+})
+
+t.test('after Connection: close, what the client sends next is not served', async (t) => {
+  const world = await recordingBackend(t, 'world')
+  const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
+  const got = await raw(p.port, [
+    'GET /first HTTP/1.1\r\nHost: world\r\nConnection: close\r\n\r\n',
+    'GET /second HTTP/1.1\r\nHost: world\r\n\r\n',
+  ])
+  t.equal(got.match(/HTTP\/1\.1 200/g)?.length, 1)
+  t.same(
+    world.seen.map((s) => s.url),
+    ['/first'],
+  )
+})
+
+t.test('a client that keeps its socket open after a 400 is closed, not buffered', async (t) => {
+  const world = await recordingBackend(t, 'world')
+  const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
+  const s = connect({ port: p.port, host: '127.0.0.1', allowHalfOpen: true })
+  s.on('error', () => {})
+  let got = ''
+  s.on('data', (d: Buffer) => {
+    got += d.toString('latin1')
+  })
+  s.write('GET / HTTP/1.1\r\nHost : world\r\n\r\n')
+  const junk = setInterval(() => s.write('x'.repeat(16384)), 20)
+  // The proxy drops what follows and destroys the socket after its lingering close (5 s).
+  await new Promise((r) => s.on('close', r))
+  clearInterval(junk)
+  t.equal(statusOf(got), 400)
+  t.equal(world.seen.length, 0)
+})
+
+t.test(
+  'a backend response with both Content-Length and chunked reaches the client chunked only',
+  async (t) => {
+    const port = await rawBackend(
+      t,
+      'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+    )
+    const p = await runProxy(t, localConfig(`/svc/world => ${inet(port)}`))
+    const got = await raw(p.port, ['GET / HTTP/1.1\r\nHost: world\r\nConnection: close\r\n\r\n'])
+    t.equal(statusOf(got), 200)
+    t.notMatch(got, /content-length/i, 'RFC 9112 §6.3: the length is dropped')
+    t.match(got, /transfer-encoding: chunked/i)
+    t.match(got, /\r\n\r\n5\r\nhello\r\n0\r\n\r\n$/)
+  },
+)
+
+t.test('a backend response whose Connection names Content-Length keeps its length', async (t) => {
+  const port = await rawBackend(
+    t,
+    'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: content-length\r\n\r\nhello',
+  )
+  const p = await runProxy(t, localConfig(`/svc/world => ${inet(port)}`))
+  const got = await raw(p.port, ['GET / HTTP/1.1\r\nHost: world\r\nConnection: close\r\n\r\n'])
+  t.match(got, /content-length: 5\r\n/i)
+  t.match(got, /\r\n\r\nhello$/)
+})
+
+t.test('a request in absolute form goes where its URI says, in origin form', async (t) => {
+  const world = await recordingBackend(t, 'world')
+  const other = await recordingBackend(t, 'other')
+  const p = await runProxy(
+    t,
+    localConfig(`/svc/world => ${inet(world.port)}; /svc/other => ${inet(other.port)}`),
+  )
+  const got = await raw(p.port, [
+    'GET http://world/x?y=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n',
+  ])
+  t.equal(statusOf(got), 200)
+  t.equal(other.seen.length, 0, 'RFC 9112 §3.2.2: the Host header is ignored')
+  t.equal(world.seen[0]?.url, '/x?y=1')
+  t.equal(world.seen[0]?.headers.host, 'world')
+  const bad = await raw(p.port, ['GET world/x HTTP/1.1\r\nHost: world\r\n\r\n'])
+  t.equal(statusOf(bad), 400)
+  t.match(bad, 'neither a path nor an http URL')
+})
+
+t.test('an h2c upgrade is not tunnelled: the request goes on as HTTP/1.1', async (t) => {
+  const world = await recordingBackend(t, 'world')
+  const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
+  const got = await raw(p.port, [
+    'GET / HTTP/1.1\r\nHost: world\r\nConnection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
+  ])
+  t.equal(statusOf(got), 200)
+  t.equal(world.seen[0]?.headers.upgrade, undefined)
+  t.equal(world.seen[0]?.headers['http2-settings'], undefined, 'named by Connection: dropped')
+})
+
+t.test('a head with bare LF line ends is a 400 at once', async (t) => {
+  const world = await recordingBackend(t, 'world')
+  const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
+  const got = await raw(p.port, ['GET / HTTP/1.1\nHost: world\n\n'])
+  t.equal(statusOf(got), 400)
+  t.match(got, 'Bare LF')
+  t.equal(world.seen.length, 0)
+})
+
+t.test(
+  'Connection tokens are whole: x-close-y does not close, x-upgrade-y does not upgrade',
+  async (t) => {
+    const world = await recordingBackend(t, 'world')
+    const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
+    const got = await raw(p.port, [
+      'GET /1 HTTP/1.1\r\nHost: world\r\nConnection: x-close-y, x-upgrade-y\r\nUpgrade: websocket\r\n\r\n',
+      'GET /2 HTTP/1.1\r\nHost: world\r\nConnection: close\r\n\r\n',
+    ])
+    t.equal(got.match(/HTTP\/1\.1 200/g)?.length, 2, 'the connection stayed open for the second')
+    t.equal(world.seen[0]?.headers.upgrade, undefined)
+  },
+)
+
+t.test('a header named __proto__ is only a header', async (t) => {
+  const world = await recordingBackend(t, 'world')
+  const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
+  await raw(p.port, [
+    'GET / HTTP/1.1\r\nHost: world\r\n__proto__: x\r\n__proto__: y\r\nConnection: close\r\n\r\n',
+  ])
+  const names = world.seen[0]?.rawHeaders.filter((_, i) => i % 2 === 0) ?? []
+  t.notOk(names.includes('0') || names.includes('1'), names.join(','))
+})
