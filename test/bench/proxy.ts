@@ -1,6 +1,8 @@
 // `pnpm bench proxy`: the same load, in one run, against the backend directly, our proxy
 // (a 5-dentry dtab resolving to 3 endpoints), our proxy with an `l5d-dtab` override on every
-// request, nginx (one worker, keep-alive upstreams) and haproxy (one thread) from Debian.
+// request, nginx (one worker, keep-alive upstreams) and haproxy (one thread) from Debian, and
+// node's floor: a pass-through that pipes bytes and parses nothing (node-floor.mjs), started
+// with the proxy's node flags, whose memory is where any node proxy starts.
 // wrk drives the throughput runs (fixed connections, keep-alive, small bodies). The latency
 // the proxy adds at a moderate load is measured at about 1,000 requests/s twice: requests
 // arriving independently (wrk with paced.lua, a Poisson stream), and in bursts of 10 (hey,
@@ -18,6 +20,7 @@ import { type LoadResult, runWrk, type WrkScript } from './load.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const PROXY_MAIN = join(ROOT, 'packages/proxy/dist/main.js')
+const FLOOR_MAIN = fileURLToPath(new URL('node-floor.mjs', import.meta.url))
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 /**
  * Throughput is measured in rounds that visit every target in turn, and each target's median
@@ -162,6 +165,7 @@ export async function runProxyBench(): Promise<ProxyBenchRow[]> {
     const nginxFront = await freePort()
     const haproxyFront = await freePort()
     const proxyPort = await freePort()
+    const floorPort = await freePort()
     const adminPort = await freePort()
     const servers = backends
       .map((p) => `server { listen 127.0.0.1:${p}; location / { return 200 "hello world\\n"; } }`)
@@ -258,11 +262,18 @@ routers:
       join(dir, 'proxy.log'),
     )
     procs.push(proxy)
+    const floor = start(
+      process.execPath,
+      [...PROXY_NODE_FLAGS, FLOOR_MAIN, String(floorPort), ...backends.map(String)],
+      join(dir, 'floor.log'),
+    )
+    procs.push(floor)
 
     for (const p of backends) await waitHttp(`http://127.0.0.1:${p}/`)
     await waitHttp(`http://127.0.0.1:${nginxFront}/`)
     await waitHttp(`http://127.0.0.1:${haproxyFront}/`)
     await waitHttp(`http://127.0.0.1:${proxyPort}/`, { Host: 'world' })
+    await waitHttp(`http://127.0.0.1:${floorPort}/`)
 
     const override = { 'l5d-dtab': '/host/world => /tmp/world' }
     const targets: { name: string; url: string; headers: Record<string, string>; pid?: number }[] =
@@ -280,18 +291,27 @@ routers:
           headers: { Host: 'world', ...override },
           pid: proxy.child.pid,
         },
+        {
+          name: 'node pass-through (floor)',
+          url: `http://127.0.0.1:${floorPort}/`,
+          headers: {},
+          pid: floor.child.pid,
+        },
         { name: 'nginx (1 worker)', url: `http://127.0.0.1:${nginxFront}/`, headers: {} },
         { name: 'haproxy (1 thread)', url: `http://127.0.0.1:${haproxyFront}/`, headers: {} },
       ]
     // The kernel keeps a peak for RSS (VmHWM) but not for its parts: the anonymous part (the
-    // proxy's own memory, without the node binary's shared pages) is sampled during the runs.
-    let peakAnonMb = 0
+    // process's own memory, without the node binary's shared pages) is sampled during the runs.
+    const pids = [...new Set(targets.flatMap((t) => (t.pid === undefined ? [] : [t.pid])))]
+    const peakAnonMb = new Map(pids.map((pid) => [pid, 0]))
     const sampler = setInterval(() => {
-      peakAnonMb = Math.max(peakAnonMb, memoryMb(proxy.child.pid, 'RssAnon') ?? 0)
+      for (const pid of pids)
+        peakAnonMb.set(pid, Math.max(peakAnonMb.get(pid)!, memoryMb(pid, 'RssAnon') ?? 0))
     }, 50)
     sampler.unref()
-    const idleRssMb = memoryMb(proxy.child.pid, 'VmRSS')
-    const idleFileMb = memoryMb(proxy.child.pid, 'RssFile')
+    const idle = new Map(
+      pids.map((pid) => [pid, { rss: memoryMb(pid, 'VmRSS'), file: memoryMb(pid, 'RssFile') }]),
+    )
     // A short warm-up lets the JIT and the connection pools settle before measuring.
     for (const t of targets) await runWrk(t.url, 1, CONNECTIONS, 2, t.headers)
     const runs = targets.map(() => [] as LoadResult[])
@@ -312,9 +332,12 @@ routers:
         paced,
         hey,
         rssMb: memoryMb(t.pid, 'VmHWM'),
-        ...(t.pid !== undefined && { peakAnonMb }),
+        ...(t.pid !== undefined && { peakAnonMb: peakAnonMb.get(t.pid) }),
         rounds: runs[i]!.map((r) => r.perSec),
-        ...(t.pid !== undefined && { idleRssMb, idleFileMb }),
+        ...(t.pid !== undefined && {
+          idleRssMb: idle.get(t.pid)?.rss,
+          idleFileMb: idle.get(t.pid)?.file,
+        }),
       })
     }
     clearInterval(sampler)
@@ -362,6 +385,7 @@ export function printProxyBench(rows: readonly ProxyBenchRow[]): void {
       `                             ${(ours.hey.p99Ms - direct.hey.p99Ms).toFixed(2)} ms in bursts of 10 (hey); p50 added ${(ours.hey.p50Ms - direct.hey.p50Ms).toFixed(2)} ms`,
     )
   }
+  const floor = by('node pass-through')
   if (ours.rssMb !== undefined) {
     console.log(
       `proxy peak RSS:              ${ours.rssMb.toFixed(0)} MB (target under 80 MB); its anonymous part peaked at ${ours.peakAnonMb?.toFixed(0)} MB`,
@@ -370,6 +394,11 @@ export function printProxyBench(rows: readonly ProxyBenchRow[]): void {
   if (ours.idleRssMb !== undefined) {
     console.log(
       `proxy RSS before any load:   ${ours.idleRssMb.toFixed(0)} MB, ${ours.idleFileMb?.toFixed(0)} MB of it file-backed (the node binary and its libraries)`,
+    )
+  }
+  if (floor?.rssMb !== undefined && floor.idleRssMb !== undefined) {
+    console.log(
+      `node's floor, same flags:    ${floor.rssMb.toFixed(0)} MB peak RSS (${floor.peakAnonMb?.toFixed(0)} MB anonymous), ${floor.idleRssMb.toFixed(0)} MB before any load: the pass-through that parses nothing`,
     )
   }
 }
