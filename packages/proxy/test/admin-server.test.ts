@@ -229,32 +229,22 @@ t.test('/delegator.json refuses bad input with the right status', async (t) => {
   const unknown = await json(`${p.admin}/delegator.json?path=/svc/world&namespace=nope`)
   t.equal(unknown.status, 404)
   t.match(unknown.body, 'No router "nope"; routers: outgoing')
-  const text = await json(`${p.admin}/delegator.json`, {
-    method: 'POST',
-    headers: { 'content-type': 'text/plain' },
-    body: 'path=/svc/world',
-  })
+  const post = (type: string, body: string) =>
+    json(`${p.admin}/delegator.json`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body,
+    })
+  const text = await post('text/plain', 'path=/svc/world')
   t.equal(text.status, 415)
   t.equal(text.body, 'Content-Type must be application/json, not text/plain\n')
-  const form = await json(`${p.admin}/delegator.json`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'path=/svc/world',
-  })
+  const form = await post('application/x-www-form-urlencoded', 'path=/svc/world')
   t.equal(form.status, 415)
   t.match(form.body, /^Content-Type must be application\/json, not application\/x-www-form/)
-  const notJson = await json(`${p.admin}/delegator.json`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: '{"path": ',
-  })
+  const notJson = await post('application/json', '{"path": ')
   t.equal(notJson.status, 400)
   t.match(notJson.body, /^Malformed delegation request: the body is not JSON/)
-  const malformed = await json(`${p.admin}/delegator.json`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ namespace: 'outgoing' }),
-  })
+  const malformed = await post('application/json', JSON.stringify({ namespace: 'outgoing' }))
   t.equal(malformed.status, 400)
   t.match(malformed.body, /^Malformed delegation request: path: /)
 })

@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import {
   findHeadEnd,
   HttpParseError,
+  hasToken,
   parseRequestHead,
   parseResponseHead,
 } from '../src/http1/head.js'
@@ -100,3 +101,11 @@ t.test(
     }
   },
 )
+
+t.test('hasToken matches whole elements of a comma-separated list only', async (t) => {
+  for (const list of ['close', 'keep-alive, close', 'close ,x', ' close\t', 'a,,close'])
+    t.ok(hasToken(list, 'close'), list)
+  for (const list of ['x-close-y', 'closed', 'enclose', 'keep-alive', '', 'close-ish, x'])
+    t.notOk(hasToken(list, 'close'), list)
+  t.ok(hasToken('x-close-y, close', 'close'), 'a later whole element after a partial one')
+})

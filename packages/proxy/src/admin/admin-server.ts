@@ -35,6 +35,9 @@ const DelegatorBody = z.strictObject({
   dtab: z.string().optional(),
 })
 
+const notJson = (type: string | undefined) =>
+  `Content-Type must be application/json, not ${type ?? 'none'}`
+
 class AdminError extends Error {
   constructor(
     readonly status: number,
@@ -122,9 +125,7 @@ export function createAdminServer(routers: readonly AdminRouter[], logger: Logge
       return reply
         .code(415)
         .type('text/plain')
-        .send(
-          `Content-Type must be application/json, not ${req.headers['content-type'] ?? 'none'}\n`,
-        )
+        .send(`${notJson(req.headers['content-type'])}\n`)
     if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
       return reply
         .code(400)
@@ -179,10 +180,7 @@ export function createAdminServer(routers: readonly AdminRouter[], logger: Logge
 
   app.post('/delegator.json', async (req, reply) => {
     if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
-      throw new AdminError(
-        415,
-        `Content-Type must be application/json, not ${req.headers['content-type'] ?? 'none'}`,
-      )
+      throw new AdminError(415, notJson(req.headers['content-type']))
     }
     const body = DelegatorBody.safeParse(req.body)
     if (!body.success) {

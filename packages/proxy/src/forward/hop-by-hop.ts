@@ -21,7 +21,7 @@ type Headers = Record<string, string | string[] | number | undefined>
  * message. Letting a client (or a backend) drop `Content-Length` this way would make the next
  * hop read the body as further messages: request smuggling.
  */
-export const NEVER_NAMED = new Set(['content-length', 'transfer-encoding', 'host'])
+const NEVER_NAMED = new Set(['content-length', 'transfer-encoding', 'host'])
 
 /**
  * Removes hop-by-hop headers from `headers` in place (lower-case names, as node and undici
@@ -32,14 +32,9 @@ export function stripHopByHop<H extends Headers>(headers: H, keepUpgrade = false
   const h = headers as Headers
   const connection = h.connection
   if (connection !== undefined) {
-    const text = Array.isArray(connection) ? connection.join(',') : String(connection)
-    // Fast path: `keep-alive`/`close`/`upgrade` alone list nothing else.
-    if (text.includes(',') || !isPlainToken(text)) {
-      for (const t of text.split(',')) {
-        const name = t.trim().toLowerCase()
-        if (name === '' || NEVER_NAMED.has(name) || (keepUpgrade && name === 'upgrade')) continue
-        if (Object.hasOwn(h, name)) delete h[name]
-      }
+    for (const name of namedByConnection(connection)) {
+      if (keepUpgrade && name === 'upgrade') continue
+      if (Object.hasOwn(h, name)) delete h[name]
     }
   }
   for (const name of HOP_BY_HOP) {
@@ -51,11 +46,30 @@ export function stripHopByHop<H extends Headers>(headers: H, keepUpgrade = false
   return headers
 }
 
+const NONE: readonly string[] = Object.freeze([])
+
+/**
+ * The headers a Connection header names, lower-cased, less those it may not remove
+ * (NEVER_NAMED). `keep-alive`, `close` or `upgrade` alone, the usual values, name nothing else
+ * and cost no allocation.
+ */
+export function namedByConnection(connection: string | string[] | number): readonly string[] {
+  const text = Array.isArray(connection) ? connection.join(',') : String(connection)
+  if (!text.includes(',') && isPlainToken(text)) return NONE
+  const names: string[] = []
+  for (const t of text.split(',')) {
+    const name = t.trim().toLowerCase()
+    if (name !== '' && !NEVER_NAMED.has(name)) names.push(name)
+  }
+  return names
+}
+
 function isPlainToken(text: string): boolean {
   const v = text.trim().toLowerCase()
   return v === 'keep-alive' || v === 'close' || v === 'upgrade'
 }
 
-function isTrailers(te: Headers[string]): boolean {
+/** `TE: trailers`, the one TE value that is forwarded. */
+export function isTrailers(te: Headers[string]): boolean {
   return typeof te === 'string' && te.trim().toLowerCase() === 'trailers'
 }

@@ -184,9 +184,18 @@ const show = (s: string) => JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…
  * as one whole element: `x-close-y` does not list `close`.
  */
 export function hasToken(list: string, token: string): boolean {
-  if (list === token) return true
-  for (const part of list.split(',')) if (part.trim() === token) return true
+  // Per request (most clients send Connection: keep-alive), so without splitting the value.
+  for (let i = list.indexOf(token); i >= 0; i = list.indexOf(token, i + 1)) {
+    if (listEdge(list, i - 1, -1) && listEdge(list, i + token.length, 1)) return true
+  }
   return false
+}
+
+/** Whether only whitespace lies between `i` (walking by `step`) and a comma or the end. */
+function listEdge(list: string, i: number, step: 1 | -1): boolean {
+  while (i >= 0 && i < list.length && (list.charCodeAt(i) === 32 || list.charCodeAt(i) === 9))
+    i += step
+  return i < 0 || i >= list.length || list.charCodeAt(i) === 44
 }
 
 /** The first value of a header. */

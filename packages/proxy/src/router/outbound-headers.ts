@@ -2,7 +2,11 @@
 // arrived with are folded into one `l5d-ctx-dtab`; `l5d-dtab` never travels on; the proxy adds
 // which name it routed (`l5d-dst-service`), where it went (`l5d-dst-client`, and
 // `l5d-dst-residual` when there is one) and a request id for the application's logs.
-import { HOP_BY_HOP as HOP_BY_HOP_NAMES, NEVER_NAMED } from '../forward/hop-by-hop.js'
+import {
+  HOP_BY_HOP as HOP_BY_HOP_NAMES,
+  isTrailers,
+  namedByConnection,
+} from '../forward/hop-by-hop.js'
 import { type HeaderMap, newHeaderMap } from '../http1/head.js'
 
 /** Inbound headers the proxy consumes or replaces; never copied as they came. */
@@ -15,7 +19,8 @@ const REPLACED = new Set([
   'l5d-reqid',
   'l5d-sample',
   'via',
-  // The forwarding layer writes the framing from the request's own (forward.ts requestHead).
+  // forward.ts requestHead writes the framing from what was parsed and ignores any it is
+  // given; leaving it out here builds the object without it rather than deleting from it.
   'content-length',
 ])
 
@@ -36,13 +41,14 @@ export interface Destination {
 export function outboundHeaders(inbound: HeaderMap, dst: Destination, upgrade = false): HeaderMap {
   const out = newHeaderMap()
   const connection = inbound.connection
-  const named = connection === undefined ? undefined : connectionNames(connection)
+  // Connection and Upgrade themselves are decided below, by `upgrade`.
+  const named = connection === undefined ? undefined : namedByConnection(connection)
   for (const name in inbound) {
     const value = inbound[name]
     if (value === undefined || REPLACED.has(name)) continue
     if (HOP_BY_HOP.has(name) && !(name === 'te' && isTrailers(value))) continue
     if (!upgrade && (name === 'connection' || name === 'upgrade')) continue
-    if (named?.includes(name)) continue
+    if (named?.includes(name) && name !== 'upgrade' && name !== 'connection') continue
     out[name] = value
   }
   if (dst.ctxDtab !== '') out['l5d-ctx-dtab'] = dst.ctxDtab
@@ -59,19 +65,6 @@ export function outboundHeaders(inbound: HeaderMap, dst: Destination, upgrade = 
 const HOP_BY_HOP = new Set<string>(
   HOP_BY_HOP_NAMES.filter((n) => n !== 'connection' && n !== 'upgrade'),
 )
-
-/** Headers a Connection header names, other than the plain keep-alive, close and upgrade. */
-function connectionNames(connection: string | string[]): string[] | undefined {
-  const text = (Array.isArray(connection) ? connection.join(',') : connection).toLowerCase()
-  if (text === 'keep-alive' || text === 'close' || text === 'upgrade') return undefined
-  const names = text.split(',').map((s) => s.trim())
-  return names.filter(
-    (n) => n !== '' && n !== 'upgrade' && n !== 'connection' && !NEVER_NAMED.has(n),
-  )
-}
-
-const isTrailers = (te: string | string[]) =>
-  typeof te === 'string' && te.trim().toLowerCase() === 'trailers'
 
 export const VIA = '1.1 switchyard'
 
