@@ -8,6 +8,9 @@
 // arriving independently (wrk with paced.lua, a Poisson stream), and in bursts of 10 (hey,
 // whose rate-limited workers fire in step). Every server
 // binds 127.0.0.1 on a port it was given free, and everything is stopped at the end.
+// With a baseline ref, the proxy as it was at that ref is built beside this tree (baseline.ts)
+// and measured as two more targets in the same rounds, with and without `l5d-dtab`, each right
+// after the proxy as it is now, so their ratio is read off the same minutes.
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
@@ -16,18 +19,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PROXY_NODE_FLAGS } from '@switchyard/proxy'
+import { type Baseline, prepareBaseline } from './baseline.js'
 import { type LoadResult, runWrk, type WrkScript } from './load.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const PROXY_MAIN = join(ROOT, 'packages/proxy/dist/main.js')
 const FLOOR_MAIN = fileURLToPath(new URL('node-floor.mjs', import.meta.url))
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
-/**
- * Throughput is measured in rounds that visit every target in turn, and each target's median
- * round is reported: this machine's speed drifts by 10–20% over a minute, and a target
- * measured alone in a slow minute would be compared unfairly.
- */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const CONNECTIONS = 50
 /** About 1,000 requests/s in all: 20 connections, each pausing 20 ms on average. */
 const PACED: WrkScript = {
@@ -59,18 +56,25 @@ function get(url: string, headers: Record<string, string>): Promise<number> {
   })
 }
 
-async function waitHttp(url: string, headers: Record<string, string> = {}): Promise<void> {
+async function waitHttp(
+  url: string,
+  headers: Record<string, string> = {},
+  proc?: Proc,
+): Promise<void> {
   for (let i = 0; i < 200; i++) {
     try {
       if ((await get(url, headers)) === 200) return
     } catch {}
     await new Promise((r) => setTimeout(r, 50))
   }
-  throw new Error(`${url} did not answer 200 in 10 s`)
+  const err = proc?.stderr().trim()
+  throw new Error(`${url} did not answer 200 in 10 s${err ? `; its stderr:\n${err}` : ''}`)
 }
 
 interface Proc {
   readonly child: ChildProcess
+  /** What it wrote to stderr so far. */
+  stderr(): string
   stop(): Promise<void>
 }
 
@@ -85,6 +89,7 @@ function start(cmd: string, args: readonly string[], log: string): Proc {
   })
   return {
     child,
+    stderr: () => err,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve()
@@ -150,7 +155,40 @@ export interface ProxyBenchRow {
   readonly rounds?: readonly number[]
 }
 
-export async function runProxyBench(): Promise<ProxyBenchRow[]> {
+export interface ProxyBenchOptions {
+  /** Seconds of each throughput round; the 1,000 req/s runs take twice as long. */
+  readonly seconds: number
+  /**
+   * Throughput is measured in rounds that visit every target in turn, and each target's median
+   * round is reported: this machine's speed drifts by 10–20% over a minute, and a target
+   * measured alone in a slow minute would be compared unfairly.
+   */
+  readonly rounds: number
+  /** A git ref whose proxy is measured beside this tree's. */
+  readonly baseline?: string | undefined
+}
+
+export const DEFAULT_PROXY_BENCH: ProxyBenchOptions = {
+  seconds: Number(process.env.BENCH_SECONDS ?? 5),
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+}
+
+export interface ProxyBench {
+  readonly options: ProxyBenchOptions
+  readonly rows: readonly ProxyBenchRow[]
+  readonly baseline?: Baseline | undefined
+}
+
+const PLAIN = 'switchyard-proxy'
+const OVERRIDE = 'switchyard-proxy + l5d-dtab'
+const baselineName = (b: Baseline, override: boolean) =>
+  `switchyard-proxy@${b.ref}${override ? ' + l5d-dtab' : ''}`
+
+export async function runProxyBench(
+  options: ProxyBenchOptions = DEFAULT_PROXY_BENCH,
+): Promise<ProxyBench> {
+  const { seconds, rounds } = options
+  const latencySeconds = 2 * seconds
   for (const tool of ['/usr/sbin/nginx', '/usr/sbin/haproxy', '/usr/bin/wrk', '/usr/bin/hey']) {
     if (!existsSync(tool))
       throw new Error(`${tool} is missing: apt-get install nginx haproxy wrk hey`)
@@ -160,11 +198,18 @@ export async function runProxyBench(): Promise<ProxyBenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-proxy-'))
   const procs: Proc[] = []
   try {
+    // Built first, while nothing is running: it takes a core for a while.
+    const baseline =
+      options.baseline === undefined
+        ? undefined
+        : await prepareBaseline(ROOT, options.baseline, join(dir, 'baseline'))
     // Backends: one nginx worker serving a small body on three ports.
     const backends = [await freePort(), await freePort(), await freePort()]
     const nginxFront = await freePort()
     const haproxyFront = await freePort()
     const proxyPort = await freePort()
+    const baselinePort = await freePort()
+    const baselineAdminPort = await freePort()
     const floorPort = await freePort()
     const adminPort = await freePort()
     const servers = backends
@@ -235,10 +280,12 @@ ${backends.map((p, i) => `  server w${i} 127.0.0.1:${p}`).join('\n')}
     const { mkdirSync } = await import('node:fs')
     mkdirSync(disco)
     writeFileSync(join(disco, 'world'), backends.map((p) => `127.0.0.1 ${p}`).join('\n'))
-    const proxyCfg = join(dir, 'proxy.yaml')
-    writeFileSync(
-      proxyCfg,
-      `admin: {ip: 127.0.0.1, port: ${adminPort}}
+    // The same configuration for the baseline proxy, on its own ports.
+    const proxyConfig = (name: string, port: number, admin: number) => {
+      const file = join(dir, `${name}.yaml`)
+      writeFileSync(
+        file,
+        `admin: {ip: 127.0.0.1, port: ${admin}}
 log: {level: warn}
 namers:
   - {kind: io.l5d.fs, rootDir: ${disco}}
@@ -252,16 +299,31 @@ routers:
         /tmp => /srv;
         /svc => /host;
         /host/world => /srv/world;
-    servers: [{ip: 127.0.0.1, port: ${proxyPort}}]
+    servers: [{ip: 127.0.0.1, port: ${port}}]
 `,
-    )
+      )
+      return file
+    }
     const proxy = start(
       process.execPath,
       // The flags the switchyard-proxy command starts node with (see its bin and decisions.md).
-      [...PROXY_NODE_FLAGS, PROXY_MAIN, '--config', proxyCfg],
+      [...PROXY_NODE_FLAGS, PROXY_MAIN, '--config', proxyConfig('proxy', proxyPort, adminPort)],
       join(dir, 'proxy.log'),
     )
     procs.push(proxy)
+    const baselineProxy =
+      baseline &&
+      start(
+        process.execPath,
+        [
+          ...(baseline.nodeFlags ?? PROXY_NODE_FLAGS),
+          baseline.main,
+          '--config',
+          proxyConfig('baseline', baselinePort, baselineAdminPort),
+        ],
+        join(dir, 'baseline.log'),
+      )
+    if (baselineProxy) procs.push(baselineProxy)
     const floor = start(
       process.execPath,
       [...PROXY_NODE_FLAGS, FLOOR_MAIN, String(floorPort), ...backends.map(String)],
@@ -272,25 +334,41 @@ routers:
     for (const p of backends) await waitHttp(`http://127.0.0.1:${p}/`)
     await waitHttp(`http://127.0.0.1:${nginxFront}/`)
     await waitHttp(`http://127.0.0.1:${haproxyFront}/`)
-    await waitHttp(`http://127.0.0.1:${proxyPort}/`, { Host: 'world' })
+    await waitHttp(`http://127.0.0.1:${proxyPort}/`, { Host: 'world' }, proxy)
+    if (baselineProxy)
+      await waitHttp(`http://127.0.0.1:${baselinePort}/`, { Host: 'world' }, baselineProxy)
     await waitHttp(`http://127.0.0.1:${floorPort}/`)
 
     const override = { 'l5d-dtab': '/host/world => /tmp/world' }
+    // Each baseline target runs right after its counterpart, in every round.
+    const asWas = (override: boolean, headers: Record<string, string>) =>
+      baseline && baselineProxy
+        ? [
+            {
+              name: baselineName(baseline, override),
+              url: `http://127.0.0.1:${baselinePort}/`,
+              headers,
+              pid: baselineProxy.child.pid,
+            },
+          ]
+        : []
     const targets: { name: string; url: string; headers: Record<string, string>; pid?: number }[] =
       [
         { name: 'direct (backend)', url: `http://127.0.0.1:${backends[0]}/`, headers: {} },
         {
-          name: 'switchyard-proxy',
+          name: PLAIN,
           url: `http://127.0.0.1:${proxyPort}/`,
           headers: { Host: 'world' },
           pid: proxy.child.pid,
         },
+        ...asWas(false, { Host: 'world' }),
         {
-          name: 'switchyard-proxy + l5d-dtab',
+          name: OVERRIDE,
           url: `http://127.0.0.1:${proxyPort}/`,
           headers: { Host: 'world', ...override },
           pid: proxy.child.pid,
         },
+        ...asWas(true, { Host: 'world', ...override }),
         {
           name: 'node pass-through (floor)',
           url: `http://127.0.0.1:${floorPort}/`,
@@ -313,19 +391,19 @@ routers:
       pids.map((pid) => [pid, { rss: memoryMb(pid, 'VmRSS'), file: memoryMb(pid, 'RssFile') }]),
     )
     // A short warm-up lets the JIT and the connection pools settle before measuring.
-    for (const t of targets) await runWrk(t.url, 1, CONNECTIONS, 2, t.headers)
+    for (const t of targets) await runWrk(t.url, 1, CONNECTIONS, Math.min(2, seconds), t.headers)
     const runs = targets.map(() => [] as LoadResult[])
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < rounds; round++) {
       for (const [i, t] of targets.entries()) {
-        runs[i]!.push(await runWrk(t.url, 1, CONNECTIONS, SECONDS, t.headers))
+        runs[i]!.push(await runWrk(t.url, 1, CONNECTIONS, seconds, t.headers))
       }
     }
     const rows: ProxyBenchRow[] = []
     for (const [i, t] of targets.entries()) {
       const sorted = [...runs[i]!].sort((a, b) => a.perSec - b.perSec)
       const wrk = sorted[Math.floor(sorted.length / 2)]!
-      const paced = await runWrk(t.url, 1, PACED_CONNECTIONS, 10, t.headers, PACED)
-      const hey = await runHey(t.url, 10, t.headers)
+      const paced = await runWrk(t.url, 1, PACED_CONNECTIONS, latencySeconds, t.headers, PACED)
+      const hey = await runHey(t.url, latencySeconds, t.headers)
       rows.push({
         name: t.name,
         wrk,
@@ -341,22 +419,34 @@ routers:
       })
     }
     clearInterval(sampler)
-    return rows
+    return { options, rows, baseline }
   } finally {
     await Promise.all(procs.map((p) => p.stop()))
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
-export function printProxyBench(rows: readonly ProxyBenchRow[]): void {
+export function printProxyBench({ options, rows, baseline }: ProxyBench): void {
   const by = (name: string) => rows.find((r) => r.name.startsWith(name))
   const direct = by('direct')!
-  const ours = by('switchyard-proxy')!
-  const override = by('switchyard-proxy +')!
+  const ours = rows.find((r) => r.name === PLAIN)!
+  const override = rows.find((r) => r.name === OVERRIDE)!
   const nginx = by('nginx')!
+  const { seconds, rounds } = options
   console.log(
-    `\nproxy: wrk -t1 -c${CONNECTIONS}, ${ROUNDS} rounds of ${SECONDS}s, median round (throughput); at about 1,000 req/s: wrk paced.lua (independent arrivals) and hey (bursts of 10), 10 s each`,
+    `\nproxy: wrk -t1 -c${CONNECTIONS}, ${rounds} round${rounds === 1 ? '' : 's'} of ${seconds}s, median round (throughput); at about 1,000 req/s: wrk paced.lua (independent arrivals) and hey (bursts of 10), ${2 * seconds} s each`,
   )
+  if (baseline) {
+    const flags =
+      baseline.nodeFlags === undefined
+        ? "this tree's node flags (the ref has no node-flags.ts)"
+        : baseline.nodeFlags.join(' ') === PROXY_NODE_FLAGS.join(' ')
+          ? 'the same node flags'
+          : `its own node flags: ${baseline.nodeFlags.join(' ') || '(none)'}`
+    console.log(
+      `baseline: switchyard-proxy@${baseline.ref} is commit ${baseline.commit.slice(0, 12)} (${baseline.subject.slice(0, 72)}${baseline.subject.length > 72 ? '...' : ''}), built in ${baseline.buildSeconds.toFixed(0)} s with its dependencies ${baseline.deps === 'linked' ? "linked to this tree's (same lockfile)" : 'installed offline (its lockfile differs)'}, started with the same configuration and ${flags}`,
+    )
+  }
   console.log(
     '| target | req/s | rounds | p50 | p99 | errors | 1k/s paced p50 / p99 | 1k/s bursts p50 / p99 | peak RSS |',
   )
@@ -399,6 +489,34 @@ export function printProxyBench(rows: readonly ProxyBenchRow[]): void {
   if (floor?.rssMb !== undefined && floor.idleRssMb !== undefined) {
     console.log(
       `node's floor, same flags:    ${floor.rssMb.toFixed(0)} MB peak RSS (${floor.peakAnonMb?.toFixed(0)} MB anonymous), ${floor.idleRssMb.toFixed(0)} MB before any load: the pass-through that parses nothing`,
+    )
+  }
+  if (baseline) printBaselineRatios(rows, baseline)
+}
+
+/** Now against the baseline: req/s as a ratio (also round by round, as they ran side by side). */
+function printBaselineRatios(rows: readonly ProxyBenchRow[], baseline: Baseline): void {
+  const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`
+  const ms = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(2))
+  const mb = (v: number | undefined) => (v === undefined ? '?' : v.toFixed(0))
+  const label = `proxy now / proxy at ${baseline.ref}`
+  console.log('')
+  for (const overridden of [false, true]) {
+    const now = rows.find((r) => r.name === (overridden ? OVERRIDE : PLAIN))
+    const was = rows.find((r) => r.name === baselineName(baseline, overridden))
+    if (!now || !was) continue
+    const byRound = (now.rounds ?? [])
+      .map((n, i) => (was.rounds?.[i] === undefined ? '?' : x(n, was.rounds[i]!)))
+      .join(' / ')
+    console.log(
+      `${label}${overridden ? ', l5d-dtab' : ''}: ${x(now.wrk.perSec, was.wrk.perSec)} req/s (by round ${byRound}); p99 ${ms(now.wrk.p99Ms)} vs ${ms(was.wrk.p99Ms)} ms under full load, ${ms(now.paced?.p99Ms)} vs ${ms(was.paced?.p99Ms)} ms at 1,000 req/s`,
+    )
+  }
+  const now = rows.find((r) => r.name === PLAIN)
+  const was = rows.find((r) => r.name === baselineName(baseline, false))
+  if (now && was) {
+    console.log(
+      `${label}, memory: peak RSS ${mb(now.rssMb)} vs ${mb(was.rssMb)} MB (anonymous ${mb(now.peakAnonMb)} vs ${mb(was.peakAnonMb)} MB), ${mb(now.idleRssMb)} vs ${mb(was.idleRssMb)} MB before any load`,
     )
   }
 }

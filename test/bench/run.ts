@@ -1,22 +1,61 @@
-// `pnpm bench [dtab namerd ...]`: runs the named benchmarks (all by default) in one process and
-// prints their tables and ratios. Benchmarks are measurements, never pass/fail tests.
+// `pnpm bench [dtab namerd proxy] [--baseline <ref>] [--seconds N] [--rounds N]`: runs the named
+// benchmarks (all by default) in one process and prints their tables and ratios. Benchmarks are
+// measurements, never pass/fail tests. The options are the proxy bench's (see proxy.ts).
+import { parseArgs } from 'node:util'
 import { printDtabBench, runDtabBench } from './dtab.js'
 import { printNamerdBench, runNamerdBench } from './namerd.js'
-import { printProxyBench, runProxyBench } from './proxy.js'
+import { DEFAULT_PROXY_BENCH, printProxyBench, runProxyBench } from './proxy.js'
+
+const USAGE = `usage: pnpm bench [dtab|namerd|proxy ...] [options]
+  --baseline <ref>  proxy: also measure the proxy as it was at this git ref, in the same rounds
+  --seconds <n>     proxy: seconds per throughput round (default ${DEFAULT_PROXY_BENCH.seconds}); the 1,000 req/s runs take twice that
+  --rounds <n>      proxy: throughput rounds (default ${DEFAULT_PROXY_BENCH.rounds})`
+
+function usage(problem: string): never {
+  console.error(`${problem}\n${USAGE}`)
+  process.exit(2)
+}
+
+const { values, positionals } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        baseline: { type: 'string' },
+        seconds: { type: 'string' },
+        rounds: { type: 'string' },
+      },
+    })
+  } catch (err) {
+    return usage((err as Error).message)
+  }
+})()
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) usage(`--${name} ${value}: a whole number of at least 1`)
+  return n
+}
+const proxyOptions = {
+  seconds: positive('seconds', values.seconds, DEFAULT_PROXY_BENCH.seconds),
+  rounds: positive('rounds', values.rounds, DEFAULT_PROXY_BENCH.rounds),
+  baseline: values.baseline,
+}
 
 const suites: Record<string, () => void | Promise<void>> = {
   dtab: () => printDtabBench(runDtabBench()),
   namerd: async () => printNamerdBench(await runNamerdBench()),
-  proxy: async () => printProxyBench(await runProxyBench()),
+  proxy: async () => printProxyBench(await runProxyBench(proxyOptions)),
 }
 
-const wanted = process.argv.slice(2)
-const unknown = wanted.filter((w) => !(w in suites))
+const unknown = positionals.filter((w) => !(w in suites))
 if (unknown.length > 0) {
-  console.error(
-    `unknown benchmark ${unknown.join(', ')}; choose from: ${Object.keys(suites).join(', ')}`,
-  )
-  process.exit(2)
+  usage(`unknown benchmark ${unknown.join(', ')}; choose from: ${Object.keys(suites).join(', ')}`)
+}
+const chosen = positionals.length > 0 ? positionals : Object.keys(suites)
+if (!chosen.includes('proxy') && Object.values(values).some((v) => v !== undefined)) {
+  usage('--baseline, --seconds and --rounds apply to the proxy bench only')
 }
 console.log(`node ${process.version} on ${process.platform}/${process.arch}`)
-for (const name of wanted.length > 0 ? wanted : Object.keys(suites)) await suites[name]!()
+for (const name of chosen) await suites[name]!()
