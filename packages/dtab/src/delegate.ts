@@ -3,6 +3,14 @@
 // DelegateTree.simplify; the data behind namerd's `delegate` API and the route debugger.
 import { Dentry, Prefix } from './dentry.js'
 import { DtabError } from './errors.js'
+import {
+  BindWorkLimitError,
+  MAX_BIND_NESTING,
+  MAX_BIND_WORK,
+  NODE_STEPS,
+  type Work,
+  type WorkLimits,
+} from './limits.js'
 import { NameTree } from './name-tree.js'
 import { type Bound, type MountedNamer, type Name, namersLookup } from './namer.js'
 import { Path } from './path.js'
@@ -39,7 +47,15 @@ export class DelegateMaxDepthError extends DtabError {
   }
 }
 
-function fromNameTree<T>(path: PathT, dentry: DentryT, t: Tree<T>): DelegateTree<T> {
+/** A name tree as delegation nodes for `path` and `dentry`, one step spent per node. */
+function fromNameTree<T, U>(
+  path: PathT,
+  dentry: DentryT,
+  t: Tree<T>,
+  leaf: (v: T) => U,
+  work: Work,
+): DelegateTree<U> {
+  work.spent += NODE_STEPS
   switch (t.type) {
     case 'empty':
     case 'fail':
@@ -48,9 +64,14 @@ function fromNameTree<T>(path: PathT, dentry: DentryT, t: Tree<T>): DelegateTree
       // An explicit `~` has no path of its own; its JSON shows "~".
       return { type: 'neg', path: Path.empty, dentry }
     case 'leaf':
-      return { type: 'leaf', path, dentry, value: t.value }
+      return { type: 'leaf', path, dentry, value: leaf(t.value) }
     case 'alt':
-      return { type: 'alt', path, dentry, trees: t.trees.map((m) => fromNameTree(path, dentry, m)) }
+      return {
+        type: 'alt',
+        path,
+        dentry,
+        trees: t.trees.map((m) => fromNameTree(path, dentry, m, leaf, work)),
+      }
     case 'union':
       return {
         type: 'union',
@@ -58,11 +79,13 @@ function fromNameTree<T>(path: PathT, dentry: DentryT, t: Tree<T>): DelegateTree
         dentry,
         branches: t.branches.map((b) => ({
           weight: b.weight,
-          tree: fromNameTree(path, dentry, b.tree),
+          tree: fromNameTree(path, dentry, b.tree, leaf, work),
         })),
       }
   }
 }
+
+const same = <T>(v: T): T => v
 
 function withDentry<T>(t: DelegateTree<T>, dentry: DentryT): DelegateTree<T> {
   return { ...t, dentry }
@@ -72,7 +95,7 @@ function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err))
 }
 
-export interface DelegateOptions {
+export interface DelegateOptions extends WorkLimits {
   /** Namers mounted under `/#/...`, tried in order before the global `/$/` namer. */
   namers?: readonly MountedNamer[]
   maxDepth?: number
@@ -82,7 +105,8 @@ export interface DelegateOptions {
  * Delegates `path` through `dtab` and the namers, recording each step. Unlike bind, every
  * member of an Alt or Union is followed, so the tree shows all branches; a branch that fails
  * becomes an `exception` node. Throws DelegateMaxDepthError when the limit is hit outside
- * any Alt or Union.
+ * any Alt or Union. The work limit (limits.ts) ends the whole delegation: the answer is then
+ * one `exception` node for `path` carrying the BindWorkLimitError, whatever was built before.
  */
 export function delegate(
   dtab: Dtab,
@@ -91,36 +115,64 @@ export function delegate(
 ): DelegateTree<Bound> {
   const namers = options.namers ?? []
   const maxDepth = options.maxDepth ?? 100
+  const maxWork = options.maxWork ?? MAX_BIND_WORK
+  const maxNesting = options.maxNesting ?? MAX_BIND_NESTING
+  const work: Work = options.work ?? { spent: 0 }
+  const subject = Path.show(path)
+  // One instance for every branch that reaches the depth: making an Error captures the stack,
+  // which in a union of self-references cost more than the rest of the work.
+  let depthError: DelegateMaxDepthError | undefined
 
   const lookup = (dentry: DentryT, q: PathT): DelegateTree<Name> => {
     const matches: DelegateTree<Name>[] = []
+    // Steps as the core's lookup counts them (lookupCounted in dtab.ts).
     for (let i = dtab.length - 1; i >= 0; i--) {
       const d = dtab[i]!
+      work.spent += d.prefix.length <= q.length ? 1 + d.prefix.length : 1
       if (!Prefix.matches(d.prefix, q)) continue
       const rest = Path.drop(q, d.prefix.length)
-      const dst = NameTree.map(d.dst, (p): Name => ({ type: 'path', path: Path.concat(p, rest) }))
-      matches.push(fromNameTree(q, d, dst))
+      work.spent += rest.length
+      const leaf = (p: PathT): Name => {
+        work.spent += p.length + rest.length
+        return { type: 'path', path: Path.concat(p, rest) }
+      }
+      matches.push(fromNameTree(q, d, d.dst, leaf, work))
     }
     if (matches.length === 1) return { type: 'delegate', path: q, dentry, tree: matches[0]! }
     if (matches.length > 1) return { type: 'alt', path: q, dentry, trees: matches }
     try {
       const t = namersLookup(namers, q)
-      return t.type === 'neg' ? { type: 'neg', path: q, dentry } : fromNameTree(q, dentry, t)
+      return t.type === 'neg'
+        ? { type: 'neg', path: q, dentry }
+        : fromNameTree(q, dentry, t, same, work)
     } catch (err) {
       return { type: 'exception', path: q, dentry, error: toError(err) }
     }
   }
 
-  const guard = (t: DelegateTree<Name>, depth: number, node: Node): DelegateTree<Bound> => {
+  const guard = (
+    t: DelegateTree<Name>,
+    depth: number,
+    level: number,
+    node: Node,
+  ): DelegateTree<Bound> => {
     try {
-      return bindTree(t, depth)
+      return bindTree(t, depth, level)
     } catch (err) {
+      if (err instanceof BindWorkLimitError) throw err
       return { type: 'exception', path: node.path, dentry: node.dentry, error: toError(err) }
     }
   }
 
-  const bindTree = (t: DelegateTree<Name>, depth: number): DelegateTree<Bound> => {
-    if (depth > maxDepth) throw new DelegateMaxDepthError()
+  // `level` is this call's recursion depth, bounded so the tree it builds is too.
+  const bindTree = (t: DelegateTree<Name>, depth: number, level: number): DelegateTree<Bound> => {
+    if (depth > maxDepth) {
+      depthError ??= new DelegateMaxDepthError()
+      throw depthError
+    }
+    if (work.spent >= maxWork) throw new BindWorkLimitError(subject, 'work', maxWork)
+    work.spent += NODE_STEPS
+    if (level > maxNesting) throw new BindWorkLimitError(subject, 'nesting', maxNesting)
     switch (t.type) {
       case 'exception':
       case 'empty':
@@ -129,9 +181,9 @@ export function delegate(
         return t
       case 'leaf':
         if (t.value.type === 'bound') return { ...t, value: t.value }
-        return bindTree(lookup(t.dentry, t.value.path), depth + 1)
+        return bindTree(lookup(t.dentry, t.value.path), depth + 1, level + 1)
       case 'delegate':
-        return { ...t, tree: bindTree(t.tree, depth) }
+        return { ...t, tree: bindTree(t.tree, depth, level + 1) }
       case 'alt':
         if (t.trees.length === 0) return { type: 'neg', path: t.path, dentry: t.dentry }
         if (t.trees.length === 1)
@@ -139,9 +191,9 @@ export function delegate(
             type: 'delegate',
             path: t.path,
             dentry: t.dentry,
-            tree: bindTree(t.trees[0]!, depth),
+            tree: bindTree(t.trees[0]!, depth, level + 1),
           }
-        return { ...t, trees: t.trees.map((m) => guard(m, depth, t)) }
+        return { ...t, trees: t.trees.map((m) => guard(m, depth, level + 1, t)) }
       case 'union':
         if (t.branches.length === 0) return { type: 'neg', path: t.path, dentry: t.dentry }
         if (t.branches.length === 1) {
@@ -149,12 +201,15 @@ export function delegate(
             type: 'delegate',
             path: t.path,
             dentry: t.dentry,
-            tree: bindTree(t.branches[0]!.tree, depth),
+            tree: bindTree(t.branches[0]!.tree, depth, level + 1),
           }
         }
         return {
           ...t,
-          branches: t.branches.map((b) => ({ weight: b.weight, tree: guard(b.tree, depth, t) })),
+          branches: t.branches.map((b) => ({
+            weight: b.weight,
+            tree: guard(b.tree, depth, level + 1, t),
+          })),
         }
     }
   }
@@ -165,7 +220,12 @@ export function delegate(
     dentry: Dentry.nop,
     value: { type: 'path', path },
   }
-  return simplifyDelegateTree(bindTree(root, 0))
+  try {
+    return simplifyDelegateTree(bindTree(root, 0, 0))
+  } catch (err) {
+    if (!(err instanceof BindWorkLimitError)) throw err
+    return { type: 'exception', path, dentry: Dentry.nop, error: err }
+  }
 }
 
 /**
@@ -196,7 +256,8 @@ export function simplifyDelegateTree<T>(t: DelegateTree<T>): DelegateTree<T> {
       const trees: DelegateTree<T>[] = []
       for (const m of t.trees) {
         const s = simplifyDelegateTree(m)
-        if (s.type === 'alt' && Path.equals(s.path, t.path)) trees.push(...s.trees)
+        // A loop, not push(...s.trees): a spread of a large array overflows the stack.
+        if (s.type === 'alt' && Path.equals(s.path, t.path)) for (const x of s.trees) trees.push(x)
         else trees.push(s)
       }
       return { ...t, trees }
@@ -237,10 +298,12 @@ export function delegateToNameTree<T>(t: DelegateTree<T>): Tree<T> {
     case 'leaf':
       return NameTree.leaf(t.value)
     case 'alt':
-      return NameTree.alt(...t.trees.map(delegateToNameTree))
+      // Built directly, not with NameTree.alt(...): spreading a large array overflows the stack.
+      return { type: 'alt', trees: t.trees.map(delegateToNameTree) }
     case 'union':
-      return NameTree.union(
-        ...t.branches.map((b) => NameTree.weighted(b.weight, delegateToNameTree(b.tree))),
-      )
+      return {
+        type: 'union',
+        branches: t.branches.map((b) => NameTree.weighted(b.weight, delegateToNameTree(b.tree))),
+      }
   }
 }

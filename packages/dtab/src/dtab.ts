@@ -1,5 +1,6 @@
 import { Dentry, Prefix } from './dentry.js'
 import { DtabJsonError, DtabParseError } from './errors.js'
+import { NODE_STEPS, type Work } from './limits.js'
 import { NameTree } from './name-tree.js'
 import { NEG, parseDtab } from './parser.js'
 import { Path } from './path.js'
@@ -13,9 +14,16 @@ export interface DentryJson {
 
 /**
  * Dtab lookup with each resulting leaf path passed through `leaf`, in one pass (the
- * interpreter turns leaves into names; mapping afterwards would rebuild every tree).
+ * interpreter turns leaves into names; mapping afterwards would rebuild every tree). With
+ * `work`, the steps it takes are added there (limits.ts).
  */
-export function lookupWith<T>(dtab: DtabT, path: PathT, leaf: (p: PathT) => T): Tree<T> {
+export function lookupWith<T>(
+  dtab: DtabT,
+  path: PathT,
+  leaf: (p: PathT) => T,
+  work?: Work,
+): Tree<T> {
+  if (work !== undefined) return lookupCounted(dtab, path, leaf, work)
   const matches: Tree<T>[] = []
   // Every matching dentry contributes, the last one first: later entries win.
   for (let i = dtab.length - 1; i >= 0; i--) {
@@ -26,6 +34,47 @@ export function lookupWith<T>(dtab: DtabT, path: PathT, leaf: (p: PathT) => T): 
   }
   if (matches.length === 0) return NEG
   return matches.length === 1 ? matches[0]! : { type: 'alt', trees: matches }
+}
+
+/**
+ * lookupWith, adding its steps to `work`: for each dentry, one plus the path elements its
+ * prefix is compared with; for each match, the rest of the path copied; for each node built,
+ * one, and for a leaf the elements of its path.
+ */
+function lookupCounted<T>(dtab: DtabT, path: PathT, leaf: (p: PathT) => T, work: Work): Tree<T> {
+  const matches: Tree<T>[] = []
+  for (let i = dtab.length - 1; i >= 0; i--) {
+    const d = dtab[i]!
+    work.spent += d.prefix.length <= path.length ? 1 + d.prefix.length : 1
+    if (!Prefix.matches(d.prefix, path)) continue
+    const rest = Path.drop(path, d.prefix.length)
+    work.spent += rest.length
+    const counted = (p: PathT): T => {
+      work.spent += p.length + rest.length
+      return leaf(Path.concat(p, rest))
+    }
+    matches.push(mapCounted(d.dst, counted, work))
+  }
+  if (matches.length === 0) return NEG
+  return matches.length === 1 ? matches[0]! : { type: 'alt', trees: matches }
+}
+
+/** NameTree.map that spends one step per node. */
+function mapCounted<T, U>(t: Tree<T>, f: (v: T) => U, work: Work): Tree<U> {
+  work.spent += NODE_STEPS
+  switch (t.type) {
+    case 'leaf':
+      return { type: 'leaf', value: f(t.value) }
+    case 'alt':
+      return { type: 'alt', trees: t.trees.map((m) => mapCounted(m, f, work)) }
+    case 'union':
+      return {
+        type: 'union',
+        branches: t.branches.map((b) => ({ weight: b.weight, tree: mapCounted(b.tree, f, work) })),
+      }
+    default:
+      return t
+  }
 }
 
 function lookup(dtab: DtabT, path: PathT): Tree<PathT> {

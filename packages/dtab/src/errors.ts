@@ -4,6 +4,7 @@ export type DtabErrorCode =
   | 'dtab_json'
   | 'namer_max_depth'
   | 'delegate_max_depth'
+  | 'bind_work_limit'
   | 'unknown_namer'
   | 'namer_failed'
 

@@ -19,6 +19,15 @@ export {
   DtabParseError,
   renderParseError,
 } from './errors.js'
+export {
+  BindWorkLimitError,
+  MAX_BIND_NESTING,
+  MAX_BIND_WORK,
+  MAX_NESTING,
+  NODE_STEPS,
+  type Work,
+  type WorkLimits,
+} from './limits.js'
 export { NameTree } from './name-tree.js'
 export {
   type Bound,
@@ -26,6 +35,7 @@ export {
   globalNamer,
   inetAddress,
   interpreterLookup,
+  type Lookup,
   type MountedNamer,
   type Name,
   type Namer,
@@ -36,7 +46,14 @@ export {
   UnknownNamerError,
 } from './namer.js'
 export { elemText, Path, showElem, utf8Elem } from './path.js'
-export { compilePicker, type Pick, type Picker, pick, type Random } from './pick.js'
+export {
+  compilePicker,
+  type Pick,
+  type Picker,
+  pick,
+  type Random,
+  weightedIndex,
+} from './pick.js'
 export type { PrefixElem, Weighted } from './types.js'
 export { AnyElem } from './types.js'
 export { formatWeight, javaDouble } from './weight.js'

@@ -1,6 +1,7 @@
 import { digitValue } from './chars.js'
 import { lookupWith } from './dtab.js'
 import { DtabError } from './errors.js'
+import type { Work } from './limits.js'
 import { NameTree } from './name-tree.js'
 import { elemText, Path } from './path.js'
 import type { Dtab as DtabT, Path as PathT, NameTree as Tree } from './types.js'
@@ -139,16 +140,19 @@ export function namersLookup(namers: readonly MountedNamer[], path: PathT): Tree
 }
 
 /**
+ * What bind looks paths up with. `work`, when given, is the bind's meter: a lookup adds the
+ * steps it took (dentries examined, nodes built), which bind cannot see (limits.ts).
+ */
+export type Lookup = (path: PathT, work?: Work) => Tree<Name>
+
+/**
  * The interpreter's lookup (Linkerd's ConfiguredNamersInterpreter): the dtab first; the
  * namers only when the dtab's answer is exactly Neg, so one `~` dentry is invisible but an
  * Alt of two blocks resolution.
  */
-export function interpreterLookup(
-  dtab: DtabT,
-  namers: readonly MountedNamer[] = [],
-): (path: PathT) => Tree<Name> {
-  return (path) => {
-    const t = lookupWith(dtab, path, pathName)
+export function interpreterLookup(dtab: DtabT, namers: readonly MountedNamer[] = []): Lookup {
+  return (path, work) => {
+    const t = lookupWith(dtab, path, pathName, work)
     return t.type === 'neg' ? namersLookup(namers, path) : t
   }
 }

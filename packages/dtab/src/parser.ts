@@ -2,6 +2,7 @@
 // code units. Messages, offsets and quirks match Finagle's (dtab-semantics.md §1-§6).
 import { isDigit, isHex, isShowable, isWhitespace } from './chars.js'
 import { DtabParseError } from './errors.js'
+import { MAX_NESTING } from './limits.js'
 import {
   AnyElem,
   type Dentry,
@@ -25,6 +26,8 @@ export const EMPTY: NameTree<never> = Object.freeze({ type: 'empty' })
 
 class Parser {
   private idx = 0
+  /** Parentheses open at idx; bounded so the recursion cannot overflow the stack. */
+  private nesting = 0
   constructor(private readonly str: string) {}
 
   private get atEnd(): boolean {
@@ -39,17 +42,27 @@ class Parser {
     return c === EOI ? 'end of input' : `'${String.fromCharCode(c)}'`
   }
 
+  /** The input with the character at `at` marked, as Finagle's messages show it. */
+  private display(at: number): string {
+    const { str } = this
+    return at >= str.length
+      ? `${str}[]`
+      : `${str.slice(0, at)}[${str.charAt(at)}]${str.slice(at + 1)}`
+  }
+
   illegal(expected: string, found: number): never {
     const { str, idx } = this
-    const display = this.atEnd
-      ? `${str}[]`
-      : `${str.slice(0, idx)}[${str.charAt(idx)}]${str.slice(idx + 1)}`
     throw new DtabParseError(
-      `${expected} expected but ${Parser.describe(found)} found at '${display}'`,
+      `${expected} expected but ${Parser.describe(found)} found at '${this.display(idx)}'`,
       Math.min(idx, str.length),
       str,
       expected,
     )
+  }
+
+  /** Refuses what Finagle accepts but we do not (see limits.ts), in the same message form. */
+  private refuse(what: string, expected: string, at: number): never {
+    throw new DtabParseError(`${what} at '${this.display(at)}'`, at, this.str, expected)
   }
 
   private maybeEat(c: number): boolean {
@@ -177,7 +190,14 @@ class Parser {
     if (!/^[0-9]*\.?[0-9]*$/.test(text)) {
       throw new DtabParseError(`For input string: "${text}"`, start, this.str, 'weight')
     }
-    return Number(text)
+    const weight = Number(text)
+    // Finagle reads 309 digits or more as Infinity, which prints as `Infinity*` and never
+    // parses again (a stored dtab that cannot be read) and takes every pick of its union.
+    // Zero stays legal, as in Finagle: the member is never picked unless all weights are 0.
+    if (!Number.isFinite(weight)) {
+      this.refuse(`weight too large: ${text} is not a finite number`, 'finite weight', start)
+    }
+    return weight
   }
 
   private parseSimple(): NameTree<Path> {
@@ -186,10 +206,19 @@ class Parser {
     switch (c) {
       case 0x28: {
         // '('
+        if (this.nesting === MAX_NESTING) {
+          this.refuse(
+            `nesting too deep: more than ${MAX_NESTING} levels of '('`,
+            `at most ${MAX_NESTING} nested '('`,
+            this.idx,
+          )
+        }
         this.idx++
+        this.nesting++
         const tree = this.parseTree()
         this.eatWhitespace()
         this.eat(0x29)
+        this.nesting--
         return tree
       }
       case SLASH:

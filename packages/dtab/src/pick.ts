@@ -45,22 +45,46 @@ export function compilePicker(tree: NameTree<Bound>): Picker {
     case 'union': {
       const members = tree.branches.map((b) => compilePicker(b.tree))
       if (members.length === 0) return () => NEG
-      const total = tree.branches.reduce((s, b) => s + b.weight, 0)
-      const cumulative: number[] = []
-      let acc = 0
-      for (const b of tree.branches) {
-        acc += total === 0 ? 1 : b.weight
-        cumulative.push(acc)
-      }
-      const sum = acc
-      return (random = Math.random) => {
-        const x = random() * sum
-        let i = 0
-        // Strictly greater: a zero-weight member (same cumulative as its predecessor) is skipped.
-        while (i < cumulative.length - 1 && !(cumulative[i]! > x)) i++
-        return members[i]!(random)
-      }
+      const choose = weightedIndex(tree.branches.map((b) => b.weight))
+      return (random = Math.random) => members[choose(random())]!(random)
     }
+  }
+}
+
+/**
+ * The draw of one union, the one sampler behind every weighted pick (this module's pickers,
+ * a proxy's routes, namerd's resolve): compiles the members' weights into a function from a
+ * uniform number in [0, 1) to the index of the member picked. Member i is picked with
+ * probability w_i / Σw, as Finagle's NameTreeFactory does; a zero-weight member is never
+ * picked unless every weight is zero, and then the pick is uniform. A call allocates nothing.
+ * `weights` holds at least one finite, non-negative weight (the parser allows no other).
+ */
+export function weightedIndex(weights: readonly number[]): (u: number) => number {
+  const n = weights.length
+  if (n === 0) throw new RangeError('a union has at least one member')
+  let total = 0
+  let max = 0
+  for (const w of weights) {
+    total += w
+    if (w > max) max = w
+  }
+  // Finite weights near the largest double can sum to Infinity, which would give every draw
+  // to the last member; relative to the largest weight, they cannot.
+  const scale = Number.isFinite(total) ? 1 : max
+  const cumulative = new Float64Array(n)
+  let acc = 0
+  for (let i = 0; i < n; i++) {
+    acc += total === 0 ? 1 : weights[i]! / scale
+    cumulative[i] = acc
+  }
+  const sum = acc
+  const last = n - 1
+  return (u) => {
+    const x = u * sum
+    let i = 0
+    // Strictly greater: a zero-weight member (same cumulative as its predecessor) is skipped.
+    while (i < last && !(cumulative[i]! > x)) i++
+    return i
   }
 }
 
