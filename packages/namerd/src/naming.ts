@@ -3,6 +3,7 @@
 // comes from the store (a missing namespace has the empty dtab, as in namerd); the namers are
 // the configured ones plus the global `/$/` names.
 import {
+  BindWorkLimitError,
   type Bound,
   bind,
   compilePicker,
@@ -259,7 +260,8 @@ export class Naming {
         )
       } catch (err) {
         stop()
-        sink.fail(errorMessage(err))
+        const refused = this.#overrideAtFault(err, current.dtab, extra, path)
+        sink.fail(errorMessage(err), refused ? 'bind_work_limit' : undefined)
         return
       }
       const next = boundTreeJson(tree, () => '0')
@@ -287,6 +289,22 @@ export class Naming {
     const timer = setInterval(() => rebind(false), this.#rebindMs)
     timer.unref()
     return stop
+  }
+
+  /**
+   * Whether `err` is the work limit and the request's own dentries caused it: the namespace's
+   * dtab alone binds `path` within the limit. Such a request gets a 400; a namespace whose own
+   * dtab is too much for a name fails that name only (a 500, as namerd's depth limit does).
+   * The second bind runs only on this failure, and is bounded like the first.
+   */
+  #overrideAtFault(err: unknown, dtab: Dtab, extra: Dtab, path: Path): boolean {
+    if (!(err instanceof BindWorkLimitError) || extra.length === 0) return false
+    try {
+      bind(interpreterLookup(dtab, this.namers), NameTree.leaf(path))
+      return true
+    } catch (own) {
+      return !(own instanceof BindWorkLimitError)
+    }
   }
 
   /** namerd's `bind`: the bound tree with each leaf's addr, once no addr is pending. */
@@ -394,11 +412,23 @@ export class Naming {
   }
 
   /**
-   * The delegation tree JSON (Linkerd's, via delegateTreeJson) once every leaf's addr is known;
-   * null if that takes longer than `timeoutMs` (namerd: 503 after 2 s).
+   * The delegation tree JSON (Linkerd's, via delegateTreeJson) of `path` through `base` ++
+   * `extra` once every leaf's addr is known; null if that takes longer than `timeoutMs`
+   * (namerd: 503 after 2 s). A delegation past the work limit is one exception node when
+   * `base` alone is too much for the path; when `extra` (the request's dentries) makes it so,
+   * the BindWorkLimitError is thrown, for a 400.
    */
-  async delegateJson(dtab: Dtab, path: Path, timeoutMs: number): Promise<string | null> {
-    const tree = delegate(dtab, path, { namers: this.namers })
+  async delegateJson(
+    base: Dtab,
+    extra: Dtab,
+    path: Path,
+    timeoutMs: number,
+  ): Promise<string | null> {
+    const tree = delegate(Dtab.concat(base, extra), path, { namers: this.namers })
+    if (tree.type === 'exception' && tree.error instanceof BindWorkLimitError && extra.length > 0) {
+      const own = delegate(base, path, { namers: this.namers })
+      if (!(own.type === 'exception' && own.error instanceof BindWorkLimitError)) throw tree.error
+    }
     let wake: () => void = () => {}
     const addrs = new AddrWatch(this.resolver, () => wake())
     try {

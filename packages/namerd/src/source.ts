@@ -15,8 +15,12 @@ export interface State {
 /** Where a source delivers. After `fail` or `end`, nothing more is delivered. */
 export interface Sink {
   state(state: State): void
-  /** The answer cannot be computed: namerd writes the message as a line and closes. */
-  fail(message: string): void
+  /**
+   * The answer cannot be computed: namerd writes the message as a line and closes. `refused`
+   * (an error code) when the request itself is at fault, such as its own dtab: a one-shot
+   * answer is then a 400 with that code, not a 500.
+   */
+  fail(message: string, refused?: string): void
   /** The source is gone (the store closed): end the stream cleanly. */
   end(): void
 }
@@ -79,7 +83,14 @@ export function firstState(source: Source, timeoutMs: number): Promise<State> {
     )
     stop = source({
       state: (s) => finish(() => resolve(s)),
-      fail: (m) => finish(() => reject(new ApiError(500, 'bind_failed', m))),
+      fail: (m, refused) =>
+        finish(() =>
+          reject(
+            refused === undefined
+              ? new ApiError(500, 'bind_failed', m)
+              : new ApiError(400, refused, m),
+          ),
+        ),
       end: () =>
         finish(() => reject(new ApiError(503, 'shutting_down', 'namerd is shutting down'))),
     })

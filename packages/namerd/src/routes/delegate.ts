@@ -1,7 +1,7 @@
 // /api/1/delegate/<ns> and /api/1/delegate: how a path delegates, step by step, through the
 // namespace's dtab (or only the given one) and the namers. namerd's DelegateHandler and
 // Linkerd's DelegateApiHandler; the JSON is delegateTreeJson's, with no trailing newline.
-import { Dtab, type Path, Path as PathOps } from '@switchyard/dtab'
+import { BindWorkLimitError, Dtab, type Path, Path as PathOps } from '@switchyard/dtab'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { JSON_TYPE, mediaTypeOf } from '../codec.js'
@@ -19,11 +19,13 @@ export const DelegationRequest = z.object({
 })
 
 export function delegateRoutes(app: FastifyInstance, ctx: Context): void {
-  const send = async (reply: FastifyReply, dtab: Dtab, path: Path) => {
+  const send = async (reply: FastifyReply, base: Dtab, extra: Dtab, path: Path) => {
     let json: string | null
     try {
-      json = await ctx.naming.delegateJson(dtab, path, ctx.limits.delegateTimeoutMs)
+      json = await ctx.naming.delegateJson(base, extra, path, ctx.limits.delegateTimeoutMs)
     } catch (err) {
+      // The request's own dentries make the delegation too much work: the caller's mistake.
+      if (err instanceof BindWorkLimitError) throw new ApiError(400, err.code, err.message)
       // A delegation loop outside any alt or union: namerd fails the request (500).
       throw new ApiError(500, 'delegate_failed', errorMessage(err))
     }
@@ -36,7 +38,7 @@ export function delegateRoutes(app: FastifyInstance, ctx: Context): void {
     const query = queryOf(req)
     const path = pathParam(query)
     const extra = extraDtab(query)
-    return send(reply, Dtab.concat(await ctx.naming.dtabOf(ns), extra), path)
+    return send(reply, await ctx.naming.dtabOf(ns), extra, path)
   })
 
   // The form the Linkerd dashboard uses: GET with `path`, `dtab` and an optional
@@ -57,7 +59,7 @@ export function delegateRoutes(app: FastifyInstance, ctx: Context): void {
       throw new TextError(400, `Invalid path: ${errorMessage(err)}`)
     }
     const base = request.namespace ? await ctx.naming.dtabOf(request.namespace) : Dtab.empty
-    return send(reply, Dtab.concat(base, dtab), path)
+    return send(reply, base, dtab, path)
   })
 }
 
