@@ -1,6 +1,6 @@
 // A bound tree compiled into closures, so a pick is a few comparisons and one random draw per
 // union, with no allocation: leaves are RouteLeaf objects made once, misses are small numbers.
-import type { Bound, NameTree } from '@switchyard/dtab'
+import { type Bound, type NameTree, weightedIndex } from '@switchyard/dtab'
 import type { Addr, Var } from '@switchyard/namers'
 
 export interface RouteLeaf {
@@ -43,8 +43,8 @@ export function availability(leaf: RouteLeaf): 0 | 1 | 2 {
 }
 
 /**
- * Compiles `tree` (leaves already mapped to RouteLeaf). A union picks by weight (uniformly when
- * all weights are 0), as the core's compilePicker; an Alt takes its first member with
+ * Compiles `tree` (leaves already mapped to RouteLeaf). A union picks by weight with the core's
+ * weightedIndex (uniformly when all weights are 0); an Alt takes its first member with
  * endpoints, stops at a pending one (unless `pastPending`), skips those without endpoints, and
  * stops at a Fail.
  */
@@ -88,22 +88,9 @@ export function compileNode(tree: NameTree<RouteLeaf>): Node {
     case 'union': {
       const members = tree.branches.map((b) => compileNode(b.tree))
       if (members.length === 0) return () => MISS_NEG
-      const total = tree.branches.reduce((s, b) => s + b.weight, 0)
-      const cumulative: number[] = []
-      let acc = 0
-      for (const b of tree.branches) {
-        acc += total === 0 ? 1 : b.weight
-        cumulative.push(acc)
-      }
-      const sum = acc
-      const last = cumulative.length - 1
-      return (random, pastPending) => {
-        const x = random() * sum
-        let i = 0
-        // Strictly greater: a zero-weight member (same cumulative as its predecessor) is skipped.
-        while (i < last && !(cumulative[i]! > x)) i++
-        return members[i]!(random, pastPending)
-      }
+      // The core's sampler, as namerd's resolve and the core's picker draw.
+      const choose = weightedIndex(tree.branches.map((b) => b.weight))
+      return (random, pastPending) => members[choose(random())]!(random, pastPending)
     }
   }
 }

@@ -29,6 +29,9 @@ const REASONS: Record<Miss, NoRouteReason> = {
 }
 
 const NEVER: Node = () => MISS_NEG
+const unreachable = (): never => {
+  throw new Error('unreachable')
+}
 
 export class Route {
   readonly type = 'route'
@@ -53,6 +56,13 @@ export class Route {
     /** The bind error's message (depth limit, unknown namer): every pick fails with it. */
     readonly error: string | undefined,
     addrOf: (id: Path) => Var<Addr>,
+    /** The bind reached the work limit (a BindWorkLimitError). */
+    readonly workLimited = false,
+    /**
+     * The request's own overrides made the bind reach the work limit: the request is refused
+     * with a 400 and this message, as a malformed override is.
+     */
+    readonly refusal: string | undefined = undefined,
   ) {
     this.dstText = Path.show(dst)
     const byKey = new Map<string, RouteLeaf>()
@@ -90,10 +100,13 @@ export class Route {
     return new Route(dst, tree, undefined, addrOf)
   }
 
-  static failed(dst: Path, message: string): Route {
-    return new Route(dst, NameTree.Neg, message, () => {
-      throw new Error('unreachable')
-    })
+  static failed(dst: Path, message: string, workLimited = false): Route {
+    return new Route(dst, NameTree.Neg, message, unreachable, workLimited)
+  }
+
+  /** A route whose overrides cost the bind more than its work limit allows (a 400). */
+  static refused(dst: Path, message: string): Route {
+    return new Route(dst, NameTree.Neg, message, unreachable, true, message)
   }
 
   /**

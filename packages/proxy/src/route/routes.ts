@@ -3,6 +3,7 @@
 // lookup; a miss binds locally (no namerd round trip), and the route's addr subscriptions open
 // watches only for concrete names nobody watched yet.
 import {
+  BindWorkLimitError,
   type Bound,
   bind,
   type DelegateTree,
@@ -98,9 +99,18 @@ export class Routes {
       // Alts keep every member: whether a name has endpoints is decided per request (picker.ts).
       tree = bind(lookup, NameTree.leaf(dst), this.#maxDepth, { keepAlts: true })
     } catch (err) {
-      return Route.failed(dst, errorMessage(err))
+      if (!(err instanceof BindWorkLimitError)) return Route.failed(dst, errorMessage(err))
+      // The overrides are to blame when the base dtab alone binds the name within the limit
+      // (that route is cached too, so a client that keeps sending them costs one lookup each).
+      if (local.length > 0 && !this.#baseLimited(dst)) return Route.refused(dst, err.message)
+      return Route.failed(dst, err.message, true)
     }
     return Route.bound(dst, tree, (id) => this.interpreter.addr(id))
+  }
+
+  #baseLimited(dst: Path): boolean {
+    const base = this.resolve(dst)
+    return base.type === 'route' && base.workLimited
   }
 
   #pathKey(p: Path): string {

@@ -140,6 +140,8 @@ export class Router {
     }
     const route = this.routes.resolve(id.dst, overrides.local)
     if (route.type !== 'route') return err(503, `No dtab yet for router ${this.label}`, service)
+    // The request's own l5d-dtab or l5d-ctx-dtab made the bind too much work: like a malformed one.
+    if (route.refusal !== undefined) return err(400, route.refusal, service)
     const url = id.rewrittenUrl ?? req.url ?? '/'
     const leaf = route.pick()
     if (leaf !== undefined) return { type: 'leaf', route, url, leaf, ctxDtab: overrides.text }
@@ -366,6 +368,8 @@ function forwardError(
         message: `Cannot connect to ${client} for ${service}: ${result.message}`,
         retryable: true,
       }
+    case 'bad-request':
+      return { status: 400, message: result.message, retryable: false }
     default:
       return { status: 502, message: `${service} (${client}): ${result.message}`, retryable: false }
   }
