@@ -1,6 +1,7 @@
 // The command line: flags, and the help that teaches by example.
 import { parseArgs } from 'node:util'
 import { DEFAULT_LISTEN, DEFAULT_STORE, type Flags, TOKENS_ENV } from './config.js'
+import { DEFAULT_CONNECTION_LIMITS } from './connections.js'
 
 export const HELP = `namerd: the Switchyard control plane
 
@@ -10,6 +11,7 @@ io.l5d.httpController, so namerctl and Linkerd 1 work unchanged.
 
 Usage:
   namerd [--listen HOST:PORT] [--store SPEC] [--config FILE] [--insecure] [--log-level LEVEL]
+         [--max-connections N]
 
 Options:
   --listen HOST:PORT   where to serve (default ${DEFAULT_LISTEN}); [::1]:4180 for IPv6
@@ -21,12 +23,16 @@ Options:
   --config FILE        a YAML file (below); flags and the environment override it
   --insecure           serve on a non-loopback address without a write token
   --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
+  --max-connections N  most client connections at once, watch streams included (default
+                       ${DEFAULT_CONNECTION_LIMITS.maxConnections}, lowered to fit \`ulimit -n\`). At the limit the connection
+                       idle longest is closed; API requests never hold the last
+                       ${DEFAULT_CONNECTION_LIMITS.reservedConnections}, kept for /ready, /admin/ping and /metrics
   -h, --help           this text
   --version            the version
 
 Environment (overrides the file; flags override it):
   SWITCHYARD_NAMERD_LISTEN, SWITCHYARD_NAMERD_STORE, SWITCHYARD_NAMERD_CONFIG,
-  SWITCHYARD_NAMERD_LOG_LEVEL, SWITCHYARD_NAMERD_INSECURE=true
+  SWITCHYARD_NAMERD_LOG_LEVEL, SWITCHYARD_NAMERD_INSECURE=true, SWITCHYARD_NAMERD_MAX_CONNECTIONS
   ${TOKENS_ENV}=<name>:<scope>:<token>[,...]   bearer tokens, scope read or write
 
 Security: with no tokens namerd is open, as namerd always was, which is safe on loopback only;
@@ -61,7 +67,9 @@ Config file (YAML; relative paths are relative to the file):
       - {name: ci, scope: write, token: "<at least 16 characters>"}
       - {name: grafana, scope: read, token: "<...>"}
     anonymousReads: true
-  limits: {maxBodyBytes: 1048576, maxWatchers: 10000, historyLimit: 100}
+  limits: {maxBodyBytes: 1048576, maxWatchers: 10000, historyLimit: 100,
+           maxConnections: 12288, reservedConnections: 64,
+           headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 72000}
   log: {level: info}
 
 Exit status: 0 after a clean stop (SIGTERM or SIGINT), 1 on a failure, 2 on a usage or
@@ -97,6 +105,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       config: values.config,
       insecure: values.insecure,
       logLevel: values['log-level'],
+      maxConnections: values['max-connections'],
     },
   }
 }
@@ -112,6 +121,7 @@ function parse(argv: readonly string[]) {
       config: { type: 'string' },
       insecure: { type: 'boolean' },
       'log-level': { type: 'string' },
+      'max-connections': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },

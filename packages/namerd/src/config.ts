@@ -8,6 +8,7 @@ import { parseStoreSpec, type StoreSpec } from '@switchyard/store'
 import { LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
 import type { TokenSpec } from './auth.js'
+import { type ConnectionLimits, resolveConnectionLimits } from './connections.js'
 import { DEFAULT_LIMITS, type Limits } from './context.js'
 
 export const DEFAULT_LISTEN = '127.0.0.1:4180'
@@ -31,6 +32,8 @@ export interface Settings {
   readonly anonymousReads: boolean
   readonly insecure: boolean
   readonly limits: Limits
+  /** How many connections, and how long for a request head (connections.ts). */
+  readonly connections: ConnectionLimits
   /** History entries the store keeps per namespace. */
   readonly historyLimit: number
   readonly logLevel: LogLevel
@@ -83,6 +86,19 @@ export const Token = z.strictObject({
   scope: z.enum(['read', 'write'], { error: 'must be "read" or "write"' }),
 })
 
+const MIN_CONNECTIONS = 16
+const MAX_CONNECTIONS = 1_000_000
+
+/** `--max-connections`: a whole number within the range the file allows. */
+export function parseMaxConnections(text: string): number {
+  const n = /^[0-9]{1,7}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN
+  if (!(n >= MIN_CONNECTIONS && n <= MAX_CONNECTIONS))
+    throw new Error(
+      `"${text}" is not a number of connections from ${MIN_CONNECTIONS} to ${MAX_CONNECTIONS}`,
+    )
+  return n
+}
+
 /** The YAML config file. */
 export const ConfigFile = z.strictObject({
   /** Where to serve, `HOST:PORT`. */
@@ -111,6 +127,11 @@ export const ConfigFile = z.strictObject({
       delegateTimeoutMs: z.int().min(1).max(600_000).optional(),
       resolveTimeoutMs: z.int().min(1).max(600_000).optional(),
       historyLimit: z.int().min(1).max(100_000).optional(),
+      maxConnections: z.int().min(MIN_CONNECTIONS).max(MAX_CONNECTIONS).optional(),
+      reservedConnections: z.int().min(1).max(MAX_CONNECTIONS).optional(),
+      headersTimeoutMs: z.int().min(100).max(600_000).optional(),
+      requestTimeoutMs: z.int().min(100).max(3_600_000).optional(),
+      keepAliveTimeoutMs: z.int().min(100).max(3_600_000).optional(),
     })
     .optional(),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).optional() }).optional(),
@@ -218,6 +239,7 @@ export interface Flags {
   readonly config?: string
   readonly insecure?: boolean
   readonly logLevel?: string
+  readonly maxConnections?: string
 }
 
 export type Env = Readonly<Record<string, string | undefined>>
@@ -322,8 +344,36 @@ export async function resolveSettings(
   )?.value
   const logLevel: LogLevel = level ?? file.log?.level ?? 'info'
 
-  if (issues.length > 0) throw new ConfigError(issues)
-  const { historyLimit, ...limits } = file.limits ?? {}
+  const maxConnections = pick(
+    [
+      ['--max-connections', flags.maxConnections],
+      ['SWITCHYARD_NAMERD_MAX_CONNECTIONS', env.SWITCHYARD_NAMERD_MAX_CONNECTIONS],
+    ],
+    parseMaxConnections,
+  )?.value
+  const {
+    historyLimit,
+    maxConnections: fileMaxConnections,
+    reservedConnections,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs,
+    ...limits
+  } = file.limits ?? {}
+  let connections: ConnectionLimits | undefined
+  try {
+    connections = resolveConnectionLimits({
+      maxConnections: maxConnections ?? fileMaxConnections,
+      reservedConnections,
+      headersTimeoutMs,
+      requestTimeoutMs,
+      keepAliveTimeoutMs,
+    })
+  } catch (err) {
+    issues.push(`${loaded?.file ?? 'limits'}: ${(err as Error).message}`)
+  }
+
+  if (issues.length > 0 || connections === undefined) throw new ConfigError(issues)
   return {
     listen,
     store,
@@ -332,6 +382,7 @@ export async function resolveSettings(
     anonymousReads: file.auth?.anonymousReads ?? false,
     insecure,
     limits: { ...DEFAULT_LIMITS, ...limits },
+    connections,
     historyLimit: historyLimit ?? 100,
     logLevel,
     configFile: loaded?.file ?? null,

@@ -4,6 +4,7 @@ import { mountNamers } from '@switchyard/namers'
 import { openStore, type StoreSpec } from '@switchyard/store'
 import type { Logger } from 'pino'
 import type { Settings } from './config.js'
+import { FD_HEADROOM, fitToFileLimit, openFileLimit } from './connections.js'
 import { buildServer, type NamerdServer } from './server.js'
 
 export interface RunningNamerd {
@@ -25,7 +26,24 @@ export function describeStore(spec: StoreSpec): string {
   }
 }
 
-export async function startNamerd(settings: Settings, logger: Logger): Promise<RunningNamerd> {
+export async function startNamerd(
+  settings: Settings,
+  logger: Logger,
+  fileLimit: number | null = openFileLimit(),
+): Promise<RunningNamerd> {
+  // More connections than file descriptors would fail at accept(), the store and the namers
+  // with them: lower the limit to fit, and say so (nginx warns, HAProxy adjusts maxconn).
+  const fitted = fitToFileLimit(settings.connections, fileLimit)
+  if (fitted.lowered) {
+    logger.warn(
+      {
+        configured: settings.connections.maxConnections,
+        maxConnections: fitted.limits.maxConnections,
+        openFileLimit: fileLimit,
+      },
+      `limits.maxConnections lowered to fit the open-file limit (ulimit -n) less ${FD_HEADROOM} for the store and namers; raise the limit (LimitNOFILE=, ulimit -n) or lower limits.maxConnections`,
+    )
+  }
   const store = await openStore(settings.store, { historyLimit: settings.historyLimit })
   let namers: Awaited<ReturnType<typeof mountNamers>>
   try {
@@ -40,6 +58,7 @@ export async function startNamerd(settings: Settings, logger: Logger): Promise<R
     logger,
     auth: { tokens: settings.tokens, anonymousReads: settings.anonymousReads },
     limits: settings.limits,
+    connections: fitted.limits,
   })
   const stopAll = async (graceMs?: number) => {
     await server.close(graceMs)
@@ -66,6 +85,7 @@ export async function startNamerd(settings: Settings, logger: Logger): Promise<R
             reads: auth.readGuarded ? 'token' : 'open',
           }
         : 'open',
+      maxConnections: fitted.limits.maxConnections,
       config: settings.configFile,
     },
     'namerd listening',

@@ -34,6 +34,14 @@ export {
   type Settings,
   TOKENS_ENV,
 } from './config.js'
+export {
+  ConnectionGuard,
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  fitToFileLimit,
+  openFileLimit,
+  resolveConnectionLimits,
+} from './connections.js'
 export { type Context, DEFAULT_LIMITS, type Limits } from './context.js'
 export { describeStore, type RunningNamerd, startNamerd } from './daemon.js'
 export { ApiError, ErrorBody, TextError } from './errors.js'

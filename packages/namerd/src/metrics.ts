@@ -14,6 +14,10 @@ export class Metrics {
   readonly watchDropped: Counter<'kind'>
   readonly storeSeconds: Histogram<'op'>
   readonly storeErrors: Counter<'op' | 'code'>
+  readonly connectionsOpen: Gauge
+  readonly connectionsRefused: Counter
+  readonly connectionsShed: Counter
+  readonly connectionsTimedOut: Counter
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     const registers = [this.registry]
@@ -59,6 +63,26 @@ export class Metrics {
       name: 'namerd_store_errors_total',
       help: 'Dtab store operations that failed, by error code (version_mismatch and the like included)',
       labelNames: ['op', 'code'],
+      registers,
+    })
+    this.connectionsOpen = new Gauge({
+      name: 'namerd_connections_open',
+      help: 'Client connections open now (watch streams included), at most limits.maxConnections',
+      registers,
+    })
+    this.connectionsRefused = new Counter({
+      name: 'namerd_connections_refused_total',
+      help: 'New connections answered 503 and closed at once: at the connection limit, every connection busy',
+      registers,
+    })
+    this.connectionsShed = new Counter({
+      name: 'namerd_connections_shed_total',
+      help: 'Idle connections (no request in progress) closed to admit a new one at the connection limit',
+      registers,
+    })
+    this.connectionsTimedOut = new Counter({
+      name: 'namerd_connections_timed_out_total',
+      help: 'Connections closed because a request head or body did not arrive in time',
       registers,
     })
     if (options.processMetrics ?? true)

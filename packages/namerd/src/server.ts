@@ -5,6 +5,14 @@ import type { DtabStore } from '@switchyard/store'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import { Auth, type AuthOptions } from './auth.js'
 import { coalesceReads } from './coalesced-reads.js'
+import {
+  ConnectionGuard,
+  type ConnectionLimits,
+  clientErrorResponder,
+  OPERATIONS_ROUTES,
+  resolveConnectionLimits,
+  sweepIntervalMs,
+} from './connections.js'
 import { type Context, DEFAULT_LIMITS, type Limits } from './context.js'
 import { ApiError, errorMessage, toErrorResponse } from './errors.js'
 import { instrumentStore, Metrics } from './metrics.js'
@@ -28,6 +36,8 @@ export interface ServerOptions {
   readonly logger: FastifyBaseLogger
   readonly auth?: AuthOptions
   readonly limits?: Partial<Limits>
+  /** How many connections, and how long for a request head; see connections.ts. */
+  readonly connections?: Partial<ConnectionLimits>
   readonly naming?: NamingOptions
   /** Default: a new registry with process metrics. */
   readonly metrics?: Metrics
@@ -36,6 +46,8 @@ export interface ServerOptions {
 export interface NamerdServer {
   readonly app: FastifyInstance
   readonly context: Context
+  /** The open connections, held to their limits. */
+  readonly connections: ConnectionGuard
   /**
    * Stops taking requests, ends every watch stream cleanly, and waits for responses to
    * finish; connections still open after `graceMs` are cut. Does not close the store.
@@ -48,6 +60,7 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/
 
 export async function buildServer(options: ServerOptions): Promise<NamerdServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits }
+  const connectionLimits = resolveConnectionLimits(options.connections)
   const metrics = options.metrics ?? new Metrics()
   // Coalescing outside the instrumentation: the metrics count the reads the store really serves.
   const store = coalesceReads(instrumentStore(options.store, metrics))
@@ -76,6 +89,13 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
     bodyLimit: limits.maxBodyBytes,
     exposeHeadRoutes: false,
     forceCloseConnections: 'idle',
+    keepAliveTimeout: connectionLimits.keepAliveTimeoutMs,
+    requestTimeout: connectionLimits.requestTimeoutMs,
+    http: {
+      headersTimeout: connectionLimits.headersTimeoutMs,
+      connectionsCheckingInterval: sweepIntervalMs(connectionLimits),
+    },
+    clientErrorHandler: clientErrorResponder(connectionLimits),
     // Namespaces may be 253 characters (fastify's default limit for a path parameter is 100).
     routerOptions: { maxParamLength: 1024 },
   })
@@ -84,6 +104,8 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
   // answers an unknown one with 400, not fastify's 415.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+
+  const connections = new ConnectionGuard(app.server, connectionLimits, metrics, options.logger)
 
   app.decorateRequest('principal', null)
 
@@ -102,6 +124,18 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
         'request',
       )
     })
+    // API requests may not hold the connections kept for probes (connections.ts).
+    if (!OPERATIONS_ROUTES.has(req.routeOptions.url ?? '')) {
+      if (!connections.admitApi()) {
+        throw new ApiError(
+          503,
+          'overloaded',
+          `namerd is at its connection limit: API requests hold ${connectionLimits.maxConnections - connectionLimits.reservedConnections} of limits.maxConnections (${connectionLimits.maxConnections}), the rest is kept for /ready, /admin/ping and /metrics; retry later`,
+          { headers: { connection: 'close', 'retry-after': '1' } },
+        )
+      }
+      reply.raw.once('close', () => connections.releaseApi())
+    }
     req.principal = ctx.auth.authorize(
       req.headers.authorization,
       req.routeOptions.config?.scope ?? null,
@@ -130,6 +164,7 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
   return {
     app,
     context: ctx,
+    connections,
     async close(graceMs = 10_000) {
       ctx.state.draining = true
       ctx.watchers.endAll()
