@@ -9,7 +9,8 @@
 //   requests. A connection with a request in progress, a watch stream above all, is never shed.
 //   Only when every connection is busy is the new one refused: a 503, closed at once.
 // - API requests (all but /ready, /admin/ping and /metrics) may keep at most
-//   `maxConnections - reservedConnections` connections busy; beyond that they get 503
+//   `maxConnections - reservedConnections` connections busy (counted by connection: requests
+//   pipelined on one take one place); beyond that they get 503
 //   `overloaded` with `connection: close`. So at least `reservedConnections` connections are
 //   idle or serving probes: a probe always finds a free place or an idle connection to shed.
 // - A new connection must complete its first request head within `headersTimeoutMs`. Node's
@@ -125,6 +126,8 @@ interface Conn {
   fresh: boolean
   /** When it last became idle (performance.now()). */
   since: number
+  /** API requests in progress on it: the connection holds a place of the API share while > 0. */
+  api: number
 }
 
 function rawResponse(status: string, headers: string, error: string, message: string): string {
@@ -211,7 +214,8 @@ export class ConnectionGuard {
   readonly #all = new Map<Socket, Conn>()
   /** Connections with no request in progress, the one idle longest first. */
   readonly #idle = new Map<Socket, Conn>()
-  #apiRequests = 0
+  /** Connections with an API request in progress. */
+  #apiConnections = 0
   readonly #sweep: NodeJS.Timeout
   readonly #report: ClosedReport
   readonly #refusal: string
@@ -226,7 +230,6 @@ export class ConnectionGuard {
     this.#report = new ClosedReport(logger, () => ({
       open: this.#all.size,
       maxConnections: limits.maxConnections,
-      seconds: ClosedReport.INTERVAL_MS / 1000,
     }))
     this.#refusal = rawResponse(
       '503 Service Unavailable',
@@ -257,24 +260,32 @@ export class ConnectionGuard {
     return this.#all.size
   }
 
-  /** API requests in progress now. */
-  get apiRequests(): number {
-    return this.#apiRequests
+  /** Connections with an API request in progress now. */
+  get apiConnections(): number {
+    return this.#apiConnections
   }
 
   /**
-   * Takes a place for an API request; false when API requests already hold every connection
-   * but the reserved ones. Each place taken is given back with `releaseApi`.
+   * Admits an API request on `socket`: null when API requests already hold every connection
+   * but the reserved ones, else the function that ends it (call it once the response closes).
+   * Places are counted by connection, so requests pipelined on one connection (node parses
+   * them all while the first is answered) take one place, as they hold one descriptor.
    */
-  admitApi(): boolean {
-    if (this.#apiRequests >= this.limits.maxConnections - this.limits.reservedConnections)
-      return false
-    this.#apiRequests++
-    return true
-  }
-
-  releaseApi(): void {
-    this.#apiRequests--
+  admitApi(socket: Socket): (() => void) | null {
+    // A socket no longer tracked (closed meanwhile, or an injected request) counts on its own.
+    const conn = this.#all.get(socket) ?? { active: 0, fresh: false, since: 0, api: 0 }
+    if (conn.api === 0) {
+      if (this.#apiConnections >= this.limits.maxConnections - this.limits.reservedConnections)
+        return null
+      this.#apiConnections++
+    }
+    conn.api++
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      if (--conn.api === 0) this.#apiConnections--
+    }
   }
 
   stop(): void {
@@ -295,7 +306,7 @@ export class ConnectionGuard {
       this.#report.note('shed')
       this.#close(oldest.value, null)
     }
-    const conn: Conn = { active: 0, fresh: true, since: performance.now() }
+    const conn: Conn = { active: 0, fresh: true, since: performance.now(), api: 0 }
     this.#all.set(socket, conn)
     this.#idle.set(socket, conn)
     this.metrics.connectionsOpen.set(this.#all.size)

@@ -126,7 +126,8 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
     })
     // API requests may not hold the connections kept for probes (connections.ts).
     if (!OPERATIONS_ROUTES.has(req.routeOptions.url ?? '')) {
-      if (!connections.admitApi()) {
+      const release = connections.admitApi(req.raw.socket)
+      if (release === null) {
         throw new ApiError(
           503,
           'overloaded',
@@ -134,7 +135,7 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
           { headers: { connection: 'close', 'retry-after': '1' } },
         )
       }
-      reply.raw.once('close', () => connections.releaseApi())
+      reply.raw.once('close', release)
     }
     req.principal = ctx.auth.authorize(
       req.headers.authorization,

@@ -173,13 +173,34 @@ t.test(
     t.equal((await fetch(`${base}/ready`)).status, 200, '/ready answers')
     t.equal((await fetch(`${base}/admin/ping`)).status, 200, '/admin/ping answers')
     t.equal((await fetch(`${base}/metrics`)).status, 200, '/metrics answers')
-    t.equal(server.connections.apiRequests, 15, 'the watches are the API requests in progress')
+    t.equal(server.connections.apiConnections, 15, 'the watches hold the API share')
 
     for (const w of watches.slice(0, 3)) await w.cancel()
-    await eventually('the watches are released', () => server.connections.apiRequests === 12)
+    await eventually('the watches are released', () => server.connections.apiConnections === 12)
     t.equal((await fetch(`${base}/api/1/dtabs`)).status, 200, 'the API answers again')
   },
 )
+
+t.test('requests pipelined on one connection take one place of the API share', async (t) => {
+  const { base, server } = await startServer(t, {
+    connections: { maxConnections: 20, reservedConnections: 5 },
+  })
+  await fetch(`${base}/api/1/dtabs/web`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/dtab' },
+    body: '/a => /b',
+  })
+  // A watch first, so that the 30 requests behind it stay in progress (queued behind it).
+  const c = await raw(
+    base,
+    `GET /api/1/dtabs/web?watch=1 HTTP/1.1\r\nHost: namerd\r\n\r\n${'GET /api/1/dtabs HTTP/1.1\r\nHost: namerd\r\n\r\n'.repeat(30)}`,
+  )
+  await eventually('the watch answers', () => c.received().includes('"/b"'))
+  t.equal(server.connections.apiConnections, 1)
+  t.equal((await fetch(`${base}/api/1/dtabs`)).status, 200, 'another client is served')
+  c.socket.destroy()
+  await eventually('the place is given back', () => server.connections.apiConnections === 0)
+})
 
 t.test(
   'with every connection busy, a new connection is answered 503 and closed at once, and counted',
