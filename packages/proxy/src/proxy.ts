@@ -76,7 +76,7 @@ export async function startProxy(
         logger.info({ router: label, address }, 'router listening')
       }
     }
-    admin = createAdminServer(routers.map(adminView), logger)
+    admin = createAdminServer(routers.map(adminView), logger, config.admin)
     await admin.listen({ host: config.admin.ip, port: config.admin.port }).catch((err: unknown) => {
       throw new ListenError('admin', err)
     })

@@ -6,6 +6,13 @@ import Fastify, { LogController } from 'fastify'
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import { createRegistry, metricsJson, type RouterStats, subtree } from '../metrics/index.js'
+import {
+  ADMIN_REQUEST_TIMEOUT_MS,
+  type AdminConnectionLimits,
+  adminSweepMs,
+  DEFAULT_ADMIN_CONNECTION_LIMITS,
+  limitAdminConnections,
+} from './admin-connections.js'
 
 export interface AdminRouterStatus {
   readonly kind: string
@@ -103,11 +110,26 @@ export function routerSummary(r: AdminRouter) {
   }
 }
 
-export function createAdminServer(routers: readonly AdminRouter[], logger: Logger) {
+export function createAdminServer(
+  routers: readonly AdminRouter[],
+  logger: Logger,
+  connections: Partial<AdminConnectionLimits> = {},
+) {
+  const limits: AdminConnectionLimits = {
+    maxConnections: connections.maxConnections ?? DEFAULT_ADMIN_CONNECTION_LIMITS.maxConnections,
+    headersTimeoutMs:
+      connections.headersTimeoutMs ?? DEFAULT_ADMIN_CONNECTION_LIMITS.headersTimeoutMs,
+  }
   const app = Fastify({
     loggerInstance: logger.child({ server: 'admin' }),
     logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: Math.max(ADMIN_REQUEST_TIMEOUT_MS, limits.headersTimeoutMs),
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: adminSweepMs(limits),
+    },
   })
+  limitAdminConnections(app.server, limits, logger.child({ server: 'admin' }))
   const registry = createRegistry(() =>
     routers.map((r) => ({
       stats: r.stats,

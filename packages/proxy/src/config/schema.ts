@@ -191,6 +191,10 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const AdminConfig = z.strictObject({
   ip: Ip.default('127.0.0.1'),
   port: Port.default(9990),
+  /** Most connections open at once; at the limit the one idle longest is closed. Default 256. */
+  maxConnections: z.int().min(16).max(100_000).optional(),
+  /** How long a client has to send a whole request head. Default 10000 ms. */
+  headersTimeoutMs: z.int().min(100).max(600_000).optional(),
 })
 
 export const ProxyConfig = z
