@@ -19,7 +19,7 @@ function scanned(text: string, method = 'GET') {
   return {
     status: r.status,
     framing: r.framing,
-    close: r.close,
+    reusable: r.reusable,
     headers: { ...h.headers },
     v: h.httpVersion,
   }
@@ -67,9 +67,12 @@ t.test('HEAD and 304 responses have no body whatever their length says', async (
 
 t.test('a body that runs to the close, and a backend that closes, are noticed', async (t) => {
   t.same(scanned('HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\n')?.framing, { kind: 'close' })
-  t.equal(scanned('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\n')?.close, true)
-  t.equal(scanned('HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n')?.close, true)
-  t.equal(scanned(ordinary[0]!)?.close, false)
+  t.equal(
+    scanned('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\n')?.reusable,
+    false,
+  )
+  t.equal(scanned('HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n')?.reusable, false)
+  t.equal(scanned(ordinary[0]!)?.reusable, true)
 })
 
 t.test('unusual responses are left to the full parser', async (t) => {

@@ -7,17 +7,16 @@
 // for a streamed response); a response body streams for as long as it lasts.
 import type { Client } from '../balance/client.js'
 import type { EndpointNode } from '../balance/endpoint.js'
-import { BodyCursor, responseFraming } from '../http1/framing.js'
+import { BodyCursor } from '../http1/framing.js'
 import {
   findHeadEnd,
   type HeaderMap,
   type HttpParseError,
-  hasToken,
-  joined,
   parseResponseHead,
   type ResponseHead,
 } from '../http1/head.js'
-import { type ScannedResponse, scanResponseHead } from '../http1/response-scan.js'
+import { NO_HINT } from '../http1/keep-alive.js'
+import { badHeadByte, type ScannedResponse, scanResponseHead } from '../http1/response-scan.js'
 import { headerLines, statusLine } from '../http1/serialize.js'
 import type { BodySink, Transaction } from '../http1/server.js'
 import type {
@@ -30,6 +29,7 @@ import { DEFAULT_MAX_RETRIES, isIdempotent } from '../retry/policy.js'
 import { DEADLINE_HEADER, effectiveDeadline } from './deadline.js'
 import { errorMessage } from './errors.js'
 import { stripHopByHop } from './hop-by-hop.js'
+import { planResponse, type ResponsePlan } from './response-plan.js'
 import type { ForwardErrorKind, ForwardResult } from './result.js'
 
 export type { ForwardErrorKind, ForwardFailure, ForwardResult } from './result.js'
@@ -53,6 +53,9 @@ export interface ForwardOptions {
 
 /** A response head this large is a broken backend, not a response. */
 const MAX_RESPONSE_HEAD = 64 * 1024
+
+/** RFC 9112 §6.1: a server sends no Transfer-Encoding to an HTTP/1.0 request; ours did not. */
+const CODED_TO_HTTP10 = 'Transfer-Encoding in the response to an HTTP/1.0 request'
 
 /** Streams `tx`'s request to one endpoint of `client` and the response back. Never throws. */
 export function forward(
@@ -119,6 +122,10 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
   /** The response's status, once its head is in (0 before); bytes before it gather in `partial`. */
   private status = 0
   private partial: Buffer | undefined
+  /** Bytes of `partial` already searched for the head's end and checked for bad bytes. */
+  private partialChecked = 0
+  /** The backend's Keep-Alive hint for this connection (keep-alive.ts). */
+  private keepAlive = NO_HINT
   private cursor: BodyCursor | undefined
   private reusable = false
   private retries = 0
@@ -225,14 +232,26 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
       this.passBody(chunk, 0)
       return
     }
+    const checked = this.partial === undefined ? 0 : this.partialChecked
     const buf = this.partial === undefined ? chunk : Buffer.concat([this.partial, chunk])
     let start = 0
     for (;;) {
-      const end = findHeadEnd(buf, start)
-      if (end < 0) {
-        if (buf.length - start > MAX_RESPONSE_HEAD) {
+      const end = findHeadEnd(buf, start, start === 0 ? checked : start)
+      if (end < 0 || end - start > MAX_RESPONSE_HEAD) {
+        // A head that cannot end well is refused now, not after its blank line or a timeout:
+        // too large, whatever the size of the reads that brought it, or a bare LF, a bare CR
+        // or a NUL (RFC 9112 §2.2), where no server that agrees with us would put one.
+        if (end >= 0 || buf.length - start > MAX_RESPONSE_HEAD) {
           this.badResponse(conn, `response head larger than ${MAX_RESPONSE_HEAD} bytes`)
-        } else this.partial = start === 0 ? buf : buf.subarray(start)
+          return
+        }
+        const bad = badHeadByte(buf, start, start === 0 ? checked : start, buf.length)
+        if (bad !== undefined) {
+          this.badResponse(conn, `${bad.what} in the response head (at byte ${bad.at - start})`)
+          return
+        }
+        this.partial = start === 0 ? buf : buf.subarray(start)
+        this.partialChecked = this.partial.length
         return
       }
       // The common response goes through without being parsed into strings.
@@ -252,15 +271,24 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
         this.badResponse(conn, (err as HttpParseError).message)
         return
       }
-      if (head.status >= 200 || (head.status === 101 && this.tx.upgrade)) {
+      // RFC 9110 §15: a status is 100 to 599; a 101 answers only a request that asked for it.
+      if (head.status < 100 || head.status > 599 || (head.status === 101 && !this.tx.upgrade)) {
+        const what = head.status === 101 ? 'a 101 to a request that asked no upgrade' : 'status'
+        this.badResponse(conn, `invalid ${what} ${head.status}`)
+        return
+      }
+      if (head.status >= 200 || head.status === 101) {
         this.partial = undefined
         this.startResponse(conn, head, buf, end)
         return
       }
       // 1xx (100 Continue, 103 Early Hints): relayed to an HTTP/1.1 client; the real head follows.
-      if (this.tx.httpVersion === '1.1' && head.status !== 101) {
-        this.options.onResponseHead?.(head.status, head.headers)
-        this.tx.writeInterim(statusLine(head.status, head.reason) + headerLines(head.headers))
+      // It has no body (RFC 9110 §15.2), so it goes without framing or hop-by-hop headers.
+      if (this.tx.httpVersion === '1.1') {
+        const out = stripHopByHop(head.headers)
+        if (out['content-length'] !== undefined) delete out['content-length']
+        this.options.onResponseHead?.(head.status, out)
+        this.tx.writeInterim(statusLine(head.status, head.reason) + headerLines(out))
       }
       start = end
     }
@@ -277,11 +305,15 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
       this.badResponse(this.conn!, (err as HttpParseError).message)
       return
     }
+    const tx = this.tx
+    if (r.framing.kind === 'chunked' && tx.httpVersion === '1.0') {
+      this.badResponse(this.conn!, CODED_TO_HTTP10)
+      return
+    }
     this.status = r.status
     this.cursor = cursor
-    const tx = this.tx
-    this.reusable =
-      !r.close && r.framing.kind !== 'close' && tx.httpVersion === '1.1' && !tx.upgrade
+    this.keepAlive = r.keepAlive
+    this.reusable = r.reusable && tx.httpVersion === '1.1' && !tx.upgrade
     tx.bodyBytes = cursor.payload
     const close = r.framing.kind === 'close' || tx.upgrade
     const more = tx.writeHeadBytes(r.head, r.length, close, buf, end, stop)
@@ -297,46 +329,49 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
       this.tunnel(conn, head, buf.subarray(end))
       return
     }
-    let framing: ReturnType<typeof responseFraming>
+    const tx = this.tx
+    let plan: ResponsePlan
+    let cursor: BodyCursor
+    let stop: number
     try {
-      framing = responseFraming(this.tx.method, head.status, head.headers)
+      plan = planResponse(head, tx.method)
+      if (plan.coded && tx.httpVersion === '1.0') {
+        this.badResponse(conn, CODED_TO_HTTP10)
+        return
+      }
+      cursor = new BodyCursor(plan.framing)
+      // The first body bytes are checked before the head goes: a bad chunk here is a 502.
+      stop = cursor.take(buf, end, buf.length)
     } catch (err) {
       this.badResponse(conn, (err as HttpParseError).message)
       return
     }
+    const framing = plan.framing
     this.status = head.status
-    this.cursor = new BodyCursor(framing)
-    const connection = joined(head.headers.connection)?.toLowerCase()
-    this.reusable =
-      framing.kind !== 'close' &&
-      head.httpVersion === '1.1' &&
-      this.tx.httpVersion === '1.1' &&
-      !this.tx.upgrade &&
-      !(connection !== undefined && hasToken(connection, 'close'))
-    const te = head.headers['transfer-encoding']
-    const out = stripHopByHop(head.headers)
-    // RFC 9112 §6.3: the framing the proxy read by is the one it sends. A length is written
-    // as the single number it parsed; with chunked or read-until-close, a Content-Length
-    // beside it is dropped, and the codings the backend applied are kept.
-    if (framing.kind === 'length') out['content-length'] = String(framing.length)
-    else if (framing.kind !== 'none') {
-      delete out['content-length']
-      if (te !== undefined) out['transfer-encoding'] = te
-    }
+    this.cursor = cursor
+    this.keepAlive = plan.keepAlive
+    this.reusable = plan.reusable && tx.httpVersion === '1.1' && !tx.upgrade
+    const out = plan.headers
     try {
       this.options.onResponseHead?.(head.status, out)
     } catch (err) {
       this.badResponse(conn, errorMessage(err as Error))
       return
     }
-    const tx = this.tx
     tx.cork()
     // A body that runs to the close, or an upgrade the backend declined: close after it.
     tx.writeHead(
       statusLine(head.status, head.reason) + headerLines(out),
       framing.kind === 'close' || tx.upgrade,
     )
-    this.passBody(buf, end)
+    if (stop > end) {
+      tx.bodyBytes = cursor.payload
+      if (!tx.write(buf.subarray(end, stop))) conn.socket.pause()
+    }
+    if (cursor.done) {
+      if (stop < buf.length) this.reusable = false
+      this.complete()
+    }
     tx.uncork()
   }
 
@@ -368,7 +403,7 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
     this.endNode(this.status >= 500 ? 'failure' : 'success')
     if (conn !== undefined) {
       // The request body must be all sent too, or the backend is still reading it.
-      if (this.reusable && this.requestDone) conn.release()
+      if (this.reusable && this.requestDone) conn.release(this.keepAlive)
       else conn.destroy()
     }
     if (this.settled) return

@@ -39,12 +39,113 @@ export function requestFraming(headers: HeaderMap, http10: boolean): Framing {
 
 /** A response's body framing, given the request's method (RFC 9112 §6.3). */
 export function responseFraming(method: string, status: number, headers: HeaderMap): Framing {
-  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) return NO_BODY
+  return responseBody(method, status, headers).framing
+}
+
+/** Where a response's body ends, and the framing headers the client is sent for it. */
+export interface ResponseBody {
+  readonly framing: Framing
+  /**
+   * The Transfer-Encoding the client is sent: the backend's codings, lower-cased and comma
+   * joined, when the body goes out transfer-coded (chunked, or read to the close).
+   */
+  readonly codings: string | undefined
+  /** The Content-Length the client is sent (for HEAD and 304, the representation's). */
+  readonly length: number | undefined
+}
+
+/** 1xx and 204: no body, and no framing header either (RFC 9110 §8.6). */
+const NONE_AT_ALL: ResponseBody = Object.freeze({
+  framing: NO_BODY,
+  codings: undefined,
+  length: undefined,
+})
+
+/**
+ * A response's framing by RFC 9112 §6.3, and what the client is told of it; the proxy writes
+ * these headers itself, never copies them. Refused (HttpParseError, a 502 to the client):
+ * Transfer-Encoding beside Content-Length, which §6.3 says ought to be handled as an error
+ * (nginx and llhttp refuse it too); a coding list that is not a list of tokens, or that names
+ * chunked more than once (§6.1); a Content-Length that is not one number. A present
+ * Transfer-Encoding decides: chunked as the final coding frames the body, otherwise it runs
+ * until the backend closes.
+ */
+export function responseBody(method: string, status: number, headers: HeaderMap): ResponseBody {
   const te = headers['transfer-encoding']
-  if (te !== undefined) return codingFraming(te, 'response')
   const cl = headers['content-length']
-  if (cl === undefined) return CLOSE
-  return lengthFraming(cl)
+  if (te !== undefined && cl !== undefined) {
+    throw new HttpParseError('bad_framing', 'Both Transfer-Encoding and Content-Length', 0)
+  }
+  const codings = te === undefined ? undefined : transferCodings(te)
+  const length = cl === undefined ? undefined : contentLength(cl)
+  if (cl !== undefined && length === undefined) {
+    throw new HttpParseError(
+      'bad_framing',
+      `Invalid Content-Length ${JSON.stringify(joined(cl))}`,
+      0,
+    )
+  }
+  if (method === 'HEAD' || status === 304) return { framing: NO_BODY, codings: undefined, length }
+  if (status < 200 || status === 204) return NONE_AT_ALL
+  if (codings !== undefined) {
+    const framing = codings[codings.length - 1] === 'chunked' ? CHUNKED : CLOSE
+    return { framing, codings: codings.join(', '), length: undefined }
+  }
+  if (length === undefined) return { framing: CLOSE, codings: undefined, length: undefined }
+  return {
+    framing: length === 0 ? NO_BODY : { kind: 'length', length },
+    codings: undefined,
+    length,
+  }
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/**
+ * The codings of a response's Transfer-Encoding, lower-cased, in the order applied. Each list
+ * element is a whole token (`xchunked` is not chunked); empty elements are ignored (RFC 9110
+ * §5.6.1); parameters, an empty list and chunked twice are refused.
+ */
+function transferCodings(te: string | string[]): string[] {
+  const value = joined(te) ?? ''
+  const codings: string[] = []
+  let chunked = false
+  for (const raw of value.split(',')) {
+    // OWS only: String.trim would also drop a 0xA0 byte, which no other parser takes for space.
+    const coding = trimOws(raw).toLowerCase()
+    if (coding === '') continue
+    if (!TOKEN.test(coding)) {
+      throw new HttpParseError(
+        'bad_framing',
+        `Invalid Transfer-Encoding ${JSON.stringify(value)}: ${JSON.stringify(coding)} is not a coding name`,
+        0,
+      )
+    }
+    if (coding === 'chunked') {
+      if (chunked) {
+        throw new HttpParseError(
+          'bad_framing',
+          `Invalid Transfer-Encoding ${JSON.stringify(value)}: chunked applied twice`,
+          0,
+        )
+      }
+      chunked = true
+    }
+    codings.push(coding)
+  }
+  if (codings.length === 0) {
+    throw new HttpParseError('bad_framing', 'Transfer-Encoding names no coding', 0)
+  }
+  return codings
+}
+
+/** Without the spaces and tabs around it (OWS, RFC 9110 §5.6.3). */
+function trimOws(s: string): string {
+  let a = 0
+  let b = s.length
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--
+  return a === 0 && b === s.length ? s : s.slice(a, b)
 }
 
 function lengthFraming(cl: string | string[]): Framing {
@@ -88,7 +189,7 @@ function contentLength(cl: string | string[]): number | undefined {
   const values = (Array.isArray(cl) ? cl.join(',') : cl).split(',')
   let n: number | undefined
   for (const raw of values) {
-    const v = raw.trim()
+    const v = trimOws(raw)
     if (!DIGITS.test(v)) return undefined
     const x = Number(v)
     if (n !== undefined && n !== x) return undefined

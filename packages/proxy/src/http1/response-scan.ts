@@ -1,16 +1,23 @@
 // The common response, passed on without being parsed into strings: its head is checked byte
-// by byte and copied, less the hop-by-hop lines, into the head the client gets. Anything out
-// of the ordinary (a Connection header naming others, a coding besides chunked, a repeated
-// length, a line that does not check) is left to the full parser (head.ts), which either
-// handles it or names the problem; this only has to be right about what it accepts.
+// by byte and copied, less the hop-by-hop and framing lines, into the head the client gets;
+// the framing line is the proxy's own, as the full path (framing.ts responseBody) writes it.
+// Anything out of the ordinary (a Connection header naming others, a coding besides chunked, a
+// repeated length, a line that does not check) is left to the full parser (head.ts), which
+// either handles it or names the problem; this only has to be right about what it accepts.
 import type { Framing } from './framing.js'
 import { NO_BODY } from './framing.js'
+import { keepAliveHint, NO_HINT } from './keep-alive.js'
 
 export interface ScannedResponse {
   readonly status: number
   readonly framing: Framing
-  /** The backend will close the connection after this response. */
-  readonly close: boolean
+  /**
+   * The backend keeps the connection after this response, as far as the response says: not
+   * HTTP/1.0, no `Connection: close`, no Keep-Alive `max=0`, a body not read to the close.
+   */
+  readonly reusable: boolean
+  /** The backend's Keep-Alive hint (keep-alive.ts): its idle timeout in ms, 0, or NO_HINT. */
+  readonly keepAlive: number
   /** The status line and end-to-end header lines; room is left for 21 more bytes and `spare`. */
   readonly head: Buffer
   readonly length: number
@@ -21,6 +28,10 @@ const CLOSE: Framing = Object.freeze({ kind: 'close' })
 
 /** What `connection: close\r\n\r\n` needs. */
 export const HEAD_SPARE = 21
+/** The most the proxy's framing line takes: `content-length: ` and 15 digits, CRLF. */
+const FRAMING_SPARE = 33
+const CONTENT_LENGTH = Buffer.from('content-length: ', 'latin1')
+const TE_CHUNKED = Buffer.from('transfer-encoding: chunked\r\n', 'latin1')
 
 /** tchar (RFC 9110 §5.6.2), as a byte table. */
 const TCHAR = new Uint8Array(256)
@@ -32,6 +43,7 @@ for (let c = 97; c <= 122; c++) TCHAR[c] = 1
 enum Name {
   Other,
   Drop,
+  KeepAlive,
   Connection,
   ContentLength,
   TransferEncoding,
@@ -76,12 +88,13 @@ export function scanResponseHead(
   if (lineEnd < 0) return undefined
   if (lineEnd > start + 12 && buf[start + 12] !== 32) return undefined
 
-  const out = Buffer.allocUnsafe(end - start + HEAD_SPARE + spare)
+  const out = Buffer.allocUnsafe(end - start + FRAMING_SPARE + HEAD_SPARE + spare)
   let n = buf.copy(out, 0, start, lineEnd + 2)
   out[7] = 49 // we speak HTTP/1.1 to the client whatever the backend spoke
   let close = http10
   let length = -1
   let chunked = false
+  let keepAlive = NO_HINT
   let pos = lineEnd + 2
   const headEnd = end - 2
   while (pos < headEnd) {
@@ -97,6 +110,12 @@ export function scanResponseHead(
     switch (classify(buf, pos, colon)) {
       case Name.Drop:
         break
+      case Name.KeepAlive: {
+        // Several lines are one list (RFC 9110 §5.3): the smallest timeout counts, 0 first.
+        const hint = keepAliveHint(buf, v, ve)
+        if (keepAlive === NO_HINT || (hint !== NO_HINT && hint < keepAlive)) keepAlive = hint
+        break
+      }
       case Name.Bail:
         return undefined
       case Name.Connection: {
@@ -113,13 +132,11 @@ export function scanResponseHead(
           x = x * 10 + c
         }
         length = x
-        n += buf.copy(out, n, pos, eol + 2)
         break
       }
       case Name.TransferEncoding: {
         if (chunked || !equalsIgnoreCase(buf, v, ve, 'chunked')) return undefined
         chunked = true
-        n += buf.copy(out, n, pos, eol + 2)
         break
       }
       default: {
@@ -133,14 +150,42 @@ export function scanResponseHead(
     }
     pos = eol + 2
   }
+  // Both: refused, by the full path (framing.ts responseBody).
   if (chunked && length >= 0) return undefined
+  // The framing line is the proxy's own, as in responseBody: chunked only when a body follows,
+  // a length also for HEAD and 304 (the representation's), never for 204.
   let framing: Framing
-  if (method === 'HEAD' || status === 204 || status === 304) framing = NO_BODY
-  else if (chunked) framing = CHUNKED
-  else if (length > 0) framing = { kind: 'length', length }
+  if (method === 'HEAD' || status === 304) framing = NO_BODY
+  else if (status === 204) {
+    framing = NO_BODY
+    length = -1
+  } else if (chunked) {
+    framing = CHUNKED
+    n += TE_CHUNKED.copy(out, n)
+  } else if (length > 0) framing = { kind: 'length', length }
   else if (length === 0) framing = NO_BODY
   else framing = CLOSE
-  return { status, framing, close, head: out, length: n }
+  if (length >= 0) {
+    n += CONTENT_LENGTH.copy(out, n)
+    n = writeDecimal(out, n, length)
+  }
+  const reusable = !close && keepAlive !== 0 && framing.kind !== 'close'
+  return { status, framing, reusable, keepAlive, head: out, length: n }
+}
+
+/** `value` in decimal and CRLF at `out[n]`; the index after them. */
+function writeDecimal(out: Buffer, n: number, value: number): number {
+  let digits = 1
+  for (let x = value; x >= 10; x = Math.floor(x / 10)) digits++
+  let i = n + digits
+  let x = value
+  do {
+    out[--i] = 48 + (x % 10)
+    x = Math.floor(x / 10)
+  } while (x > 0)
+  out[n + digits] = 13
+  out[n + digits + 1] = 10
+  return n + digits + 2
 }
 
 /** The CR of the CRLF ending the line at `from`; -1 for a bare CR or LF first. */
@@ -164,7 +209,7 @@ function classify(buf: Buffer, from: number, to: number): Name {
         : Name.Other
     case 10:
       if (equalsIgnoreCase(buf, from, to, 'connection')) return Name.Connection
-      return equalsIgnoreCase(buf, from, to, 'keep-alive') ? Name.Drop : Name.Other
+      return equalsIgnoreCase(buf, from, to, 'keep-alive') ? Name.KeepAlive : Name.Other
     case 14:
       return equalsIgnoreCase(buf, from, to, 'content-length') ? Name.ContentLength : Name.Other
     case 16:
@@ -188,4 +233,25 @@ function equalsIgnoreCase(buf: Buffer, from: number, to: number, text: string): 
     if ((c >= 65 && c <= 90 ? c + 32 : c) !== text.charCodeAt(i)) return false
   }
   return true
+}
+
+/**
+ * The first bare LF, bare CR or NUL of the unfinished head at `start`, looking at
+ * `buf[from, to)` (what came since the last look); a CR last waits for what follows it.
+ */
+export function badHeadByte(
+  buf: Buffer,
+  start: number,
+  from: number,
+  to: number,
+): { readonly at: number; readonly what: string } | undefined {
+  for (let i = Math.max(start, from - 1); i < to; i++) {
+    const c = buf[i]
+    if (c === 10) {
+      if (i === start || buf[i - 1] !== 13) return { at: i, what: 'Bare LF' }
+    } else if (c === 13) {
+      if (i + 1 < to && buf[i + 1] !== 10) return { at: i, what: 'Bare CR' }
+    } else if (c === 0) return { at: i, what: 'NUL' }
+  }
+  return undefined
 }

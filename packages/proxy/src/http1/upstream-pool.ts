@@ -2,7 +2,14 @@
 // exchanges it waits on an idle stack (the most recently used first, so a few warm sockets do
 // the work and the rest time out). Listeners are attached once per socket and dispatch to the
 // exchange that holds it, so a request adds and removes none.
+//
+// An idle connection is kept until its deadline: the pool's limit, or a margin short of the
+// backend's own `Keep-Alive: timeout=` (keep-alive.ts), whichever comes first. It is checked
+// when a connection is handed out, so none is used past it however late the sweep runs: a
+// request written on a socket the backend is closing fails, and one with a body cannot be
+// retried (RFC 9110 §9.2.2).
 import { connect, type Socket } from 'node:net'
+import { idleLimit, NO_HINT } from './keep-alive.js'
 
 /** What holds a connection: told of its bytes, its end and its errors. */
 export interface ConnectionOwner {
@@ -22,7 +29,7 @@ export interface PoolOptions {
   readonly connectTimeoutMs: number
   /** Connections open at once (in use or idle); default unlimited. */
   readonly maxConnections: number | undefined
-  /** How long an idle connection is kept; default 4 s, as undici's. */
+  /** How long an idle connection is kept at most; default 4 s, as undici's. */
   readonly keepAliveTimeoutMs: number | undefined
 }
 
@@ -30,7 +37,8 @@ export class UpstreamConnection {
   owner: ConnectionOwner | undefined
   /** It carried an exchange before: a close before any answer may be a keep-alive race. */
   reused = false
-  idleSince = 0
+  /** While idle: when it must no longer be used (performance.now() time). */
+  idleUntil = 0
   private error: Error | undefined
 
   constructor(
@@ -59,10 +67,13 @@ export class UpstreamConnection {
     return typeof chunk === 'string' ? this.socket.write(chunk, 'latin1') : this.socket.write(chunk)
   }
 
-  /** Gives the connection back for another exchange. */
-  release(): void {
+  /**
+   * Gives the connection back for another exchange. `keepAliveHint`: what the backend's last
+   * response said of its idle timeout (keep-alive.ts), NO_HINT when nothing.
+   */
+  release(keepAliveHint = NO_HINT): void {
     this.owner = undefined
-    this.pool.released(this)
+    this.pool.released(this, keepAliveHint)
   }
 
   /** Closes it (a response that leaves the connection unusable, or an abort). */
@@ -113,10 +124,14 @@ export class UpstreamPool {
       waiter.onConnectError(new Error('endpoint removed'))
       return
     }
-    const idle = this.idle.pop()
-    if (idle !== undefined) {
-      waiter.onConnection(idle)
-      return
+    const now = performance.now()
+    for (let idle = this.idle.pop(); idle !== undefined; idle = this.idle.pop()) {
+      // Past its deadline, or already ended by the backend ('close' may not have come yet).
+      if (idle.idleUntil > now && idle.socket.writable && !idle.socket.readableEnded) {
+        waiter.onConnection(idle)
+        return
+      }
+      idle.socket.destroy()
     }
     const max = this.options.maxConnections
     if (max !== undefined && this.size >= max) {
@@ -145,8 +160,9 @@ export class UpstreamPool {
   }
 
   /** @internal */
-  released(conn: UpstreamConnection): void {
-    if (this.closed || conn.socket.destroyed) {
+  released(conn: UpstreamConnection, keepAliveHint: number): void {
+    const keepMs = idleLimit(keepAliveHint, this.keepAliveMs)
+    if (this.closed || conn.socket.destroyed || keepMs <= 0) {
       conn.socket.destroy()
       return
     }
@@ -156,13 +172,11 @@ export class UpstreamPool {
       w.onConnection(conn)
       return
     }
-    conn.idleSince = performance.now()
+    conn.idleUntil = performance.now() + keepMs
     this.idle.push(conn)
+    // The sweep only frees sockets (acquire never hands out an expired one), so it may run late.
     if (this.sweeper === undefined) {
-      this.sweeper = setInterval(
-        () => this.sweep(),
-        Math.max(250, Math.min(this.keepAliveMs, 1000)),
-      )
+      this.sweeper = setInterval(() => this.sweep(), Math.max(250, Math.min(keepMs, 1000)))
       this.sweeper.unref()
     }
   }
@@ -205,11 +219,15 @@ export class UpstreamPool {
   }
 
   private sweep(): void {
-    const cutoff = performance.now() - this.keepAliveMs
-    // The stack's bottom has idled longest.
-    while (this.idle.length > 0 && this.idle[0]!.idleSince < cutoff)
-      this.idle.shift()!.socket.destroy()
-    if (this.idle.length === 0 && this.sweeper !== undefined) {
+    const now = performance.now()
+    // Deadlines differ with the hints, so the whole stack is looked at; it is small.
+    let kept = 0
+    for (const c of this.idle) {
+      if (c.idleUntil > now) this.idle[kept++] = c
+      else c.socket.destroy()
+    }
+    this.idle.length = kept
+    if (kept === 0 && this.sweeper !== undefined) {
       clearInterval(this.sweeper)
       this.sweeper = undefined
     }

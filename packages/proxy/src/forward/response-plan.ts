@@ -1,0 +1,42 @@
+// What the proxy makes of a backend's response head on the full path (the fast path,
+// http1/response-scan.ts, makes the same of the common ones without parsing into strings): how
+// its body is framed, the head the client gets, and whether the connection can carry another
+// exchange. The two are held to agree by test/http1-response-agree.test.ts.
+import { type Framing, responseBody } from '../http1/framing.js'
+import { type HeaderMap, hasToken, joined, type ResponseHead } from '../http1/head.js'
+import { keepAliveHintOf } from '../http1/keep-alive.js'
+import { stripHopByHop } from './hop-by-hop.js'
+
+export interface ResponsePlan {
+  readonly framing: Framing
+  /** The body goes out transfer-coded (a Transfer-Encoding header is sent). */
+  readonly coded: boolean
+  /** The headers for the client: end-to-end ones, and the framing as the proxy writes it. */
+  readonly headers: HeaderMap
+  /** The backend keeps the connection after this response, as far as the response says. */
+  readonly reusable: boolean
+  /** The backend's Keep-Alive hint (http1/keep-alive.ts). */
+  readonly keepAlive: number
+}
+
+/**
+ * The plan for `head`, the response to a `method` request; `head.headers` is used and changed
+ * in place. Throws HttpParseError for a response the proxy refuses (framing.ts responseBody).
+ */
+export function planResponse(head: ResponseHead, method: string): ResponsePlan {
+  const body = responseBody(method, head.status, head.headers)
+  const keepAlive = keepAliveHintOf(head.headers['keep-alive'])
+  const connection = joined(head.headers.connection)?.toLowerCase()
+  const reusable =
+    body.framing.kind !== 'close' &&
+    head.httpVersion === '1.1' &&
+    keepAlive !== 0 &&
+    !(connection !== undefined && hasToken(connection, 'close'))
+  const headers = stripHopByHop(head.headers)
+  // RFC 9112 §6.3: the framing the proxy read by is the one it sends, and written by the
+  // proxy: a length as the one number it parsed, the codings as it read them; never copied.
+  if (headers['content-length'] !== undefined) delete headers['content-length']
+  if (body.length !== undefined) headers['content-length'] = String(body.length)
+  if (body.codings !== undefined) headers['transfer-encoding'] = body.codings
+  return { framing: body.framing, coded: body.codings !== undefined, headers, reusable, keepAlive }
+}
