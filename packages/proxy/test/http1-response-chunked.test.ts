@@ -4,6 +4,7 @@
 // client gets a 502 when nothing was written yet, a broken connection mid-body; the backend
 // connection is closed, and the next request gets its own answer on a new one. Each case runs on
 // the fast path (response-scan.ts) and the full path (a clearContext server parses the head).
+import type { Socket } from 'node:net'
 import t from 'tap'
 import {
   forwardedByProxy,
@@ -39,22 +40,23 @@ const BROKEN: readonly (readonly [string, string])[] = [
   ['a NUL in a chunk extension', `5;a\0\r\nhello\r\n0\r\n\r\n${HIDDEN}`],
 ]
 
-/** The proxy in front of a backend that answers the first request with `first` (in `parts`). */
+/**
+ * The proxy in front of a backend that answers the first request with `first`, and the rest
+ * of the first response when the test calls `more`; later requests get `answer-<n>`.
+ */
 async function setup(
   t: { teardown(fn: () => unknown): void },
   clearContext: boolean,
-  parts: readonly string[],
+  first: string,
 ) {
+  let firstSocket: Socket | undefined
   const b = await scriptedBackend(t, (req, socket) => {
     if (req.index > 0) {
       socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nanswer-${req.index}`, 'latin1')
       return
     }
-    let delay = 0
-    for (const part of parts) {
-      setTimeout(() => socket.destroyed || socket.write(part, 'latin1'), delay)
-      delay += 40
-    }
+    firstSocket = socket
+    socket.write(first, 'latin1')
   })
   const p = await runProxy(
     t,
@@ -62,7 +64,8 @@ async function setup(
       servers: [{ ip: '127.0.0.1', port: 0, clearContext }],
     }),
   )
-  return { b, p }
+  const more = (rest: string) => void firstSocket?.write(rest, 'latin1')
+  return { b, p, more }
 }
 
 for (const path of PATHS) {
@@ -71,7 +74,7 @@ for (const path of PATHS) {
     async (t) => {
       for (const [what, body] of BROKEN) {
         await t.test(what, async (t) => {
-          const { b, p } = await setup(t, path.clearContext, [HEAD + body])
+          const { b, p } = await setup(t, path.clearContext, HEAD + body)
           const c = await rawClient(t, p.port)
           c.send(FIRST)
           const first = await c.until((r) => responses(r) >= 1)
@@ -108,9 +111,12 @@ for (const path of PATHS) {
       ]
       for (const [what, rest] of cases) {
         await t.test(what, async (t) => {
-          const { b, p } = await setup(t, path.clearContext, [`${HEAD}5\r\nhello\r\n`, rest])
+          const { b, p, more } = await setup(t, path.clearContext, `${HEAD}5\r\nhello\r\n`)
           const c = await rawClient(t, p.port)
           c.send(FIRST)
+          // The rest comes once the first chunk has reached the client: mid-body for sure.
+          await c.until((r) => r.endsWith('5\r\nhello\r\n'))
+          more(rest)
           const got = await c.closed()
           t.ok(got.closed, 'the connection was closed')
           t.equal(
