@@ -21,7 +21,10 @@ export interface ClientOptions {
   readonly connectTimeoutMs?: number
   /** Connections per endpoint pool; default unlimited. */
   readonly maxConnectionsPerEndpoint?: number
-  /** How long an idle upstream connection is kept; default undici's (4 s, or the server's hint). */
+  /**
+   * How long an idle upstream connection is kept at most; default 4 s, as undici's. A backend's
+   * `Keep-Alive: timeout=N` shortens it to a margin under N (http1/keep-alive.ts).
+   */
   readonly keepAliveTimeoutMs?: number
   /** The random source of the balancer and the jitter, in [0, 1); for tests. */
   readonly random?: () => number
