@@ -45,7 +45,7 @@ t.test('thousands of pipelined requests answered at once are answered in order',
   const count = 5000
   const out = await raw(
     port,
-    `${'GET / HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(count - 1)}GET / HTTP/1.1\r\nConnection: close\r\n\r\n`,
+    `${'GET / HTTP/1.1\r\nHost: a\r\n\r\n'.repeat(count - 1)}GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
   )
   const seen = [...out.matchAll(/x-n: (\d+)/g)].map((m) => Number(m[1]))
   t.equal(seen.length, count)

@@ -32,22 +32,38 @@ t.test('a malformed l5d-ctx-dtab is a 400 that names l5d-ctx-dtab', async (t) =>
   t.equal(world.seen.length, 0)
 })
 
-t.test('a request without a Host header is a 400: it cannot be identified', async (t) => {
+t.test('a request with an empty Host is a 400: it cannot be identified', async (t) => {
   const world = await recordingBackend(t, 'world')
   const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
-  const r = await send(p.port, { headers: { host: undefined } })
-  t.equal(r.status, 400)
-  t.match(l5dErr(r.headers), /^Unknown destination: .*Host/)
+  // An empty Host is valid HTTP (RFC 9112 §3.2), and node's client cannot send one.
+  const { connect } = await import('node:net')
+  const reply = await new Promise<string>((resolve, reject) => {
+    const s = connect(p.port, '127.0.0.1', () =>
+      s.write('GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n'),
+    )
+    let out = ''
+    s.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    s.on('end', () => resolve(out))
+    s.on('error', reject)
+  })
+  t.match(reply, /^HTTP\/1\.1 400 /)
+  t.match(reply, /\r\nl5d-err: Unknown\+destination%3A\+[^\r]*Host/)
+  // Without any Host, an HTTP/1.1 request is refused before routing (RFC 9112 §3.2).
+  const none = await send(p.port, { headers: { host: undefined } })
+  t.equal(none.status, 400)
+  t.match(none.body, 'HTTP/1.1 request without a Host header')
   t.equal(world.seen.length, 0)
 })
 
-t.test('a router with an io.l5d.path identifier routes a request without Host', async (t) => {
+t.test('a router with an io.l5d.path identifier routes by the path, not the Host', async (t) => {
   const world = await recordingBackend(t, 'world')
   const p = await runProxy(
     t,
     localConfig(`/svc/world => ${inet(world.port)}`, { identifier: { kind: 'io.l5d.path' } }),
   )
-  const r = await send(p.port, { path: '/world/hi', headers: { host: undefined } })
+  const r = await send(p.port, { path: '/world/hi', headers: { host: 'elsewhere' } })
   t.equal(r.status, 200)
   t.equal(world.seen[0]?.url, '/world/hi')
 })
@@ -130,6 +146,6 @@ t.test('a request with two Host headers is a 400, never routed by either', async
     s.on('error', reject)
   })
   t.match(reply, /^HTTP\/1\.1 400 /)
-  t.match(reply, /l5d-err: More\+than\+one\+Host\+header/)
+  t.match(reply, 'More than one Host header', 'refused by the HTTP engine (RFC 9112 §3.2)')
   t.equal(world.seen.length, 0, 'nothing was forwarded')
 })

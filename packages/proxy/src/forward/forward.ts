@@ -222,6 +222,27 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
     this.requestDone = true
   }
 
+  /**
+   * The request body does not parse (a malformed chunk), and no response has begun: the
+   * request cannot be delimited, so the attempt is abandoned, its connection destroyed rather
+   * than reused, and the router answers 400 with the server's reason.
+   */
+  bodyError(err: HttpParseError): void {
+    if (this.settled) return
+    this.cancelAttempt()
+    this.endNode('ignore')
+    this.finish(
+      failure(
+        'bad-request',
+        `Malformed request body: ${err.message}`,
+        this.node?.key,
+        this.retries,
+        false,
+        this.budgetExhausted,
+      ),
+    )
+  }
+
   onUpstreamDrain(): void {
     this.tx.resumeBody()
   }

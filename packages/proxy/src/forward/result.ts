@@ -12,6 +12,8 @@ export type ForwardErrorKind =
   | 'upstream-reset'
   /** The client went away first; nothing is left to answer. */
   | 'client-aborted'
+  /** The request body did not parse (a malformed chunk) before any response: a 400. */
+  | 'bad-request'
 
 export type ForwardResult =
   | {

@@ -1,7 +1,18 @@
 // Where a message body ends (RFC 9112 §6). The proxy passes bodies through byte for byte, in
 // the framing they came in, so it never decodes them; it only has to know where each ends, to
 // keep the connection for the next message.
-import { type HeaderMap, HttpParseError, joined } from './head.js'
+import {
+  CHARS,
+  FIELD_VCHAR,
+  HEXDIG,
+  type HeaderMap,
+  HttpParseError,
+  joined,
+  MAX_HEAD_BYTES,
+  parseContentLength,
+  QDTEXT,
+  TCHAR,
+} from './head.js'
 
 export type Framing =
   | { readonly kind: 'none' }
@@ -14,12 +25,11 @@ export const NO_BODY: Framing = Object.freeze({ kind: 'none' })
 const CHUNKED: Framing = Object.freeze({ kind: 'chunked' })
 const CLOSE: Framing = Object.freeze({ kind: 'close' })
 
-const DIGITS = /^\d{1,15}$/
-
 /**
  * A request's body framing. Both Transfer-Encoding and Content-Length, a coding other than
  * chunked, or Content-Lengths that disagree are refused: servers behind us might read them
- * differently (RFC 9112 §6.1, §6.3).
+ * differently (RFC 9112 §6.1, §6.3). The proxy's server has already refused these while the
+ * head arrived (head.ts RequestHeadScanner); this reads the framing off a valid head.
  */
 export function requestFraming(headers: HeaderMap, http10: boolean): Framing {
   const te = headers['transfer-encoding']
@@ -184,46 +194,65 @@ function codingFraming(te: string | string[], side: 'request' | 'response'): Fra
   return CHUNKED
 }
 
-/** Content-Length: digits, and when repeated (or a list), every value the same. */
+/**
+ * Content-Length: digits (leading zeros and all), and when repeated or a list, every value the
+ * same; past 2^53 - 1 it is refused. One grammar with the request head's (head.ts).
+ */
 function contentLength(cl: string | string[]): number | undefined {
-  const values = (Array.isArray(cl) ? cl.join(',') : cl).split(',')
-  let n: number | undefined
-  for (const raw of values) {
-    const v = trimOws(raw)
-    if (!DIGITS.test(v)) return undefined
-    const x = Number(v)
-    if (n !== undefined && n !== x) return undefined
-    n = x
-  }
-  return n
+  return parseContentLength(Array.isArray(cl) ? cl.join(',') : cl)
 }
 
 enum S {
   Size,
   SizeMore,
-  Ext,
+  SizeBws,
+  ExtNameStart,
+  ExtName,
+  ExtNameBws,
+  ExtValueStart,
+  ExtToken,
+  ExtQuoted,
+  ExtQuotedPair,
+  ExtQuotedEnd,
+  ExtValueBws,
   SizeLf,
   Data,
   DataCr,
   DataLf,
   TrailerStart,
-  Trailer,
+  TrailerName,
+  TrailerValue,
   TrailerLf,
   FinalLf,
   Done,
 }
 
-const MAX_SIZE_DIGITS = 13 // 2^52: stays an exact integer
+/** A chunk-size line, extensions included, longer than this is refused (node has 16 KiB). */
+export const MAX_CHUNK_LINE = 4096
+/** The trailer section is held to the head's limit. */
+const MAX_TRAILERS = MAX_HEAD_BYTES
 
 /**
- * Follows a chunked body (RFC 9112 §7.1) through the bytes that pass, without copying them:
- * chunk data is skipped by count, so a large chunk costs nothing per byte.
+ * Follows a chunked body through the bytes that pass, without copying them: chunk data is
+ * skipped by count, so a large chunk costs nothing per byte. The framing is read exactly as
+ * RFC 9112 §7.1 writes it, on both sides of the proxy:
+ *
+ *     chunk-size [ chunk-ext ] CRLF           chunk-size = 1*HEXDIG (leading zeros are free;
+ *     chunk-data CRLF                           a value past 2^53 - 1 is refused)
+ *     chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )
+ *     last chunk, then trailer lines: field-name ":" OWS field-value OWS CRLF, then CRLF
+ *
+ * Anything else is an HttpParseError at its first byte: a bare CR or LF, a NUL or other
+ * control byte, whitespace not before `;` or around `=`, obs-fold or a space before the colon
+ * in a trailer. A size line longer than MAX_CHUNK_LINE and trailers longer than 16 KiB are
+ * refused too, so an endless extension is not followed forever.
  */
 export class ChunkedScanner {
   private state = S.Size
   private size = 0
-  private digits = 0
   private remaining = 0
+  /** Framing bytes the current size line, or the trailer section, may still take. */
+  private budget = MAX_CHUNK_LINE
   /** Bytes scanned in total, for error offsets. */
   private seen = 0
   /** Chunk data bytes, framing left out: the body's size. */
@@ -240,69 +269,142 @@ export class ChunkedScanner {
   scan(buf: Buffer, start = 0, end = buf.length): number {
     let i = start
     while (i < end) {
-      switch (this.state) {
-        case S.Data: {
-          const n = Math.min(this.remaining, end - i)
-          this.remaining -= n
-          this.data += n
-          i += n
-          if (this.remaining === 0) this.state = S.DataCr
-          continue
-        }
+      const state = this.state
+      if (state === S.Data) {
+        const n = Math.min(this.remaining, end - i)
+        this.remaining -= n
+        this.data += n
+        i += n
+        if (this.remaining === 0) this.state = S.DataCr
+        continue
+      }
+      if (state === S.Done) return i
+      const c = buf[i]!
+      if (--this.budget < 0) {
+        this.fail(
+          state >= S.TrailerStart
+            ? `Trailer section longer than ${MAX_TRAILERS} bytes`
+            : `Chunk-size line longer than ${MAX_CHUNK_LINE} bytes`,
+          i,
+          start,
+        )
+      }
+      const ows = c === 32 || c === 9
+      const cls = CHARS[c]!
+      switch (state) {
         case S.Size:
-        case S.SizeMore: {
-          const h = hexValue(buf[i]!)
-          if (h >= 0) {
-            if (++this.digits > MAX_SIZE_DIGITS) this.fail('Chunk size too large', i, start)
-            this.size = this.size * 16 + h
-            this.state = S.SizeMore
-          } else if (this.state === S.Size) {
-            this.fail('Chunk size expected', i, start)
-          } else if (buf[i] === 13) this.state = S.SizeLf
-          else if (buf[i] === 59 || buf[i] === 32 || buf[i] === 9) this.state = S.Ext
-          else this.fail('Invalid character in a chunk size', i, start)
+          if ((cls & HEXDIG) === 0) this.fail(`${what(c)}: a chunk size expected`, i, start)
+          this.size = hexValue(c)
+          this.state = S.SizeMore
           break
-        }
-        case S.Ext:
-          if (buf[i] === 13) this.state = S.SizeLf
-          else if (buf[i] === 10) this.fail('Bare LF in a chunk extension', i, start)
+        case S.SizeMore:
+          if ((cls & HEXDIG) !== 0) {
+            const h = hexValue(c)
+            if (this.size > (Number.MAX_SAFE_INTEGER - h) / 16) {
+              this.fail('Chunk size too large', i, start)
+            }
+            this.size = this.size * 16 + h
+          } else if (c === 13) this.state = S.SizeLf
+          else if (c === 59) this.state = S.ExtNameStart
+          else if (ows) this.state = S.SizeBws
+          else this.fail(`${what(c)} in a chunk size`, i, start)
+          break
+        case S.SizeBws:
+          // BWS is allowed before a ";" only: "1 ;a", never "1 " or "1 0".
+          if (c === 59) this.state = S.ExtNameStart
+          else if (!ows) this.fail(`${what(c)} after a chunk size; ";" expected`, i, start)
+          break
+        case S.ExtNameStart:
+          if ((cls & TCHAR) !== 0) this.state = S.ExtName
+          else if (!ows) this.fail(`${what(c)}: a chunk extension name expected`, i, start)
+          break
+        case S.ExtName:
+          if ((cls & TCHAR) !== 0) break
+          if (c === 61) this.state = S.ExtValueStart
+          else if (c === 59) this.state = S.ExtNameStart
+          else if (c === 13) this.state = S.SizeLf
+          else if (ows) this.state = S.ExtNameBws
+          else this.fail(`${what(c)} in a chunk extension name`, i, start)
+          break
+        case S.ExtNameBws:
+          if (c === 61) this.state = S.ExtValueStart
+          else if (c === 59) this.state = S.ExtNameStart
+          else if (!ows) this.fail(`${what(c)} after a chunk extension name`, i, start)
+          break
+        case S.ExtValueStart:
+          if (c === 34) this.state = S.ExtQuoted
+          else if ((cls & TCHAR) !== 0) this.state = S.ExtToken
+          else if (!ows) this.fail(`${what(c)}: a chunk extension value expected`, i, start)
+          break
+        case S.ExtToken:
+          if ((cls & TCHAR) !== 0) break
+          this.afterValue(c, ows, i, start)
+          break
+        case S.ExtQuoted:
+          if (c === 34) this.state = S.ExtQuotedEnd
+          else if (c === 92) this.state = S.ExtQuotedPair
+          else if ((cls & QDTEXT) === 0) this.fail(`${what(c)} in a quoted string`, i, start)
+          break
+        case S.ExtQuotedPair:
+          if ((cls & FIELD_VCHAR) === 0 && !ows) {
+            this.fail(`${what(c)} after a backslash in a quoted string`, i, start)
+          }
+          this.state = S.ExtQuoted
+          break
+        case S.ExtQuotedEnd:
+          this.afterValue(c, ows, i, start)
+          break
+        case S.ExtValueBws:
+          if (c === 59) this.state = S.ExtNameStart
+          else if (!ows) this.fail(`${what(c)} after a chunk extension; ";" expected`, i, start)
           break
         case S.SizeLf:
-          if (buf[i] !== 10) this.fail('LF expected after a chunk size', i, start)
-          if (this.size === 0) this.state = S.TrailerStart
-          else {
+          if (c !== 10) this.fail('Bare CR in a chunk-size line', i - 1, start)
+          if (this.size === 0) {
+            this.state = S.TrailerStart
+            this.budget = MAX_TRAILERS
+          } else {
             this.remaining = this.size
             this.state = S.Data
           }
           this.size = 0
-          this.digits = 0
           break
         case S.DataCr:
-          if (buf[i] !== 13) this.fail('CRLF expected after chunk data', i, start)
+          if (c !== 13) this.fail(`${what(c)} after chunk data; CRLF expected`, i, start)
           this.state = S.DataLf
           break
         case S.DataLf:
-          if (buf[i] !== 10) this.fail('CRLF expected after chunk data', i, start)
+          if (c !== 10) this.fail('Bare CR after chunk data; CRLF expected', i - 1, start)
           this.state = S.Size
+          this.budget = MAX_CHUNK_LINE
           break
         case S.TrailerStart:
-          this.state = buf[i] === 13 ? S.FinalLf : S.Trailer
+          if (c === 13) this.state = S.FinalLf
+          else if ((cls & TCHAR) !== 0) this.state = S.TrailerName
+          else if (ows) this.fail('Folded trailer line (obs-fold)', i, start)
+          else this.fail(`${what(c)} at the start of a trailer line`, i, start)
           break
-        case S.Trailer:
-          if (buf[i] === 13) this.state = S.TrailerLf
-          else if (buf[i] === 10) this.fail('Bare LF in a trailer', i, start)
+        case S.TrailerName:
+          if ((cls & TCHAR) !== 0) break
+          if (c === 58) this.state = S.TrailerValue
+          else if (ows) this.fail('Whitespace before the colon of a trailer', i, start)
+          else this.fail(`${what(c)} in a trailer name`, i, start)
+          break
+        case S.TrailerValue:
+          if (c === 13) this.state = S.TrailerLf
+          else if ((cls & FIELD_VCHAR) === 0 && !ows) {
+            this.fail(`${what(c)} in a trailer value`, i, start)
+          }
           break
         case S.TrailerLf:
-          if (buf[i] !== 10) this.fail('LF expected after a trailer', i, start)
+          if (c !== 10) this.fail('Bare CR in a trailer line', i - 1, start)
           this.state = S.TrailerStart
           break
         case S.FinalLf:
-          if (buf[i] !== 10) this.fail('LF expected at the end of a chunked body', i, start)
+          if (c !== 10) this.fail('Bare CR at the end of a chunked body', i - 1, start)
           this.state = S.Done
           this.seen += i + 1 - start
           return i + 1
-        case S.Done:
-          return i
       }
       i++
     }
@@ -310,16 +412,32 @@ export class ChunkedScanner {
     return -1
   }
 
+  /** After an extension value: another extension, BWS before one, or the line's end. */
+  private afterValue(c: number, ows: boolean, i: number, start: number): void {
+    if (c === 59) this.state = S.ExtNameStart
+    else if (c === 13) this.state = S.SizeLf
+    else if (ows) this.state = S.ExtValueBws
+    else this.fail(`${what(c)} after a chunk extension value`, i, start)
+  }
+
   private fail(message: string, i: number, start: number): never {
-    throw new HttpParseError('bad_chunk', message, this.seen + i - start)
+    throw new HttpParseError('bad_chunk', message, this.seen + i - start, 400, ' of the body')
   }
 }
 
 function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48
-  if (c >= 97 && c <= 102) return c - 87
-  if (c >= 65 && c <= 70) return c - 55
-  return -1
+  if (c <= 57) return c - 48
+  return (c | 32) - 87
+}
+
+/** A byte named for an error message. */
+function what(c: number): string {
+  if (c === 10) return 'Bare LF'
+  if (c === 13) return 'Bare CR'
+  if (c === 0) return 'NUL'
+  if (c === 32) return 'Space'
+  if (c < 32 || c >= 127) return `Byte 0x${c.toString(16).padStart(2, '0')}`
+  return `Character ${JSON.stringify(String.fromCharCode(c))}`
 }
 
 /** Follows any framing; `remaining` counts down a length, the scanner follows chunks. */

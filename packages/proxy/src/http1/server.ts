@@ -3,19 +3,22 @@
 // their own framing. Measured, it was most of the proxy's cost (docs/decisions.md).
 //
 // One request at a time per connection: a pipelined request waits in the buffer until the
-// response before it has ended. Keep-alive connections idle for longer than the keep-alive
-// timeout, or sitting on half a head for as long, are closed by one sweep per server.
+// response before it has ended and, as in node's http server, until that response has drained
+// to the client, so a client that sends without reading is not read either. What a connection
+// holds is bounded: unread bytes by MAX_BUFFERED (then the socket is paused), a head by
+// MAX_HEAD_BYTES, answers by the socket's high-water mark. A head is checked as its bytes
+// arrive and refused at the first invalid byte (head.ts). Keep-alive connections idle for
+// longer than the keep-alive timeout, or sitting on half a head for as long, are closed by one
+// sweep per server.
 import { createServer, type Server, type Socket } from 'node:net'
 import { BodyCursor, type Framing, requestFraming } from './framing.js'
 import {
-  findHeadEnd,
   type HeaderMap,
   HttpParseError,
   type HttpVersion,
   hasToken,
   joined,
-  MAX_HEAD_BYTES,
-  parseRequestHead,
+  RequestHeadScanner,
 } from './head.js'
 import { headerLines, statusLine } from './serialize.js'
 
@@ -24,6 +27,11 @@ export interface BodySink {
   /** Returns false to pause the client until `Transaction.resumeBody()`. */
   body(chunk: Buffer): boolean
   bodyEnd(): void
+  /**
+   * The body does not parse (a malformed chunk) and no response has begun: the sink abandons
+   * its exchange and the handler answers (400). Nothing more of the body is delivered.
+   */
+  bodyError(err: HttpParseError): void
 }
 
 export interface ServerOptions {
@@ -36,6 +44,8 @@ export interface ServerOptions {
 
 /** Unread bytes a connection holds before it stops reading from its client. */
 const MAX_BUFFERED = 64 * 1024
+/** Scans every head that arrives whole; a connection gets its own only for a partial head. */
+const HEADS = new RequestHeadScanner()
 /**
  * After the last response of a connection, what the client still sends is read and dropped
  * for this long, then the socket is destroyed: nginx's lingering close. Dropping it keeps a
@@ -94,7 +104,14 @@ export class Http1Server {
 class Connection {
   /** Bytes read and not yet handed on: a partial head, or what follows the current request. */
   buf: Buffer | undefined
-  private searchFrom = 0
+  /** Where `buf` grows in place when it can (see append). */
+  private store: Buffer | undefined
+  private storeUsed = 0
+  /** A head that is not all here: its scanner, and how far into `buf` it has read. */
+  private partial: RequestHeadScanner | undefined
+  private scanned = 0
+  /** Waiting for the client to take the answers already written before parsing more. */
+  private draining = false
   tx: Transaction | undefined
   /** When the connection last had no request in flight; 0 while one is. */
   idleSince = performance.now()
@@ -107,7 +124,7 @@ class Connection {
   private ending = false
 
   constructor(
-    private readonly server: Http1Server,
+    readonly server: Http1Server,
     readonly socket: Socket,
   ) {
     socket.on('data', (d: Buffer) => this.onData(d))
@@ -124,9 +141,41 @@ class Connection {
       tx.feed(d, 0)
       return
     }
-    this.buf = this.buf === undefined ? d : Buffer.concat([this.buf, d])
+    this.append(d)
     if (tx === undefined) this.parse()
-    else if (this.buf.length > MAX_BUFFERED) this.pause()
+    if (this.buf !== undefined && this.buf.length > MAX_BUFFERED) this.pause()
+  }
+
+  /**
+   * Adds `d` after the unread bytes. A store of its own, doubled when full, takes the bytes,
+   * so a client sending many small pieces costs linear copying, not a concat per read. Only
+   * the room past what was handed out is ever written: views of it given to a sink stay valid.
+   */
+  append(d: Buffer): void {
+    const buf = this.buf
+    if (buf === undefined) {
+      this.buf = d
+      return
+    }
+    const store = this.store
+    const end = buf.byteOffset + buf.length
+    if (
+      store !== undefined &&
+      buf.buffer === store.buffer &&
+      end === this.storeUsed &&
+      end + d.length <= store.length
+    ) {
+      d.copy(store, end)
+      this.storeUsed = end + d.length
+      this.buf = store.subarray(buf.byteOffset, this.storeUsed)
+      return
+    }
+    const next = Buffer.allocUnsafeSlow(Math.max(4096, 2 * (buf.length + d.length)))
+    buf.copy(next, 0)
+    d.copy(next, buf.length)
+    this.store = next
+    this.storeUsed = buf.length + d.length
+    this.buf = next.subarray(0, this.storeUsed)
   }
 
   /**
@@ -147,62 +196,89 @@ class Connection {
 
   private parseLoop(): void {
     while (this.tx === undefined && this.buf !== undefined && !this.detached && !this.ending) {
+      // Node's http server does the same: no next request while the answers to the earlier
+      // ones wait in the socket for a client that does not read them.
+      if (this.socket.writableNeedDrain) {
+        this.waitForDrain()
+        return
+      }
       let buf = this.buf
-      // RFC 9112 §2.2: empty lines before a request line are ignored.
-      let start = 0
-      while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2
-      if (start > 0) {
-        this.searchFrom = 0
-        if (start === buf.length) {
-          this.buf = undefined
+      let scanner = this.partial
+      if (scanner === undefined) {
+        // RFC 9112 §2.2: empty lines before a request line are ignored.
+        let start = 0
+        while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2
+        if (start > 0) {
+          if (start === buf.length) {
+            this.dropBuffer()
+            return
+          }
+          buf = this.buf = buf.subarray(start)
+        }
+        // Half of an empty line: the other half decides.
+        if (buf.length === 1 && buf[0] === 13) return
+        scanner = HEADS
+        scanner.reset()
+      }
+      let tx: Transaction
+      let end: number
+      try {
+        end = scanner.scan(buf, this.scanned, buf.length)
+        if (end < 0) {
+          // Part of a head, valid so far: go on from here when more comes. A head that
+          // arrived whole never gets this far, so the common case allocates nothing.
+          if (scanner === HEADS) {
+            scanner = this.partial = new RequestHeadScanner()
+            scanner.scan(buf, 0, buf.length)
+          }
+          this.scanned = buf.length
           return
         }
-        buf = this.buf = buf.subarray(start)
-      }
-      const end = findHeadEnd(buf, 0, this.searchFrom)
-      const lf = end < 0 ? bareLf(buf, this.searchFrom) : -1
-      if (lf >= 0) {
-        // A head with bare LF line ends would never complete: refuse it now (RFC 9112 §2.2
-        // allows a recipient to; docs/proxy.md promises it).
-        this.reject(
-          new HttpParseError('bare_lf', 'Bare LF in the request head; end lines with CRLF', lf),
-        )
-        return
-      }
-      if (end < 0 || end > MAX_HEAD_BYTES) {
-        if (end > MAX_HEAD_BYTES || buf.length > MAX_HEAD_BYTES) {
-          this.reject(
-            new HttpParseError(
-              'head_too_large',
-              `Request head larger than ${MAX_HEAD_BYTES} bytes`,
-              MAX_HEAD_BYTES,
-              431,
-            ),
-          )
-        } else this.searchFrom = buf.length
-        return
-      }
-      this.searchFrom = 0
-      let tx: Transaction
-      try {
-        const head = parseRequestHead(buf, 0, end)
-        if (head.method === 'CONNECT') {
-          // A tunnel to wherever the client names is not a route; Linkerd 1 had none either.
-          throw new HttpParseError('unsupported_method', 'CONNECT is not supported', 0, 501)
-        }
+        const head = scanner.head(buf)
         const framing = requestFraming(head.headers, head.httpVersion === '1.0')
-        const url = originForm(head.url, head.method, head.headers)
+        const url = originForm(head.url, head.headers)
         tx = new Transaction(this, head.method, url, head.httpVersion, head.headers, framing)
       } catch (err) {
         if (err instanceof HttpParseError) this.reject(err)
         else throw err
         return
       }
-      this.buf = end === buf.length ? undefined : buf.subarray(end)
+      this.partial = undefined
+      this.scanned = 0
+      if (end === buf.length) this.dropBuffer()
+      else this.buf = buf.subarray(end)
       this.tx = tx
       this.idleSince = 0
       this.server.options.onRequest(tx)
     }
+  }
+
+  private dropBuffer(): void {
+    this.buf = undefined
+    this.store = undefined
+  }
+
+  /** Reads and parses nothing more until the client has taken what was written to it. */
+  private waitForDrain(): void {
+    this.pause()
+    if (this.draining) return
+    this.draining = true
+    this.socket.once('drain', () => {
+      this.draining = false
+      if (this.ending || this.detached) return
+      this.parse()
+      this.readMore()
+    })
+  }
+
+  /**
+   * Reads from the client again, unless its answers are backed up or the bytes it sent ahead
+   * are over MAX_BUFFERED: resuming for each request served would let a client that sends
+   * ahead add a read's worth of buffer per request.
+   */
+  private readMore(): void {
+    if (this.draining || (this.buf !== undefined && this.buf.length > MAX_BUFFERED)) return
+    this.resume()
   }
 
   /**
@@ -232,14 +308,16 @@ class Connection {
       return
     }
     this.idleSince = performance.now()
-    this.resume()
     if (this.buf !== undefined) this.parse()
+    else this.store = undefined
+    this.readMore()
   }
 
   /** Sends what is left (`last`) and a FIN; then drops what the client sends, for a while. */
   private endConnection(last?: string): void {
     this.ending = true
-    this.buf = undefined
+    this.dropBuffer()
+    this.partial = undefined
     this.idleSince = 0
     if (last === undefined) this.socket.end()
     else this.socket.end(last, 'latin1')
@@ -265,7 +343,7 @@ class Connection {
     s.removeAllListeners('end')
     s.removeAllListeners('close')
     const rest = this.buf
-    this.buf = undefined
+    this.dropBuffer()
     this.resume()
     return { socket: s, rest }
   }
@@ -312,6 +390,8 @@ export class Transaction {
   closeAfter: boolean
   /** Response body bytes (chunk framing left out), for the access log; set by the writer. */
   bodyBytes = 0
+  /** Why the request body stopped parsing; what the client sends after it is dropped. */
+  bodyError: HttpParseError | undefined
 
   constructor(
     private readonly conn: Connection,
@@ -363,25 +443,41 @@ export class Transaction {
 
   /** @internal Bytes from the client while the body is being read. */
   feed(d: Buffer, start: number): void {
+    if (this.bodyError !== undefined) return
     let stop: number
     try {
       stop = this.cursor.take(d, start, d.length)
-    } catch {
-      // A malformed chunk: the request cannot be delimited, so neither can the connection.
-      this.conn.destroy()
+    } catch (err) {
+      if (!(err instanceof HttpParseError)) throw err
+      this.malformedBody(err)
       return
     }
     const more =
       stop > start
         ? this.sink!.body(start === 0 && stop === d.length ? d : d.subarray(start, stop))
         : true
+    const conn = this.conn
     if (stop < d.length) {
       // The next request's bytes: keep them for after the response.
-      const rest = d.subarray(stop)
-      this.conn.buf = this.conn.buf === undefined ? rest : Buffer.concat([this.conn.buf, rest])
+      conn.append(d.subarray(stop))
+      if (conn.buf!.length > MAX_BUFFERED) conn.pause()
     }
     if (this.cursor.done) this.sink!.bodyEnd()
-    else if (!more) this.conn.pause()
+    else if (!more) conn.pause()
+  }
+
+  /**
+   * A malformed chunk: the request cannot be delimited, so neither can the connection. Before
+   * any response the client is told why (the sink abandons its exchange and the handler
+   * answers 400, `connection: close`); mid-response there is nothing to tell but a cut.
+   */
+  private malformedBody(err: HttpParseError): void {
+    this.bodyError = err
+    this.closeAfter = true
+    this.conn.server.options.onParseError?.(err, this.conn.socket.remoteAddress)
+    // Mid-response the cut reaches the handler as an abort (onAbort), as a client leaving does.
+    if (this.headersSent) this.conn.destroy()
+    else this.sink!.bodyError(err)
   }
 
   pauseBody(): void {
@@ -495,37 +591,20 @@ export class Transaction {
 
 function noop(): void {}
 
-/** Where a LF not preceded by CR is in `buf`, looking from `from`; -1 if none. */
-function bareLf(buf: Buffer, from: number): number {
-  let i = buf.indexOf(10, Math.max(0, from - 1))
-  while (i >= 0) {
-    if (i === 0 || buf[i - 1] !== 13) return i
-    i = buf.indexOf(10, i + 1)
-  }
-  return -1
-}
-
-const ABSOLUTE_FORM = /^https?:\/\/([^/?#@\s]+)([^#\s]*)$/i
-
 /**
  * The request target in origin form. RFC 9112 §3.2.2: a request in absolute form
  * (`GET http://world/x`) is addressed to the URI's authority, whatever its Host says, so the
- * Host is replaced by it; it goes on as `/x`, the form servers expect.
+ * Host is replaced by it; it goes on as `/x`, the form servers expect. The scanner has checked
+ * the form (head.ts checkTarget): `scheme://authority[/path][?query]`, no userinfo.
  */
-function originForm(url: string, method: string, headers: HeaderMap): string {
-  if (url.charCodeAt(0) === 47) return url
-  if (url === '*' && method === 'OPTIONS') return url
-  const m = ABSOLUTE_FORM.exec(url)
-  if (m === null) {
-    throw new HttpParseError(
-      'bad_target',
-      `Request target ${JSON.stringify(url.slice(0, 80))} is neither a path nor an http URL`,
-      0,
-    )
-  }
-  headers.host = m[1]!
-  const rest = m[2]!
-  return rest === '' ? '/' : rest.charCodeAt(0) === 47 ? rest : `/${rest}`
+function originForm(url: string, headers: HeaderMap): string {
+  if (url.charCodeAt(0) === 47 || url === '*') return url
+  const authority = url.indexOf('//') + 2
+  let end = authority
+  while (end < url.length && url.charCodeAt(end) !== 47 && url.charCodeAt(end) !== 63) end++
+  headers.host = url.slice(authority, end)
+  if (end === url.length) return '/'
+  return url.charCodeAt(end) === 47 ? url.slice(end) : `/${url.slice(end)}`
 }
 
 function destroySocket(socket: Socket): void {

@@ -368,6 +368,8 @@ function forwardError(
         message: `Cannot connect to ${client} for ${service}: ${result.message}`,
         retryable: true,
       }
+    case 'bad-request':
+      return { status: 400, message: result.message, retryable: false }
     default:
       return { status: 502, message: `${service} (${client}): ${result.message}`, retryable: false }
   }
