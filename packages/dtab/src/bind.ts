@@ -41,8 +41,6 @@ export function bind(
   const maxWork = options.maxWork ?? MAX_BIND_WORK
   const maxNesting = options.maxNesting ?? MAX_BIND_NESTING
   const work: Work = options.work ?? { spent: 0 }
-  const limit = (kind: 'work' | 'nesting') =>
-    new BindWorkLimitError(NameTree.show(tree), kind, kind === 'work' ? maxWork : maxNesting)
   // One instance, thrown again at each branch that reaches the depth: an Error captures the
   // stack when made, which in a union of self-references dwarfed the rest of the work.
   let depthError: NamerMaxDepthError | undefined
@@ -54,9 +52,11 @@ export function bind(
     }
     // The normal path's whole cost of the limits: an addition and three comparisons. Once
     // spent, the work stays where it is: an Alt's fallbacks may still be tried and dropped.
-    if (work.spent >= maxWork) throw limit('work')
+    if (work.spent >= maxWork) throw new BindWorkLimitError(NameTree.show(tree), 'work', maxWork)
     work.spent += NODE_STEPS
-    if (level > maxNesting) throw limit('nesting')
+    if (level > maxNesting) {
+      throw new BindWorkLimitError(NameTree.show(tree), 'nesting', maxNesting)
+    }
     switch (t.type) {
       case 'leaf':
         return t.value.type === 'bound'

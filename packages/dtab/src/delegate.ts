@@ -47,15 +47,23 @@ export class DelegateMaxDepthError extends DtabError {
   }
 }
 
-/** A name tree as delegation nodes for `path` and `dentry`, one step spent per node. */
+/**
+ * Steps spent building nodes by the lookup under way (see `built` in dtab.ts): each starts it
+ * at 0 and reads it at its end.
+ */
+let built = 0
+
+/**
+ * A name tree as delegation nodes for `path` and `dentry`, each leaf's value through `leaf`;
+ * NODE_STEPS per node counted in `built`.
+ */
 function fromNameTree<T, U>(
   path: PathT,
   dentry: DentryT,
   t: Tree<T>,
   leaf: (v: T) => U,
-  work: Work,
 ): DelegateTree<U> {
-  work.spent += NODE_STEPS
+  built += NODE_STEPS
   switch (t.type) {
     case 'empty':
     case 'fail':
@@ -70,7 +78,7 @@ function fromNameTree<T, U>(
         type: 'alt',
         path,
         dentry,
-        trees: t.trees.map((m) => fromNameTree(path, dentry, m, leaf, work)),
+        trees: t.trees.map((m) => fromNameTree(path, dentry, m, leaf)),
       }
     case 'union':
       return {
@@ -79,7 +87,7 @@ function fromNameTree<T, U>(
         dentry,
         branches: t.branches.map((b) => ({
           weight: b.weight,
-          tree: fromNameTree(path, dentry, b.tree, leaf, work),
+          tree: fromNameTree(path, dentry, b.tree, leaf),
         })),
       }
   }
@@ -118,33 +126,34 @@ export function delegate(
   const maxWork = options.maxWork ?? MAX_BIND_WORK
   const maxNesting = options.maxNesting ?? MAX_BIND_NESTING
   const work: Work = options.work ?? { spent: 0 }
-  const subject = Path.show(path)
   // One instance for every branch that reaches the depth: making an Error captures the stack,
   // which in a union of self-references cost more than the rest of the work.
   let depthError: DelegateMaxDepthError | undefined
 
   const lookup = (dentry: DentryT, q: PathT): DelegateTree<Name> => {
     const matches: DelegateTree<Name>[] = []
-    // Steps as the core's lookup counts them (lookupCounted in dtab.ts).
+    // Steps as the core's lookup counts them (lookupWith in dtab.ts).
+    let steps = 0
+    built = 0
     for (let i = dtab.length - 1; i >= 0; i--) {
       const d = dtab[i]!
-      work.spent += d.prefix.length <= q.length ? 1 + d.prefix.length : 1
+      steps += d.prefix.length <= q.length ? 1 + d.prefix.length : 1
       if (!Prefix.matches(d.prefix, q)) continue
       const rest = Path.drop(q, d.prefix.length)
-      work.spent += rest.length
-      const leaf = (p: PathT): Name => {
-        work.spent += p.length + rest.length
-        return { type: 'path', path: Path.concat(p, rest) }
-      }
-      matches.push(fromNameTree(q, d, d.dst, leaf, work))
+      steps += rest.length
+      matches.push(
+        fromNameTree(q, d, d.dst, (p): Name => {
+          built += p.length + rest.length
+          return { type: 'path', path: Path.concat(p, rest) }
+        }),
+      )
     }
+    work.spent += steps + built
     if (matches.length === 1) return { type: 'delegate', path: q, dentry, tree: matches[0]! }
     if (matches.length > 1) return { type: 'alt', path: q, dentry, trees: matches }
     try {
       const t = namersLookup(namers, q)
-      return t.type === 'neg'
-        ? { type: 'neg', path: q, dentry }
-        : fromNameTree(q, dentry, t, same, work)
+      return t.type === 'neg' ? { type: 'neg', path: q, dentry } : fromNameTree(q, dentry, t, same)
     } catch (err) {
       return { type: 'exception', path: q, dentry, error: toError(err) }
     }
@@ -170,9 +179,9 @@ export function delegate(
       depthError ??= new DelegateMaxDepthError()
       throw depthError
     }
-    if (work.spent >= maxWork) throw new BindWorkLimitError(subject, 'work', maxWork)
+    if (work.spent >= maxWork) throw new BindWorkLimitError(Path.show(path), 'work', maxWork)
     work.spent += NODE_STEPS
-    if (level > maxNesting) throw new BindWorkLimitError(subject, 'nesting', maxNesting)
+    if (level > maxNesting) throw new BindWorkLimitError(Path.show(path), 'nesting', maxNesting)
     switch (t.type) {
       case 'exception':
       case 'empty':

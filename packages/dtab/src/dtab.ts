@@ -15,7 +15,9 @@ export interface DentryJson {
 /**
  * Dtab lookup with each resulting leaf path passed through `leaf`, in one pass (the
  * interpreter turns leaves into names; mapping afterwards would rebuild every tree). With
- * `work`, the steps it takes are added there (limits.ts).
+ * `work`, the steps it took are added there (limits.ts): for each dentry, one plus the path
+ * elements its prefix is compared with; for each match, the rest of the path copied, and its
+ * dst's nodes built (NODE_STEPS each) with each leaf's path copied.
  */
 export function lookupWith<T>(
   dtab: DtabT,
@@ -23,54 +25,48 @@ export function lookupWith<T>(
   leaf: (p: PathT) => T,
   work?: Work,
 ): Tree<T> {
-  if (work !== undefined) return lookupCounted(dtab, path, leaf, work)
   const matches: Tree<T>[] = []
+  // Counted in locals and added once: the normal path pays an addition per dentry and node.
+  let steps = 0
+  built = 0
   // Every matching dentry contributes, the last one first: later entries win.
   for (let i = dtab.length - 1; i >= 0; i--) {
     const d = dtab[i]!
+    steps += d.prefix.length <= path.length ? 1 + d.prefix.length : 1
     if (!Prefix.matches(d.prefix, path)) continue
     const rest = Path.drop(path, d.prefix.length)
-    matches.push(NameTree.map(d.dst, (p) => leaf(Path.concat(p, rest))))
+    steps += rest.length
+    matches.push(
+      mapCounting(d.dst, (p) => {
+        built += p.length + rest.length
+        return leaf(Path.concat(p, rest))
+      }),
+    )
   }
+  if (work !== undefined) work.spent += steps + built
   if (matches.length === 0) return NEG
   return matches.length === 1 ? matches[0]! : { type: 'alt', trees: matches }
 }
 
 /**
- * lookupWith, adding its steps to `work`: for each dentry, one plus the path elements its
- * prefix is compared with; for each match, the rest of the path copied; for each node built,
- * one, and for a leaf the elements of its path.
+ * Steps spent building trees by the lookup under way, counted in a module variable so that
+ * the normal path pays one addition per node (lookups do not nest: a `leaf` function does no
+ * lookup); each lookup starts it at 0.
  */
-function lookupCounted<T>(dtab: DtabT, path: PathT, leaf: (p: PathT) => T, work: Work): Tree<T> {
-  const matches: Tree<T>[] = []
-  for (let i = dtab.length - 1; i >= 0; i--) {
-    const d = dtab[i]!
-    work.spent += d.prefix.length <= path.length ? 1 + d.prefix.length : 1
-    if (!Prefix.matches(d.prefix, path)) continue
-    const rest = Path.drop(path, d.prefix.length)
-    work.spent += rest.length
-    const counted = (p: PathT): T => {
-      work.spent += p.length + rest.length
-      return leaf(Path.concat(p, rest))
-    }
-    matches.push(mapCounted(d.dst, counted, work))
-  }
-  if (matches.length === 0) return NEG
-  return matches.length === 1 ? matches[0]! : { type: 'alt', trees: matches }
-}
+let built = 0
 
-/** NameTree.map that spends one step per node. */
-function mapCounted<T, U>(t: Tree<T>, f: (v: T) => U, work: Work): Tree<U> {
-  work.spent += NODE_STEPS
+/** NameTree.map, counting NODE_STEPS per node built in `built`. */
+function mapCounting<T, U>(t: Tree<T>, f: (v: T) => U): Tree<U> {
+  built += NODE_STEPS
   switch (t.type) {
     case 'leaf':
       return { type: 'leaf', value: f(t.value) }
     case 'alt':
-      return { type: 'alt', trees: t.trees.map((m) => mapCounted(m, f, work)) }
+      return { type: 'alt', trees: t.trees.map((m) => mapCounting(m, f)) }
     case 'union':
       return {
         type: 'union',
-        branches: t.branches.map((b) => ({ weight: b.weight, tree: mapCounted(b.tree, f, work) })),
+        branches: t.branches.map((b) => ({ weight: b.weight, tree: mapCounting(b.tree, f) })),
       }
     default:
       return t
