@@ -163,3 +163,40 @@ t.test(
     t.equal(r.status, 204)
   },
 )
+
+/** `/s0 => /$/inet/127.0.0.1/8 & (... & /s1)`: `levels` unions deep, `rewrites` times. */
+function deepChain(rewrites: number, levels: number): string {
+  return Array.from({ length: rewrites }, (_, k) => {
+    const next = k + 1 < rewrites ? `/s${k + 1}` : '/$/inet/127.0.0.1/9'
+    const open = '/$/inet/127.0.0.1/8 & ('.repeat(levels - 1)
+    return `/s${k} => ${open}/$/inet/127.0.0.1/8 & ${next}${')'.repeat(levels - 1)}`
+  }).join(';\n')
+}
+
+t.test(
+  'the deepest tree a bind can return is rendered by bind, resolve and delegate',
+  async (t) => {
+    const { request, put } = await namerd(t)
+    // 9 rewrites through unions nested 99 deep: about 900 levels, under the bind's 1,000.
+    t.equal((await put('deep', deepChain(9, 99))).status, 204)
+    const bound = await request('/api/1/bind/deep?path=/s0')
+    t.equal(bound.status, 200)
+    type Node = { type: string; union?: { tree: Node }[] }
+    let depth = 0
+    for (let n = JSON.parse(bound.body) as Node; n.type === 'union'; n = n.union![1]!.tree) depth++
+    t.ok(depth > 850, `a bound tree ${depth} unions deep`)
+    t.equal((await request('/api/1/resolve/deep?path=/s0')).status, 200)
+    const delegated = await request('/api/1/delegate/deep?path=/s0')
+    t.equal(delegated.status, 200)
+    t.not(JSON.parse(delegated.body).type, 'exception')
+
+    // 20 rewrites of 100 levels would be 2,000: the name fails, namerd does not.
+    t.equal((await put('deeper', deepChain(20, 100))).status, 204)
+    const failed = await request('/api/1/bind/deeper?path=/s0')
+    t.equal(failed.status, 500)
+    t.same(JSON.parse(failed.body), {
+      error: 'bind_failed',
+      message: 'Bind work limit reached: binding /s0 nests deeper than 1000 levels',
+    })
+  },
+)
