@@ -55,7 +55,7 @@ export interface ForwardOptions {
 const MAX_RESPONSE_HEAD = 64 * 1024
 
 /** RFC 9112 §6.1: a server sends no Transfer-Encoding to an HTTP/1.0 request; ours did not. */
-const CODED_TO_HTTP10 = 'Transfer-Encoding in the response to an HTTP/1.0 request'
+const CHUNKED_TO_HTTP10 = 'a chunked response to an HTTP/1.0 request'
 
 /** Streams `tx`'s request to one endpoint of `client` and the response back. Never throws. */
 export function forward(
@@ -328,7 +328,7 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
     }
     const tx = this.tx
     if (r.framing.kind === 'chunked' && tx.httpVersion === '1.0') {
-      this.badResponse(this.conn!, CODED_TO_HTTP10)
+      this.badResponse(this.conn!, CHUNKED_TO_HTTP10)
       return
     }
     this.status = r.status
@@ -356,8 +356,8 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
     let stop: number
     try {
       plan = planResponse(head, tx.method)
-      if (plan.coded && tx.httpVersion === '1.0') {
-        this.badResponse(conn, CODED_TO_HTTP10)
+      if (plan.chunked && tx.httpVersion === '1.0') {
+        this.badResponse(conn, CHUNKED_TO_HTTP10)
         return
       }
       cursor = new BodyCursor(plan.framing)

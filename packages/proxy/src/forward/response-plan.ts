@@ -9,8 +9,8 @@ import { stripHopByHop } from './hop-by-hop.js'
 
 export interface ResponsePlan {
   readonly framing: Framing
-  /** The body goes out transfer-coded (a Transfer-Encoding header is sent). */
-  readonly coded: boolean
+  /** The body goes out chunked, as it came (`transfer-encoding: chunked` is sent). */
+  readonly chunked: boolean
   /** The headers for the client: end-to-end ones, and the framing as the proxy writes it. */
   readonly headers: HeaderMap
   /** The backend keeps the connection after this response, as far as the response says. */
@@ -34,9 +34,9 @@ export function planResponse(head: ResponseHead, method: string): ResponsePlan {
     !(connection !== undefined && hasToken(connection, 'close'))
   const headers = stripHopByHop(head.headers)
   // RFC 9112 §6.3: the framing the proxy read by is the one it sends, and written by the
-  // proxy: a length as the one number it parsed, the codings as it read them; never copied.
+  // proxy: a length as the one number it parsed, chunked as chunked; never copied.
   if (headers['content-length'] !== undefined) delete headers['content-length']
   if (body.length !== undefined) headers['content-length'] = String(body.length)
-  if (body.codings !== undefined) headers['transfer-encoding'] = body.codings
-  return { framing: body.framing, coded: body.codings !== undefined, headers, reusable, keepAlive }
+  if (body.chunked) headers['transfer-encoding'] = 'chunked'
+  return { framing: body.framing, chunked: body.chunked, headers, reusable, keepAlive }
 }

@@ -55,11 +55,8 @@ export function responseFraming(method: string, status: number, headers: HeaderM
 /** Where a response's body ends, and the framing headers the client is sent for it. */
 export interface ResponseBody {
   readonly framing: Framing
-  /**
-   * The Transfer-Encoding the client is sent: the backend's codings, lower-cased and comma
-   * joined, when the body goes out transfer-coded (chunked, or read to the close).
-   */
-  readonly codings: string | undefined
+  /** The client is sent `transfer-encoding: chunked` (the body goes on chunked, as it came). */
+  readonly chunked: boolean
   /** The Content-Length the client is sent (for HEAD and 304, the representation's). */
   readonly length: number | undefined
 }
@@ -67,26 +64,39 @@ export interface ResponseBody {
 /** 1xx and 204: no body, and no framing header either (RFC 9110 §8.6). */
 const NONE_AT_ALL: ResponseBody = Object.freeze({
   framing: NO_BODY,
-  codings: undefined,
+  chunked: false,
+  length: undefined,
+})
+const CHUNKED_BODY: ResponseBody = Object.freeze({
+  framing: CHUNKED,
+  chunked: true,
+  length: undefined,
+})
+const CLOSE_BODY: ResponseBody = Object.freeze({
+  framing: CLOSE,
+  chunked: false,
   length: undefined,
 })
 
 /**
  * A response's framing by RFC 9112 §6.3, and what the client is told of it; the proxy writes
  * these headers itself, never copies them. Refused (HttpParseError, a 502 to the client):
- * Transfer-Encoding beside Content-Length, which §6.3 says ought to be handled as an error
- * (nginx and llhttp refuse it too); a coding list that is not a list of tokens, or that names
- * chunked more than once (§6.1); a Content-Length that is not one number. A present
- * Transfer-Encoding decides: chunked as the final coding frames the body, otherwise it runs
- * until the backend closes.
+ * Transfer-Encoding beside Content-Length, which §6.3 says ought to be handled as an error;
+ * a coding list that is not a list of tokens, names no coding or names chunked twice (§6.1);
+ * any coding but chunked alone (`gzip, chunked`, `chunked, gzip`, `xchunked`): the proxy
+ * neither applies nor removes codings, and a client told only `chunked`, or nothing, would
+ * take coded bytes for the content; a Content-Length that is not one number. nginx refuses
+ * all of these too; llhttp refuses the first.
  */
 export function responseBody(method: string, status: number, headers: HeaderMap): ResponseBody {
   const te = headers['transfer-encoding']
   const cl = headers['content-length']
-  if (te !== undefined && cl !== undefined) {
-    throw new HttpParseError('bad_framing', 'Both Transfer-Encoding and Content-Length', 0)
+  if (te !== undefined) {
+    if (cl !== undefined) {
+      throw new HttpParseError('bad_framing', 'Both Transfer-Encoding and Content-Length', 0)
+    }
+    chunkedAlone(te)
   }
-  const codings = te === undefined ? undefined : transferCodings(te)
   const length = cl === undefined ? undefined : contentLength(cl)
   if (cl !== undefined && length === undefined) {
     throw new HttpParseError(
@@ -95,31 +105,23 @@ export function responseBody(method: string, status: number, headers: HeaderMap)
       0,
     )
   }
-  if (method === 'HEAD' || status === 304) return { framing: NO_BODY, codings: undefined, length }
+  if (method === 'HEAD' || status === 304) return { framing: NO_BODY, chunked: false, length }
   if (status < 200 || status === 204) return NONE_AT_ALL
-  if (codings !== undefined) {
-    const framing = codings[codings.length - 1] === 'chunked' ? CHUNKED : CLOSE
-    return { framing, codings: codings.join(', '), length: undefined }
-  }
-  if (length === undefined) return { framing: CLOSE, codings: undefined, length: undefined }
-  return {
-    framing: length === 0 ? NO_BODY : { kind: 'length', length },
-    codings: undefined,
-    length,
-  }
+  if (te !== undefined) return CHUNKED_BODY
+  if (length === undefined) return CLOSE_BODY
+  return { framing: length === 0 ? NO_BODY : { kind: 'length', length }, chunked: false, length }
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 /**
- * The codings of a response's Transfer-Encoding, lower-cased, in the order applied. Each list
- * element is a whole token (`xchunked` is not chunked); empty elements are ignored (RFC 9110
- * §5.6.1); parameters, an empty list and chunked twice are refused.
+ * Checks that a response's Transfer-Encoding is the chunked coding alone. The list's elements
+ * are whole tokens compared without case (`xchunked` and `chunkedchunked` are not chunked);
+ * empty elements are ignored (RFC 9110 §5.6.1); repeated lines are one list (§5.3).
  */
-function transferCodings(te: string | string[]): string[] {
+function chunkedAlone(te: string | string[]): void {
   const value = joined(te) ?? ''
   const codings: string[] = []
-  let chunked = false
   for (const raw of value.split(',')) {
     // OWS only: String.trim would also drop a 0xA0 byte, which no other parser takes for space.
     const coding = trimOws(raw).toLowerCase()
@@ -131,22 +133,25 @@ function transferCodings(te: string | string[]): string[] {
         0,
       )
     }
-    if (coding === 'chunked') {
-      if (chunked) {
-        throw new HttpParseError(
-          'bad_framing',
-          `Invalid Transfer-Encoding ${JSON.stringify(value)}: chunked applied twice`,
-          0,
-        )
-      }
-      chunked = true
+    if (coding === 'chunked' && codings.includes(coding)) {
+      throw new HttpParseError(
+        'bad_framing',
+        `Invalid Transfer-Encoding ${JSON.stringify(value)}: chunked applied twice`,
+        0,
+      )
     }
     codings.push(coding)
   }
   if (codings.length === 0) {
     throw new HttpParseError('bad_framing', 'Transfer-Encoding names no coding', 0)
   }
-  return codings
+  if (codings.length > 1 || codings[0] !== 'chunked') {
+    throw new HttpParseError(
+      'unsupported_coding',
+      `Transfer-Encoding ${JSON.stringify(value)} is not supported: the proxy relays chunked alone`,
+      0,
+    )
+  }
 }
 
 /** Without the spaces and tabs around it (OWS, RFC 9110 §5.6.3). */
