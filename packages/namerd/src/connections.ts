@@ -10,9 +10,9 @@
 //   Only when every connection is busy is the new one refused: a 503, closed at once.
 // - API requests (all but /ready, /admin/ping and /metrics) may keep at most
 //   `maxConnections - reservedConnections` connections busy (counted by connection: requests
-//   pipelined on one take one place); beyond that they get 503
-//   `overloaded` with `connection: close`. So at least `reservedConnections` connections are
-//   idle or serving probes: a probe always finds a free place or an idle connection to shed.
+//   pipelined on one take one place); beyond that they get 503 `overloaded` with
+//   `connection: close`. So at least `reservedConnections` connections are idle or serving
+//   probes: a probe always finds a free place or an idle connection to shed.
 // - A new connection must complete its first request head within `headersTimeoutMs`. Node's
 //   own headersTimeout starts at the first byte, so a connection that sends nothing would stay
 //   forever. Later requests on a kept-alive connection are node's (keepAliveTimeout to their
@@ -49,8 +49,9 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 }
 
 /**
- * The limits with their defaults filled in (an undefined key keeps its default). The default reserve is 64, or a quarter of
- * `maxConnections` when that is less. Throws a RangeError naming the keys that do not fit.
+ * The limits with their defaults filled in (an undefined key keeps its default). The default
+ * reserve is 64, or a quarter of `maxConnections` when that is less. Throws a RangeError naming
+ * the keys that do not fit.
  */
 export function resolveConnectionLimits(
   given: { readonly [K in keyof ConnectionLimits]?: number | undefined } = {},
