@@ -54,7 +54,7 @@ const line = fc
 const response = fc.record({
   version: fc.constantFrom('1.1', '1.0'),
   status: fc.constantFrom(200, 204, 206, 304, 404, 503),
-  reason: fc.constantFrom(' OK', ' X', ''),
+  reason: fc.constantFrom(' OK', ' X', '', ' ', ' O\x0bK', ' \x7f', ' \xe9', ' a\tb', ' O\x01K'),
   lines: fc.array(line, { maxLength: 6 }),
   method: fc.constantFrom('GET', 'HEAD', 'POST'),
 })

@@ -87,6 +87,12 @@ export function scanResponseHead(
   const lineEnd = lineEndAt(buf, start + 12, end)
   if (lineEnd < 0) return undefined
   if (lineEnd > start + 12 && buf[start + 12] !== 32) return undefined
+  // reason-phrase: HTAB, SP, VCHAR, obs-text (RFC 9112 §4); a control byte is the full
+  // parser's to refuse.
+  for (let i = start + 13; i < lineEnd; i++) {
+    const c = buf[i]!
+    if ((c < 32 && c !== 9) || c === 127) return undefined
+  }
 
   const out = Buffer.allocUnsafe(end - start + FRAMING_SPARE + HEAD_SPARE + spare)
   let n = buf.copy(out, 0, start, lineEnd + 2)
