@@ -111,11 +111,11 @@ both('a 101 to a request that asked no upgrade is refused', (t, full) =>
   ),
 )
 
-both('an interim response goes on without framing or hop-by-hop headers', async (t, full) => {
+both('an interim response goes on without hop-by-hop headers', async (t, full) => {
   const { b, c } = await through(
     t,
     [
-      'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\nConnection: x-y\r\nX-Y: 1\r\nKeep-Alive: timeout=1\r\n\r\n',
+      'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\nConnection: x-y\r\nX-Y: 1\r\nKeep-Alive: timeout=1\r\n\r\n',
       'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
     ],
     full,
@@ -128,3 +128,18 @@ both('an interim response goes on without framing or hop-by-hop headers', async 
   )
   t.equal(b.connections[0]?.received, FORWARDED)
 })
+
+for (const [what, interim] of [
+  ['a 100 with a Content-Length', 'HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\n'],
+  ['a 199 that says chunked', 'HTTP/1.1 199 X\r\nTransfer-Encoding: chunked\r\n\r\n'],
+  ['a 199 with an invalid Content-Length', 'HTTP/1.1 199 X\r\nContent-Length: -1\r\n\r\n'],
+] as const) {
+  both(`${what} is refused: a 1xx has no framing (RFC 9110 §8.6, RFC 9112 §6.1)`, (t, full) =>
+    refused(
+      t,
+      [`${interim}HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nleak!`],
+      full,
+      /(Content-Length|Transfer-Encoding) in a 1\d\d response/,
+    ),
+  )
+}

@@ -304,10 +304,16 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
         return
       }
       // 1xx (100 Continue, 103 Early Hints): relayed to an HTTP/1.1 client; the real head follows.
-      // It has no body (RFC 9110 §15.2), so it goes without framing or hop-by-hop headers.
+      // It has no body (RFC 9110 §15.2) and may carry no framing header (§8.6, RFC 9112 §6.1):
+      // one that does is refused, as llhttp reads a body after some of them (a 199, chunked).
+      const h = head.headers
+      if (h['content-length'] !== undefined || h['transfer-encoding'] !== undefined) {
+        const name = h['content-length'] !== undefined ? 'Content-Length' : 'Transfer-Encoding'
+        this.badResponse(conn, `${name} in a ${head.status} response`)
+        return
+      }
       if (this.tx.httpVersion === '1.1') {
-        const out = stripHopByHop(head.headers)
-        if (out['content-length'] !== undefined) delete out['content-length']
+        const out = stripHopByHop(h)
         this.options.onResponseHead?.(head.status, out)
         this.tx.writeInterim(statusLine(head.status, head.reason) + headerLines(out))
       }

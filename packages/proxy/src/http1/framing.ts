@@ -82,7 +82,8 @@ const CLOSE_BODY: ResponseBody = Object.freeze({
  * A response's framing by RFC 9112 §6.3, and what the client is told of it; the proxy writes
  * these headers itself, never copies them. Refused (HttpParseError, a 502 to the client):
  * Transfer-Encoding beside Content-Length, which §6.3 says ought to be handled as an error;
- * a coding list that is not a list of tokens, names no coding or names chunked twice (§6.1);
+ * a coding list with an element that is not a token (or is empty), or that names chunked twice
+ * (§6.1);
  * any coding but chunked alone (`gzip, chunked`, `chunked, gzip`, `xchunked`): the proxy
  * neither applies nor removes codings, and a client told only `chunked`, or nothing, would
  * take coded bytes for the content; a Content-Length that is not one number. nginx refuses
@@ -115,43 +116,36 @@ export function responseBody(method: string, status: number, headers: HeaderMap)
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 /**
- * Checks that a response's Transfer-Encoding is the chunked coding alone. The list's elements
- * are whole tokens compared without case (`xchunked` and `chunkedchunked` are not chunked);
- * empty elements are ignored (RFC 9110 §5.6.1); repeated lines are one list (§5.3).
+ * Checks that a response's Transfer-Encoding is the chunked coding alone: repeated lines are
+ * one list (RFC 9110 §5.3), elements are whole tokens compared without case (`xchunked` and
+ * `chunkedchunked` are not chunked). An empty element (`chunked,`) is refused too: RFC 9110
+ * §5.6.1 would ignore it, but llhttp then reads the body to the close, and nginx refuses it.
  */
 function chunkedAlone(te: string | string[]): void {
   const value = joined(te) ?? ''
-  const codings: string[] = []
-  for (const raw of value.split(',')) {
-    // OWS only: String.trim would also drop a 0xA0 byte, which no other parser takes for space.
-    const coding = trimOws(raw).toLowerCase()
-    if (coding === '') continue
-    if (!TOKEN.test(coding)) {
-      throw new HttpParseError(
-        'bad_framing',
-        `Invalid Transfer-Encoding ${JSON.stringify(value)}: ${JSON.stringify(coding)} is not a coding name`,
-        0,
-      )
-    }
-    if (coding === 'chunked' && codings.includes(coding)) {
-      throw new HttpParseError(
-        'bad_framing',
-        `Invalid Transfer-Encoding ${JSON.stringify(value)}: chunked applied twice`,
-        0,
-      )
-    }
-    codings.push(coding)
-  }
-  if (codings.length === 0) {
-    throw new HttpParseError('bad_framing', 'Transfer-Encoding names no coding', 0)
-  }
-  if (codings.length > 1 || codings[0] !== 'chunked') {
+  // OWS only: String.trim would also drop a 0xA0 byte, which no other parser takes for space.
+  const codings = value.split(',').map((c) => trimOws(c).toLowerCase())
+  for (const coding of codings) {
+    if (TOKEN.test(coding)) continue
     throw new HttpParseError(
-      'unsupported_coding',
-      `Transfer-Encoding ${JSON.stringify(value)} is not supported: the proxy relays chunked alone`,
+      'bad_framing',
+      `Invalid Transfer-Encoding ${JSON.stringify(value)}: ${coding === '' ? 'an empty list element' : `${JSON.stringify(coding)} is not a coding name`}`,
       0,
     )
   }
+  if (codings.length === 1 && codings[0] === 'chunked') return
+  if (codings.indexOf('chunked') !== codings.lastIndexOf('chunked')) {
+    throw new HttpParseError(
+      'bad_framing',
+      `Invalid Transfer-Encoding ${JSON.stringify(value)}: chunked applied twice`,
+      0,
+    )
+  }
+  throw new HttpParseError(
+    'unsupported_coding',
+    `Transfer-Encoding ${JSON.stringify(value)} is not supported: the proxy relays chunked alone`,
+    0,
+  )
 }
 
 /** Without the spaces and tabs around it (OWS, RFC 9110 §5.6.3). */
