@@ -29,7 +29,7 @@ import { DEFAULT_MAX_RETRIES, isIdempotent } from '../retry/policy.js'
 import { DEADLINE_HEADER, effectiveDeadline } from './deadline.js'
 import { errorMessage } from './errors.js'
 import { stripHopByHop } from './hop-by-hop.js'
-import { planResponse, type ResponsePlan } from './response-plan.js'
+import { planInterim, planResponse, type ResponsePlan } from './response-plan.js'
 import type { ForwardErrorKind, ForwardResult } from './result.js'
 
 export type { ForwardErrorKind, ForwardFailure, ForwardResult } from './result.js'
@@ -304,16 +304,14 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
         return
       }
       // 1xx (100 Continue, 103 Early Hints): relayed to an HTTP/1.1 client; the real head follows.
-      // It has no body (RFC 9110 §15.2) and may carry no framing header (§8.6, RFC 9112 §6.1):
-      // one that does is refused, as llhttp reads a body after some of them (a 199, chunked).
-      const h = head.headers
-      if (h['content-length'] !== undefined || h['transfer-encoding'] !== undefined) {
-        const name = h['content-length'] !== undefined ? 'Content-Length' : 'Transfer-Encoding'
-        this.badResponse(conn, `${name} in a ${head.status} response`)
+      let out: HeaderMap
+      try {
+        out = planInterim(head)
+      } catch (err) {
+        this.badResponse(conn, (err as HttpParseError).message)
         return
       }
       if (this.tx.httpVersion === '1.1') {
-        const out = stripHopByHop(h)
         this.options.onResponseHead?.(head.status, out)
         this.tx.writeInterim(statusLine(head.status, head.reason) + headerLines(out))
       }

@@ -3,7 +3,13 @@
 // its body is framed, the head the client gets, and whether the connection can carry another
 // exchange. The two are held to agree by test/http1-response-agree.test.ts.
 import { type Framing, responseBody } from '../http1/framing.js'
-import { type HeaderMap, hasToken, joined, type ResponseHead } from '../http1/head.js'
+import {
+  type HeaderMap,
+  HttpParseError,
+  hasToken,
+  joined,
+  type ResponseHead,
+} from '../http1/head.js'
 import { keepAliveHintOf } from '../http1/keep-alive.js'
 import { stripHopByHop } from './hop-by-hop.js'
 
@@ -39,4 +45,30 @@ export function planResponse(head: ResponseHead, method: string): ResponsePlan {
   if (body.length !== undefined) headers['content-length'] = String(body.length)
   if (body.chunked) headers['transfer-encoding'] = 'chunked'
   return { framing: body.framing, chunked: body.chunked, headers, reusable, keepAlive }
+}
+
+/**
+ * The headers of an interim (1xx) response for the client: no hop-by-hop and no framing ones,
+ * as it has no body (RFC 9110 §15.2). Refused: framing headers a final response could not
+ * have (an invalid length, both, a bad coding list); a framing header on a 1xx but 100, 102
+ * and 103, after which llhttp reads a body (a 199 that says chunked); a 1xx from HTTP/1.0,
+ * which has none, or one that says Connection: close, after which llhttp takes nothing more,
+ * not even the final response.
+ */
+export function planInterim(head: ResponseHead): HeaderMap {
+  const h = head.headers
+  // Framing headers that would be refused on a final response are refused here too.
+  responseBody('GET', head.status, h)
+  const framed = h['content-length'] !== undefined || h['transfer-encoding'] !== undefined
+  let what: string | undefined
+  if (framed && head.status !== 100 && head.status !== 102 && head.status !== 103) {
+    what = h['content-length'] !== undefined ? 'Content-Length' : 'Transfer-Encoding'
+  } else if (head.httpVersion === '1.0') what = 'HTTP/1.0'
+  else if (hasToken(joined(h.connection)?.toLowerCase() ?? '', 'close')) what = 'Connection: close'
+  if (what !== undefined) {
+    throw new HttpParseError('bad_framing', `${what} in a ${head.status} response`, 0)
+  }
+  const out = stripHopByHop(h)
+  if (out['content-length'] !== undefined) delete out['content-length']
+  return out
 }

@@ -55,7 +55,7 @@ export function responseFraming(method: string, status: number, headers: HeaderM
 /** Where a response's body ends, and the framing headers the client is sent for it. */
 export interface ResponseBody {
   readonly framing: Framing
-  /** The client is sent `transfer-encoding: chunked` (the body goes on chunked, as it came). */
+  /** The client is sent `transfer-encoding: chunked`: the body goes on chunked, as it came. */
   readonly chunked: boolean
   /** The Content-Length the client is sent (for HEAD and 304, the representation's). */
   readonly length: number | undefined
@@ -80,24 +80,22 @@ const CLOSE_BODY: ResponseBody = Object.freeze({
 
 /**
  * A response's framing by RFC 9112 §6.3, and what the client is told of it; the proxy writes
- * these headers itself, never copies them. Refused (HttpParseError, a 502 to the client):
- * Transfer-Encoding beside Content-Length, which §6.3 says ought to be handled as an error;
- * a coding list with an element that is not a token (or is empty), or that names chunked twice
- * (§6.1);
- * any coding but chunked alone (`gzip, chunked`, `chunked, gzip`, `xchunked`): the proxy
- * neither applies nor removes codings, and a client told only `chunked`, or nothing, would
- * take coded bytes for the content; a Content-Length that is not one number. nginx refuses
- * all of these too; llhttp refuses the first.
+ * these headers itself, never copies them. A Transfer-Encoding decides: chunked as the final
+ * coding frames the body, which goes on chunked; otherwise the body runs until the backend
+ * closes, and goes on so, without a Transfer-Encoding (the proxy neither applies nor removes
+ * other codings, and tells the client only of the framing it sends). Refused (HttpParseError,
+ * a 502 to the client): Transfer-Encoding beside Content-Length, which §6.3 says ought to be
+ * handled as an error (nginx and llhttp refuse it too); a coding list with an element that is
+ * not a token or is empty, or that names chunked twice (§6.1); a Content-Length that is not
+ * one number.
  */
 export function responseBody(method: string, status: number, headers: HeaderMap): ResponseBody {
   const te = headers['transfer-encoding']
   const cl = headers['content-length']
-  if (te !== undefined) {
-    if (cl !== undefined) {
-      throw new HttpParseError('bad_framing', 'Both Transfer-Encoding and Content-Length', 0)
-    }
-    chunkedAlone(te)
+  if (te !== undefined && cl !== undefined) {
+    throw new HttpParseError('bad_framing', 'Both Transfer-Encoding and Content-Length', 0)
   }
+  const chunkedLast = te === undefined ? false : endsWithChunked(te)
   const length = cl === undefined ? undefined : contentLength(cl)
   if (cl !== undefined && length === undefined) {
     throw new HttpParseError(
@@ -108,7 +106,7 @@ export function responseBody(method: string, status: number, headers: HeaderMap)
   }
   if (method === 'HEAD' || status === 304) return { framing: NO_BODY, chunked: false, length }
   if (status < 200 || status === 204) return NONE_AT_ALL
-  if (te !== undefined) return CHUNKED_BODY
+  if (te !== undefined) return chunkedLast ? CHUNKED_BODY : CLOSE_BODY
   if (length === undefined) return CLOSE_BODY
   return { framing: length === 0 ? NO_BODY : { kind: 'length', length }, chunked: false, length }
 }
@@ -116,12 +114,12 @@ export function responseBody(method: string, status: number, headers: HeaderMap)
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 /**
- * Checks that a response's Transfer-Encoding is the chunked coding alone: repeated lines are
- * one list (RFC 9110 §5.3), elements are whole tokens compared without case (`xchunked` and
- * `chunkedchunked` are not chunked). An empty element (`chunked,`) is refused too: RFC 9110
- * §5.6.1 would ignore it, but llhttp then reads the body to the close, and nginx refuses it.
+ * Whether a response's Transfer-Encoding ends with chunked. Repeated lines are one list (RFC
+ * 9110 §5.3); elements are whole tokens compared without case (`xchunked`, `chunkedchunked`
+ * are not chunked). An empty element (`chunked,`) is refused: RFC 9110 §5.6.1 would ignore it,
+ * but llhttp then reads the body to the close; so is chunked twice (RFC 9112 §6.1).
  */
-function chunkedAlone(te: string | string[]): void {
+function endsWithChunked(te: string | string[]): boolean {
   const value = joined(te) ?? ''
   // OWS only: String.trim would also drop a 0xA0 byte, which no other parser takes for space.
   const codings = value.split(',').map((c) => trimOws(c).toLowerCase())
@@ -133,19 +131,15 @@ function chunkedAlone(te: string | string[]): void {
       0,
     )
   }
-  if (codings.length === 1 && codings[0] === 'chunked') return
-  if (codings.indexOf('chunked') !== codings.lastIndexOf('chunked')) {
+  const at = codings.indexOf('chunked')
+  if (at !== codings.lastIndexOf('chunked')) {
     throw new HttpParseError(
       'bad_framing',
       `Invalid Transfer-Encoding ${JSON.stringify(value)}: chunked applied twice`,
       0,
     )
   }
-  throw new HttpParseError(
-    'unsupported_coding',
-    `Transfer-Encoding ${JSON.stringify(value)} is not supported: the proxy relays chunked alone`,
-    0,
-  )
+  return at === codings.length - 1
 }
 
 /** Without the spaces and tabs around it (OWS, RFC 9110 §5.6.3). */
