@@ -84,8 +84,10 @@ export class RecordingServer {
       if (c !== undefined && c.error === undefined) {
         c.error = code
         const last = c.requests[c.requests.length - 1]
-        if (last !== undefined && !last.complete) last.refused = code
-        else if (code !== 'HPE_INVALID_EOF_STATE' && code !== 'ECONNRESET') {
+        // A body the connection lost is not one llhttp refused.
+        if (last !== undefined && !last.complete) {
+          if (code.startsWith('HPE_') && code !== 'HPE_INVALID_EOF_STATE') last.refused = code
+        } else if (code !== 'HPE_INVALID_EOF_STATE' && code !== 'ECONNRESET') {
           const refused: SeenRequest = {
             seq: this.seq++,
             conn: c.id,

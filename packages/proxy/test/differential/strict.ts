@@ -183,7 +183,12 @@ class Parser {
       this.body(m)
       this.current = out.length
       if (m.framing === 'close') closed = true
-      if (this.o.side === 'response' && m.version === '1.0' && !hasToken(m, 'keep-alive')) {
+      if (
+        this.o.side === 'response' &&
+        m.status >= 200 &&
+        m.version === '1.0' &&
+        !hasToken(m, 'keep-alive')
+      ) {
         closed = true
       }
       if (hasToken(m, 'close') && (m.status === 0 || m.status >= 200)) closed = true
@@ -297,7 +302,9 @@ class Parser {
       throw new Violation('version', at, `HTTP/${m[1]}.${m[2]}`)
     }
     const status = Number(m[3])
-    if (status < 100 || status > 599) throw new Violation('status-line', at, `status ${status}`)
+    // 600-999 are invalid too (RFC 9110 §15), but in use and read as 5xx: a proxy may relay
+    // them. Below 100 there is no such reading.
+    if (status < 100) throw new Violation('status-line', at, `status ${status}`)
     const version = m[2] === '0' ? '1.0' : '1.1'
     const method = status >= 200 ? (this.o.methods?.[this.finals++] ?? 'GET') : ''
     if (status === 101) throw new Violation('status-line', at, '101 to a request that did not ask')
@@ -345,6 +352,10 @@ class Parser {
         throw new Violation(trailer ? 'trailer' : 'field-value', at + colon + 1, `value of ${name}`)
       }
       out.push([name, value])
+      // Lengths that cannot agree are wrong already, however the head goes on.
+      if (!trailer && name.toLowerCase() === 'content-length') {
+        this.contentLength(values(out, 'content-length'), at)
+      }
     }
   }
 
