@@ -1,7 +1,7 @@
 // The admin server (Linkerd's port 9990): liveness, readiness, metrics in Linkerd's JSON and
 // Prometheus forms, the route debugger (`/delegator.json`), and each router's dtab, version
 // and connection state.
-import { Dtab, DtabParseError, Path } from '@switchyard/dtab'
+import { BindWorkLimitError, Dtab, DtabParseError, Path } from '@switchyard/dtab'
 import Fastify, { LogController } from 'fastify'
 import type { Logger } from 'pino'
 import { z } from 'zod'
@@ -32,7 +32,10 @@ export interface AdminRouter {
   servers(): readonly string[]
   status(): AdminRouterStatus
   dtab(): Dtab | undefined
-  /** The delegation of `path` through the router's dtab plus `extra`, as namerd's JSON. */
+  /**
+   * The delegation of `path` through the router's dtab plus `extra`, as namerd's JSON; fails
+   * with the BindWorkLimitError when `extra` makes it exceed the work limit.
+   */
   explain(path: Path, extra: Dtab): Promise<string>
 }
 
@@ -86,6 +89,20 @@ function parseDelegation(
     throw err
   }
   return { router, path, extra }
+}
+
+/**
+ * The delegation's JSON. A dtab parameter that makes it exceed the work limit, when the
+ * router's dtab alone does not, is the caller's mistake: a 400 with the limit's message, as
+ * namerd's delegate answers (a router dtab that exceeds it shows as an exception node).
+ */
+async function explained(router: AdminRouter, path: Path, extra: Dtab): Promise<string> {
+  try {
+    return await router.explain(path, extra)
+  } catch (err) {
+    if (err instanceof BindWorkLimitError) throw new AdminError(400, `Invalid dtab: ${err.message}`)
+    throw err
+  }
 }
 
 const ageSeconds = (updatedAt: number | undefined) =>
@@ -197,7 +214,7 @@ export function createAdminServer(
   app.get('/delegator.json', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>
     const { router, path, extra } = parseDelegation(routers, q)
-    return reply.type('application/json').send(await router.explain(path, extra))
+    return reply.type('application/json').send(await explained(router, path, extra))
   })
 
   app.post('/delegator.json', async (req, reply) => {
@@ -212,7 +229,7 @@ export function createAdminServer(
       )
     }
     const { router, path, extra } = parseDelegation(routers, body.data)
-    return reply.type('application/json').send(await router.explain(path, extra))
+    return reply.type('application/json').send(await explained(router, path, extra))
   })
 
   return app

@@ -1,4 +1,4 @@
 export { LATENCY_BOUNDS_MS, LatencyHistogram } from './latency.js'
 export { metricsJson, subtree } from './metrics-json.js'
 export { createRegistry, type RouterView } from './registry.js'
-export { OVERFLOW, RouterStats, ScopeFamily, ScopeStats } from './scopes.js'
+export { OVERFLOW, type RouteCacheView, RouterStats, ScopeFamily, ScopeStats } from './scopes.js'

@@ -44,6 +44,12 @@ export function metricsJson(routers: readonly RouterStats[]): Record<string, num
     for (const [id, s] of r.servers.byId) scope(out, `${rt}/server/${id}`, s, false)
     for (const [id, s] of r.services.byId) scope(out, `${rt}/service/${metricId(id)}`, s, true)
     for (const [id, s] of r.clients.byId) scope(out, `${rt}/client/${metricId(id)}`, s, false)
+    const cache = r.routeCache
+    if (cache !== undefined) {
+      out[`${rt}/routes/cached`] = cache.size
+      out[`${rt}/routes/cached_nodes`] = cache.nodes
+      out[`${rt}/routes/cached_bytes`] = cache.bytes
+    }
   }
   return out
 }

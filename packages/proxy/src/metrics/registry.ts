@@ -12,7 +12,13 @@ import {
   Registry,
 } from 'prom-client'
 import { LATENCY_BOUNDS_MS, type LatencyHistogram } from './latency.js'
-import { metricId, type RouterStats, type ScopeFamily, type ScopeStats } from './scopes.js'
+import {
+  metricId,
+  type RouteCacheView,
+  type RouterStats,
+  type ScopeFamily,
+  type ScopeStats,
+} from './scopes.js'
 
 /** What the admin server knows of a router's interpreter, for the gauges. */
 export interface RouterView {
@@ -172,6 +178,33 @@ export function createRegistry(views: () => readonly RouterView[]): Registry {
         this.reset()
         for (const { rt, id, s } of families(views(), 'service'))
           this.inc({ rt, service: id }, value(s))
+      },
+    })
+  }
+  for (const [suffix, help, value] of [
+    ['cached', 'Routes cached (distinct name and l5d-dtab pairs)', (c: RouteCacheView) => c.size],
+    [
+      'cached_nodes',
+      'Nodes of the bound trees of the cached routes',
+      (c: RouteCacheView) => c.nodes,
+    ],
+    [
+      'cached_bytes',
+      'Estimated bytes of the cached routes and their keys (the cache is bounded by this)',
+      (c: RouteCacheView) => c.bytes,
+    ],
+  ] as const) {
+    new Gauge({
+      name: `rt:routes:${suffix}`,
+      help,
+      labelNames: ['rt'],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const v of views()) {
+          const cache = v.stats.routeCache
+          if (cache !== undefined) this.set({ rt: v.stats.label }, value(cache))
+        }
       },
     })
   }

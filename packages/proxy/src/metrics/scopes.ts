@@ -44,10 +44,22 @@ export class ScopeFamily extends BoundedFamily<ScopeStats> {
 /** How Linkerd writes an id in metric names and labels: without its leading `/`. */
 export const metricId = (id: string): string => (id.startsWith('/') ? id.slice(1) : id)
 
+/** What a router's routes cache (route/routes.ts) reports, read when scraped. */
+export interface RouteCacheView {
+  /** Routes cached. */
+  readonly size: number
+  /** Nodes of their bound trees. */
+  readonly nodes: number
+  /** Their estimated bytes, keys included. */
+  readonly bytes: number
+}
+
 /** The scopes of one router. */
 export class RouterStats {
   readonly servers = new ScopeFamily()
   readonly services = new ScopeFamily()
   readonly clients = new ScopeFamily()
+  /** Set by the router to its routes cache. */
+  routeCache: RouteCacheView | undefined
   constructor(readonly label: string) {}
 }

@@ -1,14 +1,37 @@
 // A bounded least-recently-used map; evicted values are handed to `onEvict` (routes release
-// their addr subscriptions there).
+// their addr subscriptions there). Bounded by count and, when entries differ in size, by total
+// weight: a count alone lets a client that makes each entry large hold memory without bound.
+
+export interface LruOptions<K, V> {
+  /** Called with each value that leaves the map (evicted, replaced or cleared). */
+  readonly onEvict?: (value: V, key: K) => void
+  /** The most total weight kept; entries are evicted, oldest first, while it is exceeded. */
+  readonly maxWeight?: number
+  /**
+   * An entry's weight, read when it is set and again when it leaves, so it must not change
+   * while the entry is in the map. Default 1 per entry.
+   */
+  readonly weigh?: (value: V, key: K) => number
+}
 
 export class Lru<K, V> {
   readonly #map = new Map<K, V>()
+  readonly #onEvict: ((value: V, key: K) => void) | undefined
+  readonly #weigh: ((value: V, key: K) => number) | undefined
+  readonly maxWeight: number
+  #weight = 0
 
   constructor(
     readonly max: number,
-    private readonly onEvict?: (value: V, key: K) => void,
-  ) {}
+    options: LruOptions<K, V> | ((value: V, key: K) => void) = {},
+  ) {
+    const o = typeof options === 'function' ? { onEvict: options } : options
+    this.#onEvict = o.onEvict
+    this.#weigh = o.weigh
+    this.maxWeight = o.maxWeight ?? Number.POSITIVE_INFINITY
+  }
 
+  /** The value, now the most recently used; a hit allocates nothing. */
   get(key: K): V | undefined {
     const v = this.#map.get(key)
     if (v !== undefined) {
@@ -19,17 +42,25 @@ export class Lru<K, V> {
     return v
   }
 
+  /**
+   * Sets `key` (most recently used), then evicts the least recently used entries while the
+   * count or the total weight is over its bound. An entry heavier than maxWeight on its own
+   * is evicted at once, so the bound holds whatever is set: callers keep such values elsewhere.
+   */
   set(key: K, value: V): V {
     const old = this.#map.get(key)
     if (old !== undefined) {
       this.#map.delete(key)
-      if (old !== value) this.onEvict?.(old, key)
+      this.#weight -= this.#weightOf(old, key)
+      if (old !== value) this.#onEvict?.(old, key)
     }
     this.#map.set(key, value)
-    while (this.#map.size > this.max) {
+    this.#weight += this.#weightOf(value, key)
+    while (this.#map.size > this.max || this.#weight > this.maxWeight) {
       const [k, v] = this.#map.entries().next().value as [K, V]
       this.#map.delete(k)
-      this.onEvict?.(v, k)
+      this.#weight -= this.#weightOf(v, k)
+      this.#onEvict?.(v, k)
     }
     return value
   }
@@ -37,10 +68,20 @@ export class Lru<K, V> {
   clear(): void {
     const entries = [...this.#map]
     this.#map.clear()
-    for (const [k, v] of entries) this.onEvict?.(v, k)
+    this.#weight = 0
+    for (const [k, v] of entries) this.#onEvict?.(v, k)
   }
 
   get size(): number {
     return this.#map.size
+  }
+
+  /** The total weight of the entries kept (their count when entries are not weighed). */
+  get weight(): number {
+    return this.#weight
+  }
+
+  #weightOf(value: V, key: K): number {
+    return this.#weigh === undefined ? 1 : this.#weigh(value, key)
   }
 }

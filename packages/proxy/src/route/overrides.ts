@@ -57,11 +57,28 @@ function joined(
   return Array.isArray(v) ? v.join(';') : v
 }
 
+/**
+ * Estimated bytes a cached parse holds per character of its header text: the text, the Dtab
+ * read from it and the Dtab shown again. Measured 30 to 95 with node's heap statistics on
+ * 16 KiB dtabs of every shape (dentries, unions, alts, weights, nesting), rounded up.
+ */
+const PARSE_BYTES_PER_CHAR = 128
+
+/**
+ * The estimated bytes the cached parses may hold together: 1,000 overrides of 130 characters,
+ * or 8 of the 16 KiB a request head allows. A count alone let 1,000 distinct 16 KiB headers
+ * hold 800 MB.
+ */
+export const MAX_PARSED_BYTES = 16 * 1024 * 1024
+
 export class OverrideParser {
   readonly #cache: Lru<string, Overrides>
 
-  constructor(maxEntries = 1000) {
-    this.#cache = new Lru(maxEntries)
+  constructor(maxEntries = 1000, maxBytes = MAX_PARSED_BYTES) {
+    this.#cache = new Lru(maxEntries, {
+      maxWeight: maxBytes,
+      weigh: (_parsed, key) => PARSE_BYTES_PER_CHAR * key.length,
+    })
   }
 
   parse(headers: HeaderMap, distinct?: Readonly<Record<string, string[] | undefined>>): Overrides {
@@ -75,6 +92,11 @@ export class OverrideParser {
 
   get size(): number {
     return this.#cache.size
+  }
+
+  /** The estimated bytes of the cached parses; at most the maxBytes given. */
+  get bytes(): number {
+    return this.#cache.weight
   }
 }
 

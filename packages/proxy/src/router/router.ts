@@ -53,6 +53,7 @@ export class Router {
     this.dstPrefix = Path.read(config.dstPrefix)
     this.identify = createIdentifier(config.identifier, this.dstPrefix)
     this.routes = new Routes(interpreter)
+    this.stats.routeCache = this.routes
     const fa = config.client.failureAccrual
     this.clients = new ClientRegistry({
       failureAccrual: { consecutiveFailures: fa.failures, backoff: fa.backoff },
