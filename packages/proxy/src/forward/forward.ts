@@ -294,8 +294,12 @@ class Exchange implements ConnectionOwner, ConnectionWaiter, BodySink {
       }
       // RFC 9110 §15: a status is 100 to 599; a 101 answers only a request that asked for it.
       if (head.status < 100 || head.status > 599 || (head.status === 101 && !this.tx.upgrade)) {
-        const what = head.status === 101 ? 'a 101 to a request that asked no upgrade' : 'status'
-        this.badResponse(conn, `invalid ${what} ${head.status}`)
+        this.badResponse(
+          conn,
+          head.status === 101
+            ? 'a 101 to a request that asked no upgrade'
+            : `status ${head.status} is outside 100-599`,
+        )
         return
       }
       if (head.status >= 200 || head.status === 101) {
