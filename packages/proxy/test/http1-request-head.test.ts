@@ -1,6 +1,7 @@
 // Request heads through the real proxy: refused at the first byte that makes them invalid,
 // before their blank line; targets and Host values by RFC 3986 and RFC 9112 §3.2. The backend's
 // bytes are checked exactly: nothing of a refused head ever reaches it.
+import { connect } from 'node:net'
 import fc from 'fast-check'
 import t from 'tap'
 import {
@@ -9,7 +10,15 @@ import {
   parseRequestHead,
   RequestHeadScanner,
 } from '../src/http1/head.js'
-import { answeredWithin, forwarded, masked, raw, setup, statusOf } from './http1-request-helpers.js'
+import {
+  answeredWithin,
+  forwarded,
+  masked,
+  raw,
+  setup,
+  sleep,
+  statusOf,
+} from './http1-request-helpers.js'
 
 t.test('a head that is already invalid is refused before its blank line', async (t) => {
   const s = await setup(t)
@@ -24,6 +33,7 @@ t.test('a head that is already invalid is refused before its blank line', async 
     ['GET / HTTP/1.2', 505, /version/i],
     ['GET / HTTQ', 400, /request line/i],
     ['GET /a b', 400, /request line/i],
+    ['GET /a#f', 400, /fragment/i],
     ['GET  /', 400, /request target/i],
     ['G(T', 400, /method/i],
     ['GET / HTTP/1.1\r\nX(A', 400, /header name/i],
@@ -150,11 +160,27 @@ t.test('more than one Host, or none in HTTP/1.1, is a 400 (RFC 9112 §3.2)', asy
 
 t.test('a head sent one byte at a time is refused at its first bad byte', async (t) => {
   const s = await setup(t)
-  const head = 'GET / HTTP/1.1\r\nHost: world\r\nX-A: 1\r\n folded\r\n\r\n'
+  const head = 'GET / HTTP/1.1\r\nHost: world\r\nX-A: 1\r\n folded, and more to come\r\n\r\n'
   const bad = head.indexOf(' folded')
-  const got = await raw(s.port, head.split(''), 5)
+  const sock = connect({ port: s.port, host: '127.0.0.1' })
+  let got = ''
+  sock.setEncoding('latin1')
+  sock.on('data', (d: string) => {
+    got += d
+  })
+  sock.on('error', () => {})
+  await new Promise((r) => sock.on('connect', r))
+  let written = 0
+  // One byte every 10 ms until the proxy answers.
+  while (written < head.length && got === '') {
+    sock.write(head[written++]!, 'latin1')
+    await sleep(10)
+  }
+  for (let i = 0; i < 50 && got === ''; i++) await sleep(10)
+  sock.destroy()
   t.equal(statusOf(got), 400)
   t.match(got, `at byte ${bad}`)
+  t.ok(written <= bad + 3, `answered after byte ${written - 1}, the bad one is ${bad}`)
   t.equal(s.relay.received(), '')
 })
 

@@ -226,9 +226,21 @@ export const MAX_CHUNK_LINE = 4096
 const MAX_TRAILERS = MAX_HEAD_BYTES
 
 /**
+ * Where a body's bytes go when the proxy re-frames them (a chunked request body): pieces in
+ * order, views of the input or a chunk-size line of the proxy's own.
+ */
+export interface BodyOut {
+  bodyPiece(piece: Buffer): void
+}
+
+/**
  * Follows a chunked body through the bytes that pass, without copying them: chunk data is
- * skipped by count, so a large chunk costs nothing per byte. The framing is read exactly as
- * RFC 9112 §7.1 writes it, on both sides of the proxy:
+ * skipped by count, so a large chunk costs nothing per byte. Given a BodyOut, it also writes
+ * the body on with chunk-size lines of its own (`5\r\n`: the size in hex, no leading zeros,
+ * no extensions, no whitespace), so the next hop never has to read an extension, BWS or a
+ * long size the way the proxy did (RFC 9110 §5.6.3: a sender does not generate BWS; transfer
+ * coding is hop by hop). Data, trailers and the CRLFs between pass through as views. The
+ * framing is read exactly as RFC 9112 §7.1 writes it, on both sides of the proxy:
  *
  *     chunk-size [ chunk-ext ] CRLF           chunk-size = 1*HEXDIG (leading zeros are free;
  *     chunk-data CRLF                           a value past 2^53 - 1 is refused)
@@ -257,10 +269,13 @@ export class ChunkedScanner {
 
   /**
    * Scans `buf[start, end)`; returns the index just past the body's last byte, or -1 when the
-   * body goes on past `end`. Throws HttpParseError on a malformed chunk.
+   * body goes on past `end`. Throws HttpParseError on a malformed chunk (before giving `out`
+   * anything of this call's bytes past the last complete chunk-size line).
    */
-  scan(buf: Buffer, start = 0, end = buf.length): number {
+  scan(buf: Buffer, start = 0, end = buf.length, out?: BodyOut): number {
     let i = start
+    // With `out`: where the bytes not yet given to it begin; -1 inside a chunk-size line.
+    let pass = this.state <= S.SizeLf ? -1 : start
     while (i < end) {
       const state = this.state
       if (state === S.Data) {
@@ -271,7 +286,10 @@ export class ChunkedScanner {
         if (this.remaining === 0) this.state = S.DataCr
         continue
       }
-      if (state === S.Done) return i
+      if (state === S.Done) {
+        if (out !== undefined && pass >= 0 && i > pass) out.bodyPiece(buf.subarray(pass, i))
+        return i
+      }
       const c = buf[i]!
       if (--this.budget < 0) {
         this.fail(
@@ -353,6 +371,10 @@ export class ChunkedScanner {
           break
         case S.SizeLf:
           if (c !== 10) this.fail('Bare CR in a chunk-size line', i - 1, start)
+          if (out !== undefined) {
+            out.bodyPiece(Buffer.from(`${this.size.toString(16)}\r\n`, 'latin1'))
+            pass = i + 1
+          }
           if (this.size === 0) {
             this.state = S.TrailerStart
             this.budget = MAX_TRAILERS
@@ -368,6 +390,11 @@ export class ChunkedScanner {
           break
         case S.DataLf:
           if (c !== 10) this.fail('Bare CR after chunk data; CRLF expected', i - 1, start)
+          if (out !== undefined) {
+            // The next chunk-size line is the proxy's own: what came before it goes now.
+            if (i + 1 > pass) out.bodyPiece(buf.subarray(pass, i + 1))
+            pass = -1
+          }
           this.state = S.Size
           this.budget = MAX_CHUNK_LINE
           break
@@ -397,11 +424,13 @@ export class ChunkedScanner {
           if (c !== 10) this.fail('Bare CR at the end of a chunked body', i - 1, start)
           this.state = S.Done
           this.seen += i + 1 - start
+          if (out !== undefined) out.bodyPiece(buf.subarray(pass, i + 1))
           return i + 1
       }
       i++
     }
     this.seen += end - start
+    if (out !== undefined && pass >= 0 && end > pass) out.bodyPiece(buf.subarray(pass, end))
     return -1
   }
 
@@ -457,8 +486,11 @@ export class BodyCursor {
     return kind === 'none'
   }
 
-  /** How much of `buf[start, end)` belongs to the body: the index where the body stops. */
-  take(buf: Buffer, start: number, end: number): number {
+  /**
+   * How much of `buf[start, end)` belongs to the body: the index where the body stops. With
+   * `out`, the body's bytes are also given to it, a chunked body re-framed (ChunkedScanner).
+   */
+  take(buf: Buffer, start: number, end: number, out?: BodyOut): number {
     let stop: number
     switch (this.framing.kind) {
       case 'none':
@@ -470,15 +502,18 @@ export class BodyCursor {
         break
       }
       case 'chunked': {
-        const i = this.chunks!.scan(buf, start, end)
-        stop = i < 0 ? end : i
-        break
+        const i = this.chunks!.scan(buf, start, end, out)
+        this.bytes += (i < 0 ? end : i) - start
+        return i < 0 ? end : i
       }
       case 'close':
         stop = end
         break
     }
     this.bytes += stop - start
+    if (out !== undefined && stop > start) {
+      out.bodyPiece(start === 0 && stop === buf.length ? buf : buf.subarray(start, stop))
+    }
     return stop
   }
 }

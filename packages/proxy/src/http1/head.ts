@@ -70,15 +70,16 @@ export const FIELD_VCHAR = 2
 export const HEXDIG = 4
 /** qdtext of a quoted-string (RFC 9110 §5.6.4): HTAB, SP, VCHAR but `"` and `\`, obs-text. */
 export const QDTEXT = 8
-/** A byte of a request-target: VCHAR. */
-const VCHAR = 16
+/** A byte of a request-target: VCHAR but "#" (a fragment is never sent, RFC 9112 §3.2). */
+const TARGET = 16
 /** unreserved / sub-delims (RFC 3986 §2.2, §2.3): a reg-name byte, pct-encoding apart. */
 const REG_NAME = 32
 /** pchar (RFC 3986 §3.3), pct-encoding apart: unreserved / sub-delims / ":" / "@". */
 const PCHAR = 64
 
 export const CHARS = new Uint8Array(256)
-for (let c = 0x21; c <= 0x7e; c++) CHARS[c]! |= FIELD_VCHAR | VCHAR | QDTEXT
+for (let c = 0x21; c <= 0x7e; c++) CHARS[c]! |= FIELD_VCHAR | TARGET | QDTEXT
+CHARS[35]! &= ~TARGET
 for (let c = 0x80; c <= 0xff; c++) CHARS[c]! |= FIELD_VCHAR | QDTEXT
 CHARS[9]! |= QDTEXT
 CHARS[32]! |= QDTEXT
@@ -208,8 +209,9 @@ export class RequestHeadScanner {
           break
         }
         case H.Target: {
-          while (i < limit && (CHARS[buf[i]!]! & VCHAR) !== 0) i++
+          while (i < limit && (CHARS[buf[i]!]! & TARGET) !== 0) i++
           if (i === limit) break
+          if (buf[i] === 35) this.fail('bad_target', 'A fragment (#) in the request target', i)
           if (buf[i] !== 32 || i === this.targetStart) {
             this.fail('bad_request_line', `${what(buf[i]!)} in the request target`, i)
           }
@@ -540,7 +542,7 @@ function what(c: number): string {
 }
 
 /**
- * A request-target (RFC 9112 §3.2) in `buf[from, to)`, whose bytes are VCHAR: origin form
+ * A request-target (RFC 9112 §3.2) in `buf[from, to)`, whose bytes are VCHAR but "#": origin form
  * (`/path?query`), `*` for OPTIONS, or absolute form by RFC 3986: `http` or `https` (any
  * case), `://`, an authority without userinfo and with a host (RFC 9110 §4.2.1), then
  * path-abempty and an optional query, and no fragment.
@@ -579,8 +581,7 @@ function checkTarget(buf: Buffer, from: number, to: number, options: boolean): v
       i += 2
       continue
     }
-    const why = c === 35 ? 'has a fragment (#)' : `has ${what(c).toLowerCase()}`
-    throw targetError(buf, from, to, why, i)
+    throw targetError(buf, from, to, `has ${what(c).toLowerCase()}`, i)
   }
 }
 

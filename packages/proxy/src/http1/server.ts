@@ -11,7 +11,7 @@
 // longer than the keep-alive timeout, or sitting on half a head for as long, are closed by one
 // sweep per server.
 import { createServer, type Server, type Socket } from 'node:net'
-import { BodyCursor, type Framing, requestFraming } from './framing.js'
+import { BodyCursor, type BodyOut, type Framing, requestFraming } from './framing.js'
 import {
   type HeaderMap,
   HttpParseError,
@@ -265,10 +265,18 @@ class Connection {
     this.draining = true
     this.socket.once('drain', () => {
       this.draining = false
-      if (this.ending || this.detached) return
-      this.parse()
-      this.readMore()
+      if (!this.ending && !this.detached) this.next()
     })
+  }
+
+  /** On to the next request: what is buffered is parsed, and more read when there is room. */
+  private next(): void {
+    // Before parsing: a request parsed now may pause reading for its body's sink.
+    this.readMore()
+    if (this.buf !== undefined) this.parse()
+    else this.store = undefined
+    // A request in flight resumes reading itself (readBody); between requests, read on.
+    if (this.tx === undefined) this.readMore()
   }
 
   /**
@@ -308,9 +316,7 @@ class Connection {
       return
     }
     this.idleSince = performance.now()
-    if (this.buf !== undefined) this.parse()
-    else this.store = undefined
-    this.readMore()
+    this.next()
   }
 
   /** Sends what is left (`last`) and a FIN; then drops what the client sends, for a while. */
@@ -375,7 +381,7 @@ class Connection {
  * One request on a connection and its response. The head is parsed; the body is read when the
  * handler asks for it (readBody), so a request can wait for its route without buffering.
  */
-export class Transaction {
+export class Transaction implements BodyOut {
   readonly cursor: BodyCursor
   /** Whether the request asked to switch protocols (Upgrade with Connection: upgrade). */
   readonly upgrade: boolean
@@ -392,6 +398,8 @@ export class Transaction {
   bodyBytes = 0
   /** Why the request body stopped parsing; what the client sends after it is dropped. */
   bodyError: HttpParseError | undefined
+  /** The pieces of a chunked body from one read, until it has all scanned. */
+  private pieces: Buffer[] | undefined
 
   constructor(
     private readonly conn: Connection,
@@ -444,18 +452,28 @@ export class Transaction {
   /** @internal Bytes from the client while the body is being read. */
   feed(d: Buffer, start: number): void {
     if (this.bodyError !== undefined) return
+    const chunked = this.framing.kind === 'chunked'
     let stop: number
     try {
-      stop = this.cursor.take(d, start, d.length)
+      // A chunked body goes on re-framed, in pieces (bodyPiece), given to the sink only once
+      // the whole read has scanned: a read with a bad chunk sends the backend none of it.
+      stop = this.cursor.take(d, start, d.length, chunked ? this : undefined)
     } catch (err) {
       if (!(err instanceof HttpParseError)) throw err
+      if (this.pieces !== undefined) this.pieces.length = 0
       this.malformedBody(err)
       return
     }
-    const more =
-      stop > start
-        ? this.sink!.body(start === 0 && stop === d.length ? d : d.subarray(start, stop))
-        : true
+    let more = true
+    if (chunked) {
+      const pieces = this.pieces
+      if (pieces !== undefined) {
+        for (const piece of pieces) if (!this.sink!.body(piece)) more = false
+        pieces.length = 0
+      }
+    } else if (stop > start) {
+      more = this.sink!.body(start === 0 && stop === d.length ? d : d.subarray(start, stop))
+    }
     const conn = this.conn
     if (stop < d.length) {
       // The next request's bytes: keep them for after the response.
@@ -464,6 +482,12 @@ export class Transaction {
     }
     if (this.cursor.done) this.sink!.bodyEnd()
     else if (!more) conn.pause()
+  }
+
+  /** @internal A piece of a chunked body as it goes on (BodyOut). */
+  bodyPiece(piece: Buffer): void {
+    if (this.pieces === undefined) this.pieces = [piece]
+    else this.pieces.push(piece)
   }
 
   /**
