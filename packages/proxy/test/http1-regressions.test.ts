@@ -288,6 +288,10 @@ refusedRequest(
   'GET http://a/x HTTP/1.1\r\nHost: :a\r\n\r\n',
 )
 refusedRequest(
+  'a repeated Host is refused with 400 even when an absolute-form target replaces it',
+  'GET http://a/x HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n',
+)
+refusedRequest(
   'an HTTP/1.1 request without Host is refused with 400, absolute-form or not (RFC 9112 §3.2)',
   'GET http://a/x HTTP/1.1\r\n\r\n',
 )
@@ -431,6 +435,8 @@ refusedResponse(
 for (const interim of [
   'HTTP/1.1 100 Continue\r\nContent-Length:\r\n\r\n',
   'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n',
+  // llhttp reads a body after a 199 with a length: relayed as it came, the 200 would vanish.
+  'HTTP/1.1 199 Other\r\nContent-Length: 43\r\n\r\n',
 ]) {
   t.test(
     `an interim ${interim.slice(9, 12)} is relayed without the framing headers the backend gave it`,
@@ -458,6 +464,10 @@ for (const interim of [
     },
   )
 }
+refusedResponse(
+  'a backend reason phrase with a control byte gets a 502',
+  'HTTP/1.0 200 \x0bK\r\n\r\n',
+)
 refusedResponse(
   'a backend status below 100 gets a 502, not relayed as an interim response',
   'HTTP/1.1 000 Zero\r\nContent-Length: 5\r\n\r\nhello',

@@ -392,6 +392,10 @@ class Parser {
     const te = values(fields, 'transfer-encoding')
     const cl = values(fields, 'content-length')
     if (this.o.role === 'proxy') {
+      // RFC 9110 §8.6, RFC 9112 §6.1: no Content-Length or Transfer-Encoding on a 1xx or 204.
+      if ((status < 200 || status === 204) && (te.length > 0 || cl.length > 0)) {
+        throw new Violation('framing-copied', at, `framing headers on a ${status}`)
+      }
       // The proxy's framing is its own: one length, or `chunked` alone, or neither.
       if (
         cl.length > 1 ||
