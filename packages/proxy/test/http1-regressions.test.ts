@@ -185,17 +185,17 @@ refusedAfter(
   [],
 )
 t.test(
-  'chunk extensions with BWS before ";" and a quoted value are valid (RFC 9112 §7.1.1) and go on as they came',
+  'chunk extensions with BWS before ";" and a quoted value are valid (RFC 9112 §7.1.1): not refused',
   async (t) => {
-    // llhttp refuses BWS there (so the node:http backend here does too): what is checked is
-    // that the proxy neither refuses nor changes it.
+    // llhttp refuses BWS there, so a node:http backend does too when the bytes go on as they
+    // came; a proxy that writes chunk lines of its own gets the body through. Either is right.
     const body = '3 ;a="b c"\r\nabc\r\n0;x=y\r\n\r\n'
     const r = await runRequestCase(rig, Buffer.from(`${CHUNKED}${body}`, 'latin1'), true)
     holds(t, r)
-    t.ok(
-      r.proxied.forwarded.some((b) => b.toString('latin1').endsWith(`\r\n\r\n${body}`)),
-      'the backend got the chunked body byte for byte',
-    )
+    t.equal(refusal(r), undefined, 'the proxy does not refuse it')
+    const asCame = r.proxied.forwarded.some((b) => b.toString('latin1').endsWith(`\r\n\r\n${body}`))
+    const whole = r.proxied.requests.some((b) => b.complete && b.body.toString('latin1') === 'abc')
+    t.ok(asCame || whole, 'the backend got the body, byte for byte or re-chunked')
   },
 )
 refusedResponse(
