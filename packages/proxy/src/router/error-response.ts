@@ -1,6 +1,7 @@
 // Errors the proxy answers itself, as Linkerd 1's ErrorResponder did: the status, the message
 // URL-encoded in `l5d-err` (so any byte survives a header), the plain message as the body, and
 // `l5d-retryable` when the request never reached a backend.
+import type { ForwardResult } from '../forward/result.js'
 import type { Transaction } from '../http1/server.js'
 
 /** 400: unidentified or malformed; 502: no route or no connection; 503: timeout or no state yet. */
@@ -43,4 +44,43 @@ export function sendError(tx: Transaction, reply: ErrorReply, clear: boolean): v
   }
   if (reply.retryable !== undefined) headers['l5d-retryable'] = String(reply.retryable)
   tx.respond(reply.status, headers, body)
+}
+
+/** A bug met by one request: it answers that request, not every request on the node. */
+export const INTERNAL_ERROR: ErrorReply = Object.freeze({
+  status: 502,
+  message: 'Internal proxy error',
+  retryable: false,
+})
+
+/** The answer to a forward that failed before any of the response reached the client. */
+export function forwardError(
+  result: Extract<ForwardResult, { ok: false }>,
+  service: string,
+  client: string,
+): ErrorReply {
+  switch (result.kind) {
+    case 'timeout':
+      return {
+        status: 503,
+        message: `Request to ${service} timed out (${client}): ${result.message}`,
+        retryable: false,
+      }
+    case 'no-endpoints':
+      return {
+        status: 502,
+        message: `No hosts are available for ${service}, client ${client}`,
+        retryable: true,
+      }
+    case 'connect':
+      return {
+        status: 502,
+        message: `Cannot connect to ${client} for ${service}: ${result.message}`,
+        retryable: true,
+      }
+    case 'bad-request':
+      return { status: 400, message: result.message, retryable: false }
+    default:
+      return { status: 502, message: `${service} (${client}): ${result.message}`, retryable: false }
+  }
 }

@@ -5,7 +5,7 @@ import { Dtab, Path } from '@switchyard/dtab'
 import type { Logger } from 'pino'
 import type { RouterConfig, ServerConfig } from '../config/schema.js'
 import { effectiveDeadline } from '../forward/deadline.js'
-import { type ForwardResult, forward } from '../forward/forward.js'
+import { forward } from '../forward/forward.js'
 import type { HeaderMap } from '../http1/head.js'
 import { Http1Server, type Transaction } from '../http1/server.js'
 import { createIdentifier, type Identifier } from '../identify/index.js'
@@ -23,8 +23,9 @@ import {
 } from '../route/index.js'
 import type { AccessLog } from './access-log.js'
 import { ClientRegistry } from './client-registry.js'
-import { type ErrorReply, sendError } from './error-response.js'
+import { type ErrorReply, forwardError, INTERNAL_ERROR } from './error-response.js'
 import { callDepth, clearL5d, nextRequestId, outboundHeaders } from './outbound-headers.js'
+import { CUT, GONE, RequestRecord } from './request-record.js'
 
 interface ServerCtx {
   readonly config: ServerConfig
@@ -72,14 +73,22 @@ export class Router {
   async listen(): Promise<string[]> {
     const out: string[] = []
     for (const [i, config] of this.config.servers.entries()) {
-      // The proxy's own HTTP/1.1 server (src/http1). A request without Host reaches the
-      // identifier, which decides (io.l5d.path or io.l5d.static need none); when it cannot
-      // identify the request, the 400 says why in l5d-err.
+      // The proxy's own HTTP/1.1 server (src/http1). It refuses an HTTP/1.1 request without
+      // exactly one valid Host; an HTTP/1.0 one without Host reaches the identifier, which
+      // decides (io.l5d.path or io.l5d.static need none), and a 400 says why when it cannot.
       let ctx: ServerCtx | undefined
       const server = new Http1Server({
         keepAliveTimeoutMs: 60_000,
         onRequest: (tx) => {
-          this.handle(tx, ctx!).catch((err: unknown) => this.failed(tx, err))
+          const c = ctx!
+          const rec = new RequestRecord(
+            tx,
+            c.config.clearContext,
+            this.stats,
+            c.stats,
+            this.accessLog,
+          )
+          this.handle(rec).catch((err: unknown) => this.failed(rec, err))
         },
         onParseError: (err, remote) =>
           this.logger.debug({ err: err.message, code: err.code, remote }, 'unparseable request'),
@@ -105,7 +114,31 @@ export class Router {
     return this.servers.map((s) => showAddress(s.server.net.address() as AddressInfo))
   }
 
-  /** Where the request goes, or the error to answer with; synchronous unless a name is new. */
+  /**
+   * One request, start to end: identify it, apply its overrides, resolve its name, pick an
+   * endpoint (waiting for the name's addresses when they are new), forward it. Every way out
+   * ends `rec`, which counts, logs and answers errors.
+   */
+  private async handle(rec: RequestRecord): Promise<void> {
+    const tx = rec.tx
+    let timeoutMs = this.config.timeoutMs
+    const d = this.decide(tx, rec.clear)
+    let to: Settled | Aborted
+    if (d.type === 'pending') {
+      const waitStart = performance.now()
+      to = await this.settle(d, tx)
+      timeoutMs -= performance.now() - waitStart
+    } else to = d
+    // The client left while its request waited for addresses: nothing to answer.
+    if (to.type === 'aborted') return rec.finish(GONE)
+    if (to.type === 'error') {
+      if (to.service !== undefined) rec.named(to.service)
+      return rec.finish(to.error)
+    }
+    return this.forwardTo(rec, to, timeoutMs)
+  }
+
+  /** Identify, overrides, resolve, pick: where the request goes, or the error to answer with. */
   private decide(req: Transaction, clear: boolean): Decision {
     const headers = req.headers
     if (clear) clearL5d(headers)
@@ -116,19 +149,13 @@ export class Router {
         `Maximum number of calls (${this.config.maxCallDepth}) has been exceeded: is there a routing loop?`,
       )
     }
-    if (Array.isArray(headers.host)) {
-      // RFC 9112 §3.2: more than one Host is a 400. Parts of the stack would otherwise read
-      // different ones, and the request could be identified as one service, routed as another.
-      return err(400, 'More than one Host header')
-    }
     const id = this.identify(req)
     if (!id.ok) return err(400, `Unknown destination: ${id.reason}`)
     // Repeated l5d-dtab headers arrive as an array and are joined with ';'. On a clearContext
     // server, clearL5d above has already removed them.
     const overrides = parseOverrides(headers)
     if (!overrides.ok) return err(400, overrides.message)
-    // From here the request names a service: its failures count in that service's scope, so
-    // a shift to a name that cannot be routed shows in the success rate a rollout reads.
+    // From here the request names a service, and its failures count in that service's scope.
     const service = Path.show(id.dst)
     const base = this.interpreter.dtab
     if (base === undefined) {
@@ -191,78 +218,42 @@ export class Router {
     return err(502, describeNoRoute(d.route.dst, d.base, d.local, reason), d.route.dstText)
   }
 
-  private async handle(req: Transaction, server: ServerCtx): Promise<void> {
-    const start = performance.now()
-    const clear = server.config.clearContext
-    const serverStats = server.stats
-    serverStats.pending++
-    const d = this.decide(req, clear)
-    let timeoutMs = this.config.timeoutMs
-    let r: Settled | Aborted
-    if (d.type === 'pending') {
-      const waitStart = performance.now()
-      r = await this.settle(d, req)
-      timeoutMs -= performance.now() - waitStart
-    } else r = d
-    let result: ForwardResult | undefined
-    let serviceStats: ScopeStats | undefined
-    let status: number | undefined
-    if (r.type === 'aborted') {
-      // The client left while its request waited for addresses: nothing to answer.
-    } else if (r.type !== 'leaf') {
-      sendError(req, r.error, clear)
-      status = r.error.status
-      if (r.service !== undefined)
-        this.stats.services.get(r.service).record(status, performance.now() - start)
-    } else {
-      const service = r.route.dstText
-      serviceStats = this.stats.services.get(service)
-      const clientStats = this.stats.clients.get(r.leaf.idText)
-      serviceStats.pending++
-      clientStats.pending++
-      const client = this.clients.get(r.leaf.idText, r.leaf.addr)
-      const headers = outboundHeaders(
-        req.headers,
-        {
-          service,
-          client: r.leaf.idText,
-          residual: r.leaf.residualText,
-          ctxDtab: r.ctxDtab,
-          reqId: nextRequestId(),
-        },
-        req.upgrade,
-      )
-      result = await forward(client, req, {
-        headers,
-        path: r.url,
-        timeoutMs,
-        budget: this.budgets.get(service),
-        maxRetries: this.config.service.retries.maxRetries,
-        ...(clear && { onResponseHead: clearResponseContext }),
-      })
-      serviceStats.pending--
-      clientStats.pending--
-      serviceStats.retries += result.retries
-      if (result.budgetExhausted) serviceStats.budgetExhausted++
-      if (result.ok) status = result.status
-      else if (result.kind !== 'client-aborted') {
-        const reply = forwardError(result, service, client.id)
-        if (!result.headersSent) {
-          sendError(req, clear || reply.status !== 502 ? reply : this.withRouting(reply, r), clear)
-          status = reply.status
-        } else req.destroy()
-      }
-      const ms = performance.now() - start
-      clientStats.record(result.ok ? result.status : undefined, ms)
-      serviceStats.record(status, ms)
+  /** Forwards the request to the endpoint picked, and ends the record with the outcome. */
+  private async forwardTo(rec: RequestRecord, to: Leaf, timeoutMs: number): Promise<void> {
+    const tx = rec.tx
+    const service = to.route.dstText
+    rec.forwarding(service, to.leaf.idText)
+    const client = this.clients.get(to.leaf.idText, to.leaf.addr)
+    const headers = outboundHeaders(
+      tx.headers,
+      {
+        service,
+        client: to.leaf.idText,
+        residual: to.leaf.residualText,
+        ctxDtab: to.ctxDtab,
+        reqId: nextRequestId(),
+      },
+      tx.upgrade,
+    )
+    const result = await forward(client, tx, {
+      headers,
+      path: to.url,
+      timeoutMs,
+      budget: this.budgets.get(service),
+      maxRetries: this.config.service.retries.maxRetries,
+      ...(rec.clear && { onResponseHead: clearResponseContext }),
+    })
+    if (result.ok) rec.finish(result.status, result)
+    else if (result.kind === 'client-aborted') rec.finish(GONE, result)
+    else if (result.headersSent) rec.finish(CUT, result)
+    else {
+      const reply = forwardError(result, service, client.id)
+      rec.finish(rec.clear || reply.status !== 502 ? reply : this.withRouting(reply, to), result)
     }
-    serverStats.pending--
-    serverStats.record(status, performance.now() - start)
-    this.accessLog?.write(req, status, performance.now() - start)
   }
 
   /** A 502 names the service, the dtab and the override that led to the failing endpoint. */
-  private withRouting(reply: ErrorReply, r: Extract<Decision, { type: 'leaf' }>): ErrorReply {
+  private withRouting(reply: ErrorReply, r: Leaf): ErrorReply {
     // The override parsed when the request arrived; the base is the dtab in force now.
     const local = r.ctxDtab === '' ? Dtab.empty : Dtab.read(r.ctxDtab)
     const routing = describeRouting(r.route.dst, this.interpreter.dtab ?? Dtab.empty, local)
@@ -270,11 +261,11 @@ export class Router {
   }
 
   /** A bug met by one request answers that request, not every request on the node. */
-  private failed(tx: Transaction, err: unknown): void {
+  private failed(rec: RequestRecord, err: unknown): void {
+    const tx = rec.tx
     this.logger.error({ err, method: tx.method, url: tx.url }, 'request failed unexpectedly')
-    if (tx.finished) return
-    if (tx.headersSent) tx.destroy()
-    else sendError(tx, { status: 502, message: 'Internal proxy error', retryable: false }, false)
+    if (!rec.done) rec.finish(INTERNAL_ERROR)
+    else if (!tx.finished) tx.destroy()
   }
 
   /** The delegation of `path` for the admin's route debugger. */
@@ -322,6 +313,7 @@ type Decision =
 const showAddress = (a: AddressInfo) =>
   `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`
 
+type Leaf = Extract<Decision, { readonly type: 'leaf' }>
 type Settled = Exclude<Decision, { readonly type: 'pending' }>
 interface Aborted {
   readonly type: 'aborted'
@@ -344,34 +336,3 @@ function timedOut(message: string, service: string): Extract<Decision, { type: '
 }
 
 const clearResponseContext = (_status: number, headers: HeaderMap) => clearL5d(headers)
-
-function forwardError(
-  result: Extract<ForwardResult, { ok: false }>,
-  service: string,
-  client: string,
-): ErrorReply {
-  switch (result.kind) {
-    case 'timeout':
-      return {
-        status: 503,
-        message: `Request to ${service} timed out (${client}): ${result.message}`,
-        retryable: false,
-      }
-    case 'no-endpoints':
-      return {
-        status: 502,
-        message: `No hosts are available for ${service}, client ${client}`,
-        retryable: true,
-      }
-    case 'connect':
-      return {
-        status: 502,
-        message: `Cannot connect to ${client} for ${service}: ${result.message}`,
-        retryable: true,
-      }
-    case 'bad-request':
-      return { status: 400, message: result.message, retryable: false }
-    default:
-      return { status: 502, message: `${service} (${client}): ${result.message}`, retryable: false }
-  }
-}
