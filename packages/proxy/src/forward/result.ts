@@ -37,3 +37,16 @@ export type ForwardResult =
     }
 
 export type ForwardFailure = Extract<ForwardResult, { ok: false }>
+
+export function failure(
+  kind: ForwardErrorKind,
+  message: string,
+  endpoint: string | undefined,
+  retries: number,
+  headersSent: boolean,
+  budgetExhausted = false,
+): ForwardResult {
+  return endpoint === undefined
+    ? { ok: false, kind, message, retries, headersSent, budgetExhausted }
+    : { ok: false, kind, message, endpoint, retries, headersSent, budgetExhausted }
+}

@@ -22,16 +22,27 @@ import {
 } from './head.js'
 import { headerLines, statusLine } from './serialize.js'
 
-/** Receives a request body, framed as it came (chunked bytes stay chunked). */
-export interface BodySink {
-  /** Returns false to pause the client until `Transaction.resumeBody()`. */
-  body(chunk: Buffer): boolean
-  bodyEnd(): void
+/**
+ * What holds a transaction while it handles it (the router's wait for a route, then the
+ * forward exchange): told of the client's abort, of its drain, and of the request body, as
+ * an upstream connection's ConnectionOwner is of its bytes (upstream-pool.ts).
+ */
+export interface TransactionOwner {
+  /** The client left before the response ended; called once. */
+  onClientAbort(): void
+  /** The client took what was written after write() returned false. */
+  onClientDrain(): void
   /**
-   * The body does not parse (a malformed chunk) and no response has begun: the sink abandons
+   * A piece of the request body, once readBody() started it (a chunked body in the proxy's
+   * own chunk lines, see feed). Returns false to pause the client until `resumeBody()`.
+   */
+  onRequestBody(chunk: Buffer): boolean
+  onRequestBodyEnd(): void
+  /**
+   * The body does not parse (a malformed chunk) and no response has begun: the owner abandons
    * its exchange and the handler answers (400). Nothing more of the body is delivered.
    */
-  bodyError(err: HttpParseError): void
+  onRequestBodyError(err: HttpParseError): void
 }
 
 export interface ServerOptions {
@@ -137,7 +148,7 @@ class Connection {
   private onData(d: Buffer): void {
     if (this.ending) return
     const tx = this.tx
-    if (tx !== undefined && tx.sink !== undefined && !tx.cursor.done) {
+    if (tx?.reading && !tx.cursor.done) {
       tx.feed(d, 0)
       return
     }
@@ -149,7 +160,7 @@ class Connection {
   /**
    * Adds `d` after the unread bytes. A store of its own, doubled when full, takes the bytes,
    * so a client sending many small pieces costs linear copying, not a concat per read. Only
-   * the room past what was handed out is ever written: views of it given to a sink stay valid.
+   * the room past what was handed out is ever written: views of it given to an owner stay valid.
    */
   append(d: Buffer): void {
     const buf = this.buf
@@ -271,7 +282,7 @@ class Connection {
 
   /** On to the next request: what is buffered is parsed, and more read when there is room. */
   private next(): void {
-    // Before parsing: a request parsed now may pause reading for its body's sink.
+    // Before parsing: a request parsed now may pause reading for its body's owner.
     this.readMore()
     if (this.buf !== undefined) this.parse()
     else this.store = undefined
@@ -303,7 +314,7 @@ class Connection {
     const tx = this.tx
     if (tx !== undefined && !tx.finished && !this.detached) {
       tx.finished = true
-      tx.onAbort?.()
+      tx.owner?.onClientAbort()
     }
   }
 
@@ -385,11 +396,10 @@ export class Transaction implements BodyOut {
   readonly cursor: BodyCursor
   /** Whether the request asked to switch protocols (Upgrade with Connection: upgrade). */
   readonly upgrade: boolean
-  sink: BodySink | undefined
-  /** The client left before the response ended; called once. */
-  onAbort: (() => void) | undefined
-  /** The client took what was written after write() returned false. */
-  onDrain: (() => void) | undefined
+  /** Who handles the request now; set by the router's wait, then by the forward exchange. */
+  owner: TransactionOwner | undefined
+  /** readBody() was called: the body flows to the owner as it arrives. */
+  reading = false
   headersSent = false
   finished = false
   /** Close the connection after this response. */
@@ -434,17 +444,17 @@ export class Transaction implements BodyOut {
     return this.framing.kind !== 'none'
   }
 
-  /** Starts the body flowing into `sink`, including what is already buffered. */
-  readBody(sink: BodySink): void {
-    this.sink = sink
+  /** Starts the body flowing to the owner, including what is already buffered. */
+  readBody(): void {
+    this.reading = true
     if (this.cursor.done) {
-      sink.bodyEnd()
+      this.owner!.onRequestBodyEnd()
       return
     }
     const buf = this.conn.buf
     this.conn.buf = undefined
     // Resume first: the pause for unread bytes ends here, and feeding may pause again for the
-    // sink's own backpressure, which must then hold.
+    // owner's own backpressure, which must then hold.
     this.conn.resume()
     if (buf !== undefined) this.feed(buf, 0)
   }
@@ -455,7 +465,7 @@ export class Transaction implements BodyOut {
     const chunked = this.framing.kind === 'chunked'
     let stop: number
     try {
-      // A chunked body goes on re-framed, in pieces (bodyPiece), given to the sink only once
+      // A chunked body goes on re-framed, in pieces (bodyPiece), given to the owner only once
       // the whole read has scanned: a read with a bad chunk sends the backend none of it.
       stop = this.cursor.take(d, start, d.length, chunked ? this : undefined)
     } catch (err) {
@@ -464,15 +474,16 @@ export class Transaction implements BodyOut {
       this.malformedBody(err)
       return
     }
+    const owner = this.owner!
     let more = true
     if (chunked) {
       const pieces = this.pieces
       if (pieces !== undefined) {
-        for (const piece of pieces) if (!this.sink!.body(piece)) more = false
+        for (const piece of pieces) if (!owner.onRequestBody(piece)) more = false
         pieces.length = 0
       }
     } else if (stop > start) {
-      more = this.sink!.body(start === 0 && stop === d.length ? d : d.subarray(start, stop))
+      more = owner.onRequestBody(start === 0 && stop === d.length ? d : d.subarray(start, stop))
     }
     const conn = this.conn
     if (stop < d.length) {
@@ -480,7 +491,7 @@ export class Transaction implements BodyOut {
       conn.append(d.subarray(stop))
       if (conn.buf!.length > MAX_BUFFERED) conn.pause()
     }
-    if (this.cursor.done) this.sink!.bodyEnd()
+    if (this.cursor.done) owner.onRequestBodyEnd()
     else if (!more) conn.pause()
   }
 
@@ -492,16 +503,16 @@ export class Transaction implements BodyOut {
 
   /**
    * A malformed chunk: the request cannot be delimited, so neither can the connection. Before
-   * any response the client is told why (the sink abandons its exchange and the handler
+   * any response the client is told why (the owner abandons its exchange and the handler
    * answers 400, `connection: close`); mid-response there is nothing to tell but a cut.
    */
   private malformedBody(err: HttpParseError): void {
     this.bodyError = err
     this.closeAfter = true
     this.conn.server.options.onParseError?.(err, this.conn.socket.remoteAddress)
-    // Mid-response the cut reaches the handler as an abort (onAbort), as a client leaving does.
+    // Mid-response the cut reaches the owner as an abort, as a client leaving does.
     if (this.headersSent) this.conn.destroy()
-    else this.sink!.bodyError(err)
+    else this.owner!.onRequestBodyError(err)
   }
 
   pauseBody(): void {
@@ -572,7 +583,7 @@ export class Transaction implements BodyOut {
   /** Writes response body bytes (already framed); false when the client is not keeping up. */
   write(chunk: Buffer): boolean {
     if (this.conn.socket.write(chunk)) return true
-    this.conn.socket.once('drain', () => this.onDrain?.())
+    this.conn.socket.once('drain', () => this.owner?.onClientDrain())
     return false
   }
 

@@ -7,7 +7,7 @@ import type { RouterConfig, ServerConfig } from '../config/schema.js'
 import { effectiveDeadline } from '../forward/deadline.js'
 import { forward } from '../forward/forward.js'
 import type { HeaderMap } from '../http1/head.js'
-import { Http1Server, type Transaction } from '../http1/server.js'
+import { Http1Server, type Transaction, type TransactionOwner } from '../http1/server.js'
 import { createIdentifier, type Identifier } from '../identify/index.js'
 import type { Interpreter } from '../interpret/index.js'
 import { ListenError } from '../listen-error.js'
@@ -203,11 +203,11 @@ export class Router {
         d.route.dstText,
       )
     }
-    const left = new AbortController()
-    req.onAbort = () => left.abort()
-    await d.route.settled(limit ?? this.config.timeoutMs, left.signal)
-    req.onAbort = undefined
-    if (left.signal.aborted) return ABORTED
+    const wait = new RouteWait()
+    req.owner = wait
+    await d.route.settled(limit ?? this.config.timeoutMs, wait.left.signal)
+    req.owner = undefined
+    if (wait.left.signal.aborted) return ABORTED
     // Waited long enough: an Alt may now fall back past a name that is still pending.
     const leaf = d.route.pick(Math.random, true)
     if (leaf !== undefined)
@@ -333,6 +333,23 @@ function err(
 /** A 503 for a deadline spent before forwarding: sending it again cannot beat the same deadline. */
 function timedOut(message: string, service: string): Extract<Decision, { type: 'error' }> {
   return { type: 'error', error: { status: 503, message, retryable: false }, service }
+}
+
+/**
+ * Holds a request while it waits for its route: a client that leaves ends the wait. Its body
+ * is not read yet, and nothing has been written to drain.
+ */
+class RouteWait implements TransactionOwner {
+  readonly left = new AbortController()
+  onClientAbort(): void {
+    this.left.abort()
+  }
+  onClientDrain(): void {}
+  onRequestBody(): boolean {
+    return true
+  }
+  onRequestBodyEnd(): void {}
+  onRequestBodyError(): void {}
 }
 
 const clearResponseContext = (_status: number, headers: HeaderMap) => clearL5d(headers)
