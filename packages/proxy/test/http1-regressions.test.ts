@@ -472,3 +472,9 @@ refusedResponse(
   'a backend status below 100 gets a 502, not relayed as an interim response',
   'HTTP/1.1 000 Zero\r\nContent-Length: 5\r\n\r\nhello',
 )
+
+// Found on the engine after the fixes above: a refusal's body after a HEAD.
+refusedRequest(
+  "the proxy's own 400 to a HEAD request has no body (RFC 9110 §9.3.2)",
+  'HEAD * HTTP/1.1\r\nHost: a\r\n\r\n',
+)
