@@ -3,13 +3,8 @@
 // its body is framed, the head the client gets, and whether the connection can carry another
 // exchange. The two are held to agree by test/http1-response-agree.test.ts.
 import { type Framing, responseBody } from '../http1/framing.js'
-import {
-  type HeaderMap,
-  HttpParseError,
-  hasToken,
-  joined,
-  type ResponseHead,
-} from '../http1/head.js'
+import { type HeaderMap, HttpParseError, type ResponseHead } from '../http1/head.js'
+import { connectionTokens } from '../http1/header-roles.js'
 import { keepAliveHintOf } from '../http1/keep-alive.js'
 import { stripHopByHop } from './hop-by-hop.js'
 
@@ -32,12 +27,11 @@ export interface ResponsePlan {
 export function planResponse(head: ResponseHead, method: string): ResponsePlan {
   const body = responseBody(method, head.status, head.headers)
   const keepAlive = keepAliveHintOf(head.headers['keep-alive'])
-  const connection = joined(head.headers.connection)?.toLowerCase()
   const reusable =
     body.framing.kind !== 'close' &&
     head.httpVersion === '1.1' &&
     keepAlive !== 0 &&
-    !(connection !== undefined && hasToken(connection, 'close'))
+    !connectionTokens(head.headers.connection).close
   const headers = stripHopByHop(head.headers)
   // RFC 9112 §6.3: the framing the proxy read by is the one it sends, and written by the
   // proxy: a length as the one number it parsed, chunked as chunked; never copied.
@@ -64,7 +58,7 @@ export function planInterim(head: ResponseHead): HeaderMap {
   if (framed && head.status !== 100 && head.status !== 102 && head.status !== 103) {
     what = h['content-length'] !== undefined ? 'Content-Length' : 'Transfer-Encoding'
   } else if (head.httpVersion === '1.0') what = 'HTTP/1.0'
-  else if (hasToken(joined(h.connection)?.toLowerCase() ?? '', 'close')) what = 'Connection: close'
+  else if (connectionTokens(h.connection).close) what = 'Connection: close'
   if (what !== undefined) {
     throw new HttpParseError('bad_framing', `${what} in a ${head.status} response`, 0)
   }

@@ -6,6 +6,7 @@
 // either handles it or names the problem; this only has to be right about what it accepts.
 import type { Framing } from './framing.js'
 import { NO_BODY } from './framing.js'
+import type { HeaderRole } from './header-roles.js'
 import { keepAliveHint, NO_HINT } from './keep-alive.js'
 
 export interface ScannedResponse {
@@ -40,6 +41,10 @@ for (let c = 48; c <= 57; c++) TCHAR[c] = 1
 for (let c = 65; c <= 90; c++) TCHAR[c] = 1
 for (let c = 97; c <= 122; c++) TCHAR[c] = 1
 
+/**
+ * What the scan does with a header line, by its name: the roles of header-roles.ts, read
+ * without making a string (test/http1-header-roles.test.ts holds the two to agree).
+ */
 enum Name {
   Other,
   Drop,
@@ -226,8 +231,32 @@ function classify(buf: Buffer, from: number, to: number): Name {
         : Name.Other
     case 18:
       return equalsIgnoreCase(buf, from, to, 'proxy-authenticate') ? Name.Drop : Name.Other
+    case 19:
+      return equalsIgnoreCase(buf, from, to, 'proxy-authorization') ? Name.Drop : Name.Other
     default:
       return Name.Other
+  }
+}
+
+/**
+ * The role the scan gives a header name of a response (header-roles.ts, where `replace`
+ * names pass on a response), or `bail` for one it leaves to the full parser. For the test
+ * that holds the classifier to the table: it is a switch on the name's length for speed.
+ */
+export function scanRole(name: string): HeaderRole | 'bail' {
+  const b = Buffer.from(name, 'latin1')
+  switch (classify(b, 0, b.length)) {
+    case Name.Drop:
+    case Name.KeepAlive:
+    case Name.Connection:
+      return 'drop'
+    case Name.ContentLength:
+    case Name.TransferEncoding:
+      return 'framing'
+    case Name.Bail:
+      return 'bail'
+    default:
+      return 'pass'
   }
 }
 

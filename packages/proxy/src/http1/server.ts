@@ -1,6 +1,7 @@
-// The proxy's HTTP/1.1 server on plain sockets. Node's http server builds two streams and a
-// header object per request; a proxy needs none of that, since it passes bodies through in
-// their own framing. Measured, it was most of the proxy's cost (docs/decisions.md).
+// The proxy's HTTP/1.1 server on plain sockets, in place of node's http server, which builds two
+// streams and a header object per request: a proxy needs none of that, since it passes bodies
+// through as bytes (a chunked request body with chunk-size lines of its own, see feed).
+// Measured, node's server was most of the proxy's cost (docs/decisions.md).
 //
 // One request at a time per connection: a pipelined request waits in the buffer until the
 // response before it has ended and, as in node's http server, until that response has drained
@@ -20,6 +21,7 @@ import {
   joined,
   RequestHeadScanner,
 } from './head.js'
+import { connectionTokens } from './header-roles.js'
 import { headerLines, statusLine } from './serialize.js'
 
 /**
@@ -421,19 +423,12 @@ export class Transaction implements BodyOut {
     readonly framing: Framing,
   ) {
     this.cursor = new BodyCursor(framing)
-    const connection = joined(headers.connection)?.toLowerCase()
+    const connection = connectionTokens(headers.connection)
     // h2c is not tunnelled: a client could use it to speak HTTP/2 to the backend past every
     // rule the proxy applies per request (h2c smuggling). nginx does not forward it either.
     const upgradeTo = joined(headers.upgrade)?.toLowerCase()
-    this.upgrade =
-      upgradeTo !== undefined &&
-      !hasToken(upgradeTo, 'h2c') &&
-      connection !== undefined &&
-      hasToken(connection, 'upgrade')
-    this.closeAfter =
-      httpVersion === '1.0'
-        ? !(connection !== undefined && hasToken(connection, 'keep-alive'))
-        : connection !== undefined && hasToken(connection, 'close')
+    this.upgrade = upgradeTo !== undefined && !hasToken(upgradeTo, 'h2c') && connection.upgrade
+    this.closeAfter = httpVersion === '1.0' ? !connection.keepAlive : connection.close
   }
 
   get remoteAddress(): string | undefined {

@@ -2,27 +2,9 @@
 // arrived with are folded into one `l5d-ctx-dtab`; `l5d-dtab` never travels on; the proxy adds
 // which name it routed (`l5d-dst-service`), where it went (`l5d-dst-client`, and
 // `l5d-dst-residual` when there is one) and a request id for the application's logs.
-import {
-  HOP_BY_HOP as HOP_BY_HOP_NAMES,
-  isTrailers,
-  namedByConnection,
-} from '../forward/hop-by-hop.js'
+import { isTrailers } from '../forward/hop-by-hop.js'
 import { type HeaderMap, newHeaderMap } from '../http1/head.js'
-
-/** Inbound headers the proxy consumes or replaces; never copied as they came. */
-const REPLACED = new Set([
-  'l5d-dtab',
-  'l5d-ctx-dtab',
-  'l5d-dst-service',
-  'l5d-dst-client',
-  'l5d-dst-residual',
-  'l5d-reqid',
-  'l5d-sample',
-  'via',
-  // forward.ts requestHead writes the framing from what was parsed and ignores any it is
-  // given; leaving it out here builds the object without it rather than deleting from it.
-  'content-length',
-])
+import { connectionTokens, HEADER_ROLES } from '../http1/header-roles.js'
 
 export interface Destination {
   readonly service: string
@@ -34,20 +16,26 @@ export interface Destination {
 }
 
 /**
- * The request's headers minus the ones the proxy replaces, plus its own. Hop-by-hop headers
- * are left out here too (the forwarding layer strips them again for any caller): building
- * the object without them is cheaper than deleting from it.
+ * The request's headers by their role (http1/header-roles.ts): those the proxy replaces and
+ * the framing (forward.ts requestHead writes its own) are left out, and so are hop-by-hop
+ * ones (the forwarding layer strips them again for any caller): building the object without
+ * them is cheaper than deleting from it. Then the proxy's own.
  */
 export function outboundHeaders(inbound: HeaderMap, dst: Destination, upgrade = false): HeaderMap {
   const out = newHeaderMap()
   const connection = inbound.connection
-  // Connection and Upgrade themselves are decided below, by `upgrade`.
-  const named = connection === undefined ? undefined : namedByConnection(connection)
+  const named = connection === undefined ? undefined : connectionTokens(connection).named
   for (const name in inbound) {
     const value = inbound[name]
-    if (value === undefined || REPLACED.has(name)) continue
-    if (HOP_BY_HOP.has(name) && !(name === 'te' && isTrailers(value))) continue
-    if (!upgrade && (name === 'connection' || name === 'upgrade')) continue
+    if (value === undefined) continue
+    const role = HEADER_ROLES.get(name)
+    if (role !== undefined) {
+      if (role !== 'drop') continue
+      // Connection and Upgrade go on with an upgrade request; TE only as `trailers`.
+      if (name === 'connection' || name === 'upgrade') {
+        if (!upgrade) continue
+      } else if (!(name === 'te' && isTrailers(value))) continue
+    }
     if (named?.includes(name) && name !== 'upgrade' && name !== 'connection') continue
     out[name] = value
   }
@@ -60,11 +48,6 @@ export function outboundHeaders(inbound: HeaderMap, dst: Destination, upgrade = 
   out.via = via === undefined ? VIA : `${Array.isArray(via) ? via.join(', ') : via}, ${VIA}`
   return out
 }
-
-/** RFC 9110 §7.6.1 (forward/hop-by-hop.ts); Connection and Upgrade are decided apart. */
-const HOP_BY_HOP = new Set<string>(
-  HOP_BY_HOP_NAMES.filter((n) => n !== 'connection' && n !== 'upgrade'),
-)
 
 export const VIA = '1.1 switchyard'
 
