@@ -22,7 +22,8 @@ export interface ClientOptions {
   /** Connections per endpoint pool; default unlimited. */
   readonly maxConnectionsPerEndpoint?: number
   /**
-   * How long an idle upstream connection is kept at most; default 4 s, as undici's. A backend's
+   * How long an idle upstream connection is kept at most; default 4 s (undici's default, kept
+   * when the proxy's own pool replaced it, http1/upstream-pool.ts). A backend's
    * `Keep-Alive: timeout=N` shortens it to a margin under N (http1/keep-alive.ts).
    */
   readonly keepAliveTimeoutMs?: number

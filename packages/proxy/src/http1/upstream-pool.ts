@@ -29,7 +29,7 @@ export interface PoolOptions {
   readonly connectTimeoutMs: number
   /** Connections open at once (in use or idle); default unlimited. */
   readonly maxConnections: number | undefined
-  /** How long an idle connection is kept at most; default 4 s, as undici's. */
+  /** How long an idle connection is kept at most; default 4 s (undici's default, kept). */
   readonly keepAliveTimeoutMs: number | undefined
 }
 

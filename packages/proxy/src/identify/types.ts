@@ -3,7 +3,7 @@
 import type { Path } from '@switchyard/dtab'
 import type { HeaderMap } from '../http1/head.js'
 
-/** What identifiers read of a request: the proxy's Transaction, or node's IncomingMessage. */
+/** What identifiers read of a request: the proxy's Transaction (http1/server.ts). */
 export interface RequestLike {
   readonly method?: string | undefined
   readonly url?: string | undefined

@@ -1,7 +1,8 @@
 // Which requests may be sent again after they were sent once (RFC 9110 §9.2.2): idempotent
-// methods, and only without a body, because the body is a stream handed to the first attempt
-// (whether there is one is the request's framing, src/http1/framing.ts). A request that could
-// not be sent at all (no connection) may go elsewhere whatever its method; see forward.ts.
+// methods, and only without a body, because the body flows from the client to the first
+// attempt's connection and is not kept (whether there is one is the request's framing,
+// src/http1/framing.ts). A request that could not be sent at all (no connection) may go
+// elsewhere whatever its method; see forward/attempt.ts.
 export function isIdempotent(method: string | undefined): boolean {
   switch (method) {
     case 'GET':
