@@ -2,7 +2,7 @@ import { createServer, request as httpRequest } from 'node:http'
 import t from 'tap'
 import { request } from 'undici'
 import { WebSocket, WebSocketServer } from 'ws'
-import { closeServer, front, listen, newClient } from './forward-helpers.js'
+import { closeServer, deadPort, front, listen, newClient, seeded } from './forward-helpers.js'
 
 t.test('a websocket upgrade passes through and messages flow both ways', async (t) => {
   const server = createServer((_req, res) => res.end('plain'))
@@ -131,3 +131,32 @@ t.test(
     t.notOk('l5d-secret' in hints, 'stripped from the 103')
   },
 )
+
+t.test('an upgrade retried past a dead endpoint reports its retry', async (t) => {
+  const server = createServer((_req, res) => res.end('plain'))
+  const wss = new WebSocketServer({ server })
+  wss.on('connection', (ws) => ws.send('hello'))
+  const port = await listen(server)
+  const dead = await deadPort()
+  // Ten upgrades over a seeded pick of the two: some first try the dead one.
+  const client = newClient([dead, port], { random: seeded(11) })
+  const f = await front(client)
+  t.teardown(async () => {
+    await f.close()
+    await client.close()
+    wss.close()
+    await closeServer(server)
+  })
+  for (let i = 0; i < 10; i++) {
+    const ws = new WebSocket(`ws://127.0.0.1:${f.port}/`)
+    await new Promise<void>((resolve, reject) => {
+      ws.on('message', () => resolve())
+      ws.on('error', reject)
+    })
+    ws.close()
+  }
+  const results = f.results.filter((r) => r.ok && r.status === 101)
+  t.equal(results.length, 10, 'every upgrade reached the live endpoint')
+  const retried = results.filter((r) => r.retries > 0)
+  t.ok(retried.length > 0, `${retried.length} of 10 upgrades were retried, and say so`)
+})

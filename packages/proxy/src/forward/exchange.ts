@@ -137,9 +137,12 @@ export class Exchange implements TransactionOwner {
     })
   }
 
-  /** The backend accepted the upgrade and the tunnel is open (tunnel.ts). */
+  /**
+   * The backend accepted the upgrade and the tunnel is open (tunnel.ts). The retries before it
+   * count as for any other answer (an upgrade refused by a dead endpoint is sent again).
+   */
   tunnelled(endpoint: string): void {
-    this.finish({ ok: true, status: 101, endpoint, retries: 0, budgetExhausted: false })
+    this.succeed(101, endpoint)
   }
 
   /** The client left before the response ended. */

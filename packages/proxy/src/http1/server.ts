@@ -383,9 +383,12 @@ class Connection {
 
   private reject(err: HttpParseError): void {
     this.server.options.onParseError?.(err, this.socket.remoteAddress)
-    const body = Buffer.from(`${err.message}\n`, 'latin1')
+    const body = `${err.message}\n`
+    // The answer to a HEAD has no body (RFC 9110 §9.3.2), even when the rest of its head is
+    // what was refused; the length still says what a GET would have got.
+    const head = isHead(this.buf)
     this.endConnection(
-      `${statusLine(err.status)}connection: close\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body.toString('latin1')}`,
+      `${statusLine(err.status)}connection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body, 'latin1')}\r\n\r\n${head ? '' : body}`,
     )
   }
 }
@@ -639,4 +642,17 @@ function originForm(url: string, headers: HeaderMap): string {
 
 function destroySocket(socket: Socket): void {
   socket.destroy()
+}
+
+/** Whether the request at the start of `buf` is a HEAD (its method is the first bytes). */
+function isHead(buf: Buffer | undefined): boolean {
+  return (
+    buf !== undefined &&
+    buf.length >= 5 &&
+    buf[0] === 72 &&
+    buf[1] === 69 &&
+    buf[2] === 65 &&
+    buf[3] === 68 &&
+    buf[4] === 32
+  )
 }
