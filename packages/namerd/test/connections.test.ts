@@ -4,67 +4,24 @@
 // time is closed. Raw sockets on 127.0.0.1, against namerd in this process and as a process.
 import { readdirSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { Dtab } from '@switchyard/dtab'
 import { type DtabStore, openMemoryStore } from '@switchyard/store'
 import t from 'tap'
+import { flood, raw } from '../../../test/support/raw-socket.js'
 import { ConfigError, resolveSettings } from '../src/config.js'
 import { fitToFileLimit, openFileLimit, resolveConnectionLimits } from '../src/connections.js'
 import { eventually, LineReader, startProcess, startServer, tempDir, watch } from './helpers.js'
 
-interface Raw {
-  readonly socket: Socket
-  /** Everything received so far. */
-  received(): string
-  /** Resolves once the socket is closed; rejects after `ms`. */
-  closed(ms?: number): Promise<void>
-}
+const HALF_HEAD = 'GET /api/1/dtabs HTTP/1.1\r\nHost: namerd\r\nX-Half: '
 
-/** A raw TCP connection to `base`, connected, that sends `first` (if any) at once. */
-async function raw(base: string, first = ''): Promise<Raw> {
-  const { port } = new URL(base)
-  const socket = connect(Number(port), '127.0.0.1')
-  let data = ''
-  socket.setEncoding('utf8')
-  socket.on('data', (d: string) => {
-    data += d
+/** PUTs `dtab` as the namespace `web` of the namerd at `base`. */
+const putWeb = (base: string, dtab: string) =>
+  fetch(`${base}/api/1/dtabs/web`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/dtab' },
+    body: dtab,
   })
-  socket.on('error', () => {}) // a reset is one way of being closed
-  const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()))
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve)
-    socket.once('error', reject)
-  })
-  if (first !== '') socket.write(first)
-  return {
-    socket,
-    received: () => data,
-    closed: (ms = 10_000) =>
-      Promise.race([
-        gone,
-        new Promise<void>((_, reject) =>
-          setTimeout(() => reject(new Error(`still open after ${ms} ms`)), ms).unref(),
-        ),
-      ]),
-  }
-}
-
-/** `count` connections, each sending the first half of a request head and then nothing. */
-async function flood(t: Parameters<typeof startServer>[0], base: string, count: number) {
-  const sockets: Raw[] = []
-  for (let i = 0; i < count; i += 25) {
-    const batch = Array.from({ length: Math.min(25, count - i) }, () =>
-      raw(base, 'GET /api/1/dtabs HTTP/1.1\r\nHost: namerd\r\nX-Half: '),
-    )
-    sockets.push(...(await Promise.all(batch)))
-  }
-  const end = () => {
-    for (const s of sockets) s.socket.destroy()
-  }
-  t.teardown(end)
-  return { sockets, open: () => sockets.filter((s) => !s.socket.destroyed).length, end }
-}
 
 async function metric(base: string, name: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text()
@@ -98,18 +55,13 @@ t.test(
     const pid = namerd.child.pid as number
     const fds = () => readdirSync(`/proc/${pid}/fd`).length
     const api = `${namerd.base}/api/1`
-    const put = (dtab: string) =>
-      fetch(`${api}/dtabs/web`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/dtab' },
-        body: dtab,
-      })
+    const put = (dtab: string) => putWeb(namerd.base, dtab)
     t.equal((await put('/a => /b')).status, 204)
     const watcher = await watch(t, `${api}/dtabs/web?watch=1`)
     t.match(await watcher.lines.next(), /"\/a"/)
     const before = fds()
 
-    const f = await flood(t, namerd.base, 200)
+    const f = await flood(t, namerd.base, 200, HALF_HEAD)
     // namerd has taken them all once the ones it shed are closed on this side too.
     await eventually('namerd sheds the flood down to its limit', () => f.open() <= 50, 20_000)
     t.ok(fds() <= before + 50, `namerd holds ${fds() - before} more descriptors, at most 50`)
@@ -147,11 +99,7 @@ t.test(
     const { base, server } = await startServer(t, {
       connections: { maxConnections: 20, reservedConnections: 5 },
     })
-    await fetch(`${base}/api/1/dtabs/web`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/dtab' },
-      body: '/a => /b',
-    })
+    await putWeb(base, '/a => /b')
     const ac = new AbortController()
     t.teardown(() => ac.abort())
     const watches = await Promise.all(
@@ -185,11 +133,7 @@ t.test('requests pipelined on one connection take one place of the API share', a
   const { base, server } = await startServer(t, {
     connections: { maxConnections: 20, reservedConnections: 5 },
   })
-  await fetch(`${base}/api/1/dtabs/web`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/dtab' },
-    body: '/a => /b',
-  })
+  await putWeb(base, '/a => /b')
   // A watch first, so that the 30 requests behind it stay in progress (queued behind it).
   const c = await raw(
     base,
@@ -307,12 +251,7 @@ t.test('a watch stream outlives the head, request and keep-alive timeouts', asyn
   const { base, server } = await startServer(t, {
     connections: { headersTimeoutMs: 100, requestTimeoutMs: 200, keepAliveTimeoutMs: 200 },
   })
-  const put = (dtab: string) =>
-    fetch(`${base}/api/1/dtabs/web`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/dtab' },
-      body: dtab,
-    })
+  const put = (dtab: string) => putWeb(base, dtab)
   await put('/a => /b')
   const w = await watch(t, `${base}/api/1/dtabs/web?watch=1`)
   t.match(await w.lines.next(), /"\/b"/)

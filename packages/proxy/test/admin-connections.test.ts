@@ -1,46 +1,11 @@
 // The admin server's connection limits: a flood of idle or half-sent connections keeps
 // neither the probes out nor more than admin.maxConnections descriptors, and a connection that
 // does not finish its request head in time is closed. Raw sockets on 127.0.0.1.
-import { connect, type Socket } from 'node:net'
 import t from 'tap'
+import { flood, raw } from '../../../test/support/raw-socket.js'
 import { ProxyConfig } from '../src/config/schema.js'
 import { eventually } from './interpret-helpers.js'
 import { localConfig, runProxy } from './router-helpers.js'
-
-interface Raw {
-  readonly socket: Socket
-  received(): string
-  /** Resolves once the socket is closed; rejects after `ms`. */
-  closed(ms?: number): Promise<void>
-}
-
-async function raw(base: string, first = ''): Promise<Raw> {
-  const { port } = new URL(base)
-  const socket = connect(Number(port), '127.0.0.1')
-  let data = ''
-  socket.setEncoding('utf8')
-  socket.on('data', (d: string) => {
-    data += d
-  })
-  socket.on('error', () => {}) // a reset is one way of being closed
-  const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()))
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve)
-    socket.once('error', reject)
-  })
-  if (first !== '') socket.write(first)
-  return {
-    socket,
-    received: () => data,
-    closed: (ms = 10_000) =>
-      Promise.race([
-        gone,
-        new Promise<void>((_, reject) =>
-          setTimeout(() => reject(new Error(`still open after ${ms} ms`)), ms).unref(),
-        ),
-      ]),
-  }
-}
 
 const proxyWithAdmin = (t: Parameters<typeof runProxy>[0], admin: Record<string, number>) =>
   runProxy(
@@ -56,17 +21,12 @@ t.test(
   '100 half-sent heads against admin.maxConnections 20: at most 20 stay open, and /admin/ping and /admin/ready answer',
   async (t) => {
     const p = await proxyWithAdmin(t, { maxConnections: 20, headersTimeoutMs: 30_000 })
-    const flood: Raw[] = []
-    t.teardown(() => {
-      for (const f of flood) f.socket.destroy()
-    })
-    for (let i = 0; i < 100; i += 25) {
-      const batch = Array.from({ length: 25 }, () =>
-        raw(p.admin, 'GET /admin/ping HTTP/1.1\r\nHost: admin\r\nX-Half: '),
-      )
-      flood.push(...(await Promise.all(batch)))
-    }
-    const open = () => flood.filter((f) => !f.socket.destroyed).length
+    const { open } = await flood(
+      t,
+      p.admin,
+      100,
+      'GET /admin/ping HTTP/1.1\r\nHost: admin\r\nX-Half: ',
+    )
     await eventually(
       'the admin server sheds the flood down to its limit',
       () => open() <= 20,

@@ -5,12 +5,13 @@
 // connection is closed, and the next request gets its own answer on a new one. Each case runs on
 // the fast path (response-scan.ts) and the full path (a clearContext server parses the head).
 import type { Socket } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import {
   forwardedByProxy,
   normalized,
   rawClient,
   responses,
+  type ScriptedBackend,
   scriptedBackend,
   statusAt,
 } from './http1-response-helpers.js'
@@ -68,6 +69,13 @@ async function setup(
   return { b, p, more }
 }
 
+/** The backend got /first on the first connection and /second on a second one, byte for byte. */
+function firstThenSecondOnNewConnection(t: Test, b: ScriptedBackend) {
+  t.equal(b.connections.length, 2, 'on a new backend connection')
+  t.equal(normalized(b.connections[0]!.received), forwardedByProxy(b.port, { path: '/first' }))
+  t.equal(normalized(b.connections[1]!.received), forwardedByProxy(b.port, { path: '/second' }))
+}
+
 for (const path of PATHS) {
   t.test(
     `${path.name}: a chunked response broken before anything was relayed is a 502, and nothing after the bad byte reaches anyone`,
@@ -87,15 +95,7 @@ for (const path of PATHS) {
           c.send(SECOND)
           const both = await c.until((r) => responses(r) >= 2)
           t.match(both.slice(first.length), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nanswer-1$/)
-          t.equal(b.connections.length, 2, 'on a new backend connection')
-          t.equal(
-            normalized(b.connections[0]!.received),
-            forwardedByProxy(b.port, { path: '/first' }),
-          )
-          t.equal(
-            normalized(b.connections[1]!.received),
-            forwardedByProxy(b.port, { path: '/second' }),
-          )
+          firstThenSecondOnNewConnection(t, b)
         })
       }
     },
@@ -128,15 +128,7 @@ for (const path of PATHS) {
           const next = await rawClient(t, p.port)
           next.send(SECOND)
           t.match(await next.until((r) => responses(r) >= 1), /\r\n\r\nanswer-1$/)
-          t.equal(b.connections.length, 2)
-          t.equal(
-            normalized(b.connections[0]!.received),
-            forwardedByProxy(b.port, { path: '/first' }),
-          )
-          t.equal(
-            normalized(b.connections[1]!.received),
-            forwardedByProxy(b.port, { path: '/second' }),
-          )
+          firstThenSecondOnNewConnection(t, b)
         })
       }
     },

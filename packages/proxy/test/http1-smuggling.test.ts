@@ -3,6 +3,7 @@
 // the backend received is checked byte for byte, so a forwarded second request cannot hide.
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import t from 'tap'
+import { statusOf, raw as writeRaw } from './http1-request-helpers.js'
 import { forwardedByProxy, normalized } from './http1-response-helpers.js'
 import {
   inet,
@@ -12,35 +13,8 @@ import {
   runProxy,
 } from './router-helpers.js'
 
-/**
- * Writes `chunks` (with `gapMs` between them) and collects what comes back until the proxy
- * closes. A FIN from the proxy does not stop the client writing, as it would not stop a
- * hostile one. (A client that half-closes with its request in flight aborts it, as nginx has
- * it; so this one never does.)
- */
-function raw(port: number, chunks: readonly string[], gapMs = 50): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
-    let got = ''
-    s.setEncoding('latin1')
-    s.on('data', (d: string) => {
-      got += d
-    })
-    s.on('error', reject)
-    s.on('close', () => resolve(got))
-    let written: Promise<void> = Promise.resolve()
-    // The proxy's FIN: finish writing what was planned, then close our side too.
-    s.on('end', () => void written.then(() => s.end()))
-    s.on('connect', () => {
-      written = (async () => {
-        for (const [i, c] of chunks.entries()) {
-          if (i > 0) await new Promise((r) => setTimeout(r, gapMs))
-          if (!s.destroyed) s.write(c, 'latin1')
-        }
-      })()
-    })
-  })
-}
+/** Writes `chunks` 50 ms apart and collects what comes back until the proxy closes. */
+const raw = (port: number, chunks: readonly string[]) => writeRaw(port, chunks, 50)
 
 /**
  * A backend that answers every connection with `response`, as raw bytes, and closes; `received`
@@ -85,8 +59,6 @@ function rawBytes(b: RecordingBackend): () => string {
   })
   return () => normalized(connections.join(''))
 }
-
-const statusOf = (response: string) => Number(response.slice(9, 12))
 
 t.test(
   'a Connection header naming Content-Length cannot strip it: no smuggled request',

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { deadPort } from './forward-helpers.js'
-import { inet, localConfig, recordingBackend, runProxy, send } from './router-helpers.js'
+import { inet, localConfig, recordingBackend, runProxy, send, sendRaw } from './router-helpers.js'
 
 /** `l5d-err` decoded as Java's URLDecoder would (`+` is a space). */
 const l5dErr = (h: Record<string, string | string[] | undefined>) =>
@@ -36,18 +36,7 @@ t.test('a request with an empty Host is a 400: it cannot be identified', async (
   const world = await recordingBackend(t, 'world')
   const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
   // An empty Host is valid HTTP (RFC 9112 §3.2), and node's client cannot send one.
-  const { connect } = await import('node:net')
-  const reply = await new Promise<string>((resolve, reject) => {
-    const s = connect(p.port, '127.0.0.1', () =>
-      s.write('GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n'),
-    )
-    let out = ''
-    s.on('data', (d: Buffer) => {
-      out += d.toString()
-    })
-    s.on('end', () => resolve(out))
-    s.on('error', reject)
-  })
+  const reply = await sendRaw(p.port, 'GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n')
   t.match(reply, /^HTTP\/1\.1 400 /)
   t.match(reply, /\r\nl5d-err: Unknown\+destination%3A\+[^\r]*Host/)
   // Without any Host, an HTTP/1.1 request is refused before routing (RFC 9112 §3.2).
@@ -133,18 +122,10 @@ t.test('a backend 5XX passes through as it is, without l5d-err', async (t) => {
 t.test('a request with two Host headers is a 400, never routed by either', async (t) => {
   const world = await recordingBackend(t, 'world')
   const p = await runProxy(t, localConfig(`/svc/world => ${inet(world.port)}`))
-  const { connect } = await import('node:net')
-  const reply = await new Promise<string>((resolve, reject) => {
-    const s = connect(p.port, '127.0.0.1', () =>
-      s.write('GET / HTTP/1.1\r\nhost: world\r\nHost: elsewhere\r\nconnection: close\r\n\r\n'),
-    )
-    let out = ''
-    s.on('data', (d: Buffer) => {
-      out += d.toString()
-    })
-    s.on('end', () => resolve(out))
-    s.on('error', reject)
-  })
+  const reply = await sendRaw(
+    p.port,
+    'GET / HTTP/1.1\r\nhost: world\r\nHost: elsewhere\r\nconnection: close\r\n\r\n',
+  )
   t.match(reply, /^HTTP\/1\.1 400 /)
   t.match(reply, 'More than one Host header', 'refused by the HTTP engine (RFC 9112 §3.2)')
   t.equal(world.seen.length, 0, 'nothing was forwarded')

@@ -6,6 +6,7 @@ import {
   recordingBackend,
   runProxy,
   send,
+  sendRaw,
 } from './router-helpers.js'
 
 t.test(
@@ -191,18 +192,7 @@ t.test(
     t.equal(bad.body, '', 'no body')
 
     // An empty Host cannot be identified (node's client cannot send one: raw bytes).
-    const { connect } = await import('node:net')
-    const noHost = await new Promise<string>((resolve, reject) => {
-      const s = connect(p.port, '127.0.0.1', () =>
-        s.write('GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n'),
-      )
-      let out = ''
-      s.on('data', (d: Buffer) => {
-        out += d.toString()
-      })
-      s.on('end', () => resolve(out))
-      s.on('error', reject)
-    })
+    const noHost = await sendRaw(p.port, 'GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n')
     t.match(noHost, /^HTTP\/1\.1 400 /)
     t.match(noHost, /\r\ncontent-length: 0\r\n/i, 'no body')
     t.notMatch(noHost, /l5d-err/i)

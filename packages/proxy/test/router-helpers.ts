@@ -6,6 +6,7 @@ import {
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
 } from 'node:http'
+import { connect } from 'node:net'
 import { pino } from 'pino'
 import { ProxyConfig, type ProxyConfig as ProxyConfigType } from '../src/config/schema.js'
 import { type RunningProxy, startProxy } from '../src/proxy.js'
@@ -149,6 +150,22 @@ export function send(
     )
     req.on('error', reject)
     req.end(options.body)
+  })
+}
+
+/**
+ * Writes `bytes` as they are to `port` (for what node's client cannot send: an empty Host, two
+ * Hosts) and resolves with everything that comes back once the proxy ends the connection.
+ */
+export function sendRaw(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(bytes))
+    let out = ''
+    s.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    s.on('end', () => resolve(out))
+    s.on('error', reject)
   })
 }
 
