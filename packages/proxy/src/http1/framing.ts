@@ -262,6 +262,9 @@ export class ChunkedScanner {
   private seen = 0
   /** Chunk data bytes, framing left out: the body's size. */
   data = 0
+  /** The current trailer name's length, and whether it is still a prefix of a framing name. */
+  private nameLength = 0
+  private framingName = 0
 
   get done(): boolean {
     return this.state === S.Done
@@ -400,14 +403,33 @@ export class ChunkedScanner {
           break
         case S.TrailerStart:
           if (c === 13) this.state = S.FinalLf
-          else if ((cls & TCHAR) !== 0) this.state = S.TrailerName
-          else if (ows) this.fail('Folded trailer line (obs-fold)', i, start)
+          else if ((cls & TCHAR) !== 0) {
+            this.state = S.TrailerName
+            this.nameLength = 1
+            this.framingName = framingPrefix(FRAMING_NAMES, c, 0)
+          } else if (ows) this.fail('Folded trailer line (obs-fold)', i, start)
           else this.fail(`${what(c)} at the start of a trailer line`, i, start)
           break
         case S.TrailerName:
-          if ((cls & TCHAR) !== 0) break
-          if (c === 58) this.state = S.TrailerValue
-          else if (ows) this.fail('Whitespace before the colon of a trailer', i, start)
+          if ((cls & TCHAR) !== 0) {
+            if (this.framingName !== 0) {
+              this.framingName = framingPrefix(this.framingName, c, this.nameLength)
+            }
+            this.nameLength++
+            break
+          }
+          if (c === 58) {
+            // RFC 9110 §6.5.1: the framing is the head's; llhttp refuses such a trailer, and a
+            // recipient that merged it into the head would read the body another way.
+            if (this.framingName !== 0) {
+              for (const [bit, name] of FRAMING_TRAILERS) {
+                if ((this.framingName & bit) !== 0 && this.nameLength === name.length) {
+                  this.fail(`${FRAMING_TITLES[bit]} in the trailer section`, i, start)
+                }
+              }
+            }
+            this.state = S.TrailerValue
+          } else if (ows) this.fail('Whitespace before the colon of a trailer', i, start)
           else this.fail(`${what(c)} in a trailer name`, i, start)
           break
         case S.TrailerValue:
@@ -445,6 +467,25 @@ export class ChunkedScanner {
   private fail(message: string, i: number, start: number): never {
     throw new HttpParseError('bad_chunk', message, this.seen + i - start, 400, ' of the body')
   }
+}
+
+/** Header names a trailer section must not carry (RFC 9110 §6.5.1), one bit each. */
+const FRAMING_TRAILERS: ReadonlyArray<readonly [number, string]> = [
+  [1, 'content-length'],
+  [2, 'transfer-encoding'],
+]
+const FRAMING_TITLES: Record<number, string> = { 1: 'Content-Length', 2: 'Transfer-Encoding' }
+const FRAMING_NAMES = 3
+
+/** Which of the framing names in `bits` still match, given byte `c` (a tchar) at `at`. */
+function framingPrefix(bits: number, c: number, at: number): number {
+  // A tchar lower-cases with | 32 (only A-Z map to letters); "-" stays itself.
+  const lower = c | 32
+  let out = 0
+  for (const [bit, name] of FRAMING_TRAILERS) {
+    if ((bits & bit) !== 0 && name.charCodeAt(at) === lower) out |= bit
+  }
+  return out
 }
 
 function hexValue(c: number): number {
