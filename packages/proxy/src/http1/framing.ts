@@ -41,7 +41,7 @@ export function requestFraming(headers: HeaderMap, http10: boolean): Framing {
     if (http10) {
       throw new HttpParseError('bad_framing', 'Transfer-Encoding in an HTTP/1.0 request', 0)
     }
-    return codingFraming(te, 'request')
+    return requestCoding(te)
   }
   if (cl === undefined) return NO_BODY
   return lengthFraming(cl)
@@ -163,26 +163,23 @@ function lengthFraming(cl: string | string[]): Framing {
   return n === 0 ? NO_BODY : { kind: 'length', length: n }
 }
 
-function codingFraming(te: string | string[], side: 'request' | 'response'): Framing {
+/** A request's Transfer-Encoding: chunked alone; a list ending in it is 501, else 400. */
+function requestCoding(te: string | string[]): Framing {
   const codings = (joined(te) ?? '')
     .toLowerCase()
     .split(',')
     .map((s) => s.trim())
   if (codings[codings.length - 1] !== 'chunked') {
-    // A response whose last coding is not chunked runs until close; a request cannot.
-    if (side === 'response') return CLOSE
     throw new HttpParseError('bad_framing', 'Transfer-Encoding must end with chunked', 0)
   }
   if (codings.length > 1) {
     // gzip, chunked and the like: legal, but no client of a mesh sends it; refuse, not guess.
-    if (side === 'request') {
-      throw new HttpParseError(
-        'unsupported_coding',
-        `Transfer-Encoding ${JSON.stringify(joined(te))} is not supported; send chunked alone`,
-        0,
-        501,
-      )
-    }
+    throw new HttpParseError(
+      'unsupported_coding',
+      `Transfer-Encoding ${JSON.stringify(joined(te))} is not supported; send chunked alone`,
+      0,
+      501,
+    )
   }
   return CHUNKED
 }
