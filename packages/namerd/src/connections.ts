@@ -273,20 +273,39 @@ export class ConnectionGuard {
    * them all while the first is answered) take one place, as they hold one descriptor.
    */
   admitApi(socket: Socket): (() => void) | null {
-    // A socket no longer tracked (closed meanwhile, or an injected request) counts on its own.
-    const conn = this.#all.get(socket) ?? { active: 0, fresh: false, since: 0, api: 0 }
+    let conn = this.#all.get(socket)
+    if (conn === undefined) {
+      // A socket no longer tracked (closed meanwhile, or an injected request) counts on its
+      // own, and gives its place back when it closes, as a tracked one does in #forget.
+      const own: Conn = { active: 0, fresh: false, since: 0, api: 0 }
+      socket.once('close', () => this.#releaseApi(own))
+      conn = own
+    }
     if (conn.api === 0) {
       if (this.#apiConnections >= this.limits.maxConnections - this.limits.reservedConnections)
         return null
       this.#apiConnections++
     }
     conn.api++
+    const held = conn
     let done = false
     return () => {
-      if (done) return
+      // After the socket closed, its place is already given back (#releaseApi).
+      if (done || held.api === 0) return
       done = true
-      if (--conn.api === 0) this.#apiConnections--
+      if (--held.api === 0) this.#apiConnections--
     }
+  }
+
+  /**
+   * Gives back the API place of a connection that closed. Node 22 emits no 'close' for the
+   * responses still queued behind a pipelined request when the socket dies, so waiting for
+   * each response's close would lose the place for good.
+   */
+  #releaseApi(conn: Conn): void {
+    if (conn.api === 0) return
+    conn.api = 0
+    this.#apiConnections--
   }
 
   stop(): void {
@@ -354,7 +373,10 @@ export class ConnectionGuard {
   }
 
   #forget(socket: Socket): void {
-    if (!this.#all.delete(socket)) return
+    const conn = this.#all.get(socket)
+    if (conn === undefined) return
+    this.#all.delete(socket)
+    this.#releaseApi(conn)
     this.#idle.delete(socket)
     this.metrics.connectionsOpen.set(this.#all.size)
   }
