@@ -478,3 +478,9 @@ refusedRequest(
   "the proxy's own 400 to a HEAD request has no body (RFC 9110 §9.3.2)",
   'HEAD * HTTP/1.1\r\nHost: a\r\n\r\n',
 )
+// Found by a CI run's random seed (396653539): llhttp skips a bare LF before the request line
+// and reads a HEAD, so the refusal of that LF must have no body either.
+refusedRequest(
+  "the proxy's own 400 to a HEAD after a bare LF has no body",
+  '\nHEAD /  HTTP/1.1\r\nHost: a b\r\n\r\n',
+)

@@ -644,15 +644,20 @@ function destroySocket(socket: Socket): void {
   socket.destroy()
 }
 
-/** Whether the request at the start of `buf` is a HEAD (its method is the first bytes). */
+/**
+ * Whether the request at the start of `buf` may be a HEAD: its first bytes, past any CR, LF,
+ * SP or HTAB (which llhttp and others skip before a request line, though the proxy refuses
+ * them), are `HEAD`. A client that reads it as one expects no body.
+ */
 function isHead(buf: Buffer | undefined): boolean {
+  if (buf === undefined) return false
+  let i = 0
+  while (i < buf.length && (buf[i] === 13 || buf[i] === 10 || buf[i] === 32 || buf[i] === 9)) i++
   return (
-    buf !== undefined &&
-    buf.length >= 5 &&
-    buf[0] === 72 &&
-    buf[1] === 69 &&
-    buf[2] === 65 &&
-    buf[3] === 68 &&
-    buf[4] === 32
+    buf.length >= i + 4 &&
+    buf[i] === 72 &&
+    buf[i + 1] === 69 &&
+    buf[i + 2] === 65 &&
+    buf[i + 3] === 68
   )
 }
