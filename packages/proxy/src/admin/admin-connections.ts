@@ -48,12 +48,12 @@ function plain(status: string, text: string): string {
   return `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`
 }
 
-/** Holds the connections of `server` to `limits`; returns what is open now, for tests. */
+/** Holds the connections of `server` to `limits`. */
 export function limitAdminConnections(
   server: Server,
   limits: AdminConnectionLimits,
   logger: Logger,
-): { readonly open: () => number } {
+): void {
   const all = new Map<Socket, Conn>()
   /** Connections with no request in progress, the one idle longest first. */
   const idle = new Map<Socket, Conn>()
@@ -144,5 +144,4 @@ export function limitAdminConnections(
     clearInterval(sweep)
     clearTimeout(reportTimer)
   })
-  return { open: () => all.size }
 }

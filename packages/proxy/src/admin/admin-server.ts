@@ -137,8 +137,9 @@ export function createAdminServer(
     headersTimeoutMs:
       connections.headersTimeoutMs ?? DEFAULT_ADMIN_CONNECTION_LIMITS.headersTimeoutMs,
   }
+  const log = logger.child({ server: 'admin' })
   const app = Fastify({
-    loggerInstance: logger.child({ server: 'admin' }),
+    loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: Math.max(ADMIN_REQUEST_TIMEOUT_MS, limits.headersTimeoutMs),
     http: {
@@ -146,7 +147,7 @@ export function createAdminServer(
       connectionsCheckingInterval: adminSweepMs(limits),
     },
   })
-  limitAdminConnections(app.server, limits, logger.child({ server: 'admin' }))
+  limitAdminConnections(app.server, limits, log)
   const registry = createRegistry(() =>
     routers.map((r) => ({
       stats: r.stats,

@@ -23,12 +23,11 @@ export class Lru<K, V> {
 
   constructor(
     readonly max: number,
-    options: LruOptions<K, V> | ((value: V, key: K) => void) = {},
+    options: LruOptions<K, V> = {},
   ) {
-    const o = typeof options === 'function' ? { onEvict: options } : options
-    this.#onEvict = o.onEvict
-    this.#weigh = o.weigh
-    this.maxWeight = o.maxWeight ?? Number.POSITIVE_INFINITY
+    this.#onEvict = options.onEvict
+    this.#weigh = options.weigh
+    this.maxWeight = options.maxWeight ?? Number.POSITIVE_INFINITY
   }
 
   /** The value, now the most recently used; a hit allocates nothing. */
