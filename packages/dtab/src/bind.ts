@@ -1,11 +1,4 @@
-import {
-  BindWorkLimitError,
-  MAX_BIND_NESTING,
-  MAX_BIND_WORK,
-  NODE_STEPS,
-  type Work,
-  type WorkLimits,
-} from './limits.js'
+import { BindWorkLimitError, type WorkLimits, WorkMeter } from './limits.js'
 import { NameTree } from './name-tree.js'
 import { type Bound, type Lookup, type Name, NamerMaxDepthError } from './namer.js'
 import type { Path, NameTree as Tree, Weighted } from './types.js'
@@ -38,9 +31,8 @@ export function bind(
   options: BindOptions = {},
 ): Tree<Bound> {
   const keepAlts = options.keepAlts === true
-  const maxWork = options.maxWork ?? MAX_BIND_WORK
-  const maxNesting = options.maxNesting ?? MAX_BIND_NESTING
-  const work: Work = options.work ?? { spent: 0 }
+  const meter = new WorkMeter(options, () => NameTree.show(tree))
+  const { work } = meter
   // One instance, thrown again at each branch that reaches the depth: an Error captures the
   // stack when made, which in a union of self-references dwarfed the rest of the work.
   let depthError: NamerMaxDepthError | undefined
@@ -50,13 +42,7 @@ export function bind(
       depthError ??= new NamerMaxDepthError(maxDepth)
       throw depthError
     }
-    // The normal path's whole cost of the limits: an addition and three comparisons. Once
-    // spent, the work stays where it is: an Alt's fallbacks may still be tried and dropped.
-    if (work.spent >= maxWork) throw new BindWorkLimitError(NameTree.show(tree), 'work', maxWork)
-    work.spent += NODE_STEPS
-    if (level > maxNesting) {
-      throw new BindWorkLimitError(NameTree.show(tree), 'nesting', maxNesting)
-    }
+    meter.node(level)
     switch (t.type) {
       case 'leaf':
         return t.value.type === 'bound'

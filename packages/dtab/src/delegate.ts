@@ -3,14 +3,7 @@
 // DelegateTree.simplify; the data behind namerd's `delegate` API and the route debugger.
 import { Dentry, Prefix } from './dentry.js'
 import { DtabError } from './errors.js'
-import {
-  BindWorkLimitError,
-  MAX_BIND_NESTING,
-  MAX_BIND_WORK,
-  NODE_STEPS,
-  type Work,
-  type WorkLimits,
-} from './limits.js'
+import { BindWorkLimitError, NODE_STEPS, type WorkLimits, WorkMeter } from './limits.js'
 import { NameTree } from './name-tree.js'
 import { type Bound, type MountedNamer, type Name, namersLookup } from './namer.js'
 import { Path } from './path.js'
@@ -123,9 +116,8 @@ export function delegate(
 ): DelegateTree<Bound> {
   const namers = options.namers ?? []
   const maxDepth = options.maxDepth ?? 100
-  const maxWork = options.maxWork ?? MAX_BIND_WORK
-  const maxNesting = options.maxNesting ?? MAX_BIND_NESTING
-  const work: Work = options.work ?? { spent: 0 }
+  const meter = new WorkMeter(options, () => Path.show(path))
+  const { work } = meter
   // One instance for every branch that reaches the depth: making an Error captures the stack,
   // which in a union of self-references cost more than the rest of the work.
   let depthError: DelegateMaxDepthError | undefined
@@ -179,9 +171,7 @@ export function delegate(
       depthError ??= new DelegateMaxDepthError()
       throw depthError
     }
-    if (work.spent >= maxWork) throw new BindWorkLimitError(Path.show(path), 'work', maxWork)
-    work.spent += NODE_STEPS
-    if (level > maxNesting) throw new BindWorkLimitError(Path.show(path), 'nesting', maxNesting)
+    meter.node(level)
     switch (t.type) {
       case 'exception':
       case 'empty':

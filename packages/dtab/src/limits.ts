@@ -74,3 +74,37 @@ export interface WorkLimits {
   /** A meter to spend from (and read afterwards); a fresh one by default. */
   readonly work?: Work
 }
+
+/**
+ * The limits of one bind or delegation, defaults filled in, checked at each tree node it
+ * visits. `subject` names what is bound in the error; it is shown only when a limit is reached.
+ */
+export class WorkMeter {
+  /** The work spent: the caller's meter (WorkLimits.work) or a fresh one. */
+  readonly work: Work
+  readonly #maxWork: number
+  readonly #maxNesting: number
+  readonly #subject: () => string
+
+  constructor(options: WorkLimits, subject: () => string) {
+    this.work = options.work ?? { spent: 0 }
+    this.#maxWork = options.maxWork ?? MAX_BIND_WORK
+    this.#maxNesting = options.maxNesting ?? MAX_BIND_NESTING
+    this.#subject = subject
+  }
+
+  /**
+   * One node visited at recursion depth `level`: NODE_STEPS spent. The normal path's whole
+   * cost: an addition and two comparisons. Once spent, the work stays where it is, so an Alt's
+   * fallbacks may still be tried and dropped.
+   */
+  node(level: number): void {
+    if (this.work.spent >= this.#maxWork) {
+      throw new BindWorkLimitError(this.#subject(), 'work', this.#maxWork)
+    }
+    this.work.spent += NODE_STEPS
+    if (level > this.#maxNesting) {
+      throw new BindWorkLimitError(this.#subject(), 'nesting', this.#maxNesting)
+    }
+  }
+}

@@ -90,7 +90,7 @@ const MIN_CONNECTIONS = 16
 const MAX_CONNECTIONS = 1_000_000
 
 /** `--max-connections`: a whole number within the range the file allows. */
-export function parseMaxConnections(text: string): number {
+function parseMaxConnections(text: string): number {
   const n = /^[0-9]{1,7}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN
   if (!(n >= MIN_CONNECTIONS && n <= MAX_CONNECTIONS))
     throw new Error(
