@@ -12,6 +12,8 @@ import {
   parseContentLength,
   QDTEXT,
   TCHAR,
+  TOKEN,
+  trimOws,
 } from './head.js'
 
 export type Framing =
@@ -111,8 +113,6 @@ export function responseBody(method: string, status: number, headers: HeaderMap)
   return { framing: length === 0 ? NO_BODY : { kind: 'length', length }, chunked: false, length }
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-
 /**
  * Whether a response's Transfer-Encoding ends with chunked. Repeated lines are one list (RFC
  * 9110 §5.3); elements are whole tokens compared without case (`xchunked`, `chunkedchunked`
@@ -121,7 +121,6 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
  */
 function endsWithChunked(te: string | string[]): boolean {
   const value = joined(te) ?? ''
-  // OWS only: String.trim would also drop a 0xA0 byte, which no other parser takes for space.
   const codings = value.split(',').map((c) => trimOws(c).toLowerCase())
   for (const coding of codings) {
     if (TOKEN.test(coding)) continue
@@ -140,15 +139,6 @@ function endsWithChunked(te: string | string[]): boolean {
     )
   }
   return at === codings.length - 1
-}
-
-/** Without the spaces and tabs around it (OWS, RFC 9110 §5.6.3). */
-function trimOws(s: string): string {
-  let a = 0
-  let b = s.length
-  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++
-  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--
-  return a === 0 && b === s.length ? s : s.slice(a, b)
 }
 
 function lengthFraming(cl: string | string[]): Framing {

@@ -462,7 +462,7 @@ export class RequestHeadScanner {
         const lower = value.toLowerCase()
         if (lower !== 'chunked') {
           // Only a lone chunked: a server behind could read any other list differently.
-          const codings = lower.split(',').map((c) => c.replace(/^[ \t]+|[ \t]+$/g, ''))
+          const codings = lower.split(',').map((c) => trimOws(c))
           const last = codings.length - 1
           if (
             codings[last] !== 'chunked' ||
@@ -529,6 +529,11 @@ function is(buf: Buffer, from: number, to: number, text: string, anyCase = false
     if ((anyCase && c >= 65 && c <= 90 ? c + 32 : c) !== text.charCodeAt(i)) return false
   }
   return true
+}
+
+/** ASCII case-insensitive comparison of `buf[from, to)` with lower-case `text`. */
+export function equalsIgnoreCase(buf: Buffer, from: number, to: number, text: string): boolean {
+  return is(buf, from, to, text, true)
 }
 
 /** A byte named for an error message. */
@@ -603,7 +608,7 @@ const isHex = (c: number | undefined): boolean => c !== undefined && (CHARS[c]! 
  * (unreserved, sub-delims, pct-encoded; an IPv4 address is one), or an IPv6 or IPvFuture
  * literal in brackets, then digits after a colon. -1 when all of it is.
  */
-export function badAuthority(buf: Buffer, from: number, to: number): number {
+function badAuthority(buf: Buffer, from: number, to: number): number {
   let i = from
   if (buf[i] === 91) {
     let close = i + 1
@@ -673,7 +678,8 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   return SCANNER.head(buf)
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** A whole token (RFC 9110 §5.6.2), for strings off the byte scanners' path. */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // field-value: visible ASCII, obs-text, SP and HTAB; never CR, LF or NUL (RFC 9110 §5.5).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/
@@ -744,12 +750,17 @@ function lineEnd(text: string, from: number): number {
   return end
 }
 
-function trimOws(text: string, from: number, to: number): string {
+/**
+ * `text[from, to)` without the spaces and tabs around it (OWS, RFC 9110 §5.6.3); String.trim
+ * would also drop a 0xA0 byte, which no other parser takes for space. `text` itself when there
+ * is nothing to cut.
+ */
+export function trimOws(text: string, from = 0, to = text.length): string {
   let a = from
   let b = to
   while (a < b && (text.charCodeAt(a) === 32 || text.charCodeAt(a) === 9)) a++
   while (b > a && (text.charCodeAt(b - 1) === 32 || text.charCodeAt(b - 1) === 9)) b--
-  return text.slice(a, b)
+  return a === 0 && b === text.length ? text : text.slice(a, b)
 }
 
 /**

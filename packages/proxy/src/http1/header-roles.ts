@@ -11,6 +11,8 @@
 //            response they pass.
 //   pass     everything else, and any name not in the table.
 
+import { trimOws } from './head.js'
+
 export type HeaderRole = 'drop' | 'framing' | 'replace' | 'pass'
 
 /** Lower-case header names and their role; a name not here passes. */
@@ -106,13 +108,4 @@ export function connectionTokens(value: string | string[] | undefined): Connecti
     if (name !== '' && !NEVER_NAMED.has(name)) named.push(name)
   }
   return { close, keepAlive, upgrade, named }
-}
-
-/** Without the optional whitespace (SP, HTAB) around a list element (RFC 9110 §5.6.1). */
-function trimOws(text: string): string {
-  let a = 0
-  let b = text.length
-  while (a < b && (text.charCodeAt(a) === 32 || text.charCodeAt(a) === 9)) a++
-  while (b > a && (text.charCodeAt(b - 1) === 32 || text.charCodeAt(b - 1) === 9)) b--
-  return a === 0 && b === text.length ? text : text.slice(a, b)
 }

@@ -2,6 +2,7 @@
 // Apache and others beside a persistent connection): how long it keeps an idle connection, and
 // how many more requests it takes on it. The pool keeps a connection for less than that, so a
 // request is never written on a socket the backend is closing (the keep-alive race).
+import { equalsIgnoreCase } from './head.js'
 
 /** No hint: the pool's own idle limit applies. */
 export const NO_HINT = -1
@@ -40,9 +41,9 @@ export function keepAliveHint(buf: Buffer, from: number, to: number): number {
     // Whatever else the element holds is not ours to read: on to the next comma.
     while (i < to && buf[i] !== 44) i++
     if (!whole) continue
-    if (isName(buf, name, nameEnd, 'max')) {
+    if (equalsIgnoreCase(buf, name, nameEnd, 'max')) {
       if (value === 0) return 0
-    } else if (isName(buf, name, nameEnd, 'timeout')) {
+    } else if (equalsIgnoreCase(buf, name, nameEnd, 'timeout')) {
       const ms = value * 1000
       if (hint === NO_HINT || ms < hint) hint = ms
     }
@@ -65,13 +66,4 @@ export function keepAliveHintOf(value: string | string[] | undefined): number {
 export function idleLimit(hintMs: number, limitMs: number): number {
   if (hintMs === NO_HINT) return limitMs
   return Math.max(0, Math.min(limitMs, hintMs - Math.min(1000, hintMs / 5)))
-}
-
-function isName(buf: Buffer, from: number, to: number, name: string): boolean {
-  if (to - from !== name.length) return false
-  for (let i = 0; i < name.length; i++) {
-    const c = buf[from + i]!
-    if ((c >= 65 && c <= 90 ? c + 32 : c) !== name.charCodeAt(i)) return false
-  }
-  return true
 }

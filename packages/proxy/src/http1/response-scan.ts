@@ -6,6 +6,7 @@
 // either handles it or names the problem; this only has to be right about what it accepts.
 import type { Framing } from './framing.js'
 import { NO_BODY } from './framing.js'
+import { CHARS, equalsIgnoreCase, TCHAR } from './head.js'
 import type { HeaderRole } from './header-roles.js'
 import { keepAliveHint, NO_HINT } from './keep-alive.js'
 
@@ -33,13 +34,6 @@ export const HEAD_SPARE = 21
 const FRAMING_SPARE = 33
 const CONTENT_LENGTH = Buffer.from('content-length: ', 'latin1')
 const TE_CHUNKED = Buffer.from('transfer-encoding: chunked\r\n', 'latin1')
-
-/** tchar (RFC 9110 §5.6.2), as a byte table. */
-const TCHAR = new Uint8Array(256)
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1
-for (let c = 48; c <= 57; c++) TCHAR[c] = 1
-for (let c = 65; c <= 90; c++) TCHAR[c] = 1
-for (let c = 97; c <= 122; c++) TCHAR[c] = 1
 
 /**
  * What the scan does with a header line, by its name: the roles of header-roles.ts, read
@@ -112,7 +106,7 @@ export function scanResponseHead(
     const eol = lineEndAt(buf, pos, end)
     if (eol < 0) return undefined
     let colon = pos
-    while (colon < eol && TCHAR[buf[colon]!] === 1) colon++
+    while (colon < eol && (CHARS[buf[colon]!]! & TCHAR) !== 0) colon++
     if (colon === pos || colon === eol || buf[colon] !== 58) return undefined
     let v = colon + 1
     while (v < eol && (buf[v] === 32 || buf[v] === 9)) v++
@@ -258,16 +252,6 @@ export function scanRole(name: string): HeaderRole | 'bail' {
     default:
       return 'pass'
   }
-}
-
-/** ASCII case-insensitive comparison of `buf[from, to)` with lower-case `text`. */
-function equalsIgnoreCase(buf: Buffer, from: number, to: number, text: string): boolean {
-  if (to - from !== text.length) return false
-  for (let i = 0; i < text.length; i++) {
-    const c = buf[from + i]!
-    if ((c >= 65 && c <= 90 ? c + 32 : c) !== text.charCodeAt(i)) return false
-  }
-  return true
 }
 
 /**
