@@ -19,6 +19,30 @@ export function urlEncodeJava(text: string): string {
     .replace(/%20/g, '+')
 }
 
+/**
+ * `encoded` cut to at most `max` characters, never inside a `%XX` escape nor inside the
+ * escapes of one UTF-8 character, so what is left still decodes (URLDecoder and
+ * decodeURIComponent refuse a lone `%`; decodeURIComponent half a character).
+ */
+export function truncateEncoded(encoded: string, max: number): string {
+  if (encoded.length <= max) return encoded
+  let end = max
+  if (encoded.charCodeAt(end - 1) === 37) end -= 1
+  else if (encoded.charCodeAt(end - 2) === 37) end -= 2
+  // A UTF-8 character is at most four escapes: drop them one by one until the rest decodes.
+  for (let i = 0; i < 4 && !decodes(encoded.slice(0, end)); i++) end -= 3
+  return encoded.slice(0, end)
+}
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export interface ErrorReply {
   readonly status: ProxyErrorStatus
   readonly message: string
@@ -39,7 +63,7 @@ export function sendError(tx: Transaction, reply: ErrorReply, clear: boolean): v
   let body = Buffer.from(reply.message, 'utf8')
   if (body.length > MAX_BODY_BYTES) body = body.subarray(0, MAX_BODY_BYTES)
   const headers: Record<string, string> = {
-    'l5d-err': urlEncodeJava(reply.message).slice(0, MAX_HEADER_CHARS),
+    'l5d-err': truncateEncoded(urlEncodeJava(reply.message), MAX_HEADER_CHARS),
     'content-type': 'text/plain; charset=utf-8',
   }
   if (reply.retryable !== undefined) headers['l5d-retryable'] = String(reply.retryable)
