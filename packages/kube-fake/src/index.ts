@@ -1,0 +1,2 @@
+// placeholder: the fake API server is being written
+export {}
