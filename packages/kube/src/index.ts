@@ -1,0 +1,2 @@
+// placeholder: being written (see the team brief)
+export {}
