@@ -5,6 +5,7 @@ import { Dtab, DtabParseError, Path, renderParseError } from '@switchyard/dtab'
 import { NamerConfig } from '@switchyard/namers'
 import { z } from 'zod'
 import { IdentifierConfig } from '../identify/index.js'
+import { TransformersConfig } from '../interpret/transformers/config.js'
 
 const PathText = z.string().superRefine((value, ctx) => {
   try {
@@ -63,6 +64,8 @@ export const NamerdInterpreterConfig = z.strictObject({
   token: z.string().min(1).optional(),
   /** Accepted for Linkerd configs (`io.l5d.namerd.http` needs it there); changes nothing. */
   experimental: z.boolean().optional(),
+  /** Applied in order to every bound name (docs/proxy.md, Transformers). */
+  transformers: TransformersConfig.optional(),
 })
 export type NamerdInterpreterConfig = z.infer<typeof NamerdInterpreterConfig>
 
@@ -73,16 +76,26 @@ export const LocalInterpreterConfig = z
     dtab: DtabText.optional(),
     /** A file holding the dtab, watched: an edit applies at once, a bad edit is refused. */
     dtabFile: z.string().min(1).optional(),
+    /** Applied in order to every bound name (docs/proxy.md, Transformers). */
+    transformers: TransformersConfig.optional(),
   })
   .refine((c) => !(c.dtab !== undefined && c.dtabFile !== undefined), {
     message: 'give either dtab or dtabFile, not both',
   })
 export type LocalInterpreterConfig = z.infer<typeof LocalInterpreterConfig>
 
-export const InterpreterConfig = z.union([NamerdInterpreterConfig, LocalInterpreterConfig], {
-  error: () =>
-    'an interpreter: {kind: namerd, dst: http://HOST:4180, namespace: NS} or {kind: local, dtab: "..."}',
-})
+// By kind, so a mistake inside one kind (a transformer's key, say) is reported as itself, not
+// as "not an interpreter".
+export const InterpreterConfig = z.discriminatedUnion(
+  'kind',
+  [NamerdInterpreterConfig, LocalInterpreterConfig],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union' || issue.code === 'invalid_type'
+        ? 'an interpreter: {kind: namerd, dst: http://HOST:4180, namespace: NS} or {kind: local, dtab: "..."}'
+        : undefined,
+  },
+)
 export type InterpreterConfig = z.infer<typeof InterpreterConfig>
 
 const Backoff = z.discriminatedUnion('kind', [

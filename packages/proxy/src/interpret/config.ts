@@ -5,6 +5,12 @@ import type { Logger } from 'pino'
 import type { RetryConfig } from './backoff.js'
 import { LocalInterpreter } from './local-interpreter.js'
 import { NamerdInterpreter } from './namerd-interpreter.js'
+import {
+  applyTransformers,
+  makeTransformers,
+  type TransformerConfig,
+  type TransformerOptions,
+} from './transformers/index.js'
 import type { Interpreter } from './types.js'
 
 export interface NamerdInterpreterSpec {
@@ -14,12 +20,14 @@ export interface NamerdInterpreterSpec {
   readonly retry?: Partial<RetryConfig>
   readonly token?: string
   readonly experimental?: boolean
+  readonly transformers?: readonly TransformerConfig[]
 }
 
 export interface LocalInterpreterSpec {
   readonly kind: 'local' | 'default' | 'io.l5d.fs'
   readonly dtab?: string
   readonly dtabFile?: string
+  readonly transformers?: readonly TransformerConfig[]
 }
 
 export type InterpreterSpec = NamerdInterpreterSpec | LocalInterpreterSpec
@@ -33,16 +41,25 @@ export interface CreateInterpreterOptions {
   readonly baseDir?: string
   readonly logger?: Logger
   readonly resolver?: ResolverOptions
+  /** The environment (POD_IP, NODE_NAME) and daemonset source the transformers use. */
+  readonly transformers?: TransformerOptions
 }
 
 /**
- * Builds and starts an interpreter. Throws at once on a bad local config (namers, inline dtab);
+ * Builds and starts an interpreter, with its transformers applied. Throws at once on a bad local
+ * config (namers, inline dtab) or a transformer's missing environment (POD_IP, NODE_NAME);
  * `await interpreter.ready()` to wait for the first dtab.
  */
 export function createInterpreter(
   spec: InterpreterSpec,
   options: CreateInterpreterOptions = {},
 ): Interpreter {
+  // Checked before anything starts, so a missing POD_IP leaves nothing running.
+  const transformers = makeTransformers(spec.transformers ?? [], options.transformers)
+  return applyTransformers(start(spec, options), transformers)
+}
+
+function start(spec: InterpreterSpec, options: CreateInterpreterOptions): Interpreter {
   if ('dst' in spec) {
     return new NamerdInterpreter({
       dst: spec.dst,

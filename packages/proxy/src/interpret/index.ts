@@ -18,4 +18,16 @@ export {
   type NamerdInterpreterOptions,
   parseDtabLine,
 } from './namerd-interpreter.js'
+export {
+  applyTransformers,
+  type DaemonSetSource,
+  type DaemonSetTarget,
+  type DaemonSetWatch,
+  makeTransformers,
+  TransformedInterpreter,
+  TransformerConfig,
+  TransformerError,
+  type TransformerOptions,
+  TransformersConfig,
+} from './transformers/index.js'
 export type { Interpreter, InterpreterStatus } from './types.js'

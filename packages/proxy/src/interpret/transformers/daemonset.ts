@@ -1,0 +1,74 @@
+// io.l5d.k8s.daemonset: send each request to the proxy on the destination's node instead of to
+// the destination itself, for the outgoing router of a per-node proxy (the Linkerd 1 DaemonSet
+// topology: outgoing on one node → incoming on the destination's node → the pod). The proxies
+// are the endpoints of the daemonset's own Service, watched through the io.l5d.k8s namer on the
+// transformer's own Kubernetes connection. Id prefix, as Linkerd's:
+// `/%/io.l5d.k8s.daemonset/<namespace>/<port>/<service>`.
+import { Path } from '@switchyard/dtab'
+import type { Addr, Var } from '@switchyard/namers'
+import type { DaemonSetTransformerConfig } from './config.js'
+import { viaGateways } from './gateway-map.js'
+import { nodeKey } from './node-key.js'
+import { combineVars, TRANSFORMER_PREFIX, type Transformer } from './transformer.js'
+
+export const DAEMONSET = 'io.l5d.k8s.daemonset'
+
+/** Where the daemonset's proxies are found. */
+export interface DaemonSetTarget {
+  readonly namespace: string
+  readonly port: string
+  readonly service: string
+  /**
+   * The Kubernetes API as plain HTTP (`http://<k8sHost>:<k8sPort>`, kubectl proxy style), or
+   * undefined for the default connection (in-cluster, else kubeconfig).
+   */
+  readonly url: string | undefined
+}
+
+/** The live endpoints of the daemonset's Service; `close` stops watching them. */
+export interface DaemonSetWatch {
+  readonly addr: Var<Addr>
+  close(): Promise<void>
+}
+
+export type DaemonSetSource = (target: DaemonSetTarget) => DaemonSetWatch
+
+/** Linkerd's defaults when only one of k8sHost and k8sPort is given. */
+const DEFAULT_HOST = 'localhost'
+const DEFAULT_PORT = 8001
+
+export function daemonSetTarget(config: DaemonSetTransformerConfig): DaemonSetTarget {
+  const plain = config.k8sHost !== undefined || config.k8sPort !== undefined
+  const host = config.k8sHost ?? DEFAULT_HOST
+  const url = plain
+    ? `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${config.k8sPort ?? DEFAULT_PORT}`
+    : undefined
+  return { namespace: config.namespace, port: config.port, service: config.service, url }
+}
+
+export function daemonSetTransformer(
+  config: DaemonSetTransformerConfig,
+  source: DaemonSetSource,
+): Transformer {
+  const target = daemonSetTarget(config)
+  const base =
+    config.prefix === undefined
+      ? Path.utf8(DAEMONSET, config.namespace, config.port, config.service)
+      : Path.read(config.prefix)
+  const name = `${config.namespace}/${config.service} port ${config.port}`
+  const nodeOf = nodeKey(config.hostNetwork)
+  let watch: DaemonSetWatch | undefined
+  // Opened on first use: a router that never routes through the transformer watches nothing.
+  const pods = (): Var<Addr> => {
+    watch ??= source(target)
+    return watch.addr
+  }
+  return {
+    kind: DAEMONSET,
+    prefix: [TRANSFORMER_PREFIX, ...base],
+    map: (addr) => combineVars(addr, pods(), (a, d) => viaGateways(a, d, nodeOf, name)),
+    close: async () => {
+      await watch?.close()
+    },
+  }
+}
