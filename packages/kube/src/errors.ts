@@ -131,7 +131,7 @@ export function errorFromResponse(
   const info: KubeErrorInfo = { server, request, status, reason, apiMessage }
   const what = request ? describeRequest(request) : 'the request'
   const verb = request?.verb ?? 'access'
-  const said = apiMessage ? `: ${apiMessage}` : ''
+  const said = apiMessage ? `: ${snippet(apiMessage)}` : ''
   switch (true) {
     case status === 401:
       return new KubeError(
@@ -197,8 +197,11 @@ export function errorFromResponse(
         info,
       )
     default: {
-      const text =
-        apiMessage ?? (typeof body === 'string' && body !== '' ? snippet(body) : 'no message')
+      const text = apiMessage
+        ? snippet(apiMessage)
+        : typeof body === 'string' && body !== ''
+          ? snippet(body)
+          : 'no message'
       return new KubeError(
         'unexpected',
         `${at(server)} answered ${status} to ${verb} ${what}: ${text}`,
