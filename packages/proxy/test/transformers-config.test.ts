@@ -78,6 +78,13 @@ t.test('each mistake is reported at its key', async (t) => {
   t.match(many, /transformers\[0\]\.k8sHost: a host name or IP address, without scheme or port/)
   t.match(many, /transformers\[0\]: unknown key "podIp"/)
   t.match(
+    problems(
+      `{${NAMERD}, transformers: [{kind: io.l5d.k8s.daemonset, namespace: default, service: 4l5d, port: incoming}]}`,
+    ),
+    /transformers\[0\]\.service: the name of the daemonset's Service: .*starting with a letter/,
+    'a Service name starts with a letter (RFC 1035)',
+  )
+  t.match(
     problems('{kind: local, transformers: [{kind: io.l5d.k8s.localnode, hostNetwork: "yes"}]}'),
     /routers\[0\]\.interpreter\.transformers\[0\]\.hostNetwork: /,
   )
@@ -86,7 +93,7 @@ t.test('each mistake is reported at its key', async (t) => {
     /routers\[0\]\.interpreter\.transformers: .*array/,
     'a list, as Linkerd',
   )
-  for (const port of ['0', '65536', '007', 'a_b', '-x']) {
+  for (const port of ['0', '65536', '007', 'a_b', '-x', 'a--b', 'much-too-long-name']) {
     t.match(
       problems(
         `{${NAMERD}, transformers: [{kind: io.l5d.k8s.daemonset, namespace: default, service: l5d, port: "${port}"}]}`,

@@ -41,6 +41,7 @@ function fakeDaemonSet(initial: Addr = Addr.pending) {
     opened.push(target)
     return {
       addr,
+      ready: Promise.resolve(),
       close: async () => {
         closed++
       },
@@ -149,7 +150,7 @@ t.test('daemonset over the fs namer: proxies of the endpoints’ nodes, followed
     ),
   )
   await i.ready(5000)
-  t.same(ds.opened, [], 'nothing is watched before a name is routed')
+  t.equal(ds.addr.observers, 0, 'nothing is watched before a name is routed')
   const routes = routesOf(t, i)
   const route = routes.resolve(Path.read('/svc/world'))
   if (route.type !== 'route') throw new Error('no dtab')
@@ -199,7 +200,7 @@ t.test('routes share one transformed addr per id, and the delegator shows the id
   const b = routes.resolve(Path.read('/svc/world'), Dtab.read('/x=>/y'))
   if (a.type !== 'route' || b.type !== 'route') throw new Error('no dtab')
   t.equal(a.leaves[0]!.addr, b.leaves[0]!.addr, 'one var for both routes')
-  t.equal(ds.opened.length, 1, 'one daemonset watch for the transformer')
+  t.equal(ds.addr.observers, 1, 'one subscription to the daemonset for both routes')
   await a.settled(2000)
   t.equal(a.pick()?.idText, id)
   const explained = JSON.parse(await routes.explainSettled(Path.read('/svc/world'))) as {

@@ -5,18 +5,23 @@
 import { Path } from '@switchyard/dtab'
 import { z } from 'zod'
 
-/** A Kubernetes object name (RFC 1123 label), as namespaces and Services are named. */
-const K8sName = (what: string) =>
+/** A Kubernetes name, by the rule Kubernetes checks it with (`k8s.io/apimachinery` validation). */
+const K8sName = (what: string, rule: RegExp, ruleText: string) =>
   z
     .string({ error: (i) => (i.input === undefined ? what : `${what}, as text`) })
-    .regex(
-      /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
-      `${what}: lower-case letters, digits and '-', starting and ending with a letter or digit`,
-    )
+    .regex(rule, `${what}: ${ruleText}`)
     .max(63, `${what}: at most 63 characters`)
 
+/** Namespaces: an RFC 1123 label. */
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+/** Services: an RFC 1035 label (a letter first). */
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/
+/** Service port names: an IANA service name (at most 15, a letter among them, no `--`). */
 const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const PORT_NUMBER = /^[1-9][0-9]{0,4}$/
+
+const isPortName = (p: string) =>
+  p.length <= 15 && PORT_NAME.test(p) && /[a-z]/.test(p) && !p.includes('--')
 
 /** A Service port: its name, or its number (YAML reads `port: 4141` as a number). */
 const ServicePort = z
@@ -29,14 +34,10 @@ const ServicePort = z
   .transform(String)
   .superRefine((p, ctx) => {
     const number = PORT_NUMBER.test(p)
-    if (
-      (number && Number(p) <= 65535) ||
-      (!number && PORT_NAME.test(p) && /[a-z]/.test(p) && p.length <= 63)
-    )
-      return
+    if (number ? Number(p) <= 65535 : isPortName(p)) return
     ctx.addIssue({
       code: 'custom',
-      message: `"${p}" is not a Service port: its name (lower-case letters, digits and '-') or its number (1 to 65535)`,
+      message: `"${p}" is not a Service port: its name (at most 15 lower-case letters, digits and '-') or its number (1 to 65535)`,
     })
   })
 
@@ -59,9 +60,17 @@ const Host = z
 export const DaemonSetTransformerConfig = z.strictObject({
   kind: z.literal('io.l5d.k8s.daemonset'),
   /** The namespace of the daemonset's Service. */
-  namespace: K8sName("the namespace of the daemonset's Service"),
+  namespace: K8sName(
+    "the namespace of the daemonset's Service",
+    DNS1123_LABEL,
+    "lower-case letters, digits and '-', starting and ending with a letter or digit",
+  ),
   /** The Service whose endpoints are the daemonset's pods (the proxies). */
-  service: K8sName("the name of the daemonset's Service"),
+  service: K8sName(
+    "the name of the daemonset's Service",
+    DNS1035_LABEL,
+    "lower-case letters, digits and '-', starting with a letter and ending with a letter or digit",
+  ),
   /** The port of that Service the proxies listen on (e.g. `incoming`). */
   port: ServicePort,
   /**

@@ -28,6 +28,11 @@ export interface DaemonSetTarget {
 /** The live endpoints of the daemonset's Service; `close` stops watching them. */
 export interface DaemonSetWatch {
   readonly addr: Var<Addr>
+  /**
+   * Resolves once the source can watch (its Kubernetes configuration was found); rejects with
+   * what to fix otherwise, which stops the proxy's start.
+   */
+  readonly ready: Promise<void>
   close(): Promise<void>
 }
 
@@ -57,18 +62,15 @@ export function daemonSetTransformer(
       : Path.read(config.prefix)
   const name = `${config.namespace}/${config.service} port ${config.port}`
   const nodeOf = nodeKey(config.hostNetwork)
-  let watch: DaemonSetWatch | undefined
-  // Opened on first use: a router that never routes through the transformer watches nothing.
-  const pods = (): Var<Addr> => {
-    watch ??= source(target)
-    return watch.addr
-  }
+  // The source watches only while a routed name observes its addr.
+  const watch = source(target)
+  // Read by ready(); until then a rejection must not count as unhandled.
+  watch.ready.catch(() => {})
   return {
     kind: DAEMONSET,
     prefix: [TRANSFORMER_PREFIX, ...base],
-    map: (addr) => combineVars(addr, pods(), (a, d) => viaGateways(a, d, nodeOf, name)),
-    close: async () => {
-      await watch?.close()
-    },
+    map: (addr) => combineVars(addr, watch.addr, (a, d) => viaGateways(a, d, nodeOf, name)),
+    ready: () => watch.ready,
+    close: () => watch.close(),
   }
 }

@@ -9,5 +9,6 @@ export const k8sDaemonSetSource: DaemonSetSource = (target) => ({
       `the io.l5d.k8s namer is not available in this build, so the proxies of ${target.namespace}/${target.service} cannot be found`,
     ),
   ),
+  ready: Promise.resolve(),
   close: async () => {},
 })

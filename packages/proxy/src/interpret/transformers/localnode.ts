@@ -31,6 +31,7 @@ export function localNodeTransformer(
     kind: LOCALNODE,
     prefix: [TRANSFORMER_PREFIX, ...base, ...Path.utf8(here)],
     map: (addr) => mapVar(addr, (a) => keepLocal(a, isLocal)),
+    ready: async () => {},
     close: async () => {},
   }
 }

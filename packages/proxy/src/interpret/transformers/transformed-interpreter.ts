@@ -75,8 +75,10 @@ export class TransformedInterpreter implements Interpreter {
     return outer
   }
 
-  ready(timeoutMs?: number): Promise<void> {
-    return this.inner.ready(timeoutMs)
+  /** The inner interpreter's first dtab, and a transformer that can work (else it rejects). */
+  async ready(timeoutMs?: number): Promise<void> {
+    await this.inner.ready(timeoutMs)
+    await this.transformer.ready()
   }
 
   async close(): Promise<void> {

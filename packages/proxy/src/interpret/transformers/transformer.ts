@@ -11,6 +11,8 @@ export interface Transformer {
   readonly prefix: Path
   /** The transformed Addr of a name whose untransformed Addr is `addr`; follows it while watched. */
   map(addr: Var<Addr>): Var<Addr>
+  /** Resolves when the transformer can work; rejects with what to fix (the start fails). */
+  ready(): Promise<void>
   /** Stops what the transformer watches itself (the daemonset's endpoints). */
   close(): Promise<void>
 }
