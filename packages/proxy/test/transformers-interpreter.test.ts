@@ -251,7 +251,7 @@ t.test('a missing POD_IP or NODE_NAME stops the start with the downward-API snip
     name: 'TransformerError',
     code: 'missing_env',
     message:
-      /interpreter\.transformers\[0\] \(io\.l5d\.k8s\.localnode\).*POD_IP.*is not set.*fieldPath: status\.podIP/s,
+      /interpreter\.transformers\[0\] \(io\.l5d\.k8s\.localnode, hostNetwork: false\) needs the environment variable POD_IP.*is not set.*fieldPath: status\.podIP/s,
   })
   t.throws(() => createInterpreter(spec(true), { transformers: { env: { POD_IP: '10.0.0.1' } } }), {
     code: 'missing_env',

@@ -52,8 +52,8 @@ export function makeTransformers(
   const made: Transformer[] = []
   try {
     configs.forEach((c, i) => {
-      const who = `interpreter.transformers[${i}] (${c.kind})`
-      if (c.kind === 'io.l5d.k8s.localnode') made.push(localNodeTransformer(c, env, who))
+      const where = `interpreter.transformers[${i}]`
+      if (c.kind === 'io.l5d.k8s.localnode') made.push(localNodeTransformer(c, env, where))
       else made.push(daemonSetTransformer(c, options.daemonSet ?? k8sDaemonSetSource))
     })
   } catch (err) {

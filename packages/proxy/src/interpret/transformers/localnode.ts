@@ -17,12 +17,11 @@ export const LOCALNODE = 'io.l5d.k8s.localnode'
 export function localNodeTransformer(
   config: LocalNodeTransformerConfig,
   env: Env,
-  who = LOCALNODE,
+  where = 'the transformer',
 ): Transformer {
+  const who = `${where} (${LOCALNODE}, hostNetwork: ${config.hostNetwork})`
   const base = config.prefix === undefined ? Path.utf8(LOCALNODE) : Path.read(config.prefix)
-  const here = config.hostNetwork
-    ? nodeName(env, `${who} (hostNetwork: true)`)
-    : podIp(env, `${who} (hostNetwork: false)`)
+  const here = config.hostNetwork ? nodeName(env, who) : podIp(env, who)
   const nodeOf = nodeKey(config.hostNetwork)
   // This node's key: NODE_NAME itself, or POD_IP's /24.
   const mine = nodeOf({ ip: here, port: 0, meta: { nodeName: here } })
