@@ -1,0 +1,80 @@
+// Every kustomization under deploy/ renders with `kubectl kustomize`, and every object it would
+// apply is valid: built-in kinds against the Kubernetes API's schemas, our custom resources
+// against the CRDs in deploy/crd, with nothing the API server would prune.
+import { join } from 'node:path'
+import t from 'tap'
+import { CrdSchemas } from './crd-schema.js'
+import { DEPLOY, idOf, kustomizations, render, requireKubectl } from './kustomize.js'
+import { modelClass, validateBuiltIn } from './models.js'
+
+/** The kinds deploy/ uses that have no namespace; every other object must name its own. */
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+])
+
+if (requireKubectl(t)) {
+  const crds = new CrdSchemas(render(join(DEPLOY, 'crd')))
+
+  t.test('deploy/ has the kustomizations docs/kubernetes.md installs', async (t) => {
+    const names = kustomizations().map((k) => k.name)
+    for (const expected of [
+      'deploy/crd',
+      'deploy/base',
+      'deploy/overlays/etcd',
+      'deploy/examples/hello-world',
+    ]) {
+      t.ok(names.includes(expected), `${expected} is a kustomization`)
+    }
+  })
+
+  for (const k of kustomizations()) {
+    t.test(`${k.name} renders, and every object is valid`, async (t) => {
+      const objects = render(k.dir)
+      t.ok(objects.length > 0, 'renders at least one object')
+      const seen = new Set<string>()
+      for (const o of objects) {
+        const id = idOf(o)
+        t.notOk(seen.has(id), `${id} appears once`)
+        seen.add(id)
+        if (CLUSTER_SCOPED.has(o.kind)) t.notOk(o.metadata.namespace, `${id} has no namespace`)
+        // Never the namespace of whoever runs kubectl apply.
+        else t.ok(o.metadata.namespace, `${id} names its namespace`)
+        if (modelClass(o) !== undefined) {
+          t.same(validateBuiltIn(o), [], `${id} is valid against the Kubernetes schema`)
+        } else {
+          t.ok(crds.defines(o), `${id}: a CRD in deploy/crd defines ${o.apiVersion} ${o.kind}`)
+          t.same(crds.validate(o), [], `${id} is valid against its CRD, nothing pruned`)
+        }
+      }
+    })
+  }
+
+  t.test('the CRD schema check catches what the API server would prune', async (t) => {
+    const dtab = {
+      apiVersion: 'l5d.io/v1alpha1',
+      kind: 'DTab',
+      metadata: { name: 'internal', namespace: 'switchyard' },
+    }
+    t.same(crds.validate({ ...dtab, dentries: [{ prefix: '/svc', dst: '/host' }] }), [])
+    t.match(crds.validate({ ...dtab, spec: { dentries: [] } }), [/DTab\.spec: .*prune/])
+    t.match(crds.validate({ ...dtab, dentries: [{ prefix: 1, dst: '/host' }] }), [
+      /dentries\[0\]\.prefix: must be string/,
+    ])
+    t.match(crds.validate({ ...dtab, dentries: [{ prefix: '/a', dst: '/b', weight: 2 }] }), [
+      /dentries\[0\]\.weight: .*prune/,
+    ])
+  })
+
+  t.test('the Kubernetes schema check catches a wrong type', async (t) => {
+    const problems = validateBuiltIn({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'x' },
+      spec: { ports: [{ port: '4180' }] },
+    })
+    t.match(problems, [/port must be integer/])
+  })
+}
