@@ -1,2 +1,66 @@
-// placeholder: the fake API server is being written
-export {}
+/**
+ * @switchyard/kube-fake: an in-process fake Kubernetes API server for tests. A real HTTP/1.1
+ * server on 127.0.0.1 that @kubernetes/client-node talks to unchanged, following the wire facts
+ * of /work/shared/reference/kubernetes-api.md (§8 "What a faithful fake must do").
+ *
+ * COVERED
+ * - Resources: namespaced (and cluster-scoped) custom resources of installed
+ *   apiextensions.k8s.io/v1 CRDs, every served version; built-in discovery.k8s.io/v1
+ *   EndpointSlice, v1 Service, coordination.k8s.io/v1 Lease. Paths /api/v1/namespaces/<ns>/<plural>
+ *   and /apis/<group>/<version>/namespaces/<ns>/<plural>[/<name>], cluster-wide lists and watches
+ *   (/apis/<g>/<v>/<plural>), and the deprecated /watch/ path form.
+ * - Verbs with the real codes: list, watch, get (200), create (201), replace (PUT 200), patch (merge
+ *   patch and JSON patch, 200), delete (200 success Status; the object for Service),
+ *   deletecollection (200, the deleted list). `GET B/<name>?watch=1` is a plain get.
+ * - One global revision for all writes of all kinds; a no-op update keeps the RV and sends no event;
+ *   uid, creationTimestamp, generation 1 → 2 on a non-metadata change (CRs, EndpointSlices).
+ * - Errors as Status bodies byte for byte as kube-apiserver 1.26 (reference §2.3): 404 NotFound,
+ *   409 AlreadyExists, 409 Conflict (stale RV on PUT or in a patch; delete preconditions, naming the
+ *   kind), 422 for a CR PUT without RV, 500 without reason for a create carrying an RV, 422 name
+ *   validation (DNS subdomain; DNS-1035 label for Services), 400 URL name/namespace mismatch,
+ *   403 Forbidden from api.forbid (checked before the resource lookup), 413 for bodies over 3 MiB,
+ *   400 for undecodable bodies, 415 for other patch types, 422 ListOptions combinations.
+ * - An uninstalled CRD (or unserved version, or any subresource) answers Go's plain
+ *   `404 page not found\n`; optional post-install 404 window and create hold (options, off by default).
+ * - Schema pruning per the installed CRD's structural schema on write and on read (so a narrow
+ *   schema loses data as a real cluster does), x-kubernetes-preserve-unknown-fields honoured,
+ *   `Warning: 299 - "unknown field \"…\""` headers, fieldValidation=Strict → 400, Ignore silent.
+ * - list: labelSelector (full grammar), fieldSelector metadata.name/metadata.namespace, RV
+ *   semantics of §2.2 (Exact through the event history, 410 when compacted, 504 for a future RV),
+ *   limit/continue with remainingItemCount, an expired continue token → 410 with a fresh token.
+ * - watch: chunked NDJSON, headers flushed at once; synthetic ADDED for RV unset/"0"; start at
+ *   exact for an RV; selector transitions as ADDED/DELETED; DELETED with the deletion's RV;
+ *   too-old RV → 200 + one ERROR 410 (reason Expired, or Gone by option) then a clean end;
+ *   BOOKMARKs only with allowWatchBookmarks (periodically, ~1 s before a timeoutSeconds end, and on
+ *   api.sendBookmarks(), each only once the resource has an event newer than what the watch saw);
+ *   timeoutSeconds ends the body cleanly; api.endWatches/severWatches end or cut them.
+ * - Discovery documents (/version, /api, /apis, /api/v1, /apis/<g>/<v>) and /healthz, /readyz.
+ * - Test controls: put/remove/get/list through the same write path, compact, down/up on the same
+ *   port, forbid/allowAll, a bounded request log.
+ *
+ * NOT COVERED (answers differ from a real server)
+ * - No authentication, no TLS, no HTTP/2, no impersonation: every request is the configured user.
+ * - No server-side apply, no strategic merge patch (415 saying so), no dryRun (400 saying so),
+ *   no managedFields, no admission, no defaulting, no value validation against the schema (only
+ *   pruning), no CEL rules, no status/scale subresources (their paths are the plain 404).
+ * - Built-in kinds are stored as written (no Service clusterIP allocation, no EndpointSlice
+ *   controller, no pruning of unknown built-in fields other than under metadata).
+ * - Namespaces are not objects: every namespace exists. Finalizers, ownerReferences and garbage
+ *   collection are stored but have no effect; deletes are immediate (gracePeriodSeconds ignored).
+ * - No conversion webhooks (all versions of a CRD share one stored object, apiVersion rewritten),
+ *   no sendInitialEvents (ignored as 1.26 does), no field selectors beyond metadata.name/namespace,
+ *   no YAML or protobuf bodies (JSON only), no server-side watch timeout unless timeoutSeconds.
+ * - One event history for all kinds (a real server keeps one watch cache per resource).
+ */
+export { type Crd, CrdError, parseCrd } from './crd.js'
+export {
+  FakeKubeApi,
+  FakeKubeError,
+  type FakeKubeOptions,
+  type ObjectRef,
+  type RequestRecord,
+} from './fake.js'
+export type { Json, JsonObject } from './json.js'
+export type { KubeconfigOptions } from './kubeconfig.js'
+export type { ForbidRule, Verb } from './rbac.js'
+export { type ExpiredReason, statusBody } from './status.js'
