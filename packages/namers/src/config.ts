@@ -4,6 +4,9 @@ import { Path } from '@switchyard/dtab'
 import { z } from 'zod'
 import { FsNamer, type FsNamerOptions } from './fs-namer.js'
 import { errorMessage } from './inet.js'
+import { hostProblem, k8sConnection } from './k8s/connection.js'
+import { K8sNamer, type K8sNamerTuning } from './k8s/namer.js'
+import { labelKeyProblem } from './k8s/names.js'
 import { namerPrefix } from './prefix.js'
 import type { MountedAddrNamer } from './resolver.js'
 
@@ -27,9 +30,56 @@ export const FsNamerConfig = z.strictObject({
 })
 export type FsNamerConfig = z.infer<typeof FsNamerConfig>
 
-const KINDS = ['io.l5d.fs'] as const
+/**
+ * Linkerd's io.l5d.k8s keys. With `host` or `port`, the API is plain HTTP there (Linkerd's
+ * `kubectl proxy` default, localhost:8001); with neither, the in-cluster service account, else
+ * the kubeconfig (KUBECONFIG or ~/.kube/config).
+ */
+export const K8sNamerConfig = z.strictObject({
+  kind: z.literal('io.l5d.k8s'),
+  host: z
+    .string({ error: 'must be a host name or IP address, e.g. localhost' })
+    .superRefine((value, ctx) => {
+      const problem = hostProblem(value)
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+    })
+    .optional(),
+  port: z
+    .int({ error: 'must be a port number from 1 to 65535, e.g. 8001' })
+    .min(1, 'must be a port number from 1 to 65535, e.g. 8001')
+    .max(65535, 'must be a port number from 1 to 65535, e.g. 8001')
+    .optional(),
+  /** Mounted at `/#/<prefix>`; default `io.l5d.k8s`. */
+  prefix: Prefix.optional(),
+  /** A label key: names gain a segment, its value, selecting the Services and slices with it. */
+  labelSelector: z
+    .string({ error: 'must be a label key, e.g. version' })
+    .superRefine((value, ctx) => {
+      const problem = labelKeyProblem(value)
+      if (problem !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `not a label key: ${problem}` })
+      }
+    })
+    .optional(),
+  /** Accepted for Linkerd configs; io.l5d.k8s is not experimental, so it changes nothing. */
+  experimental: z.boolean().optional(),
+  /**
+   * Linkerd's per-namer transformers would change the bound ids and addresses; only an empty
+   * list (which changes nothing) is accepted. Transformers belong in the proxy's interpreter.
+   */
+  transformers: z
+    .array(z.unknown(), { error: 'must be a list' })
+    .max(
+      0,
+      'per-namer transformers are not supported: configure them under the proxy interpreter (interpreter.transformers)',
+    )
+    .optional(),
+})
+export type K8sNamerConfig = z.infer<typeof K8sNamerConfig>
 
-export const NamerConfig = z.discriminatedUnion('kind', [FsNamerConfig], {
+const KINDS = ['io.l5d.fs', 'io.l5d.k8s'] as const
+
+export const NamerConfig = z.discriminatedUnion('kind', [FsNamerConfig, K8sNamerConfig], {
   error: (issue) =>
     issue.code === 'invalid_union'
       ? `unknown namer kind ${JSON.stringify((issue.input as { kind?: unknown } | undefined)?.kind)}; known kinds: ${KINDS.join(', ')}`
@@ -91,28 +141,49 @@ export interface MountedNamers {
   close(): Promise<void>
 }
 
-export type MountOptions = Omit<FsNamerOptions, 'rootDir' | 'prefix'>
+export type MountOptions = Omit<FsNamerOptions, 'rootDir' | 'prefix'> & {
+  /** Timings of the io.l5d.k8s namers (tests shorten them). */
+  readonly k8s?: K8sNamerTuning
+}
 
 /**
- * Validates `config` and opens its namers, in order. If one cannot open (a missing rootDir),
- * the ones already open are closed and the error is thrown.
+ * Validates `config` and opens its namers, in order. If one cannot open (a missing rootDir, no
+ * Kubernetes configuration to be found), the ones already open are closed and the error is
+ * thrown.
  */
 export async function mountNamers(
   config: unknown,
   options: MountOptions = {},
 ): Promise<MountedNamers> {
   const configs = parseNamersConfig(config)
-  const opened: FsNamer[] = []
+  const opened: (FsNamer | K8sNamer)[] = []
   const close = async (): Promise<void> => {
     await Promise.all(opened.map((n) => n.close()))
   }
+  const { k8s, ...fs } = options
   try {
     for (const c of configs) {
-      opened.push(await FsNamer.open({ ...options, rootDir: c.rootDir, prefix: c.prefix }))
+      opened.push(
+        c.kind === 'io.l5d.fs'
+          ? await FsNamer.open({ ...fs, rootDir: c.rootDir, prefix: c.prefix })
+          : await K8sNamer.open({
+              connection: k8sConnection(c),
+              prefix: c.prefix,
+              labelSelector: c.labelSelector,
+              ...k8s,
+            }),
+      )
     }
   } catch (err) {
     await close()
     throw err
   }
   return { namers: opened.map((namer) => ({ prefix: namer.prefix, namer })), close }
+}
+
+/** One line for logs: `io.l5d.fs /etc/disco`, `io.l5d.k8s http://localhost:8001`. */
+export function describeNamerConfig(config: NamerConfig): string {
+  if (config.kind === 'io.l5d.fs') return `${config.kind} ${config.rootDir}`
+  const connection = k8sConnection(config)
+  return `${config.kind} ${connection.kind === 'url' ? connection.url : 'in-cluster, else kubeconfig'}`
 }

@@ -8,7 +8,9 @@ export {
   WEIGHT_KEY,
 } from './addr.js'
 export {
+  describeNamerConfig,
   FsNamerConfig,
+  K8sNamerConfig,
   type MountedNamers,
   type MountOptions,
   mountNamers,
@@ -34,6 +36,24 @@ export {
   resolveHost,
   systemLookup,
 } from './inet.js'
+export type { CollectionSpec, OpenCollection } from './k8s/collection.js'
+export {
+  DEFAULT_HOST as K8S_DEFAULT_HOST,
+  DEFAULT_PORT as K8S_DEFAULT_PORT,
+  k8sConnection,
+} from './k8s/connection.js'
+export { endpointsAddr, servicePortName } from './k8s/endpoints.js'
+export {
+  DEFAULT_LINGER_MS as K8S_DEFAULT_LINGER_MS,
+  DEFAULT_MAX_LINGERING as K8S_DEFAULT_MAX_LINGERING,
+  K8sNamer,
+  type K8sNamerOptions,
+  type K8sNamerState,
+  type K8sNamerTuning,
+} from './k8s/namer.js'
+export { type K8sName, type PortRef, parseK8sName } from './k8s/names.js'
+export { EndpointSlice, Service } from './k8s/objects.js'
+export { SERVICE_NAME_LABEL, type ServiceWatchState } from './k8s/service-watch.js'
 export { CONFIGURED_NAMER, namerPrefix } from './prefix.js'
 export {
   type AddrNamer,

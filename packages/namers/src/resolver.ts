@@ -10,6 +10,11 @@ import { Var } from './var.js'
 export interface AddrNamer extends Namer {
   /** The live Addr of a path as `lookup` receives it (after the mount prefix). */
   addr(path: Path): Var<Addr>
+  /**
+   * Binds by the name's shape alone, whatever exists now (io.l5d.k8s): for a router that binds
+   * once and follows the addr, which is Neg while the name does not exist.
+   */
+  lookupByShape?(path: Path): ReturnType<Namer['lookup']>
 }
 
 /** Assignable to the core's `MountedNamer`, so the same list feeds `interpreterLookup`. */

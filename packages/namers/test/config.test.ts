@@ -57,9 +57,9 @@ t.test('an unknown kind is named, with the kinds we know', async (t) => {
   t.same(
     issues([
       { kind: 'io.l5d.fs', rootDir: '/a' },
-      { kind: 'io.l5d.k8s', host: 'localhost' },
+      { kind: 'io.l5d.consul', host: 'localhost' },
     ]),
-    ['namers[1].kind: unknown namer kind "io.l5d.k8s"; known kinds: io.l5d.fs'],
+    ['namers[1].kind: unknown namer kind "io.l5d.consul"; known kinds: io.l5d.fs, io.l5d.k8s'],
   )
   t.match(issues([{ rootDir: '/a' }]), [/^namers\[0\]\.kind: unknown namer kind undefined/])
 })
