@@ -194,7 +194,9 @@ export async function loadConfigFile(file: string): Promise<LoadedFile> {
   return {
     file,
     config: parsed.data,
-    namers: namers.map((n) => ({ ...n, rootDir: resolve(base, n.rootDir) })),
+    namers: namers.map((n) =>
+      n.kind === 'io.l5d.fs' ? { ...n, rootDir: resolve(base, n.rootDir) } : n,
+    ),
   }
 }
 

@@ -1,6 +1,6 @@
 // A running namerd: the store, the namers and the HTTP server, started and stopped together.
 import type { AddressInfo } from 'node:net'
-import { mountNamers } from '@switchyard/namers'
+import { describeNamerConfig, mountNamers } from '@switchyard/namers'
 import { openStore, type StoreSpec } from '@switchyard/store'
 import type { Logger } from 'pino'
 import type { Settings } from './config.js'
@@ -78,7 +78,7 @@ export async function startNamerd(
     {
       address,
       store: describeStore(settings.store),
-      namers: settings.namers.map((n) => `${n.kind} ${n.rootDir}`),
+      namers: settings.namers.map(describeNamerConfig),
       auth: auth.enabled
         ? {
             writes: auth.writeGuarded ? 'token' : 'open',

@@ -120,10 +120,14 @@ t.test('config errors name the file, the key and the problem', async (t) => {
     ['limits: {maxBodyBytes: 10}\n', [/namerd\.yaml: limits\.maxBodyBytes: .*1024/]],
     ['namers:\n  - kind: io.l5d.fs\n', [/namerd\.yaml: namers\[0\]\.rootDir: required/]],
     [
-      'namers:\n  - kind: io.l5d.k8s\n',
+      'namers:\n  - kind: io.l5d.consul\n',
       [
-        /namerd\.yaml: namers\[0\]\.kind: unknown namer kind "io\.l5d\.k8s"; known kinds: io\.l5d\.fs/,
+        /namerd\.yaml: namers\[0\]\.kind: unknown namer kind "io\.l5d\.consul"; known kinds: io\.l5d\.fs, io\.l5d\.k8s/,
       ],
+    ],
+    [
+      'namers:\n  - {kind: io.l5d.k8s, port: 0}\n',
+      [/namerd\.yaml: namers\[0\]\.port: must be a port number from 1 to 65535, e\.g\. 8001/],
     ],
     ['listen: [1, 2\n', [/namerd\.yaml:\d+:\d+: not valid YAML: Flow sequence/]],
   ]

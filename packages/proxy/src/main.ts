@@ -16,6 +16,7 @@ function version(): string {
 /** Directories the config names that are not there: the namers could never mount. */
 function missingDirectories(config: ProxyConfig, baseDir: string): string[] {
   return config.namers.flatMap((n, i) => {
+    if (n.kind !== 'io.l5d.fs') return []
     const dir = resolve(baseDir, n.rootDir)
     return statSync(dir, { throwIfNoEntry: false })?.isDirectory()
       ? []

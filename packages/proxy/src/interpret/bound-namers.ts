@@ -26,6 +26,9 @@ export const namerdHashNamer: MountedNamer = {
  */
 export function alwaysBound(mounted: MountedAddrNamer): MountedNamer {
   const { prefix, namer } = mounted
+  // A namer whose ids are longer than one element (io.l5d.k8s) binds by shape itself.
+  const byShape = namer.lookupByShape?.bind(namer)
+  if (byShape !== undefined) return { prefix, namer: { lookup: byShape } }
   return {
     prefix,
     namer: {

@@ -72,10 +72,9 @@ export class LocalInterpreter implements Interpreter {
   constructor(options: LocalInterpreterOptions) {
     this.#logger = options.logger
     const baseDir = options.baseDir ?? process.cwd()
-    const namers = parseNamersConfig(options.namers ?? []).map((c) => ({
-      ...c,
-      rootDir: resolve(baseDir, c.rootDir),
-    }))
+    const namers = parseNamersConfig(options.namers ?? []).map((c) =>
+      c.kind === 'io.l5d.fs' ? { ...c, rootDir: resolve(baseDir, c.rootDir) } : c,
+    )
     if (options.dtab !== undefined && options.dtabFile !== undefined) {
       throw new InterpreterError('dtab_file', 'give either dtab or dtabFile, not both')
     }
