@@ -23,6 +23,10 @@ export function describeStore(spec: StoreSpec): string {
       return `file:${spec.dir}`
     case 'etcd':
       return `etcd:${spec.hosts.join(',')}${spec.prefix}`
+    case 'k8s': {
+      const where = spec.connection.kind === 'url' ? `k8s:${spec.connection.url}` : 'k8s'
+      return spec.namespace === undefined ? where : `${where} (namespace ${spec.namespace})`
+    }
   }
 }
 
@@ -44,7 +48,10 @@ export async function startNamerd(
       `limits.maxConnections lowered to fit the open-file limit (ulimit -n) less ${FD_HEADROOM} for the store and namers; raise the limit (LimitNOFILE=, ulimit -n) or lower limits.maxConnections`,
     )
   }
-  const store = await openStore(settings.store, { historyLimit: settings.historyLimit })
+  const store = await openStore(settings.store, {
+    historyLimit: settings.historyLimit,
+    logger: logger.child({ component: 'store' }),
+  })
   let namers: Awaited<ReturnType<typeof mountNamers>>
   try {
     namers = await mountNamers(settings.namers)

@@ -1,14 +1,26 @@
 // @switchyard/store: the versioned dtab store of namerd. One port, DtabStore, and its backends.
 export { DEFAULT_ETCD_PREFIX, type EtcdStoreOptions, openEtcdStore } from './etcd-store.js'
 export { type FileStoreOptions, openFileStore } from './file-store.js'
+export { K8S_NAMESPACE_RULE } from './k8s-names.js'
+export { DTAB_HISTORIES, DTABS } from './k8s-objects.js'
+export {
+  type K8sStore,
+  type K8sStoreOptions,
+  openK8sStore,
+  type StoreLogger,
+} from './k8s-store.js'
 export { type MemoryStoreOptions, openMemoryStore } from './memory-store.js'
 export {
   checkNamespace,
+  DEFAULT_NAMESPACE_RULE,
   isValidNamespace,
   NAMESPACE_MAX_LENGTH,
   NAMESPACE_RULE,
+  type NamespaceRule,
+  namespaceRuleOf,
 } from './namespace.js'
 export {
+  isK8sNamespaceName,
   type OpenStoreOptions,
   openStore,
   parseStoreSpec,
@@ -31,6 +43,7 @@ export {
   StoreClosedError,
   StoreError,
   type StoreErrorCode,
+  type StoreHealth,
   type StoreKind,
   StoreUnavailableError,
   type VersionedDtab,

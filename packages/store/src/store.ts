@@ -1,10 +1,11 @@
 // The DtabStore port: one versioned dtab per namespace, compare-and-swap writes, watches and a
-// bounded history. Every backend (memory, file, etcd) implements it and passes test/contract.ts.
+// bounded history. Every backend (memory, file, etcd, k8s) implements it and passes
+// test/contract.ts.
 import type { Dtab } from '@switchyard/dtab'
-import { NAMESPACE_RULE } from './namespace.js'
+import { NAMESPACE_RULE, type NamespaceRule } from './namespace.js'
 import { versionToETag } from './version.js'
 
-export type StoreKind = 'memory' | 'file' | 'etcd'
+export type StoreKind = 'memory' | 'file' | 'etcd' | 'k8s'
 
 /** A namespace's dtab and the opaque version it is at (namerd's `VersionedDtab`). */
 export interface VersionedDtab {
@@ -83,8 +84,25 @@ export type HistoryEntry =
     })
   | (HistoryCommon & { readonly op: 'delete'; readonly dtab: null })
 
+/**
+ * Whether a store can serve now. A store backed by a remote server it mirrors (k8s) may serve
+ * its last known state while that server is away: `stale`. One that never got a first state
+ * cannot serve: `starting`.
+ */
+export type StoreHealth =
+  | { readonly state: 'ok' }
+  | { readonly state: 'starting'; readonly since: Date; readonly problem: string | null }
+  | { readonly state: 'stale'; readonly since: Date; readonly problem: string }
+
 export interface DtabStore {
   readonly kind: StoreKind
+  /**
+   * The namespace names this store accepts, when narrower than the default rule (NAMESPACE_RULE);
+   * see namespaceRuleOf.
+   */
+  readonly namespaceRule?: NamespaceRule
+  /** For stores that mirror a remote server; absent means always `ok` when it answers. */
+  health?(): StoreHealth
   /** Every namespace that exists, sorted. */
   list(): Promise<string[]>
   /** The namespace's dtab and version, or null if it does not exist. */
@@ -149,8 +167,12 @@ export class InvalidNamespaceError extends StoreError {
   readonly code = 'invalid_namespace'
   readonly status = 400
   override readonly name = 'InvalidNamespaceError'
-  constructor(readonly namespace: string) {
-    super(`invalid namespace ${q(namespace)}: ${NAMESPACE_RULE}`)
+  constructor(
+    readonly namespace: string,
+    /** The rule that applies, as the message states it. */
+    readonly rule: string = NAMESPACE_RULE,
+  ) {
+    super(`invalid namespace ${q(namespace)}: ${rule}`)
   }
 }
 

@@ -10,6 +10,7 @@ import {
   NAMESPACE_RULE,
   NamespaceExistsError,
   NamespaceNotFoundError,
+  namespaceRuleOf,
   StoreClosedError,
   StoreUnavailableError,
   VersionMismatchError,
@@ -30,9 +31,27 @@ export interface Harness {
   readonly corrupt?: (namespace: string) => Promise<void>
   /** Whether a process holding this store, with no watch running, exits without close(). */
   readonly exitsWithoutClose: boolean
+  /**
+   * The namespace rule of a backend narrower than the default (k8s: object names), with
+   * names it refuses and accepts beyond the default examples. Absent: the default rule.
+   */
+  readonly namespaces?: NamespaceExamples
   /** Removes what the harness made (temp dirs, key prefixes). */
   cleanup(): Promise<void>
 }
+
+export interface NamespaceExamples {
+  /** The rule as the store's errors state it. */
+  readonly rule: string
+  /** Names refused, besides the default bad ones (which every rule refuses). */
+  readonly bad: readonly string[]
+  /** Names accepted; replaces the default good ones, some of which the rule refuses. */
+  readonly good: readonly string[]
+}
+
+/** The default rule's examples: what memory, file and etcd refuse and accept. */
+const DEFAULT_BAD = ['', '/', 'a/b', '..', '.', 'a b', 'é', 'a\u0000', 'x'.repeat(254), '../etc']
+const DEFAULT_GOOD = ['a', 'A-b_c.d', '9', '...', '.hidden', 'x'.repeat(253)]
 
 export interface HarnessOptions {
   readonly historyLimit?: number
@@ -301,8 +320,12 @@ export function storeContract(
 
   test('namespace names outside the rule are refused on every operation, and the message states the rule', async (t, {
     store,
+    namespaces,
   }) => {
-    const bad = ['', '/', 'a/b', '..', '.', 'a b', 'é', 'a\u0000', 'x'.repeat(254), '../etc']
+    const rule = namespaces?.rule ?? NAMESPACE_RULE
+    const bad = [...DEFAULT_BAD, ...(namespaces?.bad ?? [])]
+    const good = namespaces?.good ?? DEFAULT_GOOD
+    t.equal(namespaceRuleOf(store).text, rule, 'the store says which rule it applies')
     const v = new Uint8Array(8)
     for (const ns of bad) {
       const label = JSON.stringify(ns.length > 20 ? `${ns.slice(0, 10)}...(${ns.length})` : ns)
@@ -317,13 +340,12 @@ export function storeContract(
       for (const [op, run] of ops) {
         const err = await run().catch((e: unknown) => e)
         t.ok(err instanceof InvalidNamespaceError, `${op} ${label} is refused`)
-        t.match(err, { code: 'invalid_namespace', status: 400 })
-        t.ok((err as Error).message.includes(NAMESPACE_RULE), 'the message states the rule')
+        t.match(err, { code: 'invalid_namespace', status: 400, rule })
+        t.ok((err as Error).message.includes(rule), 'the message states the rule')
       }
       t.throws(() => store.watch(ns), { code: 'invalid_namespace' }, `watch ${label}`)
     }
     t.same(await store.list(), [], 'nothing was written')
-    const good = ['a', 'A-b_c.d', '9', '...', '.hidden', 'x'.repeat(253)]
     for (const ns of good) await store.put(ns, d('/a => /b'))
     t.same(await store.list(), [...good].sort(), 'names within the rule work')
   })

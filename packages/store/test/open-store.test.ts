@@ -51,7 +51,7 @@ t.test(
       t.match(err, { code: 'invalid_store_spec', message: problem })
       t.match(
         (err as Error).message,
-        /expected 'memory', 'file:<dir>' or 'etcd:<url>\[,<url>...\]\[\/<key prefix>\]'/,
+        /expected 'memory', 'file:<dir>', 'etcd:<url>\[,<url>...\]\[\/<key prefix>\]', 'k8s' or 'k8s:<url>'/,
       )
     }
   },

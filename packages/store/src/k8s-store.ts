@@ -1,0 +1,696 @@
+// The Kubernetes CRD store (`--store k8s`): namerd's `dtabs.l5d.io` objects, one per dtab
+// namespace, in one Kubernetes namespace (k8s-objects.ts), so a cluster moves from namerd to
+// Switchyard in place.
+//
+// - Version = the UTF-8 bytes of metadata.resourceVersion (namerd's ETag). Compare-and-swap is
+//   the API server's: a replace carrying the resourceVersion (409 Conflict → version_mismatch),
+//   a delete with preconditions.resourceVersion; 409 AlreadyExists on create → namespace_exists.
+// - Reads are read-your-writes, unlike namerd's: get() and list() ask the API server (a
+//   consistent read). While the API server is away they answer from the last state the watch
+//   loop knows, and health() says `stale` since when and why.
+// - Watches are fed by one shared list-then-watch loop (@switchyard/kube reflect) over the
+//   namespace's DTabs. A new watch starts at the state a direct read returns, waiting (briefly)
+//   for the loop to reach it, so a watch opened after a write starts at or after that write.
+// - History is kept in the cluster, in DTabHistory objects (k8s-history.ts).
+import { Dtab } from '@switchyard/dtab'
+import {
+  type BackoffOptions,
+  isKubeError,
+  type Kube,
+  type KubeConnection,
+  type KubeOptions,
+  type ObjectClient,
+  openKube,
+  type ReflectHealth,
+  type Reflector,
+  reflect,
+} from '@switchyard/kube'
+import { dtabChannel, listChannel, namespacesState } from './events.js'
+import { DEFAULT_HISTORY_MAX_BYTES, K8sHistory, type NewEntry } from './k8s-history.js'
+import { K8S_NAMESPACE_RULE } from './k8s-names.js'
+import {
+  DTAB_HISTORIES,
+  DTABS,
+  DTabObject,
+  dtabEvent,
+  dtabOf,
+  newDTab,
+  versionOf,
+  withDentries,
+} from './k8s-objects.js'
+import { checkNamespace } from './namespace.js'
+import {
+  DEFAULT_HISTORY_LIMIT,
+  type DeleteOptions,
+  type DtabEvent,
+  type DtabStore,
+  type HistoryEntry,
+  type HistoryOptions,
+  NamespaceExistsError,
+  NamespaceNotFoundError,
+  type NamespacesEvent,
+  StoreClosedError,
+  StoreError,
+  type StoreHealth,
+  StoreUnavailableError,
+  type VersionedDtab,
+  VersionMismatchError,
+  type WatchOptions,
+  type WriteOptions,
+} from './store.js'
+import type { WatchChannel } from './watch-channel.js'
+
+/** The few logger methods the store uses (pino's). */
+export interface StoreLogger {
+  info(details: object, message: string): void
+  warn(details: object, message: string): void
+}
+
+export interface K8sStoreOptions {
+  /** Where the API server is. Default `{kind: 'default'}` (in-cluster, else kubeconfig). */
+  readonly connection?: KubeConnection
+  /** An open connection, instead of `connection`. */
+  readonly kube?: Kube
+  /** Options of the connection opened from `connection` (deadline, environment). */
+  readonly kubeOptions?: KubeOptions
+  /** The Kubernetes namespace of the objects. Default: the connection's (in-cluster, context, `default`). */
+  readonly namespace?: string
+  /** History entries kept per dtab namespace. Default 100. */
+  readonly historyLimit?: number
+  /** Byte budget of one namespace's history entries. Default 512 KiB. */
+  readonly historyMaxBytes?: number
+  /** Backoff of the watch loop while the API server is away. */
+  readonly backoff?: BackoffOptions
+  /** The watch loop's timeoutSeconds for each watch (tests shorten it). */
+  readonly watchTimeoutSeconds?: () => number
+  /** How long a new watch waits for the watch loop to reach a direct read's state. Default 2000 ms. */
+  readonly catchUpMs?: number
+  /** While stale, how long a read waits for the API server before the last known state. Default 1000 ms. */
+  readonly staleReadMs?: number
+  readonly logger?: StoreLogger
+}
+
+export interface K8sStore extends DtabStore {
+  readonly kind: 'k8s'
+  /** The API server's URL. */
+  readonly server: string
+  /** The Kubernetes namespace holding the DTab objects. */
+  readonly k8sNamespace: string
+  health(): StoreHealth
+}
+
+/** Opens the store; it does not wait for the API server (its first call or watch does). */
+export async function openK8sStore(options: K8sStoreOptions = {}): Promise<K8sStore> {
+  const kube =
+    options.kube ?? openKube(options.connection ?? { kind: 'default' }, options.kubeOptions)
+  return new K8sDtabStore(kube, options)
+}
+
+/** Writes that lose a race this many times in a row give up (put and unconditional delete). */
+const MAX_WRITE_ATTEMPTS = 50
+
+/** What a direct read said a namespace is: absent, or at a resourceVersion. */
+type Target = { readonly exists: false } | { readonly exists: true; readonly rv: string }
+
+interface NamespaceWatch {
+  readonly namespace: string
+  readonly channel: WatchChannel<DtabEvent>
+  started: boolean
+  target: Target | null
+  timer: NodeJS.Timeout | null
+}
+
+interface ListWatch {
+  readonly channel: WatchChannel<NamespacesEvent>
+  started: boolean
+  target: ReadonlySet<string> | null
+  timer: NodeJS.Timeout | null
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+class K8sDtabStore implements K8sStore {
+  readonly kind = 'k8s'
+  readonly namespaceRule = K8S_NAMESPACE_RULE
+  readonly server: string
+  readonly k8sNamespace: string
+  private readonly dtabs: ObjectClient
+  private readonly log: K8sHistory
+  private readonly historyLimit: number
+  private readonly reflector: Reflector<DTabObject>
+  private readonly watches = new Set<NamespaceWatch>()
+  private readonly listWatches = new Set<ListWatch>()
+  private readonly catchUpMs: number
+  private readonly staleReadMs: number
+  private readonly logger: StoreLogger | undefined
+  private closed = false
+
+  constructor(kube: Kube, options: K8sStoreOptions) {
+    this.server = kube.server
+    this.k8sNamespace = options.namespace ?? kube.namespace
+    this.dtabs = kube.objects(DTABS)
+    this.historyLimit = Math.max(1, options.historyLimit ?? DEFAULT_HISTORY_LIMIT)
+    this.log = new K8sHistory({
+      client: kube.objects(DTAB_HISTORIES),
+      k8sNamespace: this.k8sNamespace,
+      limit: this.historyLimit,
+      maxBytes: options.historyMaxBytes ?? DEFAULT_HISTORY_MAX_BYTES,
+    })
+    this.catchUpMs = options.catchUpMs ?? 2000
+    this.staleReadMs = options.staleReadMs ?? 1000
+    this.logger = options.logger
+    this.reflector = reflect({
+      kube,
+      resource: DTABS,
+      namespace: this.k8sNamespace,
+      schema: DTabObject,
+      backoff: options.backoff,
+      watchTimeoutSeconds: options.watchTimeoutSeconds,
+      onChanges: (changes) => this.changed(changes.map((c) => c.key)),
+      onHealth: (health) => this.logHealth(health),
+      onProblem: (problem) => {
+        if (problem.kind === 'invalid_object') {
+          this.logger?.warn(
+            { k8sNamespace: this.k8sNamespace, name: problem.key, problem: problem.message },
+            'a DTab object cannot be read; it is left out',
+          )
+        } else if (problem.kind === 'handler_failed') {
+          this.logger?.warn({ err: problem.error }, 'the dtab store failed to apply a change')
+        }
+      },
+    })
+  }
+
+  health(): StoreHealth {
+    return storeHealth(this.reflector.health)
+  }
+
+  // --- reads ---------------------------------------------------------------------------------
+
+  async list(): Promise<string[]> {
+    this.open()
+    return this.read(
+      async () => (await this.listNames()).sort(),
+      () => this.cachedNames().sort(),
+    )
+  }
+
+  async get(namespace: string): Promise<VersionedDtab | null> {
+    this.check(namespace)
+    const versioned = (object: DTabObject | undefined | null): VersionedDtab | null =>
+      object
+        ? {
+            namespace,
+            dtab: dtabOf(namespace, this.k8sNamespace, object),
+            version: versionOf(object),
+          }
+        : null
+    return this.read(
+      async () => versioned(await this.getObject(namespace)),
+      () => versioned(this.reflector.get(namespace)),
+    )
+  }
+
+  async history(namespace: string, options: HistoryOptions = {}): Promise<HistoryEntry[]> {
+    this.check(namespace)
+    return this.run(() => this.log.list(namespace, options.limit ?? this.historyLimit))
+  }
+
+  // --- writes --------------------------------------------------------------------------------
+
+  async create(namespace: string, dtab: Dtab, options: WriteOptions = {}): Promise<Uint8Array> {
+    this.check(namespace)
+    return this.run(async () => {
+      let created: DTabObject
+      try {
+        created = parseObject(
+          await this.dtabs.create(this.k8sNamespace, newDTab(this.k8sNamespace, namespace, dtab)),
+        )
+      } catch (err) {
+        if (isKubeError(err) && err.code === 'already_exists')
+          throw new NamespaceExistsError(namespace)
+        throw err
+      }
+      return this.written(namespace, created, dtab, 'create', null, options)
+    })
+  }
+
+  async put(namespace: string, dtab: Dtab, options: WriteOptions = {}): Promise<Uint8Array> {
+    this.check(namespace)
+    return this.run(async () => {
+      for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+        const current = await this.getObject(namespace)
+        try {
+          if (current) {
+            const rv = current.metadata.resourceVersion
+            const body = withDentries(current, dtab, rv)
+            const written = parseObject(
+              await this.dtabs.replace(this.k8sNamespace, namespace, body),
+            )
+            return await this.written(namespace, written, dtab, 'put', rv, options)
+          }
+          const body = newDTab(this.k8sNamespace, namespace, dtab)
+          const created = parseObject(await this.dtabs.create(this.k8sNamespace, body))
+          return await this.written(namespace, created, dtab, 'put', null, options)
+        } catch (err) {
+          // Someone else wrote in between: read again and retry.
+          if (!isKubeError(err) || !['conflict', 'not_found', 'already_exists'].includes(err.code))
+            throw err
+        }
+      }
+      throw this.gaveUp(namespace, 'put')
+    })
+  }
+
+  async update(
+    namespace: string,
+    dtab: Dtab,
+    version: Uint8Array,
+    options: WriteOptions = {},
+  ): Promise<Uint8Array> {
+    this.check(namespace)
+    const rv = resourceVersionOf(version)
+    return this.run(async () => {
+      const base = await this.objectAt(namespace, rv, version)
+      let written: DTabObject
+      try {
+        const body = withDentries(base, dtab, base.metadata.resourceVersion)
+        written = parseObject(await this.dtabs.replace(this.k8sNamespace, namespace, body))
+      } catch (err) {
+        throw await this.refusal(err, namespace, version)
+      }
+      return this.written(
+        namespace,
+        written,
+        dtab,
+        'update',
+        base.metadata.resourceVersion,
+        options,
+      )
+    })
+  }
+
+  async delete(namespace: string, options: DeleteOptions = {}): Promise<void> {
+    this.check(namespace)
+    const { version } = options
+    await this.run(async () => {
+      let previous: string | null = null
+      if (version) {
+        const base = await this.objectAt(namespace, resourceVersionOf(version), version)
+        previous = base.metadata.resourceVersion
+        try {
+          await this.dtabs.delete(this.k8sNamespace, namespace, { resourceVersion: previous })
+        } catch (err) {
+          throw await this.refusal(err, namespace, version)
+        }
+      } else {
+        for (let attempt = 0; previous === null; attempt++) {
+          if (attempt >= MAX_WRITE_ATTEMPTS) throw this.gaveUp(namespace, 'delete')
+          const current = await this.getObject(namespace)
+          if (!current) throw new NamespaceNotFoundError(namespace)
+          try {
+            // With the version read as a precondition, so history says exactly what went.
+            const rv = current.metadata.resourceVersion
+            await this.dtabs.delete(this.k8sNamespace, namespace, { resourceVersion: rv })
+            previous = rv
+          } catch (err) {
+            if (!isKubeError(err) || (err.code !== 'conflict' && err.code !== 'not_found'))
+              throw err
+          }
+        }
+      }
+      await this.record(namespace, {
+        op: 'delete',
+        version: null,
+        previous,
+        who: options.who ?? null,
+        dtab: null,
+      })
+    })
+  }
+
+  // --- watches -------------------------------------------------------------------------------
+
+  watch(namespace: string, options: WatchOptions = {}): AsyncIterableIterator<DtabEvent> {
+    this.check(namespace)
+    const w: NamespaceWatch = {
+      namespace,
+      channel: dtabChannel(options, () => {
+        this.watches.delete(w)
+        if (w.timer) clearTimeout(w.timer)
+      }),
+      started: false,
+      target: null,
+      timer: null,
+    }
+    this.watches.add(w)
+    void this.startWatch(w)
+    return w.channel
+  }
+
+  watchList(options: WatchOptions = {}): AsyncIterableIterator<NamespacesEvent> {
+    this.open()
+    const w: ListWatch = {
+      channel: listChannel(options, () => {
+        this.listWatches.delete(w)
+        if (w.timer) clearTimeout(w.timer)
+      }),
+      started: false,
+      target: null,
+      timer: null,
+    }
+    this.listWatches.add(w)
+    void this.startListWatch(w)
+    return w.channel
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const w of [...this.watches]) w.channel.end()
+    for (const w of [...this.listWatches]) w.channel.end()
+    await this.reflector.stop()
+  }
+
+  // --- watch internals -----------------------------------------------------------------------
+
+  /**
+   * Starts a namespace watch at the state the API server has now: a direct read gives the
+   * target, and the watch begins once the shared loop's cache has reached it (or after
+   * catchUpMs, or at once when the API server cannot be asked).
+   */
+  private async startWatch(w: NamespaceWatch): Promise<void> {
+    if (!(await this.reflector.whenSynced()) || w.channel.closed) return
+    let target: Target | null = null
+    if (this.reflector.health.state === 'synced') {
+      try {
+        const object = await this.getObject(w.namespace)
+        target = object ? { exists: true, rv: object.metadata.resourceVersion } : { exists: false }
+      } catch {
+        target = null // the API server is away: the last known state is all there is
+      }
+    }
+    if (w.channel.closed) return
+    if (target === null || this.reached(w.namespace, target)) return this.begin(w)
+    w.target = target
+    w.timer = setTimeout(() => this.begin(w), this.catchUpMs)
+  }
+
+  private async startListWatch(w: ListWatch): Promise<void> {
+    if (!(await this.reflector.whenSynced()) || w.channel.closed) return
+    let target: Set<string> | null = null
+    if (this.reflector.health.state === 'synced') {
+      try {
+        target = new Set(await this.listNames())
+      } catch {
+        target = null
+      }
+    }
+    if (w.channel.closed) return
+    if (target === null || sameSet(target, this.cachedNames())) return this.beginList(w)
+    w.target = target
+    w.timer = setTimeout(() => this.beginList(w), this.catchUpMs)
+  }
+
+  private begin(w: NamespaceWatch): void {
+    if (w.started || w.channel.closed) return
+    w.started = true
+    if (w.timer) clearTimeout(w.timer)
+    w.timer = null
+    w.channel.push(this.stateOf(w.namespace))
+  }
+
+  private beginList(w: ListWatch): void {
+    if (w.started || w.channel.closed) return
+    w.started = true
+    if (w.timer) clearTimeout(w.timer)
+    w.timer = null
+    w.channel.push(namespacesState(this.cachedNames()))
+  }
+
+  /** Whether the cache has reached (or passed) what a direct read said. */
+  private reached(namespace: string, target: Target): boolean {
+    const object = this.reflector.get(namespace)
+    if (!target.exists) return object === undefined
+    if (!object) return false
+    const rv = object.metadata.resourceVersion
+    return rv === target.rv || laterThan(rv, target.rv)
+  }
+
+  /** The watch loop changed these namespaces: tell their watchers, then the list watchers. */
+  private changed(keys: readonly string[]): void {
+    if (this.closed) return
+    const changed = new Set(keys)
+    for (const w of this.watches) {
+      if (!changed.has(w.namespace)) continue
+      if (w.started) w.channel.push(this.stateOf(w.namespace))
+      else if (w.target && this.reached(w.namespace, w.target)) this.begin(w)
+    }
+    if (this.listWatches.size === 0) return
+    const names = this.cachedNames()
+    for (const w of this.listWatches) {
+      if (w.started) w.channel.push(namespacesState(names))
+      else if (w.target && sameSet(w.target, names)) this.beginList(w)
+    }
+  }
+
+  private stateOf(namespace: string): DtabEvent {
+    const object = this.reflector.get(namespace)
+    return object ? dtabEvent(namespace, this.k8sNamespace, object) : { type: 'deleted', namespace }
+  }
+
+  private cachedNames(): string[] {
+    return [...this.reflector.objects().keys()].filter(K8S_NAMESPACE_RULE.test)
+  }
+
+  // --- calls ---------------------------------------------------------------------------------
+
+  private open(): void {
+    if (this.closed) throw new StoreClosedError()
+  }
+
+  private check(namespace: string): void {
+    this.open()
+    checkNamespace(namespace, K8S_NAMESPACE_RULE)
+  }
+
+  /** Runs an operation; Kubernetes failures become StoreUnavailableError with their message. */
+  private async run<T>(operation: () => Promise<T>): Promise<T> {
+    this.open()
+    try {
+      return await operation()
+    } catch (err) {
+      throw this.storeError(err)
+    }
+  }
+
+  /**
+   * A read from the API server, or from the last known state when the API server is away.
+   * While already stale, the API server gets staleReadMs to answer before the cache does.
+   */
+  private async read<T>(direct: () => Promise<T>, cached: () => T): Promise<T> {
+    const fallback = (err: unknown): boolean =>
+      isKubeError(err) && err.code === 'unavailable' && this.reflector.hasSynced
+    if (this.reflector.health.state !== 'stale') {
+      try {
+        return await direct()
+      } catch (err) {
+        if (fallback(err)) return cached()
+        throw this.storeError(err)
+      }
+    }
+    let timer: NodeJS.Timeout | undefined
+    const outcome = await Promise.race([
+      direct().then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      new Promise<{ late: true }>((resolve) => {
+        timer = setTimeout(() => resolve({ late: true }), this.staleReadMs)
+      }),
+    ])
+    clearTimeout(timer)
+    if ('value' in outcome) return outcome.value
+    if ('late' in outcome || fallback(outcome.error)) return cached()
+    throw this.storeError(outcome.error)
+  }
+
+  private storeError(err: unknown): Error {
+    if (err instanceof StoreError) return err
+    if (isKubeError(err)) return new StoreUnavailableError(err.message, err)
+    const detail = err instanceof Error ? err.message : String(err)
+    return new StoreUnavailableError(`the Kubernetes API at ${this.server}: ${detail}`, err)
+  }
+
+  private async getObject(namespace: string): Promise<DTabObject | null> {
+    try {
+      return parseObject(await this.dtabs.get(this.k8sNamespace, namespace))
+    } catch (err) {
+      if (isKubeError(err) && err.code === 'not_found') return null
+      throw err
+    }
+  }
+
+  /** Every DTab name, from the API server, page by page. */
+  private async listNames(): Promise<string[]> {
+    const names: string[] = []
+    let cont: string | undefined
+    do {
+      const page = await this.dtabs.list(this.k8sNamespace, { limit: 500, continue: cont })
+      const items = (page as { items?: unknown }).items
+      for (const item of Array.isArray(items) ? items : []) {
+        const parsed = DTabObject.safeParse(item)
+        if (parsed.success && K8S_NAMESPACE_RULE.test(parsed.data.metadata.name))
+          names.push(parsed.data.metadata.name)
+      }
+      const next = (page as { metadata?: { continue?: unknown } }).metadata?.continue
+      cont = typeof next === 'string' && next !== '' ? next : undefined
+    } while (cont !== undefined)
+    return names
+  }
+
+  /**
+   * The object to write over, if it is at `rv`: the watch loop's copy when it is at that
+   * version, else a direct read. NamespaceNotFoundError or VersionMismatchError otherwise; a
+   * version that is no resourceVersion at all is refused here, without a write.
+   */
+  private async objectAt(
+    namespace: string,
+    rv: string | null,
+    version: Uint8Array,
+  ): Promise<DTabObject> {
+    const cached = this.reflector.get(namespace)
+    const base =
+      rv !== null && cached?.metadata.resourceVersion === rv
+        ? cached
+        : await this.getObject(namespace)
+    if (!base) throw new NamespaceNotFoundError(namespace)
+    if (base.metadata.resourceVersion !== rv)
+      throw new VersionMismatchError(namespace, version, versionOf(base))
+    return base
+  }
+
+  /** A refused conditional write: the namespace is gone, or at another version. */
+  private async refusal(err: unknown, namespace: string, version: Uint8Array): Promise<unknown> {
+    if (!isKubeError(err)) return err
+    if (err.code === 'not_found') return new NamespaceNotFoundError(namespace)
+    if (err.code !== 'conflict') return err
+    const now = await this.getObject(namespace)
+    return now
+      ? new VersionMismatchError(namespace, version, versionOf(now))
+      : new NamespaceNotFoundError(namespace)
+  }
+
+  /** After a DTab write: checks the API server kept the dentries, records history. */
+  private async written(
+    namespace: string,
+    object: DTabObject,
+    dtab: Dtab,
+    op: 'create' | 'put' | 'update',
+    previous: string | null,
+    options: WriteOptions,
+  ): Promise<Uint8Array> {
+    const rv = object.metadata.resourceVersion
+    const kept = (object as { dentries?: unknown }).dentries
+    if (!Array.isArray(kept) || kept.length !== dtab.length) {
+      throw new StoreUnavailableError(
+        `the Kubernetes API at ${this.server} did not keep the dentries of ${JSON.stringify(namespace)} ` +
+          "(the installed CRD dtabs.l5d.io prunes them: its schema is too narrow, and namerd's " +
+          'objects lose their routes too): kubectl apply -k deploy/crd',
+      )
+    }
+    await this.record(namespace, {
+      op,
+      version: rv,
+      previous,
+      who: options.who ?? null,
+      dtab: Dtab.show(dtab),
+    })
+    return versionOf(object)
+  }
+
+  /**
+   * Appends to history. The write it records has happened, so a failure here does not fail
+   * it: it is logged, and history() will say what is wrong (e.g. its CRD is missing).
+   */
+  private async record(namespace: string, entry: NewEntry): Promise<void> {
+    try {
+      await this.log.append(namespace, entry)
+    } catch (err) {
+      this.logger?.warn(
+        { namespace, err: err instanceof Error ? err.message : String(err) },
+        'the change was made but could not be recorded in history',
+      )
+    }
+  }
+
+  private gaveUp(namespace: string, op: string): StoreUnavailableError {
+    return new StoreUnavailableError(
+      `${op} of namespace ${JSON.stringify(namespace)} lost ${MAX_WRITE_ATTEMPTS} races in a row to other writers; try again`,
+    )
+  }
+
+  private logHealth(health: ReflectHealth): void {
+    const where = { server: this.server, k8sNamespace: this.k8sNamespace }
+    if (health.state === 'synced') this.logger?.info(where, 'dtab store: watching the DTab objects')
+    else if (health.state === 'stale')
+      this.logger?.warn(
+        { ...where, since: health.since, problem: health.error.message },
+        'dtab store: the Kubernetes API is away; serving the last known dtabs',
+      )
+    else if (health.state === 'starting' && health.error)
+      this.logger?.warn(
+        { ...where, problem: health.error.message },
+        'dtab store: cannot list the DTab objects yet',
+      )
+  }
+}
+
+export function storeHealth(health: ReflectHealth): StoreHealth {
+  switch (health.state) {
+    case 'synced':
+      return { state: 'ok' }
+    case 'stale':
+      return { state: 'stale', since: health.since, problem: health.error.message }
+    case 'starting':
+      return { state: 'starting', since: health.since, problem: health.error?.message ?? null }
+    case 'stopped':
+      return { state: 'starting', since: health.since, problem: 'the dtab store is closed' }
+  }
+}
+
+function parseObject(raw: unknown): DTabObject {
+  const parsed = DTabObject.safeParse(raw)
+  if (!parsed.success) {
+    throw new StoreUnavailableError(
+      'the Kubernetes API answered with a DTab that has no metadata.name or resourceVersion',
+    )
+  }
+  return parsed.data
+}
+
+/**
+ * The resourceVersion a version carries, or null if it cannot be one: resourceVersions are
+ * short printable ASCII (etcd revisions are decimal), so anything else is refused unsent.
+ */
+function resourceVersionOf(version: Uint8Array): string | null {
+  try {
+    const text = decoder.decode(version)
+    return /^[!-~]{1,128}$/.test(text) ? text : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Whether resourceVersion `a` is later than `b`. Only to tell whether the watch loop has
+ * passed a state a direct read returned: resourceVersions are opaque, but every API server in
+ * use serves etcd revisions (decimal, one counter); anything else is "not known to be later".
+ */
+function laterThan(a: string, b: string): boolean {
+  return /^[0-9]{1,30}$/.test(a) && /^[0-9]{1,30}$/.test(b) && BigInt(a) > BigInt(b)
+}
+
+function sameSet(a: ReadonlySet<string>, b: readonly string[]): boolean {
+  return a.size === b.length && b.every((x) => a.has(x))
+}
