@@ -6,7 +6,7 @@ import { parseYamlConfig } from '@switchyard/config'
 import { ConfigFile, parseListen } from '@switchyard/namerd'
 import type { IContainer, IService } from 'kubernetes-models/v1'
 import { Service } from 'kubernetes-models/v1'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { ProxyConfig } from '../../packages/proxy/src/config/schema.js'
 import { expand } from './container-run.js'
 import { DEPLOY, type KubeObject, kustomizations, render, requireKubectl } from './kustomize.js'
@@ -85,7 +85,7 @@ function byImage(r: Rendered, image: string): Workload | undefined {
   return r.workloads.find((w) => w.pod.containers[0]?.image?.startsWith(`${image}:`))
 }
 
-function checkNamerd(t: Tap, r: Rendered, namerd: Workload): void {
+function checkNamerd(t: Test, r: Rendered, namerd: Workload): void {
   const c = namerd.pod.containers[0]!
   const config = parseYamlConfig(
     'namerd.yaml',
@@ -110,7 +110,7 @@ function checkNamerd(t: Tap, r: Rendered, namerd: Workload): void {
   t.equal(args[i + 1], namerd.namespace, '--k8s-namespace is namerd’s own namespace')
 }
 
-function checkProxy(t: Tap, r: Rendered, proxy: Workload, namerd: Workload): void {
+function checkProxy(t: Test, r: Rendered, proxy: Workload, namerd: Workload): void {
   const c = proxy.pod.containers[0]!
   const config = parseYamlConfig(
     'proxy.yaml',
@@ -162,8 +162,6 @@ function checkProxy(t: Tap, r: Rendered, proxy: Workload, namerd: Workload): voi
   t.equal(own?.spec?.internalTrafficPolicy, 'Local', 'apps reach their own node’s proxy')
   t.equal(own === undefined ? undefined : targetOf(own, 'outgoing', c), 4140, 'outgoing: 4140')
 }
-
-type Tap = typeof t
 
 if (requireKubectl(t)) {
   for (const k of kustomizations()) {

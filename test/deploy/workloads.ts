@@ -2,7 +2,7 @@
 // once the object has passed its schema (so a wrong type fails there, not here).
 import { DaemonSet, Deployment, StatefulSet } from 'kubernetes-models/apps/v1'
 import { Job } from 'kubernetes-models/batch/v1'
-import type { IContainer, IObjectMeta, IPodSpec } from 'kubernetes-models/v1'
+import type { IContainer, IPodSpec } from 'kubernetes-models/v1'
 import { idOf, type KubeObject } from './kustomize.js'
 
 export interface Workload {
@@ -17,7 +17,9 @@ export interface Workload {
 }
 
 interface Template {
-  readonly spec?: { readonly template?: { metadata?: IObjectMeta; spec?: IPodSpec } }
+  readonly spec?: {
+    readonly template?: { metadata?: { labels?: Record<string, string> }; spec?: IPodSpec }
+  }
 }
 
 function fromTemplate(o: KubeObject, typed: Template, longRunning: boolean): Workload {
