@@ -29,11 +29,32 @@ export interface IncomingObject {
 
 /** Parses JSON text (request body); any failure is the 400 a real server gives for undecodable input. */
 export function parseJson(text: string, what: string): Json {
+  let value: Json
   try {
-    return JSON.parse(text) as Json
+    value = JSON.parse(text) as Json
   } catch (err) {
     throw badRequest(`${what}: json parse error: ${(err as Error).message}`)
   }
+  if (depthExceeds(value, MAX_DEPTH)) {
+    throw badRequest(`${what}: json parse error: exceeded max depth ${MAX_DEPTH}`)
+  }
+  return value
+}
+
+/** Go's encoding/json refuses documents nested deeper than 10000; so does the fake (its code recurses). */
+const MAX_DEPTH = 10_000
+
+function depthExceeds(root: Json, max: number): boolean {
+  const stack: { value: Json; depth: number }[] = [{ value: root, depth: 1 }]
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, depth } = item
+    if (typeof value !== 'object' || value === null) continue
+    if (depth > max) return true
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      stack.push({ value: child, depth: depth + 1 })
+    }
+  }
+  return false
 }
 
 /** Checks an object's shape: apiVersion and kind strings, metadata with string name/labels/… */

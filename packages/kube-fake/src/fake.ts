@@ -148,7 +148,15 @@ export class FakeKubeApi {
 
   /** Installs (or replaces, keeping its objects) an apiextensions.k8s.io/v1 CRD. */
   installCrd(crd: unknown): void {
-    this.registry.install(crd)
+    const installed = this.registry.install(crd)
+    if (installed.replaced) {
+      // A changed CRD gets new storage on a real server; watches on the old one end.
+      const id = resourceId({
+        group: installed.crd.spec.group,
+        plural: installed.crd.spec.names.plural,
+      })
+      for (const w of [...this.watches]) if (w.resource === id) w.end()
+    }
   }
 
   /** Installs every CRD found in the directory's *.yaml, *.yml and *.json files; returns their names. */
@@ -164,7 +172,8 @@ export class FakeKubeApi {
       for (const doc of docs) {
         if (typeof doc !== 'object' || doc === null || !('kind' in doc)) continue
         if (doc.kind !== 'CustomResourceDefinition') continue
-        names.push(this.registry.install(doc).metadata.name)
+        this.installCrd(doc)
+        names.push(String((doc as { metadata?: { name?: unknown } }).metadata?.name))
       }
     }
     return names
@@ -366,7 +375,15 @@ export class FakeKubeApi {
     }
     this.rbac.check(info, this.options.user)
     const rt = this.registry.lookup(info.group, info.version, info.resource)
-    if (rt === undefined || info.subresource !== undefined) {
+    // The CR handler passes on (plain 404) a subresource it lacks, a namespaced resource's object
+    // addressed without a namespace (only list and watch may span namespaces), and a
+    // cluster-scoped resource addressed through one.
+    const scopeMismatch =
+      rt !== undefined &&
+      (rt.namespaced
+        ? info.namespace === undefined && info.verb !== 'list' && info.verb !== 'watch'
+        : info.namespace !== undefined)
+    if (rt === undefined || info.subresource !== undefined || scopeMismatch) {
       sendPlainNotFound(res)
       return
     }

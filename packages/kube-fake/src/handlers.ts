@@ -75,14 +75,6 @@ export async function handleResource(
   res: ServerResponse,
 ): Promise<void> {
   const namespace = rt.namespaced ? info.namespace : undefined
-  if (
-    rt.namespaced !== (info.namespace !== undefined) &&
-    info.verb !== 'list' &&
-    info.verb !== 'watch'
-  ) {
-    // A namespaced resource's objects are only reached through a namespace (and vice versa).
-    throw methodNotAllowed()
-  }
   switch (info.verb) {
     case 'list':
       sendJson(

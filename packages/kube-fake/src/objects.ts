@@ -222,8 +222,11 @@ function commitUpdate(
     if (value === undefined) delete meta[field]
     else meta[field] = value
   }
+  // generation compares with the old object as decoded (pruned with today's schema), while the
+  // no-op check below compares with the stored bytes, as etcd3's GuaranteedUpdate does: so a
+  // metadata-only write under a narrowed schema persists the loss with generation unchanged.
   const { metadata: _a, ...newBody } = object
-  const { metadata: _b, ...oldBody } = current
+  const { metadata: _b, ...oldBody } = present(rt, current)
   const specChanged = canonical(newBody) !== canonical(oldBody)
   if (specChanged && rt.generation) meta.generation = Number(currentMeta.generation ?? 0) + 1
   const candidate = rt.custom ? (sortKeys(object) as JsonObject) : object

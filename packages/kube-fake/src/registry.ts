@@ -23,7 +23,7 @@ export class Registry {
   constructor(private readonly options: RegistryOptions) {}
 
   /** Installs or replaces a CRD (a replaced one keeps its objects and its install time). */
-  install(input: unknown): Crd {
+  install(input: unknown): { crd: Crd; replaced: boolean } {
     const crd = parseCrd(input)
     const name = crd.metadata.name
     const before = this.crds.get(name)
@@ -32,7 +32,8 @@ export class Registry {
       types: crdResourceTypes(crd),
       installedAt: before?.installedAt ?? Date.now(),
     })
-    return crd
+    const replaced = before !== undefined && JSON.stringify(before.crd) !== JSON.stringify(crd)
+    return { crd, replaced }
   }
 
   uninstall(name: string): Crd | undefined {

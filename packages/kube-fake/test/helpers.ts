@@ -10,6 +10,8 @@ export const SLICES = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslic
 export interface Reply {
   readonly status: number
   readonly headers: Record<string, string | string[] | undefined>
+  /** Each Warning header line as sent (node joins repeated ones in `headers`). */
+  readonly warnings: string[]
   readonly body: string
 }
 
@@ -44,6 +46,9 @@ export function send(
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
+            warnings: res.rawHeaders.filter(
+              (_, i, all) => i % 2 === 1 && all[i - 1]?.toLowerCase() === 'warning',
+            ),
             body: Buffer.concat(chunks).toString('utf8'),
           }),
         )
