@@ -1,3 +1,5 @@
+import { isIP } from 'node:net'
+import fc from 'fast-check'
 import t from 'tap'
 import { Addr } from '../src/addr.js'
 import { endpointsAddr, servicePortName } from '../src/k8s/endpoints.js'
@@ -133,3 +135,72 @@ t.test("the Service's primary address family only; FQDN slices never", async (t)
     'unsaid: both',
   )
 })
+
+t.test(
+  'merging, for any slices: ready endpoints only, each address:port once, order of slices irrelevant',
+  async (t) => {
+    const ip = fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3', 'fd00::1', 'bogus', '')
+    const arbSlice = fc.record({
+      name: fc.constantFrom('a', 'b', 'c', 'd'),
+      addressType: fc.constantFrom('IPv4', 'IPv6', 'FQDN'),
+      ports: fc.array(
+        fc.record({
+          name: fc.option(fc.constantFrom('http', 'admin', ''), { nil: null }),
+          port: fc.option(fc.integer({ min: -1, max: 70_000 }), { nil: null }),
+          protocol: fc.constantFrom('TCP', 'UDP', null),
+        }),
+        { maxLength: 3 },
+      ),
+      endpoints: fc.array(
+        fc.record({
+          addresses: fc.array(ip, { maxLength: 2 }),
+          conditions: fc.record({ ready: fc.constantFrom(true, false, null, undefined) }),
+        }),
+        { maxLength: 5 },
+      ),
+    })
+    const ref = { type: 'name', name: 'http' } as const
+    fc.assert(
+      fc.property(fc.array(arbSlice, { maxLength: 5 }), (raw) => {
+        const slices = raw.map((s) => EndpointSlice.parse({ ...s, metadata: { name: s.name } }))
+        const addr = endpointsAddr(web, slices, ref)
+        if (addr.type !== 'bound') return false
+        const keys = addr.addrs.map((e) => `${e.ip} ${e.port}`)
+        if (new Set(keys).size !== keys.length) return false
+        for (const e of addr.addrs) {
+          const from = slices.some(
+            (s) =>
+              s.addressType !== 'FQDN' &&
+              (s.ports ?? []).some(
+                (p) => p.name === 'http' && p.port === e.port && p.protocol !== 'UDP',
+              ) &&
+              (s.endpoints ?? []).some(
+                (x) => x.addresses[0] === e.ip && x.conditions?.ready !== false,
+              ),
+          )
+          if (!from || e.port < 1 || e.port > 65535) return false
+        }
+        // ...and every ready endpoint of a usable slice is there.
+        for (const s of slices) {
+          if (s.addressType === 'FQDN') continue
+          const port = (s.ports ?? []).find(
+            (p) =>
+              p.name === 'http' &&
+              p.protocol !== 'UDP' &&
+              typeof p.port === 'number' &&
+              p.port >= 1 &&
+              p.port <= 65535,
+          )?.port
+          if (port === undefined) continue
+          for (const x of s.endpoints ?? []) {
+            const first = x.addresses[0]
+            if (x.conditions?.ready === false || first === undefined || isIP(first) === 0) continue
+            if (!keys.includes(`${first} ${port}`)) return false
+          }
+        }
+        return Addr.equals(addr, endpointsAddr(web, [...slices].reverse(), ref))
+      }),
+    )
+    t.pass('checked on random slices')
+  },
+)
