@@ -158,7 +158,7 @@ t.test('daemonset over the fs namer: proxies of the endpoints’ nodes, followed
   t.equal(leaf.idText, `${DS_PREFIX}/#/io.l5d.fs/world`, 'the id carries the daemonset prefix')
   t.same(
     ds.opened,
-    [{ namespace: 'default', port: 'incoming', service: 'l5d', url: undefined }],
+    [{ namespace: 'default', port: 'incoming', service: 'l5d', connection: { kind: 'default' } }],
     'the daemonset is looked up on the default connection',
   )
 
@@ -280,12 +280,15 @@ t.test(
   'k8sHost and k8sPort make a plain-HTTP connection, as Linkerd’s kubectl-proxy default',
   async (t) => {
     const cases = [
-      [{}, undefined],
-      [{ k8sPort: 8002 }, 'http://localhost:8002'],
-      [{ k8sHost: '10.0.0.1' }, 'http://10.0.0.1:8001'],
-      [{ k8sHost: 'fd00::1', k8sPort: 9 }, 'http://[fd00::1]:9'],
+      [{}, { kind: 'default' }],
+      [{ k8sPort: 8002 }, { kind: 'url', url: 'http://localhost:8002' }],
+      [{ k8sHost: '10.0.0.1' }, { kind: 'url', url: 'http://10.0.0.1:8001' }],
+      [
+        { k8sHost: 'fd00::1', k8sPort: 9 },
+        { kind: 'url', url: 'http://[fd00::1]:9' },
+      ],
     ] as const
-    for (const [keys, url] of cases) {
+    for (const [keys, connection] of cases) {
       const ds = fakeDaemonSet()
       const i = track(
         t,
@@ -301,7 +304,7 @@ t.test(
       await i.ready(5000)
       const routes = routesOf(t, i)
       pickId(routes, '/svc/w')
-      t.equal(ds.opened[0]?.url, url, JSON.stringify(keys))
+      t.same(ds.opened[0]?.connection, connection, JSON.stringify(keys))
     }
   },
 )

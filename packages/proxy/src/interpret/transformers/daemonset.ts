@@ -5,7 +5,8 @@
 // transformer's own Kubernetes connection. Id prefix, as Linkerd's:
 // `/%/io.l5d.k8s.daemonset/<namespace>/<port>/<service>`.
 import { Path } from '@switchyard/dtab'
-import type { Addr, Var } from '@switchyard/namers'
+import type { KubeConnection } from '@switchyard/kube'
+import { type Addr, k8sConnection, type Var } from '@switchyard/namers'
 import type { DaemonSetTransformerConfig } from './config.js'
 import { viaGateways } from './gateway-map.js'
 import { nodeKey } from './node-key.js'
@@ -19,10 +20,11 @@ export interface DaemonSetTarget {
   readonly port: string
   readonly service: string
   /**
-   * The Kubernetes API as plain HTTP (`http://<k8sHost>:<k8sPort>`, kubectl proxy style), or
-   * undefined for the default connection (in-cluster, else kubeconfig).
+   * The Kubernetes API: plain HTTP at `http://<k8sHost>:<k8sPort>` (kubectl proxy style) when
+   * either is given, else the default connection (in-cluster, else kubeconfig), as the
+   * io.l5d.k8s namer reads its `host` and `port`.
    */
-  readonly url: string | undefined
+  readonly connection: KubeConnection
 }
 
 /** The live endpoints of the daemonset's Service; `close` stops watching them. */
@@ -38,17 +40,13 @@ export interface DaemonSetWatch {
 
 export type DaemonSetSource = (target: DaemonSetTarget) => DaemonSetWatch
 
-/** Linkerd's defaults when only one of k8sHost and k8sPort is given. */
-const DEFAULT_HOST = 'localhost'
-const DEFAULT_PORT = 8001
-
 export function daemonSetTarget(config: DaemonSetTransformerConfig): DaemonSetTarget {
-  const plain = config.k8sHost !== undefined || config.k8sPort !== undefined
-  const host = config.k8sHost ?? DEFAULT_HOST
-  const url = plain
-    ? `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${config.k8sPort ?? DEFAULT_PORT}`
-    : undefined
-  return { namespace: config.namespace, port: config.port, service: config.service, url }
+  return {
+    namespace: config.namespace,
+    port: config.port,
+    service: config.service,
+    connection: k8sConnection({ host: config.k8sHost, port: config.k8sPort }),
+  }
 }
 
 export function daemonSetTransformer(

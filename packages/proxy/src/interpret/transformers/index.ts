@@ -27,6 +27,7 @@ export { downwardApiSnippet, type Env } from './env.js'
 export { TransformerError, type TransformerErrorCode } from './errors.js'
 export { viaGateways } from './gateway-map.js'
 export { ipv4, sameSubnet24, subnet24 } from './ipv4.js'
+export { k8sDaemonSetSource } from './k8s-source.js'
 export { keepLocal } from './local-filter.js'
 export { LOCALNODE, localNodeTransformer } from './localnode.js'
 export { byNodeName, bySubnet, NODE_NAME_META, type NodeKey, nodeKey } from './node-key.js'
@@ -36,7 +37,7 @@ export { combineVars, mapVar, TRANSFORMER_PREFIX, type Transformer } from './tra
 export interface TransformerOptions {
   /** Where POD_IP and NODE_NAME are read; default `process.env`. */
   readonly env?: Env
-  /** Where the daemonset's proxies come from; default the io.l5d.k8s namer. */
+  /** Where the daemonset's proxies come from; default the io.l5d.k8s namer (k8sDaemonSetSource). */
   readonly daemonSet?: DaemonSetSource
 }
 
@@ -54,7 +55,7 @@ export function makeTransformers(
     configs.forEach((c, i) => {
       const where = `interpreter.transformers[${i}]`
       if (c.kind === 'io.l5d.k8s.localnode') made.push(localNodeTransformer(c, env, where))
-      else made.push(daemonSetTransformer(c, options.daemonSet ?? k8sDaemonSetSource))
+      else made.push(daemonSetTransformer(c, options.daemonSet ?? k8sDaemonSetSource()))
     })
   } catch (err) {
     for (const t of made) void t.close()

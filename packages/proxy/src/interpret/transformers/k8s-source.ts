@@ -1,14 +1,53 @@
-// The daemonset's proxies from the io.l5d.k8s namer: the endpoints of
-// `/#/io.l5d.k8s/<namespace>/<port>/<service>`, on the transformer's own connection.
-import { Addr, Var } from '@switchyard/namers'
+// The daemonset's proxies from the io.l5d.k8s namer: the live endpoints of
+// `/#/io.l5d.k8s/<namespace>/<port>/<service>`, on the transformer's own connection (as
+// Linkerd's transformer made its own client), so it works beside a namerd interpreter too.
+import { Path } from '@switchyard/dtab'
+import { Addr, K8sNamer, type K8sNamerTuning, Var } from '@switchyard/namers'
 import type { DaemonSetSource } from './daemonset.js'
 
-export const k8sDaemonSetSource: DaemonSetSource = (target) => ({
-  addr: Var.value<Addr>(
-    Addr.failed(
-      `the io.l5d.k8s namer is not available in this build, so the proxies of ${target.namespace}/${target.service} cannot be found`,
-    ),
-  ),
-  ready: Promise.resolve(),
-  close: async () => {},
-})
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** `tuning`: the namer's timings (tests shorten its retry backoff). */
+export function k8sDaemonSetSource(tuning: K8sNamerTuning = {}): DaemonSetSource {
+  return (target) => {
+    // Reads the service account or kubeconfig now (no call to the API server until watched).
+    const opening = K8sNamer.open({ ...tuning, connection: target.connection })
+    const name = Path.utf8(target.namespace, target.port, target.service)
+    const addr = Var.async<Addr>(
+      Addr.pending,
+      (update) => {
+        let stop: (() => void) | undefined
+        let stopped = false
+        opening
+          .then(
+            (namer) => {
+              if (stopped) return
+              const pods = namer.addr(name)
+              stop = pods.subscribe(update)
+              update(pods.sample())
+            },
+            (err: unknown) => update(Addr.failed(message(err))),
+          )
+          // A listener's bug must not become an unhandled rejection.
+          .catch((err: unknown) =>
+            process.emitWarning(err instanceof Error ? err : String(err), 'VarListenerError'),
+          )
+        return () => {
+          stopped = true
+          stop?.()
+        }
+      },
+      { equals: Addr.equals },
+    )
+    return {
+      addr,
+      ready: opening.then(() => {}),
+      close: async () => {
+        const namer = await opening.catch(() => undefined)
+        await namer?.close()
+      },
+    }
+  }
+}
