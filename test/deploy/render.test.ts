@@ -1,11 +1,14 @@
 // Every kustomization under deploy/ renders with `kubectl kustomize`, and every object it would
 // apply is valid: built-in kinds against the Kubernetes API's schemas, our custom resources
 // against the CRDs in deploy/crd, with nothing the API server would prune.
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { CrdSchemas } from './crd-schema.js'
-import { DEPLOY, idOf, kustomizations, render, requireKubectl } from './kustomize.js'
+import { parseDockerfile } from './dockerfile.js'
+import { DEPLOY, idOf, kustomizations, ROOT, render, requireKubectl } from './kustomize.js'
 import { modelClass, validateBuiltIn } from './models.js'
+import { containersOf, workloads } from './workloads.js'
 
 /** The kinds deploy/ uses that have no namespace; every other object must name its own. */
 const CLUSTER_SCOPED = new Set([
@@ -51,6 +54,36 @@ if (requireKubectl(t)) {
       }
     })
   }
+
+  t.test('every image is a Dockerfile target at the packages’ version, or pinned', async (t) => {
+    const targets = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).stages.map(
+      (s) => s.name,
+    )
+    const version = (
+      JSON.parse(readFileSync(join(ROOT, 'packages/namerd/package.json'), 'utf8')) as {
+        version: string
+      }
+    ).version
+    const images = new Set<string>()
+    for (const k of kustomizations()) {
+      for (const w of workloads(render(k.dir))) {
+        for (const c of containersOf(w)) images.add(c.image ?? '')
+      }
+    }
+    for (const image of images) {
+      const ours = /^switchyard\/([a-z-]+):(.+)$/.exec(image)
+      if (ours !== null) {
+        t.ok(targets.includes(ours[1]), `${image}: docker build --target ${ours[1]}`)
+        t.equal(ours[2], version, `${image}: tagged with the packages' version`)
+      } else {
+        t.match(
+          image,
+          /^registry\.k8s\.io\/etcd:3\.5\.[0-9]+-0$/,
+          `${image}: a pinned upstream image`,
+        )
+      }
+    }
+  })
 
   t.test('the CRD schema check catches what the API server would prune', async (t) => {
     const dtab = {
