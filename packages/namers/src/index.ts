@@ -47,6 +47,7 @@ export {
   DEFAULT_LINGER_MS as K8S_DEFAULT_LINGER_MS,
   DEFAULT_MAX_LINGERING as K8S_DEFAULT_MAX_LINGERING,
   K8sNamer,
+  K8sNamerError,
   type K8sNamerOptions,
   type K8sNamerState,
   type K8sNamerTuning,

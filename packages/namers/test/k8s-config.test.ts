@@ -112,3 +112,29 @@ t.test(
     )
   },
 )
+
+t.test('with neither host nor port: the in-cluster account, else the kubeconfig', async (t) => {
+  const api = await startApi(t)
+  api.put(WEB)
+  api.put(slice('web-a', 'web', ['10.0.0.1']))
+  const dir = await tempDir(t)
+  const kubeconfig = await api.writeKubeconfig(dir)
+  const environment = { env: { KUBECONFIG: kubeconfig }, home: dir, inClusterPrefix: dir }
+  const mounted = await mountNamers([{ kind: 'io.l5d.k8s' }], { k8s: { environment } })
+  t.teardown(() => mounted.close())
+  const web = createAddrResolver(mounted.namers).addr(Path.read('/#/io.l5d.k8s/default/http/web'))
+  t.teardown(web.subscribe(() => {}))
+  await until(web, 'Bound(10.0.0.1:8080)')
+
+  // Nowhere to find a configuration: the namer cannot open, and says what to do.
+  await t.rejects(
+    mountNamers([{ kind: 'io.l5d.k8s' }], {
+      k8s: { environment: { env: {}, home: dir, inClusterPrefix: dir } },
+    }),
+    {
+      name: 'K8sNamerError',
+      message:
+        /^io\.l5d\.k8s: no Kubernetes configuration found: .*set KUBECONFIG.*`host: 127\.0\.0\.1, port: 8001`$/,
+    },
+  )
+})

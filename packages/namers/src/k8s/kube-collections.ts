@@ -5,6 +5,7 @@ import {
   type BackoffOptions,
   type Change,
   type KubeConnection,
+  type KubeEnvironment,
   KubeObject,
   type ListQuery,
   openKube,
@@ -25,6 +26,8 @@ export interface KubeCollectionsOptions {
   readonly backoff?: BackoffOptions
   /** The deadline of each list call, ms (the kube package's default otherwise). */
   readonly requestTimeoutMs?: number
+  /** Where the default connection looks; default the process's environment and home. */
+  readonly environment?: KubeEnvironment
 }
 
 /**
@@ -35,10 +38,12 @@ export function openKubeCollections(
   connection: KubeConnection,
   options: KubeCollectionsOptions = {},
 ): { readonly open: OpenCollection } {
-  const kube = openKube(
-    connection,
-    options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs },
-  )
+  const kube = openKube(connection, {
+    ...options.environment,
+    ...(options.requestTimeoutMs === undefined
+      ? {}
+      : { requestTimeoutMs: options.requestTimeoutMs }),
+  })
   const listServices = (namespace: string | undefined, q: ListQuery): Promise<unknown> =>
     kube.call({ verb: 'list', resource: SERVICES, namespace }, () =>
       kube.core.listNamespacedService({

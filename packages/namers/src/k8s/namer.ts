@@ -9,7 +9,7 @@
 // yet binds, and its addr (Neg once known) tells the rest. namerd binds again every second, and
 // each lookup keeps a lingering watch alive, so its answer settles within that second.
 import { bound, type Name, NameTree, Path } from '@switchyard/dtab'
-import type { BackoffOptions, KubeConnection } from '@switchyard/kube'
+import type { BackoffOptions, KubeConnection, KubeEnvironment } from '@switchyard/kube'
 import { Addr } from '../addr.js'
 import { namerPrefix } from '../prefix.js'
 import type { AddrNamer } from '../resolver.js'
@@ -30,6 +30,8 @@ export interface K8sNamerTuning {
   readonly maxLingering?: number
   /** Retries while the API server is away (the kube package's defaults: 250 ms up to 10 s). */
   readonly backoff?: BackoffOptions
+  /** Where the default connection looks (environment, home, service account); for tests. */
+  readonly environment?: KubeEnvironment
 }
 
 export interface K8sNamerOptions extends K8sNamerTuning {
@@ -49,6 +51,11 @@ export interface K8sNamerState {
     readonly observers: number
     readonly lingering: boolean
   })[]
+}
+
+/** The namer cannot start: no Kubernetes configuration to be found, or a bad one. */
+export class K8sNamerError extends Error {
+  override readonly name = 'K8sNamerError'
 }
 
 interface Entry {
@@ -84,12 +91,18 @@ export class K8sNamer implements AddrNamer {
     // Loaded here, not at the top: @kubernetes/client-node takes about a second to load, which
     // every user of this package (io.l5d.fs alone, say) would otherwise pay at startup.
     const { openKubeCollections } = await import('./kube-collections.js')
-    const open =
-      options.openCollection ??
-      openKubeCollections(
-        options.connection,
-        options.backoff === undefined ? {} : { backoff: options.backoff },
-      ).open
+    let open = options.openCollection
+    try {
+      open ??= openKubeCollections(options.connection, {
+        ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+        ...(options.environment === undefined ? {} : { environment: options.environment }),
+      }).open
+    } catch (err) {
+      throw new K8sNamerError(
+        `io.l5d.k8s: ${err instanceof Error ? err.message : String(err)}; for this namer, kubectl proxy is \`host: 127.0.0.1, port: 8001\``,
+        { cause: err },
+      )
+    }
     return new K8sNamer(options, open)
   }
 
