@@ -106,8 +106,15 @@ function checkNamerd(t: Test, r: Rendered, namerd: Workload): void {
     ]),
   )
   const args = (c.args ?? []).map((a) => expand(a, env))
-  const i = args.indexOf('--k8s-namespace')
-  t.equal(args[i + 1], namerd.namespace, '--k8s-namespace is namerd’s own namespace')
+  // The flag overrides the file.
+  const store = args.includes('--store') ? args[args.indexOf('--store') + 1] : config.store
+  if (store === 'k8s' || store?.startsWith('k8s:')) {
+    const i = args.indexOf('--k8s-namespace')
+    t.ok(i >= 0, 'the k8s store is told its namespace')
+    t.equal(args[i + 1], namerd.namespace, '--k8s-namespace is namerd’s own namespace')
+  } else {
+    t.notOk(args.includes('--k8s-namespace'), `no --k8s-namespace for the store ${store}`)
+  }
 }
 
 function checkProxy(t: Test, r: Rendered, proxy: Workload, namerd: Workload): void {
