@@ -10,8 +10,8 @@ every change to watchers, and answers where a name goes. The HTTP API is namerd'
 io.l5d.httpController, so namerctl and Linkerd 1 work unchanged.
 
 Usage:
-  namerd [--listen HOST:PORT] [--store SPEC] [--config FILE] [--insecure] [--log-level LEVEL]
-         [--max-connections N]
+  namerd [--listen HOST:PORT] [--store SPEC] [--k8s-namespace NS] [--config FILE] [--insecure]
+         [--log-level LEVEL] [--max-connections N] [--check]
 
 Options:
   --listen HOST:PORT   where to serve (default ${DEFAULT_LISTEN}); [::1]:4180 for IPv6
@@ -20,6 +20,13 @@ Options:
                          file:<dir>                      a directory; several namerds may share it
                          etcd:<url>[,<url>...][/<prefix>] etcd v3, e.g.
                            etcd:http://10.0.0.1:2379,http://10.0.0.2:2379/switchyard/dtabs/
+                         k8s                             Kubernetes: namerd's dtabs.l5d.io objects
+                                                         (in-cluster, else KUBECONFIG or
+                                                         ~/.kube/config); kubectl apply -k deploy/crd
+                         k8s:<url>                       the same through a plain URL, e.g.
+                                                         k8s:http://127.0.0.1:8001 (kubectl proxy)
+  --k8s-namespace NS   the Kubernetes namespace of the k8s store's objects (default: the
+                       pod's namespace, else the kubeconfig context's, else default)
   --config FILE        a YAML file (below); flags and the environment override it
   --insecure           serve on a non-loopback address without a write token
   --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
@@ -27,12 +34,16 @@ Options:
                        ${DEFAULT_CONNECTION_LIMITS.maxConnections}, lowered to fit \`ulimit -n\`). At the limit the connection
                        idle longest is closed; API requests never hold the last
                        ${DEFAULT_CONNECTION_LIMITS.reservedConnections}, kept for /ready, /admin/ping and /metrics
+  --check              check the command line, the config file and the environment, print
+                       what namerd would run with, and exit (0 if usable, 2 if not); nothing
+                       is contacted
   -h, --help           this text
   --version            the version
 
 Environment (overrides the file; flags override it):
-  SWITCHYARD_NAMERD_LISTEN, SWITCHYARD_NAMERD_STORE, SWITCHYARD_NAMERD_CONFIG,
-  SWITCHYARD_NAMERD_LOG_LEVEL, SWITCHYARD_NAMERD_INSECURE=true, SWITCHYARD_NAMERD_MAX_CONNECTIONS
+  SWITCHYARD_NAMERD_LISTEN, SWITCHYARD_NAMERD_STORE, SWITCHYARD_NAMERD_K8S_NAMESPACE,
+  SWITCHYARD_NAMERD_CONFIG, SWITCHYARD_NAMERD_LOG_LEVEL, SWITCHYARD_NAMERD_INSECURE=true,
+  SWITCHYARD_NAMERD_MAX_CONNECTIONS
   ${TOKENS_ENV}=<name>:<scope>:<token>[,...]   bearer tokens, scope read or write
 
 Security: with no tokens namerd is open, as namerd always was, which is safe on loopback only;
@@ -43,6 +54,7 @@ unless auth.anonymousReads is true (Linkerd 1 proxies cannot send one).
 Examples:
   namerd                                      # file store in ./data, on ${DEFAULT_LISTEN}
   namerd --store memory --listen 127.0.0.1:0  # throwaway, on a free port (see the log)
+  namerd --store k8s --k8s-namespace linkerd  # namerd's CRD objects, in-cluster or kubeconfig
   ${TOKENS_ENV}=ci:write:$(openssl rand -hex 24) namerd --listen 0.0.0.0:4180 --config namerd.yaml
 
   curl -s localhost:4180/api/1/dtabs
@@ -84,7 +96,7 @@ export class UsageError extends Error {
 export type Command =
   | { readonly type: 'help' }
   | { readonly type: 'version' }
-  | { readonly type: 'run'; readonly flags: Flags }
+  | { readonly type: 'run'; readonly flags: Flags; readonly check: boolean }
 
 export function parseCommandLine(argv: readonly string[]): Command {
   let parsed: ReturnType<typeof parse>
@@ -99,9 +111,11 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
   return {
     type: 'run',
+    check: values.check === true,
     flags: {
       listen: values.listen,
       store: values.store,
+      k8sNamespace: values['k8s-namespace'],
       config: values.config,
       insecure: values.insecure,
       logLevel: values['log-level'],
@@ -118,7 +132,9 @@ function parse(argv: readonly string[]) {
     options: {
       listen: { type: 'string' },
       store: { type: 'string' },
+      'k8s-namespace': { type: 'string' },
       config: { type: 'string' },
+      check: { type: 'boolean' },
       insecure: { type: 'boolean' },
       'log-level': { type: 'string' },
       'max-connections': { type: 'string' },

@@ -56,6 +56,8 @@ export function coalesceReads(store: DtabStore): DtabStore {
 
   return {
     kind: store.kind,
+    namespaceRule: store.namespaceRule,
+    health: store.health?.bind(store),
     list: () => store.list(),
     get,
     create: (ns, dtab, o) => store.create(ns, dtab, o),

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { type NamerConfig, NamersConfigError, parseNamersConfig } from '@switchyard/namers'
-import { parseStoreSpec, type StoreSpec } from '@switchyard/store'
+import { isK8sNamespaceName, parseStoreSpec, type StoreSpec } from '@switchyard/store'
 import { LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
 import type { TokenSpec } from './auth.js'
@@ -100,11 +100,33 @@ function parseMaxConnections(text: string): number {
 }
 
 /** The YAML config file. */
+/** `--k8s-namespace`: a Kubernetes namespace name (an RFC 1123 label). */
+export function parseK8sNamespace(text: string): string {
+  if (!isK8sNamespaceName(text))
+    throw new Error(
+      `"${text}" is not a Kubernetes namespace name (1 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit)`,
+    )
+  return text
+}
+
+const K8sNamespace = z.string().superRefine((value, ctx) => {
+  try {
+    parseK8sNamespace(value)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message })
+  }
+})
+
 export const ConfigFile = z.strictObject({
   /** Where to serve, `HOST:PORT`. */
   listen: Listen.optional(),
-  /** `memory`, `file:<dir>` or `etcd:<url>[,<url>...][/<key prefix>]`. */
+  /** `memory`, `file:<dir>`, `etcd:<url>[,<url>...][/<key prefix>]`, `k8s` or `k8s:<url>`. */
   store: Store.optional(),
+  /**
+   * The Kubernetes namespace of the DTab objects (k8s store only). Default: the pod's
+   * namespace in a cluster, else the kubeconfig context's, else `default`.
+   */
+  k8sNamespace: K8sNamespace.optional(),
   /** Namers, as in namerd: `[{kind: io.l5d.fs, rootDir: ...}]`. Checked by @switchyard/namers. */
   namers: z.array(z.unknown()).optional(),
   auth: z
@@ -238,6 +260,7 @@ export function parseTokensEnv(value: string, source = TOKENS_ENV): TokenSpec[] 
 export interface Flags {
   readonly listen?: string
   readonly store?: string
+  readonly k8sNamespace?: string
   readonly config?: string
   readonly insecure?: boolean
   readonly logLevel?: string
@@ -305,8 +328,26 @@ export async function resolveSettings(
   // or the working directory for flags and the environment.
   const storeSpec: StoreSpec = storeFlag?.value ?? parseStoreSpec(file.store ?? DEFAULT_STORE)
   const storeBase = storeFlag === undefined && file.store !== undefined ? fileBase : cwd
+  const k8sNamespaceFlag = pick(
+    [
+      ['--k8s-namespace', flags.k8sNamespace],
+      ['SWITCHYARD_NAMERD_K8S_NAMESPACE', env.SWITCHYARD_NAMERD_K8S_NAMESPACE],
+    ],
+    parseK8sNamespace,
+  )
+  const k8sNamespace = k8sNamespaceFlag?.value ?? file.k8sNamespace
+  if (k8sNamespace !== undefined && storeSpec.kind !== 'k8s') {
+    const from = k8sNamespaceFlag?.from ?? `${loaded?.file}: k8sNamespace`
+    issues.push(
+      `${from}: a Kubernetes namespace is for the k8s store only, and the store is ${storeSpec.kind} (use --store k8s or --store k8s:<url>)`,
+    )
+  }
   const store: StoreSpec =
-    storeSpec.kind === 'file' ? { kind: 'file', dir: resolve(storeBase, storeSpec.dir) } : storeSpec
+    storeSpec.kind === 'file'
+      ? { kind: 'file', dir: resolve(storeBase, storeSpec.dir) }
+      : storeSpec.kind === 'k8s' && k8sNamespace !== undefined
+        ? { ...storeSpec, namespace: k8sNamespace }
+        : storeSpec
 
   let tokens: readonly TokenSpec[] = file.auth?.tokens ?? []
   const envTokens = env[TOKENS_ENV]

@@ -115,6 +115,8 @@ export function instrumentStore(store: DtabStore, metrics: Metrics): DtabStore {
   }
   return {
     kind: store.kind,
+    namespaceRule: store.namespaceRule,
+    health: store.health?.bind(store),
     list: () => timed('list', () => store.list()),
     get: (ns) => timed('get', () => store.get(ns)),
     create: (ns, dtab, o) => timed('create', () => store.create(ns, dtab, o)),

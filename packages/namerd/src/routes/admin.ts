@@ -8,9 +8,27 @@ const READY_TIMEOUT_MS = 2000
 export function adminRoutes(app: FastifyInstance, ctx: Context): void {
   app.get('/admin/ping', async (_req, reply) => reply.type('text/plain').send('pong'))
 
-  // Ready when not shutting down and the store answers.
+  // Ready when not shutting down and the store answers. A store that mirrors a server it can
+  // lose (k8s) and has lost it still serves its last known dtabs, so proxies keep routing:
+  // ready, with a body saying stale since when and why (alerts can match it). One that never
+  // got a first state cannot serve: not ready.
   app.get('/ready', async (_req, reply) => {
     if (ctx.state.draining) throw new ApiError(503, 'shutting_down', 'namerd is shutting down')
+    const health = ctx.store.health?.() ?? { state: 'ok' }
+    if (health.state === 'starting') {
+      throw new ApiError(
+        503,
+        'store_unavailable',
+        `the dtab store has not read the dtabs yet${health.problem ? `: ${health.problem}` : ''}`,
+      )
+    }
+    if (health.state === 'stale') {
+      return reply
+        .type('text/plain')
+        .send(
+          `ready, stale: serving the last known dtabs since ${health.since.toISOString()}: ${health.problem}\n`,
+        )
+    }
     let timer: NodeJS.Timeout | undefined
     try {
       await Promise.race([

@@ -1,0 +1,245 @@
+// namerd on the Kubernetes CRD store: --store k8s / k8s:<url> and --k8s-namespace (flags, the
+// environment, the config file), --check, the API over namerd's own DTab objects, and /ready
+// while the API server is away (stale but serving) or was never reached (not ready).
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { FakeKubeApi } from '@switchyard/kube-fake'
+import { openK8sStore } from '@switchyard/store'
+import t from 'tap'
+import { ConfigError, resolveSettings } from '../src/config.js'
+import { runNamerd, startProcess, startServer, tempDir } from './helpers.js'
+
+const CRD_DIR = fileURLToPath(new URL('../../../deploy/crd', import.meta.url))
+
+async function issuesOf(promise: Promise<unknown>): Promise<readonly string[]> {
+  try {
+    await promise
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues
+    throw err
+  }
+  throw new Error('expected a ConfigError')
+}
+
+async function fake(t: Parameters<typeof tempDir>[0], crds = true): Promise<FakeKubeApi> {
+  const api = await FakeKubeApi.start()
+  t.teardown(() => api.close())
+  if (crds) await api.installCrdsFrom(CRD_DIR)
+  return api
+}
+
+async function eventually<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean) {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const v = await read()
+    if (ok(v)) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${String(v)}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+t.test('--store k8s and --k8s-namespace; the environment; the config file', async (t) => {
+  const flags = await resolveSettings({ store: 'k8s', k8sNamespace: 'mesh' }, {})
+  t.same(flags.store, { kind: 'k8s', connection: { kind: 'default' }, namespace: 'mesh' })
+  const proxy = await resolveSettings({ store: 'k8s:http://127.0.0.1:8001' }, {})
+  t.same(
+    proxy.store,
+    { kind: 'k8s', connection: { kind: 'url', url: 'http://127.0.0.1:8001' } },
+    'no namespace given: the connection decides (pod, kubeconfig context, default)',
+  )
+  const env = await resolveSettings(
+    {},
+    { SWITCHYARD_NAMERD_STORE: 'k8s', SWITCHYARD_NAMERD_K8S_NAMESPACE: 'linkerd' },
+  )
+  t.same(env.store, { kind: 'k8s', connection: { kind: 'default' }, namespace: 'linkerd' })
+
+  const dir = await tempDir(t)
+  const file = join(dir, 'namerd.yaml')
+  await writeFile(file, 'store: "k8s:http://127.0.0.1:8001"\nk8sNamespace: routing\n')
+  const fromFile = await resolveSettings({ config: file }, {})
+  t.same(fromFile.store, {
+    kind: 'k8s',
+    connection: { kind: 'url', url: 'http://127.0.0.1:8001' },
+    namespace: 'routing',
+  })
+  const overridden = await resolveSettings({ config: file, k8sNamespace: 'other' }, {})
+  t.match(overridden.store, { namespace: 'other' }, 'the flag wins over the file')
+})
+
+t.test(
+  'a bad Kubernetes namespace, or one for another store, is a configuration error',
+  async (t) => {
+    t.match(await issuesOf(resolveSettings({ store: 'k8s', k8sNamespace: 'Mesh' }, {})), [
+      /^--k8s-namespace: "Mesh" is not a Kubernetes namespace name/,
+    ])
+    t.match(await issuesOf(resolveSettings({ store: 'memory', k8sNamespace: 'mesh' }, {})), [
+      /^--k8s-namespace: a Kubernetes namespace is for the k8s store only, and the store is memory/,
+    ])
+    t.match(await issuesOf(resolveSettings({ store: 'k8s:localhost:8001' }, {})), [
+      /^--store: invalid store "k8s:localhost:8001": "localhost:8001" is not an http\(s\) URL/,
+    ])
+    const dir = await tempDir(t)
+    const file = join(dir, 'namerd.yaml')
+    await writeFile(file, 'store: k8s\nk8sNamespace: "a_b"\n')
+    t.match(await issuesOf(resolveSettings({ config: file }, {})), [
+      /namerd\.yaml: k8sNamespace: "a_b" is not a Kubernetes namespace name/,
+    ])
+  },
+)
+
+t.test('--check says what namerd would run with and contacts nothing', async (t) => {
+  const ok = await runNamerd([
+    '--check',
+    '--store',
+    'k8s:http://127.0.0.1:9',
+    '--k8s-namespace',
+    'mesh',
+  ])
+  t.equal(ok.code, 0, ok.stderr)
+  t.match(
+    ok.stdout,
+    /namerd: configuration OK\n {2}listen: 127\.0\.0\.1:4180\n {2}store: k8s:http:\/\/127\.0\.0\.1:9 \(namespace mesh\)\n/,
+  )
+  const bad = await runNamerd(['--check', '--store', 'k8s', '--k8s-namespace', 'NO'])
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, /--k8s-namespace: "NO" is not a Kubernetes namespace name/)
+})
+
+t.test("the API on the k8s store: namerd's objects, ETags of their resourceVersion", async (t) => {
+  const api = await fake(t)
+  const store = await openK8sStore({
+    connection: { kind: 'url', url: api.url },
+    namespace: 'default',
+  })
+  const namerd = await startServer(t, { store })
+  const created = await fetch(`${namerd.base}/api/1/dtabs/internal`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/dtab' },
+    body: '/svc => /#/io.l5d.k8s/default/http',
+  })
+  t.equal(created.status, 204)
+  const object = api.get({
+    apiVersion: 'l5d.io/v1alpha1',
+    kind: 'DTab',
+    namespace: 'default',
+    name: 'internal',
+  })
+  t.same(object?.dentries, [{ prefix: '/svc', dst: '/#/io.l5d.k8s/default/http' }])
+  const rv = (object?.metadata as { resourceVersion: string }).resourceVersion
+  const got = await fetch(`${namerd.base}/api/1/dtabs/internal`)
+  t.equal(got.headers.get('etag'), Buffer.from(rv).toString('base64'), "namerd's ETag")
+  const stale = await fetch(`${namerd.base}/api/1/dtabs/internal`, {
+    method: 'PUT',
+    headers: {
+      'content-type': 'application/dtab',
+      'if-match': Buffer.from(`${Number(rv) + 1000}`).toString('base64'),
+    },
+    body: '/svc => /x',
+  })
+  t.equal(stale.status, 412)
+  const upper = await fetch(`${namerd.base}/api/1/dtabs/Internal`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/dtab' },
+    body: '/a => /b',
+  })
+  t.equal(upper.status, 400)
+  t.match(await upper.json(), {
+    error: 'invalid_namespace',
+    message: /lowercase RFC 1123 subdomain/,
+  })
+})
+
+t.test(
+  '/ready: ready when synced; ready but stale while the API server is away; ready again after',
+  async (t) => {
+    const api = await fake(t)
+    const store = await openK8sStore({
+      connection: { kind: 'url', url: api.url },
+      namespace: 'default',
+      backoff: { initialMs: 20, maxMs: 200 },
+    })
+    await store.create('internal', [])
+    const namerd = await startServer(t, { store })
+    const ready = await eventually(
+      'ready',
+      () => fetch(`${namerd.base}/ready`).then(async (r) => `${r.status} ${await r.text()}`),
+      (s) => s === '200 ready\n',
+    )
+    t.equal(ready, '200 ready\n')
+    await api.down()
+    const stale = await eventually(
+      'stale',
+      () => fetch(`${namerd.base}/ready`).then(async (r) => `${r.status} ${await r.text()}`),
+      (s) => s.includes('stale'),
+    )
+    t.match(
+      stale,
+      /^200 ready, stale: serving the last known dtabs since \d{4}-\d\d-\d\dT[^ ]+: the Kubernetes API at http:\/\/127\.0\.0\.1:\d+ is unreachable/,
+    )
+    const list = await fetch(`${namerd.base}/api/1/dtabs`)
+    t.same(await list.json(), ['internal'], 'reads answer from the last known state')
+    await api.up()
+    t.equal(
+      await eventually(
+        'ready again',
+        () => fetch(`${namerd.base}/ready`).then(async (r) => `${r.status} ${await r.text()}`),
+        (s) => s === '200 ready\n',
+      ),
+      '200 ready\n',
+    )
+  },
+)
+
+t.test('/ready is 503 naming the problem while the store has never read the dtabs', async (t) => {
+  const api = await fake(t, false)
+  const store = await openK8sStore({
+    connection: { kind: 'url', url: api.url },
+    namespace: 'default',
+    backoff: { initialMs: 20, maxMs: 200 },
+  })
+  const namerd = await startServer(t, { store })
+  const res = await eventually(
+    'the missing CRD reported',
+    () =>
+      fetch(`${namerd.base}/ready`).then(async (r) => ({ status: r.status, body: await r.text() })),
+    (r) => r.body.includes('CRD'),
+  )
+  t.equal(res.status, 503)
+  t.match(JSON.parse(res.body), {
+    error: 'store_unavailable',
+    message:
+      /^the dtab store has not read the dtabs yet: the CRD dtabs\.l5d\.io is not installed .*: kubectl apply -k deploy\/crd$/,
+  })
+  await api.installCrdsFrom(CRD_DIR)
+  const after = await eventually(
+    'ready once the CRD is installed',
+    () => fetch(`${namerd.base}/ready`).then((r) => r.status),
+    (s) => s === 200,
+  )
+  t.equal(after, 200)
+})
+
+t.test('namerd as a process on --store k8s:<url> serves the CRD objects', async (t) => {
+  const api = await fake(t)
+  api.put({
+    apiVersion: 'l5d.io/v1alpha1',
+    kind: 'DTab',
+    metadata: { name: 'legacy', namespace: 'mesh' },
+    dentries: [{ prefix: '/svc', dst: '/#/io.l5d.k8s/mesh/http' }],
+  })
+  const namerd = await startProcess(t, [
+    '--listen',
+    '127.0.0.1:0',
+    '--store',
+    `k8s:${api.url}`,
+    '--k8s-namespace',
+    'mesh',
+  ])
+  const res = await fetch(`${namerd.base}/api/1/dtabs/legacy`, {
+    headers: { accept: 'application/dtab' },
+  })
+  t.equal(res.status, 200)
+  t.equal(await res.text(), '/svc=>/#/io.l5d.k8s/mesh/http\n')
+  t.equal(await namerd.stop(), 0)
+})
