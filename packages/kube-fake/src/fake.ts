@@ -1,23 +1,23 @@
 // FakeKubeApi: the server and the test-facing controls. See index.ts for what is covered.
 import { readdir, readFile } from 'node:fs/promises'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
 import { extname, join } from 'node:path'
 import { checkObject } from './bodies.js'
-import { discovery } from './discovery.js'
-import { type HandlerContext, handleResource } from './handlers.js'
-import { DEFAULT_MAX_BODY_BYTES, sendJson, sendPlainNotFound, sendStatus } from './http-io.js'
+import type { HandlerContext } from './handlers.js'
+import { DEFAULT_MAX_BODY_BYTES } from './http-io.js'
 import type { JsonObject } from './json.js'
 import { type KubeconfigOptions, writeKubeconfigFile } from './kubeconfig.js'
-import { queryFlag } from './list-options.js'
+import { Listener } from './listener.js'
 import { createObject, present, removeStored, replaceObject } from './objects.js'
 import { type ForbidRule, Rbac } from './rbac.js'
 import { Registry } from './registry.js'
-import { requestInfo } from './request-info.js'
+import { RequestLog, type RequestRecord } from './request-log.js'
 import { type ResourceType, resourceId } from './resource-type.js'
+import { createRouter } from './router.js'
 import { type ExpiredReason, StatusError } from './status.js'
 import { objectKey, Store } from './store.js'
 import type { WatchStream } from './watch.js'
+
+export type { RequestRecord } from './request-log.js'
 
 export interface FakeKubeOptions {
   /** Events kept for watch replay and Exact lists (default 1000). Older RVs get 410. */
@@ -38,14 +38,6 @@ export interface FakeKubeOptions {
   readonly bookmarkIntervalMs?: number
   /** Port to listen on (default 0: a free one). */
   readonly port?: number
-}
-
-export interface RequestRecord {
-  readonly method: string
-  /** The raw path, without the query. */
-  readonly path: string
-  /** The query, first value of each parameter. */
-  readonly query: Readonly<Record<string, string>>
 }
 
 export interface ObjectRef {
@@ -74,14 +66,11 @@ export class FakeKubeApi {
   private readonly registry: Registry
   private readonly rbac = new Rbac()
   private readonly watches = new Set<WatchStream>()
-  private readonly sockets = new Set<Socket>()
   private readonly lastRvByResource = new Map<string, number>()
-  private readonly log: RequestRecord[] = []
+  private readonly log: RequestLog
   private readonly options: Required<FakeKubeOptions>
-  private server: Server | undefined
-  private portNumber = 0
+  private readonly listener: Listener
   private bookmarkTimer: NodeJS.Timeout | undefined
-  private readonly ctx: HandlerContext
 
   private constructor(options: FakeKubeOptions) {
     this.options = {
@@ -101,7 +90,7 @@ export class FakeKubeApi {
       this.lastRvByResource.set(event.resource, event.rv)
       for (const w of this.watches) if (w.resource === event.resource) w.deliver(event)
     })
-    this.ctx = {
+    const ctx: HandlerContext = {
       store: this.store,
       expiredReason: this.options.expiredReason,
       maxBodyBytes: this.options.maxBodyBytes,
@@ -110,11 +99,21 @@ export class FakeKubeApi {
       lastEventRv: (resource) => this.lastRvByResource.get(resource) ?? 0,
       createHoldMs: (rt) => this.registry.createHoldMs(rt),
     }
+    this.log = new RequestLog(this.options.requestLog)
+    this.listener = new Listener(
+      createRouter({
+        ctx,
+        registry: this.registry,
+        rbac: this.rbac,
+        log: this.log,
+        user: this.options.user,
+      }),
+    )
   }
 
   static async start(options: FakeKubeOptions = {}): Promise<FakeKubeApi> {
     const api = new FakeKubeApi(options)
-    await api.listen(api.options.port)
+    await api.listener.listen(api.options.port)
     if (api.options.bookmarkIntervalMs > 0) {
       api.bookmarkTimer = setInterval(() => api.sendBookmarks(), api.options.bookmarkIntervalMs)
       api.bookmarkTimer.unref()
@@ -124,11 +123,11 @@ export class FakeKubeApi {
 
   /** `http://127.0.0.1:<port>`, the same across down()/up(). */
   get url(): string {
-    return `http://127.0.0.1:${this.portNumber}`
+    return `http://127.0.0.1:${this.listener.port}`
   }
 
   get port(): number {
-    return this.portNumber
+    return this.listener.port
   }
 
   /** The global revision: the RV of the last write of any kind. */
@@ -146,8 +145,11 @@ export class FakeKubeApi {
     return writeKubeconfigFile(this.url, dir, options)
   }
 
-  /** Installs (or replaces, keeping its objects) an apiextensions.k8s.io/v1 CRD. */
-  installCrd(crd: unknown): void {
+  /**
+   * Installs (or replaces, keeping its objects) an apiextensions.k8s.io/v1 CRD; returns its name.
+   * Throws CrdError for anything else.
+   */
+  installCrd(crd: unknown): string {
     const installed = this.registry.install(crd)
     if (installed.replaced) {
       // A changed CRD gets new storage on a real server; watches on the old one end.
@@ -157,6 +159,7 @@ export class FakeKubeApi {
       })
       for (const w of [...this.watches]) if (w.resource === id) w.end()
     }
+    return installed.crd.metadata.name
   }
 
   /** Installs every CRD found in the directory's *.yaml, *.yml and *.json files; returns their names. */
@@ -172,8 +175,7 @@ export class FakeKubeApi {
       for (const doc of docs) {
         if (typeof doc !== 'object' || doc === null || !('kind' in doc)) continue
         if (doc.kind !== 'CustomResourceDefinition') continue
-        this.installCrd(doc)
-        names.push(String((doc as { metadata?: { name?: unknown } }).metadata?.name))
+        names.push(this.installCrd(doc))
       }
     }
     return names
@@ -188,7 +190,7 @@ export class FakeKubeApi {
     if (crd === undefined) return
     const rt = { group: crd.spec.group, plural: crd.spec.names.plural }
     for (const { key, object } of this.store.list(resourceId(rt))) {
-      removeStored(this.store, placeholderType(rt, crd.spec.names.kind), key, object)
+      removeStored(this.store, resourceId(rt), key, object)
     }
     for (const w of [...this.watches]) if (w.resource === resourceId(rt)) w.end()
   }
@@ -244,7 +246,7 @@ export class FakeKubeApi {
     const key = objectKey(rt.namespaced ? (ref.namespace ?? 'default') : '', ref.name)
     const current = this.store.get(resourceId(rt), key)
     if (current === undefined) return null
-    return present(rt, removeStored(this.store, rt, key, current))
+    return present(rt, removeStored(this.store, resourceId(rt), key, current))
   }
 
   /** The object as a client would read it, or null. */
@@ -294,135 +296,28 @@ export class FakeKubeApi {
 
   /** The log of requests received, oldest first (bounded by the requestLog option). */
   get requests(): readonly RequestRecord[] {
-    return [...this.log]
+    return this.log.all()
   }
 
   clearRequests(): void {
-    this.log.length = 0
+    this.log.clear()
   }
 
   /** Stops answering: closes the listener and every connection (watches are cut). State is kept. */
   async down(): Promise<void> {
-    const server = this.server
-    if (server === undefined) return
-    this.server = undefined
     for (const w of [...this.watches]) w.sever()
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-    for (const socket of this.sockets) socket.destroy()
-    this.sockets.clear()
-    await closed
+    await this.listener.close()
   }
 
-  /** Listens again on the same port, with the same state. */
+  /** Listens again on the same port, with the same state (rejects if the port was taken). */
   async up(): Promise<void> {
-    if (this.server !== undefined) return
-    await this.listen(this.portNumber)
+    if (this.listener.listening) return
+    await this.listener.listen(this.listener.port)
   }
 
+  /** Stops the server for good (the bookmark timer too). */
   async close(): Promise<void> {
     if (this.bookmarkTimer !== undefined) clearInterval(this.bookmarkTimer)
     await this.down()
-  }
-
-  private listen(port: number): Promise<void> {
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => this.fail(res, err))
-    })
-    server.on('connection', (socket) => {
-      this.sockets.add(socket)
-      socket.on('close', () => this.sockets.delete(socket))
-    })
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
-      else socket.destroy()
-    })
-    return new Promise((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject)
-        const address = server.address()
-        if (address !== null && typeof address === 'object') this.portNumber = address.port
-        this.server = server
-        resolve()
-      })
-    })
-  }
-
-  private record(method: string, path: string, query: URLSearchParams): void {
-    const q: Record<string, string> = {}
-    for (const [k, v] of query) if (!Object.hasOwn(q, k)) q[k] = v
-    this.log.push({ method, path, query: q })
-    if (this.log.length > this.options.requestLog)
-      this.log.splice(0, this.log.length - this.options.requestLog)
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const target = req.url ?? '/'
-    const q = target.indexOf('?')
-    const path = q < 0 ? target : target.slice(0, q)
-    const query = new URLSearchParams(q < 0 ? '' : target.slice(q + 1))
-    const method = req.method ?? 'GET'
-    this.record(method, path, query)
-    const info = requestInfo(method, path, queryFlag(query, 'watch'))
-    if (info.type === 'other') {
-      const doc = method === 'GET' ? discovery(path, this.registry.all()) : undefined
-      if (doc === undefined) sendPlainNotFound(res)
-      else if (typeof doc === 'string') {
-        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' })
-        res.end(doc)
-      } else sendJson(res, 200, doc)
-      return
-    }
-    this.rbac.check(info, this.options.user)
-    const rt = this.registry.lookup(info.group, info.version, info.resource)
-    // The CR handler passes on (plain 404) a subresource it lacks, a namespaced resource's object
-    // addressed without a namespace (only list and watch may span namespaces), and a
-    // cluster-scoped resource addressed through one.
-    const scopeMismatch =
-      rt !== undefined &&
-      (rt.namespaced
-        ? info.namespace === undefined && info.verb !== 'list' && info.verb !== 'watch'
-        : info.namespace !== undefined)
-    if (rt === undefined || info.subresource !== undefined || scopeMismatch) {
-      sendPlainNotFound(res)
-      return
-    }
-    await handleResource(this.ctx, info, rt, query, req, res)
-  }
-
-  private fail(res: ServerResponse, err: unknown): void {
-    const status =
-      err instanceof StatusError
-        ? err
-        : new StatusError({
-            code: 500,
-            reason: 'InternalError',
-            message: `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`,
-          })
-    if (res.headersSent) {
-      res.destroy()
-      return
-    }
-    if (status.code === 413) {
-      // The rest of a too-large body is not read: close the connection after the answer.
-      res.setHeader('Connection', 'close')
-      res.on('finish', () => res.socket?.destroy())
-    }
-    sendStatus(res, status)
-  }
-}
-
-/** Enough of a resource type to delete a CRD's objects after its CRD is gone. */
-function placeholderType(rt: { group: string; plural: string }, kind: string): ResourceType {
-  return {
-    ...rt,
-    version: '',
-    kind,
-    listKind: `${kind}List`,
-    namespaced: true,
-    custom: true,
-    generation: true,
-    nameRule: 'subdomain',
-    deleteReturnsObject: false,
   }
 }

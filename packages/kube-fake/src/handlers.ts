@@ -1,7 +1,7 @@
 // The REST verbs of one served resource (reference §1 table): list, watch, get, create, replace,
 // patch, delete, deletecollection, each answering with the apiserver's codes and bodies.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { parseDeleteOptions, parseJson, parseJsonPatch } from './bodies.js'
+import { type DeleteOptions, parseDeleteOptions, parseJson, parseJsonPatch } from './bodies.js'
 import { readBody, sendJson } from './http-io.js'
 import { type Json, type JsonObject, metadataOf, stringField } from './json.js'
 import { listItem, listObjects } from './list.js'
@@ -53,9 +53,11 @@ function fieldValidation(query: URLSearchParams): FieldValidation {
   )
 }
 
-function refuseDryRun(query: URLSearchParams): void {
-  if (query.has('dryRun'))
+function refuseDryRun(query: URLSearchParams, options?: DeleteOptions): void {
+  const inBody = options?.dryRun != null && options.dryRun.length > 0
+  if (query.has('dryRun') || inBody) {
     throw badRequest('dryRun is not implemented by the fake Kubernetes API server')
+  }
 }
 
 async function jsonBody(req: IncomingMessage, ctx: HandlerContext, kind: string): Promise<Json> {
@@ -131,10 +133,8 @@ export async function handleResource(
       return
     }
     case 'delete': {
-      refuseDryRun(query)
       const options = parseDeleteOptions(await readBody(req, ctx.maxBodyBytes))
-      if (options.dryRun != null && options.dryRun.length > 0)
-        refuseDryRun(new URLSearchParams('dryRun=All'))
+      refuseDryRun(query, options)
       const name = info.name ?? ''
       const { object } = deleteObject(ctx.store, rt, namespace, name, options)
       if (rt.deleteReturnsObject) {
@@ -189,6 +189,27 @@ function successDetails(rt: ResourceType, name: string, uid: string | undefined)
 
 const MERGE = 'application/merge-patch+json'
 const JSON_PATCH = 'application/json-patch+json'
+const STRATEGIC = 'application/strategic-merge-patch+json'
+
+/**
+ * 415 for a patch type the fake does not apply. A real server refuses strategic merge patch for
+ * CRs with exactly this message; apply patches (and strategic merge on built-ins) it would take,
+ * so for those the fake says it is the one refusing.
+ */
+function unsupportedPatch(type: string, rt: ResourceType): StatusError {
+  const realRefusal =
+    !type.startsWith('application/apply-patch') && (rt.custom || type !== STRATEGIC)
+  const accepted = rt.custom
+    ? 'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml'
+    : `application/json-patch+json, application/merge-patch+json, ${STRATEGIC}, application/apply-patch+yaml`
+  return new StatusError({
+    code: 415,
+    reason: 'UnsupportedMediaType',
+    message: realRefusal
+      ? `the body of the request was in an unknown format - accepted media types include: ${accepted}`
+      : `the fake Kubernetes API server does not implement ${type} (no server-side apply, no strategic merge patch); use application/merge-patch+json or application/json-patch+json`,
+  })
+}
 
 async function readPatch(
   req: IncomingMessage,
@@ -196,23 +217,7 @@ async function readPatch(
   rt: ResourceType,
 ): Promise<(served: JsonObject) => unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
-  if (type !== MERGE && type !== JSON_PATCH) {
-    // The real server also takes apply patches (and strategic merge for built-ins); the fake does not.
-    const accepted = rt.custom
-      ? 'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml'
-      : 'application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml'
-    const fakeNote =
-      type.startsWith('application/apply-patch') ||
-      type === 'application/strategic-merge-patch+json'
-    throw new StatusError({
-      code: 415,
-      reason: 'UnsupportedMediaType',
-      message:
-        fakeNote && (!rt.custom || type.startsWith('application/apply-patch'))
-          ? `the fake Kubernetes API server does not implement ${type} (server-side apply and strategic merge patch are out of its scope); use application/merge-patch+json or application/json-patch+json`
-          : `the body of the request was in an unknown format - accepted media types include: ${accepted}`,
-    })
-  }
+  if (type !== MERGE && type !== JSON_PATCH) throw unsupportedPatch(type, rt)
   const text = await readBody(req, ctx.maxBodyBytes)
   if (type === MERGE) {
     const patch = parseJson(text, 'merge patch')

@@ -20,8 +20,11 @@
  *   validation (DNS subdomain; DNS-1035 label for Services), 400 URL name/namespace mismatch,
  *   403 Forbidden from api.forbid (checked before the resource lookup), 413 for bodies over 3 MiB,
  *   400 for undecodable bodies, 415 for other patch types, 422 ListOptions combinations.
- * - An uninstalled CRD (or unserved version, or any subresource) answers Go's plain
- *   `404 page not found\n`; optional post-install 404 window and create hold (options, off by default).
+ * - An uninstalled CRD (or unserved version, any subresource, a namespaced object addressed
+ *   without its namespace) answers Go's plain `404 page not found\n`; optional post-install 404
+ *   window and create hold (options crdNotFoundMs / crdCreateHoldMs, off by default).
+ *   uninstallCrd deletes the CRD's objects (DELETED events) and ends its watches, as Kubernetes
+ *   does; installing a changed CRD over an installed one keeps the objects and ends its watches.
  * - Schema pruning per the installed CRD's structural schema on write and on read (so a narrow
  *   schema loses data as a real cluster does), x-kubernetes-preserve-unknown-fields honoured,
  *   `Warning: 299 - "unknown field \"…\""` headers, fieldValidation=Strict → 400, Ignore silent.
@@ -47,6 +50,9 @@
  *   controller, no pruning of unknown built-in fields other than under metadata).
  * - Namespaces are not objects: every namespace exists. Finalizers, ownerReferences and garbage
  *   collection are stored but have no effect; deletes are immediate (gracePeriodSeconds ignored).
+ * - No UID preconditions on update, no `duplicate field` warnings, no 202 deletes, no
+ *   `Audit-Id` / priority-and-fairness headers, no 429s; garbage bodies get a 400 whose message
+ *   is the fake's own (the code and reason match).
  * - No conversion webhooks (all versions of a CRD share one stored object, apiVersion rewritten),
  *   no sendInitialEvents (ignored as 1.26 does), no field selectors beyond metadata.name/namespace,
  *   no YAML or protobuf bodies (JSON only), no server-side watch timeout unless timeoutSeconds.

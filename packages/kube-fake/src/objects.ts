@@ -303,17 +303,18 @@ export function deleteObject(
       `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${recordRv}). The object might have been modified`,
     )
   }
-  return { object: removeStored(store, rt, key, current) }
+  return { object: removeStored(store, resourceId(rt), key, current) }
 }
 
+/** Deletes a stored object of resource `<group>/<plural>`: a DELETED event with the deletion's RV. */
 export function removeStored(
   store: Store,
-  rt: ResourceType,
+  resource: string,
   key: string,
   current: JsonObject,
 ): JsonObject {
   const last = clone(current)
   metadataOf(last).resourceVersion = String(store.nextRevision())
-  store.commit(resourceId(rt), key, 'DELETED', last)
+  store.commit(resource, key, 'DELETED', last)
   return last
 }

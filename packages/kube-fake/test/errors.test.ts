@@ -197,3 +197,18 @@ t.test('forbid gives the 403 Status, before the CRD check; allowAll lifts it', a
   api.allowAll()
   t.equal((await send(api, 'GET', DTABS)).status, 404)
 })
+
+t.test(
+  'dryRun is refused with 400 (the fake does not implement it) and writes nothing',
+  async (t) => {
+    const api = await startWithCrds()
+    t.teardown(() => api.close())
+    const r = await send(api, 'POST', `${DTABS}?dryRun=All`, dtab('internal'))
+    t.equal(r.status, 400)
+    t.equal(json(r).message, 'dryRun is not implemented by the fake Kubernetes API server')
+    api.put(dtab('internal'))
+    const del = await send(api, 'DELETE', `${DTABS}/internal`, { dryRun: ['All'] })
+    t.equal(del.status, 400)
+    t.not(api.get({ apiVersion: 'l5d.io/v1alpha1', kind: 'DTab', name: 'internal' }), null)
+  },
+)
