@@ -5,7 +5,7 @@ import { Path } from '@switchyard/dtab'
 import type { Logger } from 'pino'
 import { type AdminRouter, createAdminServer } from './admin/admin-server.js'
 import type { ProxyConfig, RouterConfig } from './config/schema.js'
-import { createInterpreter } from './interpret/index.js'
+import { createInterpreter, TransformerError } from './interpret/index.js'
 import { ListenError } from './listen-error.js'
 import { AccessLog } from './router/access-log.js'
 import { Router } from './router/router.js'
@@ -58,6 +58,8 @@ export async function startProxy(
       // router unready for good: fail the start instead, as a bad config does.
       await interpreter.ready(0).catch(async (err: unknown) => {
         await interpreter.close()
+        // A transformer's error names the transformer itself.
+        if (err instanceof TransformerError) throw err
         throw new Error(`namers: ${err instanceof Error ? err.message : err}`)
       })
       const log =

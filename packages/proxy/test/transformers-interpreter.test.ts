@@ -2,7 +2,6 @@
 // over HTTP): every bound id gets `/%/<prefix>` in front, and its Addr is mapped live. The
 // daemonset's proxies come from a test double here (transformers-k8s.test.ts uses the real
 // io.l5d.k8s namer against the fake API server).
-
 import { writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -19,6 +18,7 @@ import {
   type InterpreterSpec,
   TransformerError,
 } from '../src/interpret/index.js'
+import { k8sDaemonSetSource } from '../src/interpret/transformers/index.js'
 import { Routes } from '../src/route/index.js'
 import { eventually, memoryStore, putDtab, tempDir } from './interpret-helpers.js'
 
@@ -274,6 +274,50 @@ t.test('a missing POD_IP or NODE_NAME stops the start with the downward-API snip
   )
   await i.ready(5000)
   t.pass('with NODE_NAME set it starts')
+})
+
+t.test('a daemonset source that cannot start makes ready() reject with its reason', async (t) => {
+  let closed = false
+  const i = createInterpreter(
+    { kind: 'local', dtab: '/svc/w=>/$/inet/127.0.0.1/1', transformers: [DAEMONSET] },
+    {
+      transformers: {
+        daemonSet: () => ({
+          addr: Var.value<Addr>(Addr.pending),
+          ready: Promise.reject(new Error('no Kubernetes configuration found')),
+          close: async () => {
+            closed = true
+          },
+        }),
+      },
+    },
+  )
+  await t.rejects(i.ready(1000), {
+    name: 'TransformerError',
+    code: 'kube_config',
+    message:
+      'interpreter.transformers[0] (io.l5d.k8s.daemonset): no Kubernetes configuration found; for this transformer, kubectl proxy is `k8sHost: 127.0.0.1, k8sPort: 8001`',
+  })
+  await i.close()
+  t.ok(closed, 'and close() still closes it')
+})
+
+t.test('with no k8sHost/k8sPort and no Kubernetes configuration, the start fails', async (t) => {
+  const home = await tempDir(t)
+  const i = createInterpreter(
+    { kind: 'local', dtab: '/svc/w=>/$/inet/127.0.0.1/1', transformers: [DAEMONSET] },
+    {
+      transformers: {
+        daemonSet: k8sDaemonSetSource({ environment: { env: {}, home, inClusterPrefix: home } }),
+      },
+    },
+  )
+  t.teardown(() => i.close())
+  await t.rejects(i.ready(1000), {
+    code: 'kube_config',
+    message:
+      /^interpreter\.transformers\[0\] \(io\.l5d\.k8s\.daemonset\): no Kubernetes configuration found: .*KUBECONFIG.*k8sHost: 127\.0\.0\.1, k8sPort: 8001`$/,
+  })
 })
 
 t.test(

@@ -8,6 +8,7 @@ import { Path } from '@switchyard/dtab'
 import type { KubeConnection } from '@switchyard/kube'
 import { type Addr, k8sConnection, type Var } from '@switchyard/namers'
 import type { DaemonSetTransformerConfig } from './config.js'
+import { TransformerError } from './errors.js'
 import { viaGateways } from './gateway-map.js'
 import { nodeKey } from './node-key.js'
 import { combineVars, TRANSFORMER_PREFIX, type Transformer } from './transformer.js'
@@ -49,9 +50,16 @@ export function daemonSetTarget(config: DaemonSetTransformerConfig): DaemonSetTa
   }
 }
 
+/** The reason a source could not start: a namer's error wraps the Kubernetes one. */
+function reason(err: unknown): string {
+  if (err instanceof Error) return err.cause instanceof Error ? err.cause.message : err.message
+  return String(err)
+}
+
 export function daemonSetTransformer(
   config: DaemonSetTransformerConfig,
   source: DaemonSetSource,
+  where = 'the transformer',
 ): Transformer {
   const target = daemonSetTarget(config)
   const base =
@@ -62,13 +70,19 @@ export function daemonSetTransformer(
   const nodeOf = nodeKey(config.hostNetwork)
   // The source watches only while a routed name observes its addr.
   const watch = source(target)
+  const ready = watch.ready.catch((err: unknown) => {
+    throw new TransformerError(
+      'kube_config',
+      `${where} (${DAEMONSET}): ${reason(err)}; for this transformer, kubectl proxy is \`k8sHost: 127.0.0.1, k8sPort: 8001\``,
+    )
+  })
   // Read by ready(); until then a rejection must not count as unhandled.
-  watch.ready.catch(() => {})
+  ready.catch(() => {})
   return {
     kind: DAEMONSET,
     prefix: [TRANSFORMER_PREFIX, ...base],
     map: (addr) => combineVars(addr, watch.addr, (a, d) => viaGateways(a, d, nodeOf, name)),
-    ready: () => watch.ready,
+    ready: () => ready,
     close: () => watch.close(),
   }
 }

@@ -5,6 +5,8 @@ export type TransformerErrorCode =
   | 'missing_env'
   /** It is set, but not to something the transformer can use. */
   | 'bad_env'
+  /** No Kubernetes configuration to watch the daemonset's proxies with. */
+  | 'kube_config'
 
 export class TransformerError extends Error {
   override readonly name = 'TransformerError'

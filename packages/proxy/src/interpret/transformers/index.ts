@@ -55,7 +55,7 @@ export function makeTransformers(
     configs.forEach((c, i) => {
       const where = `interpreter.transformers[${i}]`
       if (c.kind === 'io.l5d.k8s.localnode') made.push(localNodeTransformer(c, env, where))
-      else made.push(daemonSetTransformer(c, options.daemonSet ?? k8sDaemonSetSource()))
+      else made.push(daemonSetTransformer(c, options.daemonSet ?? k8sDaemonSetSource(), where))
     })
   } catch (err) {
     for (const t of made) void t.close()
