@@ -58,3 +58,23 @@ t.test('a large Service: 2,000 endpoints in 20 slices, with duplicates between t
   t.equal(a.type === 'bound' ? a.addrs.length : -1, 2001)
   t.ok(Addr.equals(a, web.sample()))
 })
+
+t.test(
+  'RBAC that does not allow the watch: the name fails saying which grant is missing',
+  async (t) => {
+    const api = await startApi(t)
+    api.put(WEB)
+    api.put(slice('web-a', 'web', ['10.0.0.1']))
+    api.forbid({ verb: 'list', resource: 'endpointslices', group: 'discovery.k8s.io' })
+    const namer = await openNamer(t, api, { backoff: { initialMs: 20, maxMs: 100 } })
+    const web = watch(t, namer, '/default/http/web')
+    await eventually(
+      'the name fails',
+      () =>
+        /forbidden: cannot list endpointslices\.discovery\.k8s\.io/.test(Addr.show(web.sample())),
+      5000,
+    )
+    api.allowAll()
+    await until(web, 'Bound(10.0.0.1:8080)')
+  },
+)
