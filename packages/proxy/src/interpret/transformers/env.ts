@@ -40,7 +40,7 @@ export function podIp(env: Env, who: string): string {
   if (ipv4(ip) === undefined) {
     throw new TransformerError(
       'bad_env',
-      `${who}: POD_IP is "${ip}", not an IPv4 address; the /24 test (hostNetwork: false) needs one. On an IPv6 cluster, set hostNetwork: true and NODE_NAME instead.`,
+      `${who}: POD_IP is "${ip.slice(0, 100)}", not an IPv4 address; the /24 test (hostNetwork: false) needs one. On an IPv6 cluster, set hostNetwork: true and NODE_NAME instead.`,
     )
   }
   return ip
