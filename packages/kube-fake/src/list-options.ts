@@ -36,21 +36,23 @@ export function parseListOptions(query: URLSearchParams, watchVerb: boolean): Li
   const match = query.get('resourceVersionMatch') ?? ''
   const cont = query.get('continue') ?? ''
   const errors: FieldError[] = []
+  // Every rule is checked and every failure reported, in ValidateListOptions' order (1.26).
   if (match !== '') {
-    if (watchVerb) {
-      errors.push(forbidden('resourceVersionMatch is forbidden for watch'))
-    } else if (rv === '') {
+    if (watchVerb) errors.push(forbidden('resourceVersionMatch is forbidden for watch'))
+    if (rv === '') {
       errors.push(forbidden('resourceVersionMatch is forbidden unless resourceVersion is provided'))
-    } else if (cont !== '') {
+    }
+    if (cont !== '')
       errors.push(forbidden('resourceVersionMatch is forbidden when continue is provided'))
-    } else if (match === 'Exact' && rv === '0') {
-      errors.push(forbidden('resourceVersionMatch "exact" is forbidden for resourceVersion "0"'))
-    } else if (match !== 'Exact' && match !== 'NotOlderThan') {
+    if (match !== 'Exact' && match !== 'NotOlderThan') {
       errors.push({
         field: 'resourceVersionMatch',
         reason: 'FieldValueNotSupported',
-        message: `Unsupported value: ${JSON.stringify(match)}: supported values: "Exact", "NotOlderThan"`,
+        message: `Unsupported value: ${JSON.stringify(match)}: supported values: "Exact", "NotOlderThan", ""`,
       })
+    }
+    if (match === 'Exact' && rv === '0') {
+      errors.push(forbidden('resourceVersionMatch "exact" is forbidden for resourceVersion "0"'))
     }
   }
   if (errors.length > 0) {

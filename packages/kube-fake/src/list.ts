@@ -19,18 +19,31 @@ function encodeToken(rv: number, start: string): string {
   return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url')
 }
 
+/** etcd3's decodeContinue, with its errors as the store's 400 ("invalid continue token: …"). */
 function decodeToken(token: string): { rv: number; start: string } {
+  let data: unknown
   try {
-    const parsed = TokenSchema.safeParse(
-      JSON.parse(Buffer.from(token, 'base64url').toString('utf8')),
-    )
-    if (parsed.success) return parsed.data
-  } catch {
-    // falls through to the 400 below
+    data = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))
+  } catch (err) {
+    throw badRequest(`invalid continue token: continue key is not valid: ${(err as Error).message}`)
   }
-  throw badRequest(
-    `invalid continue token: ${token.length > 100 ? `${token.slice(0, 100)}…` : token}`,
-  )
+  const parsed = TokenSchema.safeParse(data)
+  if (!parsed.success) {
+    throw badRequest(
+      'invalid continue token: continue key is not valid: server does not recognize this encoded version',
+    )
+  }
+  if (parsed.data.rv === 0) {
+    throw badRequest(
+      'invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+    )
+  }
+  if (parsed.data.start === '') {
+    throw badRequest(
+      'invalid continue token: continue key is not valid: encoded start key empty (version meta.k8s.io/v1)',
+    )
+  }
+  return parsed.data
 }
 
 const LIST_TOO_OLD = 'The resourceVersion for the provided list is too old.'
@@ -52,10 +65,10 @@ export function listObjects(
   let limit = options.limit
   let entries: { key: string; object: JsonObject }[] | undefined
   if (options.continueToken !== undefined) {
+    const token = decodeToken(options.continueToken)
     if (options.resourceVersion !== undefined && options.resourceVersion !== '0') {
       throw badRequest('specifying resource version is not allowed when using continue')
     }
-    const token = decodeToken(options.continueToken)
     entries = store.listAt(id, token.rv, namespace)
     if (entries === undefined) {
       throw expired(CONTINUE_TOO_OLD, expiredReason, encodeToken(store.revision, token.start))

@@ -17,7 +17,10 @@ export interface ResourceType {
   readonly generation: boolean
   /** Object names: DNS subdomains, except Services (DNS-1035 labels). */
   readonly nameRule: 'subdomain' | 'dns1035'
-  /** A DELETE answers with the deleted object (Service) instead of a success Status. */
+  /**
+   * A DELETE answers with the deleted object instead of a success Status (Service's registry
+   * sets ReturnDeletedObject; DERIVED, not checked against a server).
+   */
   readonly deleteReturnsObject: boolean
 }
 

@@ -47,7 +47,8 @@ async function route(deps: RouterDeps, req: IncomingMessage, res: ServerResponse
   const rt = deps.registry.lookup(info.group, info.version, info.resource)
   // The CR handler passes on (plain 404) a subresource it lacks, a namespaced resource's object
   // addressed without a namespace (only list and watch may span namespaces), and a
-  // cluster-scoped resource addressed through one.
+  // cluster-scoped resource addressed through one (DERIVED from customresource_handler.go's
+  // scope checks; not checked against a server).
   const scopeMismatch =
     rt !== undefined &&
     (rt.namespaced

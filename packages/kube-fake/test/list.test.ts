@@ -64,6 +64,10 @@ t.test('limit and continue page in key order; remainingItemCount counts the rest
   t.equal(metaOf(third).continue, undefined)
   const invalid = await send(api, 'GET', `${DTABS}?limit=2&continue=garbage`)
   t.equal(invalid.status, 400)
+  t.match(json(invalid).message, /^invalid continue token: continue key is not valid: /)
+  const withRv = await send(api, 'GET', `${DTABS}?limit=2&resourceVersion=3&continue=${token}`)
+  t.equal(withRv.status, 400)
+  t.equal(json(withRv).message, 'specifying resource version is not allowed when using continue')
 })
 
 t.test(
@@ -197,3 +201,15 @@ t.test(
     )
   },
 )
+
+t.test('every ListOptions rule is reported: several causes in one bracketed message', async (t) => {
+  const api = await startWithCrds()
+  t.teardown(() => api.close())
+  const r = await send(api, 'GET', `${DTABS}?watch=1&resourceVersionMatch=Sometimes`)
+  t.equal(r.status, 422)
+  t.equal(
+    json(r).message,
+    'ListOptions.meta.k8s.io "" is invalid: [resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch, resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided, resourceVersionMatch: Unsupported value: "Sometimes": supported values: "Exact", "NotOlderThan", ""]',
+  )
+  t.equal(((json(r).details as JsonObject).causes as JsonObject[]).length, 3)
+})
