@@ -56,7 +56,14 @@ export function createInterpreter(
 ): Interpreter {
   // Checked before anything starts, so a missing POD_IP leaves nothing running.
   const transformers = makeTransformers(spec.transformers ?? [], options.transformers)
-  return applyTransformers(start(spec, options), transformers)
+  let interpreter: Interpreter
+  try {
+    interpreter = start(spec, options)
+  } catch (err) {
+    for (const t of transformers) void t.close()
+    throw err
+  }
+  return applyTransformers(interpreter, transformers)
 }
 
 function start(spec: InterpreterSpec, options: CreateInterpreterOptions): Interpreter {
