@@ -236,3 +236,44 @@ t.test(
     t.equal((list.items as JsonObject[]).length, 1)
   },
 )
+
+t.test(
+  'a bookmark-enabled watch gets a BOOKMARK about 1 s before its timeoutSeconds end, then a clean end',
+  async (t) => {
+    const api = await startWithCrds({ bookmarkIntervalMs: 0 })
+    t.teardown(() => api.close())
+    const w = await openWatch(
+      api,
+      `${DTABS}?watch=1&resourceVersion=${api.revision}&timeoutSeconds=3&allowWatchBookmarks=true&labelSelector=team%3Dnone`,
+    )
+    api.put(dtab('unmatched'))
+    t.equal(await w.ended, 'end')
+    t.same(
+      w.events().map((e) => [e.type, rvOf(e.object)]),
+      [['BOOKMARK', String(api.revision)]],
+    )
+  },
+)
+
+t.test(
+  'bookmarkIntervalMs sends periodic BOOKMARKs, none while nothing new happened',
+  async (t) => {
+    const api = await startWithCrds({ bookmarkIntervalMs: 100 })
+    t.teardown(() => api.close())
+    const w = await openWatch(
+      api,
+      `${DTABS}?watch=1&resourceVersion=${api.revision}&allowWatchBookmarks=1&labelSelector=team%3Dnone`,
+    )
+    await new Promise((r) => setTimeout(r, 250))
+    t.same(w.lines, [], 'no event since the watch started: no bookmark')
+    api.put(dtab('unmatched'))
+    await w.waitLines(1)
+    await new Promise((r) => setTimeout(r, 250))
+    t.same(
+      w.events().map((e) => [e.type, rvOf(e.object)]),
+      [['BOOKMARK', String(api.revision)]],
+      'one bookmark per new RV, not one per period',
+    )
+    w.close()
+  },
+)
