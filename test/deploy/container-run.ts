@@ -17,9 +17,12 @@ export const STAND_INS = {
   hostIp: '192.0.2.10',
 } as const
 
+/** The write token in the stand-in for the Secret namerd-tokens. */
+export const SAMPLE_TOKEN = '0123456789abcdef0123456789abcdef'
+
 /** Secrets the manifests expect the user to create (docs/kubernetes.md), with sample values. */
 const SECRETS: Readonly<Record<string, string>> = {
-  'namerd-tokens/tokens': 'admin:write:0123456789abcdef0123456789abcdef',
+  'namerd-tokens/tokens': `admin:write:${SAMPLE_TOKEN}`,
 }
 
 export interface ContainerRun {

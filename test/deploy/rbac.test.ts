@@ -1,12 +1,10 @@
 // RBAC is least privilege: no wildcard anywhere; the only writes are namerd's, on its own two
 // resources in its own namespace; everything else is a read of endpoints and Services; every
 // binding names a role and an account that exist; no Secret is readable.
-
-import type { IPolicyRule, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
-import { ClusterRole, Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
+import type { IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
 import t from 'tap'
-import { idOf, type KubeObject, kustomizations, render, requireKubectl } from './kustomize.js'
-import { validateBuiltIn } from './models.js'
+import { idOf, kustomizations, render, requireKubectl } from './kustomize.js'
+import { grants } from './rbac.js'
 
 const READ = ['get', 'list', 'watch']
 
@@ -29,69 +27,6 @@ const ENDPOINT_RULES = [
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
   { apiGroups: [''], resources: ['services'], verbs: READ },
 ]
-
-interface Grant {
-  /** `ServiceAccount namespace/name` */
-  readonly subject: string
-  /** The namespace the grant holds in, or `*` for a ClusterRoleBinding. */
-  readonly scope: string
-  readonly role: string
-  readonly rules: readonly IPolicyRule[]
-}
-
-function strip(o: KubeObject) {
-  const { apiVersion: _a, kind: _k, ...data } = o
-  return data
-}
-
-/** Every (service account, scope, rules) the bindings among `objects` grant. */
-function grants(objects: readonly KubeObject[]): { grants: Grant[]; problems: string[] } {
-  const problems: string[] = []
-  const roles = new Map<string, readonly IPolicyRule[]>()
-  for (const o of objects) {
-    if (o.kind === 'Role') {
-      const r = new Role(strip(o))
-      r.validate()
-      roles.set(`Role/${o.metadata.namespace}/${o.metadata.name}`, r.rules ?? [])
-    } else if (o.kind === 'ClusterRole') {
-      const r = new ClusterRole(strip(o))
-      r.validate()
-      roles.set(`ClusterRole/-/${o.metadata.name}`, r.rules ?? [])
-    }
-  }
-  const accounts = new Set(
-    objects
-      .filter((o) => o.kind === 'ServiceAccount')
-      .map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
-  )
-  const out: Grant[] = []
-  for (const o of objects) {
-    if (o.kind !== 'RoleBinding' && o.kind !== 'ClusterRoleBinding') continue
-    const invalid = validateBuiltIn(o)
-    if (invalid.length > 0) throw new Error(`${idOf(o)}: ${invalid.join('; ')}`)
-    // Valid against its kind's schema, so it has that kind's shape.
-    const b = o as unknown as IRoleBinding
-    const ref = b.roleRef
-    const key =
-      ref.kind === 'Role' ? `Role/${o.metadata.namespace}/${ref.name}` : `ClusterRole/-/${ref.name}`
-    const rules = roles.get(key)
-    if (rules === undefined) problems.push(`${idOf(o)} binds ${key}, which is not here`)
-    for (const s of b.subjects ?? []) {
-      const account = `${s.namespace ?? o.metadata.namespace}/${s.name}`
-      if (s.kind !== 'ServiceAccount') problems.push(`${idOf(o)} binds a ${s.kind}, ${s.name}`)
-      else if (!accounts.has(account)) {
-        problems.push(`${idOf(o)} binds ServiceAccount ${account}, which is not here`)
-      }
-      out.push({
-        subject: `ServiceAccount ${account}`,
-        scope: o.kind === 'RoleBinding' ? (o.metadata.namespace ?? '') : '*',
-        role: key,
-        rules: rules ?? [],
-      })
-    }
-  }
-  return { grants: out, problems }
-}
 
 function ruleProblems(where: string, rule: IPolicyRule): string[] {
   const problems: string[] = []

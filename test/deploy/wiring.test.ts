@@ -2,7 +2,10 @@
 // that reaches a container port the program listens on, in the right namespace. A valid config
 // that points at the wrong Service passes --check and fails only on a cluster; this does not.
 
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parseYamlConfig } from '@switchyard/config'
+import { Dtab } from '@switchyard/dtab'
 import { ConfigFile, parseListen } from '@switchyard/namerd'
 import type { IContainer, IService } from 'kubernetes-models/v1'
 import { Service } from 'kubernetes-models/v1'
@@ -190,10 +193,9 @@ if (requireKubectl(t)) {
     async (t) => {
       const base = render(`${DEPLOY}/base`)
       const example = render(`${DEPLOY}/examples/hello-world`)
-      const dtab = example.find((o) => o.kind === 'DTab')
-      const namerd = workloads(base).find((w) => w.name === 'namerd')
-      t.equal(dtab?.metadata.namespace, namerd?.namespace, 'the DTab is where namerd reads DTabs')
-      const dentries = (dtab?.dentries ?? []) as { prefix: string; dst: string }[]
+      const dentries = Dtab.toJson(
+        Dtab.read(readFileSync(join(DEPLOY, 'examples/hello-world/internal.dtab'), 'utf8')),
+      )
       const srv = dentries.find((d) => d.prefix === '/srv')?.dst ?? ''
       const m = /^\/#\/io\.l5d\.k8s\/([^/]+)\/([^/]+)$/.exec(srv)
       t.ok(m, `/srv goes to the io.l5d.k8s namer: ${srv}`)

@@ -1,0 +1,236 @@
+// deploy/base's namerd, run as the Deployment runs it (its args, env and ConfigMap, the CRD
+// store on in-cluster-or-kubeconfig credentials), against the fake API server holding what
+// `kubectl apply -k deploy/crd` and `kubectl apply -k deploy/examples/hello-world` would create,
+// with exactly the rights deploy/base's RBAC gives namerd's ServiceAccount: every other verb is
+// refused with 403. docs/kubernetes.md's walkthrough works on it: namerctl dtab create, shift,
+// history and rollback write a DTab object in namerd's shape (its history appearing beside
+// it), and delegate finds the example's endpoints through the io.l5d.k8s namer. A DTab that
+// namerd (Linkerd's) wrote before the move is served unchanged.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Dtab } from '@switchyard/dtab'
+import { FakeKubeApi, type JsonObject } from '@switchyard/kube-fake'
+import t from 'tap'
+import { eventually, portOf, run } from '../e2e/processes.js'
+import { containerRun, SAMPLE_TOKEN } from './container-run.js'
+import { DEPLOY, type KubeObject, ROOT, render, requireKubectl } from './kustomize.js'
+import { allowed, grants, VERBS } from './rbac.js'
+import { workloads } from './workloads.js'
+
+const SOURCE = ['--import', 'tsx', '--conditions=@switchyard/source']
+
+/** The resources namerd could touch; what the RBAC does not grant is refused on these. */
+const RESOURCES = [
+  { group: 'l5d.io', resource: 'dtabs' },
+  { group: 'switchyard.io', resource: 'dtabhistories' },
+  { group: 'discovery.k8s.io', resource: 'endpointslices' },
+  { group: '', resource: 'services' },
+  { group: 'coordination.k8s.io', resource: 'leases' },
+]
+
+/** A slice as the EndpointSlice controller would write it for a Service of the example. */
+function sliceFor(service: KubeObject, addresses: readonly string[]): Record<string, unknown> {
+  const ports = (service.spec as { ports: { name: string; port: number }[] }).ports
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${service.metadata.name}-abcde`,
+      namespace: service.metadata.namespace,
+      labels: { 'kubernetes.io/service-name': service.metadata.name },
+    },
+    addressType: 'IPv4',
+    endpoints: addresses.map((a) => ({
+      addresses: [a],
+      conditions: { ready: true },
+      nodeName: 'node-1',
+    })),
+    ports: ports.map((p) => ({ name: p.name, port: p.port, protocol: 'TCP' })),
+  }
+}
+
+/**
+ * namerctl, asynchronously: the fake API server runs in this process, so a synchronous spawn
+ * would leave namerd's calls to it unanswered.
+ */
+function namerctl(
+  port: number,
+  args: readonly string[],
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  const argv = [...SOURCE, 'packages/namerctl/src/main.ts', ...args]
+  argv.push('--base-url', `http://127.0.0.1:${port}`, '--token', SAMPLE_TOKEN)
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      argv,
+      { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } },
+      (err, stdout, stderr) => {
+        const code = (err as { code?: unknown } | null)?.code
+        resolve({ status: err === null ? 0 : typeof code === 'number' ? code : -1, stdout, stderr })
+      },
+    )
+  })
+}
+
+interface Dentry {
+  readonly prefix: string
+  readonly dst: string
+}
+
+/** A rendered object (parsed from kubectl's JSON) as the fake's JSON type. */
+function json(o: unknown): JsonObject {
+  const copy: unknown = JSON.parse(JSON.stringify(o))
+  if (typeof copy !== 'object' || copy === null || Array.isArray(copy))
+    throw new Error('not an object')
+  return copy as JsonObject
+}
+
+/** A DTab object's dentries, checked. */
+function dentriesOf(o: JsonObject | null): Dentry[] {
+  const d = o?.dentries
+  const ok =
+    Array.isArray(d) &&
+    d.every(
+      (e) =>
+        typeof e === 'object' &&
+        e !== null &&
+        !Array.isArray(e) &&
+        typeof e.prefix === 'string' &&
+        typeof e.dst === 'string',
+    )
+  if (!ok) throw new Error(`not a DTab's dentries: ${JSON.stringify(d)}`)
+  return d as unknown as Dentry[]
+}
+
+if (requireKubectl(t)) {
+  t.test(
+    'deploy/base’s namerd serves the example on its RBAC, and the walkthrough works',
+    async (t) => {
+      const base = render(join(DEPLOY, 'base'))
+      const example = render(join(DEPLOY, 'examples/hello-world'))
+      const api = await FakeKubeApi.start()
+      t.teardown(() => api.close())
+      const dir = mkdtempSync(join(tmpdir(), 'deploy-fake-'))
+      t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+
+      // kubectl apply -k deploy/crd, then the example's objects the fake serves, and the slices
+      // the EndpointSlice controller would add.
+      for (const crd of render(join(DEPLOY, 'crd'))) api.installCrd(crd)
+      const services = example.filter((o) => o.kind === 'Service')
+      for (const o of services) api.put(json(o))
+      // Written by Linkerd's namerd before the move, in its exact JSON (kubernetes-api.md §5).
+      const legacy = [{ prefix: '/svc', dst: '/#/io.l5d.k8s/default/http' }]
+      api.put({
+        apiVersion: 'l5d.io/v1alpha1',
+        kind: 'DTab',
+        metadata: { name: 'legacy', namespace: 'switchyard' },
+        dentries: legacy,
+      })
+      const addresses: Record<string, string[]> = {
+        hello: ['127.0.1.1'],
+        'world-v1': ['127.0.1.11', '127.0.1.12'],
+        'world-v2': ['127.0.1.21', '127.0.1.22'],
+      }
+      for (const s of services) api.put(json(sliceFor(s, addresses[s.metadata.name] ?? [])))
+
+      // Exactly the rights deploy/base gives namerd's ServiceAccount.
+      const namerd = workloads(base).find((w) => w.name === 'namerd')
+      if (namerd === undefined) throw new Error('deploy/base has no namerd')
+      const subject = `ServiceAccount ${namerd.namespace}/${namerd.pod.serviceAccountName}`
+      const granted = grants(base).grants
+      const denied: string[] = []
+      for (const { group, resource } of RESOURCES) {
+        for (const verb of VERBS) {
+          for (const namespace of [namerd.namespace, 'hello-world', 'default']) {
+            if (allowed(granted, subject, group, resource, verb, namespace)) continue
+            api.forbid({ verb, resource, group, namespace })
+            denied.push(`${verb} ${resource} in ${namespace}`)
+          }
+        }
+      }
+      t.ok(denied.includes('patch dtabs in switchyard'), 'namerd may not patch its DTabs')
+      t.ok(denied.includes('update endpointslices in hello-world'), 'nor write endpoints')
+
+      // The Deployment's container, with the kubeconfig standing in for in-cluster credentials
+      // and a loopback port instead of 0.0.0.0:4180.
+      const c = containerRun(base, namerd, namerd.pod.containers[0]!)
+      t.teardown(c.cleanup)
+      process.env.KUBECONFIG = await api.writeKubeconfig(dir)
+      for (const [k, v] of Object.entries(c.env)) process.env[k] = v
+      const proc = run(t, 'namerd', process.execPath, [
+        ...SOURCE,
+        'packages/namerd/src/main.ts',
+        ...c.args,
+        '--listen',
+        '127.0.0.1:0',
+      ])
+      const port = portOf(await proc.waitFor(/namerd listening/))
+      const url = `http://127.0.0.1:${port}`
+      await eventually('namerd /ready', async () => (await fetch(`${url}/ready`)).status === 200)
+
+      const served = (await (await fetch(`${url}/api/1/dtabs/legacy`)).json()) as Dentry[]
+      t.same(served, legacy, 'namerd serves the DTab Linkerd’s namerd wrote, unchanged')
+
+      const file = join(DEPLOY, 'examples/hello-world/internal.dtab')
+      const create = await namerctl(port, ['dtab', 'create', 'internal', file])
+      t.equal(create.status, 0, `namerctl dtab create internal: ${create.stderr}`)
+      const dtabRef = {
+        apiVersion: 'l5d.io/v1alpha1',
+        kind: 'DTab',
+        namespace: 'switchyard',
+        name: 'internal',
+      }
+      const initial = Dtab.toJson(Dtab.read(readFileSync(file, 'utf8')))
+      t.same(dentriesOf(api.get(dtabRef)), initial, 'it is a DTab object in namerd’s shape')
+
+      const shift = await namerctl(port, [
+        'shift',
+        'internal',
+        '/host/world',
+        '/tmp/world-v2=10',
+        '/tmp/world-v1=90',
+      ])
+      t.equal(shift.status, 0, `namerctl shift: ${shift.stderr}`)
+      const shifted = dentriesOf(api.get(dtabRef))
+      t.match(
+        shifted.at(-1)?.dst,
+        /\/tmp\/world-v2.*&.*\/tmp\/world-v1/,
+        'the DTab object holds the split',
+      )
+      t.ok(
+        api.get({
+          apiVersion: 'switchyard.io/v1alpha1',
+          kind: 'DTabHistory',
+          namespace: 'switchyard',
+          name: 'internal',
+        }),
+        'its history is a DTabHistory beside it',
+      )
+
+      const history = await namerctl(port, ['history', 'internal'])
+      t.equal(history.status, 0, `namerctl history: ${history.stderr}`)
+      t.match(history.stdout, /\/tmp\/world-v2/, 'history shows the shift')
+
+      const rollback = await namerctl(port, ['rollback', 'internal'])
+      t.equal(rollback.status, 0, `namerctl rollback: ${rollback.stderr}`)
+      t.same(dentriesOf(api.get(dtabRef)), initial, 'rollback writes the DTab back as it was')
+
+      await eventually(
+        'delegate to find world-v1’s endpoints',
+        async () => {
+          const d = await namerctl(port, ['delegate', 'internal', '/svc/world'])
+          return (
+            d.status === 0 &&
+            /127\.0\.1\.11:7778/.test(d.stdout) &&
+            /127\.0\.1\.12:7778/.test(d.stdout)
+          )
+        },
+        20_000,
+      )
+      t.pass('namerctl delegate finds world-v1’s endpoints through the io.l5d.k8s namer')
+      await proc.kill()
+    },
+  )
+}

@@ -1,0 +1,105 @@
+// What the RBAC objects among rendered manifests grant, per ServiceAccount: each binding with
+// its role's rules and where they hold. Read by the least-privilege checks, and turned into the
+// fake API server's denials so that namerd runs against the fake with exactly these rights.
+import type { IPolicyRule, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
+import { ClusterRole, Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
+import { idOf, type KubeObject } from './kustomize.js'
+import { validateBuiltIn } from './models.js'
+
+export interface Grant {
+  /** `ServiceAccount namespace/name` */
+  readonly subject: string
+  /** The namespace the grant holds in, or `*` for a ClusterRoleBinding. */
+  readonly scope: string
+  readonly role: string
+  readonly rules: readonly IPolicyRule[]
+}
+
+function strip(o: KubeObject) {
+  const { apiVersion: _a, kind: _k, ...data } = o
+  return data
+}
+
+/** Every (service account, scope, rules) the bindings among `objects` grant. */
+export function grants(objects: readonly KubeObject[]): { grants: Grant[]; problems: string[] } {
+  const problems: string[] = []
+  const roles = new Map<string, readonly IPolicyRule[]>()
+  for (const o of objects) {
+    if (o.kind === 'Role') {
+      const r = new Role(strip(o))
+      r.validate()
+      roles.set(`Role/${o.metadata.namespace}/${o.metadata.name}`, r.rules ?? [])
+    } else if (o.kind === 'ClusterRole') {
+      const r = new ClusterRole(strip(o))
+      r.validate()
+      roles.set(`ClusterRole/-/${o.metadata.name}`, r.rules ?? [])
+    }
+  }
+  const accounts = new Set(
+    objects
+      .filter((o) => o.kind === 'ServiceAccount')
+      .map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+  )
+  const out: Grant[] = []
+  for (const o of objects) {
+    if (o.kind !== 'RoleBinding' && o.kind !== 'ClusterRoleBinding') continue
+    const invalid = validateBuiltIn(o)
+    if (invalid.length > 0) throw new Error(`${idOf(o)}: ${invalid.join('; ')}`)
+    // Valid against its kind's schema, so it has that kind's shape.
+    const b = o as unknown as IRoleBinding
+    const ref = b.roleRef
+    const key =
+      ref.kind === 'Role' ? `Role/${o.metadata.namespace}/${ref.name}` : `ClusterRole/-/${ref.name}`
+    const rules = roles.get(key)
+    if (rules === undefined) problems.push(`${idOf(o)} binds ${key}, which is not here`)
+    for (const s of b.subjects ?? []) {
+      const account = `${s.namespace ?? o.metadata.namespace}/${s.name}`
+      if (s.kind !== 'ServiceAccount') problems.push(`${idOf(o)} binds a ${s.kind}, ${s.name}`)
+      else if (!accounts.has(account)) {
+        problems.push(`${idOf(o)} binds ServiceAccount ${account}, which is not here`)
+      }
+      out.push({
+        subject: `ServiceAccount ${account}`,
+        scope: o.kind === 'RoleBinding' ? (o.metadata.namespace ?? '') : '*',
+        role: key,
+        rules: rules ?? [],
+      })
+    }
+  }
+  return { grants: out, problems }
+}
+
+/** The verbs the API server knows for a resource. */
+export const VERBS = [
+  'get',
+  'list',
+  'watch',
+  'create',
+  'update',
+  'patch',
+  'delete',
+  'deletecollection',
+] as const
+export type Verb = (typeof VERBS)[number]
+
+/** Whether `subject` may `verb` the resource `group`/`resource` in `namespace`. */
+export function allowed(
+  all: readonly Grant[],
+  subject: string,
+  group: string,
+  resource: string,
+  verb: Verb,
+  namespace: string,
+): boolean {
+  return all.some(
+    (g) =>
+      g.subject === subject &&
+      (g.scope === '*' || g.scope === namespace) &&
+      g.rules.some(
+        (r) =>
+          (r.apiGroups ?? []).includes(group) &&
+          (r.resources ?? []).includes(resource) &&
+          r.verbs.includes(verb),
+      ),
+  )
+}
