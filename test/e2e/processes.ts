@@ -37,16 +37,28 @@ export interface Proc {
 /** Output kept per process: the tail is what explains a failure. */
 const MAX_OUTPUT = 64 * 1024
 
+export interface RunOptions {
+  /** Variables added to (or replacing) this process's environment, e.g. KUBECONFIG. */
+  readonly env?: Readonly<Record<string, string>>
+}
+
 /**
  * Starts `cmd args` in the repository root. When `t` ends, the process gets SIGKILL if it is
  * still running, and if `t` failed, the tail of its output goes to stderr.
  */
-export function run(t: Teardown, name: string, cmd: string, args: readonly string[]): Proc {
+export function run(
+  t: Teardown,
+  name: string,
+  cmd: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Proc {
   if (!hooked) {
     hooked = true
     process.once('exit', killAll)
   }
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const env = options.env === undefined ? process.env : { ...process.env, ...options.env }
+  const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   live.add(child)
   let out = ''
   const keep = (s: string) => {

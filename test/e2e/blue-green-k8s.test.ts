@@ -1,0 +1,509 @@
+// The blue-green flow end to end on Kubernetes, as deploy/base lays it out, with the fake API
+// server (in this process, the CRDs of deploy/crd installed) standing in for the cluster:
+// namerd on the CRD store (--store k8s through a kubeconfig, --k8s-namespace switchyard)
+// holding the io.l5d.k8s namer, switchyard-proxy taking the dtab `internal` from namerd, and
+// hello, world-v1 and world-v2 as processes on loopback, published to the namer as Services
+// and EndpointSlices written through the fake, as the EndpointSlice controller would for their
+// pods. A second proxy holds the namer itself (its local interpreter, a fixed dtab) and follows
+// the same endpoint changes. namerctl runs as a pipeline would run it. Subtests run in order;
+// each starts from the state the one before left. Needs `pnpm build` (the programs run from
+// packages/*/dist).
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { Agent } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FakeKubeApi, type JsonObject } from '@switchyard/kube-fake'
+import { PROXY_NODE_FLAGS } from '@switchyard/proxy'
+import t from 'tap'
+import { eventually, get, type Proc, portOf, type Reply, ROOT, run } from './processes.js'
+
+const NODE = process.execPath
+const NAMERD = join(ROOT, 'packages/namerd/dist/main.js')
+const PROXY = join(ROOT, 'packages/proxy/dist/main.js')
+const NAMERCTL = join(ROOT, 'packages/namerctl/dist/main.js')
+for (const main of [NAMERD, PROXY, NAMERCTL]) {
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`pnpm build\` first`)
+}
+const TSX = ['--import', 'tsx']
+
+/** Where namerd keeps its DTab objects (deploy/base's namespace) and where the apps run. */
+const MESH_NS = 'switchyard'
+const APPS_NS = 'hello-world'
+
+// deploy/examples/hello-world/dtab.yaml's dentries: /srv/<service> is that Service's port
+// `http` in hello-world.
+const INITIAL_DENTRIES = [
+  { prefix: '/srv', dst: `/#/io.l5d.k8s/${APPS_NS}/http` },
+  { prefix: '/host', dst: '/srv' },
+  { prefix: '/tmp', dst: '/srv' },
+  { prefix: '/svc', dst: '/host' },
+  { prefix: '/host/world', dst: '/srv/world-v1' },
+]
+const INITIAL_DTAB = INITIAL_DENTRIES.map((d) => `${d.prefix} => ${d.dst};\n`).join('')
+
+const api = await FakeKubeApi.start()
+t.teardown(() => api.close())
+await api.installCrdsFrom(join(ROOT, 'deploy/crd'))
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-k8s-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+// The context's namespace stays `default`: --k8s-namespace is what puts the DTabs in MESH_NS.
+const KUBECONFIG = await api.writeKubeconfig(dir)
+const kubeEnv = { KUBECONFIG }
+
+/** The Service a Deployment's pods are reached by: port `http` to the pods' port `http`. */
+function putService(name: string): void {
+  api.put({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: APPS_NS, labels: { 'app.kubernetes.io/name': name } },
+    spec: { ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+  })
+}
+
+/**
+ * An EndpointSlice of `service` as the controller writes it: its endpoints' pods listen on
+ * `port` (each program here has its own port on 127.0.0.1, so each gets its own slice, as pods
+ * whose named port has different numbers do in Kubernetes).
+ */
+function putSlice(name: string, service: string, port: number, ready = true): void {
+  api.put({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name,
+      namespace: APPS_NS,
+      labels: {
+        'kubernetes.io/service-name': service,
+        'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+      },
+    },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready }, nodeName: 'node-1' }],
+    ports: [{ name: 'http', port, protocol: 'TCP' }],
+  })
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 32 })
+t.teardown(() => agent.destroy())
+
+async function world(version: string, name = `world-${version}`) {
+  const proc = run(t, name, NODE, [
+    ...TSX,
+    'examples/hello-world/world.ts',
+    '--port',
+    '0',
+    '--version',
+    version,
+  ])
+  return { proc, port: portOf(await proc.waitFor(/world listening/)) }
+}
+
+/** Runs the real CLI; rejects with its exit code and stderr when it fails. */
+function namerctl(args: readonly string[], stdin?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      NODE,
+      [NAMERCTL, '--base-url', `http://127.0.0.1:${namerdPort}`, ...args],
+      { cwd: ROOT, timeout: 20_000 },
+      (err, stdout, stderr) =>
+        err
+          ? reject(new Error(`namerctl ${args.join(' ')} failed (${err.code}):\n${stderr}`))
+          : resolve(stdout),
+    )
+    child.stdin!.end(stdin ?? '')
+  })
+}
+
+/** The namespace as namerd holds it now: its version (ETag) and its dtab. */
+async function stored(): Promise<{ version: string; dtab: unknown }> {
+  const res = await fetch(`http://127.0.0.1:${namerdPort}/api/1/dtabs/internal`)
+  if (res.status !== 200) throw new Error(`namerd GET internal: ${res.status}`)
+  return { version: res.headers.get('etag') ?? '', dtab: await res.json() }
+}
+
+/** The DTab object `internal` as the cluster holds it. */
+function dtabObject(): JsonObject {
+  const object = api.get({
+    apiVersion: 'l5d.io/v1alpha1',
+    kind: 'DTab',
+    namespace: MESH_NS,
+    name: 'internal',
+  })
+  if (object === null) throw new Error(`no DTab internal in namespace ${MESH_NS}`)
+  return object
+}
+const metadataOf = (o: JsonObject) => o.metadata as Record<string, unknown>
+/** namerd's ETag for an object: Base64 of its resourceVersion's UTF-8 bytes. */
+const etagOf = (o: JsonObject) =>
+  Buffer.from(String(metadataOf(o).resourceVersion)).toString('base64')
+
+async function readyz(): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${namerdPort}/ready`)
+  return `${res.status} ${await res.text()}`
+}
+
+// The apps: world-v1 (one pod for now), world-v2 and hello, each a Service and a slice.
+const [v1a, v2] = await Promise.all([world('v1', 'world-v1a'), world('v2')])
+for (const name of ['hello', 'world-v1', 'world-v2']) putService(name)
+putSlice('world-v1-7xk2p', 'world-v1', v1a.port)
+putSlice('world-v2-m4q8z', 'world-v2', v2.port)
+
+writeFileSync(join(dir, 'namerd.yaml'), 'namers:\n  - kind: io.l5d.k8s\n')
+const namerd: Proc = run(
+  t,
+  'namerd',
+  NODE,
+  [
+    NAMERD,
+    '--config',
+    join(dir, 'namerd.yaml'),
+    '--store',
+    'k8s',
+    '--k8s-namespace',
+    MESH_NS,
+    '--listen',
+    '127.0.0.1:0',
+  ],
+  { env: kubeEnv },
+)
+const namerdPort = portOf(await namerd.waitFor(/namerd listening/))
+
+// deploy/base/config/proxy.yaml's outgoing router, without the daemonset transformer (one
+// node here: the proxy sends straight to the pods).
+writeFileSync(
+  join(dir, 'proxy.yaml'),
+  `id: e2e-node
+admin: {ip: 127.0.0.1, port: 0}
+routers:
+  - label: outgoing
+    interpreter: {kind: io.l5d.namerd.http, dst: http://127.0.0.1:${namerdPort}, namespace: internal, retry: {baseSeconds: 0.2, maxSeconds: 1}}
+    servers: [{ip: 127.0.0.1, port: 0}]
+`,
+)
+// The flags the switchyard-proxy command's shebang sets (docs/decisions.md §3).
+const proxy = run(t, 'proxy', NODE, [
+  ...PROXY_NODE_FLAGS,
+  PROXY,
+  '--config',
+  join(dir, 'proxy.yaml'),
+])
+// A proxy that holds the namer itself, found through the same kubeconfig, with the initial
+// dtab fixed in its config.
+writeFileSync(
+  join(dir, 'proxy-local.yaml'),
+  `id: e2e-local
+admin: {ip: 127.0.0.1, port: 0}
+namers:
+  - kind: io.l5d.k8s
+routers:
+  - label: local
+    dtab: |
+${INITIAL_DTAB.replace(/^/gm, '      ')}
+    servers: [{ip: 127.0.0.1, port: 0}]
+`,
+)
+const localProxy = run(
+  t,
+  'proxy (local interpreter)',
+  NODE,
+  [...PROXY_NODE_FLAGS, PROXY, '--config', join(dir, 'proxy-local.yaml')],
+  { env: kubeEnv },
+)
+const proxyPort = portOf(await proxy.waitFor(/router listening/))
+const adminPort = portOf(await proxy.waitFor(/admin listening/))
+const localPort = portOf(await localProxy.waitFor(/router listening/))
+const hello = run(t, 'hello', NODE, [
+  ...TSX,
+  'examples/hello-world/hello.ts',
+  '--port',
+  '0',
+  '--proxy',
+  `http://127.0.0.1:${proxyPort}`,
+])
+putSlice('hello-2vd9c', 'hello', portOf(await hello.waitFor(/hello listening/)))
+
+interface RouterState {
+  label: string
+  version: string | null
+  interpreter: { connected: boolean }
+}
+async function routerState(): Promise<RouterState> {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/admin/routers.json`)
+  const routers = (await res.json()) as RouterState[]
+  const outgoing = routers.find((r) => r.label === 'outgoing')
+  if (outgoing === undefined) throw new Error('no router "outgoing" in /admin/routers.json')
+  return outgoing
+}
+
+/** Until the proxy routes on the version namerd holds now (at most 10 s). */
+async function propagated(): Promise<string> {
+  const { version } = await stored()
+  await eventually(
+    `the proxy to route on version ${version}`,
+    async () => (await routerState()).version === version,
+  )
+  return version
+}
+
+interface Load {
+  /** Answers per `version` (of world, or of the world hello reached). */
+  readonly versions: ReadonlyMap<string, number>
+  readonly failures: readonly string[]
+  share(version: string): number
+}
+
+/**
+ * `n` GETs through the proxy on `port` (the namerd one by default), 20 in flight, each with
+ * `headers`; counts the world version that answered.
+ */
+async function load(
+  n: number,
+  headers: Record<string, string> = { host: 'world' },
+  port = proxyPort,
+): Promise<Load> {
+  const versions = new Map<string, number>()
+  const failures: string[] = []
+  let started = 0
+  const worker = async () => {
+    while (started < n) {
+      started++
+      const r: Reply | Error = await get(port, headers, agent).catch((err: Error) => err)
+      const v = r instanceof Error ? undefined : versionOf(r)
+      if (v === undefined) {
+        failures.push(r instanceof Error ? r.message : `${r.status} ${r.body.slice(0, 200)}`)
+      } else versions.set(v, (versions.get(v) ?? 0) + 1)
+    }
+  }
+  await Promise.all(Array.from({ length: 20 }, worker))
+  return { versions, failures, share: (v) => (versions.get(v) ?? 0) / n }
+}
+
+/** The world version in a 200 answer of world or of hello; undefined for anything else. */
+function versionOf(r: Reply): string | undefined {
+  if (r.status !== 200) return undefined
+  const body = JSON.parse(r.body) as {
+    service?: string
+    version?: string
+    world?: { version?: string }
+    worldStatus?: number
+  }
+  if (body.service === 'world') return body.version
+  if (body.service === 'hello' && body.worldStatus === 200) return body.world?.version
+  return undefined
+}
+
+const percent = (share: number) => `${(100 * share).toFixed(1)}%`
+const sorted = (l: Load) => [...l.versions.keys()].sort()
+/** Both proxies: the one on namerd and the one holding the namer. */
+const proxies = [
+  { name: 'the proxy on namerd', port: () => proxyPort },
+  { name: 'the proxy with its own namer', port: () => localPort },
+]
+
+let initial: { version: string; dtab: unknown } = { version: '', dtab: null }
+
+t.test(
+  'namerctl creates the namespace: a DTab in namerd’s exact shape, world on v1 through io.l5d.k8s',
+  async (t) => {
+    const out = await namerctl(['dtab', 'create', 'internal', '-'], INITIAL_DTAB)
+    t.equal(out.trim(), 'Created internal')
+    const object = dtabObject()
+    t.same(Object.keys(object).sort(), ['apiVersion', 'dentries', 'kind', 'metadata'])
+    t.match(object, {
+      apiVersion: 'l5d.io/v1alpha1',
+      kind: 'DTab',
+      metadata: { name: 'internal', namespace: MESH_NS },
+    })
+    t.strictSame(object.dentries, INITIAL_DENTRIES, 'top-level dentries as {prefix, dst}')
+    await propagated()
+    initial = await stored()
+    t.equal(initial.version, etagOf(object), 'the ETag is Base64 of the resourceVersion')
+    const r = await load(100)
+    t.same(r.failures, [], 'every request answered 200')
+    t.equal(r.share('v1'), 1, 'all on v1')
+    const viaHello = await load(20, { host: 'hello' })
+    t.same(viaHello.failures, [], 'hello reaches world through the proxy')
+    t.equal(viaHello.share('v1'), 1)
+  },
+)
+
+t.test('an l5d-dtab override reaches v2 on both hops; other requests stay on v1', async (t) => {
+  const override = { 'l5d-dtab': '/host/world => /tmp/world-v2' }
+  const replies = await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      get(proxyPort, i % 2 === 0 ? { host: 'hello', ...override } : { host: 'hello' }, agent),
+    ),
+  )
+  t.same(
+    replies.map((r) => versionOf(r) ?? `${r.status} ${r.body}`),
+    replies.map((_, i) => (i % 2 === 0 ? 'v2' : 'v1')),
+    'each request with the override reached world-v2 through hello, each without it world-v1',
+  )
+  t.equal((await stored()).version, initial.version, 'namerd was not touched')
+})
+
+for (const [v2Percent, n, points] of [
+  [10, 2000, 3],
+  [50, 2000, 5],
+] as const) {
+  t.test(
+    `a ${v2Percent}% shift lands within ${points} points of it over ${n} requests`,
+    async (t) => {
+      await namerctl([
+        'shift',
+        'internal',
+        '/host/world',
+        `/tmp/world-v2=${v2Percent}`,
+        `/tmp/world-v1=${100 - v2Percent}`,
+      ])
+      await propagated()
+      t.equal((await stored()).version, etagOf(dtabObject()), 'namerd’s version is the object’s')
+      const r = await load(n)
+      t.same(r.failures, [], 'every request answered 200')
+      t.same(sorted(r), ['v1', 'v2'])
+      const share = r.share('v2')
+      t.ok(
+        Math.abs(share - v2Percent / 100) <= points / 100,
+        `v2 got ${percent(share)} of ${n} (want ${v2Percent}% ± ${points})`,
+      )
+    },
+  )
+}
+
+t.test('a shift to 100% sends all traffic to v2', async (t) => {
+  await namerctl(['shift', 'internal', '/host/world', '/tmp/world-v2=100'])
+  await propagated()
+  const r = await load(300)
+  t.same(r.failures, [])
+  t.equal(r.share('v2'), 1, 'all on v2')
+})
+
+t.test('namerctl rollback (history kept in the cluster) puts all traffic back on v1', async (t) => {
+  const out = await namerctl(['rollback', 'internal', '--to', initial.version])
+  t.match(out, `Rolled back internal to ${initial.version}`)
+  const now = await stored()
+  t.not(now.version, initial.version, 'the restored dtab is a new version')
+  t.same(now.dtab, initial.dtab, 'the dtab is the first one again')
+  t.strictSame(dtabObject().dentries, INITIAL_DENTRIES, 'and so is the object')
+  await propagated()
+  const r = await load(300)
+  t.same(r.failures, [])
+  t.equal(r.share('v1'), 1)
+})
+
+t.test(
+  'a DTab applied in the cluster reaches the proxy; namerctl writes keep its other fields',
+  async (t) => {
+    // What `kubectl apply -f` of an edited dtab.yaml leaves: the object as written, plus a
+    // label of the team's own.
+    api.put({
+      apiVersion: 'l5d.io/v1alpha1',
+      kind: 'DTab',
+      metadata: { name: 'internal', namespace: MESH_NS, labels: { team: 'platform' } },
+      dentries: INITIAL_DENTRIES.map((d) =>
+        d.prefix === '/host/world' ? { ...d, dst: '/srv/world-v2' } : d,
+      ),
+    })
+    const version = await propagated()
+    t.equal(version, etagOf(dtabObject()), 'namerd has the applied object')
+    const r = await load(300)
+    t.same(r.failures, [])
+    t.equal(r.share('v2'), 1, 'all on v2')
+    const shown = await namerctl(['dtab', 'get', 'internal'])
+    t.match(shown, `# version ${version}\n`, 'namerctl reads that version')
+    t.match(shown, /\/host\/world +=> \/srv\/world-v2 ;/)
+
+    await namerctl(['shift', 'internal', '/host/world', '/tmp/world-v1=100'])
+    await propagated()
+    const object = dtabObject()
+    t.same(metadataOf(object).labels, { team: 'platform' }, 'the label is still there')
+    t.match(object.dentries, [{}, {}, {}, {}, { prefix: '/host/world', dst: '/tmp/world-v1' }])
+    const back = await load(300)
+    t.same(back.failures, [])
+    t.equal(back.share('v1'), 1, 'all on v1 again')
+  },
+)
+
+let v1b: Awaited<ReturnType<typeof world>>
+t.test('scale-up: a new ready pod in a second slice of world-v1 gets traffic', async (t) => {
+  v1b = await world('v1.1', 'world-v1b')
+  putSlice('world-v1-q9d4m', 'world-v1', v1b.port)
+  for (const p of proxies) {
+    await eventually(`${p.name} to reach the new pod`, async () =>
+      (await load(40, undefined, p.port())).versions.has('v1.1'),
+    )
+    const r = await load(300, undefined, p.port())
+    t.same(r.failures, [], `${p.name}: every request answered 200`)
+    t.same(sorted(r), ['v1', 'v1.1'], `${p.name}: both pods answer`)
+  }
+})
+
+t.test('readiness: a pod set ready: false gets no more traffic', async (t) => {
+  putSlice('world-v1-7xk2p', 'world-v1', v1a.port, false)
+  for (const p of proxies) {
+    await eventually(
+      `${p.name} to leave the unready pod`,
+      async () => (await load(40, undefined, p.port())).share('v1.1') === 1,
+    )
+    const r = await load(300, undefined, p.port())
+    t.same(r.failures, [], `${p.name}: every request answered 200`)
+    t.equal(r.share('v1.1'), 1, `${p.name}: all on the ready pod`)
+  }
+})
+
+t.test(
+  'the API server down: traffic flows on the last state, /ready says stale; then up again',
+  async (t) => {
+    t.equal(await readyz(), '200 ready\n')
+    await api.down()
+    let stale = ''
+    await eventually('namerd’s /ready to say stale', async () => {
+      stale = await readyz()
+      return stale.includes('stale')
+    })
+    t.match(
+      stale,
+      /^200 ready, stale: serving the last known dtabs since \S+: the Kubernetes API at http:\/\/127\.0\.0\.1:\d+ is unreachable/,
+    )
+    for (const p of proxies) {
+      const r = await load(300, undefined, p.port())
+      t.same(r.failures, [], `${p.name}: every request answered 200`)
+      t.equal(r.share('v1.1'), 1, `${p.name}: on the last known endpoints`)
+    }
+    t.match(
+      await namerctl(['dtab', 'get', 'internal']),
+      /\/host\/world +=> \/tmp\/world-v1 ;/,
+      'namerd answers reads from the last state',
+    )
+    await t.rejects(
+      namerctl(['shift', 'internal', '/host/world', '/tmp/world-v2=100']),
+      { message: /unreachable/ },
+      'a write cannot reach the cluster, and namerctl says why',
+    )
+    t.equal((await routerState()).interpreter.connected, true, 'the proxy still has namerd')
+    // Meanwhile the cluster moves on: the pod that was not ready is ready again. Nobody can
+    // see it yet.
+    putSlice('world-v1-7xk2p', 'world-v1', v1a.port, true)
+    const unseen = await load(100)
+    t.same(unseen.failures, [])
+    t.equal(unseen.share('v1.1'), 1, 'traffic stays on the last known endpoints')
+
+    await api.up()
+    await eventually('namerd’s /ready to be ready again', async () => {
+      return (await readyz()) === '200 ready\n'
+    })
+    // The namer's watches are back, and catch up with what changed while they were away.
+    for (const p of proxies) {
+      await eventually(`${p.name} to reach the pod ready again`, async () =>
+        (await load(40, undefined, p.port())).versions.has('v1'),
+      )
+    }
+    // And the store's: a shift reaches traffic.
+    await namerctl(['shift', 'internal', '/host/world', '/tmp/world-v2=100'])
+    await propagated()
+    const r = await load(300)
+    t.same(r.failures, [])
+    t.equal(r.share('v2'), 1, 'all on v2')
+  },
+)
