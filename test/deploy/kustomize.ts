@@ -117,8 +117,19 @@ export function renderYaml(dir: string): string {
   return kubectl(['kustomize', dir])
 }
 
-/** The objects `kubectl apply -k <dir>` would send, in its order. */
-export function render(dir: string): KubeObject[] {
+const rendered = new Map<string, readonly KubeObject[]>()
+
+/** The objects `kubectl apply -k <dir>` would send, in its order (rendered once per file). */
+export function render(dir: string): readonly KubeObject[] {
+  let objects = rendered.get(dir)
+  if (objects === undefined) {
+    objects = renderNow(dir)
+    rendered.set(dir, objects)
+  }
+  return objects
+}
+
+function renderNow(dir: string): KubeObject[] {
   const yaml = renderYaml(dir)
   const json = kubectl(
     ['patch', '--local', '-f', '-', '--type', 'merge', '-p', '{}', '-o', 'json'],
@@ -150,7 +161,14 @@ function kustomizationDirs(dir: string): string[] {
  * Every kustomization under deploy/ (what a user can `kubectl apply -k`), and every component
  * on top of deploy/base in a throwaway kustomization, so that each renders as users compose it.
  */
-export function kustomizations(): Kustomization[] {
+export function kustomizations(): readonly Kustomization[] {
+  found ??= findKustomizations()
+  return found
+}
+
+let found: readonly Kustomization[] | undefined
+
+function findKustomizations(): Kustomization[] {
   const all: Kustomization[] = []
   for (const dir of kustomizationDirs(DEPLOY)) {
     const text = readFileSync(join(dir, 'kustomization.yaml'), 'utf8')
