@@ -124,9 +124,9 @@ t.test("the API on the k8s store: namerd's objects, ETags of their resourceVersi
     kind: 'DTab',
     namespace: 'default',
     name: 'internal',
-  })
-  t.same(object?.dentries, [{ prefix: '/svc', dst: '/#/io.l5d.k8s/default/http' }])
-  const rv = (object?.metadata as { resourceVersion: string }).resourceVersion
+  })!
+  t.same(object.dentries, [{ prefix: '/svc', dst: '/#/io.l5d.k8s/default/http' }])
+  const rv = (object.metadata as { resourceVersion: string }).resourceVersion
   const got = await fetch(`${namerd.base}/api/1/dtabs/internal`)
   t.equal(got.headers.get('etag'), Buffer.from(rv).toString('base64'), "namerd's ETag")
   const stale = await fetch(`${namerd.base}/api/1/dtabs/internal`, {
