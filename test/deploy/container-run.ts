@@ -105,3 +105,20 @@ export function containerRun(
   })
   return { args, env, root, cleanup: () => rmSync(root, { recursive: true, force: true }) }
 }
+
+/** The container's args as the kubelet expands them (no files written). */
+export function expandedArgs(w: Workload, container: IContainer): string[] {
+  const env: Record<string, string> = {}
+  for (const e of container.env ?? []) env[e.name] = expand(resolveEnv(w, e), env)
+  return (container.args ?? []).map((a) => expand(a, env))
+}
+
+/**
+ * Where namerd's k8s store keeps its DTabs: its `--k8s-namespace`, or, without one, its own
+ * namespace (the in-cluster default).
+ */
+export function dtabNamespace(namerd: Workload): string {
+  const args = expandedArgs(namerd, namerd.pod.containers[0]!)
+  const i = args.indexOf('--k8s-namespace')
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : namerd.namespace
+}

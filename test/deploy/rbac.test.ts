@@ -3,8 +3,10 @@
 // binding names a role and an account that exist; no Secret is readable.
 import type { IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
 import t from 'tap'
+import { dtabNamespace } from './container-run.js'
 import { idOf, kustomizations, render, requireKubectl } from './kustomize.js'
 import { grants } from './rbac.js'
+import { workloads } from './workloads.js'
 
 const READ = ['get', 'list', 'watch']
 
@@ -65,6 +67,8 @@ if (requireKubectl(t)) {
           `${idOf(o)}: no wildcard, no secrets`,
         )
       }
+      const namerd = workloads(objects).find((w) => w.pod.serviceAccountName === 'namerd')
+      const namerdDtabs = namerd === undefined ? undefined : dtabNamespace(namerd)
       for (const g of all) {
         const writes = g.rules.filter((r) => r.verbs.some((v) => !READ.includes(v)))
         if (writes.length === 0) {
@@ -75,7 +79,7 @@ if (requireKubectl(t)) {
           )
         } else {
           t.equal(g.subject, 'ServiceAccount switchyard/namerd', `only namerd writes (${g.role})`)
-          t.equal(g.scope, 'switchyard', 'and only in its own namespace')
+          t.equal(g.scope, namerdDtabs, 'and only where its store keeps the DTabs')
           t.same(normal(g.rules), normal(STORE_RULES), 'and only its DTabs and their history')
         }
       }

@@ -27,6 +27,7 @@ if (requireKubectl(t)) {
       'deploy/crd',
       'deploy/base',
       'deploy/overlays/etcd',
+      'deploy/overlays/from-namerd',
       'deploy/examples/hello-world',
     ]) {
       t.ok(names.includes(expected), `${expected} is a kustomization`)

@@ -13,6 +13,7 @@ import t, { type Test } from 'tap'
 import { ProxyConfig } from '../../packages/proxy/src/config/schema.js'
 import { expand } from './container-run.js'
 import { DEPLOY, type KubeObject, kustomizations, render, requireKubectl } from './kustomize.js'
+import { allowed, grants } from './rbac.js'
 import { type Workload, workloads } from './workloads.js'
 
 interface Rendered {
@@ -114,7 +115,19 @@ function checkNamerd(t: Test, r: Rendered, namerd: Workload): void {
   if (store === 'k8s' || store?.startsWith('k8s:')) {
     const i = args.indexOf('--k8s-namespace')
     t.ok(i >= 0, 'the k8s store is told its namespace')
-    t.equal(args[i + 1], namerd.namespace, '--k8s-namespace is namerd’s own namespace')
+    const ns = args[i + 1] ?? ''
+    const all = grants(r.objects).grants
+    const sa = `ServiceAccount ${namerd.namespace}/${namerd.pod.serviceAccountName}`
+    for (const [group, resource] of [
+      ['l5d.io', 'dtabs'],
+      ['switchyard.io', 'dtabhistories'],
+    ] as const) {
+      t.ok(
+        allowed(all, sa, group, resource, 'update', ns) &&
+          allowed(all, sa, group, resource, 'watch', ns),
+        `namerd may read and write ${resource} where it keeps them (--k8s-namespace ${ns})`,
+      )
+    }
   } else {
     t.notOk(args.includes('--k8s-namespace'), `no --k8s-namespace for the store ${store}`)
   }
