@@ -531,8 +531,12 @@ export class Reflector<T extends KubeObject> {
     }
   }
 
+  /** Records the health; tells onHealth only of a new state or a new reason (not each retry). */
   private setHealth(health: ReflectHealth): void {
+    const prior = this.state
     this.state = health
+    const reason = (h: ReflectHealth) => ('error' in h ? (h.error?.message ?? null) : null)
+    if (prior.state === health.state && reason(prior) === reason(health)) return
     try {
       this.o.onHealth?.(health)
     } catch {

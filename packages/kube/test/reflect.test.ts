@@ -223,6 +223,8 @@ t.test(
       ['change', 'gone', 'keep'],
       'the last known state is kept',
     )
+    await new Promise((resolve) => setTimeout(resolve, 300)) // several retries
+    t.equal(r.health.filter((h) => h.state === 'stale').length, 1, 'told once, not at each retry')
     // While it is away: changes, then its history is compacted.
     api.put(dtab('change', '/change2'))
     api.remove({ apiVersion: 'l5d.io/v1alpha1', kind: 'DTab', namespace: 'default', name: 'gone' })
