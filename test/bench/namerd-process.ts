@@ -35,6 +35,10 @@ export interface NamerdOptions {
   readonly logLevel?: string
   /** Extra node flags for namerd, such as `--cpu-prof`. */
   readonly nodeFlags?: readonly string[]
+  /** Extra namerd arguments, such as `--k8s-namespace <ns>`. */
+  readonly args?: readonly string[]
+  /** Variables added to namerd's environment, such as KUBECONFIG. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 export async function startNamerd(options: NamerdOptions): Promise<NamerdProcess> {
@@ -51,11 +55,13 @@ export async function startNamerd(options: NamerdOptions): Promise<NamerdProcess
     '--store',
     options.store,
     ...(options.logLevel ? ['--log-level', options.logLevel] : []),
+    ...(options.args ?? []),
   ]
   let child: ChildProcess
   try {
     child = spawn('sh', ['-c', GUARD, process.execPath, ...args], {
       cwd: ROOT,
+      env: options.env === undefined ? process.env : { ...process.env, ...options.env },
       stdio: ['pipe', log, log],
       detached: true, // its own process group, so the SIGKILL fallback reaches namerd too
     })

@@ -1,11 +1,13 @@
 // namerd end to end: a real namerd process on 127.0.0.1 per store (memory as the reference,
-// file, etcd), one namespace with a 5-dentry dtab, then
+// file, etcd, and k8s: the CRD store against the fake Kubernetes API server of
+// @switchyard/kube-fake, in a process of its own), one namespace with a 5-dentry dtab, then
 //   1. dtab GETs per second over keep-alive connections with 32 requests in flight, from
 //      node's http client in this process and, if installed, from wrk;
 //   2. watch fan-out: 1,000 `?watch=1` streams, then PUTs, each timed to every watcher.
-// The load generator, namerd (and etcd) share this machine's cores, which the tables say.
+// The load generator, namerd (and etcd or the fake API server) share this machine's cores,
+// which the tables say.
 //
-// Environment: SWITCHYARD_BENCH_STORES=memory,file,etcd picks stores; SWITCHYARD_BENCH_CPU_PROF=
+// Environment: SWITCHYARD_BENCH_STORES=memory,file,etcd,k8s picks stores; SWITCHYARD_BENCH_CPU_PROF=
 // <dir> runs namerd with `node --cpu-prof` and writes its profiles there.
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -14,6 +16,7 @@ import { join } from 'node:path'
 import { EtcdServer, etcdMissing } from '../../packages/store/test/etcd-server.js'
 import { type FanoutResult, measureFanout } from './fanout.js'
 import { table } from './harness.js'
+import { startKubeFake } from './kube-fake-process.js'
 import { type CpuShare, cpuMeter, findPid, httpLoad, type LoadResult, runWrk, WRK } from './load.js'
 import { startNamerd } from './namerd-process.js'
 
@@ -24,6 +27,8 @@ const WATCHERS = 1000
 const PUTS = 10
 const TARGET_GETS_PER_SEC = 10_000
 const TARGET_FANOUT_P99_MS = 100
+/** The Kubernetes namespace of the k8s store's DTab objects (deploy/base's). */
+const K8S_NAMESPACE = 'switchyard'
 
 /** Linkerd 1's example dtab: a blue-green split of /svc/world, `v2` percent on world-v2. */
 export function benchDtab(v2: number): string {
@@ -36,7 +41,18 @@ export function benchDtab(v2: number): string {
   ].join(';\n')
 }
 
-type StoreKind = 'memory' | 'file' | 'etcd'
+const STORES = ['memory', 'file', 'etcd', 'k8s'] as const
+type StoreKind = (typeof STORES)[number]
+
+/** How namerd is started on a store, and the store's own server process, if it has one. */
+interface StoreSetup {
+  /** namerd's --store. */
+  readonly spec: string
+  readonly args?: readonly string[]
+  readonly env?: Readonly<Record<string, string>>
+  /** etcd's or the fake API server's pid, for its CPU column. */
+  readonly serverPid: number | null
+}
 
 export interface GetRun {
   readonly load: LoadResult
@@ -85,16 +101,18 @@ class Cleanup {
 
 async function benchStore(
   store: StoreKind,
-  spec: string,
+  setup: StoreSetup,
   dir: string,
-  etcdPid: number | null,
   cleanup: Cleanup,
 ): Promise<NamerdStoreRow> {
   const profDir = process.env.SWITCHYARD_BENCH_CPU_PROF
+  const { spec, serverPid } = setup
   const namerd = await startNamerd({
     store: spec,
     dir,
     nodeFlags: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    ...(setup.args === undefined ? {} : { args: setup.args }),
+    ...(setup.env === undefined ? {} : { env: setup.env }),
   })
   cleanup.add(() => namerd.stop())
   log(`${store}: namerd ${namerd.pid} at ${namerd.base} (store ${spec})`)
@@ -112,7 +130,7 @@ async function benchStore(
   }
 
   const gets: GetRun[] = []
-  let stopMeter = cpuMeter(namerd.pid, etcdPid)
+  let stopMeter = cpuMeter(namerd.pid, serverPid)
   const load = await httpLoad({
     url,
     concurrency: CONCURRENCY,
@@ -122,7 +140,7 @@ async function benchStore(
   })
   gets.push({ load, cpu: stopMeter() })
   if (existsSync(WRK)) {
-    stopMeter = cpuMeter(namerd.pid, etcdPid)
+    stopMeter = cpuMeter(namerd.pid, serverPid)
     gets.push({ load: await runWrk(url, 1, CONCURRENCY, LOAD_SECONDS), cpu: stopMeter() })
   }
   log(`${store}: ${gets.map((g) => `${g.load.perSec.toFixed(0)} GETs/s`).join(', ')}`)
@@ -143,7 +161,7 @@ async function benchStore(
 export async function runNamerdBench(): Promise<NamerdBenchResult> {
   const t0 = Date.now()
   const loadBefore = loadavg()
-  const wanted = (process.env.SWITCHYARD_BENCH_STORES ?? 'memory,file,etcd').split(',')
+  const wanted = (process.env.SWITCHYARD_BENCH_STORES ?? STORES.join(',')).split(',')
   const rows: NamerdStoreRow[] = []
   const skipped: string[] = []
   const cleanup = new Cleanup()
@@ -158,12 +176,11 @@ export async function runNamerdBench(): Promise<NamerdBenchResult> {
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    for (const store of ['memory', 'file', 'etcd'] as const) {
+    for (const store of STORES) {
       if (!wanted.includes(store)) continue
       const dir = await mkdtemp(join(tmpdir(), `switchyard-bench-${store}-`))
       cleanup.add(() => rm(dir, { recursive: true, force: true }))
-      let spec: string
-      let etcdPid: number | null = null
+      let setup: StoreSetup
       if (store === 'etcd') {
         const missing = etcdMissing()
         if (missing !== null) {
@@ -172,12 +189,24 @@ export async function runNamerdBench(): Promise<NamerdBenchResult> {
         }
         const etcd = await EtcdServer.start()
         cleanup.add(() => etcd.destroy())
-        spec = `etcd:${etcd.url}`
-        etcdPid = findPid(`--data-dir=${etcd.dataDir}`)
+        setup = { spec: `etcd:${etcd.url}`, serverPid: findPid(`--data-dir=${etcd.dataDir}`) }
+      } else if (store === 'k8s') {
+        // The CRD store through a kubeconfig, as in a cluster namerd finds its API server.
+        const api = await startKubeFake(dir)
+        cleanup.add(() => api.stop())
+        setup = {
+          spec: 'k8s',
+          args: ['--k8s-namespace', K8S_NAMESPACE],
+          env: { KUBECONFIG: api.kubeconfig },
+          serverPid: api.pid,
+        }
       } else {
-        spec = store === 'memory' ? 'memory' : `file:${join(dir, 'store')}`
+        setup = {
+          spec: store === 'memory' ? 'memory' : `file:${join(dir, 'store')}`,
+          serverPid: null,
+        }
       }
-      rows.push(await benchStore(store, spec, dir, etcdPid, cleanup))
+      rows.push(await benchStore(store, setup, dir, cleanup))
       await cleanup.run() // this store's namerd, etcd and directory, before the next store
     }
   } finally {
@@ -208,9 +237,15 @@ export function printNamerdBench(result: NamerdBenchResult): void {
   console.log(
     `\n== namerd: dtab GETs (${LOAD_SECONDS} s, ${CONCURRENCY} in flight over keep-alive, after 1 s of warm-up) ==`,
   )
+  const servers = [
+    rows.some((r) => r.store === 'etcd') ? 'etcd' : null,
+    rows.some((r) => r.store === 'k8s') ? 'the fake API server' : null,
+  ].filter((s) => s !== null)
   console.log(
-    `The load generator and namerd${rows.some((r) => r.store === 'etcd') ? ' (and etcd)' : ''} share this machine's ${result.cores} cores; CPU is 100% per busy core.\n` +
-      'namerd runs from source (node --import tsx) at log level info: a JSON line per request, to a file.',
+    `The load generator and namerd${servers.length > 0 ? ` (and ${servers.join(', ')})` : ''} share this machine's ${result.cores} cores; CPU is 100% per busy core.\n` +
+      'namerd runs from source (node --import tsx) at log level info: a JSON line per request, to a file.\n' +
+      '"server CPU" is the store server\'s process: etcd, or for k8s the fake Kubernetes API server\n' +
+      '(@switchyard/kube-fake, in-process state, JSON over HTTP per read; not a real kube-apiserver).',
   )
   console.log(
     table(
@@ -222,7 +257,7 @@ export function printNamerdBench(result: NamerdBenchResult): void {
         'p99',
         'errors',
         'namerd CPU',
-        'etcd CPU',
+        'server CPU',
         'bench CPU',
         'machine CPU',
       ],
