@@ -137,6 +137,7 @@ export class Reflector<T extends KubeObject> {
   private everSynced = false
   private syncWaiters: ((synced: boolean) => void)[] = []
   private stopWatch: (() => void) | null = null
+  private listing = false
   private readonly keyOf: (object: KubeObject) => string
   private readonly request: KubeRequest
 
@@ -185,11 +186,15 @@ export class Reflector<T extends KubeObject> {
     return new Promise((resolve) => this.syncWaiters.push(resolve))
   }
 
-  /** Stops the loop and closes its watch. The cache stays readable. */
+  /**
+   * Stops the loop and closes its watch. The cache stays readable. A list in flight is not
+   * waited for (an API server that does not answer would hold this up to the call deadline):
+   * its answer is ignored when it comes.
+   */
   async stop(): Promise<void> {
     this.abort.abort()
     this.stopWatch?.()
-    await this.done
+    if (!this.listing) await this.done
   }
 
   private async run(): Promise<void> {
@@ -198,17 +203,21 @@ export class Reflector<T extends KubeObject> {
     let needList = true
     while (!signal.aborted) {
       if (needList) {
-        let listed: { items: unknown[]; resourceVersion: string }
-        try {
-          listed = await this.listAll()
-        } catch (err) {
-          if (signal.aborted) break
-          this.failed(toKubeError(err, this.o.kube.server, { ...this.request, verb: 'list' }))
+        this.listing = true
+        const listed = await this.listAll().then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        )
+        this.listing = false
+        if (signal.aborted) break
+        if ('error' in listed) {
+          this.failed(
+            toKubeError(listed.error, this.o.kube.server, { ...this.request, verb: 'list' }),
+          )
           await backoff.wait(signal)
           continue
         }
-        if (signal.aborted) break
-        this.replace(listed.items, listed.resourceVersion)
+        this.replace(listed.value.items, listed.value.resourceVersion)
         this.synced()
         backoff.reset()
         needList = false

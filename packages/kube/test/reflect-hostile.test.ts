@@ -156,3 +156,14 @@ t.test('any bytes at all in a watch stream: no crash, the loop keeps going', asy
   t.not(reflector.health.state, 'stopped')
   t.ok(reflector.hasSynced)
 })
+
+t.test('stop() does not wait for a list the API server never answers', async (t) => {
+  const s = await server(t, () => {
+    // Never answers.
+  })
+  const { reflector } = start(t, s.url)
+  await until('the list sent', () => s.requests() === 1)
+  await reflector.stop()
+  t.equal(reflector.health.state, 'starting', 'stopped before it ever synced')
+  t.equal(await reflector.whenSynced(), false)
+})
