@@ -5,9 +5,7 @@
 //
 // An entry is appended after the DTab write it records, by compare-and-swap on the history
 // object's resourceVersion, so concurrent writers (other replicas too) lose no entry. Appends
-// can land out of order; an entry is placed by the chain of versions (just above the entry it
-// replaced, or just below the one that replaced it), so history reads as one unbroken chain
-// without ever comparing resourceVersions as numbers.
+// can land out of the order of the writes; insert() puts each in its place.
 //
 // Bounded by count (historyLimit) and by bytes (historyMaxBytes, far under the ~1.5 MB object
 // limit of etcd): the oldest entries go first, the newest always stays.
@@ -149,10 +147,25 @@ function entriesOf(object: HistoryObject): StoredEntry[] {
   return out
 }
 
-/** Places an entry by the chain of versions (see the top of this file). Newest first. */
+/**
+ * Places an entry, newest first. resourceVersions are etcd revisions on every API server in
+ * use, decimal and increasing: then entries are ordered by them, which is the order of the
+ * writes. (A delete's version is the history object's resourceVersion as its append read it,
+ * which came after the write it replaced was recorded.) Were they opaque, an entry goes by
+ * the chain of versions instead: just above the entry it replaced, else just below the one
+ * that replaced it, else on top; right whenever appends land in the order of the writes.
+ */
 export function insert(entries: readonly StoredEntry[], entry: StoredEntry): StoredEntry[] {
   // A retried append whose first try did land.
   if (entries.some((e) => e.version === entry.version && e.op === entry.op)) return [...entries]
+  const all = [...entries, entry]
+  if (all.every((e) => DECIMAL.test(e.version))) {
+    return all.sort((a, b) => {
+      const x = BigInt(a.version)
+      const y = BigInt(b.version)
+      return x > y ? -1 : x < y ? 1 : 0
+    })
+  }
   if (entry.previous !== null) {
     const i = entries.findIndex((e) => e.version === entry.previous)
     if (i >= 0) return [...entries.slice(0, i), entry, ...entries.slice(i)]
@@ -161,6 +174,8 @@ export function insert(entries: readonly StoredEntry[], entry: StoredEntry): Sto
   if (j >= 0) return [...entries.slice(0, j + 1), entry, ...entries.slice(j + 1)]
   return [entry, ...entries]
 }
+
+const DECIMAL = /^[0-9]{1,30}$/
 
 /** The newest entries within `limit` and `maxBytes` of JSON; the newest one always stays. */
 export function bound(entries: StoredEntry[], limit: number, maxBytes: number): StoredEntry[] {
