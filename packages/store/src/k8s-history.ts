@@ -28,6 +28,11 @@ const StoredEntry = z.object({
   time: z.iso.datetime(),
   who: z.string().nullable(),
   dtab: z.string().nullable(),
+  /**
+   * A state written outside Switchyard (by namerd, kubectl), recorded when Switchyard first
+   * wrote over it, so it can be restored. Replaced by the real entry if one lands after all.
+   */
+  observed: z.literal(true).optional(),
 })
 type StoredEntry = z.infer<typeof StoredEntry>
 
@@ -37,7 +42,11 @@ const HistoryObject = KubeObject.extend({
 type HistoryObject = z.infer<typeof HistoryObject>
 
 /** What a write records; `version: null` for a delete (it gets the history object's RV). */
-export type NewEntry = Omit<StoredEntry, 'version' | 'time'> & { readonly version: string | null }
+export type NewEntry = Omit<StoredEntry, 'version' | 'time' | 'observed'> & {
+  readonly version: string | null
+  /** The dtab text of the state the write replaced, when it could be read. */
+  readonly replaced: string | null
+}
 
 export interface K8sHistoryOptions {
   readonly client: ObjectClient
@@ -64,12 +73,25 @@ export class K8sHistory {
           continue
         }
       }
+      const { replaced, ...fields } = entry
       const stored: StoredEntry = {
-        ...entry,
+        ...fields,
         version: entry.version ?? object.metadata.resourceVersion,
         time,
       }
-      const entries = bound(insert(entriesOf(object), stored), this.o.limit, this.o.maxBytes)
+      let entries = entriesOf(object)
+      if (entry.previous !== null && replaced !== null) {
+        entries = insert(entries, {
+          op: 'put',
+          version: entry.previous,
+          previous: null,
+          time,
+          who: null,
+          dtab: replaced,
+          observed: true,
+        })
+      }
+      entries = bound(insert(entries, stored), this.o.limit, this.o.maxBytes)
       try {
         await this.o.client.replace(this.o.k8sNamespace, namespace, {
           ...object,
@@ -156,8 +178,11 @@ function entriesOf(object: HistoryObject): StoredEntry[] {
  * that replaced it, else on top; right whenever appends land in the order of the writes.
  */
 export function insert(entries: readonly StoredEntry[], entry: StoredEntry): StoredEntry[] {
-  // A retried append whose first try did land.
-  if (entries.some((e) => e.version === entry.version && e.op === entry.op)) return [...entries]
+  const same = entries.find((e) => e.version === entry.version)
+  // A retried append whose first try did land, or a state already recorded.
+  if (same && (entry.observed || !same.observed)) return [...entries]
+  // The real entry of a state recorded as observed takes its place.
+  if (same) entries = entries.filter((e) => e !== same)
   const all = [...entries, entry]
   if (all.every((e) => DECIMAL.test(e.version))) {
     return all.sort((a, b) => {

@@ -242,12 +242,11 @@ class K8sDtabStore implements K8sStore {
         const current = await this.getObject(namespace)
         try {
           if (current) {
-            const rv = current.metadata.resourceVersion
-            const body = withDentries(current, dtab, rv)
+            const body = withDentries(current, dtab, current.metadata.resourceVersion)
             const written = parseObject(
               await this.dtabs.replace(this.k8sNamespace, namespace, body),
             )
-            return await this.written(namespace, written, dtab, 'put', rv, options)
+            return await this.written(namespace, written, dtab, 'put', current, options)
           }
           const body = newDTab(this.k8sNamespace, namespace, dtab)
           const created = parseObject(await this.dtabs.create(this.k8sNamespace, body))
@@ -279,14 +278,7 @@ class K8sDtabStore implements K8sStore {
       } catch (err) {
         throw await this.refusal(err, namespace, version)
       }
-      return this.written(
-        namespace,
-        written,
-        dtab,
-        'update',
-        base.metadata.resourceVersion,
-        options,
-      )
+      return this.written(namespace, written, dtab, 'update', base, options)
     })
   }
 
@@ -294,17 +286,18 @@ class K8sDtabStore implements K8sStore {
     this.check(namespace)
     const { version } = options
     await this.run(async () => {
-      let previous: string | null = null
+      let deleted: DTabObject | null = null
       if (version) {
         const base = await this.objectAt(namespace, resourceVersionOf(version), version)
-        previous = base.metadata.resourceVersion
         try {
-          await this.dtabs.delete(this.k8sNamespace, namespace, { resourceVersion: previous })
+          const rv = base.metadata.resourceVersion
+          await this.dtabs.delete(this.k8sNamespace, namespace, { resourceVersion: rv })
         } catch (err) {
           throw await this.refusal(err, namespace, version)
         }
+        deleted = base
       } else {
-        for (let attempt = 0; previous === null; attempt++) {
+        for (let attempt = 0; deleted === null; attempt++) {
           if (attempt >= MAX_WRITE_ATTEMPTS) throw this.gaveUp(namespace, 'delete')
           const current = await this.getObject(namespace)
           if (!current) throw new NamespaceNotFoundError(namespace)
@@ -312,7 +305,7 @@ class K8sDtabStore implements K8sStore {
             // With the version read as a precondition, so history says exactly what went.
             const rv = current.metadata.resourceVersion
             await this.dtabs.delete(this.k8sNamespace, namespace, { resourceVersion: rv })
-            previous = rv
+            deleted = current
           } catch (err) {
             if (!isKubeError(err) || (err.code !== 'conflict' && err.code !== 'not_found'))
               throw err
@@ -322,9 +315,10 @@ class K8sDtabStore implements K8sStore {
       await this.record(namespace, {
         op: 'delete',
         version: null,
-        previous,
+        previous: deleted.metadata.resourceVersion,
         who: options.who ?? null,
         dtab: null,
+        replaced: this.textOf(namespace, deleted),
       })
     })
   }
@@ -587,7 +581,8 @@ class K8sDtabStore implements K8sStore {
     object: DTabObject,
     dtab: Dtab,
     op: 'create' | 'put' | 'update',
-    previous: string | null,
+    /** The object as it was before, if there was one. */
+    replaced: DTabObject | null,
     options: WriteOptions,
   ): Promise<Uint8Array> {
     const rv = object.metadata.resourceVersion
@@ -602,11 +597,25 @@ class K8sDtabStore implements K8sStore {
     await this.record(namespace, {
       op,
       version: rv,
-      previous,
+      previous: replaced?.metadata.resourceVersion ?? null,
       who: options.who ?? null,
       dtab: Dtab.show(dtab),
+      replaced: replaced && this.textOf(namespace, replaced),
     })
     return versionOf(object)
+  }
+
+  /**
+   * The dtab text of an object, for history; null if its dentries do not parse. History
+   * records the state a write replaced when it has no entry of its own (an object written by
+   * namerd or kubectl), so that state can be restored.
+   */
+  private textOf(namespace: string, object: DTabObject): string | null {
+    try {
+      return Dtab.show(dtabOf(namespace, this.k8sNamespace, object))
+    } catch {
+      return null
+    }
   }
 
   /**

@@ -345,3 +345,31 @@ t.test(
     )
   },
 )
+
+t.test(
+  'a state written outside Switchyard (namerd, kubectl) enters history when first written over, so it can be restored',
+  async (t) => {
+    const { api, store } = await setup(t)
+    const stored = api.put(structuredClone(NAMERD_OBJECT))
+    const rv = (stored.metadata as { resourceVersion: string }).resourceVersion
+    t.same(await store.history('internal'), [], 'nothing recorded by reading')
+    const v2 = await store.put('internal', d('/svc => /new'), { who: 'alice' })
+    const h = await store.history('internal')
+    t.same(
+      h.map((e) => [e.op, e.who, e.dtab]),
+      [
+        ['put', 'alice', '/svc=>/new'],
+        [
+          'put',
+          null,
+          '/svc=>/#/io.l5d.k8s/default/http;/host/world=>/srv/world-v2 & 9.00*/srv/world-v1',
+        ],
+      ],
+    )
+    t.equal(new TextDecoder().decode(h[1]!.version), rv, "at namerd's version")
+    t.ok(versionsEqual(h[0]!.previous!, h[1]!.version), 'one chain')
+    t.ok(versionsEqual(h[0]!.version, v2))
+    await store.put('internal', d('/svc => /newer'))
+    t.equal((await store.history('internal')).length, 3, 'recorded once')
+  },
+)
