@@ -65,11 +65,27 @@ export interface Kube {
   objects(resource: Resource): ObjectClient
 }
 
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>
+
 /**
- * A KubeConfig that puts a deadline on every API call: client-node asks it to authenticate
- * each request, which is the one place every generated call passes through.
+ * How long one connection pool serves every call before the next call takes a fresh one (the
+ * old one closes once its requests, watches included, are done), so rotated client
+ * certificates or CA files are picked up.
+ */
+const POOL_REFRESH_MS = 10 * 60_000
+
+/**
+ * A KubeConfig that client-node asks to authenticate each request (API calls and watches):
+ * the one place every call passes through. There it
+ * - puts a deadline on every API call (client-node sets none; Watch uses its own signal);
+ * - shares one connection pool: client-node 2.0.1 builds a new undici Agent for every request
+ *   whenever the cluster has TLS options (a CA, as in-cluster; client certificates; or
+ *   insecure-skip-tls-verify, which plain http needs), so every call opened a new connection,
+ *   in a cluster a new TLS handshake.
  */
 class DeadlineKubeConfig extends KubeConfig {
+  private pool: { readonly dispatcher: Dispatcher; readonly since: number } | null = null
+
   constructor(private readonly timeoutMs: number) {
     super()
   }
@@ -77,6 +93,17 @@ class DeadlineKubeConfig extends KubeConfig {
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context)
     if (!context.getSignal()) context.setSignal(AbortSignal.timeout(this.timeoutMs))
+    const made = context.getDispatcher()
+    if (made === undefined) return
+    const now = Date.now()
+    if (this.pool === null || now - this.pool.since > POOL_REFRESH_MS) {
+      const old = this.pool?.dispatcher
+      this.pool = { dispatcher: made, since: now }
+      void old?.close().catch(() => {})
+      return
+    }
+    // `made` has not connected anywhere yet: nothing to close.
+    context.setDispatcher(this.pool.dispatcher)
   }
 }
 
