@@ -9,10 +9,11 @@
 // each starts from the state the one before left. Needs `pnpm build` (the programs run from
 // packages/*/dist).
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Dtab } from '@switchyard/dtab'
 import { FakeKubeApi, type JsonObject } from '@switchyard/kube-fake'
 import { PROXY_NODE_FLAGS } from '@switchyard/proxy'
 import t from 'tap'
@@ -31,8 +32,8 @@ const TSX = ['--import', 'tsx']
 const MESH_NS = 'switchyard'
 const APPS_NS = 'hello-world'
 
-// deploy/examples/hello-world/dtab.yaml's dentries: /srv/<service> is that Service's port
-// `http` in hello-world.
+// deploy/examples/hello-world/internal.dtab's dentries (checked below, so the example and this
+// test cannot drift apart): /srv/<service> is that Service's port `http` in hello-world.
 const INITIAL_DENTRIES = [
   { prefix: '/srv', dst: `/#/io.l5d.k8s/${APPS_NS}/http` },
   { prefix: '/host', dst: '/srv' },
@@ -41,6 +42,10 @@ const INITIAL_DENTRIES = [
   { prefix: '/host/world', dst: '/srv/world-v1' },
 ]
 const INITIAL_DTAB = INITIAL_DENTRIES.map((d) => `${d.prefix} => ${d.dst};\n`).join('')
+const EXAMPLE_DTAB = readFileSync(join(ROOT, 'deploy/examples/hello-world/internal.dtab'), 'utf8')
+if (Dtab.show(Dtab.read(EXAMPLE_DTAB)) !== Dtab.show(Dtab.read(INITIAL_DTAB))) {
+  throw new Error('deploy/examples/hello-world/internal.dtab no longer matches INITIAL_DENTRIES')
+}
 
 const api = await FakeKubeApi.start()
 t.teardown(() => api.close())
@@ -395,7 +400,7 @@ t.test('namerctl rollback (history kept in the cluster) puts all traffic back on
 t.test(
   'a DTab applied in the cluster reaches the proxy; namerctl writes keep its other fields',
   async (t) => {
-    // What `kubectl apply -f` of an edited dtab.yaml leaves: the object as written, plus a
+    // What `kubectl apply -f` of an edited DTab manifest leaves: the object as written, plus a
     // label of the team's own.
     api.put({
       apiVersion: 'l5d.io/v1alpha1',
