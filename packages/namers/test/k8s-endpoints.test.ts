@@ -72,6 +72,24 @@ t.test('ready endpoints of every slice, at the port the slice gives the name', a
   )
 })
 
+t.test('a terminating pod, as the EndpointSlice controller writes it, is not ready', async (t) => {
+  // kube-controller-manager 1.26+: a pod being deleted stays in its slice with serving (its
+  // readiness) and terminating set, and ready false; Linkerd's Endpoints had dropped it.
+  const a = slice('web-a', {
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: [
+      ep('10.0.0.1', { conditions: { ready: true, serving: true, terminating: false } }),
+      ep('10.0.0.2', { conditions: { ready: false, serving: true, terminating: true } }),
+      ep('10.0.0.3', { conditions: { ready: false, serving: false, terminating: true } }),
+      ep('10.0.0.4', { conditions: { serving: true } }), // ready nil = ready
+    ],
+  })
+  t.equal(
+    shown(endpointsAddr(web, [a], { type: 'name', name: 'http' })),
+    'Bound(10.0.0.1:8080, 10.0.0.4:8080)',
+  )
+})
+
 t.test('an endpoint in two slices counts once, by address and port', async (t) => {
   const a = slice('web-a', {
     ports: [{ name: 'http', port: 8080 }],

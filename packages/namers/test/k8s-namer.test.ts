@@ -95,6 +95,24 @@ t.test('every slice of the Service is merged; one in two slices counts once', as
   await until(web, 'Bound()')
 })
 
+t.test('a slice relabelled to another Service leaves the first and joins the second', async (t) => {
+  // A hand-managed slice's kubernetes.io/service-name changed: the API server tells the first
+  // Service's slice watch DELETED and the second's ADDED (selector transitions).
+  const api = await startApi(t)
+  api.put(WEB)
+  api.put(service('api', [{ name: 'http', port: 80, targetPort: 8080 }]))
+  api.put(slice('web-a', 'web', ['10.0.0.1']))
+  api.put(slice('web-b', 'web', ['10.0.0.2']))
+  const namer = await openNamer(t, api)
+  const web = watch(t, namer, '/default/http/web')
+  const other = watch(t, namer, '/default/http/api')
+  await until(web, 'Bound(10.0.0.1:8080, 10.0.0.2:8080)')
+  await until(other, 'Bound()')
+  api.put(slice('web-b', 'api', ['10.0.0.2']))
+  await until(web, 'Bound(10.0.0.1:8080)')
+  await until(other, 'Bound(10.0.0.2:8080)')
+})
+
 t.test('a missing Service or port is Neg, and a Service that appears binds', async (t) => {
   const api = await startApi(t)
   const namer = await openNamer(t, api)
