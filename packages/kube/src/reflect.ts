@@ -120,7 +120,12 @@ type WatchOutcome =
   /** ERROR 410 in the stream, or HTTP 410. */
   | { readonly kind: 'expired'; readonly events: number }
   /** The connection broke after the watch had started. */
-  | { readonly kind: 'dropped'; readonly error: KubeError }
+  | {
+      readonly kind: 'dropped'
+      readonly error: KubeError
+      readonly events: number
+      readonly ms: number
+    }
   /** The watch could not start (unreachable, 403, CRD missing), or an ERROR event other than 410. */
   | { readonly kind: 'failed'; readonly error: KubeError; readonly relist: boolean }
 
@@ -240,6 +245,9 @@ export class Reflector<T extends KubeObject> {
           break
         case 'dropped':
           this.problem({ kind: 'watch_dropped', error: outcome.error })
+          // Nor one (or a proxy in front of it) that cuts every watch as soon as it starts.
+          if (outcome.events === 0 && outcome.ms < QUICK_END_MS) await backoff.wait(signal)
+          else backoff.reset()
           break
         case 'failed':
           this.failed(outcome.error)
@@ -369,7 +377,7 @@ export class Reflector<T extends KubeObject> {
         }
         const e = toKubeError(err, kube.server, request)
         if (e.code === 'expired') return finish({ kind: 'expired', events })
-        if (connected) return finish({ kind: 'dropped', error: e })
+        if (connected) return finish({ kind: 'dropped', error: e, events, ms })
         // A missing CRD (or a vanished namespace) may come back empty: list afresh then.
         return finish({ kind: 'failed', error: e, relist: e.status === 404 })
       }

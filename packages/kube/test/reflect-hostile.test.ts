@@ -167,3 +167,43 @@ t.test('stop() does not wait for a list the API server never answers', async (t)
   t.equal(reflector.health.state, 'starting', 'stopped before it ever synced')
   t.equal(await reflector.whenSynced(), false)
 })
+
+t.test(
+  'a server (or a proxy before it) that cuts every watch as soon as it starts is not hammered',
+  async (t) => {
+    let watches = 0
+    const s = await server(t, (req, res, watch) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      if (!watch) {
+        res.end(JSON.stringify({ kind: 'DTabList', metadata: { resourceVersion: '5' }, items: [] }))
+        return
+      }
+      watches++
+      res.flushHeaders()
+      setImmediate(() => req.socket.destroy()) // a reset once the stream is open
+    })
+    const problems: ReflectProblem[] = []
+    const reflector = reflect({
+      kube: openKube({ kind: 'url', url: s.url }),
+      resource: DTABS,
+      namespace: 'default',
+      schema: DTab,
+      backoff: { initialMs: 100, maxMs: 100 },
+      onChanges: () => {},
+      onProblem: (p) => problems.push(p),
+    })
+    t.teardown(() => reflector.stop())
+    await until('synced', () => reflector.hasSynced)
+    const before = watches
+    await new Promise((r) => setTimeout(r, 1000))
+    const inOneSecond = watches - before
+    // With a wait of 50-100 ms between tries, at most 20 fit in a second; without one, each
+    // reset was followed at once by the next watch (over a hundred a second).
+    t.ok(inOneSecond <= 25, `${inOneSecond} watches in one second`)
+    t.ok(inOneSecond >= 2, 'still trying')
+    t.ok(
+      problems.some((p) => p.kind === 'watch_dropped'),
+      'each cut reported as a dropped watch',
+    )
+  },
+)
