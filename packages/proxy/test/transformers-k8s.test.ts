@@ -353,94 +353,109 @@ async function startIncoming(
   return child
 }
 
-t.test(
-  'the whole DaemonSet topology: outgoing → incoming on the pod’s node → the pod',
-  async (t) => {
-    const api = await startApi(t)
-    const dir = await tempDir(t)
-    const [p, w] = await Promise.all([
-      portFreeOn(['127.0.1.1', '127.0.2.1']),
-      portFreeOn(['127.0.1.10', '127.0.2.10']),
-    ])
-    const [pod1, pod2] = await Promise.all([
-      listener(t, '127.0.1.10', w, 'world pod on node-1'),
-      listener(t, '127.0.2.10', w, 'world pod on node-2'),
-    ])
-    api.put(service('l5d', 'incoming', 4141))
-    api.put(
-      slice(
-        'l5d-a',
-        'l5d',
-        [
-          { ip: '127.0.1.1', nodeName: 'node-1' },
-          { ip: '127.0.2.1', nodeName: 'node-2' },
-        ],
-        { name: 'incoming', port: p },
-      ),
-    )
-    api.put(service('world', 'http', 80))
-    const worldOn = (...ips: string[]) =>
+/**
+ * How nodes are told apart: by the /24 of the proxies' POD_IP (Linkerd's default; each node's
+ * pods in its own /24, 127.0.<node>.x), or by node name (hostNetwork: true, as deploy/base
+ * sets it; here each world pod's IP is in the *other* node's /24, as pod IPs from a shared
+ * subnet can be, so only the names tell).
+ */
+const RULES = [
+  { name: 'by POD_IP’s /24', hostNetwork: false, podIp: (node: number) => `127.0.${node}.10` },
+  { name: 'by node name', hostNetwork: true, podIp: (node: number) => `127.0.${3 - node}.10` },
+] as const
+
+for (const rule of RULES) {
+  t.test(
+    `the whole DaemonSet topology, ${rule.name}: outgoing → incoming on the pod’s node → the pod`,
+    async (t) => {
+      const api = await startApi(t)
+      const dir = await tempDir(t)
+      const [p, w] = await Promise.all([
+        portFreeOn(['127.0.1.1', '127.0.2.1']),
+        portFreeOn([rule.podIp(1), rule.podIp(2)]),
+      ])
+      const [pod1, pod2] = await Promise.all([
+        listener(t, rule.podIp(1), w, 'world pod on node-1'),
+        listener(t, rule.podIp(2), w, 'world pod on node-2'),
+      ])
+      api.put(service('l5d', 'incoming', 4141))
       api.put(
         slice(
-          'world-a',
-          'world',
-          ips.map((ip) => ({ ip, nodeName: `node-${ip.split('.')[2]}` })),
-          { name: 'http', port: w },
+          'l5d-a',
+          'l5d',
+          [
+            { ip: '127.0.1.1', nodeName: 'node-1' },
+            { ip: '127.0.2.1', nodeName: 'node-2' },
+          ],
+          { name: 'incoming', port: p },
         ),
       )
-    worldOn('127.0.2.10')
+      api.put(service('world', 'http', 80))
+      const worldOn = (...nodes: number[]) =>
+        api.put(
+          slice(
+            'world-a',
+            'world',
+            nodes.map((node) => ({ ip: rule.podIp(node), nodeName: `node-${node}` })),
+            { name: 'http', port: w },
+          ),
+        )
+      worldOn(2)
 
-    // One incoming proxy per node, each a process whose POD_IP is its own (the downward API's).
-    const namers = `namers:\n  - {kind: io.l5d.k8s, host: 127.0.0.1, port: ${apiPort(api)}}\n`
-    for (const node of [1, 2]) {
-      const file = join(dir, `incoming-${node}.yaml`)
-      await writeFile(
-        file,
-        `admin: {ip: 127.0.0.1, port: 0}
+      // One incoming proxy per node, each a process with its own POD_IP and NODE_NAME (the
+      // downward API's).
+      const namers = `namers:\n  - {kind: io.l5d.k8s, host: 127.0.0.1, port: ${apiPort(api)}}\n`
+      for (const node of [1, 2]) {
+        const file = join(dir, `incoming-${node}.yaml`)
+        await writeFile(
+          file,
+          `admin: {ip: 127.0.0.1, port: 0}
 ${namers}routers:
   - label: incoming
     interpreter:
       kind: local
       dtab: /svc=>/#/io.l5d.k8s/default/http
-      transformers: [{kind: io.l5d.k8s.localnode}]
+      transformers: [{kind: io.l5d.k8s.localnode, hostNetwork: ${rule.hostNetwork}}]
     servers: [{ip: 127.0.${node}.1, port: ${p}}]
 `,
-      )
-      await startIncoming(t, file, { POD_IP: `127.0.${node}.1` })
-    }
+        )
+        await startIncoming(t, file, { POD_IP: `127.0.${node}.1`, NODE_NAME: `node-${node}` })
+      }
+      const here = (node: number) => (rule.hostNetwork ? `node-${node}` : `127.0.${node}.1`)
 
-    const outgoing = await runProxy(
-      t,
-      ProxyConfig.parse({
-        admin: { ip: '127.0.0.1', port: 0 },
-        namers: [{ kind: 'io.l5d.k8s', host: '127.0.0.1', port: apiPort(api) }],
-        routers: [
-          {
-            label: 'outgoing',
-            interpreter: {
-              kind: 'local',
-              dtab: '/svc=>/#/io.l5d.k8s/default/http',
-              transformers: [daemonset(api)],
+      const outgoing = await runProxy(
+        t,
+        ProxyConfig.parse({
+          admin: { ip: '127.0.0.1', port: 0 },
+          namers: [{ kind: 'io.l5d.k8s', host: '127.0.0.1', port: apiPort(api) }],
+          routers: [
+            {
+              label: 'outgoing',
+              interpreter: {
+                kind: 'local',
+                dtab: '/svc=>/#/io.l5d.k8s/default/http',
+                transformers: [daemonset(api, { hostNetwork: rule.hostNetwork })],
+              },
+              servers: [{ ip: '127.0.0.1', port: 0 }],
             },
-            servers: [{ ip: '127.0.0.1', port: 0 }],
-          },
-        ],
-      }),
-    )
-    t.same(await ask(outgoing.port), { status: 200, body: 'world pod on node-2' })
-    t.equal(
-      pod2.seen[0]?.['l5d-dst-client'],
-      `/%/io.l5d.k8s.localnode/127.0.2.1${ID}`,
-      'the last hop was node-2’s incoming proxy, with the localnode id',
-    )
-    t.equal(pod1.seen.length, 0)
+          ],
+        }),
+      )
+      t.same(await ask(outgoing.port), { status: 200, body: 'world pod on node-2' })
+      t.equal(
+        pod2.seen[0]?.['l5d-dst-client'],
+        `/%/io.l5d.k8s.localnode/${here(2)}${ID}`,
+        'the last hop was node-2’s incoming proxy, with the localnode id',
+      )
+      t.equal(pod1.seen.length, 0)
 
-    // Both nodes: each incoming proxy keeps its traffic on its own node.
-    worldOn('127.0.1.10', '127.0.2.10')
-    await eventually('the pod on node-1 is reached through node-1’s proxy', async () => {
-      await ask(outgoing.port)
-      return pod1.seen.length > 0
-    })
-    t.equal(pod1.seen.at(-1)?.['l5d-dst-client'], `/%/io.l5d.k8s.localnode/127.0.1.1${ID}`)
-  },
-)
+      // Both nodes: each incoming proxy keeps its traffic on its own node.
+      worldOn(1, 2)
+      await eventually('the pod on node-1 is reached through node-1’s proxy', async () => {
+        await ask(outgoing.port)
+        return pod1.seen.length > 0
+      })
+      t.equal(pod1.seen.at(-1)?.['l5d-dst-client'], `/%/io.l5d.k8s.localnode/${here(1)}${ID}`)
+    },
+  )
+}
