@@ -47,3 +47,4 @@ export {
   resourcePath,
   type Verb,
 } from './resource.js'
+export { MAX_RETRIES, MAX_RETRY_WAIT_MS, retryAfterMs } from './retry-after.js'

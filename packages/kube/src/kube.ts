@@ -1,5 +1,6 @@
 // An open connection to the Kubernetes API: client-node's KubeConfig and API clients, the
 // default namespace, a deadline on every call, and calls that fail only with KubeError.
+import { setTimeout as delay } from 'node:timers/promises'
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -11,6 +12,7 @@ import {
 import { type KubeConnection, type KubeEnvironment, resolveConnection } from './connection.js'
 import { KubeError, toKubeError } from './errors.js'
 import type { KubeRequest, Resource } from './resource.js'
+import { MAX_RETRIES, retryAfterMs } from './retry-after.js'
 
 export interface KubeOptions extends KubeEnvironment {
   /**
@@ -59,7 +61,11 @@ export interface Kube {
   readonly discovery: DiscoveryV1Api
   /** A new client-node Watch on this configuration. */
   newWatch(): Watch
-  /** Runs one call; whatever it throws becomes a KubeError describing `request`. */
+  /**
+   * Runs one call, again after the wait the API server asks for when it answers 429 (or a 5xx
+   * with Retry-After, retry-after.ts says which); whatever it throws becomes a KubeError
+   * describing `request`.
+   */
   call<T>(request: KubeRequest, run: () => Promise<T>): Promise<T>
   /** Typed-by-resource calls through CustomObjectsApi (any group but the core one). */
   objects(resource: Resource): ObjectClient
@@ -132,10 +138,15 @@ export function openKube(connection: KubeConnection, options: KubeOptions = {}):
     )
   }
   const call = async <T>(request: KubeRequest, run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run()
-    } catch (err) {
-      throw toKubeError(err, server, request)
+    for (let retries = 0; ; retries++) {
+      try {
+        return await run()
+      } catch (err) {
+        // 429, or a 5xx with Retry-After: the API server asked to be asked again (retry-after.ts).
+        const wait = retries < MAX_RETRIES ? retryAfterMs(err, request.verb) : null
+        if (wait === null) throw toKubeError(err, server, request)
+        await delay(wait)
+      }
     }
   }
   return {
