@@ -14,6 +14,11 @@ export type KubeErrorCode =
   | 'forbidden'
   /** 404 with a Status: the object does not exist. */
   | 'not_found'
+  /**
+   * A write into a Kubernetes namespace that does not exist (404 `namespaces "x" not found`) or
+   * is being deleted (403 with cause NamespaceTerminating): kube-apiserver's NamespaceLifecycle.
+   */
+  | 'namespace_missing'
   /** A plain 404 for a custom resource: its CRD is not installed (or the version not served). */
   | 'crd_missing'
   /** A plain 404 for a built-in resource: this API server does not serve that API version. */
@@ -43,6 +48,7 @@ export const Status = z.looseObject({
       name: z.string().optional(),
       group: z.string().optional(),
       kind: z.string().optional(),
+      causes: z.array(z.looseObject({ reason: z.string().optional() })).optional(),
     })
     .optional(),
 })
@@ -140,6 +146,13 @@ export function errorFromResponse(
           "check the kubeconfig's user, or the pod's service-account token",
         info,
       )
+    case status === 403 && causedBy(s, 'NamespaceTerminating'):
+      return new KubeError(
+        'namespace_missing',
+        `the Kubernetes namespace ${request?.namespace ?? ''} is being deleted: cannot ${verb} ${what}` +
+          ` until it is gone and created again, or use another namespace${said}`,
+        info,
+      )
     case status === 403:
       return new KubeError(
         'forbidden',
@@ -165,6 +178,15 @@ export function errorFromResponse(
         'not_served',
         `${at(server)} does not serve ${name} ${request.resource.version}${text}: ` +
           'is the cluster too old for this API version?',
+        info,
+      )
+    }
+    case status === 404 && s?.details?.kind === 'namespaces': {
+      const ns = s.details.name ?? request?.namespace ?? ''
+      return new KubeError(
+        'namespace_missing',
+        `the Kubernetes namespace ${ns} does not exist: cannot ${verb} ${what}; create it ` +
+          `(kubectl create namespace ${ns}) or use another namespace${said}`,
         info,
       )
     }
@@ -209,6 +231,10 @@ export function errorFromResponse(
       )
     }
   }
+}
+
+function causedBy(status: Status | null, reason: string): boolean {
+  return status?.details?.causes?.some((c) => c.reason === reason) ?? false
 }
 
 /** Turns anything a client-node call throws into a KubeError (a KubeError passes through). */

@@ -84,6 +84,40 @@ t.test('403 names the verb, the resource and the namespace, and where to grant i
   t.match(w, { code: 'forbidden', message: /cannot watch dtabs\.l5d\.io in namespace mesh/ })
 })
 
+t.test(
+  "a write into a Kubernetes namespace that does not exist, or is being deleted, says so (not 'not found', not RBAC)",
+  async (t) => {
+    // kube-apiserver's NamespaceLifecycle admission: the namespace's own NotFound ...
+    const missing =
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"namespaces \\"mesh\\" not found","reason":"NotFound","details":{"name":"mesh","kind":"namespaces"},"code":404}'
+    const m = toKubeError(apiException(404, missing), SERVER, {
+      verb: 'create',
+      resource: DTABS,
+      namespace: 'mesh',
+      name: 'internal',
+    })
+    t.match(m, {
+      code: 'namespace_missing',
+      message:
+        /^the Kubernetes namespace mesh does not exist: cannot create dtabs\.l5d\.io "internal" in namespace mesh; create it \(kubectl create namespace mesh\)/,
+    })
+    // ... and a 403 whose cause is NamespaceTerminating.
+    const terminating =
+      '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"dtabs.l5d.io \\"internal\\" is forbidden: unable to create new content in namespace mesh because it is being terminated","reason":"Forbidden","details":{"name":"internal","group":"l5d.io","kind":"dtabs","causes":[{"reason":"NamespaceTerminating","message":"namespace mesh is being terminated","field":"metadata.namespace"}]},"code":403}'
+    const e = toKubeError(apiException(403, terminating), SERVER, {
+      verb: 'create',
+      resource: DTABS,
+      namespace: 'mesh',
+      name: 'internal',
+    })
+    t.match(e, {
+      code: 'namespace_missing',
+      message: /^the Kubernetes namespace mesh is being deleted/,
+    })
+    t.notMatch(e.message, /RBAC/)
+  },
+)
+
 t.test('409 Conflict and 409 AlreadyExists are told apart by reason', async (t) => {
   const conflict =
     '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Operation cannot be fulfilled on dtabs.l5d.io \\"internal\\": the object has been modified; please apply your changes to the latest version and try again","reason":"Conflict","details":{"name":"internal","group":"l5d.io","kind":"dtabs"},"code":409}'
