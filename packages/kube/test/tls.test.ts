@@ -3,7 +3,8 @@
 // server on 127.0.0.1 (test-only certificates in fixtures/tls), for calls and for watches. A
 // wrong CA or a failing plugin is a clear error, not a hang.
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
