@@ -25,6 +25,7 @@ import {
   type Reflector,
   reflect,
 } from '@switchyard/kube'
+import { z } from 'zod'
 import { dtabChannel, listChannel, namespacesState } from './events.js'
 import { DEFAULT_HISTORY_MAX_BYTES, K8sHistory, type NewEntry } from './k8s-history.js'
 import { K8S_NAMESPACE_RULE } from './k8s-names.js'
@@ -525,20 +526,28 @@ class K8sDtabStore implements K8sStore {
     }
   }
 
-  /** Every DTab name, from the API server, page by page. */
+  /**
+   * Every DTab name, from the API server, page by page. An answer that is not a list is an
+   * error, not an empty store. (An item that is no DTab is left out, as the watch loop does.)
+   */
   private async listNames(): Promise<string[]> {
     const names: string[] = []
     let cont: string | undefined
     do {
-      const page = await this.dtabs.list(this.k8sNamespace, { limit: 500, continue: cont })
-      const items = (page as { items?: unknown }).items
-      for (const item of Array.isArray(items) ? items : []) {
+      const raw = await this.dtabs.list(this.k8sNamespace, { limit: 500, continue: cont })
+      const page = ListPage.safeParse(raw)
+      if (!page.success) {
+        throw new StoreUnavailableError(
+          `the Kubernetes API at ${this.server} answered a list of dtabs.l5d.io with something ` +
+            `that is not a list: ${z.prettifyError(page.error).slice(0, 300)}`,
+        )
+      }
+      for (const item of page.data.items ?? []) {
         const parsed = DTabObject.safeParse(item)
         if (parsed.success && K8S_NAMESPACE_RULE.test(parsed.data.metadata.name))
           names.push(parsed.data.metadata.name)
       }
-      const next = (page as { metadata?: { continue?: unknown } }).metadata?.continue
-      cont = typeof next === 'string' && next !== '' ? next : undefined
+      cont = page.data.metadata.continue || undefined
     } while (cont !== undefined)
     return names
   }
@@ -667,6 +676,12 @@ export function storeHealth(health: ReflectHealth): StoreHealth {
       return { state: 'starting', since: health.since, problem: 'the dtab store is closed' }
   }
 }
+
+/** A page of a list, as far as listNames needs it. */
+const ListPage = z.looseObject({
+  metadata: z.looseObject({ continue: z.string().optional() }),
+  items: z.array(z.unknown()).nullable(),
+})
 
 function parseObject(raw: unknown): DTabObject {
   const parsed = DTabObject.safeParse(raw)
