@@ -172,10 +172,9 @@ function entriesOf(object: HistoryObject): StoredEntry[] {
 /**
  * Places an entry, newest first. resourceVersions are etcd revisions on every API server in
  * use, decimal and increasing: then entries are ordered by them, which is the order of the
- * writes. (A delete's version is the history object's resourceVersion as its append read it,
- * which came after the write it replaced was recorded.) Were they opaque, an entry goes by
- * the chain of versions instead: just above the entry it replaced, else just below the one
- * that replaced it, else on top; right whenever appends land in the order of the writes.
+ * writes (orderKey places deletes). Were they opaque, an entry goes by the chain of versions
+ * instead: just above the entry it replaced, else just below the one that replaced it, else
+ * on top; right whenever appends land in the order of the writes.
  */
 export function insert(entries: readonly StoredEntry[], entry: StoredEntry): StoredEntry[] {
   const same = entries.find((e) => e.version === entry.version)
@@ -184,10 +183,10 @@ export function insert(entries: readonly StoredEntry[], entry: StoredEntry): Sto
   // The real entry of a state recorded as observed takes its place.
   if (same) entries = entries.filter((e) => e !== same)
   const all = [...entries, entry]
-  if (all.every((e) => DECIMAL.test(e.version))) {
+  if (all.every(decimal)) {
     return all.sort((a, b) => {
-      const x = BigInt(a.version)
-      const y = BigInt(b.version)
+      const x = orderKey(a)
+      const y = orderKey(b)
       return x > y ? -1 : x < y ? 1 : 0
     })
   }
@@ -201,6 +200,24 @@ export function insert(entries: readonly StoredEntry[], entry: StoredEntry): Sto
 }
 
 const DECIMAL = /^[0-9]{1,30}$/
+
+function decimal(e: StoredEntry): boolean {
+  return DECIMAL.test(e.version) && (e.previous === null || DECIMAL.test(e.previous))
+}
+
+/**
+ * Where an entry sorts: a write at its resourceVersion; a delete just above the state it
+ * deleted. A delete's version is the history object's resourceVersion as its append read it
+ * (the deletion's own is not in the API server's answer), which says nothing of when the
+ * delete happened: appends race, so it can be below the write it deleted (that write's entry
+ * not landed yet) or above a create that came after it. The delete was conditional on the
+ * state it deleted, so nothing came between the two.
+ */
+function orderKey(e: StoredEntry): bigint {
+  return e.op === 'delete' && e.previous !== null
+    ? BigInt(e.previous) * 2n + 1n
+    : BigInt(e.version) * 2n
+}
 
 /** The newest entries within `limit` and `maxBytes` of JSON; the newest one always stays. */
 export function bound(entries: StoredEntry[], limit: number, maxBytes: number): StoredEntry[] {

@@ -90,6 +90,35 @@ t.test('history entries landing in any order form one chain, newest first', asyn
 })
 
 t.test(
+  "a delete sits just above the state it deleted, whatever its version (the history object's) says",
+  async (t) => {
+    const del = (version: string, previous: string): Entry => ({
+      ...entry(version, previous),
+      op: 'delete',
+      dtab: null,
+    })
+    // put at 10 deleted; the delete's append read the history object before 10's entry
+    // landed (version 8), or after a re-create at 13 had been recorded (version 14).
+    for (const deleted of [del('8', '10'), del('14', '10')]) {
+      const writes = [entry('5', null), entry('10', '5'), deleted, entry('13', null)]
+      fc.assert(
+        fc.property(fc.shuffledSubarray(writes, { minLength: 4, maxLength: 4 }), (order) => {
+          let entries: Entry[] = []
+          for (const e of order) entries = insert(entries, e)
+          const seen = entries.map((e) => `${e.op} ${e.version}`)
+          return (
+            JSON.stringify(seen) ===
+            JSON.stringify(['create 13', `delete ${deleted.version}`, 'update 10', 'create 5'])
+          )
+        }),
+        { numRuns: 100 },
+      )
+    }
+    t.pass('the order of the writes, for every landing order')
+  },
+)
+
+t.test(
   'bound keeps the newest entries within the count and bytes, and always the newest one',
   async (t) => {
     const entries = Array.from({ length: 10 }, (_, i) => entry(`${10 - i}`, `${9 - i}`))
