@@ -2,6 +2,7 @@ import { Dtab, delegate, delegateTreeJson, Path } from '@switchyard/dtab'
 import { Addr } from '@switchyard/namers'
 import t from 'tap'
 import { describeNoRoute, type Route, Routes } from '../src/route/index.js'
+import { MAX_CAUSE_CHARS } from '../src/route/route.js'
 import { FakeInterpreter, seeded, up } from './route-helpers.js'
 
 const P = (s: string) => Path.read(s)
@@ -114,6 +115,77 @@ t.test('a name no dentry matches is no route; ! is a bind failure; errors are ke
   t.equal(empty.pick(), undefined)
   t.equal(empty.reason(), 'no endpoints')
 })
+
+t.test('a name whose namer failed is reported with its cause, not as "no endpoints"', async (t) => {
+  const i = new FakeInterpreter(`${BASE};/svc/alt=>/srv/world-v2 | /srv/world-v1`)
+  const routes = new Routes(i)
+  const one = routeOf(routes, '/svc/world')
+  i.set(
+    'io.l5d.fs/world',
+    Addr.failed('the Kubernetes API at http://localhost:8001 is unreachable'),
+  )
+  t.equal(one.pick(), undefined)
+  t.equal(
+    one.reason(),
+    '/#/io.l5d.fs/world failed: the Kubernetes API at http://localhost:8001 is unreachable',
+  )
+  i.set('io.l5d.fs/world', Addr.bound([]))
+  t.equal(one.pick(), undefined)
+  t.equal(one.reason(), 'no endpoints', 'an empty set is still "no endpoints"')
+
+  // An Alt with nothing to send to: the failure is what an operator needs, whichever branch.
+  const alt = routeOf(routes, '/svc/alt')
+  // The base's own /svc=>/srv makes /#/io.l5d.fs/alt the Alt's last branch: it does not exist.
+  i.set('io.l5d.fs/alt', Addr.neg)
+  i.set('io.l5d.fs/world-v2', Addr.bound([]))
+  i.set('io.l5d.fs/world-v1', Addr.failed('forbidden: cannot list services (RBAC)'))
+  t.equal(alt.pick(), undefined)
+  t.equal(alt.reason(), '/#/io.l5d.fs/world-v1 failed: forbidden: cannot list services (RBAC)')
+  i.set('io.l5d.fs/world-v2', Addr.failed('first'))
+  alt.pick()
+  t.equal(alt.reason(), '/#/io.l5d.fs/world-v2 failed: first', 'the first failed branch')
+  i.set('io.l5d.fs/world-v1', up(1))
+  t.equal(alt.pick()?.idText, '/#/io.l5d.fs/world-v1', 'a failed branch is still passed over')
+  i.set('io.l5d.fs/world-v2', Addr.neg)
+  i.set('io.l5d.fs/world-v1', Addr.bound([]))
+  alt.pick()
+  t.equal(alt.reason(), 'no endpoints')
+
+  // A pending branch still outranks a failed one: the router waits for it, then times out.
+  const pending = routeOf(routes, '/svc/late', '/svc/late=>/srv/nothing-yet | /srv/world')
+  i.set('io.l5d.fs/world', Addr.failed('down'))
+  t.equal(pending.pick(), undefined)
+  t.equal(pending.reason(), 'pending')
+  t.equal(pending.pick(Math.random, true), undefined)
+  t.equal(pending.reason(), 'pending')
+})
+
+t.test(
+  'a failed cause in a 502 is one line, well-formed and bounded, whatever namerd sent',
+  async (t) => {
+    const i = new FakeInterpreter(BASE)
+    const route = routeOf(new Routes(i), '/svc/world')
+    const hostile = `bad\r\nl5d-injected: 1\n\u0000${'\ud800'}x${'y'.repeat(1_000_000)}`
+    i.set('io.l5d.fs/world', Addr.failed(hostile))
+    route.pick()
+    const reason = route.reason()
+    t.ok(
+      reason.startsWith('/#/io.l5d.fs/world failed: bad l5d-injected: 1 \ufffdxyyy'),
+      reason.slice(0, 80),
+    )
+    t.ok(reason.endsWith('y...'))
+    t.ok(reason.length <= '/#/io.l5d.fs/world failed: '.length + MAX_CAUSE_CHARS + 3)
+    t.notOk(/\p{Cc}/u.test(reason), 'no control characters')
+    t.doesNotThrow(() => encodeURIComponent(reason), 'encodes for l5d-err')
+    // Two halves of a character cut apart at the limit: the lone half is replaced.
+    i.set('io.l5d.fs/world', Addr.failed(`${'a'.repeat(MAX_CAUSE_CHARS - 1)}\u{1F600}`))
+    route.pick()
+    t.doesNotThrow(() => encodeURIComponent(route.reason()))
+    i.set('io.l5d.fs/world', Addr.failed(''))
+    route.pick()
+    t.equal(route.reason(), '/#/io.l5d.fs/world failed: (no cause given)')
+  },
+)
 
 t.test('routes are cached per override and dropped when the base dtab changes', async (t) => {
   const i = new FakeInterpreter(BASE)

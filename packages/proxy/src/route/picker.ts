@@ -16,10 +16,21 @@ type Path = Bound['id']
 
 export const MISS_NEG = 0
 export const MISS_FAIL = 1
-/** A member with no endpoints: Empty, or an addr that is failed or bound to nothing. */
+/** A member with no endpoints: Empty, or an addr bound to nothing. */
 export const MISS_EMPTY = 2
 export const MISS_PENDING = 3
-export type Miss = typeof MISS_NEG | typeof MISS_FAIL | typeof MISS_EMPTY | typeof MISS_PENDING
+/**
+ * A member whose addr failed (its namer cannot reach its source: an API server away, a 403).
+ * A Node never returns it: it returns the failed leaf itself, so the route can read the cause;
+ * the route records the pick as this.
+ */
+export const MISS_FAILED = 4
+export type Miss =
+  | typeof MISS_NEG
+  | typeof MISS_FAIL
+  | typeof MISS_EMPTY
+  | typeof MISS_PENDING
+  | typeof MISS_FAILED
 export type Outcome = RouteLeaf | Miss
 
 export type Random = () => number
@@ -42,11 +53,17 @@ export function availability(leaf: RouteLeaf): 0 | 1 | 2 {
   return a.type === 'pending' ? PENDING : UNAVAILABLE
 }
 
+/** The leaf's addr failed (rather than being bound to nothing): a miss with a cause. */
+export function failed(leaf: RouteLeaf): boolean {
+  return leaf.addr.sample().type === 'failed'
+}
+
 /**
  * Compiles `tree` (leaves already mapped to RouteLeaf). A union picks by weight with the core's
  * weightedIndex (uniformly when all weights are 0); an Alt takes its first member with
  * endpoints, stops at a pending one (unless `pastPending`), skips those without endpoints, and
- * stops at a Fail.
+ * stops at a Fail. When no member has endpoints, an Alt answers with its first failed leaf, if
+ * any, so the route can say why (a namer's failure, not "no endpoints").
  */
 export function compileNode(tree: NameTree<RouteLeaf>): Node {
   switch (tree.type) {
@@ -64,6 +81,7 @@ export function compileNode(tree: NameTree<RouteLeaf>): Node {
       const members = tree.trees.map(compileNode)
       return (random, pastPending) => {
         let pending: RouteLeaf | undefined
+        let failure: RouteLeaf | undefined
         let miss: Miss = MISS_NEG
         for (const m of members) {
           const r = m(random, pastPending)
@@ -80,9 +98,12 @@ export function compileNode(tree: NameTree<RouteLeaf>): Node {
           if (s === PENDING) {
             if (!pastPending) return r
             pending ??= r
-          } else if (miss === MISS_NEG) miss = MISS_EMPTY
+          } else if (failed(r)) failure ??= r
+          else if (miss === MISS_NEG) miss = MISS_EMPTY
         }
-        return pending ?? miss
+        // Still waiting on a name outranks a failure, as before: the router times out on it.
+        if (pending !== undefined || miss === MISS_PENDING) return pending ?? miss
+        return failure ?? miss
       }
     }
     case 'union': {

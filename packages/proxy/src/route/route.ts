@@ -9,6 +9,7 @@ import {
   compileNode,
   MISS_EMPTY,
   MISS_FAIL,
+  MISS_FAILED,
   MISS_NEG,
   MISS_PENDING,
   type Miss,
@@ -18,14 +19,37 @@ import {
   type RouteLeaf,
 } from './picker.js'
 
-/** Why a pick found nothing; a bind error's own message otherwise. */
+/**
+ * Why a pick found nothing; a bind error's own message otherwise, and for a name whose addr
+ * failed, `<id> failed: <cause>` (see failureReason).
+ */
 export type NoRouteReason = 'no route' | 'bind failure' | 'no endpoints' | 'pending'
 
-const REASONS: Record<Miss, NoRouteReason> = {
+const REASONS: Record<Exclude<Miss, typeof MISS_FAILED>, NoRouteReason> = {
   [MISS_NEG]: 'no route',
   [MISS_FAIL]: 'bind failure',
   [MISS_EMPTY]: 'no endpoints',
   [MISS_PENDING]: 'pending',
+}
+
+/**
+ * A failed addr's cause as it goes into a 502 (body and `l5d-err`): one line, at most this
+ * many characters. The cause can come from namerd's addr stream, so it is anyone's text.
+ */
+export const MAX_CAUSE_CHARS = 1024
+
+// Control characters (newlines above all) would break the reason's line in the body.
+const CONTROLS = /[\p{Cc}\u2028\u2029]+/gu
+// A lone surrogate would make the l5d-err encoding (encodeURIComponent) throw; in unicode mode
+// this class matches only lone ones, since a pair is one code point outside it.
+const LONE_SURROGATE = /[\ud800-\udfff]/gu
+
+/** `<id> failed: <cause>`, the cause on one line, well-formed, cut at MAX_CAUSE_CHARS. */
+export function failureReason(idText: string, cause: string): string {
+  // Cut first, so a huge cause costs no more than a short one.
+  const cut = cause.length > MAX_CAUSE_CHARS ? `${cause.slice(0, MAX_CAUSE_CHARS)}...` : cause
+  const text = cut.replace(CONTROLS, ' ').replace(LONE_SURROGATE, '\ufffd').trim()
+  return `${idText} failed: ${text === '' ? '(no cause given)' : text}`
 }
 
 /**
@@ -54,6 +78,9 @@ export class Route {
   readonly #mapped: NameTree<RouteLeaf>
   #node: Node = NEVER
   #last: Miss = MISS_NEG
+  /** The failed leaf of the last pick (with MISS_FAILED) and its cause then. */
+  #failedId = ''
+  #failedCause = ''
   /** Ids whose addr was Neg when the picker was compiled. */
   #negs = new Set<string>()
   readonly #unsubscribes: (() => void)[] = []
@@ -148,13 +175,25 @@ export class Route {
     }
     const s = availability(r)
     if (s === AVAILABLE) return r
-    this.#last = s === PENDING ? MISS_PENDING : MISS_EMPTY
+    const a = r.addr.sample()
+    if (s === PENDING) this.#last = MISS_PENDING
+    else if (a.type === 'failed') {
+      this.#last = MISS_FAILED
+      this.#failedId = r.idText
+      this.#failedCause = a.cause
+    } else this.#last = MISS_EMPTY
     return undefined
   }
 
-  /** Why the last pick found nothing. */
+  /**
+   * Why the last pick found nothing: `no route`, `bind failure`, `no endpoints` (bound to an
+   * empty set), `pending`, a bind error's message, or `<id> failed: <cause>` when the name's
+   * namer could not resolve it (its source unreachable or refusing), which no endpoint set is.
+   */
   reason(): string {
-    return this.error ?? REASONS[this.#last]
+    if (this.error !== undefined) return this.error
+    if (this.#last === MISS_FAILED) return failureReason(this.#failedId, this.#failedCause)
+    return REASONS[this.#last]
   }
 
   /** True while a name the route can reach has no answer yet. */
