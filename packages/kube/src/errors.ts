@@ -212,6 +212,16 @@ export function errorFromResponse(
         `${at(server)} refused to ${verb} ${what} as invalid (${status} ${reason ?? ''})${said}`,
         info,
       )
+    // etcd refuses a write over its request limit (1.5 MiB by default) and kube-apiserver passes
+    // that on as a 500 without a reason (kubernetes/kubernetes#112152); the apiserver's own
+    // limit on a request body (3 MiB) is a 413. Trying again cannot help.
+    case status === 413 || (status === 500 && /request is too large/.test(apiMessage ?? '')):
+      return new KubeError(
+        'invalid',
+        `${at(server)} refused to ${verb} ${what}: the object is too large to store ` +
+          `(etcd keeps at most 1.5 MiB per object unless configured otherwise)${said}`,
+        info,
+      )
     case status === 429 || status >= 500:
       return new KubeError(
         'unavailable',

@@ -177,6 +177,24 @@ t.test('410 (Expired or Gone), 422, 401, 5xx and a 500 without a reason', async 
   })
 })
 
+t.test('an object too large to store is refused as such, not "unavailable"', async (t) => {
+  // etcd's request limit, passed on by kube-apiserver as a 500 with no reason ...
+  const etcd =
+    '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"etcdserver: request is too large","code":500}'
+  t.match(toKubeError(apiException(500, etcd), SERVER, req('update', 'internal')), {
+    code: 'invalid',
+    message:
+      /refused to update dtabs\.l5d\.io "internal" in namespace default: the object is too large to store \(etcd keeps at most 1\.5 MiB per object/,
+  })
+  // ... and the apiserver's own limit on a request body.
+  const body =
+    '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Request entity too large: limit is 3145728","reason":"RequestEntityTooLarge","code":413}'
+  t.match(toKubeError(apiException(413, body), SERVER, req('create', 'internal')), {
+    code: 'invalid',
+    message: /too large to store .*limit is 3145728/,
+  })
+})
+
 t.test('network failures are "unreachable", naming the URL', async (t) => {
   const refused = new TypeError('fetch failed', {
     cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8001'), {
