@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { deadPort } from './forward-helpers.js'
-import { eventually, tempDir } from './interpret-helpers.js'
+import { ProxyConfig } from '../src/config/schema.js'
+import { backend, deadPort } from './forward-helpers.js'
+import { eventually, memoryStore, startNamerd, tempDir } from './interpret-helpers.js'
 import { inet, localConfig, recordingBackend, runProxy, send } from './router-helpers.js'
 
 async function json(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
@@ -43,6 +44,46 @@ t.test('/admin/ready is 200 once every router has its dtab', async (t) => {
   const res = await fetch(`${p.admin}/admin/ready`)
   t.equal(res.status, 200)
   t.equal(await res.text(), 'ready\n')
+})
+
+t.test('/admin/ready names why each waiting router has no dtab yet', async (t) => {
+  const namerd = await startNamerd(t, memoryStore(t), await tempDir(t))
+  // A namerd that answers the watch with a huge text line (as namerd reports an error), then ends.
+  const chatty = await backend((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(`oops ${'x'.repeat(100_000)}\nsecond line\n`)
+  })
+  t.teardown(() => chatty.close())
+  const retry = { baseSeconds: 0.05, maxSeconds: 0.2 }
+  const router = (label: string, dst: string) => ({
+    label,
+    interpreter: { kind: 'namerd', dst, namespace: 'internal', retry },
+    servers: [{ ip: '127.0.0.1', port: 0 }],
+  })
+  const dead = `http://127.0.0.1:${await deadPort()}`
+  const config = ProxyConfig.parse({
+    admin: { ip: '127.0.0.1', port: 0 },
+    routers: [
+      router('outgoing', namerd.base),
+      router('incoming', dead),
+      router('other', `http://127.0.0.1:${chatty.port}`),
+    ],
+  })
+  const p = await runProxy(t, config, { waitReady: false })
+  const interpreters = p.running.routers.map((r) => r.interpreter)
+  await eventually('every router has failed once', () =>
+    interpreters.every((i) => i.status.lastError !== undefined),
+  )
+  const res = await fetch(`${p.admin}/admin/ready`)
+  t.equal(res.status, 503)
+  const lines = (await res.text()).split('\n')
+  t.equal(lines[0], 'waiting for a dtab: outgoing, incoming, other')
+  t.equal(lines[1], '  outgoing: namespace "internal" not found at namerd')
+  t.equal(lines[2], `  incoming: connect ECONNREFUSED ${dead.slice('http://'.length)}`)
+  t.match(lines[3], /^ {2}other: namerd: oops x+\.\.\.$/, 'one line, cut')
+  t.ok(lines[3]!.length < 600, `bounded (${lines[3]!.length})`)
+  t.equal(lines[4], '')
+  t.equal(lines.length, 5)
 })
 
 t.test(

@@ -195,6 +195,54 @@ t.test(
   },
 )
 
+t.test(
+  'a missing namespace is logged at warn once per change: what, where, and what to do',
+  async (t) => {
+    const lines: { level: number; msg: string; namespace?: string; namerd?: string }[] = []
+    const logger = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) })
+    const dir = await tempDir(t)
+    const store = memoryStore(t)
+    const first = await startNamerd(t, store, dir)
+    const i = open(t, first.base, 'later', logger)
+    await eventually('the status says why', () => i.status.lastError !== undefined)
+    const missing = () => lines.filter((l) => l.level === 40 && /^namespace "later"/.test(l.msg))
+    await eventually('it is logged', () => missing().length > 0)
+    t.equal(missing().length, 1)
+    t.same(
+      { namespace: missing()[0]!.namespace, namerd: missing()[0]!.namerd },
+      { namespace: 'later', namerd: first.base },
+    )
+    t.equal(
+      missing()[0]!.msg,
+      `namespace "later" not found at namerd ${first.base}; no dtab, so requests are answered 503 and /admin/ready is 503 until it exists: create it (namerctl --base-url ${first.base} dtab create later <file>) or check the router's interpreter.namespace`,
+    )
+
+    // namerd restarts: the watch reconnects and finds it still missing; nothing new to say.
+    const MISSING = 'namespace "later" not found at namerd'
+    t.equal(i.status.lastError, MISSING)
+    await first.stop()
+    await eventually('a reconnect fails', () => i.status.lastError !== MISSING)
+    const second = await startNamerd(t, store, dir, first.port)
+    await eventually('reconnected and probed', () => i.status.lastError === MISSING)
+    t.equal(missing().length, 1, 'not logged again')
+
+    // It appears, then is deleted (seen when the watch reconnects): a new state, logged.
+    await putDtab(second.base, 'later', BASE)
+    await i.ready(5000)
+    const deleted = await fetch(`${second.base}/api/1/dtabs/later`, { method: 'DELETE' })
+    t.equal(deleted.status, 204)
+    await second.stop()
+    await eventually('a reconnect fails', () => i.status.lastError !== undefined)
+    await startNamerd(t, store, dir, first.port)
+    await eventually('the deletion is seen', () => /was deleted/.test(i.status.lastError ?? ''))
+    t.equal(missing().length, 2)
+    t.match(
+      missing()[1]!.msg,
+      /^namespace "later" was deleted at namerd http:\/\/127\.0\.0\.1:\d+; routing on the last dtab until it is back: create it/,
+    )
+  },
+)
+
 t.test('namerd unreachable from the start: retries with backoff and says so', async (t) => {
   const i = open(t, 'http://127.0.0.1:1')
   await eventually('an error is reported', () => i.status.lastError !== undefined)

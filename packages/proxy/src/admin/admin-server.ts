@@ -48,6 +48,18 @@ const DelegatorBody = z.strictObject({
 const notJson = (type: string | undefined) =>
   `Content-Type must be application/json, not ${type ?? 'none'}`
 
+/** A last error in the ready answer: one line, at most this many characters. */
+const MAX_READY_ERROR_CHARS = 500
+
+/** `  <label>: <last error>` for /admin/ready; the error may hold namerd's text, so bounded. */
+function whyWaiting(router: AdminRouter): string {
+  const error = router.status().lastError
+  if (error === undefined || error === '') return `  ${router.label}: no error reported yet\n`
+  const cut =
+    error.length > MAX_READY_ERROR_CHARS ? `${error.slice(0, MAX_READY_ERROR_CHARS)}...` : error
+  return `  ${router.label}: ${cut.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim()}\n`
+}
+
 class AdminError extends Error {
   constructor(
     readonly status: number,
@@ -180,14 +192,18 @@ export function createAdminServer(
 
   app.get('/admin/ping', async (_req, reply) => reply.type('text/plain').send('pong'))
 
-  // Ready once every router has a dtab to route with: before that, it answers 503.
+  // Ready once every router has a dtab to route with: before that, it answers 503, naming
+  // each waiting router and why it has none yet (its interpreter's last error), since a proxy
+  // stuck unready otherwise leaves the operator to guess.
   app.get('/admin/ready', async (_req, reply) => {
-    const waiting = routers.filter((r) => r.dtab() === undefined).map((r) => r.label)
+    const waiting = routers.filter((r) => r.dtab() === undefined)
     if (waiting.length === 0) return reply.type('text/plain').send('ready\n')
     return reply
       .code(503)
       .type('text/plain')
-      .send(`waiting for a dtab: ${waiting.join(', ')}\n`)
+      .send(
+        `waiting for a dtab: ${waiting.map((r) => r.label).join(', ')}\n${waiting.map(whyWaiting).join('')}`,
+      )
   })
 
   app.get('/admin/metrics.json', async (req, reply) => {

@@ -83,6 +83,8 @@ export class NamerdInterpreter implements Interpreter {
   #dtabText: string | undefined
   #status: InterpreterStatus
   #probeSeq = 0
+  /** The 404 last logged (namespace missing or deleted), so each is logged once per change. */
+  #missingLogged: string | undefined
   #running: Promise<void>
 
   constructor(options: NamerdInterpreterOptions) {
@@ -204,6 +206,7 @@ export class NamerdInterpreter implements Interpreter {
     const text = Dtab.show(dtab)
     const changed = text !== this.#dtabText
     this.#setStatus({ connected: true, lastError: undefined, updatedAt: Date.now() })
+    this.#missingLogged = undefined
     if (changed) {
       this.#dtab = dtab
       this.#dtabText = text
@@ -235,10 +238,31 @@ export class NamerdInterpreter implements Interpreter {
           ? `namespace "${this.namespace}" not found at namerd`
           : `namespace "${this.namespace}" was deleted at namerd; routing on the last dtab`
       this.#setStatus({ lastError: message })
+      this.#logMissing(message)
       return
     }
+    if (res.status === 200) this.#missingLogged = undefined
     if (res.status === 200 && line !== undefined && res.text.trimEnd() === line.trimEnd()) {
       this.#setStatus({ version: res.etag })
     }
+  }
+
+  /**
+   * A missing namespace is not a failure of the watch (namerd answers, and holds the stream
+   * open until the namespace appears), so nothing else logs it; a proxy waiting on it would
+   * say nothing. Logged once per change (a reconnect that finds it still missing is quiet).
+   */
+  #logMissing(message: string): void {
+    if (this.#missingLogged === message) return
+    this.#missingLogged = message
+    const ns = this.namespace
+    const namerd = this.#endpoint.dst
+    const todo = `create it (namerctl --base-url ${namerd} dtab create ${ns} <file>) or check the router's interpreter.namespace`
+    this.#logger?.warn(
+      { namespace: ns, namerd },
+      this.#dtab === undefined
+        ? `namespace "${ns}" not found at namerd ${namerd}; no dtab, so requests are answered 503 and /admin/ready is 503 until it exists: ${todo}`
+        : `namespace "${ns}" was deleted at namerd ${namerd}; routing on the last dtab until it is back: ${todo}`,
+    )
   }
 }
