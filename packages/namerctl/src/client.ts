@@ -202,12 +202,29 @@ async function httpError(res: Response, method: string, sentToken: boolean): Pro
   const statusText = res.statusText || STATUS_CODES[res.status] || ''
   const details: string[] = []
   if (apiMessage !== null) details.push(`namerd: ${apiMessage}`)
-  const hint = hintFor(res.status, method, sentToken)
+  const hint = hintFor(res.status, method, sentToken, apiMessage)
   if (hint !== undefined) details.push(hint)
   return new HttpError(res.status, statusText, apiCode, apiMessage, details)
 }
 
-function hintFor(status: number, method: string, sentToken: boolean): string | undefined {
+/**
+ * namerd's message already says what to do. namerd answers every failure of its store with 503
+ * `store_unavailable` (packages/namerd/src/errors.ts passes the store's message on), an RBAC
+ * refusal or a missing CRD as much as an API server that is away, so the code cannot tell a
+ * failure that waiting fixes from one it never will; the message can: the k8s store's (from
+ * @switchyard/kube) end with the fix (`grant it in deploy/base/rbac.yaml`, `kubectl apply -k
+ * deploy/crd`, `create it (kubectl create namespace ...)`, `check the kubeconfig's user`), and
+ * namerd's own limits say `retry later`. "Retry in a moment" after those is wrong or twice said.
+ */
+const SAYS_WHAT_TO_DO =
+  /\bkubectl\b|\bgrant it\b|\bcheck the\b|\bcreate it\b|\buse another\b|\bis the cluster too old\b|\bretry\b/i
+
+function hintFor(
+  status: number,
+  method: string,
+  sentToken: boolean,
+  apiMessage: string | null,
+): string | undefined {
   switch (status) {
     case 401:
       return sentToken
@@ -222,6 +239,7 @@ function hintFor(status: number, method: string, sentToken: boolean): string | u
     case 412:
       return 'someone else changed it since it was read. Read it again (namerctl dtab get) and retry; `namerctl shift` and `namerctl dtab edit` re-read for you.'
     case 503:
+      if (apiMessage !== null && SAYS_WHAT_TO_DO.test(apiMessage)) return undefined
       return 'namerd is busy or its store is unavailable; retry in a moment'
     default:
       return undefined
