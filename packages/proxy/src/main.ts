@@ -2,9 +2,18 @@
 import { readFileSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ConfigError, loadYamlConfig } from '@switchyard/config'
+import { Path } from '@switchyard/dtab'
+import { describeNamerConfig, namerPrefix } from '@switchyard/namers'
 import { pino } from 'pino'
 import { HELP, parseCommandLine, UsageError } from './cli.js'
 import { ProxyConfig } from './config/schema.js'
+import {
+  DAEMONSET,
+  daemonSetTarget,
+  LOCALNODE,
+  TRANSFORMER_PREFIX,
+  type TransformerConfig,
+} from './interpret/transformers/index.js'
 import { startProxy } from './proxy.js'
 
 function version(): string {
@@ -22,6 +31,39 @@ function missingDirectories(config: ProxyConfig, baseDir: string): string[] {
       ? []
       : [`namers[${i}].rootDir: ${dir} is not a directory (${n.kind} reads its names from there)`]
   })
+}
+
+/** A `namers:` entry for --check: where it is mounted and what it reads. */
+function describeNamer(n: ProxyConfig['namers'][number]): string {
+  const selector =
+    n.kind === 'io.l5d.k8s' && n.labelSelector !== undefined
+      ? ` (labelSelector ${n.labelSelector})`
+      : ''
+  return `namer ${Path.show(namerPrefix(n.prefix ?? n.kind))}: ${describeNamerConfig(n)}${selector}\n`
+}
+
+/**
+ * A transformer for --check: its kind and the settings that decide where requests go (which
+ * Service holds the proxies, which Kubernetes API, node by name or by /24, the id prefix). The
+ * environment (POD_IP, NODE_NAME) is read only at start, so its value is not shown.
+ */
+function describeTransformer(c: TransformerConfig): string {
+  const by = c.hostNetwork
+    ? 'node name (hostNetwork: true)'
+    : "the pod IP's /24 (hostNetwork: false)"
+  if (c.kind === DAEMONSET) {
+    const target = daemonSetTarget(c)
+    const api =
+      target.connection.kind === 'url' ? target.connection.url : 'in-cluster, else kubeconfig'
+    const base =
+      c.prefix === undefined
+        ? Path.utf8(DAEMONSET, c.namespace, c.port, c.service)
+        : Path.read(c.prefix)
+    return `  transformer ${c.kind}: the proxies are Service ${c.namespace}/${c.service} port ${c.port}, Kubernetes API ${api}, matched by ${by}; ids ${Path.show([TRANSFORMER_PREFIX, ...base])}\n`
+  }
+  const base = c.prefix === undefined ? Path.utf8(LOCALNODE) : Path.read(c.prefix)
+  const here = c.hostNetwork ? 'NODE_NAME' : 'POD_IP'
+  return `  transformer ${c.kind}: keeps this node's endpoints, matched by ${by}; ids ${Path.show([TRANSFORMER_PREFIX, ...base])}/<${here}>\n`
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -58,6 +100,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2
   }
   if (command.check) {
+    for (const n of config.namers) process.stdout.write(describeNamer(n))
     for (const r of config.routers) {
       const servers = r.servers.map(
         (s) => `${s.ip}:${s.port}${s.clearContext ? ' (clearContext)' : ''}`,
@@ -67,6 +110,9 @@ export async function main(argv: readonly string[]): Promise<number> {
           ? `namerd ${r.interpreter.dst} namespace ${r.interpreter.namespace}`
           : 'local dtab'
       process.stdout.write(`router ${r.label ?? r.protocol}: ${servers.join(', ')} -> ${source}\n`)
+      for (const c of r.interpreter?.transformers ?? []) {
+        process.stdout.write(describeTransformer(c))
+      }
     }
     process.stdout.write(`admin: ${config.admin.ip}:${config.admin.port}\n${file}: valid\n`)
     return 0

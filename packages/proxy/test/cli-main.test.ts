@@ -131,6 +131,58 @@ t.test('--check with a good config exits 0 and describes what would run', async 
   )
 })
 
+t.test(
+  "--check lists the namers and each router's transformers with their key settings",
+  async (t) => {
+    const dir = await tempDir(t)
+    const file = join(dir, 'daemonset.yaml')
+    await writeFile(
+      file,
+      [
+        'admin: {port: 9990}',
+        'namers:',
+        '  - {kind: io.l5d.k8s, host: localhost, port: 8001, labelSelector: version}',
+        `  - {kind: io.l5d.fs, rootDir: ${JSON.stringify(dir)}, prefix: /disco}`,
+        'routers:',
+        '  - label: outgoing',
+        '    interpreter:',
+        '      kind: namerd',
+        '      dst: "http://namerd.linkerd:4180"',
+        '      namespace: internal',
+        '      transformers:',
+        '        - {kind: io.l5d.k8s.daemonset, namespace: linkerd, port: incoming, service: l5d, k8sPort: 8001}',
+        '    servers: [{port: 4140}]',
+        '  - label: incoming',
+        '    interpreter:',
+        '      kind: local',
+        '      dtab: "/svc => /#/io.l5d.k8s/default/http"',
+        '      transformers:',
+        '        - {kind: io.l5d.k8s.localnode, hostNetwork: true}',
+        '        - {kind: io.l5d.k8s.daemonset, namespace: mesh, port: 4141, service: proxy, hostNetwork: true, prefix: /ds}',
+        '    servers: [{port: 4141}]',
+        '',
+      ].join('\n'),
+    )
+    const r = await run(['--check', '--config', file])
+    t.equal(r.code, 0, r.stderr)
+    t.equal(
+      r.stdout,
+      [
+        'namer /#/io.l5d.k8s: io.l5d.k8s http://localhost:8001 (labelSelector version)',
+        `namer /#/disco: io.l5d.fs ${dir}`,
+        'router outgoing: 127.0.0.1:4140 -> namerd http://namerd.linkerd:4180 namespace internal',
+        "  transformer io.l5d.k8s.daemonset: the proxies are Service linkerd/l5d port incoming, Kubernetes API http://localhost:8001, matched by the pod IP's /24 (hostNetwork: false); ids /%/io.l5d.k8s.daemonset/linkerd/incoming/l5d",
+        'router incoming: 127.0.0.1:4141 -> local dtab',
+        "  transformer io.l5d.k8s.localnode: keeps this node's endpoints, matched by node name (hostNetwork: true); ids /%/io.l5d.k8s.localnode/<NODE_NAME>",
+        '  transformer io.l5d.k8s.daemonset: the proxies are Service mesh/proxy port 4141, Kubernetes API in-cluster, else kubeconfig, matched by node name (hostNetwork: true); ids /%/ds',
+        'admin: 127.0.0.1:9990',
+        `${file}: valid`,
+        '',
+      ].join('\n'),
+    )
+  },
+)
+
 t.test('a bad config exits 2 with the located message on stderr', async (t) => {
   const dir = await tempDir(t)
   const file = join(dir, 'bad.yaml')
