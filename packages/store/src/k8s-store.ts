@@ -9,8 +9,7 @@
 //   consistent read). While the API server is away they answer from the last state the watch
 //   loop knows, and health() says `stale` since when and why.
 // - Watches are fed by one shared list-then-watch loop (@switchyard/kube reflect) over the
-//   namespace's DTabs. A new watch starts at the state a direct read returns, waiting (briefly)
-//   for the loop to reach it, so a watch opened after a write starts at or after that write.
+//   namespace's DTabs (k8s-watches.ts).
 // - History is kept in the cluster, in DTabHistory objects (k8s-history.ts).
 import { Dtab } from '@switchyard/dtab'
 import {
@@ -21,24 +20,24 @@ import {
   type KubeOptions,
   type ObjectClient,
   openKube,
-  type ReflectHealth,
   type Reflector,
   reflect,
 } from '@switchyard/kube'
-import { z } from 'zod'
-import { dtabChannel, listChannel, namespacesState } from './events.js'
+import { DTabReader, parseObject, readOrLastKnown } from './k8s-dtabs.js'
+import { logHealth, type StoreLogger, storeHealth } from './k8s-health.js'
+
 import { DEFAULT_HISTORY_MAX_BYTES, K8sHistory, type NewEntry } from './k8s-history.js'
 import { K8S_NAMESPACE_RULE } from './k8s-names.js'
 import {
   DTAB_HISTORIES,
   DTABS,
   DTabObject,
-  dtabEvent,
   dtabOf,
   newDTab,
   versionOf,
   withDentries,
 } from './k8s-objects.js'
+import { K8sWatches } from './k8s-watches.js'
 import { checkNamespace } from './namespace.js'
 import {
   DEFAULT_HISTORY_LIMIT,
@@ -59,13 +58,8 @@ import {
   type WatchOptions,
   type WriteOptions,
 } from './store.js'
-import type { WatchChannel } from './watch-channel.js'
 
-/** The few logger methods the store uses (pino's). */
-export interface StoreLogger {
-  info(details: object, message: string): void
-  warn(details: object, message: string): void
-}
+export type { StoreLogger } from './k8s-health.js'
 
 export interface K8sStoreOptions {
   /** Where the API server is. Default `{kind: 'default'}` (in-cluster, else kubeconfig). */
@@ -110,24 +104,6 @@ export async function openK8sStore(options: K8sStoreOptions = {}): Promise<K8sSt
 /** Writes that lose a race this many times in a row give up (put and unconditional delete). */
 const MAX_WRITE_ATTEMPTS = 50
 
-/** What a direct read said a namespace is: absent, or at a resourceVersion. */
-type Target = { readonly exists: false } | { readonly exists: true; readonly rv: string }
-
-interface NamespaceWatch {
-  readonly namespace: string
-  readonly channel: WatchChannel<DtabEvent>
-  started: boolean
-  target: Target | null
-  timer: NodeJS.Timeout | null
-}
-
-interface ListWatch {
-  readonly channel: WatchChannel<NamespacesEvent>
-  started: boolean
-  target: ReadonlySet<string> | null
-  timer: NodeJS.Timeout | null
-}
-
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 class K8sDtabStore implements K8sStore {
@@ -136,12 +112,11 @@ class K8sDtabStore implements K8sStore {
   readonly server: string
   readonly k8sNamespace: string
   private readonly dtabs: ObjectClient
+  private readonly reader: DTabReader
   private readonly log: K8sHistory
   private readonly historyLimit: number
   private readonly reflector: Reflector<DTabObject>
-  private readonly watches = new Set<NamespaceWatch>()
-  private readonly listWatches = new Set<ListWatch>()
-  private readonly catchUpMs: number
+  private readonly watches: K8sWatches
   private readonly staleReadMs: number
   private readonly logger: StoreLogger | undefined
   private closed = false
@@ -150,6 +125,7 @@ class K8sDtabStore implements K8sStore {
     this.server = kube.server
     this.k8sNamespace = options.namespace ?? kube.namespace
     this.dtabs = kube.objects(DTABS)
+    this.reader = new DTabReader(this.dtabs, this.k8sNamespace, this.server)
     this.historyLimit = Math.max(1, options.historyLimit ?? DEFAULT_HISTORY_LIMIT)
     this.log = new K8sHistory({
       client: kube.objects(DTAB_HISTORIES),
@@ -157,7 +133,6 @@ class K8sDtabStore implements K8sStore {
       limit: this.historyLimit,
       maxBytes: options.historyMaxBytes ?? DEFAULT_HISTORY_MAX_BYTES,
     })
-    this.catchUpMs = options.catchUpMs ?? 2000
     this.staleReadMs = options.staleReadMs ?? 1000
     this.logger = options.logger
     this.reflector = reflect({
@@ -167,8 +142,9 @@ class K8sDtabStore implements K8sStore {
       schema: DTabObject,
       backoff: options.backoff,
       watchTimeoutSeconds: options.watchTimeoutSeconds,
-      onChanges: (changes) => this.changed(changes.map((c) => c.key)),
-      onHealth: (health) => this.logHealth(health),
+      onChanges: (changes) => this.watches.changed(changes.map((c) => c.key)),
+      onHealth: (health) =>
+        logHealth(this.logger, { server: this.server, k8sNamespace: this.k8sNamespace }, health),
       onProblem: (problem) => {
         if (problem.kind === 'invalid_object') {
           this.logger?.warn(
@@ -179,6 +155,13 @@ class K8sDtabStore implements K8sStore {
           this.logger?.warn({ err: problem.error }, 'the dtab store failed to apply a change')
         }
       },
+    })
+    this.watches = new K8sWatches({
+      reflector: this.reflector,
+      k8sNamespace: this.k8sNamespace,
+      getObject: (namespace) => this.getObject(namespace),
+      listNames: () => this.listNames(),
+      catchUpMs: options.catchUpMs ?? 2000,
     })
   }
 
@@ -192,7 +175,7 @@ class K8sDtabStore implements K8sStore {
     this.open()
     return this.read(
       async () => (await this.listNames()).sort(),
-      () => this.cachedNames().sort(),
+      () => this.watches.cachedNames().sort(),
     )
   }
 
@@ -328,134 +311,19 @@ class K8sDtabStore implements K8sStore {
 
   watch(namespace: string, options: WatchOptions = {}): AsyncIterableIterator<DtabEvent> {
     this.check(namespace)
-    const w: NamespaceWatch = {
-      namespace,
-      channel: dtabChannel(options, () => {
-        this.watches.delete(w)
-        if (w.timer) clearTimeout(w.timer)
-      }),
-      started: false,
-      target: null,
-      timer: null,
-    }
-    this.watches.add(w)
-    void this.startWatch(w)
-    return w.channel
+    return this.watches.watch(namespace, options)
   }
 
   watchList(options: WatchOptions = {}): AsyncIterableIterator<NamespacesEvent> {
     this.open()
-    const w: ListWatch = {
-      channel: listChannel(options, () => {
-        this.listWatches.delete(w)
-        if (w.timer) clearTimeout(w.timer)
-      }),
-      started: false,
-      target: null,
-      timer: null,
-    }
-    this.listWatches.add(w)
-    void this.startListWatch(w)
-    return w.channel
+    return this.watches.watchList(options)
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const w of [...this.watches]) w.channel.end()
-    for (const w of [...this.listWatches]) w.channel.end()
+    this.watches.close()
     await this.reflector.stop()
-  }
-
-  // --- watch internals -----------------------------------------------------------------------
-
-  /**
-   * Starts a namespace watch at the state the API server has now: a direct read gives the
-   * target, and the watch begins once the shared loop's cache has reached it (or after
-   * catchUpMs, or at once when the API server cannot be asked).
-   */
-  private async startWatch(w: NamespaceWatch): Promise<void> {
-    if (!(await this.reflector.whenSynced()) || w.channel.closed) return
-    let target: Target | null = null
-    if (this.reflector.health.state === 'synced') {
-      try {
-        const object = await this.getObject(w.namespace)
-        target = object ? { exists: true, rv: object.metadata.resourceVersion } : { exists: false }
-      } catch {
-        target = null // the API server is away: the last known state is all there is
-      }
-    }
-    if (w.channel.closed) return
-    if (target === null || this.reached(w.namespace, target)) return this.begin(w)
-    w.target = target
-    w.timer = setTimeout(() => this.begin(w), this.catchUpMs)
-  }
-
-  private async startListWatch(w: ListWatch): Promise<void> {
-    if (!(await this.reflector.whenSynced()) || w.channel.closed) return
-    let target: Set<string> | null = null
-    if (this.reflector.health.state === 'synced') {
-      try {
-        target = new Set(await this.listNames())
-      } catch {
-        target = null
-      }
-    }
-    if (w.channel.closed) return
-    if (target === null || sameSet(target, this.cachedNames())) return this.beginList(w)
-    w.target = target
-    w.timer = setTimeout(() => this.beginList(w), this.catchUpMs)
-  }
-
-  private begin(w: NamespaceWatch): void {
-    if (w.started || w.channel.closed) return
-    w.started = true
-    if (w.timer) clearTimeout(w.timer)
-    w.timer = null
-    w.channel.push(this.stateOf(w.namespace))
-  }
-
-  private beginList(w: ListWatch): void {
-    if (w.started || w.channel.closed) return
-    w.started = true
-    if (w.timer) clearTimeout(w.timer)
-    w.timer = null
-    w.channel.push(namespacesState(this.cachedNames()))
-  }
-
-  /** Whether the cache has reached (or passed) what a direct read said. */
-  private reached(namespace: string, target: Target): boolean {
-    const object = this.reflector.get(namespace)
-    if (!target.exists) return object === undefined
-    if (!object) return false
-    const rv = object.metadata.resourceVersion
-    return rv === target.rv || laterThan(rv, target.rv)
-  }
-
-  /** The watch loop changed these namespaces: tell their watchers, then the list watchers. */
-  private changed(keys: readonly string[]): void {
-    if (this.closed) return
-    const changed = new Set(keys)
-    for (const w of this.watches) {
-      if (!changed.has(w.namespace)) continue
-      if (w.started) w.channel.push(this.stateOf(w.namespace))
-      else if (w.target && this.reached(w.namespace, w.target)) this.begin(w)
-    }
-    if (this.listWatches.size === 0) return
-    const names = this.cachedNames()
-    for (const w of this.listWatches) {
-      if (w.started) w.channel.push(namespacesState(names))
-      else if (w.target && sameSet(w.target, names)) this.beginList(w)
-    }
-  }
-
-  private stateOf(namespace: string): DtabEvent {
-    const object = this.reflector.get(namespace)
-    return object ? dtabEvent(namespace, this.k8sNamespace, object) : { type: 'deleted', namespace }
-  }
-
-  private cachedNames(): string[] {
-    return [...this.reflector.objects().keys()].filter(K8S_NAMESPACE_RULE.test)
   }
 
   // --- calls ---------------------------------------------------------------------------------
@@ -479,35 +347,18 @@ class K8sDtabStore implements K8sStore {
     }
   }
 
-  /**
-   * A read from the API server, or from the last known state when the API server is away.
-   * While already stale, the API server gets staleReadMs to answer before the cache does.
-   */
+  /** A read from the API server, or from the last known state when it is away. */
   private async read<T>(direct: () => Promise<T>, cached: () => T): Promise<T> {
-    const fallback = (err: unknown): boolean =>
-      isKubeError(err) && err.code === 'unavailable' && this.reflector.hasSynced
-    if (this.reflector.health.state !== 'stale') {
-      try {
-        return await direct()
-      } catch (err) {
-        if (fallback(err)) return cached()
-        throw this.storeError(err)
-      }
+    try {
+      return await readOrLastKnown({
+        reflector: this.reflector,
+        staleReadMs: this.staleReadMs,
+        direct,
+        cached,
+      })
+    } catch (err) {
+      throw this.storeError(err)
     }
-    let timer: NodeJS.Timeout | undefined
-    const outcome = await Promise.race([
-      direct().then(
-        (value) => ({ value }),
-        (error: unknown) => ({ error }),
-      ),
-      new Promise<{ late: true }>((resolve) => {
-        timer = setTimeout(() => resolve({ late: true }), this.staleReadMs)
-      }),
-    ])
-    clearTimeout(timer)
-    if ('value' in outcome) return outcome.value
-    if ('late' in outcome || fallback(outcome.error)) return cached()
-    throw this.storeError(outcome.error)
   }
 
   private storeError(err: unknown): Error {
@@ -517,39 +368,12 @@ class K8sDtabStore implements K8sStore {
     return new StoreUnavailableError(`the Kubernetes API at ${this.server}: ${detail}`, err)
   }
 
-  private async getObject(namespace: string): Promise<DTabObject | null> {
-    try {
-      return parseObject(await this.dtabs.get(this.k8sNamespace, namespace))
-    } catch (err) {
-      if (isKubeError(err) && err.code === 'not_found') return null
-      throw err
-    }
+  private getObject(namespace: string): Promise<DTabObject | null> {
+    return this.reader.get(namespace)
   }
 
-  /**
-   * Every DTab name, from the API server, page by page. An answer that is not a list is an
-   * error, not an empty store. (An item that is no DTab is left out, as the watch loop does.)
-   */
-  private async listNames(): Promise<string[]> {
-    const names: string[] = []
-    let cont: string | undefined
-    do {
-      const raw = await this.dtabs.list(this.k8sNamespace, { limit: 500, continue: cont })
-      const page = ListPage.safeParse(raw)
-      if (!page.success) {
-        throw new StoreUnavailableError(
-          `the Kubernetes API at ${this.server} answered a list of dtabs.l5d.io with something ` +
-            `that is not a list: ${z.prettifyError(page.error).slice(0, 300)}`,
-        )
-      }
-      for (const item of page.data.items ?? []) {
-        const parsed = DTabObject.safeParse(item)
-        if (parsed.success && K8S_NAMESPACE_RULE.test(parsed.data.metadata.name))
-          names.push(parsed.data.metadata.name)
-      }
-      cont = page.data.metadata.continue || undefined
-    } while (cont !== undefined)
-    return names
+  private listNames(): Promise<string[]> {
+    return this.reader.names()
   }
 
   /**
@@ -647,50 +471,6 @@ class K8sDtabStore implements K8sStore {
       `${op} of namespace ${JSON.stringify(namespace)} lost ${MAX_WRITE_ATTEMPTS} races in a row to other writers; try again`,
     )
   }
-
-  private logHealth(health: ReflectHealth): void {
-    const where = { server: this.server, k8sNamespace: this.k8sNamespace }
-    if (health.state === 'synced') this.logger?.info(where, 'dtab store: watching the DTab objects')
-    else if (health.state === 'stale')
-      this.logger?.warn(
-        { ...where, since: health.since, problem: health.error.message },
-        'dtab store: the Kubernetes API is away; serving the last known dtabs',
-      )
-    else if (health.state === 'starting' && health.error)
-      this.logger?.warn(
-        { ...where, problem: health.error.message },
-        'dtab store: cannot list the DTab objects yet',
-      )
-  }
-}
-
-export function storeHealth(health: ReflectHealth): StoreHealth {
-  switch (health.state) {
-    case 'synced':
-      return { state: 'ok' }
-    case 'stale':
-      return { state: 'stale', since: health.since, problem: health.error.message }
-    case 'starting':
-      return { state: 'starting', since: health.since, problem: health.error?.message ?? null }
-    case 'stopped':
-      return { state: 'starting', since: health.since, problem: 'the dtab store is closed' }
-  }
-}
-
-/** A page of a list, as far as listNames needs it. */
-const ListPage = z.looseObject({
-  metadata: z.looseObject({ continue: z.string().optional() }),
-  items: z.array(z.unknown()).nullable(),
-})
-
-function parseObject(raw: unknown): DTabObject {
-  const parsed = DTabObject.safeParse(raw)
-  if (!parsed.success) {
-    throw new StoreUnavailableError(
-      'the Kubernetes API answered with a DTab that has no metadata.name or resourceVersion',
-    )
-  }
-  return parsed.data
 }
 
 /**
@@ -704,17 +484,4 @@ function resourceVersionOf(version: Uint8Array): string | null {
   } catch {
     return null
   }
-}
-
-/**
- * Whether resourceVersion `a` is later than `b`. Only to tell whether the watch loop has
- * passed a state a direct read returned: resourceVersions are opaque, but every API server in
- * use serves etcd revisions (decimal, one counter); anything else is "not known to be later".
- */
-function laterThan(a: string, b: string): boolean {
-  return /^[0-9]{1,30}$/.test(a) && /^[0-9]{1,30}$/.test(b) && BigInt(a) > BigInt(b)
-}
-
-function sameSet(a: ReadonlySet<string>, b: readonly string[]): boolean {
-  return a.size === b.length && b.every((x) => a.has(x))
 }
