@@ -7,6 +7,7 @@ import { errorMessage } from './inet.js'
 import { hostProblem, k8sConnection } from './k8s/connection.js'
 import { K8sNamer, type K8sNamerTuning } from './k8s/namer.js'
 import { labelKeyProblem } from './k8s/names.js'
+import type { NamerLogger } from './logger.js'
 import { namerPrefix } from './prefix.js'
 import type { MountedAddrNamer } from './resolver.js'
 
@@ -144,6 +145,11 @@ export interface MountedNamers {
 export type MountOptions = Omit<FsNamerOptions, 'rootDir' | 'prefix'> & {
   /** Timings of the io.l5d.k8s namers (tests shorten them). */
   readonly k8s?: K8sNamerTuning
+  /**
+   * Where the io.l5d.k8s namers log a read that fails (403, the API server away) and its
+   * recovery, once per change; none by default.
+   */
+  readonly logger?: NamerLogger | undefined
 }
 
 /**
@@ -160,7 +166,7 @@ export async function mountNamers(
   const close = async (): Promise<void> => {
     await Promise.all(opened.map((n) => n.close()))
   }
-  const { k8s, ...fs } = options
+  const { k8s, logger, ...fs } = options
   try {
     for (const c of configs) {
       opened.push(
@@ -170,6 +176,7 @@ export async function mountNamers(
               connection: k8sConnection(c),
               prefix: c.prefix,
               labelSelector: c.labelSelector,
+              logger,
               ...k8s,
             }),
       )

@@ -55,6 +55,7 @@ export {
 export { type K8sName, type PortRef, parseK8sName } from './k8s/names.js'
 export { EndpointSlice, Service } from './k8s/objects.js'
 export { SERVICE_NAME_LABEL, type ServiceWatchState } from './k8s/service-watch.js'
+export type { NamerLogger } from './logger.js'
 export { CONFIGURED_NAMER, namerPrefix } from './prefix.js'
 export {
   type AddrNamer,

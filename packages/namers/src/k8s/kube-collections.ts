@@ -12,7 +12,9 @@ import {
   type Resource,
   reflect,
 } from '@switchyard/kube'
+import type { NamerLogger } from '../logger.js'
 import type { CollectionEvents, CollectionSpec, OpenCollection } from './collection.js'
+import { FailureLog } from './failure-log.js'
 
 export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service' }
 export const ENDPOINT_SLICES: Resource = {
@@ -28,6 +30,10 @@ export interface KubeCollectionsOptions {
   readonly requestTimeoutMs?: number
   /** Where the default connection looks; default the process's environment and home. */
   readonly environment?: KubeEnvironment
+  /** Where a loop that cannot read (403, the API server away) and its recovery are logged. */
+  readonly logger?: NamerLogger
+  /** The namer's mount point, for those lines; default `/#/io.l5d.k8s`. */
+  readonly namer?: string
 }
 
 /**
@@ -55,8 +61,20 @@ export function openKubeCollections(
       }),
     )
 
+  const failures =
+    options.logger === undefined
+      ? undefined
+      : new FailureLog(options.logger, options.namer ?? '/#/io.l5d.k8s')
+  let loops = 0
+
   const open: OpenCollection = (spec: CollectionSpec, events: CollectionEvents) => {
     let announced = false
+    const loop = loops++
+    const info = {
+      resource: spec.resource,
+      namespace: spec.namespace,
+      selector: [spec.fieldSelector, spec.labelSelector].filter((s) => s !== undefined).join(','),
+    }
     const reflector = reflect({
       kube,
       resource: spec.resource === 'services' ? SERVICES : ENDPOINT_SLICES,
@@ -84,20 +102,29 @@ export function openKubeCollections(
               announced = true
               events.change({ type: 'reset', objects: reflector.objects() })
             }
+            failures?.recovered(loop, info)
             events.health({ synced: true })
             break
           case 'starting':
-            if (health.error !== null) events.health({ synced: false, error: health.error.message })
+            if (health.error === null) break
+            failures?.failed(loop, info, health.error)
+            events.health({ synced: false, error: health.error.message })
             break
           case 'stale':
+            failures?.failed(loop, info, health.error)
             events.health({ synced: false, error: health.error.message })
             break
           case 'stopped':
+            failures?.forget(loop)
             break
         }
       },
     })
-    return () => reflector.stop()
+    return () => {
+      // A loop closed while failing has not recovered: its line must not say so.
+      failures?.forget(loop)
+      return reflector.stop()
+    }
   }
   return { open }
 }

@@ -11,6 +11,7 @@
 import { bound, type Name, NameTree, Path } from '@switchyard/dtab'
 import type { BackoffOptions, KubeConnection, KubeEnvironment } from '@switchyard/kube'
 import { Addr } from '../addr.js'
+import type { NamerLogger } from '../logger.js'
 import { namerPrefix } from '../prefix.js'
 import type { AddrNamer } from '../resolver.js'
 import { updateSafely, Var } from '../var.js'
@@ -42,6 +43,11 @@ export interface K8sNamerOptions extends K8sNamerTuning {
   readonly labelSelector?: string | undefined
   /** How selections are listed and watched; default @switchyard/kube over `connection`. */
   readonly openCollection?: OpenCollection
+  /**
+   * Where the default collections log a read that fails (403, the API server away) and its
+   * recovery, once per change; none by default.
+   */
+  readonly logger?: NamerLogger | undefined
 }
 
 export interface K8sNamerState {
@@ -96,6 +102,12 @@ export class K8sNamer implements AddrNamer {
       open ??= openKubeCollections(options.connection, {
         ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
         ...(options.environment === undefined ? {} : { environment: options.environment }),
+        ...(options.logger === undefined
+          ? {}
+          : {
+              logger: options.logger,
+              namer: Path.show(namerPrefix(options.prefix ?? DEFAULT_PREFIX)),
+            }),
       }).open
     } catch (err) {
       throw new K8sNamerError(
