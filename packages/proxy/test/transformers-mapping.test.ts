@@ -149,7 +149,13 @@ t.test(
 t.test("daemonset: the daemonset's own state decides when it is not bound", async (t) => {
   const dest = bound(ep('1.1.1.10', 80))
   t.same(viaGateways(dest, Addr.pending, bySubnet, 'l5d'), Addr.pending, 'waits for the proxies')
-  t.same(viaGateways(dest, Addr.neg, bySubnet, 'l5d'), Addr.neg, 'no such daemonset: Neg')
+  t.same(
+    viaGateways(dest, Addr.neg, bySubnet, 'default/l5d port incoming'),
+    Addr.failed(
+      "the daemonset default/l5d port incoming does not exist (no such Service in that namespace, or no such port on it): check the transformer's namespace, service and port keys",
+    ),
+    'no such daemonset: every name fails, saying why (Linkerd: Neg, read as no such name)',
+  )
   t.same(
     viaGateways(dest, Addr.failed('forbidden'), bySubnet, 'default/l5d port incoming'),
     Addr.failed('the daemonset default/l5d port incoming: forbidden'),

@@ -55,7 +55,10 @@ export function createInterpreter(
   options: CreateInterpreterOptions = {},
 ): Interpreter {
   // Checked before anything starts, so a missing POD_IP leaves nothing running.
-  const transformers = makeTransformers(spec.transformers ?? [], options.transformers)
+  const transformers = makeTransformers(spec.transformers ?? [], {
+    logger: options.logger,
+    ...options.transformers,
+  })
   let interpreter: Interpreter
   try {
     interpreter = start(spec, options)

@@ -90,7 +90,8 @@ export class LocalInterpreter implements Interpreter {
     file: string | undefined,
   ): Promise<void> {
     try {
-      this.#mounted = await mountNamers(namers, options.mount)
+      // The io.l5d.k8s namers say when they cannot read the API, and when they can again.
+      this.#mounted = await mountNamers(namers, { logger: options.logger, ...options.mount })
     } catch (err) {
       this.#fatal = err instanceof Error ? err : new Error(String(err))
       this.#status = { ...this.#status, lastError: errorMessage(err) }

@@ -6,8 +6,9 @@
 // `/%/io.l5d.k8s.daemonset/<namespace>/<port>/<service>`.
 import { Path } from '@switchyard/dtab'
 import type { KubeConnection } from '@switchyard/kube'
-import { type Addr, k8sConnection, type Var } from '@switchyard/namers'
+import { type Addr, k8sConnection, type NamerLogger, type Var } from '@switchyard/namers'
 import type { DaemonSetTransformerConfig } from './config.js'
+import { logMissing } from './daemonset-log.js'
 import { TransformerError } from './errors.js'
 import { viaGateways } from './gateway-map.js'
 import { nodeKey } from './node-key.js'
@@ -56,10 +57,12 @@ function reason(err: unknown): string {
   return String(err)
 }
 
+/** `logger`: where a daemonset Service that does not exist (or appears) is logged; none by default. */
 export function daemonSetTransformer(
   config: DaemonSetTransformerConfig,
   source: DaemonSetSource,
   where = 'the transformer',
+  logger?: NamerLogger,
 ): Transformer {
   const target = daemonSetTarget(config)
   const base =
@@ -70,6 +73,14 @@ export function daemonSetTransformer(
   const nodeOf = nodeKey(config.hostNetwork)
   // The source watches only while a routed name observes its addr.
   const watch = source(target)
+  const proxies =
+    logger === undefined
+      ? watch.addr
+      : logMissing(
+          watch.addr,
+          { where, namespace: config.namespace, service: config.service, port: config.port },
+          logger,
+        )
   const ready = watch.ready.catch((err: unknown) => {
     throw new TransformerError(
       'kube_config',
@@ -81,7 +92,7 @@ export function daemonSetTransformer(
   return {
     kind: DAEMONSET,
     prefix: [TRANSFORMER_PREFIX, ...base],
-    map: (addr) => combineVars(addr, watch.addr, (a, d) => viaGateways(a, d, nodeOf, name)),
+    map: (addr) => combineVars(addr, proxies, (a, d) => viaGateways(a, d, nodeOf, name)),
     ready: () => ready,
     close: () => watch.close(),
   }

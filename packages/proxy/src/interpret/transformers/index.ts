@@ -1,5 +1,6 @@
 // Linkerd 1's `interpreter.transformers`: the Kubernetes DaemonSet topology's two transformers,
 // applied in order around any interpreter (local or namerd).
+import type { NamerLogger } from '@switchyard/namers'
 import type { Interpreter } from '../types.js'
 import type { TransformerConfig } from './config.js'
 import { type DaemonSetSource, daemonSetTransformer } from './daemonset.js'
@@ -23,9 +24,10 @@ export {
   daemonSetTarget,
   daemonSetTransformer,
 } from './daemonset.js'
+export { type DaemonSetLogTarget, logMissing } from './daemonset-log.js'
 export { downwardApiSnippet, type Env } from './env.js'
 export { TransformerError, type TransformerErrorCode } from './errors.js'
-export { viaGateways } from './gateway-map.js'
+export { missingDaemonSet, viaGateways } from './gateway-map.js'
 export { ipv4, sameSubnet24, subnet24 } from './ipv4.js'
 export { k8sDaemonSetSource } from './k8s-source.js'
 export { keepLocal } from './local-filter.js'
@@ -39,6 +41,11 @@ export interface TransformerOptions {
   readonly env?: Env
   /** Where the daemonset's proxies come from; default the io.l5d.k8s namer (k8sDaemonSetSource). */
   readonly daemonSet?: DaemonSetSource
+  /**
+   * Where a daemonset transformer logs its Service missing (and appearing), and the default
+   * source's namer its failed reads; none by default.
+   */
+  readonly logger?: NamerLogger | undefined
 }
 
 /**
@@ -55,7 +62,10 @@ export function makeTransformers(
     configs.forEach((c, i) => {
       const where = `interpreter.transformers[${i}]`
       if (c.kind === 'io.l5d.k8s.localnode') made.push(localNodeTransformer(c, env, where))
-      else made.push(daemonSetTransformer(c, options.daemonSet ?? k8sDaemonSetSource(), where))
+      else {
+        const source = options.daemonSet ?? k8sDaemonSetSource({}, options.logger)
+        made.push(daemonSetTransformer(c, source, where, options.logger))
+      }
     })
   } catch (err) {
     for (const t of made) void t.close()

@@ -2,18 +2,30 @@
 // `/#/io.l5d.k8s/<namespace>/<port>/<service>`, on the transformer's own connection (as
 // Linkerd's transformer made its own client), so it works beside a namerd interpreter too.
 import { Path } from '@switchyard/dtab'
-import { Addr, K8sNamer, type K8sNamerTuning, Var } from '@switchyard/namers'
-import type { DaemonSetSource } from './daemonset.js'
+import { Addr, K8sNamer, type K8sNamerTuning, type NamerLogger, Var } from '@switchyard/namers'
+import { DAEMONSET, type DaemonSetSource } from './daemonset.js'
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-/** `tuning`: the namer's timings (tests shorten its retry backoff). */
-export function k8sDaemonSetSource(tuning: K8sNamerTuning = {}): DaemonSetSource {
+/**
+ * `tuning`: the namer's timings (tests shorten its retry backoff). `logger`: where the namer
+ * logs reads of the daemonset's Service that fail (403, the API server away) and recover.
+ */
+export function k8sDaemonSetSource(
+  tuning: K8sNamerTuning = {},
+  logger?: NamerLogger,
+): DaemonSetSource {
   return (target) => {
     // Reads the service account or kubeconfig now (no call to the API server until watched).
-    const opening = K8sNamer.open({ ...tuning, connection: target.connection })
+    // Mounted under the transformer's kind, so its log lines say whose reads they are.
+    const opening = K8sNamer.open({
+      ...tuning,
+      connection: target.connection,
+      prefix: DAEMONSET,
+      logger,
+    })
     const name = Path.utf8(target.namespace, target.port, target.service)
     const addr = Var.async<Addr>(
       Addr.pending,
