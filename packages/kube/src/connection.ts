@@ -29,6 +29,11 @@ export interface KubeEnvironment {
    * as client-node's loadFromCluster takes it. Default '' (the real path).
    */
   readonly inClusterPrefix?: string
+  /**
+   * Said last, in parentheses, when no configuration is found at all: how the caller's own
+   * configuration names a plain URL, e.g. `e.g. --store k8s:http://127.0.0.1:8001`.
+   */
+  readonly missingConfigHint?: string
 }
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
@@ -105,8 +110,8 @@ export function resolveConnection(
         'config',
         `no Kubernetes configuration found: not in a cluster (no service-account token at ${saDir}/token ` +
           `or KUBERNETES_SERVICE_HOST unset), KUBECONFIG is not set and ${file} does not exist; ` +
-          'set KUBECONFIG, or run `kubectl proxy` and use the API at http://127.0.0.1:8001 ' +
-          '(e.g. --store k8s:http://127.0.0.1:8001)',
+          'set KUBECONFIG, or run `kubectl proxy` and use the API at http://127.0.0.1:8001' +
+          (environment.missingConfigHint ? ` (${environment.missingConfigHint})` : ''),
         { server: null },
       )
     }

@@ -153,6 +153,17 @@ export function errorFromResponse(
           ` until it is gone and created again, or use another namespace${said}`,
         info,
       )
+    // A request with no credentials (a plain URL such as k8s:https://..., which carries none)
+    // is system:anonymous to the API server: granting RBAC is not the fix, credentials are.
+    case status === 403 && /User "system:anonymous"/.test(apiMessage ?? ''):
+      return new KubeError(
+        'forbidden',
+        `forbidden: ${at(server)} took the request for system:anonymous because no credentials ` +
+          `were sent, and cannot let it ${verb} ${what}: use a kubeconfig or the in-cluster ` +
+          'service account (a plain URL sends no credentials), or a URL of `kubectl proxy`, ' +
+          `which adds yours${said}`,
+        info,
+      )
     case status === 403:
       return new KubeError(
         'forbidden',

@@ -178,8 +178,31 @@ t.test(
         /no Kubernetes configuration found: not in a cluster .* set KUBECONFIG, or run `kubectl proxy`/,
     })
     t.notMatch((err as Error).message, /8080/)
+    t.notMatch((err as Error).message, /--store/, "no caller's flag unless the caller gives it")
+    t.match((err as Error).message, /use the API at http:\/\/127\.0\.0\.1:8001$/)
   },
 )
+
+t.test('the caller words the hint of the no-configuration error', async (t) => {
+  const home = await tempDir(t)
+  t.throws(
+    () =>
+      resolveConnection(
+        { kind: 'default' },
+        {
+          env: {},
+          home,
+          inClusterPrefix: home,
+          missingConfigHint: 'e.g. --store k8s:http://127.0.0.1:8001',
+        },
+      ),
+    {
+      code: 'config',
+      message:
+        /use the API at http:\/\/127\.0\.0\.1:8001 \(e\.g\. --store k8s:http:\/\/127\.0\.0\.1:8001\)$/,
+    },
+  )
+})
 
 t.test('a token without KUBERNETES_SERVICE_HOST is not in-cluster', async (t) => {
   const root = await tempDir(t)

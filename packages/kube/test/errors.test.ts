@@ -118,6 +118,19 @@ t.test(
   },
 )
 
+t.test('a 403 for system:anonymous says no credentials were sent, not to grant RBAC', async (t) => {
+  // What kube-apiserver answers a request without credentials (k8s:https://<apiserver>).
+  const body =
+    '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"dtabs.l5d.io is forbidden: User \\"system:anonymous\\" cannot list resource \\"dtabs\\" in API group \\"l5d.io\\" in the namespace \\"default\\"","reason":"Forbidden","details":{"group":"l5d.io","kind":"dtabs"},"code":403}'
+  const e = toKubeError(apiException(403, body), 'https://10.0.0.1:6443', req('list'))
+  t.match(e, {
+    code: 'forbidden',
+    message:
+      /^forbidden: the Kubernetes API at https:\/\/10\.0\.0\.1:6443 took the request for system:anonymous because no credentials were sent, and cannot let it list dtabs\.l5d\.io in namespace default: use a kubeconfig or the in-cluster service account \(a plain URL sends no credentials\), or a URL of `kubectl proxy`, which adds yours: dtabs\.l5d\.io is forbidden: User "system:anonymous"/,
+  })
+  t.notMatch(e.message, /rbac\.yaml/)
+})
+
 t.test('409 Conflict and 409 AlreadyExists are told apart by reason', async (t) => {
   const conflict =
     '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Operation cannot be fulfilled on dtabs.l5d.io \\"internal\\": the object has been modified; please apply your changes to the latest version and try again","reason":"Conflict","details":{"name":"internal","group":"l5d.io","kind":"dtabs"},"code":409}'

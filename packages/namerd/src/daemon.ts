@@ -15,6 +15,9 @@ export interface RunningNamerd {
   stop(graceMs?: number): Promise<void>
 }
 
+/** What namerd's "no Kubernetes configuration" error suggests: its own flag. */
+export const K8S_MISSING_CONFIG_HINT = 'e.g. --store k8s:http://127.0.0.1:8001'
+
 export function describeStore(spec: StoreSpec): string {
   switch (spec.kind) {
     case 'memory':
@@ -51,6 +54,7 @@ export async function startNamerd(
   const store = await openStore(settings.store, {
     historyLimit: settings.historyLimit,
     logger: logger.child({ component: 'store' }),
+    kubeOptions: { missingConfigHint: K8S_MISSING_CONFIG_HINT },
   })
   let namers: Awaited<ReturnType<typeof mountNamers>>
   try {

@@ -106,6 +106,23 @@ t.test('--check says what namerd would run with and contacts nothing', async (t)
   t.match(bad.stderr, /--k8s-namespace: "NO" is not a Kubernetes namespace name/)
 })
 
+t.test(
+  "with no Kubernetes configuration, --store k8s does not start, and says so with namerd's flag",
+  async (t) => {
+    const home = await tempDir(t)
+    const res = await runNamerd(['--listen', '127.0.0.1:0', '--store', 'k8s'], {
+      HOME: home,
+      KUBECONFIG: '',
+      KUBERNETES_SERVICE_HOST: '',
+    })
+    t.equal(res.code, 1)
+    t.match(
+      res.stderr,
+      /no Kubernetes configuration found: .* use the API at http:\/\/127\.0\.0\.1:8001 \(e\.g\. --store k8s:http:\/\/127\.0\.0\.1:8001\)/,
+    )
+  },
+)
+
 t.test("the API on the k8s store: namerd's objects, ETags of their resourceVersion", async (t) => {
   const api = await fake(t)
   const store = await openK8sStore({

@@ -9,7 +9,7 @@
 //                                            e.g. k8s:http://127.0.0.1:8001 (kubectl proxy)
 // The Kubernetes namespace of the k8s store is not part of the string (namerd's --k8s-namespace);
 // it goes in the spec's `namespace`.
-import type { KubeConnection } from '@switchyard/kube'
+import type { KubeConnection, KubeOptions } from '@switchyard/kube'
 import { DEFAULT_ETCD_PREFIX, openEtcdStore } from './etcd-store.js'
 import { openFileStore } from './file-store.js'
 import { openK8sStore, type StoreLogger } from './k8s-store.js'
@@ -129,6 +129,8 @@ export interface OpenStoreOptions {
   readonly historyLimit?: number
   /** Where a store that keeps running in the background (k8s) reports what happens to it. */
   readonly logger?: StoreLogger
+  /** The k8s store's connection options (deadline, environment, the no-configuration hint). */
+  readonly kubeOptions?: KubeOptions
 }
 
 export async function openStore(
@@ -149,6 +151,7 @@ export async function openStore(
         namespace: s.namespace,
         historyLimit: options.historyLimit,
         logger: options.logger,
+        kubeOptions: options.kubeOptions,
       })
   }
 }
