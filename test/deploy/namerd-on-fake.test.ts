@@ -5,7 +5,9 @@
 // refused with 403. docs/kubernetes.md's walkthrough works on it: namerctl dtab create, shift,
 // history and rollback write a DTab object in namerd's shape (its history appearing beside
 // it), and delegate finds the example's endpoints through the io.l5d.k8s namer. A DTab that
-// namerd (Linkerd's) wrote before the move is served unchanged.
+// namerd (Linkerd's) wrote before the move is served unchanged. And the rules are no more than
+// it needs: every verb they grant is one namerd asked for, on the way (derived from the fake's
+// request log, so a rule the code stops needing fails here).
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,7 +18,7 @@ import t from 'tap'
 import { eventually, portOf, run } from '../e2e/processes.js'
 import { containerRun, SAMPLE_TOKEN } from './container-run.js'
 import { DEPLOY, type KubeObject, ROOT, render, requireKubectl } from './kustomize.js'
-import { allowed, grants, VERBS } from './rbac.js'
+import { allowed, askOf, grantedTo, grants, VERBS, verbSets } from './rbac.js'
 import { workloads } from './workloads.js'
 
 const SOURCE = ['--import', 'tsx', '--conditions=@switchyard/source']
@@ -110,7 +112,8 @@ if (requireKubectl(t)) {
     async (t) => {
       const base = render(join(DEPLOY, 'base'))
       const example = render(join(DEPLOY, 'examples/hello-world'))
-      const api = await FakeKubeApi.start()
+      // Every request kept, for the verbs asked at the end.
+      const api = await FakeKubeApi.start({ requestLog: 1_000_000 })
       t.teardown(() => api.close())
       const dir = mkdtempSync(join(tmpdir(), 'deploy-fake-'))
       t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -230,7 +233,44 @@ if (requireKubectl(t)) {
         20_000,
       )
       t.pass('namerctl delegate finds world-v1’s endpoints through the io.l5d.k8s namer')
+
+      // The rest of what namerd does with its store: list the dtabs, delete one.
+      const list = await namerctl(port, ['dtab', 'list'])
+      t.equal(list.status, 0, `namerctl dtab list: ${list.stderr}`)
+      t.match(list.stdout, /legacy/)
+      const del = await namerctl(port, ['dtab', 'delete', 'legacy'])
+      t.equal(del.status, 0, `namerctl dtab delete legacy: ${del.stderr}`)
+      t.equal(api.get({ ...dtabRef, name: 'legacy' }), null, 'the DTab object is gone')
       await proc.kill()
+
+      // Least privilege, derived: what namerd asked of the API server is exactly what it is
+      // granted, and each ask was granted where it was made.
+      const asked = api.requests.flatMap((r) => {
+        const a = askOf(r)
+        return a === undefined ? [] : [a]
+      })
+      t.same(
+        asked.filter(
+          (a) =>
+            !allowed(
+              granted,
+              subject,
+              a.group,
+              a.resource,
+              a.verb,
+              a.namespace ?? '(all namespaces)',
+            ),
+        ),
+        [],
+        'nothing namerd asked for was refused',
+      )
+      t.same(verbSets(asked), verbSets(grantedTo(granted, subject)), 'every verb granted was used')
+      t.same(verbSets(asked), [
+        'core/services: list, watch',
+        'discovery.k8s.io/endpointslices: list, watch',
+        'l5d.io/dtabs: get, list, watch, create, update, delete',
+        'switchyard.io/dtabhistories: get, create, update',
+      ])
     },
   )
 }

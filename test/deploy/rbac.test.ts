@@ -10,7 +10,11 @@ import { workloads } from './workloads.js'
 
 const READ = ['get', 'list', 'watch']
 
-/** namerd's CRD store: read, create, replace (compare-and-swap) and delete. No patch. */
+/**
+ * namerd's CRD store: DTabs read, watched, created, replaced (compare-and-swap) and deleted;
+ * their history read, created and replaced, never listed, watched or deleted. No patch. The
+ * calls behind each verb are pinned by namerd-on-fake.test.ts, which runs namerd on them.
+ */
 const STORE_RULES = [
   {
     apiGroups: ['l5d.io'],
@@ -20,14 +24,17 @@ const STORE_RULES = [
   {
     apiGroups: ['switchyard.io'],
     resources: ['dtabhistories'],
-    verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
+    verbs: ['get', 'create', 'update'],
   },
 ]
 
-/** The io.l5d.k8s namer and the daemonset transformer: endpoints and Services, read-only. */
+/**
+ * The io.l5d.k8s namer and the daemonset transformer: endpoints and Services, listed and
+ * watched by selector, never read one by one (namerd-on-fake and proxy-on-fake pin it).
+ */
 const ENDPOINT_RULES = [
-  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
-  { apiGroups: [''], resources: ['services'], verbs: READ },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
 ]
 
 function ruleProblems(where: string, rule: IPolicyRule): string[] {

@@ -103,3 +103,76 @@ export function allowed(
       ),
   )
 }
+
+/** One API request as RBAC sees it. */
+export interface Ask {
+  readonly verb: Verb
+  readonly group: string
+  readonly resource: string
+  /** Undefined for a request across all namespaces. */
+  readonly namespace: string | undefined
+}
+
+const PATH = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?$/
+
+/**
+ * The verb and resource of a request the fake API server logged, as the apiserver's RBAC
+ * authorizer derives them (GET of one object is get, of a collection list, or watch with
+ * `watch=true`); undefined for a path that is no resource (discovery, a subresource).
+ */
+export function askOf(r: {
+  readonly method: string
+  readonly path: string
+  readonly query: Readonly<Record<string, string>>
+}): Ask | undefined {
+  const m = PATH.exec(r.path)
+  if (m === null) return undefined
+  const [, group = '', namespace, resource = '', name] = m
+  const watch = r.query.watch === 'true' || r.query.watch === '1'
+  const verb: Verb | undefined =
+    r.method === 'GET'
+      ? watch
+        ? 'watch'
+        : name === undefined
+          ? 'list'
+          : 'get'
+      : r.method === 'POST'
+        ? 'create'
+        : r.method === 'PUT'
+          ? 'update'
+          : r.method === 'PATCH'
+            ? 'patch'
+            : r.method === 'DELETE'
+              ? name === undefined
+                ? 'deletecollection'
+                : 'delete'
+              : undefined
+  return verb === undefined ? undefined : { verb, group, resource, namespace }
+}
+
+/** `<group>/<resource>: <verbs>` lines, sorted: what a set of asks or grants amounts to. */
+export function verbSets(pairs: readonly { group: string; resource: string; verb: string }[]) {
+  const by = new Map<string, Set<string>>()
+  for (const p of pairs) {
+    const key = `${p.group || 'core'}/${p.resource}`
+    by.set(key, (by.get(key) ?? new Set()).add(p.verb))
+  }
+  return [...by]
+    .map(([key, verbs]) => `${key}: ${VERBS.filter((v) => verbs.has(v)).join(', ')}`)
+    .sort()
+}
+
+/** Every (group, resource, verb) `subject`'s grants name, wherever they hold. */
+export function grantedTo(all: readonly Grant[], subject: string) {
+  return all
+    .filter((g) => g.subject === subject)
+    .flatMap((g) =>
+      g.rules.flatMap((r) =>
+        (r.apiGroups ?? []).flatMap((group) =>
+          (r.resources ?? []).flatMap((resource) =>
+            r.verbs.map((verb) => ({ group, resource, verb })),
+          ),
+        ),
+      ),
+    )
+}
