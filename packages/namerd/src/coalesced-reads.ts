@@ -58,6 +58,7 @@ export function coalesceReads(store: DtabStore): DtabStore {
     kind: store.kind,
     namespaceRule: store.namespaceRule,
     health: store.health?.bind(store),
+    notFound: store.notFound?.bind(store),
     list: () => store.list(),
     get,
     create: (ns, dtab, o) => store.create(ns, dtab, o),

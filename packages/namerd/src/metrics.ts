@@ -117,6 +117,7 @@ export function instrumentStore(store: DtabStore, metrics: Metrics): DtabStore {
     kind: store.kind,
     namespaceRule: store.namespaceRule,
     health: store.health?.bind(store),
+    notFound: store.notFound?.bind(store),
     list: () => timed('list', () => store.list()),
     get: (ns) => timed('get', () => store.get(ns)),
     create: (ns, dtab, o) => timed('create', () => store.create(ns, dtab, o)),

@@ -165,6 +165,17 @@ t.test("the API on the k8s store: namerd's objects, ETags of their resourceVersi
     error: 'invalid_namespace',
     message: /lowercase RFC 1123 subdomain/,
   })
+  const missing = await fetch(`${namerd.base}/api/1/dtabs/external`)
+  t.equal(missing.status, 404)
+  t.same(
+    await missing.json(),
+    {
+      error: 'namespace_not_found',
+      message:
+        'namespace "external" does not exist (no DTab external in Kubernetes namespace default)',
+    },
+    'a dtab namespace, not a Kubernetes one: the message says which DTab it looked for, and where',
+  )
 })
 
 t.test(

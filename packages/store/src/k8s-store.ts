@@ -92,6 +92,7 @@ export interface K8sStore extends DtabStore {
   /** The Kubernetes namespace holding the DTab objects. */
   readonly k8sNamespace: string
   health(): StoreHealth
+  notFound(namespace: string): NamespaceNotFoundError
 }
 
 /** Opens the store; it does not wait for the API server (its first call or watch does). */
@@ -163,6 +164,14 @@ class K8sDtabStore implements K8sStore {
       listNames: () => this.listNames(),
       catchUpMs: options.catchUpMs ?? 2000,
     })
+  }
+
+  /** Says which DTab was looked for: a dtab namespace is easily read as a Kubernetes one. */
+  notFound(namespace: string): NamespaceNotFoundError {
+    return new NamespaceNotFoundError(
+      namespace,
+      `no DTab ${namespace.length > 80 ? `${namespace.slice(0, 77)}...` : namespace} in Kubernetes namespace ${this.k8sNamespace}`,
+    )
   }
 
   health(): StoreHealth {
@@ -284,7 +293,7 @@ class K8sDtabStore implements K8sStore {
         for (let attempt = 0; deleted === null; attempt++) {
           if (attempt >= MAX_WRITE_ATTEMPTS) throw this.gaveUp(namespace, 'delete')
           const current = await this.getObject(namespace)
-          if (!current) throw new NamespaceNotFoundError(namespace)
+          if (!current) throw this.notFound(namespace)
           try {
             // With the version read as a precondition, so history says exactly what went.
             const rv = current.metadata.resourceVersion
@@ -391,7 +400,7 @@ class K8sDtabStore implements K8sStore {
       rv !== null && cached?.metadata.resourceVersion === rv
         ? cached
         : await this.getObject(namespace)
-    if (!base) throw new NamespaceNotFoundError(namespace)
+    if (!base) throw this.notFound(namespace)
     if (base.metadata.resourceVersion !== rv)
       throw new VersionMismatchError(namespace, version, versionOf(base))
     return base
@@ -400,12 +409,12 @@ class K8sDtabStore implements K8sStore {
   /** A refused conditional write: the namespace is gone, or at another version. */
   private async refusal(err: unknown, namespace: string, version: Uint8Array): Promise<unknown> {
     if (!isKubeError(err)) return err
-    if (err.code === 'not_found') return new NamespaceNotFoundError(namespace)
+    if (err.code === 'not_found') return this.notFound(namespace)
     if (err.code !== 'conflict') return err
     const now = await this.getObject(namespace)
     return now
       ? new VersionMismatchError(namespace, version, versionOf(now))
-      : new NamespaceNotFoundError(namespace)
+      : this.notFound(namespace)
   }
 
   /** After a DTab write: checks the API server kept the dentries, records history. */

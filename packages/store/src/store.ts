@@ -103,6 +103,12 @@ export interface DtabStore {
   readonly namespaceRule?: NamespaceRule
   /** For stores that mirror a remote server; absent means always `ok` when it answers. */
   health?(): StoreHealth
+  /**
+   * The error for a namespace that does not exist, saying where the store looked when a dtab
+   * namespace could be taken for something else (on the k8s store, a Kubernetes namespace).
+   * Absent: a plain NamespaceNotFoundError.
+   */
+  notFound?(namespace: string): NamespaceNotFoundError
   /** Every namespace that exists, sorted. */
   list(): Promise<string[]>
   /** The namespace's dtab and version, or null if it does not exist. */
@@ -180,8 +186,16 @@ export class NamespaceNotFoundError extends StoreError {
   readonly code = 'namespace_not_found'
   readonly status = 404
   override readonly name = 'NamespaceNotFoundError'
-  constructor(readonly namespace: string) {
-    super(`namespace ${q(namespace)} does not exist`)
+  constructor(
+    readonly namespace: string,
+    /**
+     * Where the store looked, when that is not obvious, said after the message in parentheses
+     * (the k8s store: `no DTab internal in Kubernetes namespace default`). The message starts
+     * `namespace "<ns>" does not exist` either way, as namerd's does.
+     */
+    readonly where?: string,
+  ) {
+    super(`namespace ${q(namespace)} does not exist${where ? ` (${where})` : ''}`)
   }
 }
 

@@ -133,6 +133,22 @@ t.test('objects in another Kubernetes namespace are not this store’s', async (
   t.equal(mesh.k8sNamespace, 'mesh')
 })
 
+t.test(
+  'a dtab namespace that does not exist is said to be no DTab in the Kubernetes namespace looked in',
+  async (t) => {
+    const { store } = await setup(t)
+    const said =
+      'namespace "internal" does not exist (no DTab internal in Kubernetes namespace default)'
+    await t.rejects(store.delete('internal'), { name: 'NamespaceNotFoundError', message: said })
+    const v = await store.create('internal', d('/a=>/b'))
+    await store.delete('internal')
+    await t.rejects(store.update('internal', d('/a=>/c'), v), { message: said })
+    await t.rejects(store.delete('internal', { version: v }), { message: said })
+    t.equal(store.notFound('internal').message, said)
+    t.match(store.notFound('internal'), { code: 'namespace_not_found', status: 404 })
+  },
+)
+
 t.test('a version that is no resourceVersion is a mismatch, and nothing is sent', async (t) => {
   const { api, store } = await setup(t)
   await store.create('web', d('/a => /b'))

@@ -1,7 +1,12 @@
 // /api/1/dtabs and /api/1/dtabs/<ns>: namerd's DtabHandler (namerd-wire.md §1.2), plus
 // If-Match on DELETE and an ETag on successful writes.
 import { type Dtab, DtabJsonError, DtabParseError } from '@switchyard/dtab'
-import { checkNamespace, versionFromIfMatch, versionToETag } from '@switchyard/store'
+import {
+  checkNamespace,
+  type DtabStore,
+  versionFromIfMatch,
+  versionToETag,
+} from '@switchyard/store'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
   codecFor,
@@ -68,8 +73,15 @@ function ifMatch(req: FastifyRequest): Uint8Array | undefined {
   return value === undefined ? undefined : versionFromIfMatch(value)
 }
 
-const notFound = (ns: string) =>
-  new ApiError(404, 'namespace_not_found', `namespace ${JSON.stringify(ns)} does not exist`)
+// The store may say where it looked: the k8s store, which DTab in which Kubernetes namespace.
+const notFound = (store: DtabStore, ns: string) => {
+  const where = store.notFound?.(ns).where
+  return new ApiError(
+    404,
+    'namespace_not_found',
+    `namespace ${JSON.stringify(ns)} does not exist${where ? ` (${where})` : ''}`,
+  )
+}
 
 export function dtabRoutes(app: FastifyInstance, ctx: Context): void {
   const { store } = ctx
@@ -122,7 +134,7 @@ export function dtabRoutes(app: FastifyInstance, ctx: Context): void {
       )
     }
     const found = await store.get(ns)
-    if (found === null) throw notFound(ns)
+    if (found === null) throw notFound(store, ns)
     const rendered = ctx.rendered.of(found)
     reply.header('etag', rendered.etag)
     return sendBody(reply, mediaType, rendered.body(codec))
@@ -131,7 +143,7 @@ export function dtabRoutes(app: FastifyInstance, ctx: Context): void {
   app.head(`${DTABS_PREFIX}:ns`, { config: { scope: 'read' } }, async (req, reply) => {
     const ns = rawSegment(req, DTABS_PREFIX)
     const found = await store.get(ns)
-    if (found === null) throw notFound(ns)
+    if (found === null) throw notFound(store, ns)
     return reply.header('etag', versionToETag(found.version)).send()
   })
 
