@@ -81,16 +81,30 @@ type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>
 const POOL_REFRESH_MS = 10 * 60_000
 
 /**
+ * How long a watch may take to answer with its headers. kube-apiserver sends them at once
+ * (kubernetes-api.md §3); this is the bound client-node's 30 s timer used to give, before the
+ * watch's own timer was lengthened to outlast its timeoutSeconds (watch-once.ts).
+ */
+export const WATCH_HEADERS_TIMEOUT_MS = 30_000
+
+/**
  * A KubeConfig that client-node asks to authenticate each request (API calls and watches):
  * the one place every call passes through. There it
  * - puts a deadline on every API call (client-node sets none; Watch uses its own signal);
  * - shares one connection pool: client-node 2.0.1 builds a new undici Agent for every request
  *   whenever the cluster has TLS options (a CA, as in-cluster; client certificates; or
  *   insecure-skip-tls-verify, which plain http needs), so every call opened a new connection,
- *   in a cluster a new TLS handshake.
+ *   in a cluster a new TLS handshake;
+ * - lifts undici's body timeout (300 s between chunks) for watches, which may be quiet for
+ *   longer than that before the server ends them (watch-once.ts), and bounds their headers.
+ *   Without TLS options client-node passes no dispatcher, and undici's defaults stand.
  */
 class DeadlineKubeConfig extends KubeConfig {
-  private pool: { readonly dispatcher: Dispatcher; readonly since: number } | null = null
+  private pool: {
+    readonly dispatcher: Dispatcher
+    readonly watches: Dispatcher
+    readonly since: number
+  } | null = null
 
   constructor(private readonly timeoutMs: number) {
     super()
@@ -104,13 +118,28 @@ class DeadlineKubeConfig extends KubeConfig {
     const now = Date.now()
     if (this.pool === null || now - this.pool.since > POOL_REFRESH_MS) {
       const old = this.pool?.dispatcher
-      this.pool = { dispatcher: made, since: now }
+      this.pool = { dispatcher: made, watches: forWatches(made), since: now }
       void old?.close().catch(() => {})
-      return
     }
-    // `made` has not connected anywhere yet: nothing to close.
-    context.setDispatcher(this.pool.dispatcher)
+    // A fresh `made` has not connected anywhere yet: nothing to close.
+    context.setDispatcher(isWatch(context) ? this.pool.watches : this.pool.dispatcher)
   }
+}
+
+function isWatch(context: RequestContext): boolean {
+  try {
+    return new URL(context.getUrl()).searchParams.get('watch') === 'true'
+  } catch {
+    return false
+  }
+}
+
+/** The same pool, with each watch's undici timeouts set (client-node's timer is the bound). */
+function forWatches(pool: Dispatcher): Dispatcher {
+  return pool.compose(
+    (dispatch) => (options, handler) =>
+      dispatch({ ...options, bodyTimeout: 0, headersTimeout: WATCH_HEADERS_TIMEOUT_MS }, handler),
+  )
 }
 
 /** Loads the configuration (throws KubeError code `config`) and makes the clients. No I/O. */

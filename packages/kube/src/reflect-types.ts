@@ -74,8 +74,9 @@ export interface ReflectOptions<T extends KubeObject> {
   /** The list call; default kube.objects(resource).list (any group but the core one). */
   readonly list?: (namespace: string | undefined, query: ListQuery) => Promise<unknown>
   /**
-   * The watch's timeoutSeconds, asked for each watch. Default a random 20–28 s: under
-   * client-node's 30 s timer, so the server ends the watch cleanly first.
+   * The timeoutSeconds asked for each watch, after which the API server ends it cleanly and
+   * the loop watches again from where it was. Default a random 300–599 s, as client-go's
+   * reflector asks (watch-once.ts says how the client side is kept from cutting it first).
    */
   readonly watchTimeoutSeconds?: () => number
   readonly backoff?: BackoffOptions

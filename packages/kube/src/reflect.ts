@@ -4,9 +4,9 @@
 // callback, so every event is handled inside a try.
 //
 //   1. list (paged, a consistent read: list-pages.ts); keep the list's resourceVersion;
-//   2. watch from it with allowWatchBookmarks and a timeoutSeconds under client-node's 30 s
-//      inactivity timer (watch-once.ts); advance the resourceVersion on every event, BOOKMARK included;
-//   3. a clean end (the server's timeout, client-node's timer) or a dropped connection: watch again from the
+//   2. watch from it with allowWatchBookmarks and a timeoutSeconds of five to ten minutes, as
+//      client-go (watch-once.ts); advance the resourceVersion on every event, BOOKMARK included;
+//   3. a clean end (the server's timeout) or a dropped connection: watch again from the
 //      resourceVersion, no re-list;
 //   4. ERROR 410 in the stream or an HTTP 410: re-list and replace the cache wholesale
 //      (reflect-cache.ts);

@@ -1,16 +1,35 @@
 // One watch, from a resourceVersion until it is over, on client-node's Watch.
 //
-// The watch asks for a timeoutSeconds under client-node's 30 s inactivity timer, so the server
-// ends it cleanly first.
+// How long a watch lives. The watch asks the API server for `timeoutSeconds` (by default a
+// random 300–599 s, as client-go's reflector does), after which the server ends the body cleanly
+// and the loop watches again from where it was: one re-watch per five to ten minutes per loop,
+// not the API-server load of one every half minute. Two client-side timers would cut a quiet
+// watch first, so both are moved out of the way:
+// - client-node's Watch.requestTimeoutMs (30 s by default) is an inactivity timer, reset on every
+//   chunk; it is set to timeoutSeconds plus WATCH_CLIENT_MARGIN_MS for each watch, so it fires
+//   only when the server has failed to end the watch it was asked to end;
+// - undici's bodyTimeout (300 s between chunks by default) is lifted for watches where the
+//   connection pool allows it (kube.ts); where it does not, its end is taken as a clean end.
+//
+// A black-holed connection (the API server or a load balancer gone without a FIN or RST): every
+// connection has TCP keepalive (client-node's agents ask for it after 30 s idle, undici's
+// default after 60 s; Node's libuv then probes each second, ten times), so the kernel gives up
+// on it about 40–70 s after the last packet and the watch ends as dropped. An API server that
+// keeps the connection but never sends again is cut by the inactivity timer above, at the
+// latest timeoutSeconds + 30 s after the last chunk. Meanwhile reads do not depend on the watch:
+// the k8s store's get and list ask the API server directly and notice at once.
 import type { Watch } from '@kubernetes/client-node'
 import { errorFromResponse, type KubeError, parseStatus, toKubeError } from './errors.js'
 import type { Kube } from './kube.js'
 import type { KubeRequest } from './resource.js'
 
-/** The watch timeoutSeconds asked by default: a random 20–28 s. */
+/** The watch timeoutSeconds asked by default: a random whole number in [300, 600), as client-go. */
 export function defaultWatchTimeoutSeconds(random: () => number = Math.random): number {
-  return 20 + Math.floor(random() * 9)
+  return 300 + Math.floor(random() * 300)
 }
+
+/** How long past its timeoutSeconds the client lets a silent watch run before cutting it. */
+export const WATCH_CLIENT_MARGIN_MS = 30_000
 
 export type WatchOutcome =
   | { readonly kind: 'stopped' }
@@ -104,6 +123,7 @@ export function watchOnce(o: WatchOnceOptions): Promise<WatchOutcome> {
       return finish({ kind: 'failed', error: e, relist: e.status === 404 })
     }
 
+    setInactivityTimeout(o.watcher, o.timeoutSeconds * 1000 + WATCH_CLIENT_MARGIN_MS)
     let starting: Promise<AbortController>
     try {
       starting = o.watcher.watch(
@@ -131,7 +151,23 @@ export function watchOnce(o: WatchOnceOptions): Promise<WatchOutcome> {
   })
 }
 
-/** client-node's inactivity timer ended an open watch: a clean end. */
+/**
+ * Sets client-node's inactivity timer of a Watch. `requestTimeoutMs` is a plain field in
+ * client-node 2.0.1's JavaScript, read each time the timer is (re)armed, but declared private
+ * in its types; reflect.test.ts fails if a new version stops honouring it.
+ */
+function setInactivityTimeout(watcher: Watch, ms: number): void {
+  ;(watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = ms
+}
+
+/**
+ * A client-side timer ended an open watch: client-node's inactivity timer (TimeoutError), or
+ * undici's body timeout where it could not be lifted. Either is a clean end: watch again.
+ */
 function clientTimeout(err: unknown): boolean {
-  return err instanceof Error && err.name === 'TimeoutError'
+  if (!(err instanceof Error)) return false
+  if (err.name === 'TimeoutError') return true
+  const code = (err as Error & { code?: unknown }).code
+  const causeCode = (err.cause as { code?: unknown } | undefined)?.code
+  return code === 'UND_ERR_BODY_TIMEOUT' || causeCode === 'UND_ERR_BODY_TIMEOUT'
 }

@@ -8,6 +8,7 @@ import t from 'tap'
 import { z } from 'zod'
 import {
   type Change,
+  type Kube,
   KubeObject,
   openKube,
   type ReflectHealth,
@@ -120,9 +121,10 @@ t.test(
     const w = watches(api)[0]!
     t.equal(w.query.resourceVersion, r.reflector.resourceVersion, "from the list's resourceVersion")
     t.equal(w.query.allowWatchBookmarks, 'true')
+    const timeout = Number(w.query.timeoutSeconds)
     t.ok(
-      Number(w.query.timeoutSeconds) > 0 && Number(w.query.timeoutSeconds) < 30,
-      "under client-node's 30 s timer",
+      Number.isInteger(timeout) && timeout >= 300 && timeout < 600,
+      `five to ten minutes, as client-go asks (asked ${w.query.timeoutSeconds})`,
     )
 
     api.put(dtab('a', '/a2'))
@@ -164,6 +166,50 @@ t.test(
       r.health.some((h) => h.state === 'stale'),
       'a clean end is not a problem',
     )
+  },
+)
+
+t.test(
+  'a quiet watch lasts until the server ends it at its timeoutSeconds: the client does not cut it first',
+  async (t) => {
+    const api = await fake(t)
+    const base = openKube({ kind: 'url', url: api.url })
+    const starts: number[] = []
+    const kube: Kube = {
+      ...base,
+      newWatch() {
+        const w = base.newWatch()
+        // As if client-node's inactivity timer were shorter than the watch's timeoutSeconds
+        // (its default is 30 s; the default timeoutSeconds is 300 s or more).
+        ;(w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 1000
+        const watch = w.watch.bind(w)
+        w.watch = (...args) => {
+          starts.push(Date.now())
+          return watch(...args)
+        }
+        return w
+      },
+    }
+    const problems: ReflectProblem[] = []
+    const reflector = reflect({
+      kube,
+      resource: DTABS,
+      namespace: 'default',
+      schema: DTab,
+      backoff: { initialMs: 20, maxMs: 200 },
+      watchTimeoutSeconds: () => 2,
+      onChanges: () => {},
+      onProblem: (p) => problems.push(p),
+    })
+    t.teardown(() => reflector.stop())
+    await reflector.whenSynced()
+    await until('a second watch', () => starts.length === 2 && watches(api).length === 2)
+    t.equal(watches(api)[0]!.query.timeoutSeconds, '2')
+    const lasted = starts[1]! - starts[0]!
+    t.ok(lasted >= 1900, `the first watch lasted until the server's end at 2 s (${lasted} ms)`)
+    t.equal(watches(api)[1]!.query.resourceVersion, watches(api)[0]!.query.resourceVersion)
+    t.equal(lists(api).length, 1, 'no re-list')
+    t.same(problems, [], 'a clean end')
   },
 )
 
@@ -305,6 +351,8 @@ t.test('a missing CRD: starting, saying to install it; listed once it is install
   await api.installCrdsFrom(CRD_DIR)
   api.put(dtab('a', '/a1'))
   t.ok(await r.reflector.whenSynced())
+  // By the list, or by the watch when a retry listed between the install and the put.
+  await until('the object', () => r.seen.length > 0)
   t.same(r.seen, ['upsert a /a1'])
 })
 
