@@ -219,6 +219,29 @@ t.test(
   },
 )
 
+t.test(
+  '/ready without the history CRD: 200, degraded, saying history is not recorded and how to fix it',
+  async (t) => {
+    const api = await fake(t)
+    api.uninstallCrd('dtabhistories.switchyard.io')
+    const store = await openK8sStore({
+      connection: { kind: 'url', url: api.url },
+      namespace: 'default',
+      backoff: { initialMs: 20, maxMs: 200 },
+    })
+    const namerd = await startServer(t, { store })
+    const res = await eventually(
+      'degraded',
+      () => fetch(`${namerd.base}/ready`).then(async (r) => `${r.status} ${await r.text()}`),
+      (s) => s.includes('degraded'),
+    )
+    t.match(
+      res,
+      /^200 ready, degraded since \d{4}-\d\d-\d\dT[^ ]+: history is not recorded: the CRD dtabhistories\.switchyard\.io is not installed .*: kubectl apply -k deploy\/crd\n$/,
+    )
+  },
+)
+
 t.test('/ready is 503 naming the problem while the store has never read the dtabs', async (t) => {
   const api = await fake(t, false)
   const store = await openK8sStore({

@@ -24,7 +24,7 @@ import {
   reflect,
 } from '@switchyard/kube'
 import { DTabReader, parseObject, readOrLastKnown } from './k8s-dtabs.js'
-import { logHealth, type StoreLogger, storeHealth } from './k8s-health.js'
+import { K8sHealth, type StoreLogger } from './k8s-health.js'
 
 import { DEFAULT_HISTORY_MAX_BYTES, K8sHistory, type NewEntry } from './k8s-history.js'
 import { K8S_NAMESPACE_RULE } from './k8s-names.js'
@@ -82,6 +82,8 @@ export interface K8sStoreOptions {
   readonly catchUpMs?: number
   /** While stale, how long a read waits for the API server before the last known state. Default 1000 ms. */
   readonly staleReadMs?: number
+  /** While history cannot be recorded (health `degraded`), how often to look again. Default 30 000 ms. */
+  readonly historyRecheckMs?: number
   readonly logger?: StoreLogger
 }
 
@@ -120,6 +122,7 @@ class K8sDtabStore implements K8sStore {
   private readonly watches: K8sWatches
   private readonly staleReadMs: number
   private readonly logger: StoreLogger | undefined
+  private readonly healthState: K8sHealth
   private closed = false
 
   constructor(kube: Kube, options: K8sStoreOptions) {
@@ -136,6 +139,20 @@ class K8sDtabStore implements K8sStore {
     })
     this.staleReadMs = options.staleReadMs ?? 1000
     this.logger = options.logger
+    const histories = kube.objects(DTAB_HISTORIES)
+    this.healthState = new K8sHealth({
+      logger: this.logger,
+      where: { server: this.server, k8sNamespace: this.k8sNamespace },
+      // Any history object will do: the CRD is served and RBAC lets us read (a 404 Status).
+      probeHistory: () =>
+        histories.get(this.k8sNamespace, 'switchyard-history-check').then(
+          () => {},
+          (err: unknown) => {
+            if (!isKubeError(err) || err.code !== 'not_found') throw err
+          },
+        ),
+      recheckMs: options.historyRecheckMs ?? 30_000,
+    })
     this.reflector = reflect({
       kube,
       resource: DTABS,
@@ -144,8 +161,7 @@ class K8sDtabStore implements K8sStore {
       backoff: options.backoff,
       watchTimeoutSeconds: options.watchTimeoutSeconds,
       onChanges: (changes) => this.watches.changed(changes.map((c) => c.key)),
-      onHealth: (health) =>
-        logHealth(this.logger, { server: this.server, k8sNamespace: this.k8sNamespace }, health),
+      onHealth: (health) => this.healthState.loopChanged(health),
       onProblem: (problem) => {
         if (problem.kind === 'invalid_object') {
           this.logger?.warn(
@@ -175,7 +191,7 @@ class K8sDtabStore implements K8sStore {
   }
 
   health(): StoreHealth {
-    return storeHealth(this.reflector.health)
+    return this.healthState.current(this.reflector.health)
   }
 
   // --- reads ---------------------------------------------------------------------------------
@@ -206,7 +222,16 @@ class K8sDtabStore implements K8sStore {
 
   async history(namespace: string, options: HistoryOptions = {}): Promise<HistoryEntry[]> {
     this.check(namespace)
-    return this.run(() => this.log.list(namespace, options.limit ?? this.historyLimit))
+    return this.run(async () => {
+      try {
+        const entries = await this.log.list(namespace, options.limit ?? this.historyLimit)
+        this.healthState.historyWorked()
+        return entries
+      } catch (err) {
+        this.healthState.historyFailed(err)
+        throw err
+      }
+    })
   }
 
   // --- writes --------------------------------------------------------------------------------
@@ -332,6 +357,7 @@ class K8sDtabStore implements K8sStore {
     if (this.closed) return
     this.closed = true
     this.watches.close()
+    this.healthState.close()
     await this.reflector.stop()
   }
 
@@ -462,12 +488,15 @@ class K8sDtabStore implements K8sStore {
 
   /**
    * Appends to history. The write it records has happened, so a failure here does not fail
-   * it: it is logged, and history() will say what is wrong (e.g. its CRD is missing).
+   * it: it is logged, health() says `degraded` while the CRD is missing or RBAC refuses it, and
+   * history() says what is wrong.
    */
   private async record(namespace: string, entry: NewEntry): Promise<void> {
     try {
       await this.log.append(namespace, entry)
+      this.healthState.historyWorked()
     } catch (err) {
+      this.healthState.historyFailed(err)
       this.logger?.warn(
         { namespace, err: err instanceof Error ? err.message : String(err) },
         'the change was made but could not be recorded in history',

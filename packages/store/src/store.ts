@@ -91,6 +91,8 @@ export type HistoryEntry =
  */
 export type StoreHealth =
   | { readonly state: 'ok' }
+  /** Serving and taking writes, but something else is wrong (the k8s store: history is not recorded). */
+  | { readonly state: 'degraded'; readonly since: Date; readonly problem: string }
   | { readonly state: 'starting'; readonly since: Date; readonly problem: string | null }
   | { readonly state: 'stale'; readonly since: Date; readonly problem: string }
 

@@ -11,7 +11,8 @@ export function adminRoutes(app: FastifyInstance, ctx: Context): void {
   // Ready when not shutting down and the store answers. A store that mirrors a server it can
   // lose (k8s) and has lost it still serves its last known dtabs, so proxies keep routing:
   // ready, with a body saying stale since when and why (alerts can match it). One that never
-  // got a first state cannot serve: not ready.
+  // got a first state cannot serve: not ready. One that serves and takes writes but has lost
+  // something else (k8s: history is not recorded) is ready too, its body saying degraded.
   app.get('/ready', async (_req, reply) => {
     if (ctx.state.draining) throw new ApiError(503, 'shutting_down', 'namerd is shutting down')
     const health = ctx.store.health?.() ?? { state: 'ok' }
@@ -29,6 +30,10 @@ export function adminRoutes(app: FastifyInstance, ctx: Context): void {
           `ready, stale: serving the last known dtabs since ${health.since.toISOString()}: ${health.problem}\n`,
         )
     }
+    const degraded =
+      health.state === 'degraded'
+        ? `ready, degraded since ${health.since.toISOString()}: ${health.problem}\n`
+        : null
     let timer: NodeJS.Timeout | undefined
     try {
       await Promise.race([
@@ -49,7 +54,7 @@ export function adminRoutes(app: FastifyInstance, ctx: Context): void {
     } finally {
       clearTimeout(timer)
     }
-    return reply.type('text/plain').send('ready\n')
+    return reply.type('text/plain').send(degraded ?? 'ready\n')
   })
 
   app.get('/metrics', async (_req, reply) =>
