@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process'
 import { Auth, exposureProblem, parseCommandLine, resolveSettings } from '@switchyard/namerd'
 import t from 'tap'
 import { containerRun } from './container-run.js'
+import { ourImage } from './images.js'
 import { kustomizations, ROOT, render, requireKubectl } from './kustomize.js'
 import { workloads } from './workloads.js'
 
@@ -42,7 +43,7 @@ if (requireKubectl(t)) {
     for (const w of workloads(objects)) {
       for (const c of w.pod.containers) {
         const image = c.image ?? ''
-        if (image.startsWith('switchyard/namerd:')) {
+        if (ourImage(image)?.target === 'namerd') {
           namerds++
           t.test(`${k.name}: namerd accepts ${w.id}'s args, env and config`, async (t) => {
             const run = containerRun(objects, w, c)
@@ -55,7 +56,7 @@ if (requireKubectl(t)) {
               'on the store this kustomization is for',
             )
           })
-        } else if (image.startsWith('switchyard/proxy:')) {
+        } else if (ourImage(image)?.target === 'proxy') {
           proxies++
           t.test(`${k.name}: switchyard-proxy --check accepts ${w.id}'s config`, async (t) => {
             const run = containerRun(objects, w, c)

@@ -21,6 +21,7 @@ import {
   type TransformerConfig,
 } from '../../packages/proxy/src/interpret/transformers/index.js'
 import { containerRun } from './container-run.js'
+import { ourImage } from './images.js'
 import { kustomizations, render, requireKubectl } from './kustomize.js'
 import { workloads } from './workloads.js'
 
@@ -120,7 +121,7 @@ if (requireKubectl(t)) {
     const objects = render(k.dir)
     for (const w of workloads(objects)) {
       const container = w.pod.containers[0]
-      if (!container?.image?.startsWith('switchyard/proxy:')) continue
+      if (ourImage(container?.image ?? '')?.target !== 'proxy') continue
       const run = containerRun(objects, w, container)
       const i = run.args.indexOf('--config')
       const file = run.args[i + 1] ?? ''
