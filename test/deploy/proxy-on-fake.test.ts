@@ -52,13 +52,14 @@ if (requireKubectl(t)) {
       )
       if (service === undefined) throw new Error('deploy/base has no Service switchyard-proxy')
       api.put(json(service))
+      const proxyNamespace = service.metadata.namespace ?? 'switchyard'
       // The proxies on two nodes, as the EndpointSlice controller lists them.
       api.put({
         apiVersion: 'discovery.k8s.io/v1',
         kind: 'EndpointSlice',
         metadata: {
           name: 'switchyard-proxy-abcde',
-          namespace: service.metadata.namespace,
+          namespace: proxyNamespace,
           labels: { 'kubernetes.io/service-name': 'switchyard-proxy' },
         },
         addressType: 'IPv4',
@@ -118,10 +119,18 @@ if (requireKubectl(t)) {
       )
       t.pass('a pod on node-2 goes through the proxy on node-2')
 
-      const asked = api.requests.flatMap((r) => {
-        const a = askOf(r)
-        return a === undefined ? [] : [a]
-      })
+      const askedNow = () =>
+        api.requests.flatMap((r) => {
+          const a = askOf(r)
+          return a === undefined ? [] : [a]
+        })
+      // The watches start just after the lists that gave the proxies.
+      await eventually(
+        'both watches',
+        async () => askedNow().filter((a) => a.verb === 'watch').length >= 2,
+        10_000,
+      )
+      const asked = askedNow()
       t.same(
         asked.filter(
           (a) =>

@@ -121,7 +121,7 @@ if (requireKubectl(t)) {
     const objects = render(k.dir)
     for (const w of workloads(objects)) {
       const container = w.pod.containers[0]
-      if (ourImage(container?.image ?? '')?.target !== 'proxy') continue
+      if (container === undefined || ourImage(container.image ?? '')?.target !== 'proxy') continue
       const run = containerRun(objects, w, container)
       const i = run.args.indexOf('--config')
       const file = run.args[i + 1] ?? ''
