@@ -47,6 +47,15 @@ export interface ResolvedConnection {
   readonly namespace: string
   /** How the configuration was found, for logs and /ready: `in-cluster`, `kubeconfig <path>`, `url`. */
   readonly source: string
+  /**
+   * Where it was found and what it talks to, in words, for --check and logs: `in-cluster (the
+   * pod's service account), API at https://10.96.0.1:443`, `kubeconfig /home/me/.kube/config,
+   * context kind-kind, API at https://127.0.0.1:6443`, `http://127.0.0.1:8001, a plain URL (no
+   * credentials are sent)`.
+   */
+  readonly description: string
+  /** Where `namespace` came from: `the pod's namespace`, `context <name>`, or `the default`. */
+  readonly namespaceFrom: string
 }
 
 /** Describes a connection for messages and logs. */
@@ -80,7 +89,14 @@ export function resolveConnection(
         { name: 'switchyard', server, skipTLSVerify: server.startsWith('http:') },
         { name: 'anonymous' },
       )
-      return { config, server, namespace: inClusterNamespace ?? 'default', source: 'url' }
+      return {
+        config,
+        server,
+        namespace: inClusterNamespace ?? 'default',
+        source: 'url',
+        description: `${server}, a plain URL (no credentials are sent)`,
+        namespaceFrom: inClusterNamespace ? "the pod's namespace" : 'the default',
+      }
     }
     case 'kubeconfig':
       return fromKubeconfigFiles(makeConfig(), [connection.path], connection.context, 'kubeconfig')
@@ -97,6 +113,8 @@ export function resolveConnection(
             server,
             namespace: inClusterNamespace ?? 'default',
             source: 'in-cluster',
+            description: `in-cluster (the pod's service account, ${saDir}), API at ${server}`,
+            namespaceFrom: inClusterNamespace ? "the pod's namespace" : 'the default',
           }
         }
       }
@@ -164,11 +182,14 @@ function fromKubeconfigFiles(
       { server: null },
     )
   }
+  const from = how === 'KUBECONFIG' ? ' (from KUBECONFIG)' : ''
   return {
     config,
     server,
     namespace: current.namespace || 'default',
     source: `kubeconfig ${files.join(delimiter)}`,
+    description: `kubeconfig ${files.join(delimiter)}${from}, context ${current.name}, API at ${server}`,
+    namespaceFrom: current.namespace ? `context ${current.name}` : 'the default',
   }
 }
 

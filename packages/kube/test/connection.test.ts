@@ -48,6 +48,8 @@ t.test('a plain URL talks to that server without credentials, in namespace defau
   t.equal(r.namespace, 'default')
   t.equal(r.source, 'url')
   t.equal(r.config.getCurrentUser()?.token, undefined, 'no credentials')
+  t.equal(r.description, 'http://127.0.0.1:8001, a plain URL (no credentials are sent)')
+  t.equal(r.namespaceFrom, 'the default')
 })
 
 t.test('a plain URL in a pod takes the pod namespace as its default', async (t) => {
@@ -87,6 +89,8 @@ t.test('a kubeconfig file: its current context, or the one named, and its namesp
   t.equal(dev.server, 'https://dev.example:6443')
   t.equal(dev.namespace, 'routing', "the context's namespace")
   t.match(dev.source, /kubeconfig .*config/)
+  t.equal(dev.description, `kubeconfig ${file}, context dev, API at https://dev.example:6443`)
+  t.equal(dev.namespaceFrom, 'context dev')
   const prod = resolveConnection({ kind: 'kubeconfig', path: file, context: 'prod' }, { env: {} })
   t.equal(prod.server, 'https://prod.example:6443')
   t.equal(prod.namespace, 'default', 'no namespace in the context: default')
@@ -128,6 +132,11 @@ t.test('default: in-cluster when a token is mounted and the service host is set'
   t.equal(r.server, 'https://10.96.0.1:443')
   t.equal(r.namespace, 'mesh', 'the namespace file')
   t.equal(r.source, 'in-cluster')
+  t.match(
+    r.description,
+    /^in-cluster \(the pod's service account, .*serviceaccount\), API at https:\/\/10\.96\.0\.1:443$/,
+  )
+  t.equal(r.namespaceFrom, "the pod's namespace")
   t.equal(process.env.KUBERNETES_SERVICE_HOST, undefined, 'the process environment is untouched')
 })
 
@@ -146,6 +155,10 @@ t.test('default: KUBECONFIG (several files, the first current-context wins)', as
   )
   t.equal(r.server, 'https://one:6443')
   t.equal(r.config.getContexts().length, 2, 'both files merged')
+  t.equal(
+    r.description,
+    `kubeconfig ${a}${delimiter}${b} (from KUBECONFIG), context one, API at https://one:6443`,
+  )
 })
 
 t.test('default: ~/.kube/config when KUBECONFIG is unset', async (t) => {

@@ -35,8 +35,10 @@ Options:
                        idle longest is closed; API requests never hold the last
                        ${DEFAULT_CONNECTION_LIMITS.reservedConnections}, kept for /ready, /admin/ping and /metrics
   --check              check the command line, the config file and the environment, print
-                       what namerd would run with, and exit (0 if usable, 2 if not); nothing
-                       is contacted
+                       what namerd would run with, each Kubernetes connection with where it
+                       comes from (in-cluster, the kubeconfig file and context, or the URL)
+                       and the store's Kubernetes namespace, and exit (0 if usable, 2 if not,
+                       e.g. no Kubernetes configuration to be found); nothing is contacted
   -h, --help           this text
   --version            the version
 

@@ -1,10 +1,17 @@
 // A running namerd: the store, the namers and the HTTP server, started and stopped together.
 import type { AddressInfo } from 'node:net'
-import { describeNamerConfig, mountNamers } from '@switchyard/namers'
-import { openStore, type StoreSpec } from '@switchyard/store'
+import { Path } from '@switchyard/dtab'
+import { describeNamerConfig, mountNamers, type NamerConfig, namerPrefix } from '@switchyard/namers'
+import { type KubeEnvironment, openStore, type StoreSpec } from '@switchyard/store'
 import type { Logger } from 'pino'
 import type { Settings } from './config.js'
 import { FD_HEADROOM, fitToFileLimit, openFileLimit } from './connections.js'
+import {
+  type Found,
+  findNamerConnection,
+  findStoreConnection,
+  K8S_MISSING_CONFIG_HINTS,
+} from './k8s-check.js'
 import { buildServer, type NamerdServer } from './server.js'
 
 export interface RunningNamerd {
@@ -14,9 +21,6 @@ export interface RunningNamerd {
   /** Drains the watchers, stops serving, then closes the namers and the store. */
   stop(graceMs?: number): Promise<void>
 }
-
-/** What namerd's "no Kubernetes configuration" error suggests: its own flag. */
-export const K8S_MISSING_CONFIG_HINT = 'e.g. --store k8s:http://127.0.0.1:8001'
 
 export function describeStore(spec: StoreSpec): string {
   switch (spec.kind) {
@@ -31,6 +35,57 @@ export function describeStore(spec: StoreSpec): string {
       return spec.namespace === undefined ? where : `${where} (namespace ${spec.namespace})`
     }
   }
+}
+
+/** One namer, with where its Kubernetes connection comes from (found offline). */
+function describeNamer(config: NamerConfig, environment: KubeEnvironment): Found {
+  const at = Path.show(namerPrefix(config.prefix ?? config.kind))
+  if (config.kind !== 'io.l5d.k8s')
+    return { ok: true, text: `${at}: ${describeNamerConfig(config)}` }
+  const found = findNamerConnection(config, environment)
+  return found.ok
+    ? {
+        ok: true,
+        text: `${at}: ${config.kind}, ${found.text}${config.labelSelector ? `, labelSelector ${config.labelSelector}` : ''}`,
+      }
+    : { ok: false, problem: `the namer at ${at}: ${found.problem}` }
+}
+
+/**
+ * What `--check` prints: the settings that matter to an operator, one per line, with where
+ * each Kubernetes connection comes from; and the problems that would stop namerd (no
+ * Kubernetes configuration to be found), each a line for stderr.
+ */
+export function describeSettings(
+  settings: Settings,
+  environment: KubeEnvironment = {},
+): { readonly text: string; readonly problems: readonly string[] } {
+  const problems: string[] = []
+  const listen = settings.listen.host.includes(':')
+    ? `[${settings.listen.host}]:${settings.listen.port}`
+    : `${settings.listen.host}:${settings.listen.port}`
+  const lines = [`  listen: ${listen}`, `  store: ${describeStore(settings.store)}`]
+  const store = findStoreConnection(settings.store, environment)
+  if (store?.ok) lines.push(`    connection: ${store.text}`)
+  else if (store) {
+    lines.push('    connection: none found (below)')
+    problems.push(`the k8s store: ${store.problem}`)
+  }
+  lines.push(`  namers: ${settings.namers.length}`)
+  for (const namer of settings.namers) {
+    const found = describeNamer(namer, environment)
+    if (found.ok) lines.push(`    ${found.text}`)
+    else {
+      lines.push(
+        `    ${Path.show(namerPrefix(namer.prefix ?? namer.kind))}: ${namer.kind}, no connection found (below)`,
+      )
+      problems.push(found.problem)
+    }
+  }
+  lines.push(`  tokens: ${settings.tokens.length}`, `  config: ${settings.configFile ?? '(none)'}`)
+  const head =
+    problems.length === 0 ? 'namerd: configuration OK' : 'namerd: configuration NOT usable'
+  return { text: `${[head, ...lines].join('\n')}\n`, problems }
 }
 
 export async function startNamerd(
@@ -54,7 +109,7 @@ export async function startNamerd(
   const store = await openStore(settings.store, {
     historyLimit: settings.historyLimit,
     logger: logger.child({ component: 'store' }),
-    kubeOptions: { missingConfigHint: K8S_MISSING_CONFIG_HINT },
+    kubeOptions: { missingConfigHint: K8S_MISSING_CONFIG_HINTS.store },
   })
   let namers: Awaited<ReturnType<typeof mountNamers>>
   try {
@@ -89,7 +144,12 @@ export async function startNamerd(
     {
       address,
       store: describeStore(settings.store),
-      namers: settings.namers.map(describeNamerConfig),
+      // What was found, not where it would have been looked for.
+      ...storeConnectionField(settings.store),
+      namers: settings.namers.map((n) => {
+        const found = describeNamer(n, {})
+        return found.ok ? found.text : found.problem
+      }),
       auth: auth.enabled
         ? {
             writes: auth.writeGuarded ? 'token' : 'open',
@@ -102,4 +162,10 @@ export async function startNamerd(
     'namerd listening',
   )
   return { address, server, stop: stopAll }
+}
+
+function storeConnectionField(spec: StoreSpec): { storeConnection?: string } {
+  const found = findStoreConnection(spec)
+  if (found === null) return {}
+  return { storeConnection: found.ok ? found.text : found.problem }
 }

@@ -4,28 +4,12 @@ import { pino } from 'pino'
 import { Auth, exposureProblem } from './auth.js'
 import { HELP, parseCommandLine, UsageError } from './cli.js'
 import { ConfigError, type Env, resolveSettings } from './config.js'
-import { describeStore, startNamerd } from './daemon.js'
+import { describeSettings, startNamerd } from './daemon.js'
 
 function version(): string {
   // src/ and dist/ both sit one level below the package root.
   const pkg: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   return (pkg as { version?: string }).version ?? 'unknown'
-}
-
-/** What `--check` prints: the settings that matter to an operator, one per line. */
-function describeSettings(settings: Awaited<ReturnType<typeof resolveSettings>>): string {
-  const listen = settings.listen.host.includes(':')
-    ? `[${settings.listen.host}]:${settings.listen.port}`
-    : `${settings.listen.host}:${settings.listen.port}`
-  const lines = [
-    'namerd: configuration OK',
-    `  listen: ${listen}`,
-    `  store: ${describeStore(settings.store)}`,
-    `  namers: ${settings.namers.length}`,
-    `  tokens: ${settings.tokens.length}`,
-    `  config: ${settings.configFile ?? '(none)'}`,
-  ]
-  return `${lines.join('\n')}\n`
 }
 
 /** Runs namerd; resolves with the exit status once it has stopped (or could not start). */
@@ -65,8 +49,10 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
     return 2
   }
   if (command.check) {
-    process.stdout.write(describeSettings(settings))
-    return 0
+    const checked = describeSettings(settings, { env })
+    process.stdout.write(checked.text)
+    for (const problem of checked.problems) process.stderr.write(`namerd: ${problem}\n`)
+    return checked.problems.length === 0 ? 0 : 2
   }
 
   const logger = pino({ level: settings.logLevel, base: { pid: process.pid }, name: 'namerd' })

@@ -99,7 +99,7 @@ t.test('--check says what namerd would run with and contacts nothing', async (t)
   t.equal(ok.code, 0, ok.stderr)
   t.match(
     ok.stdout,
-    /namerd: configuration OK\n {2}listen: 127\.0\.0\.1:4180\n {2}store: k8s:http:\/\/127\.0\.0\.1:9 \(namespace mesh\)\n/,
+    /namerd: configuration OK\n {2}listen: 127\.0\.0\.1:4180\n {2}store: k8s:http:\/\/127\.0\.0\.1:9 \(namespace mesh\)\n {4}connection: http:\/\/127\.0\.0\.1:9, a plain URL \(no credentials are sent\); DTab objects in Kubernetes namespace mesh \(configured\)\n/,
   )
   const bad = await runNamerd(['--check', '--store', 'k8s', '--k8s-namespace', 'NO'])
   t.equal(bad.code, 2)
@@ -122,6 +122,111 @@ t.test(
     )
   },
 )
+
+/** A kubeconfig with two contexts, the current one with a namespace; nothing is contacted. */
+async function kubeconfig(dir: string): Promise<string> {
+  const file = join(dir, 'kubeconfig')
+  const cluster = (name: string, server: string) => ({ name, cluster: { server } })
+  await writeFile(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        cluster('dev', 'https://dev.example:6443'),
+        cluster('prod', 'https://prod.example:6443'),
+      ],
+      users: [{ name: 'me', user: { token: 'not-a-real-token' } }],
+      contexts: [
+        { name: 'dev', context: { cluster: 'dev', user: 'me', namespace: 'routing' } },
+        { name: 'prod', context: { cluster: 'prod', user: 'me' } },
+      ],
+      'current-context': 'dev',
+    }),
+  )
+  return file
+}
+
+t.test(
+  '--check says where each Kubernetes connection comes from: the kubeconfig file and context, or the URL',
+  async (t) => {
+    const dir = await tempDir(t)
+    const file = await kubeconfig(dir)
+    const config = join(dir, 'namerd.yaml')
+    await writeFile(
+      config,
+      [
+        'store: k8s',
+        'namers:',
+        '  - {kind: io.l5d.k8s}',
+        '  - {kind: io.l5d.k8s, prefix: /proxied, host: 127.0.0.1, port: 8001, labelSelector: version}',
+        '  - {kind: io.l5d.fs, rootDir: /etc/disco}',
+        '',
+      ].join('\n'),
+    )
+    const res = await runNamerd(['--check', '--config', config], { KUBECONFIG: file })
+    t.equal(res.code, 0, res.stderr)
+    t.equal(
+      res.stdout,
+      [
+        'namerd: configuration OK',
+        '  listen: 127.0.0.1:4180',
+        '  store: k8s',
+        `    connection: kubeconfig ${file} (from KUBECONFIG), context dev, API at https://dev.example:6443; DTab objects in Kubernetes namespace routing (context dev)`,
+        '  namers: 3',
+        `    /#/io.l5d.k8s: io.l5d.k8s, kubeconfig ${file} (from KUBECONFIG), context dev, API at https://dev.example:6443`,
+        '    /#/proxied: io.l5d.k8s, http://127.0.0.1:8001, a plain URL (no credentials are sent), labelSelector version',
+        '    /#/io.l5d.fs: io.l5d.fs /etc/disco',
+        '  tokens: 0',
+        `  config: ${config}`,
+        '',
+      ].join('\n'),
+    )
+  },
+)
+
+t.test(
+  '--check with no Kubernetes configuration to be found says so for each part that needs one, and exits 2',
+  async (t) => {
+    const home = await tempDir(t)
+    const config = join(home, 'namerd.yaml')
+    await writeFile(config, 'store: k8s\nnamers:\n  - {kind: io.l5d.k8s}\n')
+    const res = await runNamerd(['--check', '--config', config], {
+      HOME: home,
+      KUBECONFIG: '',
+      KUBERNETES_SERVICE_HOST: '',
+    })
+    t.equal(res.code, 2)
+    t.match(res.stdout, /^namerd: configuration NOT usable\n/)
+    t.match(res.stdout, /\n {4}connection: none found \(below\)\n/)
+    t.match(
+      res.stderr,
+      /^namerd: the k8s store: no Kubernetes configuration found: .* \(e\.g\. --store k8s:http:\/\/127\.0\.0\.1:8001\)\nnamerd: the namer at \/#\/io\.l5d\.k8s: no Kubernetes configuration found: .* \(e\.g\. host: 127\.0\.0\.1 and port: 8001 in the io\.l5d\.k8s namer\)\n$/,
+    )
+  },
+)
+
+t.test('the listening log says which Kubernetes connection namerd found', async (t) => {
+  const api = await fake(t)
+  const dir = await tempDir(t)
+  const file = await api.writeKubeconfig(dir, { namespace: 'mesh', context: 'kind-test' })
+  const config = join(dir, 'namerd.yaml')
+  await writeFile(config, 'namers:\n  - {kind: io.l5d.k8s}\n')
+  const namerd = await startProcess(
+    t,
+    ['--listen', '127.0.0.1:0', '--store', 'k8s', '--config', config],
+    { KUBECONFIG: file },
+  )
+  const line = namerd.output.find((l) => l.includes('"namerd listening"'))!
+  const found = `kubeconfig ${file} (from KUBECONFIG), context kind-test, API at ${api.url}`
+  t.match(JSON.parse(line), {
+    store: 'k8s',
+    storeConnection: `${found}; DTab objects in Kubernetes namespace mesh (context kind-test)`,
+    namers: [`/#/io.l5d.k8s: io.l5d.k8s, ${found}`],
+  })
+  t.notMatch(line, /in-cluster, else kubeconfig/, 'what was found, not where it would look')
+  t.equal(await namerd.stop(), 0)
+})
 
 t.test("the API on the k8s store: namerd's objects, ETags of their resourceVersion", async (t) => {
   const api = await fake(t)

@@ -1,4 +1,13 @@
 // @switchyard/store: the versioned dtab store of namerd. One port, DtabStore, and its backends.
+
+// Where a k8s store's connection comes from, resolved offline (the kubeconfig or the service
+// account's files): for namerd's --check and its log, which reach @switchyard/kube through here.
+export {
+  type KubeConnection,
+  type KubeEnvironment,
+  type ResolvedConnection,
+  resolveConnection as resolveKubeConnection,
+} from '@switchyard/kube'
 export { DEFAULT_ETCD_PREFIX, type EtcdStoreOptions, openEtcdStore } from './etcd-store.js'
 export { type FileStoreOptions, openFileStore } from './file-store.js'
 export { K8S_NAMESPACE_RULE } from './k8s-names.js'
