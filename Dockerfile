@@ -1,10 +1,13 @@
 # syntax=docker/dockerfile:1
 # Switchyard's images: one Dockerfile, one target per program, built from the repository root.
 #
-#   docker build --target namerd      -t switchyard/namerd:0.1.0 .
-#   docker build --target proxy       -t switchyard/proxy:0.1.0 .
-#   docker build --target namerctl    -t switchyard/namerctl:0.1.0 .
-#   docker build --target hello-world -t switchyard/hello-world:0.1.0 .   # deploy/examples
+#   docker build --target namerd      -t registry.invalid/switchyard/namerd:0.1.0 .
+#   docker build --target proxy       -t registry.invalid/switchyard/proxy:0.1.0 .
+#   docker build --target namerctl    -t registry.invalid/switchyard/namerctl:0.1.0 .
+#   docker build --target hello-world -t registry.invalid/switchyard/hello-world:0.1.0 .   # deploy/examples
+#
+# registry.invalid is the name deploy/ uses until you set your own registry (docs/kubernetes.md,
+# "Images"): it can never resolve, so a cluster cannot pull an image someone else published.
 #
 # The workspace is installed and built once (stage `build`); each program is then copied out
 # with `pnpm deploy --prod`: its compiled dist/, its bin/ and its production dependencies
