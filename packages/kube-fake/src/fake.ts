@@ -38,6 +38,12 @@ export interface FakeKubeOptions {
   readonly bookmarkIntervalMs?: number
   /** Port to listen on (default 0: a free one). */
   readonly port?: number
+  /**
+   * The Kubernetes namespaces that exist. Unset (the default): every one does. Set: a create in
+   * any other answers 404 `namespaces "<ns>" not found`, as kube-apiserver's NamespaceLifecycle
+   * admission does (lists and watches there are empty; addNamespace adds one).
+   */
+  readonly namespaces?: readonly string[]
 }
 
 export interface ObjectRef {
@@ -68,7 +74,9 @@ export class FakeKubeApi {
   private readonly watches = new Set<WatchStream>()
   private readonly lastRvByResource = new Map<string, number>()
   private readonly log: RequestLog
-  private readonly options: Required<FakeKubeOptions>
+  private readonly options: Required<Omit<FakeKubeOptions, 'namespaces'>>
+  /** null: every namespace exists. */
+  private readonly namespaces: Set<string> | null
   private readonly listener: Listener
   private bookmarkTimer: NodeJS.Timeout | undefined
 
@@ -84,6 +92,7 @@ export class FakeKubeApi {
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
       port: options.port ?? 0,
     }
+    this.namespaces = options.namespaces === undefined ? null : new Set(options.namespaces)
     this.store = new Store(Math.max(1, this.options.eventHistory))
     this.registry = new Registry(this.options)
     this.store.onEvent((event) => {
@@ -98,6 +107,7 @@ export class FakeKubeApi {
       closeWatch: (w) => this.watches.delete(w),
       lastEventRv: (resource) => this.lastRvByResource.get(resource) ?? 0,
       createHoldMs: (rt) => this.registry.createHoldMs(rt),
+      namespaceExists: (namespace) => this.namespaces?.has(namespace) ?? true,
     }
     this.log = new RequestLog(this.options.requestLog)
     this.listener = new Listener(
@@ -195,6 +205,11 @@ export class FakeKubeApi {
     for (const w of [...this.watches]) if (w.resource === resourceId(rt)) w.end()
   }
 
+  /** Makes a Kubernetes namespace exist (only meaningful with the `namespaces` option). */
+  addNamespace(name: string): void {
+    this.namespaces?.add(name)
+  }
+
   /** Denies a verb on a resource (403 Status) until allowAll(). */
   forbid(rule: ForbidRule): void {
     this.rbac.forbid(rule)
@@ -240,7 +255,10 @@ export class FakeKubeApi {
     ).object
   }
 
-  /** Deletes an object (a DELETED event); returns its last state, or null if there was none. */
+  /**
+   * Deletes an object at once (a DELETED event), finalizers or not, as after they have all been
+   * cleared; returns its last state, or null if there was none. An HTTP DELETE honours them.
+   */
   remove(ref: ObjectRef): JsonObject | null {
     const rt = this.typeOf(ref.apiVersion, ref.kind)
     const key = objectKey(rt.namespaced ? (ref.namespace ?? 'default') : '', ref.name)

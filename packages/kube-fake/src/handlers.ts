@@ -22,6 +22,7 @@ import {
   badRequest,
   type ExpiredReason,
   methodNotAllowed,
+  namespaceNotFound,
   notFound,
   StatusError,
   tooLargeResourceVersion,
@@ -33,6 +34,12 @@ export interface HandlerContext {
   readonly store: Store
   readonly expiredReason: ExpiredReason
   readonly maxBodyBytes: number
+  /**
+   * Whether a Kubernetes namespace exists (for creates: kube-apiserver's NamespaceLifecycle
+   * admission answers 404 `namespaces "x" not found` otherwise). Every one, unless the fake
+   * was started with a list.
+   */
+  readonly namespaceExists: (namespace: string) => boolean
   /** Registers an open watch so endWatches/severWatches/down reach it. */
   readonly openWatch: (w: WatchStream) => void
   readonly closeWatch: (w: WatchStream) => void
@@ -110,6 +117,9 @@ export async function handleResource(
       refuseDryRun(query)
       const validation = fieldValidation(query)
       const body = await jsonBody(req, ctx, rt.kind)
+      // Admission, before the object is validated or stored.
+      if (rt.namespaced && namespace !== undefined && !ctx.namespaceExists(namespace))
+        throw namespaceNotFound(namespace)
       const hold = ctx.createHoldMs(rt)
       if (hold > 0) await sleep(hold)
       const result = createObject(ctx.store, rt, namespace, body, validation)
@@ -136,8 +146,10 @@ export async function handleResource(
       const options = parseDeleteOptions(await readBody(req, ctx.maxBodyBytes))
       refuseDryRun(query, options)
       const name = info.name ?? ''
-      const { object } = deleteObject(ctx.store, rt, namespace, name, options)
-      if (rt.deleteReturnsObject) {
+      const { object, deleted } = deleteObject(ctx.store, rt, namespace, name, options)
+      // Held by finalizers: the object, now with its deletionTimestamp (200, not 202, unless
+      // orphanDependents=false was sent, which nothing here sends).
+      if (rt.deleteReturnsObject || !deleted) {
         sendJson(res, 200, present(rt, object))
         return
       }

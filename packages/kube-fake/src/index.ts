@@ -37,6 +37,13 @@
  *   BOOKMARKs only with allowWatchBookmarks (periodically, ~1 s before a timeoutSeconds end, and on
  *   api.sendBookmarks(), each only once the resource has an event newer than what the watch saw);
  *   timeoutSeconds ends the body cleanly; api.endWatches/severWatches end or cut them.
+ * - Finalizers on an HTTP DELETE: an object with metadata.finalizers is not deleted but marked
+ *   (deletionTimestamp, deletionGracePeriodSeconds 0, a new RV, a MODIFIED event) and answered
+ *   200 with the object; deleting it again changes nothing; an update may not add a finalizer to
+ *   it (422) and keeps its deletionTimestamp; the update that empties its finalizers deletes it
+ *   (DELETED event). api.remove() deletes at once, as after its finalizers are cleared.
+ * - Kubernetes namespaces that do not exist, with the `namespaces` option only: a create in one
+ *   answers NamespaceLifecycle's 404 `namespaces "x" not found` (details kind namespaces).
  * - Discovery documents (/version, /api, /apis, /api/v1, /apis/<g>/<v>) and /healthz, /readyz.
  * - Test controls: put/remove/get/list through the same write path, compact, down/up on the same
  *   port, forbid/allowAll, a bounded request log.
@@ -48,11 +55,18 @@
  *   pruning), no CEL rules, no status/scale subresources (their paths are the plain 404).
  * - Built-in kinds are stored as written (no Service clusterIP allocation, no EndpointSlice
  *   controller, no pruning of unknown built-in fields other than under metadata).
- * - Namespaces are not objects: every namespace exists. Finalizers, ownerReferences and garbage
- *   collection are stored but have no effect; deletes are immediate (gracePeriodSeconds ignored).
- * - No UID preconditions on update, no `duplicate field` warnings, no 202 deletes, no
- *   `Audit-Id` / priority-and-fairness headers, no 429s; garbage bodies get a 400 whose message
- *   is the fake's own (the code and reason match).
+ * - No Namespace objects: by default every Kubernetes namespace exists, so a create into one a
+ *   real cluster lacks succeeds here (the `namespaces` option makes it a 404); no namespace is
+ *   ever being deleted (no 403 NamespaceTerminating).
+ * - No etcd request limit: an object over etcd's 1.5 MiB is stored (a real server answers 500
+ *   "etcdserver: request is too large"); only the 3 MiB body limit (413) is enforced.
+ * - Deletes without finalizers are immediate (gracePeriodSeconds ignored, no graceful deletion);
+ *   ownerReferences and garbage collection are stored but have no effect (no foreground or
+ *   orphan finalizers are added, propagationPolicy is ignored).
+ * - No API priority and fairness: never a 429 or a 503 with Retry-After, no
+ *   `X-Kubernetes-Pf-*` headers, no `Audit-Id`.
+ * - No UID preconditions on update, no `duplicate field` warnings, no 202 deletes; garbage
+ *   bodies get a 400 whose message is the fake's own (the code and reason match).
  * - No conversion webhooks (all versions of a CRD share one stored object, apiVersion rewritten),
  *   no sendInitialEvents (ignored as 1.26 does), no field selectors beyond metadata.name/namespace,
  *   no YAML or protobuf bodies (JSON only), no server-side watch timeout unless timeoutSeconds.

@@ -222,6 +222,32 @@ function commitUpdate(
     if (value === undefined) delete meta[field]
     else meta[field] = value
   }
+  if (currentMeta.deletionTimestamp !== undefined) {
+    // Being deleted: no finalizer may be added, and the update that removes the last one
+    // deletes the object (the registry's deleteWithoutFinalizers): a DELETED event, and the
+    // object as it was stored for an answer.
+    const before = new Set(finalizersOf(currentMeta))
+    const added = finalizersOf(meta).filter((f) => !before.has(f))
+    if (added.length > 0) {
+      const name = stringField(meta, 'name') ?? ''
+      throw invalid(
+        qualifiedKind(rt),
+        name,
+        [
+          {
+            field: 'metadata.finalizers',
+            reason: 'FieldValueForbidden',
+            message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
+          },
+        ],
+        { group: rt.group, kind: rt.kind, name },
+      )
+    }
+    if (finalizersOf(meta).length === 0) {
+      removeStored(store, resourceId(rt), key, current)
+      return { object: present(rt, current), warnings, changed: true }
+    }
+  }
   // generation compares with the old object as decoded (pruned with today's schema), while the
   // no-op check below compares with the stored bytes, as etcd3's GuaranteedUpdate does: so a
   // metadata-only write under a narrowed schema persists the loss with generation unchanged.
@@ -271,8 +297,18 @@ export function patchObject(
 }
 
 export interface DeleteResult {
-  /** The last state, carrying the deletion's RV (what the DELETED event carries). */
+  /**
+   * Deleted: the last state, carrying the deletion's RV (what the DELETED event carries). Held
+   * by finalizers: the object as it stays, with its deletionTimestamp.
+   */
   readonly object: JsonObject
+  /** False while finalizers hold the object. */
+  readonly deleted: boolean
+}
+
+function finalizersOf(meta: JsonObject): string[] {
+  const f = meta.finalizers
+  return Array.isArray(f) ? f.filter((x): x is string => typeof x === 'string') : []
 }
 
 export function deleteObject(
@@ -303,7 +339,20 @@ export function deleteObject(
       `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${recordRv}). The object might have been modified`,
     )
   }
-  return { object: removeStored(store, resourceId(rt), key, current) }
+  if (finalizersOf(meta).length > 0) {
+    // Marked for deletion; it stays until an update empties its finalizers (commitUpdate). A
+    // second delete changes nothing.
+    if (meta.deletionTimestamp !== undefined)
+      return { object: present(rt, current), deleted: false }
+    const marked = clone(current)
+    const markedMeta = metadataOf(marked)
+    markedMeta.deletionTimestamp = nowTimestamp()
+    markedMeta.deletionGracePeriodSeconds = 0
+    markedMeta.resourceVersion = String(store.nextRevision())
+    store.commit(resourceId(rt), key, 'MODIFIED', marked)
+    return { object: present(rt, marked), deleted: false }
+  }
+  return { object: removeStored(store, resourceId(rt), key, current), deleted: true }
 }
 
 /** Deletes a stored object of resource `<group>/<plural>`: a DELETED event with the deletion's RV. */

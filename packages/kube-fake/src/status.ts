@@ -93,6 +93,16 @@ export function notFound(rt: Rt, name: string): StatusError {
   })
 }
 
+/** NamespaceLifecycle's answer to a create in a Kubernetes namespace that does not exist. */
+export function namespaceNotFound(namespace: string): StatusError {
+  return new StatusError({
+    code: 404,
+    reason: 'NotFound',
+    message: `namespaces "${namespace}" not found`,
+    details: { name: namespace, kind: 'namespaces' },
+  })
+}
+
 export function alreadyExists(rt: Rt, name: string): StatusError {
   return new StatusError({
     code: 409,
