@@ -3,6 +3,7 @@
 // and falling back to the watch loop's last known state while the API server is away.
 import { isKubeError, type ObjectClient, type Reflector } from '@switchyard/kube'
 import { z } from 'zod'
+import { live } from './k8s-deleting.js'
 import { K8S_NAMESPACE_RULE } from './k8s-names.js'
 import { DTabObject } from './k8s-objects.js'
 import { StoreUnavailableError } from './store.js'
@@ -32,7 +33,8 @@ export class DTabReader {
 
   /**
    * Every DTab name, from the API server, page by page. An answer that is not a list is an
-   * error, not an empty store. (An item that is no DTab is left out, as the watch loop does.)
+   * error, not an empty store. (An item that is no DTab is left out, as the watch loop does;
+   * so is one being deleted, k8s-deleting.ts.)
    */
   async names(): Promise<string[]> {
     const names: string[] = []
@@ -48,7 +50,11 @@ export class DTabReader {
       }
       for (const item of page.data.items ?? []) {
         const parsed = DTabObject.safeParse(item)
-        if (parsed.success && K8S_NAMESPACE_RULE.test(parsed.data.metadata.name))
+        if (
+          parsed.success &&
+          K8S_NAMESPACE_RULE.test(parsed.data.metadata.name) &&
+          live(parsed.data)
+        )
           names.push(parsed.data.metadata.name)
       }
       cont = page.data.metadata.continue || undefined

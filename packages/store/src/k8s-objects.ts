@@ -138,3 +138,18 @@ export function dtabEvent(namespace: string, k8sNamespace: string, object: DTabO
     throw err
   }
 }
+
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * The resourceVersion a version carries, or null if it cannot be one: resourceVersions are
+ * short printable ASCII (etcd revisions are decimal), so anything else is refused unsent.
+ */
+export function resourceVersionOf(version: Uint8Array): string | null {
+  try {
+    const text = decoder.decode(version)
+    return /^[!-~]{1,128}$/.test(text) ? text : null
+  } catch {
+    return null
+  }
+}

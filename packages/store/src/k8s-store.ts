@@ -7,10 +7,13 @@
 //   a delete with preconditions.resourceVersion; 409 AlreadyExists on create → namespace_exists.
 // - Reads are read-your-writes, unlike namerd's: get() and list() ask the API server (a
 //   consistent read). While the API server is away they answer from the last state the watch
-//   loop knows, and health() says `stale` since when and why.
+//   loop knows (k8s-dtabs.ts), and health() says `stale` since when and why (k8s-health.ts).
 // - Watches are fed by one shared list-then-watch loop (@switchyard/kube reflect) over the
 //   namespace's DTabs (k8s-watches.ts).
-// - History is kept in the cluster, in DTabHistory objects (k8s-history.ts).
+// - A DTab being deleted (held by finalizers) is deleted for reads and watches, and cannot be
+//   written over until it is gone (k8s-deleting.ts).
+// - History is kept in the cluster, in DTabHistory objects (k8s-history.ts), recorded after
+//   each write (k8s-recorder.ts); while it cannot be, health() says `degraded`.
 import { Dtab } from '@switchyard/dtab'
 import {
   type BackoffOptions,
@@ -23,10 +26,11 @@ import {
   type Reflector,
   reflect,
 } from '@switchyard/kube'
+import { deletionHeldBy, live, notFoundError, stillDeletingError } from './k8s-deleting.js'
 import { DTabReader, parseObject, readOrLastKnown } from './k8s-dtabs.js'
 import { K8sHealth, type StoreLogger } from './k8s-health.js'
 
-import { DEFAULT_HISTORY_MAX_BYTES, K8sHistory, type NewEntry } from './k8s-history.js'
+import { DEFAULT_HISTORY_MAX_BYTES, K8sHistory } from './k8s-history.js'
 import { K8S_NAMESPACE_RULE } from './k8s-names.js'
 import {
   DTAB_HISTORIES,
@@ -34,9 +38,11 @@ import {
   DTabObject,
   dtabOf,
   newDTab,
+  resourceVersionOf,
   versionOf,
   withDentries,
 } from './k8s-objects.js'
+import { HistoryRecorder } from './k8s-recorder.js'
 import { K8sWatches } from './k8s-watches.js'
 import { checkNamespace } from './namespace.js'
 import {
@@ -47,7 +53,7 @@ import {
   type HistoryEntry,
   type HistoryOptions,
   NamespaceExistsError,
-  NamespaceNotFoundError,
+  type NamespaceNotFoundError,
   type NamespacesEvent,
   StoreClosedError,
   StoreError,
@@ -107,8 +113,6 @@ export async function openK8sStore(options: K8sStoreOptions = {}): Promise<K8sSt
 /** Writes that lose a race this many times in a row give up (put and unconditional delete). */
 const MAX_WRITE_ATTEMPTS = 50
 
-const decoder = new TextDecoder('utf-8', { fatal: true })
-
 class K8sDtabStore implements K8sStore {
   readonly kind = 'k8s'
   readonly namespaceRule = K8S_NAMESPACE_RULE
@@ -116,7 +120,7 @@ class K8sDtabStore implements K8sStore {
   readonly k8sNamespace: string
   private readonly dtabs: ObjectClient
   private readonly reader: DTabReader
-  private readonly log: K8sHistory
+  private readonly recorder: HistoryRecorder
   private readonly historyLimit: number
   private readonly reflector: Reflector<DTabObject>
   private readonly watches: K8sWatches
@@ -131,12 +135,6 @@ class K8sDtabStore implements K8sStore {
     this.dtabs = kube.objects(DTABS)
     this.reader = new DTabReader(this.dtabs, this.k8sNamespace, this.server)
     this.historyLimit = Math.max(1, options.historyLimit ?? DEFAULT_HISTORY_LIMIT)
-    this.log = new K8sHistory({
-      client: kube.objects(DTAB_HISTORIES),
-      k8sNamespace: this.k8sNamespace,
-      limit: this.historyLimit,
-      maxBytes: options.historyMaxBytes ?? DEFAULT_HISTORY_MAX_BYTES,
-    })
     this.staleReadMs = options.staleReadMs ?? 1000
     this.logger = options.logger
     const histories = kube.objects(DTAB_HISTORIES)
@@ -152,6 +150,17 @@ class K8sDtabStore implements K8sStore {
           },
         ),
       recheckMs: options.historyRecheckMs ?? 30_000,
+    })
+    this.recorder = new HistoryRecorder({
+      history: new K8sHistory({
+        client: histories,
+        k8sNamespace: this.k8sNamespace,
+        limit: this.historyLimit,
+        maxBytes: options.historyMaxBytes ?? DEFAULT_HISTORY_MAX_BYTES,
+      }),
+      health: this.healthState,
+      logger: this.logger,
+      k8sNamespace: this.k8sNamespace,
     })
     this.reflector = reflect({
       kube,
@@ -184,10 +193,7 @@ class K8sDtabStore implements K8sStore {
 
   /** Says which DTab was looked for: a dtab namespace is easily read as a Kubernetes one. */
   notFound(namespace: string): NamespaceNotFoundError {
-    return new NamespaceNotFoundError(
-      namespace,
-      `no DTab ${namespace.length > 80 ? `${namespace.slice(0, 77)}...` : namespace} in Kubernetes namespace ${this.k8sNamespace}`,
-    )
+    return this.missing(namespace, null)
   }
 
   health(): StoreHealth {
@@ -206,14 +212,16 @@ class K8sDtabStore implements K8sStore {
 
   async get(namespace: string): Promise<VersionedDtab | null> {
     this.check(namespace)
-    const versioned = (object: DTabObject | undefined | null): VersionedDtab | null =>
-      object
+    const versioned = (found: DTabObject | undefined | null): VersionedDtab | null => {
+      const object = live(found)
+      return object
         ? {
             namespace,
             dtab: dtabOf(namespace, this.k8sNamespace, object),
             version: versionOf(object),
           }
         : null
+    }
     return this.read(
       async () => versioned(await this.getObject(namespace)),
       () => versioned(this.reflector.get(namespace)),
@@ -222,16 +230,7 @@ class K8sDtabStore implements K8sStore {
 
   async history(namespace: string, options: HistoryOptions = {}): Promise<HistoryEntry[]> {
     this.check(namespace)
-    return this.run(async () => {
-      try {
-        const entries = await this.log.list(namespace, options.limit ?? this.historyLimit)
-        this.healthState.historyWorked()
-        return entries
-      } catch (err) {
-        this.healthState.historyFailed(err)
-        throw err
-      }
-    })
+    return this.run(() => this.recorder.list(namespace, options.limit ?? this.historyLimit))
   }
 
   // --- writes --------------------------------------------------------------------------------
@@ -245,8 +244,11 @@ class K8sDtabStore implements K8sStore {
           await this.dtabs.create(this.k8sNamespace, newDTab(this.k8sNamespace, namespace, dtab)),
         )
       } catch (err) {
-        if (isKubeError(err) && err.code === 'already_exists')
+        if (isKubeError(err) && err.code === 'already_exists') {
+          const now = await this.getObject(namespace).catch(() => null)
+          if (now && deletionHeldBy(now)) throw this.stillDeleting(namespace, now)
           throw new NamespaceExistsError(namespace)
+        }
         throw err
       }
       return this.written(namespace, created, dtab, 'create', null, options)
@@ -258,6 +260,7 @@ class K8sDtabStore implements K8sStore {
     return this.run(async () => {
       for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
         const current = await this.getObject(namespace)
+        if (current && deletionHeldBy(current)) throw this.stillDeleting(namespace, current)
         try {
           if (current) {
             const body = withDentries(current, dtab, current.metadata.resourceVersion)
@@ -317,8 +320,9 @@ class K8sDtabStore implements K8sStore {
       } else {
         for (let attempt = 0; deleted === null; attempt++) {
           if (attempt >= MAX_WRITE_ATTEMPTS) throw this.gaveUp(namespace, 'delete')
-          const current = await this.getObject(namespace)
-          if (!current) throw this.notFound(namespace)
+          const found = await this.getObject(namespace)
+          const current = live(found)
+          if (!current) throw this.missing(namespace, found)
           try {
             // With the version read as a precondition, so history says exactly what went.
             const rv = current.metadata.resourceVersion
@@ -330,13 +334,13 @@ class K8sDtabStore implements K8sStore {
           }
         }
       }
-      await this.record(namespace, {
+      await this.recorder.record(namespace, {
         op: 'delete',
         version: null,
         previous: deleted.metadata.resourceVersion,
         who: options.who ?? null,
         dtab: null,
-        replaced: this.textOf(namespace, deleted),
+        replaced: this.recorder.textOf(namespace, deleted),
       })
     })
   }
@@ -426,7 +430,7 @@ class K8sDtabStore implements K8sStore {
       rv !== null && cached?.metadata.resourceVersion === rv
         ? cached
         : await this.getObject(namespace)
-    if (!base) throw this.notFound(namespace)
+    if (!base || deletionHeldBy(base)) throw this.missing(namespace, base)
     if (base.metadata.resourceVersion !== rv)
       throw new VersionMismatchError(namespace, version, versionOf(base))
     return base
@@ -438,9 +442,10 @@ class K8sDtabStore implements K8sStore {
     if (err.code === 'not_found') return this.notFound(namespace)
     if (err.code !== 'conflict') return err
     const now = await this.getObject(namespace)
-    return now
-      ? new VersionMismatchError(namespace, version, versionOf(now))
-      : this.notFound(namespace)
+    const alive = live(now)
+    return alive
+      ? new VersionMismatchError(namespace, version, versionOf(alive))
+      : this.missing(namespace, now)
   }
 
   /** After a DTab write: checks the API server kept the dentries, records history. */
@@ -462,64 +467,28 @@ class K8sDtabStore implements K8sStore {
           'objects lose their routes too): kubectl apply -k deploy/crd',
       )
     }
-    await this.record(namespace, {
+    await this.recorder.record(namespace, {
       op,
       version: rv,
       previous: replaced?.metadata.resourceVersion ?? null,
       who: options.who ?? null,
       dtab: Dtab.show(dtab),
-      replaced: replaced && this.textOf(namespace, replaced),
+      replaced: replaced && this.recorder.textOf(namespace, replaced),
     })
     return versionOf(object)
   }
 
-  /**
-   * The dtab text of an object, for history; null if its dentries do not parse. History
-   * records the state a write replaced when it has no entry of its own (an object written by
-   * namerd or kubectl), so that state can be restored.
-   */
-  private textOf(namespace: string, object: DTabObject): string | null {
-    try {
-      return Dtab.show(dtabOf(namespace, this.k8sNamespace, object))
-    } catch {
-      return null
-    }
+  private missing(namespace: string, object: DTabObject | null): NamespaceNotFoundError {
+    return notFoundError(namespace, this.k8sNamespace, object)
   }
 
-  /**
-   * Appends to history. The write it records has happened, so a failure here does not fail
-   * it: it is logged, health() says `degraded` while the CRD is missing or RBAC refuses it, and
-   * history() says what is wrong.
-   */
-  private async record(namespace: string, entry: NewEntry): Promise<void> {
-    try {
-      await this.log.append(namespace, entry)
-      this.healthState.historyWorked()
-    } catch (err) {
-      this.healthState.historyFailed(err)
-      this.logger?.warn(
-        { namespace, err: err instanceof Error ? err.message : String(err) },
-        'the change was made but could not be recorded in history',
-      )
-    }
+  private stillDeleting(namespace: string, object: DTabObject): StoreUnavailableError {
+    return stillDeletingError(namespace, this.k8sNamespace, object)
   }
 
   private gaveUp(namespace: string, op: string): StoreUnavailableError {
     return new StoreUnavailableError(
       `${op} of namespace ${JSON.stringify(namespace)} lost ${MAX_WRITE_ATTEMPTS} races in a row to other writers; try again`,
     )
-  }
-}
-
-/**
- * The resourceVersion a version carries, or null if it cannot be one: resourceVersions are
- * short printable ASCII (etcd revisions are decimal), so anything else is refused unsent.
- */
-function resourceVersionOf(version: Uint8Array): string | null {
-  try {
-    const text = decoder.decode(version)
-    return /^[!-~]{1,128}$/.test(text) ? text : null
-  } catch {
-    return null
   }
 }

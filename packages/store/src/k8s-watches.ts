@@ -5,6 +5,7 @@
 // starts at once from the last known state.
 import type { Reflector } from '@switchyard/kube'
 import { dtabChannel, listChannel, namespacesState } from './events.js'
+import { live } from './k8s-deleting.js'
 import { K8S_NAMESPACE_RULE } from './k8s-names.js'
 import { type DTabObject, dtabEvent } from './k8s-objects.js'
 import type { DtabEvent, NamespacesEvent, WatchOptions } from './store.js'
@@ -103,7 +104,10 @@ export class K8sWatches {
 
   /** Every dtab namespace the loop's cache holds (its last known state). */
   cachedNames(): string[] {
-    return [...this.o.reflector.objects().keys()].filter(K8S_NAMESPACE_RULE.test)
+    const names: string[] = []
+    for (const [name, object] of this.o.reflector.objects())
+      if (K8S_NAMESPACE_RULE.test(name) && live(object)) names.push(name)
+    return names
   }
 
   /**
@@ -117,7 +121,7 @@ export class K8sWatches {
     let target: Target | null = null
     if (reflector.health.state === 'synced') {
       try {
-        const object = await this.o.getObject(w.namespace)
+        const object = live(await this.o.getObject(w.namespace))
         target = object ? { exists: true, rv: object.metadata.resourceVersion } : { exists: false }
       } catch {
         target = null // the API server is away: the last known state is all there is
@@ -164,15 +168,16 @@ export class K8sWatches {
 
   /** Whether the cache has reached (or passed) what a direct read said. */
   private reached(namespace: string, target: Target): boolean {
-    const object = this.o.reflector.get(namespace)
+    const object = live(this.o.reflector.get(namespace))
     if (!target.exists) return object === undefined
     if (!object) return false
     const rv = object.metadata.resourceVersion
     return rv === target.rv || laterThan(rv, target.rv)
   }
 
+  /** A DTab being deleted is deleted here (k8s-deleting.ts). */
   private stateOf(namespace: string): DtabEvent {
-    const object = this.o.reflector.get(namespace)
+    const object = live(this.o.reflector.get(namespace))
     return object
       ? dtabEvent(namespace, this.o.k8sNamespace, object)
       : { type: 'deleted', namespace }
