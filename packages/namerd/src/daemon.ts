@@ -113,7 +113,7 @@ export async function startNamerd(
   })
   let namers: Awaited<ReturnType<typeof mountNamers>>
   try {
-    namers = await mountNamers(settings.namers)
+    namers = await mountNamers(settings.namers, { logger: logger.child({ component: 'namers' }) })
   } catch (err) {
     await store.close()
     throw err

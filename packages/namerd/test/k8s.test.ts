@@ -228,6 +228,51 @@ t.test('the listening log says which Kubernetes connection namerd found', async 
   t.equal(await namerd.stop(), 0)
 })
 
+t.test(
+  "namerd's io.l5d.k8s namer logs when it cannot read the API, once, and when it can again",
+  async (t) => {
+    const api = await fake(t)
+    const dir = await tempDir(t)
+    const config = join(dir, 'namerd.yaml')
+    await writeFile(config, `namers:\n  - {kind: io.l5d.k8s, host: 127.0.0.1, port: ${api.port}}\n`)
+    api.forbid({ verb: 'list', resource: 'endpointslices', group: 'discovery.k8s.io' })
+    const namerd = await startProcess(t, [
+      '--listen',
+      '127.0.0.1:0',
+      '--store',
+      'memory',
+      '--config',
+      config,
+    ])
+    const addr = `${namerd.base}/api/1/addr/default?path=${encodeURIComponent('/#/io.l5d.k8s/apps/http/web')}`
+    await fetch(addr).then((r) => r.text())
+    const refused = await eventually(
+      'the namer to log the refused list',
+      async () =>
+        namerd.output.filter(
+          (l) => l.includes('"component":"namers"') && l.includes('endpointslices'),
+        ),
+      (lines) => lines.length > 0,
+    )
+    t.match(JSON.parse(refused[0]!), { level: 40, component: 'namers' })
+    t.match(refused[0], /forbidden/)
+    api.allowAll()
+    await eventually(
+      'the namer to log that it reads again',
+      async () =>
+        namerd.output.filter((l) => l.includes('"component":"namers"') && l.includes('"level":30')),
+      (lines) => lines.length > 0,
+    )
+    t.equal(
+      namerd.output.filter((l) => l.includes('"component":"namers"') && l.includes('"level":40'))
+        .length,
+      1,
+      'one warn for the whole time it failed, not one per retry',
+    )
+    t.equal(await namerd.stop(), 0)
+  },
+)
+
 t.test("the API on the k8s store: namerd's objects, ETags of their resourceVersion", async (t) => {
   const api = await fake(t)
   const store = await openK8sStore({
