@@ -1,9 +1,10 @@
 // The programs accept what the manifests give them: for every namerd and proxy container in
 // every kustomization, the container's own args (with `$(VAR)` expanded), env (downward API,
 // the tokens Secret) and ConfigMap files are run through the program's own checks. The proxy:
-// `switchyard-proxy --check`, the real command. namerd has no --check; it gets the same steps
-// its command runs before it starts serving (parse the command line, resolve file, env and
-// flags, refuse an exposed address without a write token), from its own modules.
+// `switchyard-proxy --check`, the real command. namerd's --check also looks for the Kubernetes
+// configuration, which only a pod in the cluster has (it exits 2 here, rightly), so namerd gets
+// the steps its command runs before it starts serving (parse the command line, resolve file,
+// env and flags, refuse an exposed address without a write token), from its own modules.
 import { spawnSync } from 'node:child_process'
 import { Auth, exposureProblem, parseCommandLine, resolveSettings } from '@switchyard/namerd'
 import t from 'tap'
