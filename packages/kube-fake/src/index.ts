@@ -1,7 +1,8 @@
 /**
  * @switchyard/kube-fake: an in-process fake Kubernetes API server for tests. A real HTTP/1.1
  * server on 127.0.0.1 that @kubernetes/client-node talks to unchanged, following the wire facts
- * of /work/shared/reference/kubernetes-api.md (§8 "What a faithful fake must do").
+ * of kubernetes-api.md in ../shared/reference/, beside this repository (§8 "What a faithful
+ * fake must do").
  *
  * COVERED
  * - Resources: namespaced (and cluster-scoped) custom resources of installed
