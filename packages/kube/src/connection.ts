@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, join } from 'node:path'
-import { KubeConfig } from '@kubernetes/client-node'
+import { KubeConfig } from './client-node.js'
 import { KubeError } from './errors.js'
 
 export type KubeConnection =

@@ -8,7 +8,7 @@ import {
   KubeConfig,
   type RequestContext,
   Watch,
-} from '@kubernetes/client-node'
+} from './client-node.js'
 import { type KubeConnection, type KubeEnvironment, resolveConnection } from './connection.js'
 import { KubeError, toKubeError } from './errors.js'
 import type { KubeRequest, Resource } from './resource.js'

@@ -12,8 +12,9 @@
 //      (reflect-cache.ts);
 //   5. while the API server is away (or refuses): jittered exponential backoff, health `stale`
 //      with the error (reflect-health.ts), the cache kept as the last known state.
-import type { Watch } from '@kubernetes/client-node'
+
 import { Backoff } from './backoff.js'
+import type { Watch } from './client-node.js'
 import { type KubeError, toKubeError } from './errors.js'
 import type { ListQuery } from './kube.js'
 import { listPages } from './list-pages.js'

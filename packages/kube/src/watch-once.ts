@@ -18,7 +18,7 @@
 // keeps the connection but never sends again is cut by the inactivity timer above, at the
 // latest timeoutSeconds + 30 s after the last chunk. Meanwhile reads do not depend on the watch:
 // the k8s store's get and list ask the API server directly and notice at once.
-import type { Watch } from '@kubernetes/client-node'
+import type { Watch } from './client-node.js'
 import { errorFromResponse, type KubeError, parseStatus, toKubeError } from './errors.js'
 import type { Kube } from './kube.js'
 import type { KubeRequest } from './resource.js'
