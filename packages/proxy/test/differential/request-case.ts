@@ -139,6 +139,7 @@ async function runProxied(
   const start = performance.now()
   let timedOut = false
   let quietMs = rig.timing.quietMs
+  let hardMs = rig.timing.hardMs
   const view = (closed: boolean): ProxiedView => ({
     requests: backend.requests.slice(firstRequest),
     forwarded: backend.connections
@@ -167,7 +168,14 @@ async function runProxied(
       }
       break
     }
-    if (now - start >= rig.timing.hardMs && d !== undefined) {
+    if (now - start >= hardMs && d !== undefined) {
+      // A case that only looks stalled gets one longer wait before it is judged: under a
+      // loaded CI run the proxy has taken more than hardMs to relay an answer the backend gave
+      // (seen once: 'the backend answered request #1; the client never got the answer').
+      if (hardMs === rig.timing.hardMs && premature(view(false))) {
+        hardMs = rig.timing.hardMs * 8
+        continue
+      }
       timedOut = finalResponses(ex, methods) < Math.max(expected, answeredByBackend)
       break
     }
