@@ -38,11 +38,11 @@ export function describeStore(spec: StoreSpec): string {
 }
 
 /** One namer, with where its Kubernetes connection comes from (found offline). */
-function describeNamer(config: NamerConfig, environment: KubeEnvironment): Found {
+async function describeNamer(config: NamerConfig, environment: KubeEnvironment): Promise<Found> {
   const at = Path.show(namerPrefix(config.prefix ?? config.kind))
   if (config.kind !== 'io.l5d.k8s')
     return { ok: true, text: `${at}: ${describeNamerConfig(config)}` }
-  const found = findNamerConnection(config, environment)
+  const found = await findNamerConnection(config, environment)
   return found.ok
     ? {
         ok: true,
@@ -56,16 +56,16 @@ function describeNamer(config: NamerConfig, environment: KubeEnvironment): Found
  * each Kubernetes connection comes from; and the problems that would stop namerd (no
  * Kubernetes configuration to be found), each a line for stderr.
  */
-export function describeSettings(
+export async function describeSettings(
   settings: Settings,
   environment: KubeEnvironment = {},
-): { readonly text: string; readonly problems: readonly string[] } {
+): Promise<{ readonly text: string; readonly problems: readonly string[] }> {
   const problems: string[] = []
   const listen = settings.listen.host.includes(':')
     ? `[${settings.listen.host}]:${settings.listen.port}`
     : `${settings.listen.host}:${settings.listen.port}`
   const lines = [`  listen: ${listen}`, `  store: ${describeStore(settings.store)}`]
-  const store = findStoreConnection(settings.store, environment)
+  const store = await findStoreConnection(settings.store, environment)
   if (store?.ok) lines.push(`    connection: ${store.text}`)
   else if (store) {
     lines.push('    connection: none found (below)')
@@ -73,7 +73,7 @@ export function describeSettings(
   }
   lines.push(`  namers: ${settings.namers.length}`)
   for (const namer of settings.namers) {
-    const found = describeNamer(namer, environment)
+    const found = await describeNamer(namer, environment)
     if (found.ok) lines.push(`    ${found.text}`)
     else {
       lines.push(
@@ -140,16 +140,19 @@ export async function startNamerd(
   const a = server.app.server.address() as AddressInfo
   const address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`
   const { auth } = server.context
+  const namerTexts = await Promise.all(
+    settings.namers.map(async (n) => {
+      const found = await describeNamer(n, {})
+      return found.ok ? found.text : found.problem
+    }),
+  )
   logger.info(
     {
       address,
       store: describeStore(settings.store),
       // What was found, not where it would have been looked for.
-      ...storeConnectionField(settings.store),
-      namers: settings.namers.map((n) => {
-        const found = describeNamer(n, {})
-        return found.ok ? found.text : found.problem
-      }),
+      ...(await storeConnectionField(settings.store)),
+      namers: namerTexts,
       auth: auth.enabled
         ? {
             writes: auth.writeGuarded ? 'token' : 'open',
@@ -164,8 +167,8 @@ export async function startNamerd(
   return { address, server, stop: stopAll }
 }
 
-function storeConnectionField(spec: StoreSpec): { storeConnection?: string } {
-  const found = findStoreConnection(spec)
+async function storeConnectionField(spec: StoreSpec): Promise<{ storeConnection?: string }> {
+  const found = await findStoreConnection(spec)
   if (found === null) return {}
   return { storeConnection: found.ok ? found.text : found.problem }
 }

@@ -3,12 +3,11 @@
 // Kubernetes namespace of the store's objects. Reading a kubeconfig or the service account's
 // files is offline, so --check can say it, and the log of a running namerd says what was found.
 import { type K8sNamerConfig, k8sConnection } from '@switchyard/namers'
-import {
-  type KubeConnection,
-  type KubeEnvironment,
-  type ResolvedConnection,
-  resolveKubeConnection,
-  type StoreSpec,
+import type {
+  KubeConnection,
+  KubeEnvironment,
+  ResolvedConnection,
+  StoreSpec,
 } from '@switchyard/store'
 
 /** What the "no Kubernetes configuration" error suggests, by who asks. */
@@ -22,15 +21,18 @@ export type Found =
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly problem: string }
 
-function resolve(
+// @switchyard/kube loads @kubernetes/client-node (a second of CPU), so only a namerd that has a
+// Kubernetes connection loads it.
+async function resolve(
   connection: KubeConnection,
   environment: KubeEnvironment,
   hint: string,
-): { ok: true; resolved: ResolvedConnection } | { ok: false; problem: string } {
+): Promise<{ ok: true; resolved: ResolvedConnection } | { ok: false; problem: string }> {
   try {
+    const { resolveConnection } = await import('@switchyard/kube')
     return {
       ok: true,
-      resolved: resolveKubeConnection(connection, { ...environment, missingConfigHint: hint }),
+      resolved: resolveConnection(connection, { ...environment, missingConfigHint: hint }),
     }
   } catch (err) {
     return { ok: false, problem: err instanceof Error ? err.message : String(err) }
@@ -38,12 +40,12 @@ function resolve(
 }
 
 /** The k8s store's connection and Kubernetes namespace; for other stores, null. */
-export function findStoreConnection(
+export async function findStoreConnection(
   spec: StoreSpec,
   environment: KubeEnvironment = {},
-): Found | null {
+): Promise<Found | null> {
   if (spec.kind !== 'k8s') return null
-  const r = resolve(spec.connection, environment, K8S_MISSING_CONFIG_HINTS.store)
+  const r = await resolve(spec.connection, environment, K8S_MISSING_CONFIG_HINTS.store)
   if (!r.ok) return r
   const namespace =
     spec.namespace === undefined
@@ -56,10 +58,10 @@ export function findStoreConnection(
 }
 
 /** An io.l5d.k8s namer's connection. */
-export function findNamerConnection(
+export async function findNamerConnection(
   config: K8sNamerConfig,
   environment: KubeEnvironment = {},
-): Found {
-  const r = resolve(k8sConnection(config), environment, K8S_MISSING_CONFIG_HINTS.namer)
+): Promise<Found> {
+  const r = await resolve(k8sConnection(config), environment, K8S_MISSING_CONFIG_HINTS.namer)
   return r.ok ? { ok: true, text: r.resolved.description } : r
 }

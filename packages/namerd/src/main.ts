@@ -49,7 +49,7 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
     return 2
   }
   if (command.check) {
-    const checked = describeSettings(settings, { env })
+    const checked = await describeSettings(settings, { env })
     process.stdout.write(checked.text)
     for (const problem of checked.problems) process.stderr.write(`namerd: ${problem}\n`)
     return checked.problems.length === 0 ? 0 : 2

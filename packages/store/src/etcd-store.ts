@@ -13,6 +13,7 @@ import type { Dtab } from '@switchyard/dtab'
 import { Etcd3, type IEvent, type IKeyValue, type IOptions, type Watcher } from 'etcd3'
 import { z } from 'zod'
 import { dtabChannel, listChannel, namespacesState } from './events.js'
+import { DEFAULT_ETCD_PREFIX } from './lazy-backends.js'
 import { checkNamespace, isValidNamespace } from './namespace.js'
 import {
   DEFAULT_HISTORY_LIMIT,
@@ -34,8 +35,6 @@ import {
 } from './store.js'
 import { readStoredDtab, showDtab, storedEvent } from './stored-dtab.js'
 import { revisionVersion, versionRevision } from './version.js'
-
-export const DEFAULT_ETCD_PREFIX = '/switchyard/dtabs/'
 
 export interface EtcdStoreOptions {
   /** Client URLs, e.g. `http://127.0.0.1:2379`. */

@@ -1,23 +1,13 @@
 // @switchyard/store: the versioned dtab store of namerd. One port, DtabStore, and its backends.
 
-// Where a k8s store's connection comes from, resolved offline (the kubeconfig or the service
-// account's files): for namerd's --check and its log, which reach @switchyard/kube through here.
-export {
-  type KubeConnection,
-  type KubeEnvironment,
-  type ResolvedConnection,
-  resolveConnection as resolveKubeConnection,
-} from '@switchyard/kube'
-export { DEFAULT_ETCD_PREFIX, type EtcdStoreOptions, openEtcdStore } from './etcd-store.js'
+// Type-only exports of the etcd and k8s modules: their values come through lazy-backends.ts,
+// so that importing the package does not load their clients.
+export type { KubeConnection, KubeEnvironment, ResolvedConnection } from '@switchyard/kube'
+export type { EtcdStoreOptions } from './etcd-store.js'
 export { type FileStoreOptions, openFileStore } from './file-store.js'
 export { K8S_NAMESPACE_RULE } from './k8s-names.js'
-export { DTAB_HISTORIES, DTABS } from './k8s-objects.js'
-export {
-  type K8sStore,
-  type K8sStoreOptions,
-  openK8sStore,
-  type StoreLogger,
-} from './k8s-store.js'
+export type { K8sStore, K8sStoreOptions, StoreLogger } from './k8s-store.js'
+export { DEFAULT_ETCD_PREFIX, openEtcdStore, openK8sStore } from './lazy-backends.js'
 export { type MemoryStoreOptions, openMemoryStore } from './memory-store.js'
 export {
   checkNamespace,

@@ -10,9 +10,9 @@
 // The Kubernetes namespace of the k8s store is not part of the string (namerd's --k8s-namespace);
 // it goes in the spec's `namespace`.
 import type { KubeConnection, KubeOptions } from '@switchyard/kube'
-import { DEFAULT_ETCD_PREFIX, openEtcdStore } from './etcd-store.js'
 import { openFileStore } from './file-store.js'
-import { openK8sStore, type StoreLogger } from './k8s-store.js'
+import type { StoreLogger } from './k8s-store.js'
+import { DEFAULT_ETCD_PREFIX, openEtcdStore, openK8sStore } from './lazy-backends.js'
 import { openMemoryStore } from './memory-store.js'
 import type { DtabStore } from './store.js'
 
