@@ -81,7 +81,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   // Not commander's .version(): its --version would be taken anywhere on the line, and
   // namerctl's `dtab update --version <v>` needs the flag.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    io.out(`${VERSION}\n`)
+    // `<program> <version>`, as `namerd --version` and `switchyard-proxy --version` print it.
+    io.out(`namerctl ${VERSION}\n`)
     return 0
   }
   const program = buildProgram(ctx)

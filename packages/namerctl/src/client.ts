@@ -104,8 +104,11 @@ export class NamerdClient {
     return parseJson(History, await res.text(), `the history of ${ns}`)
   }
 
-  /** Brings back the dtab of a history version as a new version, if `ifMatch` is current. */
-  async restore(ns: string, version: string, ifMatch: string): Promise<string | null> {
+  /**
+   * Brings back the dtab of a history version as a new version, if `ifMatch` is current. With
+   * no `ifMatch`, namerd only re-creates a deleted namespace (428 if it exists).
+   */
+  async restore(ns: string, version: string, ifMatch: string | undefined): Promise<string | null> {
     const res = await this.#request('POST', `${dtabPath(ns)}/restore`, {
       'content-type': JSON_TYPE,
       'if-match': ifMatch,
@@ -126,6 +129,19 @@ export class NamerdClient {
     })
     const raw = await res.text()
     return { tree: parseJson(DelegateNode, raw, 'the delegation tree'), raw }
+  }
+
+  /**
+   * The delegation tree of `path` through `dtab` alone (POST /api/1/delegate, Linkerd's
+   * DelegationRequest with no namespace): how a dtab not yet written would route a name.
+   */
+  async delegateThrough(dtab: string, path: string): Promise<DelegateNode> {
+    const res = await this.#request('POST', '/api/1/delegate', {
+      accept: JSON_TYPE,
+      'content-type': JSON_TYPE,
+      body: JSON.stringify({ dtab, path }),
+    })
+    return parseJson(DelegateNode, await res.text(), 'the delegation tree')
   }
 
   async watchers(ns: string): Promise<Watchers> {

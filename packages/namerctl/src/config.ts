@@ -80,23 +80,35 @@ function readConfigFile(file: string): z.infer<typeof ConfigFile> {
   return parsed.data
 }
 
-/** namerctl's checks: a scheme and a host, else `invalid base URL`; nothing at all, `empty base URL`. */
-export function parseBaseUrl(text: string): URL {
+/** A scheme at the start (`http://`, `https://`, `ftp://`...), as a URL has one. */
+const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
+
+/**
+ * namerctl's checks: a scheme and a host, else `invalid base URL`; nothing at all, `empty base
+ * URL`. A bare `host:port` (`localhost:4180`, as `namerd` prints its address) is taken as
+ * `http://host:port`: it is what people type, and WHATWG URL would read `localhost:` as a scheme.
+ * `from` says where the text came from (`--base-url`, `NAMERCTL_BASE_URL`, a file), for the error.
+ */
+export function parseBaseUrl(text: string, from?: string): URL {
   if (text === '') {
     throw new UsageError('empty base URL', [
       `tell namerctl where namerd is: --base-url http://namerd.example.com:4180, ${BASE_URL_ENV}, or base-url in a .namerctl.yaml`,
     ])
   }
+  const where = from === undefined ? [] : [`(from ${from})`]
+  const candidate = HAS_SCHEME.test(text) ? text : `http://${text}`
   let url: URL
   try {
-    url = new URL(text)
+    url = new URL(candidate)
   } catch {
     throw new UsageError(`invalid base URL: ${text}`, [
-      'a base URL has a scheme and a host, e.g. http://namerd.example.com:4180',
+      ...where,
+      'a base URL is a host and port, with or without a scheme, e.g. http://namerd.example.com:4180 or localhost:4180',
     ])
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.host === '') {
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
     throw new UsageError(`invalid base URL: ${text}`, [
+      ...where,
       'a base URL has a scheme (http or https) and a host, e.g. http://namerd.example.com:4180',
     ])
   }
@@ -110,9 +122,17 @@ export function resolveSettings(
 ): Settings {
   const configFile = flags.config !== undefined ? resolve(cwd, flags.config) : findConfigFile(cwd)
   const file = configFile === undefined ? null : readConfigFile(configFile)
-  const baseUrl = flags.baseUrl ?? nonEmpty(env[BASE_URL_ENV]) ?? file?.['base-url'] ?? ''
+  const fromEnv = nonEmpty(env[BASE_URL_ENV])
+  const [baseUrl, from] =
+    flags.baseUrl !== undefined
+      ? [flags.baseUrl, '--base-url']
+      : fromEnv !== undefined
+        ? [fromEnv, BASE_URL_ENV]
+        : file?.['base-url'] !== undefined
+          ? [file['base-url'], `base-url in ${configFile}`]
+          : ['', undefined]
   const token = flags.token ?? nonEmpty(env[TOKEN_ENV]) ?? file?.token
-  return { baseUrl: parseBaseUrl(baseUrl), token: nonEmpty(token), configFile }
+  return { baseUrl: parseBaseUrl(baseUrl, from), token: nonEmpty(token), configFile }
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -104,10 +104,13 @@ t.test(
     const r = await namerd.cli(['history', 'internal'])
     t.equal(r.code, 0, r.stderr)
     const lines = r.stdout.split('\n')
-    t.match(lines[0], /^AAAAAAAAAAI= {2}update {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}- {2}\(current\)$/)
+    t.match(
+      lines[0],
+      /^v2 \(AAAAAAAAAAI=\) {2}update {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}- {2}\(current\)$/,
+    )
     t.equal(lines[1], '    - /host/world => /srv/world-v1')
     t.equal(lines[2], '    + /host/world => /tmp/world-v1')
-    t.match(lines[3], /^AAAAAAAAAAE= {2}create /)
+    t.match(lines[3], /^v1 \(AAAAAAAAAAE=\) {2}create /)
     t.equal(lines[4], '    + /srv => /#/io.l5d.k8s/default/http')
     const json = JSON.parse((await namerd.cli(['history', 'internal', '-o', 'json'])).stdout) as {
       version: string
@@ -133,7 +136,7 @@ t.test(
 
     const dry = await namerd.cli(['rollback', 'internal', '--dry-run'])
     t.equal(dry.code, 0)
-    t.match(dry.stdout, /\+\+\+ internal AAAAAAAAAAI=\n/)
+    t.match(dry.stdout, /\+\+\+ internal v2 \(AAAAAAAAAAI=\)\n/)
     t.match(dry.stdout, /Dry run: nothing written\.\n$/)
     t.equal((await fetchDtab(namerd.base, 'internal')).etag, 'AAAAAAAAAAM=')
 
@@ -143,7 +146,10 @@ t.test(
       r.stdout,
       /- \/host\/world => \/tmp\/world-v2 & 9\.00\*\/tmp\/world-v1\n\+ \/host\/world => \/tmp\/world-v1\n/,
     )
-    t.match(r.stdout, /Rolled back internal to AAAAAAAAAAI= \(now version AAAAAAAAAAQ=\)\n$/)
+    t.match(
+      r.stdout,
+      /Rolled back internal to v2 \(AAAAAAAAAAI=\) \(now version v4 \(AAAAAAAAAAQ=\)\)\n$/,
+    )
     const [latest] = await fetchHistory(namerd.base, 'internal')
     t.equal(latest?.op, 'update')
     t.equal(latest?.previous, 'AAAAAAAAAAM=')
@@ -159,8 +165,8 @@ t.test('rollback refuses what it cannot do, and says why', async (t) => {
   await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
   const first = await namerd.cli(['rollback', 'internal'])
   t.equal(first.code, 1)
-  t.match(first.stderr, /internal has no earlier version: version AAAAAAAAAAE= created it/)
+  t.match(first.stderr, /internal has no earlier version: version v1 \(AAAAAAAAAAE=\) created it/)
   const unknown = await namerd.cli(['rollback', 'internal', '--to', 'AAAAAAAAAAk='])
   t.equal(unknown.code, 1)
-  t.match(unknown.stderr, /internal has no version AAAAAAAAAAk= in its history/)
+  t.match(unknown.stderr, /internal has no version v9 \(AAAAAAAAAAk=\) in its history/)
 })

@@ -83,11 +83,11 @@ t.test(
     const r = await namerd.cli(['status', 'default'])
     t.equal(r.code, 0, r.stderr)
     const out = r.stdout.split('\n')
-    t.equal(out[0], 'Namespace default is at version AAAAAAAAAAE=.')
+    t.equal(out[0], 'Namespace default is at version v1 (AAAAAAAAAAE=).')
     t.match(out[1], /^WATCHER +KIND +VERSION +CURRENT +SINCE +REMOTE +PATH$/)
     t.match(
       out[2],
-      /^node-a +dtab +AAAAAAAAAAE= +yes +\S+ +127\.0\.0\.1:\d+ +\/api\/1\/dtabs\/default\?watch=1$/,
+      /^node-a +dtab +v1 \(AAAAAAAAAAE=\) +yes +\S+ +127\.0\.0\.1:\d+ +\/api\/1\/dtabs\/default\?watch=1$/,
     )
     t.equal(out[3], '1 of 1 watchers have the current version.')
 
@@ -110,7 +110,7 @@ t.test(
 t.test('status of a namespace nobody watches says so', async (t) => {
   const namerd = await namerdWithFsNamer(t)
   const r = await namerd.cli(['status', 'default'])
-  t.equal(r.stdout, 'Namespace default is at version AAAAAAAAAAE=.\nNo watchers.\n')
+  t.equal(r.stdout, 'Namespace default is at version v1 (AAAAAAAAAAE=).\nNo watchers.\n')
 })
 
 t.test('completion bash prints a script that completes commands and flags', async (t) => {
@@ -165,11 +165,11 @@ t.test('every command has --help with examples (exit 0)', async (t) => {
   })
 })
 
-t.test('--version prints the version in package.json', async (t) => {
+t.test('--version prints "namerctl" and the version in package.json', async (t) => {
   const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string
   }
   t.equal(VERSION, pkg.version)
   const r = await runCli(['--version'])
-  t.equal(r.stdout, `${pkg.version}\n`)
+  t.equal(r.stdout, `namerctl ${pkg.version}\n`)
 })

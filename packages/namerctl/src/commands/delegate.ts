@@ -1,11 +1,12 @@
 // `namerctl delegate <ns> <path>`: the route debugger in a terminal. Asks namerd how <path>
 // delegates through the namespace's dtab (plus --dtab, as an l5d-dtab header would add it) and
-// prints every branch with the dentry that led there.
+// prints every branch with the dentry that led there. A namespace that does not exist is exit 1.
 import { Path } from '@switchyard/dtab'
 import type { Command } from 'commander'
 import { type Context, examples } from '../context.js'
 import { CliError, UsageError } from '../errors.js'
 import { readText } from '../input.js'
+import { requireNamespace } from '../missing-namespace.js'
 import { formatOf, outputOption, print } from '../output.js'
 import { renderTree } from '../tree.js'
 
@@ -43,7 +44,10 @@ export function registerDelegate(program: Command, ctx: Context): void {
           throw err
         }
       }
-      const { tree, raw } = await ctx.connect(cmd).delegate(ns, pathText, opts.dtab)
+      const client = ctx.connect(cmd)
+      // namerd delegates through an empty dtab for a namespace it does not have: ask first.
+      await requireNamespace(client, ns)
+      const { tree, raw } = await client.delegate(ns, pathText, opts.dtab)
       const format = formatOf(cmd.opts())
       // JSON as namerd sent it: its weights read 1.0, as Linkerd's did.
       if (format === 'json') ctx.io.out(raw.endsWith('\n') ? raw : `${raw}\n`)

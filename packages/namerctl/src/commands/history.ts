@@ -1,10 +1,12 @@
 // `namerctl history <ns>`: who changed the dtab, when, and what each change did, newest first.
+// Each version is shown short and as namerd's ETag (`v2 (AAAAAAAAAAI=)`); -o json is namerd's.
 import { Dtab } from '@switchyard/dtab'
 import { type Command, InvalidArgumentError } from 'commander'
 import { type Context, examples } from '../context.js'
 import { diffDtabs, renderChanges } from '../diff.js'
 import { formatOf, outputOption, print, table } from '../output.js'
 import type { DentryJson, HistoryEntry } from '../schemas.js'
+import { showVersion } from '../short-version.js'
 
 export function registerHistory(program: Command, ctx: Context): void {
   program
@@ -20,7 +22,7 @@ export function registerHistory(program: Command, ctx: Context): void {
         'namerctl history internal',
         'namerctl history internal --limit 5',
         "namerctl history internal -o json | jq -r '.[1].version'   # the version before the current",
-        'namerctl rollback internal --to AAAAAAAAAAE=',
+        'namerctl rollback internal --to v1               # or the ETag: --to AAAAAAAAAAE=',
       ),
     )
     .action(async (ns: string, opts: { limit?: number }, cmd: Command) => {
@@ -38,7 +40,7 @@ function renderHistory(ns: string, entries: readonly HistoryEntry[], ctx: Contex
     const older = entries[i + 1]
     const row = table([
       [
-        s.yellow(e.version),
+        s.yellow(showVersion(e.version)),
         e.op,
         e.time,
         e.who ?? '-',
