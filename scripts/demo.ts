@@ -3,11 +3,21 @@
 // walks the blue-green flow with namerctl and curl-equivalent requests: a tester's override,
 // 10%, 100%, roll back. Interactive, it keeps everything running and prints commands to try,
 // until Ctrl-C; with --once (or CI=true) it stops after the walk.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
+import { Dtab } from '@switchyard/dtab'
+import {
+  type Child,
+  DemoError,
+  failure,
+  httpProbe,
+  startChild,
+  tcpProbe,
+  waitReady,
+} from './demo/children.js'
 
 const root = resolve(import.meta.dirname, '..')
 const dataDir = resolve(process.env.SWITCHYARD_DEMO_DATA ?? join(root, 'data', 'demo'))
@@ -32,42 +42,34 @@ async function port(preferred: number): Promise<number> {
   return (await tryListen(preferred)) ?? (await tryListen(0))!
 }
 
-const children: ChildProcess[] = []
-function start(
-  name: string,
-  cmd: string,
-  args: readonly string[],
-  ready: RegExp | null,
-): Promise<void> {
-  const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+const children: Child[] = []
+let failed = false
+/** Set once every program is ready: an exit after that is "while the demo was running". */
+const started = false
+/** Ends the demo on the first failure: says which program and what it last printed. */
+function fail(err: unknown): void {
+  if (failed) return
+  failed = true
+  stopAll()
+  const message = err instanceof DemoError ? err.message : String((err as Error).stack ?? err)
+  console.error(`demo failed: ${message}`)
+  process.exitCode = 1
+}
+function start(name: string, cmd: string, args: readonly string[]): Child {
+  const child = startChild(name, cmd, args, root, (c) =>
+    fail(
+      failure(
+        c,
+        `${c.exitReason()} ${started ? 'while the demo was running' : 'before it was ready'}`,
+      ),
+    ),
+  )
   children.push(child)
-  let out = ''
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString()
-  })
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString()
-  })
-  if (ready === null) return Promise.resolve()
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`${name} did not start:\n${out}`)), 20_000)
-    const onData = () => {
-      if (ready.test(out)) {
-        clearTimeout(timer)
-        done()
-      }
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      fail(new Error(`${name} exited with ${code}:\n${out}`))
-    })
-  })
+  return child
 }
 
 function stopAll(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM')
+  for (const c of children) c.stop()
 }
 
 /** A GET with chosen headers (fetch would not let us set Host). */
@@ -75,7 +77,7 @@ function get(
   url: string,
   headers: Record<string, string>,
 ): Promise<{ status: number; body: string }> {
-  return new Promise((done, fail) => {
+  return new Promise((done, reject) => {
     const req = request(url, { headers }, (res) => {
       let body = ''
       res.setEncoding('utf8')
@@ -84,9 +86,21 @@ function get(
       })
       res.on('end', () => done({ status: res.statusCode ?? 0, body }))
     })
-    req.on('error', fail)
+    req.on('error', reject)
     req.end()
   })
+}
+
+/** A request through the proxy; a refused or broken one names the proxy and its last lines. */
+async function viaProxy(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  try {
+    return await get(url, headers)
+  } catch (err) {
+    throw failure(proxy, `did not answer ${url} (${(err as Error).message})`)
+  }
 }
 
 async function curl(url: string, headers: Record<string, string> = {}): Promise<string> {
@@ -94,27 +108,44 @@ async function curl(url: string, headers: Record<string, string> = {}): Promise<
     .map(([k, v]) => ` -H '${k === 'host' ? 'Host' : k}: ${v}'`)
     .join('')
   console.log(`$ curl${flags} ${url}`)
-  const { status, body } = await get(url, headers)
+  const { status, body } = await viaProxy(url, headers)
   console.log(`  ${status} ${body.trim()}`)
   return body
 }
 
-function namerctl(args: readonly string[], input?: string): void {
+function namerctl(args: readonly string[], input?: string): string {
   console.log(`$ namerctl ${args.map((a) => (/[\s|&*>]/.test(a) ? `'${a}'` : a)).join(' ')}`)
-  const out = execFileSync(bin('namerctl'), args, {
+  const run = spawnSync(bin('namerctl'), args, {
     cwd: root,
     env: { ...process.env, NAMERCTL_BASE_URL: namerdUrl, FORCE_COLOR: '0' },
-    input,
+    input: input ?? '',
     encoding: 'utf8',
+    timeout: 30_000,
   })
-  for (const line of out.trimEnd().split('\n')) console.log(`  ${line}`)
+  if (run.status !== 0) {
+    const why =
+      run.error?.message ?? (run.status === null ? `killed by ${run.signal}` : `exit ${run.status}`)
+    const said = `${run.stderr ?? ''}${run.stdout ?? ''}`.trim()
+    throw new DemoError(
+      `namerctl ${args.join(' ')} failed (${why}); it said:\n${
+        said === ''
+          ? '    (nothing)'
+          : said
+              .split('\n')
+              .map((l) => `    ${l}`)
+              .join('\n')
+      }\nnamerd's last output:\n${namerd.tail()}`,
+    )
+  }
+  for (const line of run.stdout.trimEnd().split('\n')) console.log(`  ${line}`)
+  return run.stdout
 }
 
 /** Sends `n` requests as hello would and counts which world version answered. */
 async function sample(n: number): Promise<void> {
   const counts = new Map<string, number>()
   for (let i = 0; i < n; i++) {
-    const { status, body } = await get(proxyUrl, { host: 'world' })
+    const { status, body } = await viaProxy(proxyUrl, { host: 'world' })
     const version =
       status === 200 ? (JSON.parse(body) as { version: string }).version : `HTTP ${status}`
     counts.set(version, (counts.get(version) ?? 0) + 1)
@@ -123,17 +154,27 @@ async function sample(n: number): Promise<void> {
   console.log(`  ${n} requests to world through the proxy -> ${parts.join(', ')}`)
 }
 
-/** Waits until the proxy routes on the namespace version namerd now holds. */
+/**
+ * Waits until the proxy routes on the dtab namerd now holds. Compared by content, not version:
+ * a write that changes nothing (step 1 of a second run) is a new version that namerd's watch
+ * never sends, since a state is not sent twice.
+ */
 async function propagated(): Promise<void> {
-  const etag = (await fetch(`${namerdUrl}/api/1/dtabs/internal`)).headers.get('etag')
-  for (let i = 0; i < 100; i++) {
-    const routers = (await (await fetch(`${adminUrl}/admin/routers.json`)).json()) as {
-      version: string | null
-    }[]
-    if (routers[0]?.version === etag) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('the proxy did not receive the new dtab within 10 s')
+  const res = await fetch(`${namerdUrl}/api/1/dtabs/internal`, {
+    headers: { accept: 'application/json' },
+  })
+  const want = Dtab.show(Dtab.fromJson(await res.json()))
+  await waitReady(
+    proxy,
+    async () => {
+      const routers = (await (await fetch(`${adminUrl}/admin/routers.json`)).json()) as {
+        dtab?: string | null
+      }[]
+      const has = routers[0]?.dtab ?? 'none'
+      return has === want ? null : `it routes on ${has}, namerd has ${want}`
+    },
+    10_000,
+  )
 }
 
 for (const name of ['namerd', 'namerctl', 'switchyard-proxy']) {
@@ -180,67 +221,74 @@ process.on('SIGINT', () => {
   process.exit(0)
 })
 
+const tsx = ['--import', 'tsx']
+const namerd = start('namerd', bin('namerd'), [
+  '--config',
+  join(dataDir, 'namerd.yaml'),
+  '--log-level',
+  'warn',
+])
+const services = [
+  start('world-v1', process.execPath, [
+    ...tsx,
+    'examples/hello-world/world.ts',
+    '--port',
+    String(v1Port),
+    '--version',
+    'v1',
+  ]),
+  start('world-v2', process.execPath, [
+    ...tsx,
+    'examples/hello-world/world.ts',
+    '--port',
+    String(v2Port),
+    '--version',
+    'v2',
+  ]),
+  start('hello', process.execPath, [
+    ...tsx,
+    'examples/hello-world/hello.ts',
+    '--port',
+    String(helloPort),
+    '--proxy',
+    `http://127.0.0.1:${proxyPort}`,
+  ]),
+]
+// Started once namerd is ready, so its first watch finds namerd (no retry backoff to wait out).
+let proxy: Child = namerd
+
 try {
-  const tsx = ['--import', 'tsx']
+  // Readiness endpoints, never log lines: at warn, a healthy namerd and proxy log nothing.
   await Promise.all([
-    start(
-      'namerd',
-      bin('namerd'),
-      ['--config', join(dataDir, 'namerd.yaml'), '--log-level', 'warn'],
-      null,
+    waitReady(
+      namerd,
+      httpProbe(`${namerdUrl}/ready`, (s) => s === 200),
     ),
-    start(
-      'world-v1',
-      process.execPath,
-      [...tsx, 'examples/hello-world/world.ts', '--port', String(v1Port), '--version', 'v1'],
-      /listening/,
-    ),
-    start(
-      'world-v2',
-      process.execPath,
-      [...tsx, 'examples/hello-world/world.ts', '--port', String(v2Port), '--version', 'v2'],
-      /listening/,
-    ),
-    start(
-      'hello',
-      process.execPath,
-      [
-        ...tsx,
-        'examples/hello-world/hello.ts',
-        '--port',
-        String(helloPort),
-        '--proxy',
-        `http://127.0.0.1:${proxyPort}`,
-      ],
-      /listening/,
-    ),
-    start(
-      'switchyard-proxy',
-      bin('switchyard-proxy'),
-      ['--config', proxyConfig],
-      /admin listening|"level":[4-6]0/,
-    ),
+    ...services.map((c, i) => waitReady(c, tcpProbe([v1Port, v2Port, helloPort][i]!))),
   ])
-  // namerd logs nothing at warn level when all is well; wait until it answers instead.
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${namerdUrl}/ready`)).ok) break
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  proxy = start('switchyard-proxy', bin('switchyard-proxy'), ['--config', proxyConfig])
+  // 503 is an answer too: the proxy is up and waits for the namespace, created in step 1.
+  await waitReady(
+    proxy,
+    httpProbe(`${adminUrl}/admin/ready`, (s) => s === 200 || s === 503),
+  )
   console.log(`namerd ${namerdUrl} (file store in ${join(dataDir, 'store')})`)
   console.log(`switchyard-proxy ${proxyUrl} (admin ${adminUrl})`)
   console.log(`hello :${helloPort}, world-v1 :${v1Port}, world-v2 :${v2Port}`)
 
   step('1. The namespace "internal": world is served by world-v1')
+  const dtab =
+    '/srv         => /#/io.l5d.fs;\n/host        => /srv;\n/tmp         => /srv;\n/svc         => /host;\n/host/world  => /srv/world-v1;\n'
   const existing = await fetch(`${namerdUrl}/api/1/dtabs/internal`, { method: 'HEAD' })
-  if (existing.status === 200) namerctl(['dtab', 'delete', 'internal'])
-  namerctl(
-    ['dtab', 'create', 'internal', '-'],
-    '/srv         => /#/io.l5d.fs;\n/host        => /srv;\n/tmp        => /srv;\n/svc         => /host;\n/host/world  => /srv/world-v1;\n',
-  )
+  // A namespace left by an earlier run is overwritten, not deleted: its history stays.
+  namerctl(['dtab', existing.status === 200 ? 'update' : 'create', 'internal', '-'], dtab)
   namerctl(['dtab', 'get', 'internal'])
   const firstVersion = (await fetch(`${namerdUrl}/api/1/dtabs/internal`)).headers.get('etag') ?? ''
+  await waitReady(
+    proxy,
+    httpProbe(`${adminUrl}/admin/ready`, (s) => s === 200),
+    10_000,
+  )
   await propagated()
   await curl(proxyUrl, { host: 'hello' })
 
@@ -259,8 +307,9 @@ try {
   await propagated()
   await sample(50)
 
-  step('5. Trouble: everything back to world-v1 in one step, from history')
+  step('5. Trouble: everything back to world-v1 in one step, to the version of step 1')
   namerctl(['history', 'internal'])
+  // Plain `rollback internal` undoes only the last write (back to 10%); --to picks the version.
   namerctl(['rollback', 'internal', '--to', firstVersion])
   await propagated()
   await sample(50)
@@ -280,12 +329,10 @@ try {
     console.log(`  ${ctl} shift internal /host/world /tmp/world-v2=50 /tmp/world-v1=50`)
     console.log(`  ${ctl} delegate internal /svc/world`)
     console.log(`  ${ctl} status internal          # which proxies have the current version`)
-    console.log(`  ${ctl} rollback internal`)
+    console.log(`  ${ctl} rollback internal        # undoes the last write`)
     console.log(`  curl '${adminUrl}/delegator.json?path=/svc/world'`)
     console.log(`  curl ${adminUrl}/admin/metrics/prometheus | grep rt:client:success`)
   }
 } catch (err) {
-  stopAll()
-  console.error(`demo failed: ${(err as Error).message}`)
-  process.exitCode = 1
+  fail(err)
 }
