@@ -4,10 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import {
-  type Bound,
   bind,
-  type DelegateTree,
-  Dentry,
   Dtab,
   DtabError,
   DtabParseError,
@@ -18,6 +15,7 @@ import {
   Path,
   renderParseError,
 } from '@switchyard/dtab'
+import { DelegateNode, renderTree, style, wantsColor } from '@switchyard/namerctl'
 
 const USAGE = `usage: explain <dtab-file|-> <path> [--dtab <override>] [--json]
 
@@ -41,50 +39,6 @@ function parse<T>(read: (s: string) => T, text: string, what: string): T {
     if (err instanceof DtabParseError) fail(renderParseError(err, what), 1)
     throw err
   }
-}
-
-function describe(t: DelegateTree<Bound>): string {
-  const via = Dentry.equiv(t.dentry, Dentry.nop) ? '' : `   (via ${Dentry.show(t.dentry)})`
-  switch (t.type) {
-    case 'leaf':
-      return `${Path.show(t.path)} → bound ${Path.show(t.value.id)}${t.value.residual.length ? ` residual ${Path.show(t.value.residual)}` : ''}${via}`
-    case 'neg':
-      return `${t.path.length === 0 ? '~' : Path.show(t.path)}: no route (neg)${via}`
-    case 'fail':
-      return `${Path.show(t.path)}: fails (!)${via}`
-    case 'empty':
-      return `${Path.show(t.path)}: empty ($), no endpoints${via}`
-    case 'exception':
-      return `${Path.show(t.path)}: error: ${t.error.message}${via}`
-    case 'alt':
-      return `${Path.show(t.path)}: first of these that resolves${via}`
-    case 'union':
-      return `${Path.show(t.path)}: split by weight${via}`
-    case 'delegate':
-      return `${Path.show(t.path)}${via}`
-  }
-}
-
-function render(t: DelegateTree<Bound>, indent: string, first: string, out: string[]): void {
-  out.push(`${first}${describe(t)}`)
-  const children: [string, DelegateTree<Bound>][] =
-    t.type === 'delegate'
-      ? [['', t.tree]]
-      : t.type === 'alt'
-        ? t.trees.map((c, i) => [`${i + 1}. `, c])
-        : t.type === 'union'
-          ? (() => {
-              const total = t.branches.reduce((s, b) => s + b.weight, 0)
-              return t.branches.map((b): [string, DelegateTree<Bound>] => [
-                `${total ? ((100 * b.weight) / total).toFixed(0) : '-'}%: `,
-                b.tree,
-              ])
-            })()
-          : []
-  children.forEach(([label, child], i) => {
-    const last = i === children.length - 1
-    render(child, indent + (last ? '   ' : '│  '), `${indent}${last ? '└─ ' : '├─ '}${label}`, out)
-  })
 }
 
 const { values, positionals } = parseArgs({
@@ -129,7 +83,13 @@ const out: string[] = [
   `dtab: ${base.length} dentries from ${file}${override.length ? `, then the override ${Dtab.show(override)}` : ''}`,
   '',
 ]
-render(tree, '', '', out)
+// One renderer for delegation trees: namerctl's, over the JSON namerd's delegate API sends,
+// so this draws a tree exactly as `namerctl delegate` does.
+const drawn = renderTree(
+  DelegateNode.parse(JSON.parse(delegateTreeJson(tree))),
+  style(wantsColor(process.stdout.isTTY, process.env)),
+)
+out.push(drawn.trimEnd())
 try {
   const bound = bind(interpreterLookup(dtab), NameTree.leaf(path))
   out.push('', `binds to: ${NameTree.showWith(bound, (b) => Path.show(b.id))}`)

@@ -2,10 +2,11 @@
 // exit 1 naming it, and `status --wait` does not pass when nobody is watching.
 import t from 'tap'
 import { INTERNAL, startNamerd, watch } from './helpers.js'
+import { createNs } from './namerd-writes.js'
 
 t.test('status of a missing namespace exits 1, names it and says how to list them', async (t) => {
   const namerd = await startNamerd(t)
-  await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
+  await createNs(namerd.base, 'internal', INTERNAL)
   const r = await namerd.cli(['status', 'intrenal'])
   t.equal(r.code, 1)
   t.equal(r.stdout, '')
@@ -19,7 +20,7 @@ t.test('status of a missing namespace exits 1, names it and says how to list the
 
 t.test('delegate through a missing namespace exits 1 instead of printing a neg tree', async (t) => {
   const namerd = await startNamerd(t)
-  await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
+  await createNs(namerd.base, 'internal', INTERNAL)
   const r = await namerd.cli(['delegate', 'intrenal', '/svc/world'])
   t.equal(r.code, 1)
   t.equal(r.stdout, '')
@@ -33,7 +34,7 @@ t.test('delegate through a missing namespace exits 1 instead of printing a neg t
 
 t.test('status --wait with no watchers fails at the timeout, saying none were seen', async (t) => {
   const namerd = await startNamerd(t)
-  await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
+  await createNs(namerd.base, 'internal', INTERNAL)
   const r = await namerd.cli(['status', 'internal', '--wait', '--timeout', '0.5'])
   t.equal(r.code, 1)
   t.match(r.stdout, /No watchers\./)
@@ -46,7 +47,7 @@ t.test('status --wait with no watchers fails at the timeout, saying none were se
 
 t.test('status --wait --min-watchers N waits for N current watchers', async (t) => {
   const namerd = await startNamerd(t)
-  await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
+  await createNs(namerd.base, 'internal', INTERNAL)
   const { lines } = await watch(t, `${namerd.base}/api/1/dtabs/internal?watch=1`, {
     'l5d-watcher-id': 'node-a',
   })

@@ -2,16 +2,16 @@
 // and accepted in their short form (`v3`) beside the ETag.
 import t from 'tap'
 import { fetchDtab, fetchHistory, INTERNAL, startNamerd } from './helpers.js'
+import { createNs, deleteNs, putNs } from './namerd-writes.js'
 
-async function deleteNs(base: string, ns: string): Promise<void> {
-  const res = await fetch(`${base}/api/1/dtabs/${ns}`, { method: 'DELETE' })
-  if (!res.ok) throw new Error(`delete ${ns}: ${res.status}`)
-}
+/** INTERNAL with /host/world sent elsewhere: a second version. */
+const to = (dst: string) =>
+  INTERNAL.replace('/host/world => /srv/world-v1', `/host/world => ${dst}`)
 
 t.test('rollback of a deleted namespace restores the dtab it had before the delete', async (t) => {
   const namerd = await startNamerd(t)
-  await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
-  await namerd.cli(['shift', 'internal', '/host/world', '/tmp/world-v2'])
+  await createNs(namerd.base, 'internal', INTERNAL)
+  await putNs(namerd.base, 'internal', to('/tmp/world-v2'))
   const before = await fetchDtab(namerd.base, 'internal')
   await deleteNs(namerd.base, 'internal')
 
@@ -36,13 +36,22 @@ t.test(
   'rollback --to a version, by ETag or short form, restores a deleted namespace',
   async (t) => {
     const namerd = await startNamerd(t)
-    await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
+    await createNs(namerd.base, 'internal', INTERNAL)
     const v1 = await fetchDtab(namerd.base, 'internal')
-    await namerd.cli(['shift', 'internal', '/host/world', '/tmp/world-v2'])
+    await putNs(namerd.base, 'internal', to('/tmp/world-v2'))
     await deleteNs(namerd.base, 'internal')
     const r = await namerd.cli(['rollback', 'internal', '--to', 'v1'])
     t.equal(r.code, 0, r.stderr)
+    t.match(r.stdout, /Restored deleted namespace internal from v1 \(AAAAAAAAAAE=\)/)
     t.equal((await fetchDtab(namerd.base, 'internal')).text, v1.text)
+
+    await deleteNs(namerd.base, 'internal')
+    const byEtag = await namerd.cli(['rollback', 'internal', '--to', 'AAAAAAAAAAI='])
+    t.equal(byEtag.code, 0, byEtag.stderr)
+    t.match((await fetchDtab(namerd.base, 'internal')).text, '/host/world=>/tmp/world-v2')
+    const deletion = await namerd.cli(['rollback', 'internal', '--to', 'v3'])
+    t.equal(deletion.code, 1, 'version 3 is the first deletion: nothing to restore')
+    t.match(deletion.stderr, /version v3 \(AAAAAAAAAAM=\) of internal is a deletion/)
   },
 )
 
@@ -55,9 +64,9 @@ t.test('rollback of a namespace that never existed exits 1 and names it', async 
 
 t.test('rollback --to vN on a live namespace; an unknown vN says so', async (t) => {
   const namerd = await startNamerd(t)
-  await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
-  await namerd.cli(['shift', 'internal', '/host/world', '/tmp/world-v1'])
-  await namerd.cli(['shift', 'internal', '/host/world', '/tmp/world-v2'])
+  await createNs(namerd.base, 'internal', INTERNAL)
+  await putNs(namerd.base, 'internal', to('/tmp/world-v1'))
+  await putNs(namerd.base, 'internal', to('/tmp/world-v2'))
   const r = await namerd.cli(['rollback', 'internal', '--to', 'v1'])
   t.equal(r.code, 0, r.stderr)
   t.match(
@@ -72,12 +81,12 @@ t.test('rollback --to vN on a live namespace; an unknown vN says so', async (t) 
 
 t.test('history and status print the short version beside the ETag', async (t) => {
   const namerd = await startNamerd(t)
-  await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
-  await namerd.cli(['shift', 'internal', '/host/world', '/tmp/world-v1'])
+  await createNs(namerd.base, 'internal', INTERNAL)
+  await putNs(namerd.base, 'internal', to('/tmp/world-v1'))
   const h = await namerd.cli(['history', 'internal'])
   t.equal(h.code, 0, h.stderr)
   const lines = h.stdout.split('\n')
-  t.match(lines[0], /^v2 \(AAAAAAAAAAI=\) {2}update {2}/)
+  t.match(lines[0], /^v2 \(AAAAAAAAAAI=\) {2}put {2}/)
   t.match(lines[3], /^v1 \(AAAAAAAAAAE=\) {2}create /)
   const s = await namerd.cli(['status', 'internal'])
   t.match(s.stdout, /^Namespace internal is at version v2 \(AAAAAAAAAAI=\)\.\n/)
