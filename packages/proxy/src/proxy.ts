@@ -4,7 +4,8 @@ import { resolve } from 'node:path'
 import { Path } from '@switchyard/dtab'
 import type { Logger } from 'pino'
 import { type AdminRouter, createAdminServer } from './admin/admin-server.js'
-import type { ProxyConfig, RouterConfig } from './config/schema.js'
+import { describeIgnored } from './config/linkerd-keys.js'
+import { ignoredLinkerdKeys, type ProxyConfig, type RouterConfig } from './config/schema.js'
 import { createInterpreter, TransformerError } from './interpret/index.js'
 import { ListenError } from './listen-error.js'
 import { AccessLog } from './router/access-log.js'
@@ -44,6 +45,14 @@ export async function startProxy(
   const id = config.id ?? `${hostname()}-${process.pid}`
   const routers: Router[] = []
   const logs: AccessLog[] = []
+  // A Linkerd config loads unchanged; what the proxy does not use is said once, not hidden.
+  const ignored = ignoredLinkerdKeys(config)
+  if (ignored.length > 0) {
+    logger.warn(
+      { ignored: ignored.map((k) => k.path) },
+      `Linkerd config keys this proxy does not use, ignored: ${describeIgnored(ignored)}`,
+    )
+  }
   let admin: ReturnType<typeof createAdminServer> | undefined
   try {
     for (const [i, rc] of config.routers.entries()) {

@@ -6,6 +6,14 @@ import { NamerConfig } from '@switchyard/namers'
 import { z } from 'zod'
 import { IdentifierConfig } from '../identify/index.js'
 import { TransformersConfig } from '../interpret/transformers/config.js'
+import { type IgnoredKey, ignoredIn, ignoredShape } from './linkerd-keys.js'
+import { NamerdDst } from './namerd-dst.js'
+
+/**
+ * Linkerd's `tls` key, refused wherever it is: ignoring it would send in the clear what the
+ * user asked to be encrypted, or serve plain HTTP where clients expect TLS.
+ */
+const refusedTls = (message: string) => z.never({ error: message }).optional()
 
 const PathText = z.string().superRefine((value, ctx) => {
   try {
@@ -39,6 +47,10 @@ export const ServerConfig = z.strictObject({
    * clients, who could otherwise reroute traffic with `l5d-dtab`.
    */
   clearContext: z.boolean().default(false),
+  tls: refusedTls(
+    'the proxy does not serve TLS: terminate TLS in front of it (a load balancer or ingress), or remove tls',
+  ),
+  ...ignoredShape('server'),
 })
 export type ServerConfig = z.infer<typeof ServerConfig>
 
@@ -46,8 +58,11 @@ const Seconds = z.number().positive()
 
 export const NamerdInterpreterConfig = z.strictObject({
   kind: z.enum(['namerd', 'io.l5d.namerd.http']),
-  /** namerd's HTTP API, e.g. `http://namerd.default.svc.cluster.local:4180`. */
-  dst: z.url({ protocol: /^https?$/, error: 'a base URL such as http://127.0.0.1:4180' }),
+  /**
+   * namerd's HTTP API: a URL (`http://namerd.default.svc.cluster.local:4180`) or Linkerd's
+   * `/$/inet/<host>/<port>`; parsed to the URL.
+   */
+  dst: NamerdDst,
   namespace: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '-', '_' and '.'")
@@ -64,6 +79,9 @@ export const NamerdInterpreterConfig = z.strictObject({
   token: z.string().min(1).optional(),
   /** Accepted for Linkerd configs (`io.l5d.namerd.http` needs it there); changes nothing. */
   experimental: z.boolean().optional(),
+  tls: refusedTls(
+    "Linkerd's tls for namerd (commonName, caCert) is not supported: for namerd over HTTPS, give dst as a URL, https://<host>:<port>, checked against the system's CAs (add a private CA with the NODE_EXTRA_CA_CERTS environment variable)",
+  ),
   /** Applied in order to every bound name (docs/proxy.md, Transformers). */
   transformers: TransformersConfig.optional(),
 })
@@ -92,11 +110,20 @@ export const InterpreterConfig = z.discriminatedUnion(
   {
     error: (issue) =>
       issue.code === 'invalid_union' || issue.code === 'invalid_type'
-        ? 'an interpreter: {kind: namerd, dst: http://HOST:4180, namespace: NS} or {kind: local, dtab: "..."}'
+        ? `${otherLinkerdInterpreter(issue.input)}an interpreter: {kind: io.l5d.namerd.http, dst: /$/inet/HOST/4180, namespace: NS} (or kind: namerd, dst: http://HOST:4180) or {kind: local, dtab: "..."}`
         : undefined,
   },
 )
 export type InterpreterConfig = z.infer<typeof InterpreterConfig>
+
+/** For Linkerd's interpreters that talk to namerd another way: which one to use instead. */
+function otherLinkerdInterpreter(input: unknown): string {
+  const kind = typeof input === 'object' && input !== null && 'kind' in input ? input.kind : ''
+  if (kind === 'io.l5d.namerd' || kind === 'io.l5d.mesh') {
+    return `${kind} talks to namerd over ${kind === 'io.l5d.mesh' ? 'gRPC (port 4321)' : 'Thrift (port 4100)'}, which the proxy does not speak: use kind: io.l5d.namerd.http with namerd's HTTP port (4180); `
+  }
+  return ''
+}
 
 const Backoff = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('constant'), ms: z.int().min(1) }),
@@ -114,7 +141,13 @@ export const FailureAccrualConfig = z.strictObject({
   backoff: Backoff.default({ kind: 'jittered', minMs: 5000, maxMs: 300_000 }),
 })
 
+/** Linkerd's `kind` of a client or service section: only the one config for all is supported. */
+const GlobalKind = z
+  .literal('io.l5d.global', 'only io.l5d.global (one config for every client and service)')
+  .optional()
+
 export const ClientConfig = z.strictObject({
+  kind: GlobalKind,
   failureAccrual: FailureAccrualConfig.default({
     kind: 'io.l5d.consecutiveFailures',
     failures: 5,
@@ -123,6 +156,10 @@ export const ClientConfig = z.strictObject({
   connectTimeoutMs: z.int().min(1).default(3000),
   /** Open connections per endpoint at most; requests beyond it queue. */
   maxConnectionsPerEndpoint: z.int().min(1).default(256),
+  tls: refusedTls(
+    'the proxy does not speak TLS to backends: refused, so requests are not sent in the clear where TLS was asked for',
+  ),
+  ...ignoredShape('client'),
 })
 export type ClientConfig = z.infer<typeof ClientConfig>
 
@@ -134,6 +171,7 @@ export const RetryBudgetConfig = z.strictObject({
 })
 
 export const ServiceConfig = z.strictObject({
+  kind: GlobalKind,
   retries: z
     .strictObject({
       budget: RetryBudgetConfig.default({
@@ -143,11 +181,13 @@ export const ServiceConfig = z.strictObject({
       }),
       /** Retries of one request at most (which requests: docs/proxy.md, Resilience). */
       maxRetries: z.int().min(0).max(10).default(2),
+      ...ignoredShape('retries'),
     })
     .default({
       budget: { ttlSecs: 10, minRetriesPerSec: 10, percentCanRetry: 0.2 },
       maxRetries: 2,
     }),
+  ...ignoredShape('service'),
 })
 export type ServiceConfig = z.infer<typeof ServiceConfig>
 
@@ -174,6 +214,7 @@ export const RouterConfig = z
     service: ServiceConfig.default(ServiceConfig.parse({})),
     /** Request log, one line per request: a file path, or `-` for standard output. */
     httpAccessLog: z.string().min(1).optional(),
+    ...ignoredShape('router'),
   })
   .superRefine((r, ctx) => {
     if (r.dtab !== undefined && r.interpreter !== undefined && 'dst' in r.interpreter) {
@@ -208,6 +249,8 @@ export const AdminConfig = z.strictObject({
   maxConnections: z.int().min(16).max(100_000).optional(),
   /** How long a client has to send a whole request head. Default 10000 ms. */
   headersTimeoutMs: z.int().min(100).max(600_000).optional(),
+  tls: refusedTls('the admin server does not serve TLS: keep it on loopback, or remove tls'),
+  ...ignoredShape('admin'),
 })
 
 export const ProxyConfig = z
@@ -230,6 +273,7 @@ export const ProxyConfig = z
         level: z.enum(LOG_LEVELS).default('info'),
       })
       .default({ level: 'info' }),
+    ...ignoredShape('top'),
   })
   .superRefine((c, ctx) => {
     const labels = new Map<string, number>()
@@ -246,3 +290,22 @@ export const ProxyConfig = z
     })
   })
 export type ProxyConfig = z.infer<typeof ProxyConfig>
+
+/**
+ * The Linkerd keys in `config` the proxy accepts and does not use (config/linkerd-keys.ts),
+ * each with its path, for the warning at start and for --check.
+ */
+export function ignoredLinkerdKeys(config: ProxyConfig): IgnoredKey[] {
+  const out = [...ignoredIn('top', config, ''), ...ignoredIn('admin', config.admin, 'admin')]
+  config.routers.forEach((r, i) => {
+    const at = `routers[${i}]`
+    out.push(...ignoredIn('router', r, at))
+    for (const [j, s] of r.servers.entries()) {
+      out.push(...ignoredIn('server', s, `${at}.servers[${j}]`))
+    }
+    out.push(...ignoredIn('client', r.client, `${at}.client`))
+    out.push(...ignoredIn('service', r.service, `${at}.service`))
+    out.push(...ignoredIn('retries', r.service.retries, `${at}.service.retries`))
+  })
+  return out
+}

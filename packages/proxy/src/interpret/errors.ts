@@ -2,6 +2,7 @@
 
 export type InterpreterErrorCode =
   | 'namerd_http'
+  | 'namerd_unreachable'
   | 'namerd_stream'
   | 'namerd_body'
   | 'namespace_not_found'

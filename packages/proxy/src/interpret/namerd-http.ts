@@ -38,6 +38,17 @@ export class NamerdAgents {
 /** How long namerd may take to answer (connect included); a watch body may then idle forever. */
 export const HEADERS_TIMEOUT_MS = 30_000
 
+/**
+ * `namerd at <host>:<port>`, the prefix of every failure to reach namerd: a bare
+ * `connect ECONNREFUSED 10.0.0.7:4180` in a 503 or a log does not say it was namerd that
+ * could not be reached, nor which one.
+ */
+export function namerdAt(url: string): string {
+  const u = new URL(url)
+  const port = u.port !== '' ? u.port : u.protocol === 'https:' ? '443' : '80'
+  return `namerd at ${u.hostname}:${port}`
+}
+
 /** A GET; resolves with the response once its head is in. */
 async function get(
   ep: NamerdEndpoint,
@@ -49,7 +60,7 @@ async function get(
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'GET', headers: headersFor(ep, watch), agent, signal })
     const timer = setTimeout(() => {
-      req.destroy(new Error(`namerd did not answer within ${HEADERS_TIMEOUT_MS} ms`))
+      req.destroy(new Error(`no answer within ${HEADERS_TIMEOUT_MS} ms`))
     }, HEADERS_TIMEOUT_MS)
     req.once('response', (res) => {
       clearTimeout(timer)
@@ -57,7 +68,12 @@ async function get(
     })
     req.once('error', (err) => {
       clearTimeout(timer)
-      reject(err)
+      // An abort is the caller's own doing, and is recognised as such: passed on as it is.
+      reject(
+        signal.aborted
+          ? err
+          : new InterpreterError('namerd_unreachable', `${namerdAt(url)}: ${err.message}`, err),
+      )
     })
     req.end()
   })
@@ -120,21 +136,31 @@ export async function readWatch(
     const text = await errorBody(res)
     throw new InterpreterError(
       'namerd_http',
-      `namerd answered ${res.statusCode} to ${new URL(url).pathname}${text ? `: ${text}` : ''}`,
+      `${namerdAt(url)} answered ${res.statusCode} to ${new URL(url).pathname}${text ? `: ${text}` : ''}`,
     )
   }
   onOpen()
   const decoder = new StringDecoder('utf8')
   let buf = ''
-  for await (const chunk of res) {
-    buf += decoder.write(chunk as Buffer)
-    let i = buf.indexOf('\n')
-    while (i !== -1) {
-      const line = buf.slice(0, i)
-      buf = buf.slice(i + 1)
-      if (line.trim() !== '') onLine(line)
-      i = buf.indexOf('\n')
+  try {
+    for await (const chunk of res) {
+      buf += decoder.write(chunk as Buffer)
+      let i = buf.indexOf('\n')
+      while (i !== -1) {
+        const line = buf.slice(0, i)
+        buf = buf.slice(i + 1)
+        if (line.trim() !== '') onLine(line)
+        i = buf.indexOf('\n')
+      }
     }
+  } catch (err) {
+    // A line namerd sent that is not a dtab, or the caller's abort: as they are.
+    if (signal.aborted || err instanceof InterpreterError) throw err
+    throw new InterpreterError(
+      'namerd_unreachable',
+      `${namerdAt(url)}: the watch broke: ${(err as Error).message}`,
+      err,
+    )
   }
   buf += decoder.end()
   // namerd ends every document with `\n`; a last line without one is an error message cut short.

@@ -48,6 +48,8 @@ export interface ErrorReply {
   readonly message: string
   /** True when the request was never sent to a backend, so a client may safely retry. */
   readonly retryable?: boolean
+  /** More headers for a client that may see them (routed-headers.ts); never with clear. */
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 /**
@@ -67,6 +69,7 @@ export function sendError(tx: Transaction, reply: ErrorReply, clear: boolean): v
     'content-type': 'text/plain; charset=utf-8',
   }
   if (reply.retryable !== undefined) headers['l5d-retryable'] = String(reply.retryable)
+  if (reply.headers !== undefined) Object.assign(headers, reply.headers)
   tx.respond(reply.status, headers, body)
 }
 

@@ -26,6 +26,7 @@ import { ClientRegistry } from './client-registry.js'
 import { type ErrorReply, forwardError, INTERNAL_ERROR } from './error-response.js'
 import { callDepth, clearL5d, nextRequestId, outboundHeaders } from './outbound-headers.js'
 import { CUT, GONE, RequestRecord } from './request-record.js'
+import { carriesOverride, routedHeaders, showRouted } from './routed-headers.js'
 
 interface ServerCtx {
   readonly config: ServerConfig
@@ -132,8 +133,13 @@ export class Router {
     // The client left while its request waited for addresses: nothing to answer.
     if (to.type === 'aborted') return rec.finish(GONE)
     if (to.type === 'error') {
-      if (to.service !== undefined) rec.named(to.service)
-      return rec.finish(to.error)
+      if (to.service === undefined) return rec.finish(to.error)
+      rec.named(to.service)
+      // An override that led nowhere says so too: the name, and no client.
+      const shown = !rec.clear && carriesOverride(tx.headers)
+      return rec.finish(
+        shown ? { ...to.error, headers: routedHeaders({ service: to.service }) } : to.error,
+      )
     }
     return this.forwardTo(rec, to, timeoutMs)
   }
@@ -224,6 +230,11 @@ export class Router {
     const service = to.route.dstText
     rec.forwarding(service, to.leaf.idText)
     const client = this.clients.get(to.leaf.idText, to.leaf.addr)
+    // On a clearContext server carriesOverride is false: clearL5d took the headers away.
+    const routed =
+      !rec.clear && carriesOverride(tx.headers)
+        ? { service, client: to.leaf.idText, residual: to.leaf.residualText }
+        : undefined
     const headers = outboundHeaders(
       tx.headers,
       {
@@ -242,13 +253,16 @@ export class Router {
       budget: this.budgets.get(service),
       maxRetries: this.config.service.retries.maxRetries,
       ...(rec.clear && { onResponseHead: clearResponseContext }),
+      ...(routed !== undefined && { onResponseHead: showRouted(routed) }),
     })
     if (result.ok) rec.finish(result.status, result)
     else if (result.kind === 'client-aborted') rec.finish(GONE, result)
     else if (result.headersSent) rec.finish(CUT, result)
     else {
-      const reply = forwardError(result, service, client.id)
-      rec.finish(rec.clear || reply.status !== 502 ? reply : this.withRouting(reply, to), result)
+      let reply = forwardError(result, service, client.id)
+      if (!rec.clear && reply.status === 502) reply = this.withRouting(reply, to)
+      if (routed !== undefined) reply = { ...reply, headers: routedHeaders(routed) }
+      rec.finish(reply, result)
     }
   }
 

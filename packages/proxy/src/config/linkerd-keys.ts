@@ -1,0 +1,98 @@
+// Keys of a Linkerd 1 config (linkerd/docs/config.md, routers.md, protocol-http.md) that the
+// proxy accepts and does not use, so a Linkerd user's own linkerd.yaml loads, with a warning
+// that names each one. Only keys that are harmless to ignore are here: they tune caches,
+// buffers, log rotation, connection pools or telemetry, and ignoring them changes neither
+// where a request goes nor what it carries nor who can read it. Linkerd keys that would
+// (`tls` anywhere, `announce`/`announcers`, `addForwardedHeader`, `requestAuthorizers`,
+// `timestampHeader`, a `client`/`service` of kind `io.l5d.static`) are not here: they stay
+// refused, `tls` by a message of its own (schema.ts). A key that is neither ours nor listed
+// here is a typo, refused with its line and column as before.
+import { z } from 'zod'
+
+/** Where in the config a group of keys sits, and why each key is harmless to ignore. */
+export const LINKERD_IGNORED = {
+  top: {
+    telemetry: 'metrics are served by the admin server (/admin/metrics.json, Prometheus)',
+    usage: 'the proxy sends no usage reports',
+  },
+  admin: {
+    socketOptions: 'the admin server uses the system defaults',
+    workerThreads: 'Node serves the admin server on its event loop',
+    httpIdentifierPort: 'the identifier debug endpoint is /delegator.json on the admin port',
+  },
+  router: {
+    bindingTimeoutMs: "a name's binding waits at most the router's timeoutMs",
+    bindingCache: 'the route cache is bounded by its own limits (docs/proxy.md)',
+    originator: 'it only labels Linkerd stats',
+    httpAccessLogRollPolicy:
+      'the proxy does not rotate the access log (logrotate copytruncate can)',
+    httpAccessLogAppend: 'the access log is always appended to',
+    httpAccessLogRotateCount: 'the proxy does not rotate the access log',
+    maxHeadersKB: 'request heads are limited to 16 KiB',
+    maxInitialLineKB: 'request heads are limited to 16 KiB',
+    maxRequestKB: 'bodies are streamed, never buffered',
+    maxResponseKB: 'bodies are streamed, never buffered',
+    maxErrResponseKB: "the proxy's error bodies are at most 5120 KiB",
+    streamAfterContentLengthKB: 'bodies are always streamed',
+    streamingEnabled: 'bodies are always streamed',
+    compressionLevel: 'responses are passed on as the backend sent them',
+    tracePropagator: 'l5d-ctx-trace is passed through; the proxy records no traces',
+  },
+  server: {
+    socketOptions: 'servers use the system defaults',
+    serverSession: 'idle connections are closed after 60 s',
+    maxConcurrentRequests: 'the proxy does not shed load by a request count',
+  },
+  client: {
+    loadBalancer: "the proxy balances with p2c least-loaded, Linkerd's default",
+    hostConnectionPool: 'use maxConnectionsPerEndpoint',
+    clientSession: 'idle upstream connections are closed after at most 4 s',
+    failFast: 'failure accrual marks dead endpoints',
+    requeueBudget:
+      'a request that could not connect goes to another endpoint, within the retry budget',
+    requestAttemptTimeoutMs: "each attempt is bounded by the router's timeoutMs",
+  },
+  service: {
+    totalTimeoutMs: "the router's timeoutMs bounds the whole request",
+    responseClassifier: 'a 5XX response is never retried; docs/proxy.md, Resilience, says what is',
+  },
+  retries: {
+    backoff: 'a retry goes to another endpoint at once',
+  },
+} as const satisfies Record<string, Record<string, string>>
+
+export type IgnoredGroup = keyof typeof LINKERD_IGNORED
+
+/** Schema entries for a group: any value, accepted and unused. */
+export function ignoredShape<G extends IgnoredGroup>(
+  group: G,
+): { [K in keyof (typeof LINKERD_IGNORED)[G]]: z.ZodOptional<z.ZodUnknown> } {
+  const shape: Record<string, z.ZodOptional<z.ZodUnknown>> = {}
+  for (const key of Object.keys(LINKERD_IGNORED[group])) shape[key] = z.unknown().optional()
+  return shape as { [K in keyof (typeof LINKERD_IGNORED)[G]]: z.ZodOptional<z.ZodUnknown> }
+}
+
+/** A Linkerd key that was in the config and is ignored. */
+export interface IgnoredKey {
+  /** Where it is, as config errors say it: `routers[0].bindingTimeoutMs`. */
+  readonly path: string
+  /** Why ignoring it is harmless. */
+  readonly why: string
+}
+
+/** The ignored keys present in `object` (a parsed config section) under `path`. */
+export function ignoredIn(group: IgnoredGroup, object: object, path: string): IgnoredKey[] {
+  const reasons: Record<string, string> = LINKERD_IGNORED[group]
+  const out: IgnoredKey[] = []
+  for (const [key, why] of Object.entries(reasons)) {
+    if ((object as Record<string, unknown>)[key] !== undefined) {
+      out.push({ path: path === '' ? key : `${path}.${key}`, why })
+    }
+  }
+  return out
+}
+
+/** One line for the start-up warning and --check: `key (why); key (why)`. */
+export function describeIgnored(keys: readonly IgnoredKey[]): string {
+  return keys.map((k) => `${k.path} (${k.why})`).join('; ')
+}

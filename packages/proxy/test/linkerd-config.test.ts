@@ -1,0 +1,171 @@
+// A Linkerd 1 user's own linkerd.yaml runs unchanged: the io.l5d.namerd.http interpreter as
+// Linkerd writes it (dst: /$/inet/<host>/<port>, experimental: true), and Linkerd's keys the
+// proxy does not use named in one warning at start. What ignoring would make unsafe (tls) and
+// what is neither ours nor Linkerd's (a typo) are still refused, with line and column. The
+// real command (bin/switchyard-proxy.js), a real namerd and a real backend.
+import t from 'tap'
+import { memoryStore, putDtab, startNamerd, tempDir, writeEndpoints } from './interpret-helpers.js'
+import { runProxyCommand, startProxyProcess, writeConfig } from './proxy-process.js'
+import { recordingBackend, send } from './router-helpers.js'
+
+/** A linkerd.yaml as Linkerd's docs and examples write one, pointed at namerd on `port`. */
+const linkerdYaml = (port: number) => `admin:
+  ip: 127.0.0.1
+  port: 0
+usage:
+  enabled: false
+telemetry:
+- kind: io.l5d.prometheus
+routers:
+- protocol: http
+  label: outgoing
+  originator: true
+  bindingTimeoutMs: 5000
+  maxHeadersKB: 16
+  interpreter:
+    kind: io.l5d.namerd.http
+    experimental: true
+    dst: /$/inet/127.0.0.1/${port}
+    namespace: internal
+    retry:
+      baseSeconds: 1
+      maxSeconds: 10
+  servers:
+  - port: 0
+    ip: 127.0.0.1
+    socketOptions:
+      reusePort: true
+  client:
+    kind: io.l5d.global
+    loadBalancer:
+      kind: ewma
+  service:
+    kind: io.l5d.global
+    totalTimeoutMs: 5000
+    retries:
+      backoff:
+        kind: jittered
+        minMs: 10
+        maxMs: 1000
+`
+
+t.test(
+  'a Linkerd config loads unchanged and routes through namerd; one warning names the keys it ignores',
+  async (t) => {
+    const disco = await tempDir(t)
+    const world = await recordingBackend(t, 'world')
+    await writeEndpoints(disco, 'world', [world.port])
+    const namerd = await startNamerd(t, memoryStore(t), disco)
+    await putDtab(namerd.base, 'internal', '/svc => /#/io.l5d.fs')
+    const config = await writeConfig(await tempDir(t), linkerdYaml(namerd.port), 'linkerd.yaml')
+    const proxy = await startProxyProcess(t, config)
+    const r = await send(proxy.ports[0]!, { headers: { host: 'world' } })
+    t.equal(r.status, 200, r.body)
+    t.equal(r.body, 'world')
+    const warnings = proxy.lines.filter((l) => l.level === 40)
+    t.equal(warnings.length, 1, 'one warning')
+    t.same(warnings[0]?.ignored, [
+      'telemetry',
+      'usage',
+      'routers[0].bindingTimeoutMs',
+      'routers[0].originator',
+      'routers[0].maxHeadersKB',
+      'routers[0].servers[0].socketOptions',
+      'routers[0].client.loadBalancer',
+      'routers[0].service.totalTimeoutMs',
+      'routers[0].service.retries.backoff',
+    ])
+    t.match(warnings[0]?.msg, /^Linkerd config keys this proxy does not use, ignored: telemetry \(/)
+    t.match(warnings[0]?.msg, "routers[0].service.totalTimeoutMs (the router's timeoutMs")
+  },
+)
+
+t.test('experimental is accepted, not required, and the URL form still works', async (t) => {
+  const dir = await tempDir(t)
+  for (const [dst, shown] of [
+    [
+      '/$/inet/namerd.default.svc.cluster.local/4180',
+      'http://namerd.default.svc.cluster.local:4180',
+    ],
+    ['/$/inet/::1/4180', 'http://[::1]:4180'],
+    ['http://127.0.0.1:4180', 'http://127.0.0.1:4180'],
+  ] as const) {
+    const file = await writeConfig(
+      dir,
+      `routers:\n  - interpreter: {kind: io.l5d.namerd.http, dst: "${dst}", namespace: internal}\n    servers: [{port: 4140}]\n`,
+    )
+    const r = await runProxyCommand(['--check', '--config', file])
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stdout, `-> namerd ${shown} namespace internal\n`, dst)
+  }
+})
+
+interface Asserts {
+  equal(found: unknown, wanted: unknown, message: string): unknown
+  teardown(fn: () => unknown): void
+}
+
+/** `--check`'s refusal of `yaml`: exit 2 and its stderr. */
+async function refused(t: Asserts, yaml: string): Promise<string> {
+  const file = await writeConfig(await tempDir(t), yaml)
+  const r = await runProxyCommand(['--check', '--config', file])
+  t.equal(r.code, 2, 'refused')
+  return r.stderr.replaceAll(`${file}:`, 'proxy.yaml:')
+}
+
+const namerdRouter = (extra: string) =>
+  `routers:\n  - interpreter: {kind: io.l5d.namerd.http, dst: /$/inet/127.0.0.1/4180${extra}}\n    servers: [{port: 4140}]\n`
+
+t.test(
+  'a key that is neither ours nor Linkerd’s is still refused with its line and column',
+  async (t) => {
+    const err = await refused(
+      t,
+      'routers:\n  - servers: [{port: 4140}]\n    dtab: /svc => /$/inet/127.0.0.1/1\n    bindingTimeoutMS: 5000\n',
+    )
+    t.equal(err, 'switchyard-proxy: proxy.yaml:2:5: routers[0]: unknown key "bindingTimeoutMS"\n')
+  },
+)
+
+t.test('tls is refused wherever Linkerd allows it, saying what to do instead', async (t) => {
+  t.match(
+    await refused(t, namerdRouter(', tls: {commonName: namerd}')),
+    /proxy\.yaml:2:\d+: routers\[0\]\.interpreter\.tls: Linkerd's tls for namerd \(commonName, caCert\) is not supported: for namerd over HTTPS, give dst as a URL, https:\/\/<host>:<port>/,
+  )
+  t.match(
+    await refused(
+      t,
+      'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140, tls: {certPath: c.pem}}]\n',
+    ),
+    'routers[0].servers[0].tls: the proxy does not serve TLS',
+  )
+  t.match(
+    await refused(
+      t,
+      'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140}]\n    client: {tls: {commonName: world}}\n',
+    ),
+    'routers[0].client.tls: the proxy does not speak TLS to backends',
+  )
+})
+
+t.test(
+  'a dst Linkerd would resolve through its namers is refused, naming the forms that work',
+  async (t) => {
+    for (const dst of ['/#/io.l5d.k8s/default/http/namerd', '/$/io.buoyant.rinet/4180/namerd']) {
+      const err = await refused(t, namerdRouter('').replace('/$/inet/127.0.0.1/4180', dst))
+      t.match(
+        err,
+        `routers[0].interpreter.dst: ${dst}: a name for namers to resolve (/#/..., /$/io.buoyant.rinet/..., /%/...) is not supported`,
+      )
+      t.match(err, "give namerd's address: Linkerd's /$/inet/<host>/<port>")
+    }
+    t.match(
+      await refused(t, namerdRouter('').replace('4180', '99999')),
+      'routers[0].interpreter.dst: /$/inet/127.0.0.1/99999: the port "99999" is not a number from 1 to 65535',
+    )
+    t.match(
+      await refused(t, namerdRouter('').replace('io.l5d.namerd.http', 'io.l5d.namerd')),
+      'routers[0].interpreter.kind: io.l5d.namerd talks to namerd over Thrift (port 4100), which the proxy does not speak: use kind: io.l5d.namerd.http',
+    )
+  },
+)
