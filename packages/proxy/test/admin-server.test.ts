@@ -79,7 +79,10 @@ t.test('/admin/ready names why each waiting router has no dtab yet', async (t) =
   const lines = (await res.text()).split('\n')
   t.equal(lines[0], 'waiting for a dtab: outgoing, incoming, other')
   t.equal(lines[1], '  outgoing: namespace "internal" not found at namerd')
-  t.equal(lines[2], `  incoming: namerd at ${dead.slice('http://'.length)}: connect ECONNREFUSED ${dead.slice('http://'.length)}`)
+  t.equal(
+    lines[2],
+    `  incoming: namerd at ${dead.slice('http://'.length)}: connect ECONNREFUSED ${dead.slice('http://'.length)}`,
+  )
   t.match(lines[3], /^ {2}other: namerd: oops x+\.\.\.$/, 'one line, cut')
   t.ok(lines[3]!.length < 600, `bounded (${lines[3]!.length})`)
   t.equal(lines[4], '')
