@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { VERSION } from '../src/version.js'
 import { runCli, startNamerd, tempDir, watch } from './helpers.js'
+import { putNs } from './namerd-writes.js'
 
 async function namerdWithFsNamer(t: Test) {
   const dir = await tempDir(t)
@@ -91,7 +92,8 @@ t.test(
     )
     t.equal(out[3], '1 of 1 watchers have the current version.')
 
-    await namerd.cli(['shift', 'default', '/svc/world', '/svc/world-v2'])
+    // A new version, written straight to namerd: what `status --wait` follows is the watchers.
+    await putNs(namerd.base, 'default', '/svc=>/#/io.l5d.fs;/svc/world=>/svc/world-v2')
     await lines.next()
     const waited = await namerd.cli(['status', 'default', '--wait', '--timeout', '5', '-o', 'json'])
     t.equal(waited.code, 0, waited.stderr)
