@@ -12,7 +12,8 @@ import { z } from 'zod'
 /** Where in the config a group of keys sits, and why each key is harmless to ignore. */
 export const LINKERD_IGNORED = {
   top: {
-    telemetry: 'metrics are served by the admin server (/admin/metrics.json, Prometheus)',
+    telemetry:
+      'the admin server serves the metrics, at /admin/metrics.json and /admin/metrics/prometheus',
     usage: 'the proxy sends no usage reports',
   },
   admin: {
@@ -22,7 +23,7 @@ export const LINKERD_IGNORED = {
   },
   router: {
     bindingTimeoutMs: "a name's binding waits at most the router's timeoutMs",
-    bindingCache: 'the route cache is bounded by its own limits (docs/proxy.md)',
+    bindingCache: 'the route cache has limits of its own',
     originator: 'it only labels Linkerd stats',
     httpAccessLogRollPolicy:
       'the proxy does not rotate the access log (logrotate copytruncate can)',
