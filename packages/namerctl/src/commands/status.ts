@@ -95,12 +95,14 @@ function notReady(status: Watchers, min: number, timeout: number): CliError {
   return new CliError(
     'not_ready',
     `${current} of the ${wanted} watchers wanted have version ${version} of ${status.namespace} after ${timeout} s`,
-    [
-      seen,
-      status.watchers.length < min
-        ? `--min-watchers is ${min}; ${status.watchers.length} watching`
-        : 'the watchers marked "no" are behind; check that those proxies are connected and healthy',
-    ],
+    status.watchers.length === 0
+      ? [seen]
+      : [
+          seen,
+          status.watchers.length < min
+            ? `--min-watchers is ${min}; only ${status.watchers.length} watching`
+            : 'the watchers marked "no" are behind; check that those proxies are connected and healthy',
+        ],
   )
 }
 
