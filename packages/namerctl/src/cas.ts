@@ -24,20 +24,25 @@ export interface CasOutcome<T> {
   readonly attempts: number
 }
 
+export interface Change<T> {
+  readonly dtab: DentryJson[] | null
+  readonly result: T
+}
+
 /**
  * `change` computes the new dentries from the current state (and anything else it wants to
- * report), or `dtab: null` for no change. With `write: false` nothing is written.
+ * report), or `dtab: null` for no change; it may be async (to check the new dtab with namerd). With `write: false` nothing is written.
  */
 export async function readModifyWrite<T>(
   client: NamerdClient,
   ns: string,
-  change: (current: Versioned) => { readonly dtab: DentryJson[] | null; readonly result: T },
+  change: (current: Versioned) => Change<T> | Promise<Change<T>>,
   options: CasOptions & { readonly write: boolean },
 ): Promise<CasOutcome<T>> {
   const base = options.baseDelayMs ?? 50
   for (let attempt = 1; ; attempt++) {
     const current = await client.get(ns)
-    const { dtab, result } = change(current)
+    const { dtab, result } = await change(current)
     if (dtab === null || !options.write)
       return { base: current, result, written: null, attempts: attempt }
     try {

@@ -15,6 +15,8 @@ export type CliErrorCode =
   | 'conflict'
   | 'editor'
   | 'not_ready'
+  | 'unresolved'
+  | 'declined'
 
 export class CliError extends Error {
   override readonly name: string = 'CliError'

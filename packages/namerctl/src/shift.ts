@@ -147,3 +147,33 @@ function samePrefix(text: string, wanted: ReturnType<typeof Prefix.read>): boole
     return false
   }
 }
+
+/**
+ * The dentry whose prefix is nearest to `prefix` by edit distance (of the printed prefixes),
+ * for "did you mean": `/host/wrold` finds `/host/world`. Of equals, the last (it wins lookups).
+ */
+export function nearestDentry(
+  dtab: readonly DentryJson[],
+  prefix: string,
+): { readonly dentry: DentryJson; readonly distance: number } | null {
+  let best: { dentry: DentryJson; distance: number } | null = null
+  for (const dentry of dtab) {
+    const distance = editDistance(dentry.prefix, prefix)
+    if (best === null || distance <= best.distance) best = { dentry, distance }
+  }
+  return best
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions of one character each. */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost))
+    }
+    prev = row
+  }
+  return prev[b.length]!
+}

@@ -3,10 +3,11 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { fetchDtab, fetchHistory, INTERNAL, startNamerd, tempDir, writeTemp } from './helpers.js'
+import { fetchDtab, fetchHistory, INTERNAL, tempDir, writeTemp } from './helpers.js'
+import { startNamerdWithNames } from './names.js'
 
 t.test('create from stdin, then get prints "# version" and aligned dentries', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   const created = await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
   t.equal(created.code, 0, created.stderr)
   t.equal(created.stdout, 'Created internal\n')
@@ -33,7 +34,7 @@ t.test('create from stdin, then get prints "# version" and aligned dentries', as
 })
 
 t.test('get --json prints {"version","dtab"}, and -o yaml the same as YAML', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'ns', '-'], { stdin: '/a => /b' })
   const json = await namerd.cli(['dtab', 'get', 'ns', '--json'])
   t.equal(json.stdout, '{"version":"AAAAAAAAAAE=","dtab":[{"prefix":"/a","dst":"/b"}]}\n')
@@ -44,7 +45,7 @@ t.test('get --json prints {"version","dtab"}, and -o yaml the same as YAML', asy
 })
 
 t.test('list prints one name per line; ls --json the array; an argument is refused', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'new', 'b', '-'], { stdin: '/a => /b' })
   await namerd.cli(['dtab', 'new', 'a', '-'], { stdin: '/a => /b' })
   t.equal((await namerd.cli(['dtab', 'list'])).stdout, 'a\nb\n')
@@ -55,7 +56,7 @@ t.test('list prints one name per line; ls --json the array; an argument is refus
 })
 
 t.test("update and delete print namerctl's messages; aliases work", async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'ns', '-'], { stdin: '/a => /b' })
   const file = await writeTemp(t, 'ns.dtab', '/a => /c;\n')
   const up = await namerd.cli(['dtab', 'up', 'ns', file])
@@ -71,7 +72,7 @@ t.test("update and delete print namerctl's messages; aliases work", async (t) =>
 })
 
 t.test("a missing namespace gives namerctl's not-found text and exit 1", async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   for (const args of [
     ['dtab', 'get', 'nope'],
     ['dtab', 'update', 'nope', '-', '--version', 'AAAAAAAAAAE='],
@@ -86,7 +87,7 @@ t.test("a missing namespace gives namerctl's not-found text and exit 1", async (
 })
 
 t.test('create of an existing namespace: unexpected response: 409 Conflict', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'ns', '-'], { stdin: '/a => /b' })
   const again = await namerd.cli(['dtab', 'create', 'ns', '-'], { stdin: '/a => /b' })
   t.equal(again.code, 1)
@@ -97,7 +98,7 @@ t.test('create of an existing namespace: unexpected response: 409 Conflict', asy
 t.test(
   'JSON input sends its version as If-Match: a stale file gets 412 and changes nothing',
   async (t) => {
-    const namerd = await startNamerd(t)
+    const namerd = await startNamerdWithNames(t)
     await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
     const dir = await tempDir(t)
     const file = join(dir, 'internal.json')
@@ -124,7 +125,7 @@ t.test(
 )
 
 t.test('text input replaces unconditionally unless --version is given', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'ns', '-'], { stdin: '/a => /b' })
   const plain = await namerd.cli(['dtab', 'update', 'ns', '-'], { stdin: '/a => /c' })
   t.equal(plain.code, 0)
@@ -142,7 +143,7 @@ t.test('text input replaces unconditionally unless --version is given', async (t
 })
 
 t.test('update --dry-run shows the diff and writes nothing', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'ns', '-'], { stdin: '/a => /b; /c => /d' })
   const r = await namerd.cli(['dtab', 'update', 'ns', '-', '--dry-run'], {
     stdin: '/a => /b; /c => /e',
@@ -156,7 +157,7 @@ t.test('update --dry-run shows the diff and writes nothing', async (t) => {
 })
 
 t.test('a dtab that does not parse is shown with a caret, and nothing is sent', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   const r = await namerd.cli(['dtab', 'create', 'ns', '-'], { stdin: '/svc => /host ; /x =>> /y' })
   t.equal(r.code, 1)
   t.equal(

@@ -2,7 +2,8 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { fetchDtab, fetchHistory, INTERNAL, startNamerd, tempDir } from './helpers.js'
+import { fetchDtab, fetchHistory, INTERNAL, tempDir } from './helpers.js'
+import { startNamerdWithNames } from './names.js'
 
 /**
  * An $EDITOR that replaces FROM with TO in the file; with INTERFERE set, it first writes to
@@ -28,7 +29,7 @@ if (FROM !== undefined) writeFileSync(file, readFileSync(file, 'utf8').replace(F
 }
 
 t.test('dtab edit opens $EDITOR, shows the diff and writes with If-Match', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
   const editor = await fakeEditor(t)
   const r = await namerd.cli(['dtab', 'edit', 'internal'], {
@@ -44,7 +45,7 @@ t.test('dtab edit opens $EDITOR, shows the diff and writes with If-Match', async
 })
 
 t.test('dtab edit with no change cancels and writes nothing', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
   const editor = await fakeEditor(t)
   const same = await namerd.cli(['dtab', 'edit', 'internal'], { env: { EDITOR: editor } })
@@ -54,7 +55,7 @@ t.test('dtab edit with no change cancels and writes nothing', async (t) => {
 })
 
 t.test('dtab edit that breaks the syntax shows a caret and keeps the file', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
   const editor = await fakeEditor(t)
   const r = await namerd.cli(['dtab', 'edit', 'internal'], {
@@ -70,7 +71,7 @@ t.test('dtab edit that breaks the syntax shows a caret and keeps the file', asyn
 t.test(
   'dtab edit after someone else wrote: nothing written, and what they changed is shown',
   async (t) => {
-    const namerd = await startNamerd(t)
+    const namerd = await startNamerdWithNames(t)
     await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
     const editor = await fakeEditor(t)
     const r = await namerd.cli(['dtab', 'edit', 'internal'], {
@@ -98,7 +99,7 @@ t.test(
 t.test(
   "history lists changes newest first with what each changed; -o json is namerd's",
   async (t) => {
-    const namerd = await startNamerd(t)
+    const namerd = await startNamerdWithNames(t)
     await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
     await namerd.cli(['shift', 'internal', '/host/world', '/tmp/world-v1'])
     const r = await namerd.cli(['history', 'internal'])
@@ -129,7 +130,7 @@ t.test(
 t.test(
   'rollback restores the version before the current one, as a new compare-and-swap write',
   async (t) => {
-    const namerd = await startNamerd(t)
+    const namerd = await startNamerdWithNames(t)
     await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
     await namerd.cli(['shift', 'internal', '/host/world', '/tmp/world-v1'])
     await namerd.cli(['shift', 'internal', '/host/world', '/tmp/world-v2=1', '/tmp/world-v1=9'])
@@ -161,7 +162,7 @@ t.test(
 )
 
 t.test('rollback refuses what it cannot do, and says why', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
   const first = await namerd.cli(['rollback', 'internal'])
   t.equal(first.code, 1)

@@ -12,6 +12,8 @@ async function namerdWithFsNamer(t: Test) {
   const dir = await tempDir(t)
   await mkdir(join(dir, 'disco'))
   await writeFile(join(dir, 'disco', 'world-v1'), '10.0.0.5 8080\n10.0.0.6 8080\n')
+  // world-v2 exists too: `shift` refuses a destination that does not resolve.
+  await writeFile(join(dir, 'disco', 'world-v2'), '10.0.0.7 8080\n')
   await writeFile(
     join(dir, 'namerd.yaml'),
     'store: memory\nnamers:\n  - kind: io.l5d.fs\n    rootDir: disco\n',

@@ -4,7 +4,8 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { INTERNAL, startNamerd, tempDir } from './helpers.js'
+import { INTERNAL, tempDir } from './helpers.js'
+import { startNamerdWithNames } from './names.js'
 
 const PACK = fileURLToPath(new URL('../scripts/pack.mjs', import.meta.url))
 const hasNpm = spawnSync('npm', ['--version']).status === 0
@@ -47,7 +48,8 @@ t.test(
     t.equal(help.status, 0, help.stderr)
     t.match(help.stdout, /^Usage: namerctl /)
 
-    const namerd = await startNamerd(t)
+    // Its names resolve: shift refuses destinations that do not.
+    const namerd = await startNamerdWithNames(t)
     const create = spawnSync(bin, ['dtab', 'create', 'internal', '-', '--base-url', namerd.base], {
       encoding: 'utf8',
       env,

@@ -3,12 +3,13 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
-import { fetchDtab, fetchHistory, INTERNAL, startNamerd } from './helpers.js'
+import { fetchDtab, fetchHistory, INTERNAL } from './helpers.js'
+import { startNamerdWithNames } from './names.js'
 
 const TWO_SERVICES = `${INTERNAL}/host/hello => /srv/hello-v1;\n`
 
 t.test('shift rewrites exactly that dentry as a weighted union and prints the diff', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
   const r = await namerd.cli([
     'shift',
@@ -29,6 +30,8 @@ t.test('shift rewrites exactly that dentry as a weighted union and prints the di
       '  /svc        => /host',
       '- /host/world => /srv/world-v1',
       '+ /host/world => 10.00*/tmp/world-v2 & 90.00*/tmp/world-v1',
+      '/tmp/world-v2 => /#/io.l5d.k8s/default/http/world-v2 (1 endpoint)',
+      '/tmp/world-v1 => /#/io.l5d.k8s/default/http/world-v1 (2 endpoints)',
       'Shifted /host/world in internal: /srv/world-v1 -> 10.00*/tmp/world-v2 & 90.00*/tmp/world-v1 (version AAAAAAAAAAE= -> AAAAAAAAAAI=)',
       '',
     ].join('\n'),
@@ -43,7 +46,7 @@ t.test('shift rewrites exactly that dentry as a weighted union and prints the di
 })
 
 t.test('a single destination, or weight 100 alone, writes a plain path; 0 drops one', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
   await namerd.cli(['shift', 'internal', '/host/world', '/tmp/world-v2=100'])
   t.match((await fetchDtab(namerd.base, 'internal')).text, /;\/host\/world=>\/tmp\/world-v2$/)
@@ -56,7 +59,7 @@ t.test('a single destination, or weight 100 alone, writes a plain path; 0 drops 
 })
 
 t.test('shift --dry-run prints the diff and writes nothing', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
   const r = await namerd.cli([
     'shift',
@@ -73,19 +76,22 @@ t.test('shift --dry-run prints the diff and writes nothing', async (t) => {
   t.equal((await fetchDtab(namerd.base, 'internal')).etag, 'AAAAAAAAAAE=')
 })
 
-t.test('shift of a prefix with no dentry appends one and says so', async (t) => {
-  const namerd = await startNamerd(t)
+t.test('shift --create of a prefix with no dentry appends one and says so', async (t) => {
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
-  const r = await namerd.cli(['shift', 'internal', '/host/hello', '/srv/hello-v2'])
+  const r = await namerd.cli(['shift', 'internal', '/host/hello', '/srv/hello-v2', '--create'])
   t.equal(r.code, 0, r.stderr)
-  t.match(r.stdout, /^No dentry with prefix \/host\/hello in internal; appending one\.\n/)
+  t.match(
+    r.stdout,
+    /^No dentry with prefix \/host\/hello in internal; appending one \(--create\)\.\n/,
+  )
   t.match((await fetchDtab(namerd.base, 'internal')).text, /;\/host\/hello=>\/srv\/hello-v2$/)
 })
 
 t.test(
   'of several dentries with the prefix, shift rewrites the last (it wins lookups)',
   async (t) => {
-    const namerd = await startNamerd(t)
+    const namerd = await startNamerdWithNames(t)
     await namerd.cli(['dtab', 'create', 'ns', '-'], { stdin: '/a => /one; /b => /x; /a => /two' })
     await namerd.cli(['shift', 'ns', '/a', '/three'])
     t.equal((await fetchDtab(namerd.base, 'ns')).text, '/a=>/one;/b=>/x;/a=>/three')
@@ -93,7 +99,7 @@ t.test(
 )
 
 t.test('bad shift arguments are usage errors (exit 2) that say what is wrong', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
   const cases: [string[], RegExp][] = [
     [['/tmp/world-v2=ten'], /invalid weight "ten"/],
@@ -117,7 +123,7 @@ t.test('bad shift arguments are usage errors (exit 2) that say what is wrong', a
 })
 
 t.test('shift of a namespace that does not exist fails with the not-found text', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   const r = await namerd.cli(['shift', 'nope', '/host/world', '/x'])
   t.equal(r.code, 1)
   t.match(r.stderr, /^Error: resource was not found by ID or name/)
@@ -126,7 +132,7 @@ t.test('shift of a namespace that does not exist fails with the not-found text',
 t.test(
   'two CLIs shifting different dentries at the same moment both land, never on a stale version',
   async (t) => {
-    const namerd = await startNamerd(t)
+    const namerd = await startNamerdWithNames(t)
     await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: TWO_SERVICES })
     const [world, hello] = await Promise.all([
       namerd.cli(['shift', 'internal', '/host/world', '/tmp/world-v2=10', '/tmp/world-v1=90']),
@@ -142,10 +148,11 @@ t.test(
 )
 
 t.test('five concurrent shifts of five dentries all land', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   const names = ['a', 'b', 'c', 'd', 'e']
   await namerd.cli(['dtab', 'create', 'ns', '-'], {
-    stdin: names.map((n) => `/host/${n} => /srv/${n}-v1;`).join('\n'),
+    // /srv and /tmp route to the namer, so that each v1 and v2 resolves.
+    stdin: `/srv => /#/io.l5d.fs; /tmp => /srv;\n${names.map((n) => `/host/${n} => /srv/${n}-v1;`).join('\n')}`,
   })
   const results = await Promise.all(
     names.map((n) =>
@@ -169,7 +176,7 @@ t.test('five concurrent shifts of five dentries all land', async (t) => {
 t.test(
   "a write that lands between shift's read and its write makes it re-read and re-apply",
   async (t) => {
-    const namerd = await startNamerd(t)
+    const namerd = await startNamerdWithNames(t)
     await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: TWO_SERVICES })
     // A proxy in front of namerd that, just before the CLI's first PUT, lets another writer in.
     let interfered = false
@@ -233,7 +240,7 @@ t.test(
 )
 
 t.test('shift gives up after --attempts conflicts, with exit 1 and a clear message', async (t) => {
-  const namerd = await startNamerd(t)
+  const namerd = await startNamerdWithNames(t)
   await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: INTERNAL })
   // Every PUT is preceded by another write, so every attempt conflicts.
   const proxy = createServer(async (req, res) => {

@@ -1,13 +1,26 @@
 // `namerctl dtab list|get|create|update|delete`: namerctl's commands, aliases, flags and texts
 // (namerd-wire.md §2.2), so a script written for namerctl runs unchanged; plus `-o`,
-// `--dry-run` and `--version` on delete.
+// `--dry-run` and `--version` on delete. Two safeties namerctl lacked: create and update check
+// that the destinations they add resolve (--force writes anyway), and delete asks on a
+// terminal (--yes skips it; a script, with no terminal, is not asked, as with namerctl).
 import { type Command, InvalidArgumentError } from 'commander'
+import type { NamerdClient } from '../client.js'
+import { confirm, type Prompt, processPrompt } from '../confirm.js'
 import { type Context, examples } from '../context.js'
+import {
+  CHECK_HELP,
+  forcedWarning,
+  isRefused,
+  refusal,
+  renderResolution,
+} from '../destination-guard.js'
 import { diffDtabs, hasChanges, renderDiff } from '../diff.js'
-import { UsageError } from '../errors.js'
+import { CliError, UsageError } from '../errors.js'
 import { parseDtabInput, readSource } from '../input.js'
 import { formatOf, outputOption, print } from '../output.js'
 import { compactDtab, prettyDtab } from '../pretty.js'
+import { checkChange } from '../resolution.js'
+import type { DentryJson } from '../schemas.js'
 import { registerEdit } from './edit.js'
 
 interface DtabFlags {
@@ -15,7 +28,11 @@ interface DtabFlags {
   readonly output?: string
 }
 
-export function registerDtab(program: Command, ctx: Context): void {
+export function registerDtab(
+  program: Command,
+  ctx: Context,
+  prompt: () => Prompt = processPrompt,
+): void {
   const dtab = program
     .command('dtab')
     .description("read and change namerd's delegation tables (dtabs), one per namespace")
@@ -78,31 +95,49 @@ export function registerDtab(program: Command, ctx: Context): void {
     .description('create a dtab from a file, or - for standard input')
     .argument('<ns>', 'the namespace')
     .argument('<file>', 'dtab text, or JSON as `get --json` prints it; - reads standard input')
-    .option('--dry-run', 'check the dtab and show it, but create nothing')
+    .option('--dry-run', 'check the dtab and its destinations and show it, but create nothing')
+    .option('--force', 'create it even if a destination does not resolve')
     .addHelpText(
       'after',
-      examples(
-        'namerctl dtab create internal internal.dtab',
-        'echo "/svc => /#/io.l5d.k8s/default/http;" | namerctl dtab create internal -',
-        'namerctl dtab create internal internal.dtab --dry-run',
-      ),
+      [
+        '',
+        ...CHECK_HELP,
+        'For a create, every dentry is new, and namerd delegates through the dtab being created.',
+        examples(
+          'namerctl dtab create internal internal.dtab',
+          'echo "/svc => /#/io.l5d.k8s/default/http;" | namerctl dtab create internal -',
+          'namerctl dtab create internal internal.dtab --dry-run',
+          'namerctl dtab create internal internal.dtab --force   # before the services exist',
+        ),
+      ].join('\n'),
     )
-    .action(async (ns: string, file: string, opts: { dryRun?: boolean }, cmd: Command) => {
-      const input = parseDtabInput(await readSource(file, ctx.io), file)
-      if (opts.dryRun === true) {
-        ctx.io.out(
-          renderDiff(
-            diffDtabs([], input.dtab),
-            { before: `${ns} (absent)`, after: `${ns} (created)` },
-            ctx.out,
-          ),
-        )
-        ctx.io.out(`Dry run: ${ns} not created.\n`)
-        return
-      }
-      await ctx.connect(cmd).create(ns, input.body)
-      ctx.io.out(`Created ${ns}\n`)
-    })
+    .action(
+      async (
+        ns: string,
+        file: string,
+        opts: { dryRun?: boolean; force?: boolean },
+        cmd: Command,
+      ) => {
+        const input = parseDtabInput(await readSource(file, ctx.io), file)
+        const client = ctx.connect(cmd)
+        const report = await checkWrite(ctx, client, ns, null, input.dtab, opts)
+        if (opts.dryRun === true) {
+          ctx.io.out(
+            renderDiff(
+              diffDtabs([], input.dtab),
+              { before: `${ns} (absent)`, after: `${ns} (created)` },
+              ctx.out,
+            ),
+          )
+          ctx.io.err(report)
+          ctx.io.out(`Dry run: ${ns} not created.\n`)
+          return
+        }
+        await client.create(ns, input.body)
+        ctx.io.err(report)
+        ctx.io.out(`Created ${ns}\n`)
+      },
+    )
 
   dtab
     .command('update')
@@ -111,7 +146,8 @@ export function registerDtab(program: Command, ctx: Context): void {
     .argument('<ns>', 'the namespace')
     .argument('<file>', 'dtab text, or JSON as `get --json` prints it; - reads standard input')
     .option('--version <version>', 'only update if the current version (ETag) is this one')
-    .option('--dry-run', 'show what would change, but write nothing')
+    .option('--dry-run', 'show what would change and check it, but write nothing')
+    .option('--force', 'write even if a destination does not resolve')
     .addHelpText(
       'after',
       [
@@ -119,11 +155,14 @@ export function registerDtab(program: Command, ctx: Context): void {
         'JSON input carries the version it was read at ({"version","dtab"}); it is sent as',
         'If-Match, so the update fails with 412 if the dtab changed since. Text input replaces',
         'the dtab unless --version is given.',
+        '',
+        ...CHECK_HELP,
         examples(
           'namerctl dtab get internal --json > internal.json',
           'namerctl dtab update internal internal.json',
           'namerctl dtab update internal internal.dtab --version AAAAAAAAAAE=',
           'namerctl dtab update internal internal.dtab --dry-run   # show the diff only',
+          'namerctl dtab update internal internal.dtab --force     # unresolved names too',
         ),
       ].join('\n'),
     )
@@ -131,15 +170,18 @@ export function registerDtab(program: Command, ctx: Context): void {
       async (
         ns: string,
         file: string,
-        opts: { version?: string; dryRun?: boolean },
+        opts: { version?: string; dryRun?: boolean; force?: boolean },
         cmd: Command,
       ) => {
         const input = parseDtabInput(await readSource(file, ctx.io), file)
         // namerctl: a version inside the JSON overrides --version.
         const version = input.version ?? opts.version
         const client = ctx.connect(cmd)
+        // What the update changes is judged against the dtab now; the write itself is as
+        // namerctl's (If-Match only with a version), so this read adds no precondition.
+        const current = await client.get(ns)
+        const report = await checkWrite(ctx, client, ns, current.dtab, input.dtab, opts)
         if (opts.dryRun === true) {
-          const current = await client.get(ns)
           const ops = diffDtabs(current.dtab, input.dtab)
           ctx.io.out(
             renderDiff(
@@ -154,10 +196,12 @@ export function registerDtab(program: Command, ctx: Context): void {
               `The update would fail with 412: it is based on version ${version}, but ${ns} is at ${current.version}.\n`,
             )
           }
+          ctx.io.err(report)
           ctx.io.out('Dry run: nothing written.\n')
           return
         }
         await client.update(ns, input.body, version)
+        ctx.io.err(report)
         ctx.io.out(`Updated ${ns}\n`)
       },
     )
@@ -168,16 +212,61 @@ export function registerDtab(program: Command, ctx: Context): void {
     .description('delete a dtab')
     .argument('<ns>', 'the namespace')
     .option('--version <version>', 'only delete if the current version (ETag) is this one')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .addHelpText(
       'after',
-      examples('namerctl dtab delete scratch', 'namerctl dtab rm scratch --version AAAAAAAAAAE='),
+      [
+        '',
+        'On a terminal (standard input and output both TTYs) it shows the dtab and asks first;',
+        'anything but y or yes deletes nothing (exit 1). --yes skips the question. Without a',
+        'terminal (a script, a pipeline, CI) nobody is asked and it deletes, as namerctl did.',
+        examples(
+          'namerctl dtab delete scratch',
+          'namerctl dtab rm scratch --version AAAAAAAAAAE=',
+          'namerctl dtab delete scratch --yes   # no question, even on a terminal',
+        ),
+      ].join('\n'),
     )
-    .action(async (ns: string, opts: { version?: string }, cmd: Command) => {
-      await ctx.connect(cmd).delete(ns, opts.version)
+    .action(async (ns: string, opts: { version?: string; yes?: boolean }, cmd: Command) => {
+      const client = ctx.connect(cmd)
+      const terminal = prompt()
+      if (opts.yes !== true && terminal.interactive) {
+        const current = await client.get(ns)
+        ctx.io.out(`# ${ns} at version ${current.version}\n${prettyDtab(current.dtab)}`)
+        const question = `Delete the dtab of ${ns}? Routers that watch it lose these routes.`
+        if (!(await confirm(terminal, question))) {
+          throw new CliError('declined', `not confirmed; nothing deleted`, [
+            `${ns} is still at version ${current.version}. Answer y to delete, or pass --yes.`,
+          ])
+        }
+      }
+      await client.delete(ns, opts.version)
       ctx.io.out(`Deleted ${ns}\n`)
     })
 
   registerEdit(dtab, ctx)
+}
+
+/**
+ * The destination check of a create (`before` null) or an update: returns what to print once
+ * written, or throws the refusal. With --force, the refusal is printed as a warning instead.
+ * The report goes to standard error: standard output stays namerctl's (`Created <ns>`), which
+ * scripts written for namerctl compare.
+ */
+async function checkWrite(
+  ctx: Context,
+  client: NamerdClient,
+  ns: string,
+  before: readonly DentryJson[] | null,
+  after: readonly DentryJson[],
+  opts: { readonly dryRun?: boolean; readonly force?: boolean },
+): Promise<string> {
+  const resolution = await checkChange(client, before, after)
+  if (isRefused(resolution)) {
+    if (opts.force !== true) throw refusal(ns, resolution, ctx.err, { dryRun: opts.dryRun })
+    ctx.io.err(forcedWarning(ns, resolution, ctx.err))
+  }
+  return renderResolution(resolution)
 }
 
 function parseBool(value: string): boolean {

@@ -1,23 +1,34 @@
 // `namerctl dtab edit <ns>`: kubectl edit for a dtab. Read it with its version, open $EDITOR,
 // check what comes back, show the diff, and write it with If-Match. If someone else wrote in
 // the meantime, nothing is overwritten: we show what they changed and keep the edit in a file.
+// A destination the edit adds that does not resolve is refused too (--force writes it), with
+// the edit kept in its file.
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { type Context, examples } from '../context.js'
+import {
+  CHECK_HELP,
+  forcedWarning,
+  isRefused,
+  refusal,
+  renderResolution,
+} from '../destination-guard.js'
 import { diffDtabs, hasChanges, renderDiff } from '../diff.js'
 import { CliError, HttpError } from '../errors.js'
 import { readText } from '../input.js'
 import { prettyDtab } from '../pretty.js'
+import { checkChange } from '../resolution.js'
 
 export function registerEdit(dtab: Command, ctx: Context): void {
   dtab
     .command('edit')
     .description('edit a dtab in $EDITOR and write it back safely (compare-and-swap)')
     .argument('<ns>', 'the namespace')
-    .option('--dry-run', 'show the diff of the edit, but write nothing')
+    .option('--dry-run', 'show the diff of the edit and check it, but write nothing')
+    .option('--force', 'write even if a destination does not resolve')
     .addHelpText(
       'after',
       [
@@ -25,10 +36,16 @@ export function registerEdit(dtab: Command, ctx: Context): void {
         'The editor is $VISUAL, else $EDITOR, else vi. Lines starting with # are comments.',
         'Saving an unchanged or empty file cancels. If the dtab changed while you were editing,',
         'nothing is written: namerctl shows what changed and where your edit was saved.',
-        examples('namerctl dtab edit internal', 'EDITOR="code --wait" namerctl dtab edit internal'),
+        '',
+        ...CHECK_HELP,
+        examples(
+          'namerctl dtab edit internal',
+          'EDITOR="code --wait" namerctl dtab edit internal',
+          'namerctl dtab edit internal --force   # write names that do not resolve yet',
+        ),
       ].join('\n'),
     )
-    .action(async (ns: string, opts: { dryRun?: boolean }, cmd: Command) => {
+    .action(async (ns: string, opts: { dryRun?: boolean; force?: boolean }, cmd: Command) => {
       const client = ctx.connect(cmd)
       const base = await client.get(ns)
       const dir = await mkdtemp(join(tmpdir(), 'namerctl-edit-'))
@@ -70,6 +87,19 @@ export function registerEdit(dtab: Command, ctx: Context): void {
       ctx.io.out(
         renderDiff(ops, { before: `${ns} ${base.version}`, after: `${ns} (edited)` }, ctx.out),
       )
+      const resolution = await checkChange(client, base.dtab, next)
+      if (isRefused(resolution)) {
+        if (opts.force !== true) {
+          const err = refusal(ns, resolution, ctx.err, { dryRun: opts.dryRun === true })
+          throw new CliError(err.code, err.message, [
+            ...err.details,
+            `Your edit is kept in ${file}; to write it as it is:`,
+            `namerctl dtab update ${ns} ${file} --version ${base.version} --force`,
+          ])
+        }
+        ctx.io.err(forcedWarning(ns, resolution, ctx.err))
+      }
+      ctx.io.out(renderResolution(resolution))
       if (opts.dryRun === true) {
         ctx.io.out('Dry run: nothing written.\n')
         return

@@ -4,6 +4,7 @@ import { Dtab } from '@switchyard/dtab'
 import { type Command, InvalidArgumentError } from 'commander'
 import { type Context, examples } from '../context.js'
 import { diffDtabs, renderChanges } from '../diff.js'
+import { requireNamespace } from '../missing-namespace.js'
 import { formatOf, outputOption, print, table } from '../output.js'
 import type { DentryJson, HistoryEntry } from '../schemas.js'
 import { showVersion } from '../short-version.js'
@@ -28,6 +29,8 @@ export function registerHistory(program: Command, ctx: Context): void {
     .action(async (ns: string, opts: { limit?: number }, cmd: Command) => {
       const client = ctx.connect(cmd)
       const entries = await client.history(ns, opts.limit)
+      // No history and no namespace is a typo, not a namespace nobody has changed.
+      if (entries.length === 0) await requireNamespace(client, ns)
       print(ctx.io, formatOf(cmd.opts()), entries, () => renderHistory(ns, entries, ctx))
     })
 }

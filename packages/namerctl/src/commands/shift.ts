@@ -1,12 +1,35 @@
 // `namerctl shift <ns> <prefix> <dst>=<weight>...`: the traffic shift of a blue-green rollout as
 // one command. It rewrites exactly one dentry and leaves the rest of the dtab as it is, as a
 // compare-and-swap that re-reads and re-applies when another writer got there first, so two
-// shifts of different dentries at the same moment both land.
+// shifts of different dentries at the same moment both land. A prefix with no dentry and a
+// destination that does not resolve are refused: either would exit 0 and move no traffic.
 import { type Command, InvalidArgumentError } from 'commander'
 import { readModifyWrite } from '../cas.js'
 import { type Context, examples } from '../context.js'
+import {
+  CHECK_HELP,
+  forcedWarning,
+  isRefused,
+  refusal,
+  renderResolution,
+} from '../destination-guard.js'
 import { diffDtabs, renderDiff } from '../diff.js'
-import { applyShift, parseDestinations, readPrefix, type ShiftResult, unionOf } from '../shift.js'
+import { CliError } from '../errors.js'
+import { prettyDtab } from '../pretty.js'
+import { checkChange, type Resolution } from '../resolution.js'
+import type { DentryJson } from '../schemas.js'
+import {
+  applyShift,
+  nearestDentry,
+  parseDestinations,
+  readPrefix,
+  type ShiftResult,
+  unionOf,
+} from '../shift.js'
+
+interface Shifted extends ShiftResult {
+  readonly resolution: Resolution
+}
 
 export const DEFAULT_ATTEMPTS = 5
 
@@ -17,7 +40,9 @@ export function registerShift(program: Command, ctx: Context): void {
     .argument('<ns>', 'the namespace')
     .argument('<prefix>', 'the prefix of the dentry to rewrite, e.g. /host/world')
     .argument('<dst=weight...>', 'destinations and their relative weights, e.g. /tmp/world-v2=10')
-    .option('--dry-run', 'show the diff, but write nothing')
+    .option('--dry-run', 'show the diff and check the destinations, but write nothing')
+    .option('--create', 'append a dentry for <prefix> if none has it (without: refused, exit 1)')
+    .option('--force', 'write even if a destination does not resolve')
     .option(
       '--attempts <n>',
       `how many times to re-read and re-apply when another writer gets in between (default ${DEFAULT_ATTEMPTS})`,
@@ -28,14 +53,21 @@ export function registerShift(program: Command, ctx: Context): void {
       [
         '',
         'The dentry whose prefix is exactly <prefix> gets the new destinations (of several, the',
-        'last, which wins lookups); if there is none, one is appended. Weights are relative and',
-        'kept as given: /a=10 /b=90 writes "10.00*/a & 90.00*/b". One destination, or a weight of',
-        '100 alone, writes a plain path; a weight of 0 drops that destination.',
+        'last, which wins lookups). If there is none, nothing is written (exit 1) and the nearest',
+        'prefix is shown; --create appends one. Weights are relative and kept as given:',
+        '/a=10 /b=90 writes "10.00*/a & 90.00*/b". One destination, or a weight of 100 alone,',
+        'writes a plain path; a weight of 0 drops that destination.',
+        '',
+        ...CHECK_HELP,
+        'On success each destination is printed with what it resolves to, e.g.',
+        '/tmp/world-v2 => /#/io.l5d.fs/world-v2 (2 endpoints).',
         examples(
           'namerctl shift internal /host/world /tmp/world-v2=10 /tmp/world-v1=90   # 10% to v2',
           'namerctl shift internal /host/world /tmp/world-v2=100                    # all to v2',
           'namerctl shift internal /host/world /srv/world-v2                        # the same, plain',
           'namerctl shift internal /host/world /tmp/world-v2=50 /tmp/world-v1=50 --dry-run',
+          'namerctl shift internal /host/hello /tmp/hello-v1 --create           # a new dentry',
+          'namerctl shift internal /host/world /tmp/world-v3=100 --force        # unresolved too',
         ),
       ].join('\n'),
     )
@@ -44,21 +76,25 @@ export function registerShift(program: Command, ctx: Context): void {
         ns: string,
         prefixText: string,
         dstArgs: string[],
-        opts: { dryRun?: boolean; attempts?: number },
+        opts: { dryRun?: boolean; attempts?: number; create?: boolean; force?: boolean },
         cmd: Command,
       ) => {
         const prefix = readPrefix(prefixText)
         const dst = unionOf(parseDestinations(dstArgs))
         const client = ctx.connect(cmd)
         const write = opts.dryRun !== true
-        const outcome = await readModifyWrite<ShiftResult | null>(
+        const outcome = await readModifyWrite<Shifted | null>(
           client,
           ns,
-          (current) => {
+          async (current) => {
             const result = applyShift(current.dtab, prefix, dst)
-            return result.before === dst
-              ? { dtab: null, result: null }
-              : { dtab: result.dtab, result }
+            if (result.appended && opts.create !== true) throw noDentry(ns, prefix, current.dtab)
+            if (result.before === dst) return { dtab: null, result: null }
+            const resolution = await checkChange(client, current.dtab, result.dtab)
+            if (isRefused(resolution) && opts.force !== true) {
+              throw refusal(ns, resolution, ctx.err, { dryRun: !write })
+            }
+            return { dtab: result.dtab, result: { ...result, resolution } }
           },
           {
             attempts: opts.attempts ?? DEFAULT_ATTEMPTS,
@@ -77,7 +113,8 @@ export function registerShift(program: Command, ctx: Context): void {
           return
         }
         if (result.appended)
-          ctx.io.out(`No dentry with prefix ${prefix} in ${ns}; appending one.\n`)
+          ctx.io.out(`No dentry with prefix ${prefix} in ${ns}; appending one (--create).\n`)
+        if (isRefused(result.resolution)) ctx.io.err(forcedWarning(ns, result.resolution, ctx.err))
         const after = write ? `${ns} ${outcome.written || '(new)'}` : `${ns} (after shift)`
         ctx.io.out(
           renderDiff(
@@ -86,6 +123,7 @@ export function registerShift(program: Command, ctx: Context): void {
             ctx.out,
           ),
         )
+        ctx.io.out(renderResolution(result.resolution))
         if (!write) {
           ctx.io.out('Dry run: nothing written.\n')
           return
@@ -95,6 +133,32 @@ export function registerShift(program: Command, ctx: Context): void {
         )
       },
     )
+}
+
+/** The refusal of a shift whose prefix no dentry has: the likely typo, and the way on. */
+function noDentry(ns: string, prefix: string, dtab: readonly DentryJson[]): CliError {
+  const near = nearestDentry(dtab, prefix)
+  const details: string[] = []
+  if (near === null) {
+    details.push(`${ns} has no dentries.`)
+  } else {
+    details.push(
+      `The nearest is ${near.dentry.prefix} (did you mean it?)`,
+      `The dentries of ${ns}:`,
+    )
+    details.push(
+      ...prettyDtab(dtab)
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    )
+  }
+  details.push(`To add a dentry for ${prefix} on purpose, run the same command with --create.`)
+  return new CliError(
+    'not_found',
+    `no dentry in ${ns} has the prefix ${prefix}; nothing was written`,
+    details,
+  )
 }
 
 function positiveInt(value: string): number {
