@@ -1,5 +1,5 @@
-// A namespace that does not exist is a failure, never an empty success: `status` and `delegate`
-// exit 1 naming it, and `status --wait` does not pass when nobody is watching.
+// A namespace that does not exist is a failure, never an empty success: `status`, `delegate`
+// and `history` exit 1 naming it, and `status --wait` does not pass when nobody is watching.
 import t from 'tap'
 import { INTERNAL, startNamerd, watch } from './helpers.js'
 import { createNs } from './namerd-writes.js'
@@ -68,4 +68,15 @@ t.test('status --wait --min-watchers N waits for N current watchers', async (t) 
   t.match(two.stderr, /seen: node-a at v1 \(AAAAAAAAAAE=\)/)
   const bad = await namerd.cli(['status', 'internal', '--wait', '--min-watchers', '0'])
   t.equal(bad.code, 2)
+})
+
+t.test('history of a namespace that never existed exits 1 instead of "No history"', async (t) => {
+  const namerd = await startNamerd(t)
+  await createNs(namerd.base, 'internal', INTERNAL)
+  const r = await namerd.cli(['history', 'intrenal'])
+  t.equal(r.code, 1)
+  t.equal(r.stdout, '')
+  t.match(r.stderr, /^Error: namespace "intrenal" does not exist\n/)
+  const ok = await namerd.cli(['history', 'internal'])
+  t.equal(ok.code, 0, ok.stderr)
 })
