@@ -6,7 +6,8 @@ import { Path } from '@switchyard/dtab'
 import { describeNamerConfig, namerPrefix } from '@switchyard/namers'
 import { pino } from 'pino'
 import { HELP, parseCommandLine, UsageError } from './cli.js'
-import { ProxyConfig } from './config/schema.js'
+import { describeIgnored } from './config/linkerd-keys.js'
+import { ignoredLinkerdKeys, ProxyConfig } from './config/schema.js'
 import {
   DAEMONSET,
   daemonSetTarget,
@@ -100,6 +101,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2
   }
   if (command.check) {
+    // The warning the start logs, so a check shows it too (the config is still valid).
+    const ignored = ignoredLinkerdKeys(config)
+    if (ignored.length > 0) {
+      process.stderr.write(
+        `switchyard-proxy: warning: Linkerd config keys this proxy does not use, ignored: ${describeIgnored(ignored)}\n`,
+      )
+    }
     for (const n of config.namers) process.stdout.write(describeNamer(n))
     for (const r of config.routers) {
       const servers = r.servers.map(

@@ -80,6 +80,17 @@ t.test(
   },
 )
 
+t.test('--check accepts the Linkerd config and warns about the same keys', async (t) => {
+  const config = await writeConfig(await tempDir(t), linkerdYaml(4180), 'linkerd.yaml')
+  const r = await runProxyCommand(['--check', '--config', config])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, `-> namerd http://127.0.0.1:4180 namespace internal\n`)
+  t.match(
+    r.stderr,
+    /^switchyard-proxy: warning: Linkerd config keys this proxy does not use, ignored: telemetry \(.*; routers\[0\]\.service\.retries\.backoff \(a retry goes to another endpoint at once\)\n$/,
+  )
+})
+
 t.test('experimental is accepted, not required, and the URL form still works', async (t) => {
   const dir = await tempDir(t)
   for (const [dst, shown] of [
