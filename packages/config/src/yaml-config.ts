@@ -23,7 +23,9 @@ export function formatIssues(
     }
     if (i.code === 'invalid_type' && input !== undefined && valueAt(input, i.path) === undefined) {
       const wanted = i.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')
-      return `${where}: ${keyPath(i.path)}: required: ${wanted}`
+      // A schema's own message may already say it ('required: the directory of ...').
+      const required = /^required\b/.test(wanted) ? wanted : `required: ${wanted}`
+      return `${where}: ${keyPath(i.path)}: ${required}`
     }
     return `${where}: ${keyPath(i.path)}: ${i.message}`
   })

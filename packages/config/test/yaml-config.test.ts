@@ -93,3 +93,15 @@ t.test(
     t.equal(issues('id: 3\n').length, 1, 'a value of neither type keeps the union message')
   },
 )
+
+t.test('a missing key whose schema already says "required" is not told twice', async (t) => {
+  const Dir = z.strictObject({ rootDir: z.string({ error: 'required: the directory to read' }) })
+  let issues: readonly string[] = []
+  try {
+    parseYamlConfig('x.yaml', '{}\n', Dir)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    issues = err.issues
+  }
+  t.same(issues, ['x.yaml:1:1: rootDir: required: the directory to read'])
+})

@@ -1,11 +1,11 @@
 // Configuration: one YAML file checked with zod, then the environment, then flags, each
 // overriding the one before. With nothing at all, namerd serves the file store in ./data on
-// 127.0.0.1:4180. Every problem is reported as `<where>: <key>: <problem>`.
-import { readFile } from 'node:fs/promises'
+// 127.0.0.1:4180. Every problem is reported as `<where>: <key>: <problem>`; in the file,
+// `<file>:<line>:<col>: <key>: <problem>`, by @switchyard/config as for the proxy.
 import { dirname, resolve } from 'node:path'
-import { type NamerConfig, NamersConfigError, parseNamersConfig } from '@switchyard/namers'
+import { ConfigError, keyPath, loadYamlConfig } from '@switchyard/config'
+import { NamerConfig, NamersConfigError, parseNamersConfig } from '@switchyard/namers'
 import { isK8sNamespaceName, parseStoreSpec, type StoreSpec } from '@switchyard/store'
-import { LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
 import type { TokenSpec } from './auth.js'
 import { type ConnectionLimits, resolveConnectionLimits } from './connections.js'
@@ -40,13 +40,8 @@ export interface Settings {
   readonly configFile: string | null
 }
 
-/** A configuration that cannot be used; each issue names where, the key and the problem. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError'
-  constructor(readonly issues: readonly string[]) {
-    super(issues.length === 1 ? issues[0] : `invalid configuration:\n  ${issues.join('\n  ')}`)
-  }
-}
+/** A configuration that cannot be used: the proxy's and namerd's are the same class. */
+export { ConfigError }
 
 /** `HOST:PORT`, `[v6]:PORT`, or `PORT` alone (on 127.0.0.1). */
 export function parseListen(text: string): ListenAddress {
@@ -99,7 +94,6 @@ function parseMaxConnections(text: string): number {
   return n
 }
 
-/** The YAML config file. */
 /** `--k8s-namespace`: a Kubernetes namespace name (an RFC 1123 label). */
 export function parseK8sNamespace(text: string): string {
   if (!isK8sNamespaceName(text))
@@ -117,6 +111,7 @@ const K8sNamespace = z.string().superRefine((value, ctx) => {
   }
 })
 
+/** The YAML config file. */
 export const ConfigFile = z.strictObject({
   /** Where to serve, `HOST:PORT`. */
   listen: Listen.optional(),
@@ -127,8 +122,8 @@ export const ConfigFile = z.strictObject({
    * namespace in a cluster, else the kubeconfig context's, else `default`.
    */
   k8sNamespace: K8sNamespace.optional(),
-  /** Namers, as in namerd: `[{kind: io.l5d.fs, rootDir: ...}]`. Checked by @switchyard/namers. */
-  namers: z.array(z.unknown()).optional(),
+  /** Namers, as in namerd: `[{kind: io.l5d.fs, rootDir: ...}]`; @switchyard/namers' schema. */
+  namers: z.array(NamerConfig).optional(),
   auth: z
     .strictObject({
       tokens: z.array(Token).optional(),
@@ -160,23 +155,6 @@ export const ConfigFile = z.strictObject({
 })
 export type ConfigFile = z.infer<typeof ConfigFile>
 
-function where(path: readonly PropertyKey[]): string {
-  let out = ''
-  for (const k of path)
-    out += typeof k === 'number' ? `[${k}]` : out === '' ? String(k) : `.${String(k)}`
-  return out || '(top level)'
-}
-
-function zodIssues(source: string, error: z.ZodError): string[] {
-  return error.issues.map((i) => {
-    if (i.code === 'unrecognized_keys') {
-      const keys = i.keys.map((k) => JSON.stringify(k)).join(', ')
-      return `${source}: ${where(i.path)}: unknown key${i.keys.length > 1 ? 's' : ''} ${keys}`
-    }
-    return `${source}: ${where(i.path)}: ${i.message}`
-  })
-}
-
 export interface LoadedFile {
   readonly file: string
   readonly config: ConfigFile
@@ -185,29 +163,12 @@ export interface LoadedFile {
 
 /** Reads and checks a config file; relative paths in it are relative to its directory. */
 export async function loadConfigFile(file: string): Promise<LoadedFile> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    throw new ConfigError([`cannot read config file ${file}: ${(err as Error).message}`])
-  }
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => {
-        const at = lines.linePos(e.pos[0])
-        return `${file}:${at.line}:${at.col}: not valid YAML: ${e.message.split('\n', 1)[0]}`
-      }),
-    )
-  }
-  const raw: unknown = doc.toJS() ?? {}
-  const parsed = ConfigFile.safeParse(raw)
-  if (!parsed.success) throw new ConfigError(zodIssues(file, parsed.error))
+  const config = await loadYamlConfig(file, ConfigFile)
   const base = dirname(resolve(file))
+  // The schema checked each namer; this checks them together (no overlapping prefixes).
   let namers: NamerConfig[]
   try {
-    namers = parseNamersConfig(parsed.data.namers ?? [])
+    namers = parseNamersConfig(config.namers ?? [])
   } catch (err) {
     if (err instanceof NamersConfigError)
       throw new ConfigError(err.issues.map((i) => `${file}: ${i}`))
@@ -215,7 +176,7 @@ export async function loadConfigFile(file: string): Promise<LoadedFile> {
   }
   return {
     file,
-    config: parsed.data,
+    config,
     namers: namers.map((n) =>
       n.kind === 'io.l5d.fs' ? { ...n, rootDir: resolve(base, n.rootDir) } : n,
     ),
@@ -250,7 +211,7 @@ export function parseTokensEnv(value: string, source = TOKENS_ENV): TokenSpec[] 
       if (r.success) tokens.push(r.data)
       else
         for (const issue of r.error.issues)
-          issues.push(`${source}: entry ${i + 1}: ${where(issue.path)}: ${issue.message}`)
+          issues.push(`${source}: entry ${i + 1}: ${keyPath(issue.path)}: ${issue.message}`)
     })
   if (issues.length > 0) throw new ConfigError(issues)
   return tokens

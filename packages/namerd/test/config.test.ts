@@ -104,30 +104,30 @@ t.test('the environment overrides the file, and flags override both', async (t) 
 
 t.test('config errors name the file, the key and the problem', async (t) => {
   const cases: [string, RegExp[]][] = [
-    ['listen: nowhere\n', [/namerd\.yaml: listen: "nowhere" is not HOST:PORT/]],
+    ['listen: nowhere\n', [/namerd\.yaml:1:9: listen: "nowhere" is not HOST:PORT/]],
     [
       'store: mongo:x\n',
-      [/namerd\.yaml: store: invalid store "mongo:x": unknown kind of store; expected 'memory'/],
+      [/namerd\.yaml:1:8: store: invalid store "mongo:x": unknown kind of store; expected 'memory'/],
     ],
-    ['lsiten: 127.0.0.1:1\n', [/namerd\.yaml: \(top level\): unknown key "lsiten"/]],
+    ['lsiten: 127.0.0.1:1\n', [/namerd\.yaml:1:1: \(top level\): unknown key "lsiten"/]],
     [
       'auth:\n  tokens:\n    - {name: ci, scope: admin, token: short}\n',
       [
-        /namerd\.yaml: auth\.tokens\[0\]\.token: at least 16 characters/,
-        /namerd\.yaml: auth\.tokens\[0\]\.scope: must be "read" or "write"/,
+        /namerd\.yaml:3:39: auth\.tokens\[0\]\.token: at least 16 characters/,
+        /namerd\.yaml:3:25: auth\.tokens\[0\]\.scope: must be "read" or "write"/,
       ],
     ],
-    ['limits: {maxBodyBytes: 10}\n', [/namerd\.yaml: limits\.maxBodyBytes: .*1024/]],
-    ['namers:\n  - kind: io.l5d.fs\n', [/namerd\.yaml: namers\[0\]\.rootDir: required/]],
+    ['limits: {maxBodyBytes: 10}\n', [/namerd\.yaml:1:24: limits\.maxBodyBytes: .*1024/]],
+    ['namers:\n  - kind: io.l5d.fs\n', [/namerd\.yaml:2:5: namers\[0\]\.rootDir: required: the directory of endpoints files$/]],
     [
       'namers:\n  - kind: io.l5d.consul\n',
       [
-        /namerd\.yaml: namers\[0\]\.kind: unknown namer kind "io\.l5d\.consul"; known kinds: io\.l5d\.fs, io\.l5d\.k8s/,
+        /namerd\.yaml:2:11: namers\[0\]\.kind: unknown namer kind "io\.l5d\.consul"; known kinds: io\.l5d\.fs, io\.l5d\.k8s/,
       ],
     ],
     [
       'namers:\n  - {kind: io.l5d.k8s, port: 0}\n',
-      [/namerd\.yaml: namers\[0\]\.port: must be a port number from 1 to 65535, e\.g\. 8001/],
+      [/namerd\.yaml:2:30: namers\[0\]\.port: must be a port number from 1 to 65535, e\.g\. 8001/],
     ],
     ['listen: [1, 2\n', [/namerd\.yaml:\d+:\d+: not valid YAML: Flow sequence/]],
   ]
@@ -208,7 +208,7 @@ t.test('the command line: --help teaches, usage errors exit 2', async (t) => {
   await writeFile(join(dir, 'bad.yaml'), 'store: nowhere\n')
   const bad = await runNamerd(['--config', join(dir, 'bad.yaml')])
   t.equal(bad.code, 2)
-  t.match(bad.stderr, /bad\.yaml: store: invalid store "nowhere"/)
+  t.match(bad.stderr, /bad\.yaml:1:8: store: invalid store "nowhere"/)
 
   t.match((await runNamerd(['--version'])).stdout, /^namerd \d+\.\d+\.\d+\n$/)
 })

@@ -83,7 +83,7 @@ t.test(
     const file = join(dir, 'namerd.yaml')
     await writeFile(file, 'store: k8s\nk8sNamespace: "a_b"\n')
     t.match(await issuesOf(resolveSettings({ config: file }, {})), [
-      /namerd\.yaml: k8sNamespace: "a_b" is not a Kubernetes namespace name/,
+      /namerd\.yaml:2:15: k8sNamespace: "a_b" is not a Kubernetes namespace name/,
     ])
   },
 )
