@@ -5,7 +5,7 @@
 // real command (bin/switchyard-proxy.js), a real namerd and a real backend.
 import t from 'tap'
 import { memoryStore, putDtab, startNamerd, tempDir, writeEndpoints } from './interpret-helpers.js'
-import { runProxyCommand, startProxyProcess, writeConfig } from './proxy-process.js'
+import { runProxyCommand, startProxyProcess, whenReady, writeConfig } from './proxy-process.js'
 import { recordingBackend, send } from './router-helpers.js'
 
 /** A linkerd.yaml as Linkerd's docs and examples write one, pointed at namerd on `port`. */
@@ -59,6 +59,7 @@ t.test(
     await putDtab(namerd.base, 'internal', '/svc => /#/io.l5d.fs')
     const config = await writeConfig(await tempDir(t), linkerdYaml(namerd.port), 'linkerd.yaml')
     const proxy = await startProxyProcess(t, config)
+    await whenReady(proxy)
     const r = await send(proxy.ports[0]!, { headers: { host: 'world' } })
     t.equal(r.status, 200, r.body)
     t.equal(r.body, 'world')

@@ -96,3 +96,19 @@ export async function startProxyProcess(t: Teardown, config: string): Promise<Pr
   })
   return { child, lines, ports, adminPort, exit }
 }
+
+/**
+ * Resolves once /admin/ready answers 200: every router has its first dtab. The proxy listens
+ * before that, answering 503 meanwhile.
+ */
+export async function whenReady(proxy: ProxyProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let last = ''
+  while (Date.now() < deadline) {
+    const res = await fetch(`http://127.0.0.1:${proxy.adminPort}/admin/ready`)
+    last = await res.text()
+    if (res.status === 200) return
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  throw new Error(`the proxy was not ready within ${timeoutMs} ms: ${last}`)
+}

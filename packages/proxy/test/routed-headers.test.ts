@@ -7,7 +7,7 @@
 import t from 'tap'
 import { deadPort } from './forward-helpers.js'
 import { memoryStore, putDtab, startNamerd, tempDir, writeEndpoints } from './interpret-helpers.js'
-import { startProxyProcess, writeConfig } from './proxy-process.js'
+import { startProxyProcess, whenReady, writeConfig } from './proxy-process.js'
 import { inet, recordingBackend, send } from './router-helpers.js'
 
 const DTAB = `/srv => /#/io.l5d.fs;
@@ -47,6 +47,7 @@ admin: {ip: 127.0.0.1, port: 0}
 `,
 )
 const proxy = await startProxyProcess(t, config)
+await whenReady(proxy)
 const [port, edge] = proxy.ports as [number, number]
 
 const dst = (headers: Record<string, unknown>) => ({
