@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util'
 import { DEFAULT_LISTEN, DEFAULT_STORE, type Flags, TOKENS_ENV } from './config.js'
 import { DEFAULT_CONNECTION_LIMITS } from './connections.js'
+import { unknownFlag } from './unknown-flag.js'
 
 export const HELP = `namerd: the Switchyard control plane
 
@@ -101,6 +102,9 @@ export type Command =
   | { readonly type: 'run'; readonly flags: Flags; readonly check: boolean }
 
 export function parseCommandLine(argv: readonly string[]): Command {
+  // Before parseArgs, whose message for `--port` is about `--` and positionals.
+  const unknown = unknownFlag(argv, Object.keys(OPTIONS))
+  if (unknown !== null) throw new UsageError(unknown)
   let parsed: ReturnType<typeof parse>
   try {
     parsed = parse(argv)
@@ -110,7 +114,11 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const { values, positionals } = parsed
   if (values.help) return { type: 'help' }
   if (values.version) return { type: 'version' }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
+  if (positionals.length > 0) {
+    // Linkerd's namerd takes its config file as its argument.
+    const hint = /\.ya?ml$/i.test(positionals[0]!) ? `; the config file goes after --config` : ''
+    throw new UsageError(`unexpected argument "${positionals[0]}"${hint}`)
+  }
   return {
     type: 'run',
     check: values.check === true,
@@ -126,22 +134,19 @@ export function parseCommandLine(argv: readonly string[]): Command {
   }
 }
 
+const OPTIONS = {
+  listen: { type: 'string' },
+  store: { type: 'string' },
+  'k8s-namespace': { type: 'string' },
+  config: { type: 'string' },
+  check: { type: 'boolean' },
+  insecure: { type: 'boolean' },
+  'log-level': { type: 'string' },
+  'max-connections': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const
+
 function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: true,
-    options: {
-      listen: { type: 'string' },
-      store: { type: 'string' },
-      'k8s-namespace': { type: 'string' },
-      config: { type: 'string' },
-      check: { type: 'boolean' },
-      insecure: { type: 'boolean' },
-      'log-level': { type: 'string' },
-      'max-connections': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-    },
-  })
+  return parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: OPTIONS })
 }

@@ -5,6 +5,7 @@ import { Auth, exposureProblem } from './auth.js'
 import { HELP, parseCommandLine, UsageError } from './cli.js'
 import { ConfigError, type Env, resolveSettings } from './config.js'
 import { describeSettings, startNamerd } from './daemon.js'
+import { listenProblem } from './listen-problem.js'
 
 function version(): string {
   // src/ and dist/ both sit one level below the package root.
@@ -60,6 +61,12 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
   try {
     running = await startNamerd(settings, logger)
   } catch (err) {
+    // An address that cannot be used is the operator's to change: one line says it all.
+    const problem = listenProblem(err, settings.listen)
+    if (problem !== null) {
+      process.stderr.write(`namerd: ${problem}\n`)
+      return 1
+    }
     logger.fatal({ err }, 'namerd could not start')
     process.stderr.write(`namerd: cannot start: ${err instanceof Error ? err.message : err}\n`)
     return 1
