@@ -79,8 +79,17 @@ export function resolveConnectionLimits(
   return limits
 }
 
-/** The routes the reserved share is kept for: probes and scrapes, cheap and open to all. */
-export const OPERATIONS_ROUTES: ReadonlySet<string> = new Set(['/ready', '/admin/ping', '/metrics'])
+/**
+ * The routes the reserved share is kept for: probes and scrapes, cheap and open to all, under
+ * namerd's names and the proxy's (routes/admin.ts).
+ */
+export const OPERATIONS_ROUTES: ReadonlySet<string> = new Set([
+  '/ready',
+  '/admin/ready',
+  '/admin/ping',
+  '/metrics',
+  '/admin/metrics/prometheus',
+])
 
 /** File descriptors left for the store, the namers, the log and node itself. */
 export const FD_HEADROOM = 256

@@ -1,7 +1,11 @@
-// Operations: /admin/ping (namerd's), /ready, /metrics. Open to all: they reveal no routing.
-import type { FastifyInstance } from 'fastify'
+// Operations: /admin/ping (namerd's), /ready, /metrics, and GET / listing what is here. Open
+// to all: they reveal no routing. The proxy's names for the same answers (/admin/ready,
+// /admin/metrics/prometheus, Linkerd's) work here too, and namerd's on the proxy, so one probe
+// or scrape config fits both daemons.
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { Context } from '../context.js'
 import { ApiError, errorMessage } from '../errors.js'
+import { indexPage, NAMERD_INDEX } from './admin-index.js'
 
 const READY_TIMEOUT_MS = 2000
 
@@ -13,7 +17,7 @@ export function adminRoutes(app: FastifyInstance, ctx: Context): void {
   // ready, with a body saying stale since when and why (alerts can match it). One that never
   // got a first state cannot serve: not ready. One that serves and takes writes but has lost
   // something else (k8s: history is not recorded) is ready too, its body saying degraded.
-  app.get('/ready', async (_req, reply) => {
+  const ready = async (reply: FastifyReply) => {
     if (ctx.state.draining) throw new ApiError(503, 'shutting_down', 'namerd is shutting down')
     const health = ctx.store.health?.() ?? { state: 'ok' }
     if (health.state === 'starting') {
@@ -55,9 +59,17 @@ export function adminRoutes(app: FastifyInstance, ctx: Context): void {
       clearTimeout(timer)
     }
     return reply.type('text/plain').send(degraded ?? 'ready\n')
-  })
+  }
+  app.get('/ready', async (_req, reply) => ready(reply))
+  app.get('/admin/ready', async (_req, reply) => ready(reply))
 
-  app.get('/metrics', async (_req, reply) =>
-    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
-  )
+  const metrics = async (reply: FastifyReply) =>
+    reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics())
+  app.get('/metrics', async (_req, reply) => metrics(reply))
+  app.get('/admin/metrics/prometheus', async (_req, reply) => metrics(reply))
+
+  app.get('/', async (req, reply) => {
+    const page = indexPage('namerd: what this port answers', NAMERD_INDEX, req.headers.accept)
+    return reply.header('vary', 'accept').type(page.type).send(page.body)
+  })
 }
