@@ -9,14 +9,15 @@ import { renderTree } from './tree.js'
 
 /** The text of `namerctl <command> --help` about the check, one place for all four. */
 export const CHECK_HELP = [
-  'Before writing, every destination the change adds or rewrites is delegated by namerd through',
-  'the dtab as it will be written (POST /api/1/delegate), and the write is refused (exit 1,',
-  'nothing written) if one is negative, fails, or binds no endpoints; the delegation tree shows',
-  'why. Each path of a destination is checked: a union needs every member with a weight above',
-  '0, an alt needs only the member that would be used. Not checked: dentries that are not',
-  'changed, and dentries for prefixes that requests complete (a one-element prefix such as',
-  '/svc or /srv, or one the dtab routes longer names under, such as /host when /host/world',
-  'is a dentry): `/svc => /host` resolves only as /svc/<name>. --force writes anyway.',
+  'Before writing, each destination the change adds or rewrites is delegated by namerd',
+  'through the dtab as it will be written (POST /api/1/delegate), and the write is refused',
+  "(exit 1, nothing written) if one is negative, fails, or binds no endpoints; namerd's",
+  'delegation shows why. Each path of a destination is checked: a union needs every member',
+  'with a weight above 0, an alt only the member it would use. Not checked: dentries left as',
+  'they were, and dentries for prefixes that requests complete (one element such as /svc or',
+  '/srv, a *, or a prefix the dtab routes longer names under, such as /k8s/prod when',
+  '/k8s/prod/world is a dentry): /svc => /host resolves only as /svc/<name>. --dry-run',
+  'checks too (exit 1 if the write would be refused); --force writes anyway.',
 ]
 
 export function isRefused(resolution: Resolution): boolean {

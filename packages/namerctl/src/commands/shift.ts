@@ -66,8 +66,8 @@ export function registerShift(program: Command, ctx: Context): void {
           'namerctl shift internal /host/world /tmp/world-v2=100                    # all to v2',
           'namerctl shift internal /host/world /srv/world-v2                        # the same, plain',
           'namerctl shift internal /host/world /tmp/world-v2=50 /tmp/world-v1=50 --dry-run',
-          'namerctl shift internal /host/hello /tmp/hello-v1 --create           # a new dentry',
-          'namerctl shift internal /host/world /tmp/world-v3=100 --force        # unresolved too',
+          'namerctl shift internal /host/hello /tmp/hello-v1 --create              # a new dentry',
+          'namerctl shift internal /host/world /tmp/world-v3 --force               # even unresolved',
         ),
       ].join('\n'),
     )
