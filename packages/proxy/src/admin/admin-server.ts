@@ -1,8 +1,9 @@
 // The admin server (Linkerd's port 9990): liveness, readiness, metrics in Linkerd's JSON and
 // Prometheus forms, the route debugger (`/delegator.json`), and each router's dtab, version
-// and connection state.
+// and connection state; GET / lists them. namerd's names for the same answers (/ready,
+// /metrics) work here too, and the proxy's on namerd, so one probe or scrape config fits both.
 import { BindWorkLimitError, Dtab, DtabParseError, Path } from '@switchyard/dtab'
-import Fastify, { LogController } from 'fastify'
+import Fastify, { type FastifyReply, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import { createRegistry, metricsJson, type RouterStats, subtree } from '../metrics/index.js'
@@ -13,6 +14,7 @@ import {
   DEFAULT_ADMIN_CONNECTION_LIMITS,
   limitAdminConnections,
 } from './admin-connections.js'
+import { indexPage, PROXY_ADMIN_INDEX } from './admin-index.js'
 
 export interface AdminRouterStatus {
   readonly kind: string
@@ -47,6 +49,8 @@ const DelegatorBody = z.strictObject({
 
 const notJson = (type: string | undefined) =>
   `Content-Type must be application/json, not ${type ?? 'none'}`
+
+const INDEX_TITLE = 'switchyard-proxy admin: what this port answers'
 
 /** A last error in the ready answer: one line, at most this many characters. */
 const MAX_READY_ERROR_CHARS = 500
@@ -195,7 +199,7 @@ export function createAdminServer(
   // Ready once every router has a dtab to route with: before that, it answers 503, naming
   // each waiting router and why it has none yet (its interpreter's last error), since a proxy
   // stuck unready otherwise leaves the operator to guess.
-  app.get('/admin/ready', async (_req, reply) => {
+  const ready = (reply: FastifyReply) => {
     const waiting = routers.filter((r) => r.dtab() === undefined)
     if (waiting.length === 0) return reply.type('text/plain').send('ready\n')
     return reply
@@ -204,7 +208,9 @@ export function createAdminServer(
       .send(
         `waiting for a dtab: ${waiting.map((r) => r.label).join(', ')}\n${waiting.map(whyWaiting).join('')}`,
       )
-  })
+  }
+  app.get('/admin/ready', async (_req, reply) => ready(reply))
+  app.get('/ready', async (_req, reply) => ready(reply))
 
   app.get('/admin/metrics.json', async (req, reply) => {
     const query = req.query as Record<string, string | undefined>
@@ -220,9 +226,10 @@ export function createAdminServer(
     return reply.type('application/json').send(JSON.stringify(out))
   })
 
-  app.get('/admin/metrics/prometheus', async (_req, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
-  )
+  const prometheus = async (reply: FastifyReply) =>
+    reply.type(registry.contentType).send(await registry.metrics())
+  app.get('/admin/metrics/prometheus', async (_req, reply) => prometheus(reply))
+  app.get('/metrics', async (_req, reply) => prometheus(reply))
 
   app.get('/admin/routers.json', async (_req, reply) =>
     reply.type('application/json').send(`${JSON.stringify(routers.map(routerSummary), null, 2)}\n`),
@@ -247,6 +254,11 @@ export function createAdminServer(
     }
     const { router, path, extra } = parseDelegation(routers, body.data)
     return reply.type('application/json').send(await explained(router, path, extra))
+  })
+
+  app.get('/', async (req, reply) => {
+    const page = indexPage(INDEX_TITLE, PROXY_ADMIN_INDEX, req.headers.accept)
+    return reply.header('vary', 'accept').type(page.type).send(page.body)
   })
 
   return app
