@@ -15,6 +15,7 @@ import {
   TRANSFORMER_PREFIX,
   type TransformerConfig,
 } from './interpret/transformers/index.js'
+import { ListenError } from './listen-error.js'
 import { startProxy } from './proxy.js'
 
 function version(): string {
@@ -131,6 +132,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     running = await startProxy(config, { logger, baseDir: dirname(file) })
   } catch (err) {
+    // An address that cannot be used is the operator's to change, and the message names the
+    // config key: one line says it all, where a stack trace would bury it.
+    if (err instanceof ListenError) {
+      process.stderr.write(`switchyard-proxy: cannot start: ${err.message}\n`)
+      return 1
+    }
     logger.fatal({ err }, 'switchyard-proxy could not start')
     process.stderr.write(
       `switchyard-proxy: cannot start: ${err instanceof Error ? err.message : err}\n`,
