@@ -33,7 +33,8 @@ const stage = mkdtempSync(join(tmpdir(), 'namerctl-pack-'))
 try {
   await esbuild.build({
     entryPoints: [join(pkgDir, 'src', 'main.ts')],
-    outfile: join(stage, 'bin', 'namerctl.js'),
+    // bin/namerctl.js, as in the workspace, checks the Node version before it imports this.
+    outfile: join(stage, 'dist', 'main.js'),
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -42,7 +43,7 @@ try {
     conditions: ['@switchyard/source'],
     // commander is CommonJS and requires Node built-ins; give the ESM bundle a require.
     banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __namerctlRequire } from 'node:module'\nconst require = __namerctlRequire(import.meta.url)",
+      js: "import { createRequire as __namerctlRequire } from 'node:module'\nconst require = __namerctlRequire(import.meta.url)",
     },
     legalComments: 'eof',
     logLevel: 'warning',
@@ -55,8 +56,10 @@ try {
     license: pkg.license,
     engines: pkg.engines,
     bin: { namerctl: './bin/namerctl.js' },
-    files: ['bin', 'README.md'],
+    files: ['bin', 'dist', 'README.md'],
   }
+  mkdirSync(join(stage, 'bin'))
+  copyFileSync(join(pkgDir, 'bin', 'namerctl.js'), join(stage, 'bin', 'namerctl.js'))
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
   const readme = join(repo, 'docs', 'namerctl.md')
   if (existsSync(readme)) copyFileSync(readme, join(stage, 'README.md'))

@@ -19,6 +19,15 @@ export interface Started {
   logLine(msg: string): Promise<Record<string, unknown>>
 }
 
+export interface RunOptions {
+  /** The node to run (default: this one). */
+  readonly node?: string
+  /** Node's own arguments, before the bin. */
+  readonly nodeArgs?: readonly string[]
+  readonly env?: NodeJS.ProcessEnv
+  readonly cwd?: string
+}
+
 interface Teardown {
   teardown(fn: () => unknown): void
 }
@@ -28,13 +37,17 @@ export function startBin(
   t: Teardown,
   bin: string,
   args: readonly string[],
-  options: { node?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: RunOptions = {},
 ): Started {
-  const child = spawn(options.node ?? process.execPath, [bin, ...args], {
-    cwd: options.cwd ?? ROOT,
-    env: options.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    options.node ?? process.execPath,
+    [...(options.nodeArgs ?? []), bin, ...args],
+    {
+      cwd: options.cwd ?? ROOT,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
@@ -81,7 +94,7 @@ export function runBin(
   t: Teardown,
   bin: string,
   args: readonly string[],
-  options: { node?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: RunOptions = {},
 ): Promise<Finished> {
   return startBin(t, bin, args, options).finished
 }

@@ -107,7 +107,9 @@ t.test('config errors name the file, the key and the problem', async (t) => {
     ['listen: nowhere\n', [/namerd\.yaml:1:9: listen: "nowhere" is not HOST:PORT/]],
     [
       'store: mongo:x\n',
-      [/namerd\.yaml:1:8: store: invalid store "mongo:x": unknown kind of store; expected 'memory'/],
+      [
+        /namerd\.yaml:1:8: store: invalid store "mongo:x": unknown kind of store; expected 'memory'/,
+      ],
     ],
     ['lsiten: 127.0.0.1:1\n', [/namerd\.yaml:1:1: \(top level\): unknown key "lsiten"/]],
     [
@@ -118,7 +120,10 @@ t.test('config errors name the file, the key and the problem', async (t) => {
       ],
     ],
     ['limits: {maxBodyBytes: 10}\n', [/namerd\.yaml:1:24: limits\.maxBodyBytes: .*1024/]],
-    ['namers:\n  - kind: io.l5d.fs\n', [/namerd\.yaml:2:5: namers\[0\]\.rootDir: required: the directory of endpoints files$/]],
+    [
+      'namers:\n  - kind: io.l5d.fs\n',
+      [/namerd\.yaml:2:5: namers\[0\]\.rootDir: required: the directory of endpoints files$/],
+    ],
     [
       'namers:\n  - kind: io.l5d.consul\n',
       [
