@@ -1,31 +1,45 @@
 // A walkthrough in a Markdown file, as a test reads it: the ```console walkthrough blocks, in
 // order, each a transcript of `$ command` lines followed by what the command prints. A command
-// runs on until the end of its heredoc (`<<'EOF'` ... `EOF`) or of a line ending in `\`.
-// Expected output is compared line by line, whitespace runs counted as one space: a line `...`
-// stands for any number of lines, `...` inside a line for any text, and `~N` for a whole number
-// within half of N either way (a count from a random split).
+// runs on until the end of its heredoc (`<<'EOF'` ... `EOF`) or of a line ending in `\`; one
+// whose first line ends in `# exit N` (a shell comment, so it still pastes) must exit N, any
+// other 0. Expected output is compared line by line, whitespace runs counted as one space: a
+// line `...` stands for any number of lines, `...` inside a line for any text, and `~N` for a
+// whole number within half of N either way (a count from a random split).
+//
+// A page with several walkthroughs names them: ```console walkthrough <name>. Steps a reader
+// needs no example of (making the files an example reads) can sit in an HTML comment, which
+// the page does not show: `<!-- console walkthrough [<name>]` ... `-->`, read the same way.
+// A config file the page shows that its program must load is a ```yaml check <program> block
+// (namerd or switchyard-proxy; see configBlocks).
 
 export interface Step {
   /** The command as bash reads it (several lines for a heredoc). */
   readonly command: string
   /** The lines it should print. */
   readonly expected: readonly string[]
+  /** The exit status it must have: the `# exit N` of its first line, else 0. */
+  readonly status: number
 }
 
-const FENCE = /^```console walkthrough\s*$/
+/** The name a block's opening line gives it ('' for none), or null if it opens no walkthrough. */
+function opens(line: string): string | null {
+  const m = /^(?:```console walkthrough|<!-- console walkthrough)(?:\s+([\w.-]+))?\s*$/.exec(line)
+  return m === null ? null : (m[1] ?? '')
+}
 
-/** Every step of every walkthrough block of `markdown`, in order. */
-export function walkthroughSteps(markdown: string): Step[] {
+/** Every step of every walkthrough block of `markdown` named `name` ('' for the unnamed ones),
+ * in order. */
+export function walkthroughSteps(markdown: string, name = ''): Step[] {
   const lines = markdown.split('\n')
-  const steps: { command: string; expected: string[] }[] = []
+  const steps: { command: string; expected: string[]; status: number }[] = []
   let inBlock = false
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
     if (!inBlock) {
-      inBlock = FENCE.test(line)
+      inBlock = opens(line) === name
       continue
     }
-    if (line.startsWith('```')) {
+    if (line.startsWith('```') || line.trim() === '-->') {
       inBlock = false
       continue
     }
@@ -36,12 +50,36 @@ export function walkthroughSteps(markdown: string): Step[] {
         command.push(lines[++i]!)
       }
       while (command.at(-1)!.endsWith('\\') && i + 1 < lines.length) command.push(lines[++i]!)
-      steps.push({ command: command.join('\n'), expected: [] })
+      const status = /#\s*exit (\d+)\s*$/.exec(line)?.[1]
+      steps.push({ command: command.join('\n'), expected: [], status: Number(status ?? 0) })
     } else if (steps.length > 0) {
       steps.at(-1)!.expected.push(line)
     }
   }
   return steps
+}
+
+/** A config file a page shows, to be loaded by `program` (```yaml check <program>). */
+export interface ConfigBlock {
+  readonly program: string
+  readonly text: string
+  /** The line of the page the block starts on (1-based), to name it in a failure. */
+  readonly line: number
+}
+
+/** Every ```yaml check <program> block of `markdown`, in order. */
+export function configBlocks(markdown: string): ConfigBlock[] {
+  const lines = markdown.split('\n')
+  const blocks: ConfigBlock[] = []
+  for (let i = 0; i < lines.length; i++) {
+    const program = /^```yaml check ([\w-]+)\s*$/.exec(lines[i]!)?.[1]
+    if (program === undefined) continue
+    const start = i
+    const body: string[] = []
+    while (++i < lines.length && !lines[i]!.startsWith('```')) body.push(lines[i]!)
+    blocks.push({ program, text: `${body.join('\n')}\n`, line: start + 1 })
+  }
+  return blocks
 }
 
 const squash = (s: string) => s.trim().replace(/\s+/g, ' ')
