@@ -56,6 +56,10 @@ export function walkthroughSteps(markdown: string, name = ''): Step[] {
       steps.at(-1)!.expected.push(line)
     }
   }
+  // A blank line between one command's output and the next command is the page's spacing.
+  for (const step of steps) {
+    while (step.expected.length > 0 && step.expected.at(-1)!.trim() === '') step.expected.pop()
+  }
   return steps
 }
 
