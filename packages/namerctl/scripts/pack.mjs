@@ -5,7 +5,11 @@
 // no dependencies. esbuild, a devDependency, does the bundling.
 //
 //   node packages/namerctl/scripts/pack.mjs [out-dir]   # default: packages/namerctl/dist/pack
+//   node packages/namerctl/scripts/pack.mjs [out-dir] --node 24.21.0
 //   prints the tarball's path on the last line
+//
+// --node VERSION packs namerctl with its own Node, for a machine whose node is older than
+// engines (install.sh passes it there; see runtime.mjs for the design).
 import { execFileSync } from 'node:child_process'
 import {
   copyFileSync,
@@ -20,11 +24,18 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { LAUNCHER, nodePackage } from './runtime.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const pkgDir = resolve(here, '..')
 const repo = resolve(pkgDir, '../..')
-const outDir = resolve(process.argv[2] ?? join(pkgDir, 'dist', 'pack'))
+const { values, positionals } = parseArgs({
+  options: { node: { type: 'string' } },
+  allowPositionals: true,
+})
+const outDir = resolve(positionals[0] ?? join(pkgDir, 'dist', 'pack'))
+const runtime = values.node === undefined ? undefined : nodePackage(values.node)
 
 const esbuild = createRequire(import.meta.url)('esbuild')
 
@@ -55,11 +66,14 @@ try {
     type: 'module',
     license: pkg.license,
     engines: pkg.engines,
-    bin: { namerctl: './bin/namerctl.js' },
+    bin: { namerctl: runtime === undefined ? './bin/namerctl.js' : './bin/namerctl' },
     files: ['bin', 'dist', 'README.md'],
+    ...(runtime === undefined ? {} : { dependencies: { [runtime.name]: runtime.version } }),
   }
   mkdirSync(join(stage, 'bin'))
   copyFileSync(join(pkgDir, 'bin', 'namerctl.js'), join(stage, 'bin', 'namerctl.js'))
+  if (runtime !== undefined)
+    writeFileSync(join(stage, 'bin', 'namerctl'), LAUNCHER(runtime.name), { mode: 0o755 })
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
   const readme = join(repo, 'docs', 'namerctl.md')
   if (existsSync(readme)) copyFileSync(readme, join(stage, 'README.md'))
