@@ -51,6 +51,9 @@ export class Shell {
     }
     this.#bash.stdout.on('data', take)
     this.#bash.stderr.on('data', take)
+    // One pipe for both, as a terminal is one: a command's error lines and output lines come
+    // in the order it wrote them, not in the order two pipes happen to be read.
+    this.#bash.stdin.write('exec 2>&1\n')
   }
 
   async run(command: string, timeoutMs = 40_000): Promise<{ status: number; lines: string[] }> {

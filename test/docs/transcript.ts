@@ -1,7 +1,7 @@
 // A walkthrough in a Markdown file, as a test reads it: the ```console walkthrough blocks, in
 // order, each a transcript of `$ command` lines followed by what the command prints. A command
 // runs on until the end of its heredoc (`<<'EOF'` ... `EOF`) or of a line ending in `\`; one
-// whose first line ends in `# exit N` (a shell comment, so it still pastes) must exit N, any
+// whose first line ends in a comment ending `exit N` (`# exit 1`; a shell comment, so it still pastes) must exit N, any
 // other 0. Expected output is compared line by line, whitespace runs counted as one space: a
 // line `...` stands for any number of lines, `...` inside a line for any text, and `~N` for a
 // whole number within half of N either way (a count from a random split).
@@ -21,10 +21,13 @@ export interface Step {
   readonly status: number
 }
 
-/** The name a block's opening line gives it ('' for none), or null if it opens no walkthrough. */
-function opens(line: string): string | null {
-  const m = /^(?:```console walkthrough|<!-- console walkthrough)(?:\s+([\w.-]+))?\s*$/.exec(line)
-  return m === null ? null : (m[1] ?? '')
+/** The name a block's opening line gives it ('' for none) and its indent (a block in a list
+ * item is indented, its lines too), or null if it opens no walkthrough. */
+function opens(line: string): { name: string; indent: number } | null {
+  const m = /^( *)(?:```console walkthrough|<!-- console walkthrough)(?:\s+([\w.-]+))?\s*$/.exec(
+    line,
+  )
+  return m === null ? null : { name: m[2] ?? '', indent: m[1]!.length }
 }
 
 /** Every step of every walkthrough block of `markdown` named `name` ('' for the unnamed ones),
@@ -33,12 +36,15 @@ export function walkthroughSteps(markdown: string, name = ''): Step[] {
   const lines = markdown.split('\n')
   const steps: { command: string; expected: string[]; status: number }[] = []
   let inBlock = false
+  let indent = 0
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!
     if (!inBlock) {
-      inBlock = opens(line) === name
+      const open = opens(lines[i]!)
+      inBlock = open?.name === name
+      indent = open?.indent ?? 0
       continue
     }
+    const line = lines[i]!.slice(Math.min(indent, /^ */.exec(lines[i]!)![0].length))
     if (line.startsWith('```') || line.trim() === '-->') {
       inBlock = false
       continue
@@ -46,11 +52,13 @@ export function walkthroughSteps(markdown: string, name = ''): Step[] {
     if (line.startsWith('$ ')) {
       const command = [line.slice(2)]
       const heredoc = /<<-?'?"?(\w+)'?"?/.exec(line)?.[1]
-      while (heredoc !== undefined && i + 1 < lines.length && lines[i] !== heredoc) {
-        command.push(lines[++i]!)
+      while (heredoc !== undefined && i + 1 < lines.length && lines[i]!.slice(indent) !== heredoc) {
+        command.push(lines[++i]!.slice(indent))
       }
-      while (command.at(-1)!.endsWith('\\') && i + 1 < lines.length) command.push(lines[++i]!)
-      const status = /#\s*exit (\d+)\s*$/.exec(line)?.[1]
+      while (command.at(-1)!.endsWith('\\') && i + 1 < lines.length) {
+        command.push(lines[++i]!.slice(indent))
+      }
+      const status = /#.*\bexit (\d+)\s*$/.exec(line)?.[1]
       steps.push({ command: command.join('\n'), expected: [], status: Number(status ?? 0) })
     } else if (steps.length > 0) {
       steps.at(-1)!.expected.push(line)
