@@ -18,6 +18,7 @@ import { ApiError, errorMessage, toErrorResponse } from './errors.js'
 import { instrumentStore, Metrics } from './metrics.js'
 import { Naming, type NamingOptions } from './naming.js'
 import { RenderedDtabs } from './rendered-dtabs.js'
+import { isWatch, queryOf } from './request.js'
 import { sendBody } from './reply.js'
 import { adminRoutes } from './routes/admin.js'
 import { delegateRoutes } from './routes/delegate.js'
@@ -87,7 +88,9 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
     },
     requestIdHeader: false,
     bodyLimit: limits.maxBodyBytes,
-    exposeHeadRoutes: false,
+    // HEAD answers like GET without the body (a health checker's HEAD /ready, a HEAD of a
+    // dtab for its ETag). A route with its own HEAD declares `exposeHeadRoute: false`.
+    exposeHeadRoutes: true,
     forceCloseConnections: 'idle',
     keepAliveTimeout: connectionLimits.keepAliveTimeoutMs,
     requestTimeout: connectionLimits.requestTimeoutMs,
@@ -124,6 +127,14 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
         'request',
       )
     })
+    // A watch answered as HEAD would hold an endless stream that has nowhere to go.
+    if (req.method === 'HEAD' && isWatch(queryOf(req))) {
+      throw new ApiError(
+        400,
+        'head_watch',
+        'a watch streams a body, which HEAD has not: use GET to watch, or HEAD without watch=true for the headers of one read',
+      )
+    }
     // API requests may not hold the connections kept for probes (connections.ts).
     if (!OPERATIONS_ROUTES.has(req.routeOptions.url ?? '')) {
       const release = connections.admitApi(req.raw.socket)

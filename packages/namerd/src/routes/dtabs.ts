@@ -107,6 +107,15 @@ export function dtabRoutes(app: FastifyInstance, ctx: Context): void {
   app.all('/api/1/dtabs', { config: { scope: 'read' } }, list)
   app.all(DTABS_PREFIX, { config: { scope: 'read' } }, list)
 
+  // namerd's HEAD: the ETag without rendering the dtab. Declared before the GET, so fastify
+  // does not derive one from it.
+  app.head(`${DTABS_PREFIX}:ns`, { config: { scope: 'read' } }, async (req, reply) => {
+    const ns = rawSegment(req, DTABS_PREFIX)
+    const found = await store.get(ns)
+    if (found === null) throw notFound(store, ns)
+    return reply.header('etag', versionToETag(found.version)).send()
+  })
+
   app.get(`${DTABS_PREFIX}:ns`, { config: { scope: 'read' } }, async (req, reply) => {
     const ns = rawSegment(req, DTABS_PREFIX)
     const { mediaType, codec } = negotiate(req.headers.accept)
@@ -138,13 +147,6 @@ export function dtabRoutes(app: FastifyInstance, ctx: Context): void {
     const rendered = ctx.rendered.of(found)
     reply.header('etag', rendered.etag)
     return sendBody(reply, mediaType, rendered.body(codec))
-  })
-
-  app.head(`${DTABS_PREFIX}:ns`, { config: { scope: 'read' } }, async (req, reply) => {
-    const ns = rawSegment(req, DTABS_PREFIX)
-    const found = await store.get(ns)
-    if (found === null) throw notFound(store, ns)
-    return reply.header('etag', versionToETag(found.version)).send()
   })
 
   // Create: 204, or 409 if it exists.
