@@ -37,11 +37,15 @@ export function walkthroughSteps(markdown: string, name = ''): Step[] {
   const steps: { command: string; expected: string[]; status: number }[] = []
   let inBlock = false
   let indent = 0
+  // Lines of a block before its first command are the block's own words (a hidden block's
+  // note), never more output of the previous block's last command.
+  let commandSeen = false
   for (let i = 0; i < lines.length; i++) {
     if (!inBlock) {
       const open = opens(lines[i]!)
       inBlock = open?.name === name
       indent = open?.indent ?? 0
+      commandSeen = false
       continue
     }
     const line = lines[i]!.slice(Math.min(indent, /^ */.exec(lines[i]!)![0].length))
@@ -60,7 +64,8 @@ export function walkthroughSteps(markdown: string, name = ''): Step[] {
       }
       const status = /#.*\bexit (\d+)\s*$/.exec(line)?.[1]
       steps.push({ command: command.join('\n'), expected: [], status: Number(status ?? 0) })
-    } else if (steps.length > 0) {
+      commandSeen = true
+    } else if (commandSeen) {
       steps.at(-1)!.expected.push(line)
     }
   }
