@@ -39,11 +39,19 @@ function oldSystemNode(): { node: string; version: string } | string {
   const version = spawnSync(node, ['-p', 'process.versions.node'], {
     encoding: 'utf8',
   }).stdout.trim()
-  const [have, need] = [version, ENGINES.replace(/^>=/, '')].map((v) => v.split('.').map(Number))
-  const older = have.findIndex((n, i) => n !== need[i])
-  if (older === -1 || have[older] > need[older])
+  if (!isOlder(version, ENGINES.replace(/^>=/, '')))
     return `${node} is Node ${version}, not older than ${ENGINES}`
   return { node, version }
+}
+
+/** Whether version a (x.y.z) comes before version b. */
+function isOlder(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((v) => v.split('.').map(Number)) as [number[], number[]]
+  for (let i = 0; i < 3; i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0)
+    if (d !== 0) return d < 0
+  }
+  return false
 }
 
 /** Starts namerd (the workspace's, on the test's Node) and returns its base URL. */
