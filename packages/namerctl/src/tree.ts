@@ -6,6 +6,7 @@
 //   │  └─ /#/io.l5d.fs/world-v1  via /svc=>/#/io.l5d.fs  → bound: 10.0.0.5:8080, 10.0.0.6:8080
 //   └─ #2 /#/io.l5d.fs/world  via /svc=>/#/io.l5d.fs  ~ neg: no route here
 import { formatWeight } from '@switchyard/dtab'
+import { hostPort } from '@switchyard/wire'
 import type { Style } from './io.js'
 import type { Addr, DelegateNode } from './schemas.js'
 
@@ -107,7 +108,7 @@ function addrText(addr: Addr | undefined, s: Style): string {
     case 'bound':
       return addr.addrs.length === 0
         ? s.yellow(': no endpoints')
-        : `: ${addr.addrs.map((a) => (a.ip.includes(':') ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`)).join(', ')}`
+        : `: ${addr.addrs.map((a) => hostPort(a.ip, a.port)).join(', ')}`
     case 'neg':
       return s.yellow(': neg (the namer knows no such name)')
     case 'pending':

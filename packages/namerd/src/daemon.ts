@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { Path } from '@switchyard/dtab'
 import { describeNamerConfig, mountNamers, type NamerConfig, namerPrefix } from '@switchyard/namers'
 import { type KubeEnvironment, openStore, type StoreSpec } from '@switchyard/store'
+import { hostPort } from '@switchyard/wire'
 import type { Logger } from 'pino'
 import type { Settings } from './config.js'
 import { FD_HEADROOM, fitToFileLimit, openFileLimit } from './connections.js'
@@ -61,9 +62,7 @@ export async function describeSettings(
   environment: KubeEnvironment = {},
 ): Promise<{ readonly text: string; readonly problems: readonly string[] }> {
   const problems: string[] = []
-  const listen = settings.listen.host.includes(':')
-    ? `[${settings.listen.host}]:${settings.listen.port}`
-    : `${settings.listen.host}:${settings.listen.port}`
+  const listen = hostPort(settings.listen.host, settings.listen.port)
   const lines = [`  listen: ${listen}`, `  store: ${describeStore(settings.store)}`]
   const store = await findStoreConnection(settings.store, environment)
   if (store?.ok) lines.push(`    connection: ${store.text}`)
@@ -138,7 +137,7 @@ export async function startNamerd(
     throw err
   }
   const a = server.app.server.address() as AddressInfo
-  const address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`
+  const address = hostPort(a.address, a.port)
   const { auth } = server.context
   const namerTexts = await Promise.all(
     settings.namers.map(async (n) => {

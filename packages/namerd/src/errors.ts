@@ -4,17 +4,9 @@
 // text is kept byte for byte, since clients may show or match it.
 import { DtabJsonError, DtabParseError } from '@switchyard/dtab'
 import { isStoreError } from '@switchyard/store'
+// The JSON body of every error response that namerd left empty; namerctl reads the same schema.
+import type { ErrorBody } from '@switchyard/wire'
 import { z } from 'zod'
-
-/** The JSON body of every error response that namerd left empty. */
-export const ErrorBody = z.object({
-  /** A stable machine-readable code, e.g. `version_mismatch`. */
-  error: z.string(),
-  message: z.string(),
-  /** For a dtab that does not parse: where the parser stopped (UTF-16 code units). */
-  offset: z.int().nonnegative().optional(),
-})
-export type ErrorBody = z.infer<typeof ErrorBody>
 
 export type ErrorCode =
   | 'bad_request'
@@ -122,8 +114,4 @@ export function toErrorResponse(
       return jsonError(statusCode, 'bad_request', fe.data.message)
   }
   return { ...jsonError(500, 'internal', 'internal error; see the namerd log'), unexpected: true }
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }

@@ -1,5 +1,14 @@
 // @switchyard/namerd: the control plane's HTTP API, wire-compatible with namerd's
 // io.l5d.httpController. The `namerd` command is main.ts.
+
+// The JSON shapes of namerd's API are defined once in @switchyard/wire (namerctl reads them
+// there, without namerd's server dependencies); under namerd's names here.
+export {
+  ErrorBody,
+  HistoryEntry as HistoryEntryJson,
+  Watcher as WatcherJson,
+  Watchers as WatchersJson,
+} from '@switchyard/wire'
 export {
   Auth,
   type AuthOptions,
@@ -44,14 +53,12 @@ export {
 } from './connections.js'
 export { type Context, DEFAULT_LIMITS, type Limits } from './context.js'
 export { describeStore, type RunningNamerd, startNamerd } from './daemon.js'
-export { ApiError, ErrorBody, TextError } from './errors.js'
+export { ApiError, TextError } from './errors.js'
 export { instrumentStore, Metrics, type WatchKind } from './metrics.js'
 export { boundTreeJson, Naming, type NamingOptions, stripTransformerPrefix } from './naming.js'
 export { WATCHER_ID_HEADER } from './request.js'
 export { DelegationRequest } from './routes/delegate.js'
 export { ERROR_OFFSET_HEADER } from './routes/dtabs.js'
-export { HistoryEntryJson, RestoreRequest } from './routes/history.js'
-export type { WatchersJson } from './routes/watchers.js'
+export { RestoreRequest } from './routes/history.js'
 export { buildServer, type NamerdServer, type ServerOptions } from './server.js'
 export { firstState, iterableSource, type Sink, type Source, type State } from './source.js'
-export type { WatcherJson } from './watchers.js'

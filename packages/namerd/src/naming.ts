@@ -24,7 +24,7 @@ import {
   type Var,
 } from '@switchyard/namers'
 import { type DtabEvent, type DtabStore, isValidNamespace, versionToETag } from '@switchyard/store'
-import { errorMessage } from './errors.js'
+import { errorMessage } from '@switchyard/wire'
 import type { SharedDtabWatches } from './shared-watches.js'
 import { iterableSource, type Sink, type Source } from './source.js'
 

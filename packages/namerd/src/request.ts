@@ -2,6 +2,7 @@
 // (Finagle's `Request.path`, no percent-decoding); query parameters are decoded as a form
 // (`+` is a space); `watch` is Finagle's boolean.
 import { Path } from '@switchyard/dtab'
+import { hostPort } from '@switchyard/wire'
 import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { ApiError, TextError } from './errors.js'
@@ -92,7 +93,5 @@ export function watcherId(req: FastifyRequest): string | null {
 export function remoteOf(req: FastifyRequest): string {
   const { remoteAddress, remotePort } = req.raw.socket
   if (remoteAddress === undefined) return 'unknown'
-  return remoteAddress.includes(':')
-    ? `[${remoteAddress}]:${remotePort}`
-    : `${remoteAddress}:${remotePort}`
+  return remotePort === undefined ? remoteAddress : hostPort(remoteAddress, remotePort)
 }

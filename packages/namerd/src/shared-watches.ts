@@ -8,7 +8,7 @@
 // keep (a StateStream holds at most one unsent state), so a slow or stuck one costs bounded
 // memory and never holds up the others.
 import { type DtabEvent, type DtabStore, versionToETag } from '@switchyard/store'
-import { errorMessage } from './errors.js'
+import { errorMessage } from '@switchyard/wire'
 import { RenderedDtab } from './rendered-dtabs.js'
 
 /** A state of the namespace as the store reported it; a dtab comes with its rendered bodies. */

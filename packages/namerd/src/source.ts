@@ -1,6 +1,7 @@
 // A source produces the states of a live answer (a dtab, a binding, an addr) into a sink: a
 // watch stream, or a one-shot request that takes the first state.
-import { ApiError, errorMessage } from './errors.js'
+import { errorMessage } from '@switchyard/wire'
+import { ApiError } from './errors.js'
 
 /**
  * One state of a watched answer: the exact bytes to send (a Buffer when one rendering is shared

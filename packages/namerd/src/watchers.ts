@@ -1,5 +1,6 @@
 // Who watches what: every open watch stream, for the propagation status
 // (`GET /api/1/dtabs/<ns>/watchers`) and for draining on shutdown.
+import type { Watcher as WatcherJson } from '@switchyard/wire'
 import type { WatchKind } from './metrics.js'
 import type { StateStream } from './routes/watch.js'
 
@@ -18,24 +19,6 @@ export interface WatcherMeta {
 export interface Watcher extends WatcherMeta {
   /** Unique while the process runs; tells apart watchers with the same id. */
   readonly serial: number
-}
-
-/** One watcher in the `watchers` listing. */
-export interface WatcherJson {
-  readonly id: string | null
-  readonly stream: number
-  readonly kind: WatchKind
-  readonly path: string
-  readonly remote: string
-  readonly since: string
-  /** The dtab version (ETag) of the last state it was sent; null before the first, or when the namespace is absent. */
-  readonly version: string | null
-  readonly sentAt: string | null
-  /** Its version is the namespace's current one. */
-  readonly current: boolean
-  readonly sent: number
-  readonly dropped: number
-  readonly bufferedBytes: number
 }
 
 export class WatcherRegistry {

@@ -2,10 +2,10 @@
 // `addr` API and bind leaves write it (namerd-wire.md §1.4).
 import { isDeepStrictEqual } from 'node:util'
 import { javaDouble } from '@switchyard/dtab'
-import { z } from 'zod'
+// The JSON form is namerd's API, defined once with the rest of it; the weight key is part of it.
+import { AddrJson, hostPort, WEIGHT_KEY } from '@switchyard/wire'
 
-/** The metadata key for an endpoint's weight (Finagle's `WeightedAddress`). */
-export const WEIGHT_KEY = 'endpoint_addr_weight'
+export { AddrJson, WEIGHT_KEY }
 
 /** Per-endpoint metadata: a weight, and whatever else a namer passes on (nodeName, authority). */
 export type EndpointMeta = { readonly endpoint_addr_weight?: number } & {
@@ -23,26 +23,6 @@ export type Addr =
   | { readonly type: 'neg' }
   | { readonly type: 'pending' }
   | { readonly type: 'failed'; readonly cause: string }
-
-const EndpointMetaJson = z.looseObject({ [WEIGHT_KEY]: z.number().optional() })
-const EndpointJson = z.object({
-  ip: z.string().min(1),
-  port: z.int().min(0).max(65535),
-  meta: EndpointMetaJson.default({}),
-})
-
-/** The JSON wire form of an Addr; `meta` may be absent on input and is always written. */
-export const AddrJson = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('bound'),
-    addrs: z.array(EndpointJson),
-    meta: z.looseObject({}).default({}),
-  }),
-  z.object({ type: z.literal('neg') }),
-  z.object({ type: z.literal('pending') }),
-  z.object({ type: z.literal('failed'), cause: z.string() }),
-])
-export type AddrJson = z.input<typeof AddrJson>
 
 const NEG: Addr = Object.freeze({ type: 'neg' })
 const PENDING: Addr = Object.freeze({ type: 'pending' })
@@ -127,7 +107,7 @@ export const Addr = {
   show(addr: Addr): string {
     switch (addr.type) {
       case 'bound':
-        return `Bound(${addr.addrs.map((e) => `${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${e.port}`).join(', ')})`
+        return `Bound(${addr.addrs.map((e) => hostPort(e.ip, e.port)).join(', ')})`
       case 'failed':
         return `Failed(${addr.cause})`
       case 'neg':

@@ -1,9 +1,9 @@
 // The `namers:` section of a namerd or proxy config, checked with zod, and the namers it
 // builds. Like namerd, prefixes must not overlap, so an id belongs to exactly one namer.
 import { Path } from '@switchyard/dtab'
+import { errorMessage } from '@switchyard/wire'
 import { z } from 'zod'
 import { FsNamer, type FsNamerOptions } from './fs-namer.js'
-import { errorMessage } from './inet.js'
 import { hostProblem, k8sConnection } from './k8s/connection.js'
 import { K8sNamer, type K8sNamerTuning } from './k8s/namer.js'
 import { labelKeyProblem } from './k8s/names.js'

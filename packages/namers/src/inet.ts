@@ -3,6 +3,7 @@
 // InetResolver, re-resolved every 5 s while someone watches. `/$/fixedinet` resolves once.
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
+import { errorMessage } from '@switchyard/wire'
 import { Addr, type Endpoint } from './addr.js'
 import { updateSafely, Var } from './var.js'
 
@@ -35,10 +36,6 @@ export async function resolveHost(
   const ips = [...new Set(await lookupHost(host))].sort()
   if (ips.length === 0) throw new Error(`no addresses for ${host}`)
   return ips
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }
 
 const endpoints = (ips: readonly string[], port: number): Endpoint[] =>

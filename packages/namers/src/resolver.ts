@@ -2,8 +2,9 @@
 // prefix the id starts with, else the global `/$/` names (`/$/inet`), else Neg. Vars are
 // shared while watched, so many watchers of one hostname cause one DNS poll.
 import { globalNamer, inetAddress, type Namer, Path } from '@switchyard/dtab'
+import { errorMessage } from '@switchyard/wire'
 import { Addr } from './addr.js'
-import { errorMessage, type InetOptions, inetAddr } from './inet.js'
+import { type InetOptions, inetAddr } from './inet.js'
 import { Var } from './var.js'
 
 /** A namer that can also say where its bound names live. */

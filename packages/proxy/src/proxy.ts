@@ -2,6 +2,7 @@
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { Path } from '@switchyard/dtab'
+import { hostPort } from '@switchyard/wire'
 import type { Logger } from 'pino'
 import { type AdminRouter, createAdminServer } from './admin/admin-server.js'
 import { describeIgnored } from './config/linkerd-keys.js'
@@ -93,9 +94,7 @@ export async function startProxy(
     })
     const a = admin.server.address()
     const adminAddress =
-      typeof a === 'object' && a !== null
-        ? `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`
-        : String(a)
+      typeof a === 'object' && a !== null ? hostPort(a.address, a.port) : String(a)
     logger.info({ address: adminAddress, id }, 'admin listening')
     const adminServer = admin
     return {

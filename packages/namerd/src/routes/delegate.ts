@@ -2,11 +2,12 @@
 // namespace's dtab (or only the given one) and the namers. namerd's DelegateHandler and
 // Linkerd's DelegateApiHandler; the JSON is delegateTreeJson's, with no trailing newline.
 import { BindWorkLimitError, Dtab, type Path, Path as PathOps } from '@switchyard/dtab'
+import { errorMessage } from '@switchyard/wire'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { JSON_TYPE, mediaTypeOf } from '../codec.js'
 import type { Context } from '../context.js'
-import { ApiError, errorMessage, TextError } from '../errors.js'
+import { ApiError, TextError } from '../errors.js'
 import { sendBody } from '../reply.js'
 import { pathParam, queryOf, rawSegment } from '../request.js'
 import { extraDtab } from './resolve.js'

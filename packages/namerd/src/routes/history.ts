@@ -7,6 +7,8 @@ import {
   versionsEqual,
   versionToETag,
 } from '@switchyard/store'
+// One entry of `GET /api/1/dtabs/<ns>/history`, newest first: the schema namerctl reads too.
+import type { HistoryEntry as HistoryEntryJson } from '@switchyard/wire'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { JSON_TYPE, mediaTypeOf } from '../codec.js'
@@ -15,21 +17,6 @@ import { ApiError } from '../errors.js'
 import { sendBody } from '../reply.js'
 import { parseWith, queryOf, rawSegment } from '../request.js'
 import { DTABS_PREFIX } from './dtabs.js'
-
-/** One entry of `GET /api/1/dtabs/<ns>/history`, newest first. */
-export const HistoryEntryJson = z.object({
-  /** The version this change produced, as an ETag (what `restore` takes). */
-  version: z.string(),
-  /** The version it replaced; null when it created the namespace. */
-  previous: z.string().nullable(),
-  time: z.iso.datetime(),
-  /** The token name of the writer; null for anonymous writes. */
-  who: z.string().nullable(),
-  op: z.enum(['create', 'put', 'update', 'delete']),
-  /** The dtab as stored (`Dtab.show` text); null for a delete. */
-  dtab: z.string().nullable(),
-})
-export type HistoryEntryJson = z.infer<typeof HistoryEntryJson>
 
 export function historyEntryJson(e: HistoryEntry): HistoryEntryJson {
   return {

@@ -3,27 +3,20 @@
 // sent, so an operator sees whether a change has reached every proxy. A watcher names itself
 // with the `l5d-watcher-id` request header.
 import { versionToETag } from '@switchyard/store'
+import type { Watchers } from '@switchyard/wire'
 import type { FastifyInstance } from 'fastify'
 import { JSON_TYPE } from '../codec.js'
 import type { Context } from '../context.js'
 import { sendBody } from '../reply.js'
 import { rawSegment } from '../request.js'
-import type { WatcherJson } from '../watchers.js'
 import { DTABS_PREFIX } from './dtabs.js'
-
-export interface WatchersJson {
-  readonly namespace: string
-  /** The namespace's current version (ETag); null if it does not exist. */
-  readonly version: string | null
-  readonly watchers: readonly WatcherJson[]
-}
 
 export function watcherRoutes(app: FastifyInstance, ctx: Context): void {
   app.get(`${DTABS_PREFIX}:ns/watchers`, { config: { scope: 'read' } }, async (req, reply) => {
     const namespace = rawSegment(req, DTABS_PREFIX, '/watchers')
     const found = await ctx.store.get(namespace)
     const version = found === null ? null : versionToETag(found.version)
-    const body: WatchersJson = {
+    const body: Watchers = {
       namespace,
       version,
       watchers: ctx.watchers.ofNamespace(namespace, version),

@@ -2,6 +2,7 @@
 // its weight and its failure-accrual state.
 import type { Duplex } from 'node:stream'
 import type { Endpoint } from '@switchyard/namers'
+import { hostPort } from '@switchyard/wire'
 import { type PoolOptions, UpstreamPool } from '../http1/upstream-pool.js'
 
 export type { PoolOptions }
@@ -42,9 +43,8 @@ export class EndpointNode {
   }
 }
 
-export function endpointKey(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
-}
+/** An endpoint's key among its client's: its address as every program writes it. */
+export const endpointKey: (ip: string, port: number) => string = hostPort
 
 /** `endpoint_addr_weight`, default 1; a weight that is not a positive number counts as 1. */
 export function weightOf(e: Endpoint): number {

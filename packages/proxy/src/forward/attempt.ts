@@ -4,6 +4,7 @@
 // body streamed to the client in the framing the proxy writes, under backpressure. What the
 // attempt cannot mend (a bad response, a close) goes back to the exchange, which retries or
 // fails.
+import { errorMessage } from '@switchyard/wire'
 import type { EndpointNode } from '../balance/endpoint.js'
 import { BodyCursor } from '../http1/framing.js'
 import {
@@ -21,7 +22,6 @@ import type {
   ConnectionWaiter,
   UpstreamConnection,
 } from '../http1/upstream-pool.js'
-import { errorMessage } from './errors.js'
 import type { Exchange } from './exchange.js'
 import { planInterim, planResponse, type ResponsePlan } from './response-plan.js'
 import { openTunnel } from './tunnel.js'

@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { Dtab, DtabParseError, renderParseError } from '@switchyard/dtab'
 import { DEFAULT_SETTLE_MS } from '@switchyard/namers'
-import { errorMessage } from './errors.js'
+import { errorMessage } from '@switchyard/wire'
 
 export type DtabFileEvent =
   | { readonly type: 'dtab'; readonly dtab: Dtab; readonly text: string }

@@ -18,7 +18,3 @@ export class InterpreterError extends Error {
     super(message)
   }
 }
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}

@@ -19,10 +19,11 @@ import {
   type ResolverOptions,
   type Var,
 } from '@switchyard/namers'
+import { errorMessage } from '@switchyard/wire'
 import type { Logger } from 'pino'
 import { alwaysBound } from './bound-namers.js'
 import { type DtabFileEvent, type DtabFileOptions, DtabFileWatcher } from './dtab-file.js'
-import { errorMessage, InterpreterError } from './errors.js'
+import { InterpreterError } from './errors.js'
 import { ChangeListeners, whenReady } from './listeners.js'
 import type { Interpreter, InterpreterStatus } from './types.js'
 

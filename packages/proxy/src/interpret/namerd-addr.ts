@@ -4,9 +4,10 @@
 // ago beat none.
 import { Path } from '@switchyard/dtab'
 import { Addr, AddrJson, Var } from '@switchyard/namers'
+import { errorMessage } from '@switchyard/wire'
 import type { Logger } from 'pino'
 import { backoffMs, type RetryConfig, sleep } from './backoff.js'
-import { errorMessage, InterpreterError } from './errors.js'
+import { InterpreterError } from './errors.js'
 import { apiUrl, type NamerdEndpoint, readWatch } from './namerd-http.js'
 
 export interface NamerdAddrsOptions {

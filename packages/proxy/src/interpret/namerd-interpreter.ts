@@ -12,11 +12,12 @@ import {
   type ResolverOptions,
   type Var,
 } from '@switchyard/namers'
+import { errorMessage } from '@switchyard/wire'
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import { backoffMs, DEFAULT_RETRY, type RetryConfig, sleep } from './backoff.js'
 import { namerdHashNamer } from './bound-namers.js'
-import { errorMessage, InterpreterError } from './errors.js'
+import { InterpreterError } from './errors.js'
 import { ChangeListeners, whenReady } from './listeners.js'
 import { NamerdAddrs } from './namerd-addr.js'
 import { apiUrl, getOnce, NamerdAgents, type NamerdEndpoint, readWatch } from './namerd-http.js'

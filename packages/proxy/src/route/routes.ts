@@ -3,6 +3,7 @@
 // lookup; a miss binds locally (no namerd round trip), and the route's addr subscriptions open
 // watches only for concrete names nobody watched yet. The cache is bounded by count and by the
 // routes' estimated size, since each l5d-dtab a client sends can make a route of its own.
+
 import {
   BindWorkLimitError,
   type Bound,
@@ -14,6 +15,7 @@ import {
   NameTree,
   Path,
 } from '@switchyard/dtab'
+import { errorMessage } from '@switchyard/wire'
 import type { Interpreter } from '../interpret/types.js'
 import { explainJson, explainSettled, explainTree } from './explain.js'
 import { Lru } from './lru.js'
@@ -59,10 +61,6 @@ function workLimited(
   t: DelegateTree<Bound>,
 ): t is Extract<DelegateTree<Bound>, { type: 'exception' }> & { error: BindWorkLimitError } {
   return t.type === 'exception' && t.error instanceof BindWorkLimitError
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }
 
 /** The weight of a cached route: its estimated bytes and its key's (one byte per character). */

@@ -2,6 +2,7 @@
 // one client per concrete name, and the handler that ties them together for each request.
 import type { AddressInfo } from 'node:net'
 import { Dtab, Path } from '@switchyard/dtab'
+import { hostPort } from '@switchyard/wire'
 import type { Logger } from 'pino'
 import type { RouterConfig, ServerConfig } from '../config/schema.js'
 import { effectiveDeadline } from '../forward/deadline.js'
@@ -324,8 +325,7 @@ type Decision =
       readonly local: Dtab
     }
 
-const showAddress = (a: AddressInfo) =>
-  `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`
+const showAddress = (a: AddressInfo) => hostPort(a.address, a.port)
 
 type Leaf = Extract<Decision, { readonly type: 'leaf' }>
 type Settled = Exclude<Decision, { readonly type: 'pending' }>

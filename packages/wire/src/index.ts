@@ -1,0 +1,13 @@
+// @switchyard/wire: what crosses between Switchyard's programs, defined once. namerd's HTTP API
+// as zod schemas (namerd writes them and re-exports them; namerctl and the proxy read them),
+// and the two texts every program writes alike: an address and an error. zod is its only
+// dependency, so the standalone namerctl bundles it without namerd's server dependencies
+// (docs/decisions.md §6).
+export { AddrJson, WEIGHT_KEY } from './addr.js'
+export { type BoundJson, DelegateNode } from './delegate.js'
+export { DentryJson, DtabJson, NamespaceList } from './dtab-json.js'
+export { ErrorBody } from './error-body.js'
+export { errorMessage } from './error-message.js'
+export { History, HistoryEntry } from './history.js'
+export { hostPort } from './host-port.js'
+export { Watcher, Watchers } from './watchers.js'
