@@ -9,11 +9,50 @@
 // here is a typo, refused with its line and column as before.
 import { z } from 'zod'
 
+/** Why a key is harmless to ignore: the same for any value, or told by its value. */
+type Reason = string | ((value: unknown) => string)
+
+const METRICS =
+  'the admin server serves the metrics, at /admin/metrics.json and /admin/metrics/prometheus'
+const NO_TRACES = 'the proxy records no traces; l5d-ctx-trace is passed through'
+
+/**
+ * Linkerd's telemeters by kind: metrics (served by the admin server, or pushed, which the proxy
+ * does not do) and tracers (the proxy records no traces). Kinds from Linkerd's telemetry docs
+ * and the linkerd-zipkin plugin.
+ */
+const TELEMETERS: Readonly<Record<string, string>> = {
+  'io.l5d.prometheus': 'the admin server serves Prometheus metrics at /admin/metrics/prometheus',
+  'io.l5d.commonMetrics': METRICS,
+  'io.l5d.statsd': 'the proxy pushes no metrics to StatsD; scrape /admin/metrics/prometheus',
+  'io.l5d.influxdb':
+    'the proxy serves no InfluxDB metrics; scrape /admin/metrics/prometheus or /admin/metrics.json',
+  'io.l5d.zipkin': NO_TRACES,
+  'io.zipkin.http': NO_TRACES,
+  'io.zipkin.kafka': NO_TRACES,
+  'io.l5d.tracelog': NO_TRACES,
+  'io.l5d.recentRequests':
+    "the proxy keeps no recent requests; the router's httpAccessLog records every request",
+}
+
+/** Each telemeter's kind and why ignoring it is harmless: `io.l5d.zipkin: the proxy records...`. */
+function telemetryReason(value: unknown): string {
+  const list = Array.isArray(value) ? value : [value]
+  const parts = list.map((t) => {
+    const kind =
+      typeof t === 'object' && t !== null && typeof (t as { kind?: unknown }).kind === 'string'
+        ? (t as { kind: string }).kind
+        : undefined
+    if (kind === undefined) return 'a telemeter without a kind: the proxy runs no telemeters'
+    return `${kind}: ${TELEMETERS[kind] ?? 'a telemeter the proxy does not run; it serves /admin/metrics/prometheus and records no traces'}`
+  })
+  return [...new Set(parts)].join(', ')
+}
+
 /** Where in the config a group of keys sits, and why each key is harmless to ignore. */
 export const LINKERD_IGNORED = {
   top: {
-    telemetry:
-      'the admin server serves the metrics, at /admin/metrics.json and /admin/metrics/prometheus',
+    telemetry: telemetryReason,
     usage: 'the proxy sends no usage reports',
   },
   admin: {
@@ -60,7 +99,7 @@ export const LINKERD_IGNORED = {
   retries: {
     backoff: 'a retry goes to another endpoint at once',
   },
-} as const satisfies Record<string, Record<string, string>>
+} as const satisfies Record<string, Record<string, Reason>>
 
 export type IgnoredGroup = keyof typeof LINKERD_IGNORED
 
@@ -83,10 +122,12 @@ export interface IgnoredKey {
 
 /** The ignored keys present in `object` (a parsed config section) under `path`. */
 export function ignoredIn(group: IgnoredGroup, object: object, path: string): IgnoredKey[] {
-  const reasons: Record<string, string> = LINKERD_IGNORED[group]
+  const reasons: Record<string, Reason> = LINKERD_IGNORED[group]
   const out: IgnoredKey[] = []
-  for (const [key, why] of Object.entries(reasons)) {
-    if ((object as Record<string, unknown>)[key] !== undefined) {
+  for (const [key, reason] of Object.entries(reasons)) {
+    const value = (object as Record<string, unknown>)[key]
+    if (value !== undefined) {
+      const why = typeof reason === 'string' ? reason : reason(value)
       out.push({ path: path === '' ? key : `${path}.${key}`, why })
     }
   }
