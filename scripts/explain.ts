@@ -11,6 +11,7 @@ import {
   delegate,
   delegateTreeJson,
   interpreterLookup,
+  type MountedNamer,
   NameTree,
   Path,
   renderParseError,
@@ -20,6 +21,8 @@ import { DelegateNode, renderTree, style, wantsColor } from '@switchyard/namerct
 const USAGE = `usage: explain <dtab-file|-> <path> [--dtab <override>] [--json]
 
 Shows how <path> delegates through the dtab in <dtab-file> (- reads stdin), and what it binds to.
+explain has no namers: a /#/<namer>/... name is shown as the namer's, bound but not resolved
+(pending); \`namerctl delegate <ns> <path>\` asks namerd, whose namers know its addresses.
   --dtab <override>   dentries appended after the file's, as an l5d-dtab header would be
   --json              print the delegation tree as namerd's delegate API returns it
 
@@ -65,17 +68,44 @@ const override =
 const path = parse(Path.read, pathText, 'path')
 const dtab = Dtab.concat(base, override)
 
+// Offline there are no namers, so a /#/ name would be neg ("no route here"), which it is not:
+// it names a namer's entry that only the namer can resolve. A stand-in binds each /#/ name as
+// itself, its addresses unknown (pending), assuming the namer knows it (in an alt, a real namer
+// that does not know it would pass on to the next branch).
+const NAMER_MARK = '#'
+const offlineNamers: MountedNamer[] = [
+  {
+    prefix: Path.read(`/${NAMER_MARK}`),
+    namer: {
+      lookup: (rest) =>
+        rest.length < 2
+          ? NameTree.Neg
+          : NameTree.leaf({ type: 'bound', id: [NAMER_MARK, ...rest], residual: Path.empty }),
+    },
+  },
+]
+const isNamerName = (id: Path) => id[0] === NAMER_MARK
+const unresolved = new Set<string>()
+
 const tree = (() => {
   try {
-    return delegate(dtab, path)
+    return delegate(dtab, path, { namers: offlineNamers })
   } catch (err) {
     if (err instanceof DtabError) fail(`explain: ${err.message} (does the dtab loop?)`, 1)
     throw err
   }
 })()
 
+const pending = JSON.stringify({ type: 'pending' })
+const addrOf = (b: { id: Path }) => {
+  if (!isNamerName(b.id)) return undefined
+  unresolved.add(Path.show(b.id))
+  return pending
+}
+const json = delegateTreeJson(tree, addrOf)
+
 if (values.json) {
-  console.log(delegateTreeJson(tree))
+  console.log(json)
   process.exit(0)
 }
 
@@ -86,14 +116,22 @@ const out: string[] = [
 // One renderer for delegation trees: namerctl's, over the JSON namerd's delegate API sends,
 // so this draws a tree exactly as `namerctl delegate` does.
 const drawn = renderTree(
-  DelegateNode.parse(JSON.parse(delegateTreeJson(tree))),
+  DelegateNode.parse(JSON.parse(json)),
   style(wantsColor(process.stdout.isTTY, process.env)),
 )
 out.push(drawn.trimEnd())
 try {
-  const bound = bind(interpreterLookup(dtab), NameTree.leaf(path))
+  const bound = bind(interpreterLookup(dtab, offlineNamers), NameTree.leaf(path))
   out.push('', `binds to: ${NameTree.showWith(bound, (b) => Path.show(b.id))}`)
 } catch (err) {
   out.push('', `does not bind: ${(err as Error).message}`)
+}
+if (unresolved.size > 0) {
+  const names = [...unresolved].join(', ')
+  out.push(
+    '',
+    `not resolved here: ${names} ${unresolved.size === 1 ? "is a namer's name" : "are namers' names"}, which explain cannot resolve without the namer (pending: whether the namer knows ${unresolved.size === 1 ? 'it' : 'them'}, and the addresses)`,
+    `  namerd resolves ${unresolved.size === 1 ? 'it' : 'them'}: namerctl delegate <namespace> ${Path.show(path)}`,
+  )
 }
 console.log(out.join('\n'))
