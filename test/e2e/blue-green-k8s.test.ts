@@ -8,25 +8,16 @@
 // the same endpoint changes. namerctl runs as a pipeline would run it. Subtests run in order;
 // each starts from the state the one before left. Needs `pnpm build` (the programs run from
 // packages/*/dist).
-import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Dtab } from '@switchyard/dtab'
 import { FakeKubeApi, type JsonObject } from '@switchyard/kube-fake'
-import { PROXY_NODE_FLAGS } from '@switchyard/proxy'
 import t from 'tap'
-import { eventually, get, type Proc, portOf, type Reply, ROOT, run } from './processes.js'
-
-const NODE = process.execPath
-const NAMERD = join(ROOT, 'packages/namerd/dist/main.js')
-const PROXY = join(ROOT, 'packages/proxy/dist/main.js')
-const NAMERCTL = join(ROOT, 'packages/namerctl/dist/main.js')
-for (const main of [NAMERD, PROXY, NAMERCTL]) {
-  if (!existsSync(main)) throw new Error(`${main} is missing: run \`pnpm build\` first`)
-}
-const TSX = ['--import', 'tsx']
+import * as mesh from './mesh.js'
+import { eventually, get, type Proc, portOf, ROOT, run } from './processes.js'
+import { type Load, load as loadThrough, percent, versionOf } from './traffic.js'
 
 /** Where namerd keeps its DTab objects (deploy/base's namespace) and where the apps run. */
 const MESH_NS = 'switchyard'
@@ -92,40 +83,7 @@ function putSlice(name: string, service: string, port: number, ready = true): vo
 const agent = new Agent({ keepAlive: true, maxSockets: 32 })
 t.teardown(() => agent.destroy())
 
-async function world(version: string, name = `world-${version}`) {
-  const proc = run(t, name, NODE, [
-    ...TSX,
-    'examples/hello-world/world.ts',
-    '--port',
-    '0',
-    '--version',
-    version,
-  ])
-  return { proc, port: portOf(await proc.waitFor(/world listening/)) }
-}
-
-/** Runs the real CLI; rejects with its exit code and stderr when it fails. */
-function namerctl(args: readonly string[], stdin?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      NODE,
-      [NAMERCTL, '--base-url', `http://127.0.0.1:${namerdPort}`, ...args],
-      { cwd: ROOT, timeout: 20_000 },
-      (err, stdout, stderr) =>
-        err
-          ? reject(new Error(`namerctl ${args.join(' ')} failed (${err.code}):\n${stderr}`))
-          : resolve(stdout),
-    )
-    child.stdin!.end(stdin ?? '')
-  })
-}
-
-/** The namespace as namerd holds it now: its version (ETag) and its dtab. */
-async function stored(): Promise<{ version: string; dtab: unknown }> {
-  const res = await fetch(`http://127.0.0.1:${namerdPort}/api/1/dtabs/internal`)
-  if (res.status !== 200) throw new Error(`namerd GET internal: ${res.status}`)
-  return { version: res.headers.get('etag') ?? '', dtab: await res.json() }
-}
+const world = (version: string, name?: string) => mesh.world(t, version, name)
 
 /** The DTab object `internal` as the cluster holds it. */
 function dtabObject(): JsonObject {
@@ -158,9 +116,9 @@ writeFileSync(join(dir, 'namerd.yaml'), 'namers:\n  - kind: io.l5d.k8s\n')
 const namerd: Proc = run(
   t,
   'namerd',
-  NODE,
+  mesh.NODE,
   [
-    NAMERD,
+    mesh.NAMERD,
     '--config',
     join(dir, 'namerd.yaml'),
     '--store',
@@ -173,6 +131,8 @@ const namerd: Proc = run(
   { env: kubeEnv },
 )
 const namerdPort = portOf(await namerd.waitFor(/namerd listening/))
+const namerctl = (args: readonly string[], stdin?: string) => mesh.namerctl(namerdPort, args, stdin)
+const stored = () => mesh.stored(namerdPort)
 
 // deploy/base/config/proxy.yaml's outgoing router, without the daemonset transformer (one
 // node here: the proxy sends straight to the pods).
@@ -186,13 +146,6 @@ routers:
     servers: [{ip: 127.0.0.1, port: 0}]
 `,
 )
-// The flags the switchyard-proxy command's shebang sets (docs/decisions.md §3).
-const proxy = run(t, 'proxy', NODE, [
-  ...PROXY_NODE_FLAGS,
-  PROXY,
-  '--config',
-  join(dir, 'proxy.yaml'),
-])
 // A proxy that holds the namer itself, found through the same kubeconfig, with the initial
 // dtab fixed in its config.
 writeFileSync(
@@ -208,18 +161,14 @@ ${INITIAL_DTAB.replace(/^/gm, '      ')}
     servers: [{ip: 127.0.0.1, port: 0}]
 `,
 )
-const localProxy = run(
-  t,
-  'proxy (local interpreter)',
-  NODE,
-  [...PROXY_NODE_FLAGS, PROXY, '--config', join(dir, 'proxy-local.yaml')],
-  { env: kubeEnv },
-)
-const proxyPort = portOf(await proxy.waitFor(/router listening/))
-const adminPort = portOf(await proxy.waitFor(/admin listening/))
-const localPort = portOf(await localProxy.waitFor(/router listening/))
-const hello = run(t, 'hello', NODE, [
-  ...TSX,
+const [{ port: proxyPort, adminPort }, { port: localPort }] = await Promise.all([
+  mesh.startProxy(t, 'proxy', join(dir, 'proxy.yaml')),
+  mesh.startProxy(t, 'proxy (local interpreter)', join(dir, 'proxy-local.yaml'), {
+    env: kubeEnv,
+  }),
+])
+const hello = run(t, 'hello', mesh.NODE, [
+  ...mesh.TSX,
   'examples/hello-world/hello.ts',
   '--port',
   '0',
@@ -228,77 +177,11 @@ const hello = run(t, 'hello', NODE, [
 ])
 putSlice('hello-2vd9c', 'hello', portOf(await hello.waitFor(/hello listening/)))
 
-interface RouterState {
-  label: string
-  version: string | null
-  interpreter: { connected: boolean }
-}
-async function routerState(): Promise<RouterState> {
-  const res = await fetch(`http://127.0.0.1:${adminPort}/admin/routers.json`)
-  const routers = (await res.json()) as RouterState[]
-  const outgoing = routers.find((r) => r.label === 'outgoing')
-  if (outgoing === undefined) throw new Error('no router "outgoing" in /admin/routers.json')
-  return outgoing
-}
-
-/** Until the proxy routes on the version namerd holds now (at most 10 s). */
-async function propagated(): Promise<string> {
-  const { version } = await stored()
-  await eventually(
-    `the proxy to route on version ${version}`,
-    async () => (await routerState()).version === version,
-  )
-  return version
-}
-
-interface Load {
-  /** Answers per `version` (of world, or of the world hello reached). */
-  readonly versions: ReadonlyMap<string, number>
-  readonly failures: readonly string[]
-  share(version: string): number
-}
-
-/**
- * `n` GETs through the proxy on `port` (the namerd one by default), 20 in flight, each with
- * `headers`; counts the world version that answered.
- */
-async function load(
-  n: number,
-  headers: Record<string, string> = { host: 'world' },
-  port = proxyPort,
-): Promise<Load> {
-  const versions = new Map<string, number>()
-  const failures: string[] = []
-  let started = 0
-  const worker = async () => {
-    while (started < n) {
-      started++
-      const r: Reply | Error = await get(port, headers, agent).catch((err: Error) => err)
-      const v = r instanceof Error ? undefined : versionOf(r)
-      if (v === undefined) {
-        failures.push(r instanceof Error ? r.message : `${r.status} ${r.body.slice(0, 200)}`)
-      } else versions.set(v, (versions.get(v) ?? 0) + 1)
-    }
-  }
-  await Promise.all(Array.from({ length: 20 }, worker))
-  return { versions, failures, share: (v) => (versions.get(v) ?? 0) / n }
-}
-
-/** The world version in a 200 answer of world or of hello; undefined for anything else. */
-function versionOf(r: Reply): string | undefined {
-  if (r.status !== 200) return undefined
-  const body = JSON.parse(r.body) as {
-    service?: string
-    version?: string
-    world?: { version?: string }
-    worldStatus?: number
-  }
-  if (body.service === 'world') return body.version
-  if (body.service === 'hello' && body.worldStatus === 200) return body.world?.version
-  return undefined
-}
-
-const percent = (share: number) => `${(100 * share).toFixed(1)}%`
+const routerState = () => mesh.routerState(adminPort)
+const propagated = () => mesh.propagated(namerdPort, adminPort)
+/** `n` GETs through the proxy on `port` (the namerd one by default), each with `headers`. */
+const load = (n: number, headers?: Record<string, string>, port = proxyPort) =>
+  loadThrough(port, n, headers, { agent })
 const sorted = (l: Load) => [...l.versions.keys()].sort()
 /** Both proxies: the one on namerd and the one holding the namer. */
 const proxies = [
@@ -306,7 +189,7 @@ const proxies = [
   { name: 'the proxy with its own namer', port: () => localPort },
 ]
 
-let initial: { version: string; dtab: unknown } = { version: '', dtab: null }
+let initial: mesh.Stored = { version: '', dtab: null }
 
 t.test(
   'namerctl creates the namespace: a DTab in namerd’s exact shape, world on v1 through io.l5d.k8s',
@@ -344,6 +227,16 @@ t.test('an l5d-dtab override reaches v2 on both hops; other requests stay on v1'
     replies.map((r) => versionOf(r) ?? `${r.status} ${r.body}`),
     replies.map((_, i) => (i % 2 === 0 ? 'v2' : 'v1')),
     'each request with the override reached world-v2 through hello, each without it world-v1',
+  )
+  const direct = await get(proxyPort, { host: 'world', ...override }, agent)
+  t.equal(direct.status, 200, direct.body)
+  t.match(JSON.parse(direct.body), { version: 'v2' }, 'the first hop honours it too')
+  // An override that names nothing falls back to v1 with a 200 too; the response says where it went.
+  t.equal(direct.headers['l5d-dst-service'], '/svc/world', 'the logical name it was routed as')
+  t.equal(
+    direct.headers['l5d-dst-client'],
+    `/#/io.l5d.k8s/${APPS_NS}/http/world-v2`,
+    'the name it was bound to',
   )
   t.equal((await stored()).version, initial.version, 'namerd was not touched')
 })
@@ -386,8 +279,15 @@ t.test('a shift to 100% sends all traffic to v2', async (t) => {
 
 t.test('namerctl rollback (history kept in the cluster) puts all traffic back on v1', async (t) => {
   const out = await namerctl(['rollback', 'internal', '--to', initial.version])
-  t.match(out, `Rolled back internal to ${initial.version}`)
   const now = await stored()
+  // The ETags are Base64 of the objects' resourceVersions: `v<resourceVersion>` is the short form.
+  const short = (etag: string) => `v${Buffer.from(etag, 'base64').toString('utf8')}`
+  t.match(short(now.version), /^v[1-9][0-9]*$/, 'the fake counts resourceVersions in decimal')
+  t.match(
+    out,
+    `\nRolled back internal to ${short(initial.version)} (${initial.version}) (now version ${short(now.version)} (${now.version}))\n`,
+    'namerctl names both versions by their short number and their ETag',
+  )
   t.not(now.version, initial.version, 'the restored dtab is a new version')
   t.same(now.dtab, initial.dtab, 'the dtab is the first one again')
   t.strictSame(dtabObject().dentries, INITIAL_DENTRIES, 'and so is the object')

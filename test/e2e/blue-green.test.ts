@@ -3,23 +3,14 @@
 // through the proxy and forwards l5d-ctx-* headers), world-v1 (two instances) and world-v2,
 // and namerctl as a pipeline would run it. Subtests run in order; each starts from the state
 // the one before left. Needs `pnpm build` (the programs run from packages/*/dist).
-import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PROXY_NODE_FLAGS } from '@switchyard/proxy'
 import t from 'tap'
-import { eventually, get, type Proc, portOf, type Reply, ROOT, run } from './processes.js'
-
-const NODE = process.execPath
-const NAMERD = join(ROOT, 'packages/namerd/dist/main.js')
-const PROXY = join(ROOT, 'packages/proxy/dist/main.js')
-const NAMERCTL = join(ROOT, 'packages/namerctl/dist/main.js')
-for (const main of [NAMERD, PROXY, NAMERCTL]) {
-  if (!existsSync(main)) throw new Error(`${main} is missing: run \`pnpm build\` first`)
-}
-const TSX = ['--import', 'tsx']
+import * as mesh from './mesh.js'
+import { eventually, get, type Proc, portOf, run } from './processes.js'
+import { type LoadOptions, load as loadThrough, percent, versionOf } from './traffic.js'
 
 const INITIAL_DTAB = `/srv => /#/io.l5d.fs;
 /host => /srv;
@@ -41,24 +32,14 @@ function publish(name: string, ...ports: number[]): void {
 const agent = new Agent({ keepAlive: true, maxSockets: 32 })
 t.teardown(() => agent.destroy())
 
-async function world(version: string, name = `world-${version}`) {
-  const proc = run(t, name, NODE, [
-    ...TSX,
-    'examples/hello-world/world.ts',
-    '--port',
-    '0',
-    '--version',
-    version,
-  ])
-  return { proc, port: portOf(await proc.waitFor(/world listening/)) }
-}
+const world = (version: string, name?: string) => mesh.world(t, version, name)
 
 let namerd: Proc
 let namerdPort = 0
 /** namerd on `port` (0: any), on the same file store and fs namer every time. */
 async function startNamerd(port: number): Promise<void> {
-  namerd = run(t, `namerd :${port}`, NODE, [
-    NAMERD,
+  namerd = run(t, `namerd :${port}`, mesh.NODE, [
+    mesh.NAMERD,
     '--config',
     join(dir, 'namerd.yaml'),
     '--listen',
@@ -67,28 +48,8 @@ async function startNamerd(port: number): Promise<void> {
   namerdPort = portOf(await namerd.waitFor(/namerd listening/))
 }
 
-/** Runs the real CLI; rejects with its exit code and stderr when it fails. */
-function namerctl(args: readonly string[], stdin?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      NODE,
-      [NAMERCTL, '--base-url', `http://127.0.0.1:${namerdPort}`, ...args],
-      { cwd: ROOT, timeout: 20_000 },
-      (err, stdout, stderr) =>
-        err
-          ? reject(new Error(`namerctl ${args.join(' ')} failed (${err.code}):\n${stderr}`))
-          : resolve(stdout),
-    )
-    child.stdin!.end(stdin ?? '')
-  })
-}
-
-/** The namespace as namerd holds it now: its version (ETag) and its dtab. */
-async function stored(): Promise<{ version: string; dtab: unknown }> {
-  const res = await fetch(`http://127.0.0.1:${namerdPort}/api/1/dtabs/internal`)
-  if (res.status !== 200) throw new Error(`namerd GET internal: ${res.status}`)
-  return { version: res.headers.get('etag') ?? '', dtab: await res.json() }
-}
+const namerctl = (args: readonly string[], stdin?: string) => mesh.namerctl(namerdPort, args, stdin)
+const stored = () => mesh.stored(namerdPort)
 
 const [v1a, v1b, v2] = await Promise.all([
   world('v1', 'world-v1a'),
@@ -113,17 +74,9 @@ routers:
     servers: [{ip: 127.0.0.1, port: 0}]
 `,
 )
-// The flags the switchyard-proxy command's shebang sets (docs/decisions.md §3).
-const proxy = run(t, 'proxy', NODE, [
-  ...PROXY_NODE_FLAGS,
-  PROXY,
-  '--config',
-  join(dir, 'proxy.yaml'),
-])
-const proxyPort = portOf(await proxy.waitFor(/router listening/))
-const adminPort = portOf(await proxy.waitFor(/admin listening/))
-const hello = run(t, 'hello', NODE, [
-  ...TSX,
+const { port: proxyPort, adminPort } = await mesh.startProxy(t, 'proxy', join(dir, 'proxy.yaml'))
+const hello = run(t, 'hello', mesh.NODE, [
+  ...mesh.TSX,
   'examples/hello-world/hello.ts',
   '--port',
   '0',
@@ -132,18 +85,10 @@ const hello = run(t, 'hello', NODE, [
 ])
 publish('hello', portOf(await hello.waitFor(/hello listening/)))
 
-interface RouterState {
-  label: string
-  version: string | null
-  interpreter: { connected: boolean }
-}
-async function routerState(): Promise<RouterState> {
-  const res = await fetch(`http://127.0.0.1:${adminPort}/admin/routers.json`)
-  const routers = (await res.json()) as RouterState[]
-  const outgoing = routers.find((r) => r.label === 'outgoing')
-  if (outgoing === undefined) throw new Error('no router "outgoing" in /admin/routers.json')
-  return outgoing
-}
+const routerState = () => mesh.routerState(adminPort)
+const propagated = () => mesh.propagated(namerdPort, adminPort)
+const load = (n: number, headers?: Record<string, string>, options: LoadOptions = {}) =>
+  loadThrough(proxyPort, n, headers, { agent, ...options })
 
 async function metric(name: string): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${adminPort}/admin/metrics.json`)
@@ -151,67 +96,9 @@ async function metric(name: string): Promise<number> {
   return typeof value === 'number' ? value : 0
 }
 
-/** Until the proxy routes on the version namerd holds now (at most 10 s). */
-async function propagated(): Promise<string> {
-  const { version } = await stored()
-  await eventually(
-    `the proxy to route on version ${version}`,
-    async () => (await routerState()).version === version,
-  )
-  return version
-}
-
-interface Load {
-  /** Answers per `version` (of world, or of the world hello reached). */
-  readonly versions: ReadonlyMap<string, number>
-  readonly failures: readonly string[]
-  share(version: string): number
-}
-
-/**
- * `n` GETs through the proxy, `concurrency` in flight, each with `headers`; counts the world
- * version that answered. `onDone` sees the number of completed requests after each one.
- */
-async function load(
-  n: number,
-  headers: Record<string, string> = { host: 'world' },
-  { concurrency = 20, onDone }: { concurrency?: number; onDone?: (done: number) => void } = {},
-): Promise<Load> {
-  const versions = new Map<string, number>()
-  const failures: string[] = []
-  let started = 0
-  let done = 0
-  const worker = async () => {
-    while (started < n) {
-      started++
-      const r: Reply | Error = await get(proxyPort, headers, agent).catch((err: Error) => err)
-      const v = r instanceof Error ? undefined : versionOf(r)
-      if (v === undefined) {
-        failures.push(r instanceof Error ? r.message : `${r.status} ${r.body.slice(0, 200)}`)
-      } else versions.set(v, (versions.get(v) ?? 0) + 1)
-      onDone?.(++done)
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker))
-  return { versions, failures, share: (v) => (versions.get(v) ?? 0) / n }
-}
-
-/** The world version in a 200 answer of world or of hello; undefined for anything else. */
-function versionOf(r: Reply): string | undefined {
-  if (r.status !== 200) return undefined
-  const body = JSON.parse(r.body) as {
-    service?: string
-    version?: string
-    world?: { version?: string }
-    worldStatus?: number
-  }
-  if (body.service === 'world') return body.version
-  if (body.service === 'hello' && body.worldStatus === 200) return body.world?.version
-  return undefined
-}
-
-const percent = (share: number) => `${(100 * share).toFixed(1)}%`
-let initial: { version: string; dtab: unknown } = { version: '', dtab: null }
+let initial: mesh.Stored = { version: '', dtab: null }
+/** `v<N>` for the file store's ETags: Base64 of the version counter, 8 bytes big-endian. */
+const counted = (etag: string) => `v${Buffer.from(etag, 'base64').readBigUInt64BE(0)}`
 
 t.test('a namespace created with namerctl routes world to v1 through the fs namer', async (t) => {
   const out = await namerctl(['dtab', 'create', 'internal', '-'], INITIAL_DTAB)
@@ -244,6 +131,9 @@ t.test('an l5d-dtab override reaches v2 on both hops; other requests stay on v1'
   const direct = await get(proxyPort, { host: 'world', ...override }, agent)
   t.equal(direct.status, 200, direct.body)
   t.match(JSON.parse(direct.body), { version: 'v2' }, 'the first hop honours it too')
+  // An override that names nothing falls back to v1 with a 200 too; the response says where it went.
+  t.equal(direct.headers['l5d-dst-service'], '/svc/world', 'the logical name it was routed as')
+  t.equal(direct.headers['l5d-dst-client'], '/#/io.l5d.fs/world-v2', 'the name it was bound to')
   t.equal((await stored()).version, initial.version, 'namerd was not touched')
 })
 
@@ -268,8 +158,13 @@ t.test('a shift to 100% sends all traffic to v2', async (t) => {
 
 t.test('namerctl rollback to the first version puts all traffic back on v1 at once', async (t) => {
   const out = await namerctl(['rollback', 'internal', '--to', initial.version])
-  t.match(out, `Rolled back internal to ${initial.version}`)
   const now = await stored()
+  t.equal(initial.version, 'AAAAAAAAAAE=', 'the file store counts versions from 1')
+  t.match(
+    out,
+    `\nRolled back internal to v1 (${initial.version}) (now version ${counted(now.version)} (${now.version}))\n`,
+    'namerctl names both versions by their short number and their ETag',
+  )
   t.not(now.version, initial.version, 'the restored dtab is a new version')
   t.same(now.dtab, initial.dtab, 'the dtab is the first one again')
   await propagated()
