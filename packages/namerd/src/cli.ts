@@ -15,7 +15,8 @@ Usage:
          [--log-level LEVEL] [--max-connections N] [--check]
 
 Options:
-  --listen HOST:PORT   where to serve (default ${DEFAULT_LISTEN}); [::1]:4180 for IPv6
+  --listen HOST:PORT   where to serve (default ${DEFAULT_LISTEN}); [::1]:4180 for IPv6;
+                       :4180 is every interface (0.0.0.0), as in Go and twitter-server
   --store SPEC         where dtabs live (default ${DEFAULT_STORE}):
                          memory                          nothing survives a restart
                          file:<dir>                      a directory; several namerds may share it

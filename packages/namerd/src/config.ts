@@ -43,15 +43,24 @@ export interface Settings {
 /** A configuration that cannot be used: the proxy's and namerd's are the same class. */
 export { ConfigError }
 
-/** `HOST:PORT`, `[v6]:PORT`, or `PORT` alone (on 127.0.0.1). */
+/** Where `:PORT` listens: every interface, as in Go and twitter-server (`-admin.port=:9990`). */
+export const ALL_INTERFACES = '0.0.0.0'
+
+/**
+ * `HOST:PORT`, `[v6]:PORT`, `PORT` alone (on 127.0.0.1), or `:PORT` (every interface, as a Go
+ * or twitter-server user means it; namerd still refuses to serve there without a write token).
+ */
 export function parseListen(text: string): ListenAddress {
   const s = text.trim()
-  const m = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):)?([0-9]{1,5})$/.exec(s)
+  const m = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]*)):)?([0-9]{1,5})$/.exec(s)
   const port = Number(m?.[3])
   if (!m || port > 65535) {
-    throw new Error(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:4180, 0.0.0.0:4180, [::1]:4180)`)
+    throw new Error(
+      `"${text}" is not HOST:PORT (e.g. 127.0.0.1:4180, 0.0.0.0:4180 or :4180 for every interface, [::1]:4180)`,
+    )
   }
-  return { host: m[1] ?? m[2] ?? '127.0.0.1', port }
+  const host = m[1] ?? (m[2] === '' ? ALL_INTERFACES : m[2]) ?? '127.0.0.1'
+  return { host, port }
 }
 
 const Listen = z.string().superRefine((value, ctx) => {
