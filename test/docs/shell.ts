@@ -4,19 +4,28 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import type { Test } from 'tap'
 import { ROOT } from '../e2e/processes.js'
 import { outputMatches, type Step } from './transcript.js'
 
-/** A port nothing listens on now (the kernel's pick), for a doc's well-known port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Whether a server can listen on `port` of 127.0.0.1 now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
   })
+}
+
+/** A port nothing listens on now, for a doc's well-known port. Picked at random below Linux's
+ * ephemeral range (32768 and up), not by the kernel: a port the kernel handed out and took
+ * back is soon handed to another test running beside this one, or to a client's connection
+ * (curl's, namerctl's) before the walkthrough's program listens on it. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    if (await canListen(port)) return port
+  }
 }
 
 /** The doc's ports mapped to free ones, and a function that rewrites a text with them. */
@@ -87,12 +96,8 @@ export class Shell {
   }
 }
 
-/** The part of a tap test `runSteps` uses. */
-interface Asserts {
-  equal(found: unknown, wanted: unknown, message: string): void
-  ok(value: unknown, message: string, extra?: Record<string, unknown>): void
-  comment(message: string): void
-}
+/** A tap test, as `runSteps` uses it. */
+type Asserts = Pick<Test, 'equal' | 'ok' | 'comment'>
 
 export interface RunStepsOptions {
   /** Rewrites a command and its expected output before the run (the doc's ports to free ones). */
