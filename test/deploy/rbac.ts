@@ -1,6 +1,8 @@
 // What the RBAC objects among rendered manifests grant, per ServiceAccount: each binding with
 // its role's rules and where they hold. Read by the least-privilege checks, and turned into the
 // fake API server's denials so that namerd runs against the fake with exactly these rights.
+
+import type { ForbidRule } from '@switchyard/kube-fake'
 import type { IPolicyRule, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
 import { ClusterRole, Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
 import { idOf, type KubeObject } from './kustomize.js'
@@ -175,4 +177,57 @@ export function grantedTo(all: readonly Grant[], subject: string) {
         ),
       ),
     )
+}
+
+/** The resources Switchyard's programs use, and those beside them they must not touch. */
+export const MESH_RESOURCES = [
+  { group: 'l5d.io', resource: 'dtabs' },
+  { group: 'switchyard.io', resource: 'dtabhistories' },
+  { group: 'discovery.k8s.io', resource: 'endpointslices' },
+  { group: '', resource: 'services' },
+  { group: 'coordination.k8s.io', resource: 'leases' },
+] as const
+
+/**
+ * Gives the fake API server exactly `subject`'s rights on `resources`: every verb it is not
+ * granted in one of `namespaces` is refused (403). Returns what is refused, as
+ * `<verb> <resource> in <namespace>`.
+ */
+export function forbidUngranted(
+  api: { forbid(rule: ForbidRule): void },
+  all: readonly Grant[],
+  subject: string,
+  namespaces: readonly string[],
+  resources: readonly { readonly group: string; readonly resource: string }[] = MESH_RESOURCES,
+): string[] {
+  const denied: string[] = []
+  for (const { group, resource } of resources) {
+    for (const verb of VERBS) {
+      for (const namespace of namespaces) {
+        if (allowed(all, subject, group, resource, verb, namespace)) continue
+        api.forbid({ verb, resource, group, namespace })
+        denied.push(`${verb} ${resource} in ${namespace}`)
+      }
+    }
+  }
+  return denied
+}
+
+/** The requests of the fake's log that RBAC sees (a resource and a verb), in order. */
+export function asksIn(requests: readonly Parameters<typeof askOf>[0][]): Ask[] {
+  return requests.flatMap((r) => {
+    const a = askOf(r)
+    return a === undefined ? [] : [a]
+  })
+}
+
+/** The asks `subject` was not granted where it made them; least privilege wants none. */
+export function ungrantedAsks(
+  asked: readonly Ask[],
+  all: readonly Grant[],
+  subject: string,
+): Ask[] {
+  return asked.filter(
+    (a) => !allowed(all, subject, a.group, a.resource, a.verb, a.namespace ?? '(all namespaces)'),
+  )
 }
