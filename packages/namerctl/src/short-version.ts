@@ -40,6 +40,21 @@ export function shortVersion(etag: string | null | undefined): string | null {
   return d === null ? null : `v${d.n}`
 }
 
+/**
+ * Whether `text` has the form of a namerd ETag: Base64 (as every store writes them), optionally
+ * in the double quotes of an HTTP entity tag. `6` or `v 6` is not, and must not be sent as
+ * If-Match: namerd would answer 412, which reads as someone else's write.
+ */
+export function isEtag(text: string): boolean {
+  const t = text.trim().replace(/^"(.*)"$/, '$1')
+  return t !== '' && t.length % 4 === 0 && BASE64.test(t)
+}
+
+/** Whether `text` is a short version (`v12`, `V12`). */
+export function isShortVersion(text: string): boolean {
+  return SHORT.test(text.trim())
+}
+
 /** `v12 (AAAAAAAAAAw=)` for people; the ETag alone when it has no short form. */
 export function showVersion(etag: string): string {
   const short = shortVersion(etag)
@@ -82,6 +97,14 @@ export function parseVersionArg(text: string, history?: readonly KnownVersion[])
       return bytes.toString('base64')
     }
     if (encoding === 'digits') return Buffer.from(n.toString(), 'latin1').toString('base64')
+  }
+  const known = [...new Set(etags.map((e) => shortVersion(e)).filter((v) => v !== null))]
+  if (known.length > 0) {
+    // The store's versions are numbered, and none is this one (v0, or a number beyond them).
+    throw new UsageError(`there is no version ${text.trim()}`, [
+      `the versions known: ${known.join(', ')}`,
+      'see them with `namerctl history <ns>`; pass one of them, or its ETag',
+    ])
   }
   throw new UsageError(`cannot tell which version ${text} is`, [
     etags.length === 0

@@ -151,7 +151,7 @@ t.test('update --dry-run shows the diff and writes nothing', async (t) => {
   t.equal(r.code, 0)
   t.equal(
     r.stdout,
-    '--- ns AAAAAAAAAAE=\n+++ ns (updated)\n  /a => /b\n- /c => /d\n+ /c => /e\nDry run: nothing written.\n',
+    '--- ns v1 (AAAAAAAAAAE=)\n+++ ns (updated)\n  /a => /b\n- /c => /d\n+ /c => /e\nDry run: nothing written.\n',
   )
   t.equal((await fetchDtab(namerd.base, 'ns')).etag, 'AAAAAAAAAAE=')
 })

@@ -37,7 +37,7 @@ t.test('dtab edit opens $EDITOR, shows the diff and writes with If-Match', async
   })
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /- \/host\/world => \/srv\/world-v1\n\+ \/host\/world => \/tmp\/world-v1\n/)
-  t.match(r.stdout, /Updated internal \(version AAAAAAAAAAI=\)\n$/)
+  t.match(r.stdout, /Updated internal \(version v2 \(AAAAAAAAAAI=\)\)\n$/)
   const [latest] = await fetchHistory(namerd.base, 'internal')
   t.equal(latest?.op, 'update')
   t.equal(latest?.previous, 'AAAAAAAAAAE=')
@@ -85,11 +85,11 @@ t.test(
     t.equal(r.code, 1)
     t.match(
       r.stderr,
-      /^Error: internal changed while you were editing \(you started from AAAAAAAAAAE=, it is now at AAAAAAAAAAI=\); nothing was written/,
+      /^Error: internal changed while you were editing \(you started from v1 \(AAAAAAAAAAE=\), it is now at v2 \(AAAAAAAAAAI=\)\); nothing was written/,
     )
     t.match(r.stderr, /What changed meanwhile:/)
     t.match(r.stderr, /- \/host {7}=> \/srv\n {2}\+ \/host {7}=> \/srv-meanwhile/)
-    t.match(r.stderr, /namerctl dtab update internal .*internal\.dtab --version AAAAAAAAAAI=/)
+    t.match(r.stderr, /namerctl dtab update internal .*internal\.dtab --version v2$/m)
     const { text } = await fetchDtab(namerd.base, 'internal')
     t.match(text, '/host=>/srv-meanwhile', "the other writer's change stands")
     t.match(text, '/host/world=>/srv/world-v1', 'the edit was not written')

@@ -22,8 +22,8 @@ t.test('shift rewrites exactly that dentry as a weighted union and prints the di
   t.equal(
     r.stdout,
     [
-      '--- internal AAAAAAAAAAE=',
-      '+++ internal AAAAAAAAAAI=',
+      '--- internal v1 (AAAAAAAAAAE=)',
+      '+++ internal v2 (AAAAAAAAAAI=)',
       '  /srv        => /#/io.l5d.k8s/default/http',
       '  /host       => /srv',
       '  /tmp        => /srv',
@@ -32,7 +32,7 @@ t.test('shift rewrites exactly that dentry as a weighted union and prints the di
       '+ /host/world => 10.00*/tmp/world-v2 & 90.00*/tmp/world-v1',
       '/tmp/world-v2 => /#/io.l5d.k8s/default/http/world-v2 (1 endpoint)',
       '/tmp/world-v1 => /#/io.l5d.k8s/default/http/world-v1 (2 endpoints)',
-      'Shifted /host/world in internal: /srv/world-v1 -> 10.00*/tmp/world-v2 & 90.00*/tmp/world-v1 (version AAAAAAAAAAE= -> AAAAAAAAAAI=)',
+      'Shifted /host/world in internal: /srv/world-v1 -> 10.00*/tmp/world-v2 & 90.00*/tmp/world-v1 (version v1 (AAAAAAAAAAE=) -> v2 (AAAAAAAAAAI=))',
       '',
     ].join('\n'),
   )
@@ -231,7 +231,11 @@ t.test(
       r.stderr,
       /changed between our read and our write \(412\); re-reading and re-applying \(attempt 2 of 5\)/,
     )
-    t.match(r.stdout, /^--- internal AAAAAAAAAAI=\n/, 'the diff is against the version re-read')
+    t.match(
+      r.stdout,
+      /^--- internal v2 \(AAAAAAAAAAI=\)\n/,
+      'the diff is against the version re-read',
+    )
     const { text } = await fetchDtab(namerd.base, 'internal')
     t.match(text, '/host/hello=>/srv/hello-v9', 'the other write is kept')
     t.match(text, '/host/world=>10.00*/tmp/world-v2 & 90.00*/tmp/world-v1')

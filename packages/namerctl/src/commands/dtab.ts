@@ -15,12 +15,15 @@ import {
   renderResolution,
 } from '../destination-guard.js'
 import { diffDtabs, hasChanges, renderDiff } from '../diff.js'
-import { CliError, UsageError } from '../errors.js'
+import { ALLOW_EMPTY_HELP, refuseEmpty } from '../empty-dtab.js'
+import { CliError, HttpError, UsageError } from '../errors.js'
 import { parseDtabInput, readSource } from '../input.js'
 import { formatOf, outputOption, print } from '../output.js'
 import { compactDtab, prettyDtab } from '../pretty.js'
 import { checkChange } from '../resolution.js'
 import type { DentryJson } from '../schemas.js'
+import { showVersion } from '../short-version.js'
+import { checkVersionForm, resolveVersionFlag, staleVersion } from '../version-flag.js'
 import { registerEdit } from './edit.js'
 
 interface DtabFlags {
@@ -97,6 +100,7 @@ export function registerDtab(
     .argument('<file>', 'dtab text, or JSON as `get --json` prints it; - reads standard input')
     .option('--dry-run', 'check the dtab and its destinations and show it, but create nothing')
     .option('--force', 'create it even if a destination does not resolve')
+    .option('--allow-empty', ALLOW_EMPTY_HELP)
     .addHelpText(
       'after',
       [
@@ -115,10 +119,11 @@ export function registerDtab(
       async (
         ns: string,
         file: string,
-        opts: { dryRun?: boolean; force?: boolean },
+        opts: { dryRun?: boolean; force?: boolean; allowEmpty?: boolean },
         cmd: Command,
       ) => {
         const input = parseDtabInput(await readSource(file, ctx.io), file)
+        refuseEmpty(ns, file, input.dtab, null, opts.allowEmpty)
         const client = ctx.connect(cmd)
         const report = await checkWrite(ctx, client, ns, null, input.dtab, opts)
         if (opts.dryRun === true) {
@@ -145,9 +150,10 @@ export function registerDtab(
     .description('replace a dtab with a file, or - for standard input')
     .argument('<ns>', 'the namespace')
     .argument('<file>', 'dtab text, or JSON as `get --json` prints it; - reads standard input')
-    .option('--version <version>', 'only update if the current version (ETag) is this one')
+    .option('--version <version>', 'only update if the current version is this one: v6 or its ETag')
     .option('--dry-run', 'show what would change and check it, but write nothing')
     .option('--force', 'write even if a destination does not resolve')
+    .option('--allow-empty', ALLOW_EMPTY_HELP)
     .addHelpText(
       'after',
       [
@@ -160,7 +166,7 @@ export function registerDtab(
         examples(
           'namerctl dtab get internal --json > internal.json',
           'namerctl dtab update internal internal.json',
-          'namerctl dtab update internal internal.dtab --version AAAAAAAAAAE=',
+          'namerctl dtab update internal internal.dtab --version v1   # or AAAAAAAAAAE=',
           'namerctl dtab update internal internal.dtab --dry-run   # show the diff only',
           'namerctl dtab update internal internal.dtab --force     # unresolved names too',
         ),
@@ -170,37 +176,50 @@ export function registerDtab(
       async (
         ns: string,
         file: string,
-        opts: { version?: string; dryRun?: boolean; force?: boolean },
+        opts: { version?: string; dryRun?: boolean; force?: boolean; allowEmpty?: boolean },
         cmd: Command,
       ) => {
+        if (opts.version !== undefined) checkVersionForm(opts.version)
         const input = parseDtabInput(await readSource(file, ctx.io), file)
-        // namerctl: a version inside the JSON overrides --version.
-        const version = input.version ?? opts.version
         const client = ctx.connect(cmd)
+        // namerctl: a version inside the JSON overrides --version.
+        const version =
+          input.version ??
+          (opts.version === undefined
+            ? undefined
+            : await resolveVersionFlag(client, ns, opts.version))
         // What the update changes is judged against the dtab now; the write itself is as
         // namerctl's (If-Match only with a version), so this read adds no precondition.
         const current = await client.get(ns)
+        refuseEmpty(ns, file, input.dtab, current.dtab, opts.allowEmpty)
         const report = await checkWrite(ctx, client, ns, current.dtab, input.dtab, opts)
         if (opts.dryRun === true) {
           const ops = diffDtabs(current.dtab, input.dtab)
           ctx.io.out(
             renderDiff(
               ops,
-              { before: `${ns} ${current.version}`, after: `${ns} (updated)` },
+              { before: `${ns} ${showVersion(current.version)}`, after: `${ns} (updated)` },
               ctx.out,
             ),
           )
           if (!hasChanges(ops)) ctx.io.out('No changes.\n')
           if (version !== undefined && version !== current.version) {
             ctx.io.out(
-              `The update would fail with 412: it is based on version ${version}, but ${ns} is at ${current.version}.\n`,
+              `The update would fail with 412: it is based on version ${showVersion(version)}, but ${ns} is at ${showVersion(current.version)}.\n`,
             )
           }
           ctx.io.err(report)
           ctx.io.out('Dry run: nothing written.\n')
           return
         }
-        await client.update(ns, input.body, version)
+        try {
+          await client.update(ns, input.body, version)
+        } catch (err) {
+          if (err instanceof HttpError && err.status === 412 && version !== undefined) {
+            throw await staleVersion(err, client, ns, version)
+          }
+          throw err
+        }
         ctx.io.err(report)
         ctx.io.out(`Updated ${ns}\n`)
       },
@@ -211,7 +230,7 @@ export function registerDtab(
     .aliases(['del', 'rm'])
     .description('delete a dtab')
     .argument('<ns>', 'the namespace')
-    .option('--version <version>', 'only delete if the current version (ETag) is this one')
+    .option('--version <version>', 'only delete if the current version is this one: v6 or its ETag')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
     .addHelpText(
       'after',
@@ -222,25 +241,37 @@ export function registerDtab(
         'terminal (a script, a pipeline, CI) nobody is asked and it deletes, as namerctl did.',
         examples(
           'namerctl dtab delete scratch',
-          'namerctl dtab rm scratch --version AAAAAAAAAAE=',
+          'namerctl dtab rm scratch --version v1   # or its ETag, AAAAAAAAAAE=',
           'namerctl dtab delete scratch --yes   # no question, even on a terminal',
         ),
       ].join('\n'),
     )
     .action(async (ns: string, opts: { version?: string; yes?: boolean }, cmd: Command) => {
+      if (opts.version !== undefined) checkVersionForm(opts.version)
       const client = ctx.connect(cmd)
+      const version =
+        opts.version === undefined ? undefined : await resolveVersionFlag(client, ns, opts.version)
       const terminal = prompt()
       if (opts.yes !== true && terminal.interactive) {
         const current = await client.get(ns)
-        ctx.io.out(`# ${ns} at version ${current.version}\n${prettyDtab(current.dtab)}`)
+        ctx.io.out(
+          `# ${ns} at version ${showVersion(current.version)}\n${prettyDtab(current.dtab)}`,
+        )
         const question = `Delete the dtab of ${ns}? Routers that watch it lose these routes.`
         if (!(await confirm(terminal, question))) {
           throw new CliError('declined', `not confirmed; nothing deleted`, [
-            `${ns} is still at version ${current.version}. Answer y to delete, or pass --yes.`,
+            `${ns} is still at version ${showVersion(current.version)}. Answer y to delete, or pass --yes.`,
           ])
         }
       }
-      await client.delete(ns, opts.version)
+      try {
+        await client.delete(ns, version)
+      } catch (err) {
+        if (err instanceof HttpError && err.status === 412 && version !== undefined) {
+          throw await staleVersion(err, client, ns, version)
+        }
+        throw err
+      }
       ctx.io.out(`Deleted ${ns}\n`)
     })
 

@@ -26,6 +26,7 @@ import {
   type ShiftResult,
   unionOf,
 } from '../shift.js'
+import { showVersion } from '../short-version.js'
 
 interface Shifted extends ShiftResult {
   readonly resolution: Resolution
@@ -108,18 +109,20 @@ export function registerShift(program: Command, ctx: Context): void {
         const { base, result } = outcome
         if (result === null) {
           ctx.io.out(
-            `No change: ${prefix} in ${ns} already goes to ${dst} (version ${base.version}).\n`,
+            `No change: ${prefix} in ${ns} already goes to ${dst} (version ${showVersion(base.version)}).\n`,
           )
           return
         }
         if (result.appended)
           ctx.io.out(`No dentry with prefix ${prefix} in ${ns}; appending one (--create).\n`)
         if (isRefused(result.resolution)) ctx.io.err(forcedWarning(ns, result.resolution, ctx.err))
-        const after = write ? `${ns} ${outcome.written || '(new)'}` : `${ns} (after shift)`
+        const after = write
+          ? `${ns} ${outcome.written ? showVersion(outcome.written) : '(new)'}`
+          : `${ns} (after shift)`
         ctx.io.out(
           renderDiff(
             diffDtabs(base.dtab, result.dtab),
-            { before: `${ns} ${base.version}`, after },
+            { before: `${ns} ${showVersion(base.version)}`, after },
             ctx.out,
           ),
         )
@@ -129,7 +132,7 @@ export function registerShift(program: Command, ctx: Context): void {
           return
         }
         ctx.io.out(
-          `Shifted ${prefix} in ${ns}: ${result.before ?? '(new dentry)'} -> ${dst} (version ${base.version} -> ${outcome.written || '?'})\n`,
+          `Shifted ${prefix} in ${ns}: ${result.before ?? '(new dentry)'} -> ${dst} (version ${showVersion(base.version)} -> ${outcome.written ? showVersion(outcome.written) : '?'})\n`,
         )
       },
     )
