@@ -3,6 +3,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { z } from 'zod'
 import { CliError, HttpError } from './errors.js'
+import { plainHttpError, withBaseUrlHint, withNamesAsTyped } from './request-hints.js'
 import {
   DelegateNode,
   type DentryJson,
@@ -177,10 +178,11 @@ export class NamerdClient {
         signal: AbortSignal.timeout(this.#timeoutMs),
       })
     } catch (err) {
-      throw unreachable(this.baseUrl, err)
+      throw plainHttpError(this.#base, err) ?? unreachable(this.baseUrl, err)
     }
     if (res.ok) return res
-    throw await httpError(res, method, this.#token !== undefined)
+    const err = await httpError(res, method, this.#token !== undefined)
+    throw withBaseUrlHint(withNamesAsTyped(err), this.#base)
   }
 }
 

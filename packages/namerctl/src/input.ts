@@ -43,12 +43,25 @@ export function readText(text: string, what = 'dtab'): DentryJson[] {
     return Dtab.toJson(Dtab.read(text))
   } catch (err) {
     if (err instanceof DtabParseError) {
-      throw new CliError('invalid_dtab', renderParseError(err, what).replace(/^error: /, ''), [
-        'nothing was sent. Fix the dtab and run the command again.',
-      ])
+      throw new CliError(
+        'invalid_dtab',
+        renderParseError(headlined(err), what).replace(/^error: /, ''),
+        ['nothing was sent. Fix the dtab and run the command again.'],
+      )
     }
     throw err
   }
+}
+
+/**
+ * Finagle's message quotes the whole input (`... found at '/a=>/b;\n/c=[>]...'`): one line for a
+ * one-line dtab, but for a file, the whole file inside the first line of the error. The line and
+ * the caret that follow show the place, so for multi-line input the quote is left out.
+ */
+function headlined(err: DtabParseError): DtabParseError {
+  if (!err.input.includes('\n')) return err
+  const message = err.message.replace(/ found at '[\s\S]*'$/, ' found')
+  return new DtabParseError(message, err.offset, err.input, err.expected)
 }
 
 function parseJsonInput(text: string, source: string): DtabInput {

@@ -21,6 +21,7 @@ import { CliError, HttpError } from '../errors.js'
 import { readText } from '../input.js'
 import { prettyDtab } from '../pretty.js'
 import { checkChange } from '../resolution.js'
+import { shortVersion, showVersion } from '../short-version.js'
 
 export function registerEdit(dtab: Command, ctx: Context): void {
   dtab
@@ -51,7 +52,7 @@ export function registerEdit(dtab: Command, ctx: Context): void {
       const dir = await mkdtemp(join(tmpdir(), 'namerctl-edit-'))
       const file = join(dir, `${ns}.dtab`)
       const original = [
-        `# Editing the dtab of namespace ${ns} at version ${base.version} (${client.baseUrl}).`,
+        `# Editing the dtab of namespace ${ns} at version ${showVersion(base.version)} (${client.baseUrl}).`,
         '# Lines starting with # are ignored. Save and quit to apply; an empty file cancels.',
         '#',
         prettyDtab(base.dtab),
@@ -64,7 +65,9 @@ export function registerEdit(dtab: Command, ctx: Context): void {
         return
       }
       if (stripComments(edited).trim() === '') {
-        ctx.io.out('Edit cancelled: the file is empty.\n')
+        ctx.io.out(
+          `Edit cancelled: the file is empty. To empty the dtab on purpose: namerctl dtab update ${ns} - --allow-empty </dev/null\n`,
+        )
         return
       }
       let next: ReturnType<typeof readText>
@@ -74,7 +77,7 @@ export function registerEdit(dtab: Command, ctx: Context): void {
         if (err instanceof CliError) {
           throw new CliError(err.code, err.message, [
             `nothing was written; your edit is kept in ${file}.`,
-            `Fix it and apply it with: namerctl dtab update ${ns} ${file} --version ${base.version}`,
+            `Fix it and apply it with: namerctl dtab update ${ns} ${file} --version ${typed(base.version)}`,
           ])
         }
         throw err
@@ -85,7 +88,11 @@ export function registerEdit(dtab: Command, ctx: Context): void {
         return
       }
       ctx.io.out(
-        renderDiff(ops, { before: `${ns} ${base.version}`, after: `${ns} (edited)` }, ctx.out),
+        renderDiff(
+          ops,
+          { before: `${ns} ${showVersion(base.version)}`, after: `${ns} (edited)` },
+          ctx.out,
+        ),
       )
       const resolution = await checkChange(client, base.dtab, next)
       if (isRefused(resolution)) {
@@ -94,7 +101,7 @@ export function registerEdit(dtab: Command, ctx: Context): void {
           throw new CliError(err.code, err.message, [
             ...err.details,
             `Your edit is kept in ${file}; to write it as it is:`,
-            `namerctl dtab update ${ns} ${file} --version ${base.version} --force`,
+            `namerctl dtab update ${ns} ${file} --version ${typed(base.version)} --force`,
           ])
         }
         ctx.io.err(forcedWarning(ns, resolution, ctx.err))
@@ -110,26 +117,34 @@ export function registerEdit(dtab: Command, ctx: Context): void {
           { contentType: 'application/json', text: JSON.stringify(next) },
           base.version,
         )
-        ctx.io.out(`Updated ${ns}${version ? ` (version ${version})` : ''}\n`)
+        ctx.io.out(`Updated ${ns}${version ? ` (version ${showVersion(version)})` : ''}\n`)
       } catch (err) {
         if (!(err instanceof HttpError) || err.status !== 412) throw err
         const now = await client.get(ns)
         throw new CliError(
           'conflict',
-          `${ns} changed while you were editing (you started from ${base.version}, it is now at ${now.version}); nothing was written`,
+          `${ns} changed while you were editing (you started from ${showVersion(base.version)}, it is now at ${showVersion(now.version)}); nothing was written`,
           [
             'What changed meanwhile:',
             renderDiff(
               diffDtabs(base.dtab, now.dtab),
-              { before: `${ns} ${base.version}`, after: `${ns} ${now.version}` },
+              {
+                before: `${ns} ${showVersion(base.version)}`,
+                after: `${ns} ${showVersion(now.version)}`,
+              },
               ctx.err,
             ).trimEnd(),
             `Your edit is kept in ${file}. Run \`namerctl dtab edit ${ns}\` again, or, to put your`,
-            `version over theirs: namerctl dtab update ${ns} ${file} --version ${now.version}`,
+            `version over theirs: namerctl dtab update ${ns} ${file} --version ${typed(now.version)}`,
           ],
         )
       }
     })
+}
+
+/** A version as a person types it into `--version`: v6, or the ETag when it has no short form. */
+function typed(etag: string): string {
+  return shortVersion(etag) ?? etag
 }
 
 function stripComments(text: string): string {
@@ -153,6 +168,17 @@ async function runEditor(
     child.once('error', reject)
     child.once('exit', (c) => resolve(c))
   })
+  if (code === 127) {
+    // The shell's status for a command it cannot find; its own line is already on stderr.
+    const command = editor.trim().split(/\s+/)[0] ?? editor
+    throw new CliError(
+      'editor',
+      `the editor command ${JSON.stringify(command)} was not found; nothing was written`,
+      [
+        `set VISUAL or EDITOR to an editor installed on this machine, e.g. EDITOR=vi or EDITOR="code --wait"`,
+      ],
+    )
+  }
   if (code !== 0) {
     throw new CliError(
       'editor',

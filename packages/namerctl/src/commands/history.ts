@@ -56,8 +56,15 @@ function renderHistory(ns: string, entries: readonly HistoryEntry[], ctx: Contex
     if (e.op === 'delete') {
       out += s.red('    (deleted)\n')
     } else if (before === null && e.previous !== null) {
-      // The change before this one is beyond the page or the history limit: show the result.
-      out += after.map((d) => s.dim(`      ${d.prefix} => ${d.dst}\n`)).join('')
+      // The change before this one is beyond the page or the history limit: show the result,
+      // said as such, or it reads as a write that changed nothing.
+      out += s.dim('    (earlier versions not shown; the dtab was:)\n')
+      out +=
+        after.length === 0
+          ? s.dim('      (empty dtab)\n')
+          : after.map((d) => s.dim(`      ${d.prefix} => ${d.dst}\n`)).join('')
+    } else if (e.previous === null && after.length === 0) {
+      out += s.dim('    (empty dtab)\n')
     } else {
       out += renderChanges(diffDtabs(before ?? [], after), s) || s.dim('    (no change)\n')
     }
