@@ -1,18 +1,7 @@
 // The JSON namerd answers with, checked at the boundary. The schemas are namerd's API, defined
 // once in @switchyard/wire (namerd writes them); namerctl does not import @switchyard/namerd,
 // whose server dependencies would follow it into the standalone CLI (docs/decisions.md §6).
-import {
-  type AddrJson,
-  DelegateNode,
-  DentryJson,
-  DtabJson,
-  ErrorBody,
-  History,
-  HistoryEntry,
-  NamespaceList,
-  Watcher,
-  Watchers,
-} from '@switchyard/wire'
+import { type AddrJson, DtabJson } from '@switchyard/wire'
 import { z } from 'zod'
 
 export {
@@ -25,7 +14,7 @@ export {
   NamespaceList,
   Watcher,
   Watchers,
-}
+} from '@switchyard/wire'
 
 /** An Addr as namerctl reads it (`meta` filled in). */
 export type Addr = z.output<typeof AddrJson>
