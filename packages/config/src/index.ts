@@ -1,4 +1,6 @@
 // @switchyard/config: YAML configuration files checked with zod, with located errors.
+export { closestKey, editDistance } from './closest-key.js'
 export { ConfigError } from './config-error.js'
 export { keyPath } from './key-path.js'
-export { formatIssues, loadYamlConfig, parseYamlConfig } from './yaml-config.js'
+export { knownKeysAt } from './known-keys.js'
+export { formatIssues, type KeyHints, loadYamlConfig, parseYamlConfig } from './yaml-config.js'

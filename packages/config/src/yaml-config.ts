@@ -2,10 +2,20 @@
 // `<file>:<line>:<col>: <key path>: <problem>`, pointing at the offending value when the YAML
 // has one, so an operator can jump straight to it.
 import { readFile } from 'node:fs/promises'
-import { type Document, isNode, LineCounter, parseDocument } from 'yaml'
+import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml'
 import type { z } from 'zod'
+import { closestKey } from './closest-key.js'
 import { ConfigError } from './config-error.js'
 import { keyPath } from './key-path.js'
+import { knownKeysAt } from './known-keys.js'
+
+/** What formatIssues may use to say more about an unknown key. */
+export interface KeyHints {
+  /** `line:col` of the key `key` in the object at `path`, if the source has it. */
+  readonly locateKey?: (path: readonly PropertyKey[], key: string) => string | undefined
+  /** The schema the input was checked with: its known keys give "did you mean ...?". */
+  readonly schema?: z.ZodType
+}
 
 /** Renders zod issues; `locate` may turn a key path into a `line:col` prefix. */
 export function formatIssues(
@@ -13,14 +23,22 @@ export function formatIssues(
   error: z.ZodError,
   locate: (path: readonly PropertyKey[]) => string | undefined = () => undefined,
   input?: unknown,
+  hints: KeyHints = {},
 ): string[] {
-  return error.issues.flatMap(closest).map((i) => {
+  return error.issues.flatMap(closest).flatMap((i) => {
+    if (i.code === 'unrecognized_keys') {
+      // One line per key, at the key's own line and column, with the nearest known key.
+      const known = hints.schema ? knownKeysAt(hints.schema, i.path, input) : []
+      return i.keys.map((key) => {
+        const at = hints.locateKey?.(i.path, key) ?? locate(i.path)
+        const where = at === undefined ? source : `${source}:${at}`
+        const near = closestKey(key, known)
+        const hint = near === undefined ? '' : `; did you mean ${JSON.stringify(near)}?`
+        return `${where}: ${keyPath(i.path)}: unknown key ${JSON.stringify(key)}${hint}`
+      })
+    }
     const at = locate(i.path)
     const where = at === undefined ? source : `${source}:${at}`
-    if (i.code === 'unrecognized_keys') {
-      const keys = i.keys.map((k) => JSON.stringify(k)).join(', ')
-      return `${where}: ${keyPath(i.path)}: unknown key${i.keys.length > 1 ? 's' : ''} ${keys}`
-    }
     if (i.code === 'invalid_type' && input !== undefined && valueAt(input, i.path) === undefined) {
       const wanted = i.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')
       // A schema's own message may already say it ('required: the directory of ...').
@@ -68,6 +86,18 @@ function locator(doc: Document, lines: LineCounter) {
   }
 }
 
+function keyLocator(doc: Document, lines: LineCounter) {
+  return (path: readonly PropertyKey[], key: string): string | undefined => {
+    const node = path.length === 0 ? doc.contents : doc.getIn(path as unknown[], true)
+    if (!isMap(node)) return undefined
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key)
+    const range = isScalar(pair?.key) ? pair.key.range : undefined
+    if (!range) return undefined
+    const pos = lines.linePos(range[0])
+    return `${pos.line}:${pos.col}`
+  }
+}
+
 /** Parses YAML text and checks it against `schema`; an empty document is `{}`. */
 export function parseYamlConfig<S extends z.ZodType>(
   source: string,
@@ -87,7 +117,12 @@ export function parseYamlConfig<S extends z.ZodType>(
   const raw: unknown = doc.toJS() ?? {}
   const parsed = schema.safeParse(raw)
   if (!parsed.success)
-    throw new ConfigError(formatIssues(source, parsed.error, locator(doc, lines), raw))
+    throw new ConfigError(
+      formatIssues(source, parsed.error, locator(doc, lines), raw, {
+        locateKey: keyLocator(doc, lines),
+        schema,
+      }),
+    )
   return parsed.data
 }
 

@@ -36,9 +36,45 @@ t.test('a bad value is reported at its line and column with its key path', async
   t.match(issues[0], /^proxy\.yaml:4:15: routers\[0\]\.servers\[0\]\.port: .*65535/)
 })
 
-t.test('an unknown key is named', async (t) => {
+t.test('an unknown key is named at its own line and column, with the nearest key', async (t) => {
   const issues = issuesOf('routers:\n  - label: out\n    servers: []\n    srevers: []\n')
-  t.match(issues[0], /routers\[0\]: unknown key "srevers"/)
+  t.same(issues, ['proxy.yaml:4:5: routers[0]: unknown key "srevers"; did you mean "servers"?'])
+})
+
+t.test('several unknown keys are one line each, at each key', async (t) => {
+  const issues = issuesOf('routers:\n  - label: out\n    lable: x\n    servers: []\n    zzz: 1\n')
+  t.same(issues, [
+    'proxy.yaml:3:5: routers[0]: unknown key "lable"; did you mean "label"?',
+    'proxy.yaml:5:5: routers[0]: unknown key "zzz"',
+  ])
+})
+
+t.test("the nearest key is the value's own branch of a union, by its kind", async (t) => {
+  const Namer = z.strictObject({
+    namers: z.array(
+      z.discriminatedUnion('kind', [
+        z.strictObject({
+          kind: z.literal('fs'),
+          prefix: z.string().optional(),
+          rootDir: z.string(),
+        }),
+        z.strictObject({ kind: z.literal('k8s'), prefix: z.string().optional(), port: z.int() }),
+      ]),
+    ),
+  })
+  const issues = (text: string) => {
+    try {
+      parseYamlConfig('namerd.yaml', text, Namer)
+    } catch (err) {
+      if (err instanceof ConfigError) return err.issues
+      throw err
+    }
+    throw new Error('expected a ConfigError')
+  }
+  t.same(issues('namers:\n  - kind: fs\n    rootDir: /d\n    prefx: /fs\n    prot: 1\n'), [
+    'namerd.yaml:4:5: namers[0]: unknown key "prefx"; did you mean "prefix"?',
+    'namerd.yaml:5:5: namers[0]: unknown key "prot"',
+  ])
 })
 
 t.test('a missing key points at the object that lacks it', async (t) => {

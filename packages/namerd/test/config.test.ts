@@ -111,7 +111,10 @@ t.test('config errors name the file, the key and the problem', async (t) => {
         /namerd\.yaml:1:8: store: invalid store "mongo:x": unknown kind of store; expected 'memory'/,
       ],
     ],
-    ['lsiten: 127.0.0.1:1\n', [/namerd\.yaml:1:1: \(top level\): unknown key "lsiten"/]],
+    [
+      'lsiten: 127.0.0.1:1\n',
+      [/namerd\.yaml:1:1: \(top level\): unknown key "lsiten"; did you mean "listen"\?$/],
+    ],
     [
       'auth:\n  tokens:\n    - {name: ci, scope: admin, token: short}\n',
       [

@@ -193,7 +193,7 @@ t.test('a bad config exits 2 with the located message on stderr', async (t) => {
   ]) {
     const r = await run(args)
     t.equal(r.code, 2)
-    t.equal(r.stderr, `switchyard-proxy: ${file}:2:5: routers[0]: unknown key "timout"\n`)
+    t.equal(r.stderr, `switchyard-proxy: ${file}:3:5: routers[0]: unknown key "timout"\n`)
     t.equal(r.stdout, '')
   }
   const missing = await run(['--config', join(dir, 'nope.yaml')])

@@ -67,9 +67,11 @@ t.test('a namerd interpreter gets the default namespace and backoff', async (t) 
   })
 })
 
-t.test('an unknown key is refused with its line and column', async (t) => {
+t.test('an unknown key is refused at its own line and column, with the nearest key', async (t) => {
   const msg = refusal(t, 'routers:\n  - servers: [{port: 4140}]\n    timeout: 5\n')
-  t.equal(msg, 'proxy.yaml:2:5: routers[0]: unknown key "timeout"')
+  t.equal(msg, 'proxy.yaml:3:5: routers[0]: unknown key "timeout"; did you mean "timeoutMs"?')
+  const far = refusal(t, 'routers:\n  - servers: [{port: 4140}]\n    colour: red\n')
+  t.equal(far, 'proxy.yaml:3:5: routers[0]: unknown key "colour"', 'nothing near: no guess')
 })
 
 t.test('a bad port is refused where it is', async (t) => {

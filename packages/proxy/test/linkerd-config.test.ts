@@ -135,7 +135,10 @@ t.test(
       t,
       'routers:\n  - servers: [{port: 4140}]\n    dtab: /svc => /$/inet/127.0.0.1/1\n    bindingTimeoutMS: 5000\n',
     )
-    t.equal(err, 'switchyard-proxy: proxy.yaml:2:5: routers[0]: unknown key "bindingTimeoutMS"\n')
+    t.equal(
+      err,
+      'switchyard-proxy: proxy.yaml:4:5: routers[0]: unknown key "bindingTimeoutMS"; did you mean "bindingTimeoutMs"?\n',
+    )
   },
 )
 

@@ -1,0 +1,39 @@
+// "did you mean ...?" for a typo'd key: the known key nearest by edit distance, if it is near
+// enough to be a typo (a letter or two for a short key), and only if one is nearest.
+
+/** Levenshtein distance, with a swap of two neighbouring letters counted as one edit. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  )
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, d[i - 2]![j - 2]! + 1)
+      }
+      d[i]![j] = best
+    }
+  }
+  return d[a.length]![b.length]!
+}
+
+/** The known key `key` is probably a typo of, or undefined. Case is a typo too. */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const byCase = known.filter((k) => k.toLowerCase() === key.toLowerCase())
+  if (byCase.length === 1) return byCase[0]
+  const limit = Math.max(1, Math.min(3, Math.floor(key.length / 3)))
+  let best: string | undefined
+  let bestDistance = Number.POSITIVE_INFINITY
+  let tie = false
+  for (const k of known) {
+    const distance = editDistance(key.toLowerCase(), k.toLowerCase())
+    if (distance < bestDistance) {
+      best = k
+      bestDistance = distance
+      tie = false
+    } else if (distance === bestDistance) tie = true
+  }
+  return bestDistance <= limit && !tie ? best : undefined
+}
