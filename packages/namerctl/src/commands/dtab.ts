@@ -215,8 +215,10 @@ export function registerDtab(
         try {
           await client.update(ns, input.body, version)
         } catch (err) {
-          if (err instanceof HttpError && err.status === 412 && version !== undefined) {
-            throw await staleVersion(err, client, ns, version)
+          // A JSON file's own version keeps namerctl's 412 (the docs' read-modify-write).
+          const flagged = input.version === undefined ? version : undefined
+          if (err instanceof HttpError && err.status === 412 && flagged !== undefined) {
+            throw await staleVersion(err, client, ns, flagged)
           }
           throw err
         }
