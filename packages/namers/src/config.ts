@@ -1,5 +1,6 @@
 // The `namers:` section of a namerd or proxy config, checked with zod, and the namers it
 // builds. Like namerd, prefixes must not overlap, so an id belongs to exactly one namer.
+import { keyPath } from '@switchyard/config'
 import { Path } from '@switchyard/dtab'
 import { errorMessage } from '@switchyard/wire'
 import { z } from 'zod'
@@ -97,10 +98,9 @@ export class NamersConfigError extends Error {
   }
 }
 
-function where(base: string, path: readonly PropertyKey[]): string {
-  let out = base
-  for (const k of path) out += typeof k === 'number' ? `[${k}]` : `.${String(k)}`
-  return out
+/** `namers[0].rootDir`: the key path under the section's name `at`. */
+function where(at: string, path: readonly PropertyKey[]): string {
+  return keyPath([at, ...path])
 }
 
 /**
