@@ -2,7 +2,8 @@
 // --check says it: metrics kinds are served by the admin server (or pushed, which the proxy does
 // not do), tracers record traces, which the proxy does not. It said "the admin server serves the
 // metrics" for a zipkin tracer. The real command (bin/switchyard-proxy.js).
-import t from 'tap'
+import t, { type Test } from 'tap'
+
 import { tempDir } from './interpret-helpers.js'
 import { runProxyCommand, writeConfig } from './proxy-process.js'
 
@@ -19,7 +20,7 @@ routers:
     ip: 127.0.0.1
 `
 
-async function warning(t: Parameters<typeof tempDir>[0], telemetry: string): Promise<string> {
+async function warning(t: Test, telemetry: string): Promise<string> {
   const file = await writeConfig(await tempDir(t), config(telemetry), 'linkerd.yaml')
   const r = await runProxyCommand(['--check', '--config', file])
   t.equal(r.code, 0, r.stderr)
