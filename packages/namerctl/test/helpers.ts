@@ -1,5 +1,6 @@
-// Test helpers: namerctl run as a real process (from source, as `node --import tsx`), against
-// a real namerd process started by namerd's own test helpers.
+// Test helpers: namerctl run as a real process (bin/namerctl.js, as installed: the Node version
+// guard, then dist/main.js, which tap's `before` step builds), against a real namerd process
+// started by namerd's own test helpers.
 import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -8,8 +9,7 @@ import { type NamerdProcess, ROOT, startProcess, tempDir } from '../../namerd/te
 
 export { eventually, ROOT, tempDir, watch } from '../../namerd/test/helpers.js'
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
-const TSX = import.meta.resolve('tsx')
+export const NAMERCTL_BIN = fileURLToPath(new URL('../bin/namerctl.js', import.meta.url))
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -39,15 +39,11 @@ function cleanEnv(): Record<string, string> {
 
 /** Runs `namerctl <args>` to completion. */
 export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
-  const child = spawn(
-    process.execPath,
-    ['--import', TSX, '--conditions=@switchyard/source', MAIN, ...args],
-    {
-      cwd: options.cwd ?? ROOT,
-      env: { ...cleanEnv(), ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  )
+  const child = spawn(process.execPath, [NAMERCTL_BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...cleanEnv(), ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => {

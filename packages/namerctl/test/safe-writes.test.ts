@@ -5,9 +5,8 @@
 import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { fetchDtab, fetchHistory, INTERNAL, ROOT, tempDir } from './helpers.js'
+import { fetchDtab, fetchHistory, INTERNAL, NAMERCTL_BIN, ROOT, tempDir } from './helpers.js'
 import { DEMO, startNamerdWithNames } from './names.js'
 
 const WORLD_V3_TREE = [
@@ -226,8 +225,6 @@ writeFileSync(file, readFileSync(file, 'utf8').replace('/srv/world-v1', '/srv/wo
 })
 
 // The confirmation needs a terminal: util-linux's `script` runs namerctl on a pseudo-terminal.
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
-const TSX = import.meta.resolve('tsx')
 const hasScript = await new Promise<boolean>((resolve) => {
   const child = spawn('script', ['--version'], { stdio: 'ignore' })
   child.once('error', () => resolve(false))
@@ -241,16 +238,7 @@ function onTerminal(
   answer: string | null,
 ): Promise<{ code: number | null; output: string }> {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
-  const command = [
-    process.execPath,
-    '--import',
-    TSX,
-    '--conditions=@switchyard/source',
-    MAIN,
-    ...args,
-  ]
-    .map(quote)
-    .join(' ')
+  const command = [process.execPath, NAMERCTL_BIN, ...args].map(quote).join(' ')
   const child = spawn('script', ['-qec', command, '/dev/null'], {
     cwd: ROOT,
     env: { ...process.env, NAMERCTL_BASE_URL: base, NO_COLOR: '1', TERM: 'dumb' },

@@ -48,14 +48,16 @@ export async function startServer(
   return { base: `http://127.0.0.1:${port}`, server, store }
 }
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
-const TSX = import.meta.resolve('tsx')
+// The program as users start it: bin/namerd.js (the Node version guard, then dist/main.js),
+// which tap's `before` step (test/build-first.ts) has brought up to date. Running the source
+// through tsx instead cost a second of compiling at each of the suite's many starts.
+const BIN = fileURLToPath(new URL('../bin/namerd.js', import.meta.url))
 /** The repository root, where `pnpm exec tap` runs. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
-/** The command that runs namerd from source, without a build. */
+/** The command that runs namerd as built. */
 export function namerdCommand(args: readonly string[]): [string, string[]] {
-  return [process.execPath, ['--import', TSX, '--conditions=@switchyard/source', MAIN, ...args]]
+  return [process.execPath, [BIN, ...args]]
 }
 
 export interface NamerdProcess {
