@@ -1,5 +1,7 @@
 // A listen that failed for a reason the operator fixes by choosing another address: said in one
 // line (a stack trace tells them nothing), naming the address and the flag that changes it.
+
+import { hostPort } from '@switchyard/wire'
 import type { ListenAddress } from './config.js'
 
 const REASONS: Readonly<Record<string, (host: string) => string>> = {
@@ -21,8 +23,5 @@ export function listenProblem(err: unknown, listen: ListenAddress): string | nul
   const ours = e.syscall === 'listen' || (e.syscall === 'getaddrinfo' && e.hostname === listen.host)
   const reason = ours && typeof e.code === 'string' ? REASONS[e.code] : undefined
   if (reason === undefined) return null
-  const address = listen.host.includes(':')
-    ? `[${listen.host}]:${listen.port}`
-    : `${listen.host}:${listen.port}`
-  return `cannot listen on ${address}: ${reason(listen.host)}; pick another with --listen HOST:PORT`
+  return `cannot listen on ${hostPort(listen.host, listen.port)}: ${reason(listen.host)}; pick another with --listen HOST:PORT`
 }

@@ -3,6 +3,7 @@
 // address is its io.l5d.httpController interface's `ip` and `port`, and whose admin port,
 // 9991, twitter-server sets with `-admin.port=:9991`). namerd takes one `--listen HOST:PORT`
 // and serves its admin paths there too. Anything else gets the closest flag namerd has.
+import { hostPort } from '@switchyard/wire'
 
 /** The options namerd takes (long names), for the closest-match hint. */
 export type KnownFlags = readonly string[]
@@ -24,8 +25,7 @@ function listenFor(name: string, value: string | undefined): string {
   const port = value?.replace(/^:/, '')
   if (PORT_FLAGS.has(name) && port !== undefined && /^[0-9]{1,5}$/.test(port))
     return `--listen 127.0.0.1:${port} (or 0.0.0.0:${port} for every interface)`
-  if (HOST_FLAGS.has(name) && value !== undefined)
-    return `--listen ${value.includes(':') ? `[${value}]` : value}:4180`
+  if (HOST_FLAGS.has(name) && value !== undefined) return `--listen ${hostPort(value, 4180)}`
   if (ADDRESS_FLAGS.has(name) && value !== undefined) return `--listen ${value}`
   return '--listen HOST:PORT (e.g. --listen 127.0.0.1:4180)'
 }

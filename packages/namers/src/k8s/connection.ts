@@ -2,6 +2,7 @@
 // (`kubectl proxy`, localhost:8001 by default); neither means the 'default' connection.
 import { isIP } from 'node:net'
 import type { KubeConnection } from '@switchyard/kube'
+import { hostPort } from '@switchyard/wire'
 
 export const DEFAULT_HOST = 'localhost'
 export const DEFAULT_PORT = 8001
@@ -24,7 +25,5 @@ export function k8sConnection(config: {
 }): KubeConnection {
   if (config.host === undefined && config.port === undefined) return { kind: 'default' }
   const host = config.host ?? DEFAULT_HOST
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
-  const authority = isIP(bare) === 6 ? `[${bare}]` : host
-  return { kind: 'url', url: `http://${authority}:${config.port ?? DEFAULT_PORT}` }
+  return { kind: 'url', url: `http://${hostPort(host, config.port ?? DEFAULT_PORT)}` }
 }

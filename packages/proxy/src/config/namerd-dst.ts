@@ -4,6 +4,7 @@
 // `dst` through its namers, so any name it could bind was allowed there; the proxy resolves
 // namerd's address without namers, so only the address form is, and the error says so.
 import { Path } from '@switchyard/dtab'
+import { hostPort } from '@switchyard/wire'
 import { z } from 'zod'
 
 const FORMS =
@@ -33,8 +34,7 @@ export function inetDstUrl(text: string): { url: string } | { error: string } {
   if (!/^[A-Za-z0-9.:_-]+$/.test(host)) {
     return { error: `${text}: "${host}" is not a host name or IP address` }
   }
-  const h = host.includes(':') ? `[${host}]` : host
-  return { url: `http://${h}:${port}` }
+  return { url: `http://${hostPort(host, Number(port))}` }
 }
 
 const HttpUrl = z.url({ protocol: /^https?$/ })
