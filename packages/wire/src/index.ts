@@ -4,6 +4,7 @@
 // dependency, so the standalone namerctl bundles it without namerd's server dependencies
 // (docs/decisions.md §6).
 export { AddrJson, WEIGHT_KEY } from './addr.js'
+export { type IndexEntry, indexPage } from './admin-index.js'
 export { type BoundJson, DelegateNode } from './delegate.js'
 export { DentryJson, DtabJson, NamespaceList } from './dtab-json.js'
 export { ErrorBody } from './error-body.js'

@@ -3,11 +3,11 @@
 // /admin/metrics/prometheus, Linkerd's) work here too, and namerd's on the proxy, so one probe
 // or scrape config fits both daemons.
 
-import { errorMessage } from '@switchyard/wire'
+import { errorMessage, indexPage } from '@switchyard/wire'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { Context } from '../context.js'
 import { ApiError } from '../errors.js'
-import { indexPage, NAMERD_INDEX } from './admin-index.js'
+import { NAMERD_INDEX } from './admin-index.js'
 
 const READY_TIMEOUT_MS = 2000
 

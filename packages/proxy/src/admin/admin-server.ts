@@ -2,7 +2,9 @@
 // Prometheus forms, the route debugger (`/delegator.json`), and each router's dtab, version
 // and connection state; GET / lists them. namerd's names for the same answers (/ready,
 // /metrics) work here too, and the proxy's on namerd, so one probe or scrape config fits both.
+
 import { BindWorkLimitError, Dtab, DtabParseError, Path } from '@switchyard/dtab'
+import { indexPage } from '@switchyard/wire'
 import Fastify, { type FastifyReply, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import { z } from 'zod'
@@ -14,7 +16,7 @@ import {
   DEFAULT_ADMIN_CONNECTION_LIMITS,
   limitAdminConnections,
 } from './admin-connections.js'
-import { indexPage, PROXY_ADMIN_INDEX } from './admin-index.js'
+import { PROXY_ADMIN_INDEX } from './admin-index.js'
 
 export interface AdminRouterStatus {
   readonly kind: string
