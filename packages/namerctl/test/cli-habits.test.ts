@@ -1,11 +1,11 @@
 // Small habits of the command line: a base URL without a scheme, the version's form, and one
 // renderer for delegation trees (`pnpm explain` draws them as `namerctl delegate` does).
-import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
+import { runExplain } from '../../../test/scripts/explain-process.js'
 import { VERSION } from '../src/version.js'
-import { ROOT, runCli, startNamerd, tempDir } from './helpers.js'
+import { runCli, startNamerd, tempDir } from './helpers.js'
 import { createNs } from './namerd-writes.js'
 
 t.test('a base URL without a scheme is taken as http://, from flag, env and file', async (t) => {
@@ -43,24 +43,8 @@ t.test('--version prints "namerctl <version>", as namerd and the proxy do', asyn
   }
 })
 
-function explain(args: readonly string[], stdin: string): Promise<string> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      import.meta.resolve('tsx'),
-      '--conditions=@switchyard/source',
-      'scripts/explain.ts',
-      ...args,
-    ],
-    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } },
-  )
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString()
-  })
-  child.stdin.end(stdin)
-  return new Promise((resolve) => child.once('close', () => resolve(out)))
+async function explain(args: readonly string[], stdin: string): Promise<string> {
+  return (await runExplain(args, stdin)).out
 }
 
 t.test('pnpm explain draws the delegation tree exactly as namerctl delegate does', async (t) => {

@@ -1,34 +1,8 @@
 // `pnpm explain` (scripts/explain.ts) offline, without namers: a /#/<namer>/... name is the
 // namer's to resolve, so it is shown as bound but pending and named as not resolved here, never
 // as neg ("no route here") with "binds to: ~", which told a user a working dtab routed nowhere.
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-
-function explain(
-  args: readonly string[],
-  stdin: string,
-): Promise<{ code: number | null; out: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      import.meta.resolve('tsx'),
-      '--conditions=@switchyard/source',
-      'scripts/explain.ts',
-      ...args,
-    ],
-    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } },
-  )
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString()
-  })
-  child.stdin.end(stdin)
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, out })))
-}
+import { runExplain as explain } from '../../../test/scripts/explain-process.js'
 
 t.test("a namer's name is shown as the namer's, not resolved offline, not neg", async (t) => {
   const { code, out } = await explain(['-', '/svc/world'], '/svc => /#/io.l5d.fs;')
