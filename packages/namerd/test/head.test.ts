@@ -69,3 +69,41 @@ t.test('a HEAD of a watch is refused, not held open', async (t) => {
     t.equal(res.status, 400, `HEAD ${path}`)
   }
 })
+
+// `curl -I` of a dtab must show what a GET would send: the negotiated Content-Type and the
+// length of the body it would render (a hand-written HEAD once sent only the ETag).
+t.test("a dtab's HEAD has GET's status and headers, for every Accept", async (t) => {
+  const base = await startNamerd(t)
+  const created = await fetch(`${base}/api/1/dtabs/internal`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/dtab' },
+    body: '/svc=>/#/io.l5d.fs;/svc/a=>/$/inet/127.0.0.1/1;',
+  })
+  t.equal(created.status, 204)
+  // Everything but the per-request ones (date, the request id) and the connection's own
+  // (fetch closes a connection after a HEAD; curl keeps it, and sees the same keep-alive).
+  const perRequest = new Set(['date', 'x-request-id', 'connection', 'keep-alive'])
+  const headersOf = (res: Response) =>
+    Object.fromEntries([...res.headers].filter(([name]) => !perRequest.has(name)))
+  for (const ns of ['internal', 'missing']) {
+    for (const accept of [
+      undefined,
+      'application/json',
+      'application/dtab',
+      'text/plain',
+      'text/html',
+      '*/*',
+    ]) {
+      const headers = accept === undefined ? undefined : { accept }
+      const get = await fetch(`${base}/api/1/dtabs/${ns}`, { headers })
+      const body = Buffer.from(await get.arrayBuffer())
+      const head = await fetch(`${base}/api/1/dtabs/${ns}`, { method: 'HEAD', headers })
+      const what = `HEAD /api/1/dtabs/${ns}, Accept ${accept ?? '(none)'}`
+      t.equal(head.status, get.status, what)
+      t.same(headersOf(head), headersOf(get), what)
+      t.ok(head.headers.get('content-type'), `${what} has a Content-Type`)
+      t.equal(head.headers.get('content-length'), String(body.length), what)
+      t.equal(await head.text(), '', `${what} has no body`)
+    }
+  }
+})

@@ -107,15 +107,8 @@ export function dtabRoutes(app: FastifyInstance, ctx: Context): void {
   app.all('/api/1/dtabs', { config: { scope: 'read' } }, list)
   app.all(DTABS_PREFIX, { config: { scope: 'read' } }, list)
 
-  // namerd's HEAD: the ETag without rendering the dtab. Declared before the GET, so fastify
-  // does not derive one from it.
-  app.head(`${DTABS_PREFIX}:ns`, { config: { scope: 'read' } }, async (req, reply) => {
-    const ns = rawSegment(req, DTABS_PREFIX)
-    const found = await store.get(ns)
-    if (found === null) throw notFound(store, ns)
-    return reply.header('etag', versionToETag(found.version)).send()
-  })
-
+  // HEAD is fastify's, derived from this GET (exposeHeadRoutes): the same negotiation, status
+  // and headers (ETag, Content-Type, Content-Length of the rendered body), without the body.
   app.get(`${DTABS_PREFIX}:ns`, { config: { scope: 'read' } }, async (req, reply) => {
     const ns = rawSegment(req, DTABS_PREFIX)
     const { mediaType, codec } = negotiate(req.headers.accept)
