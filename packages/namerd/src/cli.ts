@@ -16,7 +16,8 @@ Usage:
 
 Options:
   --listen HOST:PORT   where to serve (default ${DEFAULT_LISTEN}); [::1]:4180 for IPv6;
-                       :4180 is every interface (0.0.0.0), as in Go and twitter-server
+                       :4180 is every interface (0.0.0.0), as in Go and twitter-server;
+                       so is *:4180
   --store SPEC         where dtabs live (default ${DEFAULT_STORE}):
                          memory                          nothing survives a restart
                          file:<dir>                      a directory; several namerds may share it

@@ -47,8 +47,10 @@ export { ConfigError }
 export const ALL_INTERFACES = '0.0.0.0'
 
 /**
- * `HOST:PORT`, `[v6]:PORT`, `PORT` alone (on 127.0.0.1), or `:PORT` (every interface, as a Go
- * or twitter-server user means it; namerd still refuses to serve there without a write token).
+ * `HOST:PORT`, `[v6]:PORT`, `PORT` alone (on 127.0.0.1), or `:PORT` or `*:PORT` (every
+ * interface, as a Go, twitter-server or nginx user means it; namerd still refuses to serve
+ * there without a write token). `*` is not a host name: passed on, it would pass --check and
+ * then fail to start with "does not resolve".
  */
 export function parseListen(text: string): ListenAddress {
   const s = text.trim()
@@ -56,14 +58,15 @@ export function parseListen(text: string): ListenAddress {
   const port = Number(m?.[3])
   if (!m || port > 65535) {
     throw new Error(
-      `"${text}" is not HOST:PORT (e.g. 127.0.0.1:4180, 0.0.0.0:4180 or :4180 for every interface, [::1]:4180)`,
+      `"${text}" is not HOST:PORT (e.g. 127.0.0.1:4180, 0.0.0.0:4180 or :4180 or *:4180 for every interface, [::1]:4180)`,
     )
   }
-  const host = m[1] ?? (m[2] === '' ? ALL_INTERFACES : m[2]) ?? '127.0.0.1'
+  const host = m[1] ?? (m[2] === '' || m[2] === '*' ? ALL_INTERFACES : m[2]) ?? '127.0.0.1'
   return { host, port }
 }
 
-const Listen = z.string().superRefine((value, ctx) => {
+// A number is a port, as `--listen 4180` is (YAML reads `listen: 4180` as a number).
+const Listen = z.union([z.string(), z.number().transform(String)]).superRefine((value, ctx) => {
   try {
     parseListen(value)
   } catch (err) {
