@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { z } from 'zod'
 import { CliError, HttpError } from './errors.js'
-import { plainHttpError, withBaseUrlHint, withNamesAsTyped } from './request-hints.js'
+import { notNamerd, plainHttpError, withBaseUrlHint, withNamesAsTyped } from './request-hints.js'
 import {
   DelegateNode,
   type DentryJson,
@@ -181,7 +181,8 @@ export class NamerdClient {
       throw plainHttpError(this.#base, err) ?? unreachable(this.baseUrl, err)
     }
     if (res.ok) return res
-    const err = await httpError(res, method, this.#token !== undefined)
+    const err = notNamerd(await httpError(res, method, this.#token !== undefined), this.#base)
+    if (!(err instanceof HttpError)) throw err
     throw withBaseUrlHint(withNamesAsTyped(err), this.#base)
   }
 }

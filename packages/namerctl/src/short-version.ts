@@ -20,8 +20,16 @@ interface Decoded {
   readonly encoding: Encoding
 }
 
+/**
+ * An ETag as namerd sent it: without the spaces and the double quotes it may be typed with when
+ * copied from an `ETag:` header (`"AAAAAAAAAAI="`), which namerd's If-Match would not match.
+ */
+export function bareEtag(text: string): string {
+  return text.trim().replace(/^"(.*)"$/, '$1')
+}
+
 function decode(etag: string): Decoded | null {
-  const text = etag.trim().replace(/^"(.*)"$/, '$1')
+  const text = bareEtag(etag)
   if (text === '' || text.length % 4 !== 0 || !BASE64.test(text)) return null
   const bytes = Buffer.from(text, 'base64')
   if (bytes.length === 8) {
@@ -46,7 +54,7 @@ export function shortVersion(etag: string | null | undefined): string | null {
  * If-Match: namerd would answer 412, which reads as someone else's write.
  */
 export function isEtag(text: string): boolean {
-  const t = text.trim().replace(/^"(.*)"$/, '$1')
+  const t = bareEtag(text)
   return t !== '' && t.length % 4 === 0 && BASE64.test(t)
 }
 
@@ -65,14 +73,14 @@ export function showVersion(etag: string): string {
 export type KnownVersion = { readonly version: string; readonly previous?: string | null } | string
 
 /**
- * The ETag a `--to`/`--version` argument means. An ETag is returned as given. `vN` is looked up
+ * The ETag a `--to`/`--version` argument means. An ETag is returned bare (`bareEtag`). `vN` is looked up
  * among the versions known (history entries, their `previous`, or plain ETags); if none matches,
  * it is encoded the way those versions are encoded, when they all agree. With nothing to tell
  * the encoding by, `vN` cannot be turned into an ETag: a usage error that says to pass the ETag.
  */
 export function parseVersionArg(text: string, history?: readonly KnownVersion[]): string {
   const m = SHORT.exec(text.trim())
-  if (m === null) return text
+  if (m === null) return bareEtag(text)
   const n = BigInt(m[1] ?? '0')
   const etags: string[] = []
   for (const h of history ?? []) {

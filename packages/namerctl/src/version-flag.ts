@@ -5,7 +5,8 @@
 // anything else is a usage error naming both forms, before anything is sent.
 import type { NamerdClient } from './client.js'
 import { CliError, HttpError, UsageError } from './errors.js'
-import { isEtag, isShortVersion, parseVersionArg, showVersion } from './short-version.js'
+import { requireNamespace } from './missing-namespace.js'
+import { bareEtag, isEtag, isShortVersion, parseVersionArg, showVersion } from './short-version.js'
 
 /** Fails (exit 2) on text that is neither `vN` nor an ETag; no network. */
 export function checkVersionForm(text: string, flag = '--version'): void {
@@ -23,8 +24,10 @@ export async function resolveVersionFlag(
   flag = '--version',
 ): Promise<string> {
   checkVersionForm(text, flag)
-  if (!isShortVersion(text)) return text
+  if (!isShortVersion(text)) return bareEtag(text)
   const history = await client.history(ns)
+  // No history may be no namespace: a typo in the name, not a version nobody can tell.
+  if (history.length === 0) await requireNamespace(client, ns)
   const etag = parseVersionArg(text, history)
   const known = history.some((e) => e.version === etag || e.previous === etag)
   if (!known) {
@@ -41,18 +44,18 @@ export async function resolveVersionFlag(
   return etag
 }
 
-/**
- * A 412 for a write made with `--version`. If the version is one the namespace had, it has moved
- * on since: kept as namerd's 412 (scripts match `unexpected response: 412 Precondition Failed`),
- * with both versions shown short. If it never had that version (an ETag-shaped typo), it is no
- * conflict with anyone, and is not reported as one.
- */
-export async function staleVersion(
-  err: HttpError,
+/** Where `ns` is now, and whether `version` is one it ever had; each part null if unknown. */
+interface VersionStanding {
+  /** `internal is at v3 (...)`, or '' when namerd could not say. */
+  readonly where: string
+  readonly known: boolean
+}
+
+async function standing(
   client: NamerdClient,
   ns: string,
   version: string,
-): Promise<CliError> {
+): Promise<VersionStanding> {
   let current: string | null = null
   try {
     current = showVersion((await client.get(ns)).version)
@@ -65,16 +68,55 @@ export async function staleVersion(
   } catch {
     // Without the history, namerd's 412 is all there is to go by.
   }
-  const where = current === null ? '' : `${ns} is at ${current}`
-  if (!known) {
-    return new CliError(
-      'not_found',
-      `${ns} has no version ${version} in its history; nothing was written`,
-      [...(where === '' ? [] : [where]), `see its versions with: namerctl history ${ns}`],
-    )
-  }
+  return { where: current === null ? '' : `${ns} is at ${current}`, known }
+}
+
+function unknownVersion(ns: string, version: string, where: string, verb: string): CliError {
+  return new CliError(
+    'not_found',
+    `${ns} has no version ${version} in its history; nothing ${verb}`,
+    [...(where === '' ? [] : [where]), `see its versions with: namerctl history ${ns}`],
+  )
+}
+
+/**
+ * A 412 for a write made with `--version`. If the version is one the namespace had, it has moved
+ * on since: kept as namerd's 412 (scripts match `unexpected response: 412 Precondition Failed`),
+ * with both versions shown short. If it never had that version (an ETag-shaped typo), it is no
+ * conflict with anyone, and is not reported as one.
+ */
+export async function staleVersion(
+  err: HttpError,
+  client: NamerdClient,
+  ns: string,
+  version: string,
+): Promise<CliError> {
+  const { where, known } = await standing(client, ns, version)
+  if (!known) return unknownVersion(ns, version, where, 'was written')
   return new HttpError(err.status, err.statusText, err.apiCode, err.apiMessage, [
     `${ns} is no longer at version ${showVersion(version)} (--version)${where === '' ? '' : `; ${where.replace(`${ns} `, 'it ')}`}. Nothing was written.`,
     `Someone changed it since that version: look at \`namerctl history ${ns}\`, then retry with the current version.`,
   ])
+}
+
+/**
+ * What a dry run says of a write based on `version` when `ns` is at `current`: the refusal the
+ * real write would meet (judged as staleVersion judges namerd's 412), so it exits 1 too.
+ */
+export async function dryRunRefusal(
+  client: NamerdClient,
+  ns: string,
+  version: string,
+  current: string,
+): Promise<CliError> {
+  const { where, known } = await standing(client, ns, version)
+  if (!known) return unknownVersion(ns, version, where, 'would be written')
+  return new CliError(
+    'conflict',
+    `the update would fail with 412: it is based on version ${showVersion(version)}, but ${ns} is at ${showVersion(current)}`,
+    [
+      'Dry run: nothing written.',
+      `Someone changed it since that version: look at \`namerctl history ${ns}\`, then base the update on the current version.`,
+    ],
+  )
 }

@@ -46,26 +46,28 @@ t.test('an empty dtab is refused by update and create, unless --allow-empty', as
   t.equal(created.code, 0, created.stderr)
   t.equal(created.stdout, 'Created other\n')
 
-  // `history --limit` shows the oldest entry shown, whose predecessor is off the page, as such.
+  // `history --limit` diffs the oldest entry shown against the version before it, off the page:
+  // the emptying removed every dentry.
   const limited = await namerd.cli(['history', 'internal', '--limit', '1'])
   t.equal(limited.code, 0, limited.stderr)
-  t.same(limited.stdout.split('\n').slice(1), [
-    '    (earlier versions not shown; the dtab was:)',
-    '      (empty dtab)',
-    '',
-  ])
+  const lines = limited.stdout.split('\n').slice(1)
+  t.equal(lines.length, DEMO.trim().split('\n').length + 1, 'one line per dentry removed')
+  t.match(lines[0], /^ +- +\/srv +=> \/#\/io\.l5d\.fs/)
+  t.notMatch(limited.stdout, /earlier versions/)
 })
 
 t.test(
-  'dtab edit: an emptied file cancels, and says how to empty the dtab on purpose',
+  'dtab edit: an emptied file cancels (exit 1), and says how to empty the dtab on purpose',
   async (t) => {
     const namerd = await startNamerdWithNames(t)
     await namerd.cli(['dtab', 'create', 'internal', '-'], { stdin: DEMO })
     const r = await namerd.cli(['dtab', 'edit', 'internal'], { env: { EDITOR: 'truncate -s 0' } })
-    t.equal(r.code, 0, r.stderr)
-    t.equal(
-      r.stdout,
-      'Edit cancelled: the file is empty. To empty the dtab on purpose: namerctl dtab update internal - --allow-empty </dev/null\n',
+    t.equal(r.code, 1, r.stderr)
+    t.equal(r.stdout, '')
+    t.match(r.stderr, /^Error: no dentries left; nothing written\n/)
+    t.match(
+      r.stderr,
+      'To empty the dtab on purpose: namerctl dtab update internal - --allow-empty </dev/null\n',
     )
     t.equal((await fetchHistory(namerd.base, 'internal')).length, 1)
   },
@@ -112,11 +114,11 @@ t.test('--version takes v<N> or an ETag; anything else is a usage error, not a 4
     'v1',
     '--dry-run',
   ])
-  t.equal(dryStale.code, 0, dryStale.stderr)
+  t.equal(dryStale.code, 1, 'a dry run of a write that would be refused fails')
   t.match(dryStale.stdout, /^--- internal v3 \(AAAAAAAAAAM=\)\n/)
   t.match(
-    dryStale.stdout,
-    'The update would fail with 412: it is based on version v1 (AAAAAAAAAAE=), but internal is at v3 (AAAAAAAAAAM=).\n',
+    dryStale.stderr,
+    'Error: the update would fail with 412: it is based on version v1 (AAAAAAAAAAE=), but internal is at v3 (AAAAAAAAAAM=)\n',
   )
   const dryCurrent = await namerd.cli([
     'dtab',
@@ -216,7 +218,7 @@ t.test(
 )
 
 t.test(
-  'history --limit: the oldest entry shown says the earlier versions are not shown',
+  'history --limit: the oldest entry shown is diffed against the version before it',
   async (t) => {
     const namerd = await startNamerdWithNames(t)
     await namerd.cli(['dtab', 'create', 'internal', '-', '--force'], {
@@ -225,11 +227,7 @@ t.test(
     await namerd.cli(['dtab', 'update', 'internal', '-', '--force'], { stdin: '/a => /b;\n' })
     const r = await namerd.cli(['history', 'internal', '--limit', '1'])
     t.equal(r.code, 0, r.stderr)
-    t.same(r.stdout.split('\n').slice(1), [
-      '    (earlier versions not shown; the dtab was:)',
-      '      /a => /b',
-      '',
-    ])
+    t.same(r.stdout.split('\n').slice(1), ['    - /c => /d', ''])
   },
 )
 

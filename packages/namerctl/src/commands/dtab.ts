@@ -22,8 +22,13 @@ import { formatOf, outputOption, print } from '../output.js'
 import { compactDtab, prettyDtab } from '../pretty.js'
 import { checkChange } from '../resolution.js'
 import type { DentryJson } from '../schemas.js'
-import { showVersion } from '../short-version.js'
-import { checkVersionForm, resolveVersionFlag, staleVersion } from '../version-flag.js'
+import { bareEtag, showVersion } from '../short-version.js'
+import {
+  checkVersionForm,
+  dryRunRefusal,
+  resolveVersionFlag,
+  staleVersion,
+} from '../version-flag.js'
 import { registerEdit } from './edit.js'
 
 interface DtabFlags {
@@ -182,12 +187,23 @@ export function registerDtab(
         if (opts.version !== undefined) checkVersionForm(opts.version)
         const input = parseDtabInput(await readSource(file, ctx.io), file)
         const client = ctx.connect(cmd)
-        // namerctl: a version inside the JSON overrides --version.
-        const version =
-          input.version ??
-          (opts.version === undefined
+        const own = input.version === undefined ? undefined : bareEtag(input.version)
+        const flagged =
+          opts.version === undefined
             ? undefined
-            : await resolveVersionFlag(client, ns, opts.version))
+            : await resolveVersionFlag(client, ns, opts.version)
+        // namerctl let a JSON file's version override --version silently; two versions that
+        // disagree are a mistake in the command line, and neither is guessed.
+        if (own !== undefined && flagged !== undefined && own !== flagged) {
+          throw new UsageError(
+            `--version ${opts.version} and the version in ${file}, ${showVersion(own)}, differ`,
+            [
+              `the file was read at ${showVersion(own)}; --version says ${showVersion(flagged)}. Nothing was written.`,
+              'drop --version to update from the version the file carries, or write the file as text (not JSON) to use --version',
+            ],
+          )
+        }
+        const version = own ?? flagged
         // What the update changes is judged against the dtab now; the write itself is as
         // namerctl's (If-Match only with a version), so this read adds no precondition.
         const current = await client.get(ns)
@@ -203,12 +219,12 @@ export function registerDtab(
             ),
           )
           if (!hasChanges(ops)) ctx.io.out('No changes.\n')
-          if (version !== undefined && version !== current.version) {
-            ctx.io.out(
-              `The update would fail with 412: it is based on version ${showVersion(version)}, but ${ns} is at ${showVersion(current.version)}.\n`,
-            )
-          }
           ctx.io.err(report)
+          // A dry run answers "would this write go through?": a refused one exits 1, as the
+          // real write would, judged the same way.
+          if (version !== undefined && version !== current.version) {
+            throw await dryRunRefusal(client, ns, version, current.version)
+          }
           ctx.io.out('Dry run: nothing written.\n')
           return
         }
@@ -216,8 +232,12 @@ export function registerDtab(
           await client.update(ns, input.body, version)
         } catch (err) {
           // A JSON file's own version keeps namerctl's 412 (the docs' read-modify-write).
-          const flagged = input.version === undefined ? version : undefined
-          if (err instanceof HttpError && err.status === 412 && flagged !== undefined) {
+          if (
+            err instanceof HttpError &&
+            err.status === 412 &&
+            own === undefined &&
+            flagged !== undefined
+          ) {
             throw await staleVersion(err, client, ns, flagged)
           }
           throw err

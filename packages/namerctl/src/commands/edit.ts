@@ -35,8 +35,9 @@ export function registerEdit(dtab: Command, ctx: Context): void {
       [
         '',
         'The editor is $VISUAL, else $EDITOR, else vi. Lines starting with # are comments.',
-        'Saving an unchanged or empty file cancels. If the dtab changed while you were editing,',
-        'nothing is written: namerctl shows what changed and where your edit was saved.',
+        'Saving an unchanged file cancels; an empty one cancels with exit 1. If the dtab changed',
+        'while you were editing, nothing is written: namerctl shows what changed and where your',
+        'edit was saved.',
         '',
         ...CHECK_HELP,
         examples(
@@ -65,10 +66,11 @@ export function registerEdit(dtab: Command, ctx: Context): void {
         return
       }
       if (stripComments(edited).trim() === '') {
-        ctx.io.out(
-          `Edit cancelled: the file is empty. To empty the dtab on purpose: namerctl dtab update ${ns} - --allow-empty </dev/null\n`,
-        )
-        return
+        // As git aborts on an empty commit message: a cancellation, so not a success (exit 1).
+        throw new CliError('input', 'no dentries left; nothing written', [
+          `${ns} is still at version ${showVersion(base.version)}.`,
+          `To empty the dtab on purpose: namerctl dtab update ${ns} - --allow-empty </dev/null`,
+        ])
       }
       let next: ReturnType<typeof readText>
       try {

@@ -28,19 +28,31 @@ export function registerHistory(program: Command, ctx: Context): void {
     )
     .action(async (ns: string, opts: { limit?: number }, cmd: Command) => {
       const client = ctx.connect(cmd)
-      const entries = await client.history(ns, opts.limit)
+      // One entry more than shown, so the oldest one shown is diffed against the dtab it
+      // replaced, not printed whole as if it were all new.
+      const fetched = await client.history(
+        ns,
+        opts.limit === undefined ? undefined : opts.limit + 1,
+      )
+      const entries = opts.limit === undefined ? fetched : fetched.slice(0, opts.limit)
       // No history and no namespace is a typo, not a namespace nobody has changed.
       if (entries.length === 0) await requireNamespace(client, ns)
-      print(ctx.io, formatOf(cmd.opts()), entries, () => renderHistory(ns, entries, ctx))
+      print(ctx.io, formatOf(cmd.opts()), entries, () => renderHistory(ns, entries, fetched, ctx))
     })
 }
 
-function renderHistory(ns: string, entries: readonly HistoryEntry[], ctx: Context): string {
+/** `entries` are printed; `fetched` may hold one more, the predecessor of the last printed. */
+function renderHistory(
+  ns: string,
+  entries: readonly HistoryEntry[],
+  fetched: readonly HistoryEntry[],
+  ctx: Context,
+): string {
   if (entries.length === 0) return `No history for ${ns}.\n`
   const s = ctx.out
   let out = ''
   entries.forEach((e, i) => {
-    const older = entries[i + 1]
+    const older = fetched[i + 1]
     const row = table([
       [
         s.yellow(showVersion(e.version)),
@@ -56,9 +68,9 @@ function renderHistory(ns: string, entries: readonly HistoryEntry[], ctx: Contex
     if (e.op === 'delete') {
       out += s.red('    (deleted)\n')
     } else if (before === null && e.previous !== null) {
-      // The change before this one is beyond the page or the history limit: show the result,
-      // said as such, or it reads as a write that changed nothing.
-      out += s.dim('    (earlier versions not shown; the dtab was:)\n')
+      // The change before this one is no longer in namerd's history: show this version's
+      // dtab, said as such, or it reads as a write that changed nothing.
+      out += s.dim("    (earlier versions not in the history; this version's dtab:)\n")
       out +=
         after.length === 0
           ? s.dim('      (empty dtab)\n')

@@ -9,10 +9,12 @@ import type { Command } from 'commander'
 import type { Versioned } from '../client.js'
 import { type Context, examples } from '../context.js'
 import { diffDtabs, hasChanges, renderDiff } from '../diff.js'
+import { ALLOW_EMPTY_HELP, refuseEmpty } from '../empty-dtab.js'
 import { CliError, HttpError } from '../errors.js'
 import { readText } from '../input.js'
 import type { HistoryEntry } from '../schemas.js'
 import { parseVersionArg, showVersion } from '../short-version.js'
+import { checkVersionForm } from '../version-flag.js'
 
 export function registerRollback(program: Command, ctx: Context): void {
   program
@@ -23,6 +25,7 @@ export function registerRollback(program: Command, ctx: Context): void {
     .argument('<ns>', 'the namespace')
     .option('--to <version>', 'the version to restore: v12 or its ETag, from `namerctl history`')
     .option('--dry-run', 'show the diff, but write nothing')
+    .option('--allow-empty', ALLOW_EMPTY_HELP)
     .addHelpText(
       'after',
       [
@@ -40,70 +43,88 @@ export function registerRollback(program: Command, ctx: Context): void {
         ),
       ].join('\n'),
     )
-    .action(async (ns: string, opts: { to?: string; dryRun?: boolean }, cmd: Command) => {
-      const client = ctx.connect(cmd)
-      const current = await currentOrDeleted(client.get(ns))
-      const history = await client.history(ns)
-      if (current === null && history.length === 0) {
-        throw new CliError(
-          'not_found',
-          `namespace ${JSON.stringify(ns)} does not exist and has no history`,
-          ['see the namespaces with: namerctl dtab list'],
-        )
-      }
-      const target =
-        opts.to !== undefined
-          ? parseVersionArg(opts.to, history)
-          : current === null
-            ? beforeDeletion(ns, history)
-            : beforeCurrent(ns, current, history)
-      const wanted = history.find((e) => e.version === target)
-      if (wanted === undefined) {
-        throw new CliError(
-          'not_found',
-          `${ns} has no version ${showVersion(target)} in its history`,
-          [`see the versions with: namerctl history ${ns}`],
-        )
-      }
-      if (wanted.dtab === null) {
-        throw new CliError(
-          'not_found',
-          `version ${showVersion(target)} of ${ns} is a deletion; there is no dtab to restore`,
-          [`pick another version from: namerctl history ${ns}`],
-        )
-      }
-      const before = current === null ? `${ns} (deleted)` : `${ns} ${showVersion(current.version)}`
-      const ops = diffDtabs(current?.dtab ?? [], readText(wanted.dtab))
-      ctx.io.out(renderDiff(ops, { before, after: `${ns} ${showVersion(target)}` }, ctx.out))
-      if (current !== null && !hasChanges(ops)) {
-        ctx.io.out(`Version ${showVersion(target)} has the same dtab as the current one.\n`)
-      }
-      if (opts.dryRun === true) {
-        ctx.io.out('Dry run: nothing written.\n')
-        return
-      }
-      try {
-        // No If-Match for a deleted namespace: namerd then only creates, never overwrites.
-        const version = await client.restore(ns, target, current?.version)
-        const now = version ? ` (now version ${showVersion(version)})` : ''
-        ctx.io.out(
-          current === null
-            ? `Restored deleted namespace ${ns} from ${showVersion(target)}${now}\n`
-            : `Rolled back ${ns} to ${showVersion(target)}${now}\n`,
-        )
-      } catch (err) {
-        if (err instanceof HttpError && (err.status === 412 || err.status === 428)) {
-          const seen =
-            current === null ? 'saw it deleted' : `read version ${showVersion(current.version)}`
-          throw new HttpError(err.status, err.statusText, err.apiCode, err.apiMessage, [
-            ...err.details.filter((d) => d.startsWith('namerd:')),
-            `someone changed ${ns} after we ${seen}; nothing was rolled back.`,
-            `Look at \`namerctl history ${ns}\` and run the rollback again.`,
-          ])
+    .action(
+      async (
+        ns: string,
+        opts: { to?: string; dryRun?: boolean; allowEmpty?: boolean },
+        cmd: Command,
+      ) => {
+        // --to is read as --version is: v<N> or an ETag (quotes and spaces dropped), else exit 2.
+        if (opts.to !== undefined) checkVersionForm(opts.to, '--to')
+        const client = ctx.connect(cmd)
+        const current = await currentOrDeleted(client.get(ns))
+        const history = await client.history(ns)
+        if (current === null && history.length === 0) {
+          throw new CliError(
+            'not_found',
+            `namespace ${JSON.stringify(ns)} does not exist and has no history`,
+            ['see the namespaces with: namerctl dtab list'],
+          )
         }
-        throw err
-      }
-    })
+        const target =
+          opts.to !== undefined
+            ? parseVersionArg(opts.to, history)
+            : current === null
+              ? beforeDeletion(ns, history)
+              : beforeCurrent(ns, current, history)
+        const wanted = history.find((e) => e.version === target)
+        if (wanted === undefined) {
+          throw new CliError(
+            'not_found',
+            `${ns} has no version ${showVersion(target)} in its history`,
+            [`see the versions with: namerctl history ${ns}`],
+          )
+        }
+        if (wanted.dtab === null) {
+          throw new CliError(
+            'not_found',
+            `version ${showVersion(target)} of ${ns} is a deletion; there is no dtab to restore`,
+            [`pick another version from: namerctl history ${ns}`],
+          )
+        }
+        const restored = readText(wanted.dtab)
+        // Rolling back to an empty version removes every route, as an empty update would.
+        refuseEmpty(
+          ns,
+          `version ${showVersion(target)}`,
+          restored,
+          current?.dtab ?? null,
+          opts.allowEmpty,
+        )
+        const before =
+          current === null ? `${ns} (deleted)` : `${ns} ${showVersion(current.version)}`
+        const ops = diffDtabs(current?.dtab ?? [], restored)
+        ctx.io.out(renderDiff(ops, { before, after: `${ns} ${showVersion(target)}` }, ctx.out))
+        if (current !== null && !hasChanges(ops)) {
+          ctx.io.out(`Version ${showVersion(target)} has the same dtab as the current one.\n`)
+        }
+        if (opts.dryRun === true) {
+          ctx.io.out('Dry run: nothing written.\n')
+          return
+        }
+        try {
+          // No If-Match for a deleted namespace: namerd then only creates, never overwrites.
+          const version = await client.restore(ns, target, current?.version)
+          const now = version ? ` (now version ${showVersion(version)})` : ''
+          ctx.io.out(
+            current === null
+              ? `Restored deleted namespace ${ns} from ${showVersion(target)}${now}\n`
+              : `Rolled back ${ns} to ${showVersion(target)}${now}\n`,
+          )
+        } catch (err) {
+          if (err instanceof HttpError && (err.status === 412 || err.status === 428)) {
+            const seen =
+              current === null ? 'saw it deleted' : `read version ${showVersion(current.version)}`
+            throw new HttpError(err.status, err.statusText, err.apiCode, err.apiMessage, [
+              ...err.details.filter((d) => d.startsWith('namerd:')),
+              `someone changed ${ns} after we ${seen}; nothing was rolled back.`,
+              `Look at \`namerctl history ${ns}\` and run the rollback again.`,
+            ])
+          }
+          throw err
+        }
+      },
+    )
 }
 
 /** The current dtab, or null when namerd has no such namespace (deleted, or never made). */
