@@ -1,5 +1,7 @@
 // "did you mean ...?" for a typo'd key: the known key nearest by edit distance, if it is near
-// enough to be a typo (a letter or two for a short key), and only if one is nearest.
+// enough to be a typo (a letter or two for a short key), and only if one is nearest; else the
+// one known key that starts with the typed key or that it starts with (`maxRetry` for
+// `maxRetries` is three edits away, but plainly meant).
 
 /** Levenshtein distance, with a swap of two neighbouring letters counted as one edit. */
 export function editDistance(a: string, b: string): number {
@@ -35,5 +37,30 @@ export function closestKey(key: string, known: readonly string[]): string | unde
       tie = false
     } else if (distance === bestDistance) tie = true
   }
-  return bestDistance <= limit && !tie ? best : undefined
+  if (bestDistance <= limit && !tie) return best
+  return byPrefix(key, known)
+}
+
+/** Shorter than this, a prefix says too little of what was meant (`r` for `retries`). */
+const MIN_PREFIX = 3
+
+/**
+ * The one known key that starts with `key` or that `key` starts with, if only one does; the
+ * shorter one's last letter may differ, as a singular's does (`maxRetry`, `maxRetries`).
+ */
+function byPrefix(key: string, known: readonly string[]): string | undefined {
+  const typed = key.toLowerCase()
+  const matches = known.filter((k) => {
+    const candidate = k.toLowerCase()
+    const shorter = Math.min(typed.length, candidate.length)
+    const common = commonPrefixLength(typed, candidate)
+    return shorter >= MIN_PREFIX && common >= Math.max(MIN_PREFIX, shorter - 1)
+  })
+  return matches.length === 1 ? matches[0] : undefined
+}
+
+function commonPrefixLength(a: string, b: string): number {
+  let n = 0
+  while (n < a.length && n < b.length && a[n] === b[n]) n++
+  return n
 }

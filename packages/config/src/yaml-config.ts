@@ -17,13 +17,41 @@ export interface KeyHints {
   readonly schema?: z.ZodType
 }
 
-/** Renders zod issues; `locate` may turn a key path into a `line:col` prefix. */
+/**
+ * Renders zod issues; `locate` may turn a key path into a `line:col` prefix. They are listed in
+ * the file's order (by line, then column), as an operator fixes them top to bottom; zod's order
+ * is the schema's. Issues with no position come first, in zod's order.
+ */
 export function formatIssues(
   source: string,
   error: z.ZodError,
   locate: (path: readonly PropertyKey[]) => string | undefined = () => undefined,
   input?: unknown,
   hints: KeyHints = {},
+): string[] {
+  return inFileOrder(source, formatEach(source, error, locate, input, hints))
+}
+
+/** `<source>:<line>:<col>: ...` lines sorted by line, then column (a stable sort). */
+function inFileOrder(source: string, lines: readonly string[]): string[] {
+  const positionOf = (line: string): readonly [number, number] => {
+    const m = /^(\d+):(\d+): /.exec(
+      line.startsWith(`${source}:`) ? line.slice(source.length + 1) : '',
+    )
+    return m ? [Number(m[1]), Number(m[2])] : [0, 0]
+  }
+  return lines
+    .map((line) => ({ line, at: positionOf(line) }))
+    .sort((a, b) => a.at[0] - b.at[0] || a.at[1] - b.at[1])
+    .map((e) => e.line)
+}
+
+function formatEach(
+  source: string,
+  error: z.ZodError,
+  locate: (path: readonly PropertyKey[]) => string | undefined,
+  input: unknown,
+  hints: KeyHints,
 ): string[] {
   return error.issues.flatMap(closest).flatMap((i) => {
     if (i.code === 'unrecognized_keys') {
@@ -108,10 +136,13 @@ export function parseYamlConfig<S extends z.ZodType>(
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
   if (doc.errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => {
-        const at = lines.linePos(e.pos[0])
-        return `${source}:${at.line}:${at.col}: not valid YAML: ${e.message.split('\n', 1)[0]}`
-      }),
+      inFileOrder(
+        source,
+        doc.errors.map((e) => {
+          const at = lines.linePos(e.pos[0])
+          return `${source}:${at.line}:${at.col}: not valid YAML: ${e.message.split('\n', 1)[0]}`
+        }),
+      ),
     )
   }
   const raw: unknown = doc.toJS() ?? {}

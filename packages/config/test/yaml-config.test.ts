@@ -141,3 +141,31 @@ t.test('a missing key whose schema already says "required" is not told twice', a
   }
   t.same(issues, ['x.yaml:1:1: rootDir: required: the directory to read'])
 })
+
+t.test('a key typed short or long of a known one is answered with it', async (t) => {
+  const Retries = z.strictObject({ maxRetries: z.int(), budget: z.int().optional() })
+  const issues = (text: string) => {
+    try {
+      parseYamlConfig('r.yaml', text, Retries)
+    } catch (err) {
+      if (err instanceof ConfigError) return err.issues
+      throw err
+    }
+    return []
+  }
+  t.match(issues('maxRetries: 1\nmaxRetry: 1\n'), [
+    /unknown key "maxRetry"; did you mean "maxRetries"\?$/,
+  ])
+  t.match(issues('maxRetries: 1\nmaxRetriesPerRequest: 1\n'), [
+    /unknown key "maxRetriesPerRequest"; did you mean "maxRetries"\?$/,
+  ])
+  // Too short to say which was meant, or no known key near it: no guess.
+  t.match(issues('maxRetries: 1\nma: 1\n'), [/unknown key "ma"$/])
+  t.match(issues('maxRetries: 1\nflavour: 1\n'), [/unknown key "flavour"$/])
+})
+
+t.test("problems are listed in the file's order, by line then column", async (t) => {
+  // zod reports a bad value before the object's unknown keys; the file has them the other way.
+  const issues = issuesOf('routers:\n  - labl: out\n    label: 1\n    servers: [{port: 70000}]\n')
+  t.match(issues, [/^proxy\.yaml:2:5: /, /^proxy\.yaml:3:12: /, /^proxy\.yaml:4:22: /])
+})

@@ -34,3 +34,17 @@ t.test('a top-level typo names the key namerd knows', async (t) => {
     `namerd: ${file}:2:1: (top level): unknown key "lsiten"; did you mean "listen"?\n`,
   )
 })
+
+// A key typed short of a known one (`anonymous` for `anonymousReads`: five edits, too many for a
+// typo) is answered with it; and the problems come in the file's order, where zod put the bad
+// listen (line 3) before the unknown key (line 2).
+t.test("a key typed short gets the known key; problems in the file's order", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'namerd-typo-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'namerd.yaml')
+  await writeFile(file, 'auth:\n  anonymous: true\nlisten: nowhere\nstore: memory\n')
+  const { code, stderr } = await startBin(t, NAMERD_BIN, ['--check', '--config', file]).finished
+  t.equal(code, 2)
+  t.match(stderr, `${file}:2:3: auth: unknown key "anonymous"; did you mean "anonymousReads"?`)
+  t.ok(stderr.indexOf(`${file}:2:3:`) < stderr.indexOf(`${file}:3:9:`), stderr)
+})
