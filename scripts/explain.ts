@@ -3,6 +3,7 @@
 // until the daemons exist (`pnpm demo` runs it on examples/blue-green.dtab).
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { closestKey } from '@switchyard/config'
 import {
   bind,
   Dtab,
@@ -17,12 +18,15 @@ import {
   renderParseError,
 } from '@switchyard/dtab'
 import { DelegateNode, renderTree, style, wantsColor } from '@switchyard/namerctl'
+import { NamerConfig } from '@switchyard/namers'
 
 const USAGE = `usage: explain <dtab-file|-> <path> [--dtab <override>] [--json]
 
 Shows how <path> delegates through the dtab in <dtab-file> (- reads stdin), and what it binds to.
 explain has no namers: a /#/<namer>/... name is shown as the namer's, bound but not resolved
 (pending); \`namerctl delegate <ns> <path>\` asks namerd, whose namers know its addresses.
+A /#/<kind> that is no namer kind Switchyard has (a typo) is neg, and explain exits 1 when
+the path reaches nothing else.
   --dtab <override>   dentries appended after the file's, as an l5d-dtab header would be
   --json              print the delegation tree as namerd's delegate API returns it
 
@@ -71,16 +75,25 @@ const dtab = Dtab.concat(base, override)
 // Offline there are no namers, so a /#/ name would be neg ("no route here"), which it is not:
 // it names a namer's entry that only the namer can resolve. A stand-in binds each /#/ name as
 // itself, its addresses unknown (pending), assuming the namer knows it (in an alt, a real namer
-// that does not know it would pass on to the next branch).
+// that does not know it would pass on to the next branch). A kind Switchyard has no namer for
+// (`io.l5d.fss`) is neg, as namerd answers it: no namer there, so nothing will resolve it.
 const NAMER_MARK = '#'
+const NAMER_KINDS: readonly string[] = NamerConfig.options.map((o) => o.shape.kind.value)
+const unknownKinds = new Set<string>()
 const offlineNamers: MountedNamer[] = [
   {
     prefix: Path.read(`/${NAMER_MARK}`),
     namer: {
-      lookup: (rest) =>
-        rest.length < 2
+      lookup: (rest) => {
+        const kind = rest[0]
+        if (kind !== undefined && !NAMER_KINDS.includes(kind)) {
+          unknownKinds.add(kind)
+          return NameTree.Neg
+        }
+        return rest.length < 2
           ? NameTree.Neg
-          : NameTree.leaf({ type: 'bound', id: [NAMER_MARK, ...rest], residual: Path.empty }),
+          : NameTree.leaf({ type: 'bound', id: [NAMER_MARK, ...rest], residual: Path.empty })
+      },
     },
   },
 ]
@@ -104,9 +117,26 @@ const addrOf = (b: { id: Path }) => {
 }
 const json = delegateTreeJson(tree, addrOf)
 
+const bound = (() => {
+  try {
+    return bind(interpreterLookup(dtab, offlineNamers), NameTree.leaf(path))
+  } catch (err) {
+    return err as Error
+  }
+})()
+/** `no namer io.l5d.fss: Switchyard has none by that name (did you mean io.l5d.fs?)`, one a kind. */
+const unknownNotes = [...unknownKinds].map((kind) => {
+  const near = closestKey(kind, NAMER_KINDS)
+  return `no namer ${kind}: Switchyard has none by that name (${near === undefined ? `its namers: ${NAMER_KINDS.join(', ')}` : `did you mean ${near}?`})`
+})
+// A mistake is never silent: a path that reaches only namers that do not exist routes nowhere,
+// though each step of the dtab matched.
+const onlyUnknown = unknownKinds.size > 0 && !(bound instanceof Error) && bound.type === 'neg'
+
 if (values.json) {
   console.log(json)
-  process.exit(0)
+  for (const note of unknownNotes) console.error(`explain: ${note}`)
+  process.exit(onlyUnknown ? 1 : 0)
 }
 
 const out: string[] = [
@@ -120,12 +150,9 @@ const drawn = renderTree(
   style(wantsColor(process.stdout.isTTY, process.env)),
 )
 out.push(drawn.trimEnd())
-try {
-  const bound = bind(interpreterLookup(dtab, offlineNamers), NameTree.leaf(path))
-  out.push('', `binds to: ${NameTree.showWith(bound, (b) => Path.show(b.id))}`)
-} catch (err) {
-  out.push('', `does not bind: ${(err as Error).message}`)
-}
+if (bound instanceof Error) out.push('', `does not bind: ${bound.message}`)
+else out.push('', `binds to: ${NameTree.showWith(bound, (b) => Path.show(b.id))}`)
+if (unknownNotes.length > 0) out.push('', ...unknownNotes)
 if (unresolved.size > 0) {
   const names = [...unresolved].join(', ')
   out.push(
@@ -135,3 +162,4 @@ if (unresolved.size > 0) {
   )
 }
 console.log(out.join('\n'))
+process.exit(onlyUnknown ? 1 : 0)
