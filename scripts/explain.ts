@@ -129,6 +129,12 @@ const unknownNotes = [...unknownKinds].map((kind) => {
   const near = closestKey(kind, NAMER_KINDS)
   return `no namer ${kind}: Switchyard has none by that name (${near === undefined ? `its namers: ${NAMER_KINDS.join(', ')}` : `did you mean ${near}?`})`
 })
+// A namer that namerd's config mounts under its own `prefix:` is a name explain cannot know
+// offline: say so, so a working config is not taken for a typo.
+if (unknownNotes.length > 0)
+  unknownNotes.push(
+    "  (a namer mounted at another prefix by namerd's config is not known here: namerctl delegate <namespace> <path> resolves through namerd)",
+  )
 // A mistake is never silent: a path that reaches only namers that do not exist routes nowhere,
 // though each step of the dtab matched.
 const onlyUnknown = unknownKinds.size > 0 && !(bound instanceof Error) && bound.type === 'neg'
