@@ -1,6 +1,7 @@
 // The arithmetic of `namerctl shift`, pure: read `<dst>=<weight>` arguments, and rewrite exactly
 // one dentry of a dtab as a weighted union of those destinations.
 import { DtabParseError, NameTree, Path, Prefix } from '@switchyard/dtab'
+import { editDistance } from '@switchyard/wire'
 import { UsageError } from './errors.js'
 import type { DentryJson } from './schemas.js'
 
@@ -162,18 +163,4 @@ export function nearestDentry(
     if (best === null || distance <= best.distance) best = { dentry, distance }
   }
   return best
-}
-
-/** Levenshtein distance: insertions, deletions and substitutions of one character each. */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost))
-    }
-    prev = row
-  }
-  return prev[b.length]!
 }

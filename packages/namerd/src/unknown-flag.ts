@@ -3,7 +3,7 @@
 // address is its io.l5d.httpController interface's `ip` and `port`, and whose admin port,
 // 9991, twitter-server sets with `-admin.port=:9991`). namerd takes one `--listen HOST:PORT`
 // and serves its admin paths there too. Anything else gets the closest flag namerd has.
-import { hostPort } from '@switchyard/wire'
+import { editDistance, hostPort } from '@switchyard/wire'
 
 /** The options namerd takes (long names), for the closest-match hint. */
 export type KnownFlags = readonly string[]
@@ -30,22 +30,6 @@ function listenFor(name: string, value: string | undefined): string {
   return '--listen HOST:PORT (e.g. --listen 127.0.0.1:4180)'
 }
 
-/** Edit distance, for `--lisen` -> `--listen`. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i]
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(
-        prev[j]! + 1,
-        row[j - 1]! + 1,
-        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      )
-    prev = row
-  }
-  return prev[b.length]!
-}
-
 /**
  * The first option in `argv` that is not one of `known` (long names, or `-h`), with what to use
  * instead; null when every option is known (parseArgs then reports anything else).
@@ -65,7 +49,7 @@ export function unknownFlag(argv: readonly string[], known: KnownFlags): string 
     if (ADMIN_FLAGS.has(name)) {
       return `${head}: namerd has no separate admin port; /admin/ping, /ready and the metrics are served on the --listen address`
     }
-    const closest = known.map((k) => ({ k, d: distance(name, k) })).sort((a, b) => a.d - b.d)[0]
+    const closest = known.map((k) => ({ k, d: editDistance(name, k) })).sort((a, b) => a.d - b.d)[0]
     if (closest !== undefined && closest.d <= Math.max(1, Math.floor(closest.k.length / 3)))
       return `${head}; did you mean --${closest.k}?`
     return head
