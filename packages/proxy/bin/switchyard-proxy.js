@@ -3,6 +3,8 @@
 // supports (its package.json engines): on an older one, dist/ and its dependencies fail with a
 // stack trace that does not say why, or seem to work. So this file uses nothing an old Node
 // lacks (no newer syntax, no dependency), checks first, and only then imports dist/.
+// Each program's bin carries its own copy: it runs before any package can load, and the
+// packed namerctl ships this file without the workspace.
 import { readFileSync } from 'node:fs'
 
 const program = 'switchyard-proxy'
