@@ -27,6 +27,21 @@ export {
   StoreSpecError,
 } from './open-store.js'
 export {
+  InvalidLeaseError,
+  LEASE_NAME,
+  type LeaseRecord,
+  type LeaseStore,
+  type LeaseWrite,
+  MAX_LEASE_DATA,
+  RolloutActiveError,
+  RolloutExistsError,
+  type RolloutListFilter,
+  RolloutNotFoundError,
+  type RolloutStore,
+  type RolloutStoreEvent,
+  type VersionedRollout,
+} from './rollouts.js'
+export {
   CorruptEntryError,
   DEFAULT_HISTORY_LIMIT,
   type DeleteOptions,

@@ -3,6 +3,7 @@
 // test/contract.ts.
 import type { Dtab } from '@switchyard/dtab'
 import { NAMESPACE_RULE, type NamespaceRule } from './namespace.js'
+import type { LeaseStore, RolloutStore } from './rollouts.js'
 import { versionToETag } from './version.js'
 
 export type StoreKind = 'memory' | 'file' | 'etcd' | 'k8s'
@@ -18,6 +19,8 @@ export interface VersionedDtab {
 export interface WriteOptions {
   /** Who made the change, recorded in history (a user, a token name, a pipeline). */
   readonly who?: string
+  /** Why (a rollout's step and verdict), recorded in history beside `who`. */
+  readonly why?: string
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -73,6 +76,8 @@ interface HistoryCommon {
   readonly previous: Uint8Array | null
   readonly time: Date
   readonly who: string | null
+  /** Absent or null for writes that gave none, and for records from before `why` existed. */
+  readonly why?: string | null
 }
 
 /** One past change of a namespace. */
@@ -142,6 +147,10 @@ export interface DtabStore {
   history(namespace: string, options?: HistoryOptions): Promise<HistoryEntry[]>
   /** Ends every watch and releases connections, handles and timers. Idempotent. */
   close(): Promise<void>
+  /** Rollouts stored beside the dtabs (rollouts.ts). Every backend of ours has it. */
+  readonly rollouts?: RolloutStore
+  /** Leases for electing the rollout leader and publishing replicas (rollouts.ts). */
+  readonly leases?: LeaseStore
 }
 
 /** Default number of history entries kept per namespace. */
@@ -155,6 +164,10 @@ export type StoreErrorCode =
   | 'corrupt_entry'
   | 'store_unavailable'
   | 'store_closed'
+  | 'rollout_active'
+  | 'rollout_exists'
+  | 'rollout_not_found'
+  | 'invalid_lease'
 
 /** Every error a store raises; `status` is the HTTP status namerd's API answers with. */
 export abstract class StoreError extends Error {

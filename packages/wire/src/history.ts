@@ -13,6 +13,8 @@ export const HistoryEntry = z.object({
   op: z.enum(['create', 'put', 'update', 'delete']),
   /** The dtab as stored (`Dtab.show` text); null for a delete. */
   dtab: z.string().nullable(),
+  /** Why the change was made (a rollout's step and verdict); absent from namerd and older records. */
+  why: z.string().nullable().optional(),
 })
 export type HistoryEntry = z.infer<typeof HistoryEntry>
 

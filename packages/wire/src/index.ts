@@ -12,4 +12,36 @@ export { ErrorBody } from './error-body.js'
 export { errorMessage } from './error-message.js'
 export { History, HistoryEntry } from './history.js'
 export { hostPort } from './host-port.js'
+export {
+  ClientSnapshot,
+  LATENCY_BOUNDS_MS,
+  ProxySnapshot,
+  quantileOfBuckets,
+} from './metrics-snapshot.js'
+export {
+  ExpectedStatus,
+  FailedCheck,
+  isTerminal,
+  MAX_ROLLOUT_EVENTS,
+  MetricsSourceSpec,
+  ROLLOUT_ID,
+  Rollout,
+  RolloutAction,
+  RolloutActionBody,
+  RolloutEvent,
+  RolloutHistoryEntry,
+  RolloutIntent,
+  RolloutList,
+  RolloutPause,
+  RolloutPhase,
+  RolloutRequest,
+  RolloutSpec,
+  RolloutSummary,
+  Smoke,
+  StepRecord,
+  StepVerdict,
+  TERMINAL_PHASES,
+  Thresholds,
+  VersionStats,
+} from './rollout.js'
 export { Watcher, Watchers } from './watchers.js'
