@@ -89,6 +89,16 @@ export function watcherId(req: FastifyRequest): string | null {
   )
 }
 
+/** The header a watcher (a proxy) names its admin address with, `host:port`, for rollouts. */
+export const WATCHER_ADMIN_HEADER = 'l5d-watcher-admin'
+
+/** The raw `l5d-watcher-admin` value, or null; the WatcherRegistry checks it (admitAdmin). */
+export function watcherAdmin(req: FastifyRequest): string | null {
+  const value = req.headers[WATCHER_ADMIN_HEADER]
+  const first = Array.isArray(value) ? value[0] : value
+  return first === undefined ? null : first.trim()
+}
+
 /** The client's address as `ip:port` (`[v6]:port`). */
 export function remoteOf(req: FastifyRequest): string {
   const { remoteAddress, remotePort } = req.raw.socket

@@ -25,6 +25,11 @@ export const Watcher = z.object({
   sent: z.int().nonnegative(),
   dropped: z.int().nonnegative(),
   bufferedBytes: z.int().nonnegative(),
+  /**
+   * The watcher's admin address (`host:port`, header `l5d-watcher-admin`) once namerd accepted it
+   * (its allow-list); rollouts read the proxy's metrics there. Defaulted so older listings parse.
+   */
+  admin: z.string().nullable().default(null),
 })
 export type Watcher = z.infer<typeof Watcher>
 

@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Context } from '../context.js'
 import { ApiError } from '../errors.js'
 import type { WatchKind } from '../metrics.js'
-import { remoteOf, watcherId } from '../request.js'
+import { remoteOf, watcherAdmin, watcherId } from '../request.js'
 import type { Sink, Source, State } from '../source.js'
 
 /** Two renderings of a state show the watcher the same thing. */
@@ -153,6 +153,10 @@ export function serveWatch(
   }
   watchResponses.add(reply.raw)
   const id = watcherId(req)
+  // A refused admin address does not refuse the watch: the proxy still gets its dtab, rollouts
+  // just cannot read its metrics, and the log says why.
+  const admission = ctx.watchers.admitAdmin(watcherAdmin(req), req.raw.socket.remoteAddress)
+  if (admission.refused !== null) req.log.warn({ remote: remoteOf(req) }, admission.refused)
   const { kind } = spec
   let stop: (() => void) | undefined
   let closed = false
@@ -175,6 +179,7 @@ export function serveWatch(
     remote: remoteOf(req),
     since: new Date(),
     stream,
+    admin: admission.admin,
   })
   ctx.metrics.watchers.inc({ kind })
   try {
