@@ -3,7 +3,7 @@ import type { DtabStore } from '@switchyard/store'
 import { isStoreError } from '@switchyard/store'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
-export type WatchKind = 'dtabs' | 'dtab' | 'bind' | 'addr' | 'resolve' | 'bound-names'
+export type WatchKind = 'dtabs' | 'dtab' | 'bind' | 'addr' | 'resolve' | 'bound-names' | 'rollout'
 
 export class Metrics {
   readonly registry = new Registry()
