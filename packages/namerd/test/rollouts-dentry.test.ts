@@ -98,7 +98,7 @@ const CURRENT: VersionedDtab = {
 }
 const ids = async (tree: string): Promise<string[]> =>
   tree === '/srv/world-v2' ? ['/#/io.l5d.fs/world-v2'] : []
-const base = {
+const base: Omit<Parameters<typeof planStart>[0], 'id'> = {
   namespace: 'internal',
   spec: SPEC,
   current: CURRENT,
