@@ -26,6 +26,7 @@ import { delegateRoutes } from './routes/delegate.js'
 import { dtabRoutes } from './routes/dtabs.js'
 import { historyRoutes } from './routes/history.js'
 import { resolveRoutes } from './routes/resolve.js'
+import { rolloutRoutes } from './routes/rollouts.js'
 import { watchResponses } from './routes/watch.js'
 import { watcherRoutes } from './routes/watchers.js'
 import { SharedDtabWatches } from './shared-watches.js'
@@ -171,6 +172,7 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
   watcherRoutes(app, ctx)
   resolveRoutes(app, ctx)
   delegateRoutes(app, ctx)
+  rolloutRoutes(app, ctx)
   adminRoutes(app, ctx)
   await app.ready()
 

@@ -8,7 +8,7 @@ import {
   versionToETag,
 } from '@switchyard/store'
 // One entry of `GET /api/1/dtabs/<ns>/history`, newest first: the schema namerctl reads too.
-import type { HistoryEntry as HistoryEntryJson } from '@switchyard/wire'
+import type { HistoryEntry as HistoryEntryJson, RolloutHistoryEntry } from '@switchyard/wire'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { JSON_TYPE, mediaTypeOf } from '../codec.js'
@@ -26,10 +26,53 @@ export function historyEntryJson(e: HistoryEntry): HistoryEntryJson {
     who: e.who,
     op: e.op,
     dtab: e.dtab,
+    // Only when the write gave one, so a history without whys reads as it always did.
+    ...(e.why === undefined || e.why === null ? {} : { why: e.why }),
   }
 }
 
-const HistoryQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).optional() })
+/**
+ * The dtab history with the namespace's rollout events merged in, newest first. `limit` counts
+ * dtab versions, as without the query; the rollout events shown are those no older than the
+ * oldest version shown (all of them when the whole history is). A store without rollouts
+ * answers the dtab history alone: there is nothing to merge.
+ */
+async function withRollouts(
+  ctx: Context,
+  ns: string,
+  entries: readonly HistoryEntry[],
+  limited: boolean,
+): Promise<(HistoryEntryJson | RolloutHistoryEntry)[]> {
+  const dtabEntries = entries.map(historyEntryJson)
+  const rollouts = ctx.store.rollouts
+  if (rollouts === undefined) return dtabEntries
+  const oldest = limited && entries.length > 0 ? entries[entries.length - 1]!.time.getTime() : null
+  const events: RolloutHistoryEntry[] = []
+  for (const { rollout } of await rollouts.list({ namespace: ns })) {
+    for (const event of rollout.events) {
+      if (oldest !== null && Date.parse(event.time) < oldest) continue
+      events.push({ op: 'rollout', time: event.time, rollout: rollout.id, event })
+    }
+  }
+  // Stable: a rollout event and the dtab write it made share a millisecond at most; the
+  // write is listed first (newer), as it is the event's result.
+  const merged: { time: number; order: number; entry: HistoryEntryJson | RolloutHistoryEntry }[] = [
+    ...dtabEntries.map((entry, order) => ({ time: Date.parse(entry.time), order, entry })),
+    ...events.map((entry, i) => ({
+      time: Date.parse(entry.time),
+      order: dtabEntries.length + i,
+      entry,
+    })),
+  ]
+  merged.sort((a, b) => b.time - a.time || a.order - b.order)
+  return merged.map((m) => m.entry)
+}
+
+const HistoryQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  /** `rollouts`: rollout events too (RolloutHistoryEntry), merged newest first. */
+  include: z.enum(['rollouts']).optional(),
+})
 
 /** The body of `POST /api/1/dtabs/<ns>/restore`. */
 export const RestoreRequest = z.strictObject({
@@ -42,9 +85,17 @@ export function historyRoutes(app: FastifyInstance, ctx: Context): void {
 
   app.get(`${DTABS_PREFIX}:ns/history`, { config: { scope: 'read' } }, async (req, reply) => {
     const ns = rawSegment(req, DTABS_PREFIX, '/history')
-    const { limit } = parseWith(HistoryQuery, Object.fromEntries(queryOf(req)), 'query parameter')
+    const { limit, include } = parseWith(
+      HistoryQuery,
+      Object.fromEntries(queryOf(req)),
+      'query parameter',
+    )
     const entries = await store.history(ns, { limit })
-    return sendBody(reply, JSON_TYPE, `${JSON.stringify(entries.map(historyEntryJson))}\n`)
+    const body =
+      include === 'rollouts'
+        ? await withRollouts(ctx, ns, entries, limit !== undefined && entries.length >= limit)
+        : entries.map(historyEntryJson)
+    return sendBody(reply, JSON_TYPE, `${JSON.stringify(body)}\n`)
   })
 
   // Restore: If-Match names the current version (412 if it moved on). With no If-Match it
