@@ -30,6 +30,17 @@ export interface ClientOptions {
   readonly timeoutMs?: number
 }
 
+export interface RequestOptions {
+  accept?: string
+  'content-type'?: string
+  'if-match'?: string | undefined
+  body?: string
+  query?: Record<string, string | undefined>
+  /** A response that streams (a watch): no timeout; `signal` ends it. */
+  stream?: boolean
+  signal?: AbortSignal
+}
+
 export interface Versioned {
   /** The ETag, exactly as namerd sent it. */
   readonly version: string
@@ -150,17 +161,15 @@ export class NamerdClient {
     return parseJson(Watchers, await res.text(), `the watchers of ${ns}`)
   }
 
-  async #request(
-    method: string,
-    path: string,
-    opts: {
-      accept?: string
-      'content-type'?: string
-      'if-match'?: string | undefined
-      body?: string
-      query?: Record<string, string | undefined>
-    },
-  ): Promise<Response> {
+  /**
+   * A request of a command group with its own calls (rollouts): namerd's failures become the
+   * same CliErrors as here. `stream`: no timeout (a watch), `signal` ends it instead.
+   */
+  request(method: string, path: string, opts: RequestOptions): Promise<Response> {
+    return this.#request(method, path, opts)
+  }
+
+  async #request(method: string, path: string, opts: RequestOptions): Promise<Response> {
     const headers: Record<string, string> = { 'user-agent': 'namerctl (switchyard)' }
     if (opts.accept !== undefined) headers.accept = opts.accept
     if (opts['content-type'] !== undefined) headers['content-type'] = opts['content-type']
@@ -175,7 +184,13 @@ export class NamerdClient {
         method,
         headers,
         body: opts.body,
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal:
+          opts.stream === true
+            ? (opts.signal ?? null)
+            : AbortSignal.any([
+                AbortSignal.timeout(this.#timeoutMs),
+                ...(opts.signal ? [opts.signal] : []),
+              ]),
       })
     } catch (err) {
       throw plainHttpError(this.#base, err) ?? unreachable(this.baseUrl, err)

@@ -1,5 +1,6 @@
 // Typed errors. Each carries a stable code and the exit status it maps to: 2 for a command
-// line that cannot be understood, 1 for everything else. `message` is the first line printed
+// line that cannot be understood, 3 for a rollout's verdict that could not be learnt (namerd
+// unreachable past --timeout), 1 for everything else. `message` is the first line printed
 // (after `Error: `) and, for namerd's statuses, namerctl's exact text, so scripts that match
 // it keep working; `details` are the lines that say what happened and what to do next.
 
@@ -17,6 +18,10 @@ export type CliErrorCode =
   | 'not_ready'
   | 'unresolved'
   | 'declined'
+  /** A rollout ended without succeeding (rolled back, aborted, stopped): exit 1, the verdict. */
+  | 'rolled_back'
+  /** namerd stayed unreachable past --timeout while waiting for a verdict: exit 3. */
+  | 'verdict_unknown'
 
 export class CliError extends Error {
   override readonly name: string = 'CliError'
@@ -28,8 +33,9 @@ export class CliError extends Error {
     super(message)
   }
 
-  get exitCode(): 1 | 2 {
-    return this.code === 'usage' ? 2 : 1
+  get exitCode(): 1 | 2 | 3 {
+    if (this.code === 'usage') return 2
+    return this.code === 'verdict_unknown' ? 3 : 1
   }
 }
 
