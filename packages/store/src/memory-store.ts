@@ -5,6 +5,7 @@
 import { Dtab } from '@switchyard/dtab'
 import { dtabChannel, listChannel, namespacesState } from './events.js'
 import { checkNamespace } from './namespace.js'
+import { MemoryLeases, MemoryRollouts } from './rollouts-memory.js'
 import {
   DEFAULT_HISTORY_LIMIT,
   type DeleteOptions,
@@ -40,6 +41,7 @@ interface Change {
   readonly previous: number | null
   readonly time: Date
   readonly who: string | null
+  readonly why: string | null
   /** `Dtab.show` text; null for a delete. */
   readonly text: string | null
 }
@@ -63,6 +65,8 @@ class MemoryStore implements DtabStore {
   private readonly listWatchers = new Set<WatchChannel<NamespacesEvent>>()
   private readonly historyLimit: number
   private closed = false
+  readonly rollouts = new MemoryRollouts(() => this.closed)
+  readonly leases = new MemoryLeases(() => this.closed)
 
   constructor(options: MemoryStoreOptions) {
     this.historyLimit = Math.max(1, options.historyLimit ?? DEFAULT_HISTORY_LIMIT)
@@ -157,6 +161,7 @@ class MemoryStore implements DtabStore {
     this.closed = true
     for (const set of [...this.watchers.values()]) for (const w of [...set]) w.end()
     for (const w of [...this.listWatchers]) w.end()
+    this.rollouts.end()
   }
 
   private open(): void {
@@ -196,6 +201,7 @@ class MemoryStore implements DtabStore {
       previous: slot.current?.seq ?? null,
       time: new Date(),
       who: options.who ?? null,
+      why: options.why ?? null,
       text,
     }
     slot.current = text === null ? null : change
@@ -224,6 +230,7 @@ function toEntry(change: Change): HistoryEntry {
     previous: change.previous === null ? null : counterVersion(change.previous),
     time: change.time,
     who: change.who,
+    why: change.why,
   }
   return change.op === 'delete' || change.text === null
     ? { ...common, op: 'delete', dtab: null }

@@ -232,10 +232,12 @@ export class VersionMismatchError extends StoreError {
     readonly expected: Uint8Array,
     /** The version it is at now, when the store knows it. */
     readonly actual: Uint8Array | null,
+    /** What changed, when not the namespace's dtab: `rollout world-1 in namespace "web"`, `lease rollouts-leader`. */
+    subject?: string,
   ) {
     const now = actual ? `, now at ${versionToETag(actual)}` : ''
     super(
-      `namespace ${q(namespace)} changed since version ${versionToETag(expected) || '(empty)'} was read${now}; read it again and retry`,
+      `${subject ?? `namespace ${q(namespace)}`} changed since version ${versionToETag(expected) || '(empty)'} was read${now}; read it again and retry`,
     )
   }
 }
