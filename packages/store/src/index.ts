@@ -6,9 +6,9 @@ export type { KubeConnection, KubeEnvironment, ResolvedConnection } from '@switc
 export type { EtcdStoreOptions } from './etcd-store.js'
 export { type FileStoreOptions, openFileStore } from './file-store.js'
 export { K8S_NAMESPACE_RULE } from './k8s-names.js'
-export { LeaseElector, type LeaseElectorOptions } from './lease-elector.js'
 export type { K8sStore, K8sStoreOptions, StoreLogger } from './k8s-store.js'
 export { DEFAULT_ETCD_PREFIX, openEtcdStore, openK8sStore } from './lazy-backends.js'
+export { LeaseElector, type LeaseElectorOptions } from './lease-elector.js'
 export { type MemoryStoreOptions, openMemoryStore } from './memory-store.js'
 export {
   checkNamespace,
