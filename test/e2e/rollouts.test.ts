@@ -1,0 +1,272 @@
+// Rollouts end to end (issue 14's "Done when"), every program a real process on loopback:
+// namerd on the file store with an io.l5d.fs namer and the rollouts block at §7's timings
+// (interval 300 ms, tick 50 ms, scrape 100 ms, lease 1 s, presence 200 ms, min-requests 20),
+// switchyard-proxy watching it and naming its admin server (the default metrics source reads
+// it), world-v1 and one tunable world-v2 that plays each release in turn, and namerctl as a CI
+// job runs it. Each subtest puts the dtab back to v1, tunes v2, runs 200 req/s of open-loop
+// load through the proxy for the whole rollout, and asserts that no request went without a
+// backend's answer. Needs `pnpm build` (the programs run from packages/*/dist).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { History, type Rollout } from '@switchyard/wire'
+import t, { type Test } from 'tap'
+import * as mesh from './mesh.js'
+import {
+  dentryOf,
+  dtabText,
+  FROM,
+  INITIAL_DTAB,
+  NAMESPACE,
+  namerctl,
+  namerctlRunning,
+  namerdConfig,
+  PREFIX,
+  propagated,
+  proxyConfig,
+  publish,
+  putDtab,
+  said,
+  smokeArgs,
+  startArgs,
+  startedId,
+  startNamerd,
+  TIMINGS,
+  TO,
+  tunableWorld,
+  until,
+} from './rollouts-harness.js'
+import { describeLoad, type SteadyLoadResult, startSteadyLoad } from './steady-load.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-rollouts-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+const disco = join(dir, 'disco')
+mkdirSync(disco)
+
+const [v1, v2] = await Promise.all([tunableWorld(t, 'v1'), tunableWorld(t, 'v2')])
+publish(disco, 'world-v1', v1.port)
+publish(disco, 'world-v2', v2.port)
+writeFileSync(
+  join(dir, 'namerd.yaml'),
+  namerdConfig(`file:${join(dir, 'store')}`, disco, 'namerd-e2e'),
+)
+const namerd = await startNamerd(t, 'namerd', join(dir, 'namerd.yaml'))
+await putDtab(namerd.port, INITIAL_DTAB)
+writeFileSync(join(dir, 'proxy.yaml'), proxyConfig(namerd.port))
+const proxy = await mesh.startProxy(t, 'proxy', join(dir, 'proxy.yaml'))
+
+const cli = (args: readonly string[]) => namerctl(namerd.port, args)
+const terminal = (id: string) =>
+  until(namerd.port, id, 'in a terminal phase', (r) =>
+    ['succeeded', 'rolled-back', 'aborted', 'stopped'].includes(r.phase),
+  )
+
+interface Scenario {
+  /** The rollout as it ended. */
+  readonly ended: Rollout
+  readonly load: SteadyLoadResult
+  /** `namerctl rollout watch`'s exit code and output, run from the start to the end. */
+  readonly watch: { code: number; stdout: string; stderr: string }
+  /** The dtab (text and version) the rollout started from. */
+  readonly before: { version: string; text: string }
+}
+
+/**
+ * Puts world back on v1, tunes v2, starts the load, then the rollout with `args`, and `watch`
+ * on it; `during` runs while the rollout is in flight. Resolves once the rollout is terminal
+ * and the load has drained.
+ */
+async function scenario(
+  t: Test,
+  v2Tuning: { failRate: number; delayMs: number },
+  args: readonly string[],
+  during?: (id: string) => Promise<void>,
+): Promise<Scenario> {
+  await v2.tune(v2Tuning.failRate, v2Tuning.delayMs)
+  await putDtab(namerd.port, INITIAL_DTAB)
+  await propagated(namerd.port, proxy.adminPort)
+  const before = await dtabText(namerd.port)
+  const load = startSteadyLoad({ port: proxy.port, ratePerSec: 200, maxMs: 60_000 })
+  // Some traffic on v1 first, so a step's baseline is not the proxy's first sight of world.
+  await new Promise((r) => setTimeout(r, 300))
+  const started = await cli(startArgs(args))
+  if (started.code !== 0) {
+    const result = await load.stop()
+    t.fail(`rollout start failed: ${said(started)}\nload: ${describeLoad(result)}`)
+    throw new Error('rollout start failed')
+  }
+  const id = startedId(started)
+  const watch = namerctlRunning(namerd.port, ['rollout', 'watch', NAMESPACE, id])
+  if (during !== undefined) await during(id)
+  const ended = await terminal(id)
+  const result = await load.stop()
+  t.comment(`${id}: ${ended.phase} (${ended.outcome}); load: ${describeLoad(result)}`)
+  return { ended, load: result, watch: await watch.result, before }
+}
+
+/** The Done-when that holds for every scenario: no request went without a backend's answer. */
+function everyRequestAnswered(t: Test, load: SteadyLoadResult): void {
+  t.ok(load.started > 100, `the load ran (${load.started} requests)`)
+  t.same(
+    load.unanswered.slice(0, 10),
+    [],
+    `every request got a backend's answer (${load.unanswered.length} of ${load.started} did not)`,
+  )
+}
+
+const eventTo = (r: Rollout, phase: string) => r.events.find((e) => e.to === phase)
+
+t.test('a healthy v2 goes through smoke and 10, 50, 100 to succeeded; watch exits 0', async (t) => {
+  const s = await scenario(t, { failRate: 0, delayMs: 0 }, [
+    '--steps',
+    '10,50,100',
+    ...smokeArgs(proxy.port),
+  ])
+  t.equal(s.ended.phase, 'succeeded', s.ended.outcome ?? '')
+  t.match(s.ended.smokeResult, { sent: 20, passed: 20, firstFailure: null }, 'smoke passed')
+  t.same(
+    s.ended.stepRecords.map((r) => [r.weight, r.verdict]),
+    [
+      [10, 'pass'],
+      [50, 'pass'],
+      [100, 'pass'],
+    ],
+    'each step was analysed and passed',
+  )
+  for (const record of s.ended.stepRecords) {
+    t.ok(
+      (record.to?.requests ?? 0) >= TIMINGS.minRequests,
+      `step ${record.weight}% judged on ${record.to?.requests} requests to v2 (at least ${TIMINGS.minRequests})`,
+    )
+  }
+  const after = await dtabText(namerd.port)
+  t.equal(dentryOf(after.text), `${PREFIX} => ${TO}`, 'the dentry names v2 alone')
+  t.equal(
+    after.text.replace(dentryOf(after.text)!, ''),
+    s.before.text.replace(dentryOf(s.before.text)!, ''),
+    'every other dentry as it was',
+  )
+  t.equal(s.watch.code, 0, `rollout watch exits 0 on success\n${said(s.watch)}`)
+  t.ok((s.load.versions.get('v2') ?? 0) > 0, 'v2 answered real traffic')
+  t.equal(s.load.failures.size, 0, 'no backend failed a request')
+  everyRequestAnswered(t, s.load)
+})
+
+t.test(
+  'a v2 failing 20% is rolled back by the step that exposed it, the dtab restored byte for byte; watch exits 1',
+  async (t) => {
+    // Steps 50,100: at 200 req/s a 50% step has min-requests (20) to v2 well inside one
+    // interval (300 ms), so "within one interval" is a statement about the controller; at 10%
+    // the window would first wait for traffic.
+    const s = await scenario(t, { failRate: 0.2, delayMs: 0 }, ['--steps', '50,100'])
+    t.equal(s.ended.phase, 'rolled-back', s.ended.outcome ?? '')
+    t.equal(s.ended.stepRecords.length, 1, 'it never went past the first step')
+    const exposing = s.ended.stepRecords[0]!
+    t.equal(exposing.verdict, 'fail')
+    t.match(exposing.failed, { metric: 'success-rate', threshold: 0.99 })
+    t.ok((exposing.failed?.value ?? 1) < 0.99, `v2's success rate ${exposing.failed?.value}`)
+    const rollingBack = eventTo(s.ended, 'rolling-back')
+    t.ok(rollingBack, 'a rolling-back event')
+    if (rollingBack !== undefined && exposing.windowStart !== null) {
+      const judgedAfter = Date.parse(rollingBack.time) - Date.parse(exposing.windowStart)
+      const bound = TIMINGS.intervalMs + TIMINGS.tickMs + TIMINGS.scrapeMs
+      t.ok(
+        judgedAfter <= bound,
+        `failed ${judgedAfter} ms into the step's window (one interval ${TIMINGS.intervalMs} ms + a tick and a scrape: ${bound} ms)`,
+      )
+    }
+    t.match(rollingBack?.why ?? '', /success rate/, 'the why names the metric')
+    const after = await dtabText(namerd.port)
+    t.equal(after.text, s.before.text, 'the dtab is byte for byte the one from before')
+    t.equal(s.ended.before.dtab, s.before.text, 'the rollout kept that same text as before')
+    t.not(after.version, s.before.version, 'restored by a new write')
+    const history = History.parse(
+      await (
+        await fetch(`http://127.0.0.1:${namerd.port}/api/1/dtabs/${NAMESPACE}/history`)
+      ).json(),
+    )
+    t.equal(history[0]?.version, after.version, 'the newest history entry is the restore')
+    t.match(history[0]?.why ?? '', /success rate/, "the restore's history entry says why")
+    t.equal(s.watch.code, 1, `rollout watch exits 1 on a rollback\n${said(s.watch)}`)
+    t.ok((s.load.failures.get('v2') ?? 0) > 0, "v2's own failures were seen (its answers)")
+    everyRequestAnswered(t, s.load)
+  },
+)
+
+t.test('a v2 that fails the smoke requests never receives real traffic', async (t) => {
+  const servedBefore = await v2.requests()
+  const s = await scenario(t, { failRate: 1, delayMs: 0 }, [
+    '--steps',
+    '10,50,100',
+    ...smokeArgs(proxy.port),
+  ])
+  t.equal(s.ended.phase, 'rolled-back', s.ended.outcome ?? '')
+  t.ok(s.ended.smokeResult, 'smoke ran')
+  t.ok((s.ended.smokeResult?.passed ?? 0) < (s.ended.smokeResult?.sent ?? 0), 'and failed')
+  t.match(s.ended.smokeResult?.firstFailure ?? '', /500/, 'the first failure is named')
+  t.ok(
+    s.ended.stepRecords.every((r) => r.shiftedVersion === null),
+    'no step wrote the dtab',
+  )
+  t.ok(
+    s.ended.events.every((e) => e.dtabVersion === null),
+    'no transition wrote the dtab',
+  )
+  t.equal((await dtabText(namerd.port)).version, s.before.version, 'no dtab version beyond start')
+  t.equal(s.load.versions.get('v2') ?? 0, 0, 'the steady load never reached v2')
+  t.ok((await v2.requests()) > servedBefore, 'the smoke requests did reach v2 (through l5d-dtab)')
+  t.equal(s.watch.code, 1, `rollout watch exits 1\n${said(s.watch)}`)
+  everyRequestAnswered(t, s.load)
+})
+
+t.test('a v2 that is only slow (p99 over the bound) is rolled back on p99', async (t) => {
+  const s = await scenario(t, { failRate: 0, delayMs: 400 }, ['--steps', '50,100'])
+  t.equal(s.ended.phase, 'rolled-back', s.ended.outcome ?? '')
+  const failed = s.ended.stepRecords.find((r) => r.verdict === 'fail')
+  t.match(failed?.failed, { metric: 'p99', threshold: 300 }, 'the metric that broke is p99')
+  t.ok((failed?.failed?.value ?? 0) > 300, `v2's p99 ${failed?.failed?.value} ms`)
+  t.equal((await dtabText(namerd.port)).text, s.before.text, 'the dtab from before')
+  t.equal(s.load.failures.get('v2') ?? 0, 0, 'v2 failed nothing; it was slow')
+  t.equal(s.watch.code, 1, `rollout watch exits 1\n${said(s.watch)}`)
+  everyRequestAnswered(t, s.load)
+})
+
+t.test('a manual shift of the dentry mid-rollout stops it, and is never overwritten', async (t) => {
+  const manual = `${PREFIX} => 70.00*${FROM} & 30.00*${TO}`
+  const shift: { result: Awaited<ReturnType<typeof cli>> | null } = { result: null }
+  // A 2 s interval: time to make the change while the first step is analysed.
+  const s = await scenario(
+    t,
+    { failRate: 0, delayMs: 0 },
+    ['--steps', '10,50,100', '--interval', '2s'],
+    async (id) => {
+      await until(
+        namerd.port,
+        id,
+        'analysing its first step',
+        (r) => r.phase === 'step' && r.lastWritten !== null && r.intent === null,
+      )
+      shift.result = await cli(['shift', NAMESPACE, PREFIX, `${FROM}=70`, `${TO}=30`])
+    },
+  )
+  t.equal(
+    shift.result?.code,
+    0,
+    `the manual shift was written\n${shift.result && said(shift.result)}`,
+  )
+  t.equal(s.ended.phase, 'stopped', s.ended.outcome ?? '')
+  t.match(s.ended.outcome ?? '', /conflict|changed/i, 'the outcome says someone else changed it')
+  // Give a (wrong) controller time to write again: three intervals.
+  await new Promise((r) => setTimeout(r, 3 * 2000))
+  const after = await dtabText(namerd.port)
+  t.equal(dentryOf(after.text), manual, 'the manual dentry is intact')
+  t.equal(s.watch.code, 1, `rollout watch exits 1 on stopped\n${said(s.watch)}`)
+  everyRequestAnswered(t, s.load)
+})
+
+t.test('the active rollout is gone once each ended: a new one may start', async (t) => {
+  const res = await fetch(
+    `http://127.0.0.1:${namerd.port}/api/1/rollouts/${NAMESPACE}/active?prefix=${encodeURIComponent(PREFIX)}`,
+  )
+  t.equal(res.status, 404, 'no active rollout on the prefix')
+})
