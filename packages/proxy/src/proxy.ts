@@ -55,12 +55,19 @@ export async function startProxy(
     )
   }
   let admin: ReturnType<typeof createAdminServer> | undefined
+  // namerd records a watcher's admin address when its watch starts, and the address is known
+  // only once the admin server listens (port 0): the interpreters' watches wait for it.
+  let advertise: (address: string | undefined) => void = () => {}
+  const advertised = new Promise<string | undefined>((resolve) => {
+    advertise = resolve
+  })
   try {
     for (const [i, rc] of config.routers.entries()) {
       const label = rc.label ?? rc.protocol
       const interpreter = createInterpreter(interpreterConfig(rc), {
         namers: config.namers,
         proxyId: id,
+        adminAddress: advertised,
         baseDir,
         logger: logger.child({ router: label }),
       })
@@ -96,6 +103,7 @@ export async function startProxy(
     const adminAddress =
       typeof a === 'object' && a !== null ? hostPort(a.address, a.port) : String(a)
     logger.info({ address: adminAddress, id }, 'admin listening')
+    advertise(config.namerd?.advertiseAdmin ?? adminAddress)
     const adminServer = admin
     return {
       id,
@@ -108,6 +116,7 @@ export async function startProxy(
       },
     }
   } catch (err) {
+    advertise(undefined)
     await admin?.close()
     await Promise.all(routers.map((r) => r.close().catch(() => {})))
     throw err

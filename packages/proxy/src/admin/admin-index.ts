@@ -18,6 +18,10 @@ export const PROXY_ADMIN_INDEX: readonly IndexEntry[] = [
     what: "metrics in Linkerd's JSON form; ?q=rt/ for a subtree, ?pretty=true",
   },
   {
+    paths: ['/admin/metrics/snapshot.json'],
+    what: "raw counters and latency buckets per concrete client, for namerd's rollouts; ?client=<id> (repeatable) for some",
+  },
+  {
     paths: ['/admin/routers.json'],
     what: "each router's servers, dtab, version and interpreter state",
   },

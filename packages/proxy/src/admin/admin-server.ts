@@ -17,6 +17,7 @@ import {
   limitAdminConnections,
 } from './admin-connections.js'
 import { PROXY_ADMIN_INDEX } from './admin-index.js'
+import { metricsSnapshot } from './snapshot.js'
 
 export interface AdminRouterStatus {
   readonly kind: string
@@ -226,6 +227,17 @@ export function createAdminServer(
       return reply.type('application/json').send(`${JSON.stringify(sorted, null, 2)}\n`)
     }
     return reply.type('application/json').send(JSON.stringify(out))
+  })
+
+  // Raw counters for namerd's rollouts; `?client=<id>` (repeatable) keeps only those clients.
+  app.get('/admin/metrics/snapshot.json', async (req, reply) => {
+    const q = (req.query as Record<string, string | string[] | undefined>).client
+    const only = q === undefined ? undefined : new Set(Array.isArray(q) ? q : [q])
+    const snapshot = metricsSnapshot(
+      routers.map((r) => r.stats),
+      only,
+    )
+    return reply.type('application/json').send(JSON.stringify(snapshot))
   })
 
   const prometheus = async (reply: FastifyReply) =>

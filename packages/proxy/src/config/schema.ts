@@ -261,6 +261,23 @@ export const ProxyConfig = z
       .regex(/^[\x21-\x7e]{1,128}$/, 'printable ASCII without spaces, at most 128 characters')
       .optional(),
     admin: AdminConfig.default({ ip: '127.0.0.1', port: 9990 }),
+    /** Switchyard's own (not Linkerd's): how this proxy presents itself to namerd. */
+    namerd: z
+      .strictObject({
+        /**
+         * The admin address sent as `l5d-watcher-admin` on every watch, where namerd's rollouts
+         * read this proxy's metrics; default the admin server's own (0.0.0.0 is sent as it is,
+         * and namerd uses the address the watch came from).
+         */
+        advertiseAdmin: z
+          .string()
+          .regex(
+            /^(\[[0-9A-Fa-f:.]+\]|[0-9.]+):\d{1,5}$/,
+            "an ip:port ([v6]:port) namerd can reach this proxy's admin server at, e.g. 10.0.3.7:9990",
+          )
+          .optional(),
+      })
+      .optional(),
     namers: z.array(NamerConfig).default([]),
     routers: z.array(RouterConfig).min(1, 'at least one router'),
     /**

@@ -37,6 +37,8 @@ export interface CreateInterpreterOptions {
   readonly namers?: unknown
   /** The proxy's id, sent to namerd as `l5d-watcher-id`. */
   readonly proxyId?: string
+  /** The proxy's admin address, sent to namerd as `l5d-watcher-admin` (rollouts read metrics there). */
+  readonly adminAddress?: string | Promise<string | undefined>
   /** Relative dtabFile and rootDir paths are relative to this. */
   readonly baseDir?: string
   readonly logger?: Logger
@@ -77,6 +79,7 @@ function start(spec: InterpreterSpec, options: CreateInterpreterOptions): Interp
       retry: spec.retry,
       token: spec.token,
       watcherId: options.proxyId,
+      watcherAdmin: options.adminAddress,
       resolver: options.resolver,
       logger: options.logger,
     })

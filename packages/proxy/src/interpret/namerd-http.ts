@@ -8,12 +8,20 @@ import { InterpreterError } from './errors.js'
 
 /** The request header with which a watcher names itself in namerd's propagation status. */
 export const WATCHER_ID_HEADER = 'l5d-watcher-id'
+/** The request header with which a watcher names its admin address, for namerd's rollouts. */
+export const WATCHER_ADMIN_HEADER = 'l5d-watcher-admin'
 
 export interface NamerdEndpoint {
   /** Base URL, e.g. `http://127.0.0.1:4180` (a path prefix is kept). */
   readonly dst: string
   readonly token?: string
   readonly watcherId?: string
+  /**
+   * The admin address (`host:port`) sent with every watch. A promise: the proxy knows its
+   * admin port only once it listens (port 0), and a watch waits that moment rather than go
+   * without it, since namerd records the address when a watch starts.
+   */
+  readonly watcherAdmin?: Promise<string | undefined>
   readonly agents: NamerdAgents
 }
 
@@ -57,8 +65,10 @@ async function get(
   signal: AbortSignal,
 ): Promise<IncomingMessage> {
   const { agent, request } = await ep.agents.forUrl(url)
+  const admin = watch ? await ep.watcherAdmin : undefined
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', headers: headersFor(ep, watch), agent, signal })
+    const headers = headersFor(ep, watch, admin)
+    const req = request(url, { method: 'GET', headers, agent, signal })
     const timer = setTimeout(() => {
       req.destroy(new Error(`no answer within ${HEADERS_TIMEOUT_MS} ms`))
     }, HEADERS_TIMEOUT_MS)
@@ -91,10 +101,15 @@ export function apiUrl(dst: string, rest: string): string {
   return `${dst.replace(/\/+$/, '')}/api/1/${rest}`
 }
 
-function headersFor(ep: NamerdEndpoint, watch: boolean): Record<string, string> {
+function headersFor(
+  ep: NamerdEndpoint,
+  watch: boolean,
+  admin: string | undefined,
+): Record<string, string> {
   const h: Record<string, string> = { accept: 'application/json' }
   if (ep.token !== undefined) h.authorization = `Bearer ${ep.token}`
   if (watch && ep.watcherId !== undefined) h[WATCHER_ID_HEADER] = ep.watcherId
+  if (watch && admin !== undefined) h[WATCHER_ADMIN_HEADER] = admin
   return h
 }
 

@@ -34,6 +34,11 @@ export interface NamerdInterpreterOptions {
   readonly token?: string
   /** Sent as `l5d-watcher-id` on every watch, so namerd reports who holds which version. */
   readonly watcherId?: string
+  /**
+   * Sent as `l5d-watcher-admin` on every watch: the proxy's admin address, where namerd's
+   * rollouts read its metrics snapshot. A promise when the address is known only later.
+   */
+  readonly watcherAdmin?: string | Promise<string | undefined>
   /** For `/$/inet` names, which are resolved here. */
   readonly resolver?: ResolverOptions
   readonly logger?: Logger
@@ -96,6 +101,8 @@ export class NamerdInterpreter implements Interpreter {
       dst: options.dst,
       token: options.token,
       watcherId: options.watcherId,
+      watcherAdmin:
+        options.watcherAdmin === undefined ? undefined : Promise.resolve(options.watcherAdmin),
       agents: this.#agents,
     }
     this.#addrs = new NamerdAddrs({

@@ -1,9 +1,10 @@
 // Request latency in fixed buckets (milliseconds). Recording is a short scan over 14 bounds;
-// quantiles are estimated from the buckets when read, like Prometheus' histogram_quantile.
+// quantiles are estimated from the buckets when read, like Prometheus' histogram_quantile. The
+// bounds and the interpolation are wire's, the same namerd uses on the snapshot's buckets
+// (rollouts), so both read one histogram alike.
+import { LATENCY_BOUNDS_MS, quantileOfBuckets } from '@switchyard/wire'
 
-export const LATENCY_BOUNDS_MS = [
-  1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000,
-] as const
+export { LATENCY_BOUNDS_MS }
 
 export class LatencyHistogram {
   /** Counts per bucket; the last one is above every bound (+Inf). */
@@ -23,21 +24,16 @@ export class LatencyHistogram {
     if (ms > this.max) this.max = ms
   }
 
-  /** The q-quantile (0..1), interpolated inside its bucket; 0 when nothing was recorded. */
+  /**
+   * The q-quantile (0..1), interpolated inside its bucket; 0 when nothing was recorded. Kept
+   * within the min and max seen, and the open last bucket answers the max (known here, unlike
+   * from bucket counts alone).
+   */
   quantile(q: number): number {
-    if (this.count === 0) return 0
-    const rank = q * this.count
-    let seen = 0
-    for (let i = 0; i < this.counts.length; i++) {
-      const c = this.counts[i]!
-      if (seen + c >= rank && c > 0) {
-        const lo = i === 0 ? 0 : LATENCY_BOUNDS_MS[i - 1]!
-        const hi = i < LATENCY_BOUNDS_MS.length ? LATENCY_BOUNDS_MS[i]! : this.max
-        const value = lo + ((hi - lo) * (rank - seen)) / c
-        return Math.min(Math.max(value, this.min), this.max)
-      }
-      seen += c
-    }
-    return this.max
+    const value = quantileOfBuckets(this.counts, LATENCY_BOUNDS_MS, q)
+    if (value === null) return 0
+    const last = LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 1]!
+    if (value >= last && this.max > last) return this.max
+    return Math.min(Math.max(value, this.min), this.max)
   }
 }
