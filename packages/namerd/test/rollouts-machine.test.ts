@@ -1,0 +1,469 @@
+// The rollout state machine (machine.ts), pure: table tests of every rule of design §1, and
+// random sequences of inputs that never break its invariants.
+import { Dtab } from '@switchyard/dtab'
+import {
+  isTerminal,
+  MAX_ROLLOUT_EVENTS,
+  Rollout,
+  type RolloutAction,
+  type VersionStats,
+} from '@switchyard/wire'
+import fc from 'fast-check'
+import t from 'tap'
+import { stepDentry } from '../src/rollouts/dentry.js'
+import {
+  type Advance,
+  advance,
+  applyConflict,
+  applyWrite,
+  type MachineInputs,
+  type SmokeResult,
+} from '../src/rollouts/machine.js'
+import type { Judge, ReadResult } from '../src/rollouts/sources/source.js'
+
+const T0 = Date.parse('2026-12-05T04:48:12Z')
+const at = (ms: number): Date => new Date(T0 + ms)
+const BEFORE = '/srv=>/#/io.l5d.fs;/host/world=>/srv/world-v1'
+
+function rollout(over: Partial<Rollout> = {}): Rollout {
+  return {
+    prefix: '/host/world',
+    from: '/srv/world-v1',
+    to: '/srv/world-v2',
+    steps: [10, 50, 100],
+    intervalMs: 1000,
+    progressDeadlineMs: 5000,
+    thresholds: { minSuccessRate: 0.99, maxP99Ms: 300, minRequests: 20 },
+    smoke: null,
+    gates: [],
+    metrics: { kind: 'proxies' },
+    webhook: null,
+    reason: null,
+    id: 'world-1',
+    namespace: 'internal',
+    phase: 'pending',
+    step: null,
+    pause: null,
+    before: { version: 'v0', dtab: BEFORE, dentry: '/host/world=>/srv/world-v1' },
+    lastWritten: null,
+    intent: null,
+    requests: [],
+    stepRecords: [],
+    smokeResult: null,
+    events: [],
+    webhookDelivered: 0,
+    createdBy: 'jenkins',
+    createdAt: at(0).toISOString(),
+    updatedAt: at(0).toISOString(),
+    endedAt: null,
+    outcome: null,
+    ...over,
+  }
+}
+
+/** A judge as task 4's: insufficient below minRequests, fail under the rate, pass at the end. */
+const judge: Judge = (reading, th, final) => {
+  if (reading.to.requests < th.minRequests) return { verdict: 'insufficient' }
+  const rate = reading.to.successRate ?? 0
+  if (rate < th.minSuccessRate) {
+    return {
+      verdict: 'fail',
+      metric: 'success-rate',
+      value: rate,
+      threshold: th.minSuccessRate,
+      detail: `success rate ${rate} < ${th.minSuccessRate} (${reading.to.requests} requests)`,
+    }
+  }
+  return { verdict: final ? 'pass' : 'continue' }
+}
+
+const stats = (requests: number, rate: number): VersionStats => ({
+  ids: ['/#/io.l5d.fs/world-v2'],
+  requests,
+  successes: Math.round(requests * rate),
+  failures: requests - Math.round(requests * rate),
+  successRate: requests === 0 ? null : rate,
+  p99Ms: 10,
+  ratePerSec: requests,
+})
+const reading = (ms: number, requests: number, rate: number): ReadResult => ({
+  ok: true,
+  reading: { from: stats(100, 1), to: stats(requests, rate), proxies: 1, at: at(ms) },
+})
+
+/** The world around the machine: a dtab holding a dentry, and a writer that always succeeds. */
+class World {
+  dentry = '/host/world=>/srv/world-v1'
+  version = 0
+  r: Rollout
+  writes: string[] = []
+  constructor(r: Rollout) {
+    this.r = r
+  }
+  inputs(ms: number, over: Partial<MachineInputs> = {}): MachineInputs {
+    return {
+      now: at(ms),
+      who: 'controller@n1',
+      dtab: { version: `v${this.version}`, dentry: this.dentry },
+      reading: null,
+      smoke: null,
+      judge,
+      ...over,
+    }
+  }
+  /** advance, then carry out a write effect as the writer would. */
+  step(ms: number, over: Partial<MachineInputs> = {}): Advance {
+    const out = advance(this.r, this.inputs(ms, over))
+    this.r = out.next
+    for (const e of out.effects) {
+      if (e.type !== 'write-dtab') continue
+      this.dentry = e.intent.dentry
+      this.version++
+      this.writes.push(e.intent.dentry)
+      this.r = applyWrite(this.r, {
+        now: at(ms),
+        who: 'controller@n1',
+        version: `v${this.version}`,
+        dentry: e.intent.dentry,
+      }).next
+    }
+    t.ok(Rollout.safeParse(this.r).success, 'the rollout stays valid')
+    return out
+  }
+  request(action: RolloutAction, who = 'alice'): void {
+    this.r = {
+      ...this.r,
+      requests: [...this.r.requests, { action, who, why: null, at: at(0).toISOString() }],
+    }
+  }
+}
+
+t.test(
+  'a healthy rollout: each step shifts, passes at the end of its interval, succeeds',
+  async (t) => {
+    const w = new World(rollout())
+    w.step(0)
+    t.equal(w.r.phase, 'step')
+    t.equal(w.r.step, 0)
+    t.equal(w.dentry, '/host/world=>10.00*/srv/world-v2 & 90.00*/srv/world-v1')
+    t.equal(w.r.stepRecords[0]?.shiftedVersion, 'v1')
+    t.equal(w.r.events.at(-1)?.dtabVersion, 'v1', 'the step event names its write')
+    w.step(500, { reading: reading(500, 50, 1) })
+    t.equal(w.r.stepRecords[0]?.verdict, 'pending', 'not final before the interval ends')
+    t.equal(w.r.step, 0)
+    w.step(1000, { reading: reading(1000, 80, 1) })
+    t.equal(w.r.stepRecords[0]?.verdict, 'pass')
+    t.equal(w.r.step, 1)
+    t.equal(w.dentry, '/host/world=>50.00*/srv/world-v2 & 50.00*/srv/world-v1')
+    w.step(2000, { reading: reading(2000, 80, 1) })
+    t.equal(w.dentry, '/host/world=>/srv/world-v2', 'the last step writes the plain to')
+    w.step(3000, { reading: reading(3000, 80, 1) })
+    t.equal(w.r.phase, 'succeeded')
+    t.equal(w.r.endedAt, at(3000).toISOString())
+    t.match(w.r.outcome, /has all the traffic/)
+    t.same(
+      w.r.events.map((e) => e.seq),
+      w.r.events.map((_, i) => i + 1),
+    )
+    const after = advance(w.r, w.inputs(9000, { reading: reading(9000, 0, 0) }))
+    t.equal(after.next, w.r, 'terminal never changes')
+    t.same(after.effects, [])
+  },
+)
+
+t.test('fail fast: a failing to is rolled back before the interval ends', async (t) => {
+  const w = new World(rollout())
+  w.step(0)
+  w.step(200, { reading: reading(200, 40, 0.8) })
+  t.equal(w.r.stepRecords[0]?.verdict, 'fail')
+  t.equal(w.r.stepRecords[0]?.failed?.metric, 'success-rate')
+  t.equal(w.r.phase, 'rolled-back', 'the rollback write is acknowledged at once here')
+  t.equal(w.dentry, '/host/world=>/srv/world-v1')
+  t.same(
+    w.r.events.map((e) => e.to),
+    ['step', 'rolling-back', 'rolled-back'],
+  )
+  t.match(w.r.outcome, /step 1 of 3 \(10%\): success rate 0.8 < 0.99/)
+})
+
+t.test(
+  'insufficient traffic extends the window, then fails at the progress deadline',
+  async (t) => {
+    const w = new World(rollout())
+    w.step(0)
+    w.step(1000, { reading: reading(1000, 5, 1) })
+    t.equal(w.r.stepRecords[0]?.verdict, 'insufficient')
+    t.equal(w.r.phase, 'step')
+    w.step(4999, { reading: reading(4999, 19, 1) })
+    t.equal(w.r.phase, 'step')
+    w.step(5000, { reading: reading(5000, 19, 1) })
+    t.equal(w.r.phase, 'rolled-back')
+    t.equal(w.r.stepRecords[0]?.failed?.metric, 'progress-deadline')
+  },
+)
+
+t.test(
+  'unreadable metrics pause by metrics, never pass, and resume with a fresh window',
+  async (t) => {
+    const w = new World(rollout())
+    w.step(0)
+    w.step(900, { reading: { ok: false, problem: 'proxy 127.0.0.1:9990 did not answer twice' } })
+    t.equal(w.r.pause?.by, 'metrics')
+    t.equal(w.r.stepRecords[0]?.verdict, 'unreadable')
+    w.step(1500, { reading: { ok: false, problem: 'still' } })
+    t.equal(w.r.phase, 'step')
+    w.step(2000, { reading: reading(2000, 100, 1) })
+    t.equal(w.r.pause, null, 'the metrics pause clears itself')
+    t.equal(w.r.step, 0, 'the reading that ended the pause does not pass the step')
+    t.equal(w.r.stepRecords[0]?.windowStart, at(2000).toISOString(), 'a fresh window')
+    w.step(2500, { reading: reading(2500, 100, 1) })
+    t.equal(w.r.step, 0)
+    w.step(3000, { reading: reading(3000, 100, 1) })
+    t.equal(w.r.step, 1)
+  },
+)
+
+t.test('pause is an overlay; resume starts the window again', async (t) => {
+  const w = new World(rollout())
+  w.step(0)
+  w.request('pause')
+  w.step(100)
+  t.equal(w.r.pause?.by, 'user')
+  t.equal(w.r.phase, 'step')
+  w.step(2000, { reading: reading(2000, 100, 0.5) })
+  t.equal(w.r.phase, 'step', 'no analysis while paused')
+  w.request('resume')
+  w.step(3000)
+  t.equal(w.r.pause, null)
+  t.equal(w.r.stepRecords[0]?.windowStart, at(3000).toISOString())
+  t.same(w.r.requests, [], 'requests are taken')
+  t.match(w.r.events.at(-1)?.why, /resumed by alice/)
+  t.equal(w.r.events.at(-1)?.who, 'alice')
+})
+
+t.test('gates wait for promote; promote skips a step; promote-full succeeds', async (t) => {
+  const w = new World(rollout({ gates: [50] }))
+  w.step(0)
+  w.step(1000, { reading: reading(1000, 50, 1) })
+  t.equal(w.r.phase, 'gate')
+  t.equal(w.r.step, 1)
+  t.equal(
+    w.dentry,
+    stepDentry('/host/world', '/srv/world-v1', '/srv/world-v2', 10),
+    'the weight stays',
+  )
+  w.step(5000, { reading: reading(5000, 50, 1) })
+  t.equal(w.r.phase, 'gate', 'still waiting')
+  w.request('promote')
+  w.step(6000)
+  t.equal(w.r.phase, 'step')
+  t.equal(w.dentry, stepDentry('/host/world', '/srv/world-v1', '/srv/world-v2', 50))
+  w.request('promote')
+  w.step(6100)
+  t.equal(w.r.stepRecords[1]?.verdict, 'skipped')
+  t.equal(w.r.step, 2)
+  const full = new World(rollout())
+  full.step(0)
+  full.request('promote-full', 'bob')
+  full.step(100)
+  t.equal(full.r.phase, 'succeeded')
+  t.equal(full.dentry, '/host/world=>/srv/world-v2')
+  t.equal(full.r.events.at(-1)?.dtabVersion, 'v2')
+})
+
+t.test('abort rolls back to aborted; before any write it ends at once', async (t) => {
+  const w = new World(rollout())
+  w.step(0)
+  w.request('abort', 'carol')
+  w.step(100)
+  t.equal(w.r.phase, 'aborted')
+  t.equal(w.dentry, '/host/world=>/srv/world-v1')
+  t.match(w.r.outcome, /^aborted by carol/)
+  const early = new World(rollout({ gates: [10] }))
+  early.step(0)
+  t.equal(early.r.phase, 'gate')
+  early.request('abort')
+  early.step(100)
+  t.equal(early.r.phase, 'aborted')
+  t.same(early.writes, [], 'nothing written')
+})
+
+t.test('smoke: effect until a result; failure ends rolled-back without a write', async (t) => {
+  const smoke = {
+    url: 'http://127.0.0.1:4140/',
+    host: 'world',
+    requests: 5,
+    expect: ['2xx'],
+    timeoutMs: 1000,
+  }
+  const w = new World(rollout({ smoke }))
+  const first = w.step(0)
+  t.equal(w.r.phase, 'smoke')
+  t.ok(first.effects.some((e) => e.type === 'smoke'))
+  t.ok(
+    w.step(10).effects.some((e) => e.type === 'smoke'),
+    'asked again until it reports',
+  )
+  const bad: SmokeResult = { sent: 5, passed: 4, firstFailure: '503 from /#/io.l5d.fs/world-v1' }
+  w.step(20, { smoke: bad })
+  t.equal(w.r.phase, 'rolled-back')
+  t.same(w.writes, [])
+  t.same(w.r.smokeResult, bad)
+  const ok = new World(rollout({ smoke }))
+  ok.step(0)
+  ok.step(10, { smoke: { sent: 5, passed: 5, firstFailure: null } })
+  t.equal(ok.r.phase, 'step')
+})
+
+t.test('someone else changing the dentry stops the rollout; nothing is written', async (t) => {
+  const w = new World(rollout())
+  w.step(0)
+  w.dentry = '/host/world=>/srv/world-v3'
+  w.version++
+  const out = w.step(500, { reading: reading(500, 100, 1) })
+  t.equal(w.r.phase, 'stopped')
+  t.notOk(out.effects.some((e) => e.type === 'write-dtab'))
+  t.match(w.r.outcome, /conflict.*world-v3/)
+  const gone = advance(rollout(), { ...w.inputs(0), dtab: null })
+  t.equal(gone.next.phase, 'stopped')
+  t.match(gone.next.outcome, /is gone/)
+  const pending = advance(rollout(), {
+    ...w.inputs(0),
+    dtab: { version: 'v9', dentry: '/host/world=>/srv/other' },
+  })
+  t.equal(pending.next.phase, 'stopped', 'pending: dentry no longer from')
+  const withIntent = advance(rollout(), w.inputs(0)).next
+  const c = applyConflict(withIntent, at(1), 'controller@n1', '/host/world=>/x')
+  t.equal(c.next.phase, 'stopped')
+  t.equal(c.next.intent, null)
+})
+
+t.test('a pending intent is written again before anything else happens', async (t) => {
+  const withIntent = advance(rollout(), new World(rollout()).inputs(0)).next
+  t.ok(withIntent.intent)
+  const again = advance(
+    {
+      ...withIntent,
+      requests: [{ action: 'abort', who: 'x', why: null, at: at(0).toISOString() }],
+    },
+    new World(rollout()).inputs(10),
+  )
+  t.same(
+    again.effects.map((e) => e.type),
+    ['write-dtab'],
+  )
+  t.equal(again.next.requests.length, 1, 'requests wait for the write')
+})
+
+t.test('events are bounded to MAX_ROLLOUT_EVENTS', async (t) => {
+  const w = new World(rollout())
+  w.step(0)
+  for (let i = 0; i < MAX_ROLLOUT_EVENTS; i++) {
+    w.request(i % 2 === 0 ? 'pause' : 'resume')
+    w.step(1 + i)
+  }
+  t.equal(w.r.events.length, MAX_ROLLOUT_EVENTS)
+  t.equal(w.r.events.at(-1)?.seq, MAX_ROLLOUT_EVENTS + 1)
+})
+
+t.test('random sequences keep the invariants', async (t) => {
+  const action = fc.constantFrom<RolloutAction>(
+    'pause',
+    'resume',
+    'promote',
+    'promote-full',
+    'abort',
+  )
+  const move = fc.record({
+    dt: fc.integer({ min: 0, max: 2000 }),
+    request: fc.option(action, { freq: 3 }),
+    reading: fc.oneof(
+      fc.constant(null),
+      fc.constant<ReadResult>({ ok: false, problem: 'down' }),
+      fc.record({
+        requests: fc.integer({ min: 0, max: 200 }),
+        rate: fc.double({ min: 0, max: 1, noNaN: true }),
+      }),
+    ),
+    smoke: fc.option(fc.boolean()),
+    meddle: fc.integer({ min: 0, max: 40 }),
+    writeFails: fc.boolean(),
+  })
+  fc.assert(
+    fc.property(
+      fc
+        .subarray([10, 25, 50, 75, 100], { minLength: 1 })
+        .map((s) => (s.includes(100) ? s : [...s, 100])),
+      fc.boolean(),
+      fc.array(move, { maxLength: 40 }),
+      (steps, gated, moves) => {
+        let r = rollout({
+          steps,
+          gates: gated ? [steps[steps.length - 1]!] : [],
+          smoke: null,
+        })
+        let dentry = r.before.dentry
+        let version = 0
+        let now = 0
+        const allowed = new Set(steps.map((s) => stepDentry(r.prefix, r.from, r.to, s)))
+        allowed.add(r.before.dentry)
+        for (const m of moves) {
+          now += m.dt
+          if (m.meddle === 0) dentry = '/host/world=>/srv/someone-else'
+          if (m.request !== null)
+            r = {
+              ...r,
+              requests: [
+                ...r.requests,
+                { action: m.request, who: 'u', why: null, at: at(now).toISOString() },
+              ],
+            }
+          const rd: ReadResult | null =
+            m.reading === null || 'ok' in m.reading
+              ? (m.reading as ReadResult | null)
+              : reading(now, m.reading.requests, m.reading.rate)
+          const wasTerminal = isTerminal(r.phase)
+          const prev = r
+          const { next, effects } = advance(r, {
+            now: at(now),
+            who: 'controller@n1',
+            dtab: { version: `v${version}`, dentry },
+            reading: rd,
+            smoke:
+              m.smoke === null
+                ? null
+                : { sent: 1, passed: m.smoke ? 1 : 0, firstFailure: m.smoke ? null : 'x' },
+            judge,
+          })
+          if (wasTerminal && next !== prev) throw new Error('a terminal rollout changed')
+          if (
+            !isTerminal(next.phase) &&
+            next.intent !== null &&
+            !effects.some((e) => e.type === 'write-dtab')
+          )
+            throw new Error(`an intent without a write, in ${next.phase}`)
+          if (isTerminal(next.phase) && (next.endedAt === null || next.outcome === null))
+            throw new Error('terminal without endedAt/outcome')
+          for (const rec of next.stepRecords)
+            if (!steps.includes(rec.weight)) throw new Error(`weight ${rec.weight}`)
+          r = next
+          for (const e of effects) {
+            if (e.type !== 'write-dtab') continue
+            if (!allowed.has(e.intent.dentry)) throw new Error(`wrote ${e.intent.dentry}`)
+            if (m.writeFails) continue // the write is retried at the next advance
+            dentry = e.intent.dentry
+            version++
+            r = applyWrite(r, { now: at(now), who: 'c', version: `v${version}`, dentry }).next
+          }
+          if (!Rollout.safeParse(r).success) throw new Error('invalid rollout')
+        }
+      },
+    ),
+    { numRuns: 300 },
+  )
+  t.pass('300 random runs')
+})
+
+t.test('the before dtab is Dtab.show text', async (t) => {
+  t.equal(Dtab.show(Dtab.read(BEFORE)), BEFORE)
+})
