@@ -27,6 +27,12 @@ cd "$root"
 pnpm install --frozen-lockfile --reporter=silent >&2 || pnpm install --frozen-lockfile >&2
 pnpm run --silent build >&2
 
+# Test dependencies from Debian that the tests look for and skip without (.ci/run installs
+# them): prometheus, for the rollouts' Prometheus source (test/support/prometheus.ts).
+if [ "${1:-}" = test ] && ! command -v prometheus >/dev/null 2>&1 && [ ! -x /usr/bin/prometheus ]; then
+  echo "setup: prometheus is not installed, so the tests that need it will skip; install it with: apt-get install -y prometheus" >&2
+fi
+
 if [ $# -gt 0 ]; then
   exec pnpm run "$@"
 fi
