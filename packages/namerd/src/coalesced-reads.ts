@@ -69,5 +69,8 @@ export function coalesceReads(store: DtabStore): DtabStore {
     watch: (ns, o) => store.watch(ns, o),
     watchList: (o) => store.watchList(o),
     close: () => store.close(),
+    // Rollouts and leases are not dtab reads: passed through as they are.
+    rollouts: store.rollouts,
+    leases: store.leases,
   }
 }

@@ -128,5 +128,8 @@ export function instrumentStore(store: DtabStore, metrics: Metrics): DtabStore {
     watch: (ns, o) => counted('watch', () => store.watch(ns, o)),
     watchList: (o) => counted('watchList', () => store.watchList(o)),
     close: () => store.close(),
+    // Rollouts and leases are not dtab reads: passed through as they are.
+    rollouts: store.rollouts,
+    leases: store.leases,
   }
 }
