@@ -7,8 +7,10 @@ import { execFile } from 'node:child_process'
 import { renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Rollout } from '@switchyard/wire'
+import type { Test } from 'tap'
 import * as mesh from './mesh.js'
 import { eventually, type Proc, portOf, ROOT, run } from './processes.js'
+import { describeLoad, type SteadyLoadResult, startSteadyLoad } from './steady-load.js'
 
 type T = Parameters<typeof run>[0]
 
@@ -275,4 +277,72 @@ export interface Running {
 
 export function namerctlRunning(namerdPort: number, args: readonly string[]): Running {
   return { result: namerctl(namerdPort, args, { timeoutMs: 90_000 }) }
+}
+
+/** A rollout run by `runScenario`, as it ended. */
+export interface Scenario {
+  readonly id: string
+  /** The rollout as it ended. */
+  readonly ended: Rollout
+  readonly load: SteadyLoadResult
+  /** `namerctl rollout watch`'s exit code and output, run from the start to the end. */
+  readonly watch: Cli
+  /** The dtab (text and version) the rollout started from. */
+  readonly before: { version: string; text: string }
+}
+
+export interface ScenarioWorld {
+  readonly namerdPort: number
+  readonly proxy: { readonly port: number; readonly adminPort: number }
+  readonly v2: TunableWorld
+}
+
+const TERMINAL = ['succeeded', 'rolled-back', 'aborted', 'stopped']
+
+/**
+ * Puts world back on v1, tunes v2, starts 200 req/s of load through the proxy, then the
+ * rollout with `args` (after startArgs' common flags), and `rollout watch` on it; `during`
+ * runs while the rollout is in flight. Resolves once the rollout is terminal and the load
+ * has drained. A start that fails fails `t` and throws.
+ */
+export async function runScenario(
+  t: Test,
+  world: ScenarioWorld,
+  v2Tuning: { failRate: number; delayMs: number },
+  args: readonly string[],
+  during?: (id: string) => Promise<void>,
+): Promise<Scenario> {
+  const { namerdPort, proxy, v2 } = world
+  await v2.tune(v2Tuning.failRate, v2Tuning.delayMs)
+  await putDtab(namerdPort, INITIAL_DTAB)
+  await propagated(namerdPort, proxy.adminPort)
+  const before = await dtabText(namerdPort)
+  const load = startSteadyLoad({ port: proxy.port, ratePerSec: 200, maxMs: 90_000 })
+  // Some traffic on v1 first, so a step's baseline is not the proxy's first sight of world.
+  await new Promise((r) => setTimeout(r, 300))
+  const started = await namerctl(namerdPort, startArgs(args))
+  if (started.code !== 0) {
+    const result = await load.stop()
+    t.fail(`rollout start failed: ${said(started)}\nload: ${describeLoad(result)}`)
+    throw new Error('rollout start failed')
+  }
+  const id = startedId(started)
+  const watch = namerctlRunning(namerdPort, ['rollout', 'watch', NAMESPACE, id])
+  if (during !== undefined) await during(id)
+  const ended = await until(namerdPort, id, 'in a terminal phase', (r) =>
+    TERMINAL.includes(r.phase),
+  )
+  const result = await load.stop()
+  t.comment(`${id}: ${ended.phase} (${ended.outcome}); load: ${describeLoad(result)}`)
+  return { id, ended, load: result, watch: await watch.result, before }
+}
+
+/** The Done-when that holds for every scenario: no request went without a backend's answer. */
+export function everyRequestAnswered(t: Test, load: SteadyLoadResult): void {
+  t.ok(load.started > 100, `the load ran (${load.started} requests)`)
+  t.same(
+    load.unanswered.slice(0, 10),
+    [],
+    `every request got a backend's answer (${load.unanswered.length} of ${load.started} did not)`,
+  )
 }

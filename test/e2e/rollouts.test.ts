@@ -15,28 +15,25 @@ import * as mesh from './mesh.js'
 import {
   dentryOf,
   dtabText,
+  everyRequestAnswered,
   FROM,
   INITIAL_DTAB,
   NAMESPACE,
   namerctl,
-  namerctlRunning,
   namerdConfig,
   PREFIX,
-  propagated,
   proxyConfig,
   publish,
   putDtab,
+  runScenario,
   said,
   smokeArgs,
-  startArgs,
-  startedId,
   startNamerd,
   TIMINGS,
   TO,
   tunableWorld,
   until,
 } from './rollouts-harness.js'
-import { describeLoad, type SteadyLoadResult, startSteadyLoad } from './steady-load.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-rollouts-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -56,63 +53,13 @@ writeFileSync(join(dir, 'proxy.yaml'), proxyConfig(namerd.port))
 const proxy = await mesh.startProxy(t, 'proxy', join(dir, 'proxy.yaml'))
 
 const cli = (args: readonly string[]) => namerctl(namerd.port, args)
-const terminal = (id: string) =>
-  until(namerd.port, id, 'in a terminal phase', (r) =>
-    ['succeeded', 'rolled-back', 'aborted', 'stopped'].includes(r.phase),
-  )
-
-interface Scenario {
-  /** The rollout as it ended. */
-  readonly ended: Rollout
-  readonly load: SteadyLoadResult
-  /** `namerctl rollout watch`'s exit code and output, run from the start to the end. */
-  readonly watch: { code: number; stdout: string; stderr: string }
-  /** The dtab (text and version) the rollout started from. */
-  readonly before: { version: string; text: string }
-}
-
-/**
- * Puts world back on v1, tunes v2, starts the load, then the rollout with `args`, and `watch`
- * on it; `during` runs while the rollout is in flight. Resolves once the rollout is terminal
- * and the load has drained.
- */
-async function scenario(
+/** The rollout with `args` under load, v2 tuned as asked (rollouts-harness.ts). */
+const scenario = (
   t: Test,
   v2Tuning: { failRate: number; delayMs: number },
   args: readonly string[],
   during?: (id: string) => Promise<void>,
-): Promise<Scenario> {
-  await v2.tune(v2Tuning.failRate, v2Tuning.delayMs)
-  await putDtab(namerd.port, INITIAL_DTAB)
-  await propagated(namerd.port, proxy.adminPort)
-  const before = await dtabText(namerd.port)
-  const load = startSteadyLoad({ port: proxy.port, ratePerSec: 200, maxMs: 60_000 })
-  // Some traffic on v1 first, so a step's baseline is not the proxy's first sight of world.
-  await new Promise((r) => setTimeout(r, 300))
-  const started = await cli(startArgs(args))
-  if (started.code !== 0) {
-    const result = await load.stop()
-    t.fail(`rollout start failed: ${said(started)}\nload: ${describeLoad(result)}`)
-    throw new Error('rollout start failed')
-  }
-  const id = startedId(started)
-  const watch = namerctlRunning(namerd.port, ['rollout', 'watch', NAMESPACE, id])
-  if (during !== undefined) await during(id)
-  const ended = await terminal(id)
-  const result = await load.stop()
-  t.comment(`${id}: ${ended.phase} (${ended.outcome}); load: ${describeLoad(result)}`)
-  return { ended, load: result, watch: await watch.result, before }
-}
-
-/** The Done-when that holds for every scenario: no request went without a backend's answer. */
-function everyRequestAnswered(t: Test, load: SteadyLoadResult): void {
-  t.ok(load.started > 100, `the load ran (${load.started} requests)`)
-  t.same(
-    load.unanswered.slice(0, 10),
-    [],
-    `every request got a backend's answer (${load.unanswered.length} of ${load.started} did not)`,
-  )
-}
+) => runScenario(t, { namerdPort: namerd.port, proxy, v2 }, v2Tuning, args, during)
 
 const eventTo = (r: Rollout, phase: string) => r.events.find((e) => e.to === phase)
 
