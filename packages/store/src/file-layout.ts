@@ -2,6 +2,7 @@
 //
 //   <root>/dtabs/<namespace>/00000000000000000007.json   one immutable record per change
 //   <root>/tmp/<pid>-<uuid>.json                          records being written
+//   <root>/rollouts/..., <root>/rollouts-active/..., <root>/leases/...   see rollouts-file.ts
 //
 // A namespace's state is its highest-numbered record (a delete is a tombstone record); the
 // number is its version, an 8-byte counter as in namerd's inMemory store. Older records are the
@@ -23,7 +24,7 @@
 // although its record was briefly current.
 import { randomUUID } from 'node:crypto'
 import { link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { isValidNamespace } from './namespace.js'
 
@@ -38,6 +39,8 @@ export const FileRecord = z
     previous: z.number().int().min(1).nullable(),
     time: z.iso.datetime(),
     who: z.string().nullable(),
+    /** Why the write was made (WriteOptions.why); absent in records from before it existed. */
+    why: z.string().nullable().optional(),
     /** `Dtab.show` text; null in a delete's tombstone. */
     dtab: z.string().nullable(),
   })
@@ -71,7 +74,7 @@ export class Layout {
   }
 }
 
-function errno(err: unknown): string | undefined {
+export function errno(err: unknown): string | undefined {
   return err instanceof Error && 'code' in err && typeof err.code === 'string'
     ? err.code
     : undefined
@@ -94,9 +97,18 @@ export interface NamespaceFiles {
 
 /** What a namespace's directory holds; nothing if it has no directory. */
 export async function namespaceFiles(layout: Layout, namespace: string): Promise<NamespaceFiles> {
+  return seqFiles(layout.namespaceDir(namespace))
+}
+
+/**
+ * The numbered records (`<20 digits>.json`) and floor markers of any directory written with
+ * linkFile; nothing if it does not exist. The dtab namespaces use it, and so do rollouts and
+ * leases (rollouts-file.ts).
+ */
+export async function seqFiles(dir: string): Promise<NamespaceFiles> {
   let names: string[]
   try {
-    names = await readdir(layout.namespaceDir(namespace))
+    names = await readdir(dir)
   } catch (err) {
     if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR')
       return { seqs: [], floor: 0, floors: [] }
@@ -111,6 +123,10 @@ export async function namespaceFiles(layout: Layout, namespace: string): Promise
     if (floor) floors.push(Number(floor[1]))
   }
   return { seqs: seqs.sort((a, b) => a - b), floor: Math.max(0, ...floors), floors }
+}
+
+export function seqPath(dir: string, seq: number): string {
+  return join(dir, `${pad(seq)}.json`)
 }
 
 /** The record numbers of a namespace, ascending; [] if it has no directory. */
@@ -188,21 +204,41 @@ export async function ensureLayout(layout: Layout): Promise<void> {
  * link, fsync the directory. Returns false, having changed nothing, if that number is taken.
  */
 export async function linkRecord(layout: Layout, record: FileRecord): Promise<boolean> {
-  const target = layout.recordPath(record.namespace, record.seq)
+  return linkFile(
+    layout.tmp,
+    layout.namespaceDir(record.namespace),
+    record.seq,
+    `${JSON.stringify(record)}\n`,
+  )
+}
+
+/**
+ * The compare-and-swap of every file-backed record: writes `text` as record number `seq` of
+ * `dir` (created with its parents if needed), durably, through a temp file in `tmpDir` and
+ * link(2). Returns false, having changed nothing, if that number is taken or was pruned.
+ */
+export async function linkFile(
+  tmpDir: string,
+  dir: string,
+  seq: number,
+  text: string,
+): Promise<boolean> {
+  const target = seqPath(dir, seq)
   if (await exists(target)) return false // cheap early answer; the link below decides
 
-  const dir = layout.namespaceDir(record.namespace)
-  try {
-    await mkdir(dir)
-    await fsyncDir(layout.dtabs) // the new directory's entry must survive a crash too
-  } catch (err) {
-    if (errno(err) !== 'EEXIST') throw err
+  if (!(await exists(dir))) {
+    const made = await mkdir(dir, { recursive: true })
+    if (made) {
+      // Every new directory's entry must survive a crash too: fsync each parent made, and the
+      // one above the first.
+      for (let d = dir; d.length >= made.length; d = dirname(d)) await fsyncDir(dirname(d))
+    }
   }
 
-  const tmp = join(layout.tmp, `${process.pid}-${randomUUID()}.json`)
+  const tmp = join(tmpDir, `${process.pid}-${randomUUID()}.json`)
   const handle = await open(tmp, 'wx', 0o644)
   try {
-    await handle.writeFile(`${JSON.stringify(record)}\n`)
+    await handle.writeFile(text)
     await handle.sync()
   } finally {
     await handle.close()
@@ -215,7 +251,7 @@ export async function linkRecord(layout: Layout, record: FileRecord): Promise<bo
   } finally {
     await unlink(tmp).catch(() => {})
   }
-  if (record.seq < (await namespaceFiles(layout, record.namespace)).floor) {
+  if (seq < (await seqFiles(dir)).floor) {
     // Linked into a pruned slot: our head was long gone. Take the record back; try again.
     await unlink(target).catch(() => {})
     return false
@@ -231,24 +267,29 @@ export async function pruneRecords(
   newest: number,
   keep: number,
 ): Promise<void> {
+  await pruneSeqDir(layout.namespaceDir(namespace), newest, keep)
+}
+
+/** pruneRecords for any directory written with linkFile. */
+export async function pruneSeqDir(dir: string, newest: number, keep: number): Promise<void> {
   const floor = newest - keep + 1
-  const files = await namespaceFiles(layout, namespace)
+  const files = await seqFiles(dir)
   const old = files.seqs.filter((seq) => seq < floor)
   if (old.length === 0) return
   if (files.floor < floor) {
     // The marker must be on disk before any record below it is gone (see the top of the file).
     try {
-      await (await open(layout.floorPath(namespace, floor), 'wx')).close()
+      await (await open(join(dir, `floor-${pad(floor)}`), 'wx')).close()
     } catch (err) {
       if (errno(err) !== 'EEXIST') throw err
     }
-    await fsyncDir(layout.namespaceDir(namespace))
+    await fsyncDir(dir)
   }
   await Promise.all([
-    ...old.map((seq) => unlink(layout.recordPath(namespace, seq)).catch(() => {})),
+    ...old.map((seq) => unlink(seqPath(dir, seq)).catch(() => {})),
     ...files.floors
       .filter((f) => f < floor)
-      .map((f) => unlink(layout.floorPath(namespace, f)).catch(() => {})),
+      .map((f) => unlink(join(dir, `floor-${pad(f)}`)).catch(() => {})),
   ])
 }
 

@@ -18,6 +18,7 @@ import {
 } from './file-layout.js'
 import { FileWatchHub } from './file-watch.js'
 import { checkNamespace } from './namespace.js'
+import { FileLeases, FileRollouts } from './rollouts-file.js'
 import {
   CorruptEntryError,
   DEFAULT_HISTORY_LIMIT,
@@ -43,7 +44,10 @@ import { counterVersion, versionCounter } from './version.js'
 export interface FileStoreOptions {
   /** Records (history entries) kept per namespace. Default 100. */
   readonly historyLimit?: number
-  /** How often watches re-scan the directory, as a safety net for fs.watch. Default 1000 ms. */
+  /**
+   * How often watches re-scan the directory, as a safety net for fs.watch. Default 1000 ms.
+   * Rollout watches poll at this interval (and at once after this instance writes).
+   */
   readonly pollIntervalMs?: number
 }
 
@@ -85,13 +89,19 @@ class FileStore implements DtabStore {
   /** Per-namespace queue: writes from this process take turns instead of racing on link. */
   private readonly turns = new Map<string, Promise<unknown>>()
   private closed = false
+  readonly rollouts: FileRollouts
+  readonly leases: FileLeases
 
   constructor(
     private readonly layout: Layout,
     options: FileStoreOptions,
   ) {
     this.historyLimit = Math.max(1, options.historyLimit ?? DEFAULT_HISTORY_LIMIT)
-    this.hub = new FileWatchHub(layout, Math.max(10, options.pollIntervalMs ?? 1000))
+    const pollIntervalMs = Math.max(10, options.pollIntervalMs ?? 1000)
+    this.hub = new FileWatchHub(layout, pollIntervalMs)
+    const paths = { root: layout.root, tmp: layout.tmp }
+    this.rollouts = new FileRollouts(paths, () => this.closed, pollIntervalMs)
+    this.leases = new FileLeases(paths, () => this.closed)
   }
 
   async list(): Promise<string[]> {
@@ -183,6 +193,7 @@ class FileStore implements DtabStore {
     if (this.closed) return
     this.closed = true
     this.hub.close()
+    this.rollouts.close()
     await Promise.allSettled([...this.turns.values()])
   }
 
@@ -257,6 +268,7 @@ class FileStore implements DtabStore {
             ...decide(head),
             time: new Date().toISOString(),
             who: options.who ?? null,
+            why: options.why ?? null,
           }
           if (await linkRecord(this.layout, record)) {
             await pruneRecords(this.layout, namespace, record.seq, this.historyLimit).catch(
@@ -290,6 +302,7 @@ function toEntry(record: FileRecord): HistoryEntry {
     previous: record.previous === null ? null : counterVersion(record.previous),
     time: new Date(record.time),
     who: record.who,
+    why: record.why ?? null,
   }
   return record.op === 'delete' || record.dtab === null
     ? { ...common, op: 'delete', dtab: null }
