@@ -65,7 +65,7 @@ t.test('counts every request per concrete client, with buckets that add up', asy
 })
 
 /** A namerd stand-in: answers every watch with one dtab and keeps it open; records the heads. */
-async function fakeNamerd(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function fakeNamerd(t: { teardown(fn: () => unknown): void }) {
   const watches: IncomingHttpHeaders[] = []
   const server = createServer((req, res) => {
     if (req.url?.includes('watch') === true) watches.push(req.headers)

@@ -1,0 +1,240 @@
+// Reads the proxies' metrics snapshots (docs/design/rollouts.md §4 (3)): every proxy of every
+// namespace a rollout asked about, once per scrapeMs, 16 at a time, keeping per proxy a ring of
+// snapshots that every rollout's window is taken from. A proxy's admin address came from a
+// watch header, so it is treated as hostile: one fixed path, a 2 s deadline for the whole
+// answer, at most 1 MiB read, and the body checked against ProxySnapshot before it is kept.
+import { LATENCY_BOUNDS_MS, ProxySnapshot } from '@switchyard/wire'
+import type { Logger } from 'pino'
+import type { DirectoryProxy, ProxyDirectory } from '../directory.js'
+import type { ProxyRing, Sample } from './delta.js'
+
+export const SNAPSHOT_PATH = '/admin/metrics/snapshot.json'
+export const MAX_SNAPSHOT_BYTES = 1024 * 1024
+export const DEFAULT_TIMEOUT_MS = 2000
+const CONCURRENCY = 16
+/** Snapshots older than this are dropped (a window further back counts from the oldest kept). */
+const RETAIN_MS = 60 * 60 * 1000
+const MAX_SAMPLES = 4000
+/** A namespace no rollout asked about for this long is no longer scraped. */
+const INTEREST_MS = 5 * 60 * 1000
+
+export class SnapshotError extends Error {
+  override readonly name = 'SnapshotError'
+}
+
+/** One GET of a proxy's snapshot; throws SnapshotError saying what was wrong. */
+export async function readSnapshot(admin: string, timeoutMs: number): Promise<ProxySnapshot> {
+  const url = `http://${admin}${SNAPSHOT_PATH}`
+  const signal = AbortSignal.timeout(timeoutMs)
+  let text: string
+  try {
+    const res = await fetch(url, { signal, redirect: 'manual' })
+    if (res.status !== 200) {
+      await res.body?.cancel()
+      throw new SnapshotError(`GET ${url} answered ${res.status}`)
+    }
+    const reader = res.body?.getReader()
+    const chunks: Uint8Array[] = []
+    let size = 0
+    for (;;) {
+      const r = await reader?.read()
+      if (r === undefined || r.done) break
+      size += r.value.byteLength
+      if (size > MAX_SNAPSHOT_BYTES) {
+        await reader?.cancel()
+        throw new SnapshotError(`GET ${url}: the answer is over ${MAX_SNAPSHOT_BYTES} bytes`)
+      }
+      chunks.push(r.value)
+    }
+    text = Buffer.concat(chunks).toString('utf8')
+  } catch (err) {
+    if (err instanceof SnapshotError) throw err
+    if (signal.aborted)
+      throw new SnapshotError(`GET ${url}: no whole answer within ${timeoutMs} ms`)
+    const cause = (err as { cause?: { message?: string } }).cause?.message
+    throw new SnapshotError(`GET ${url}: ${cause ?? (err as Error).message}`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new SnapshotError(`GET ${url}: the answer is not JSON`)
+  }
+  const r = ProxySnapshot.safeParse(json)
+  if (!r.success) {
+    const issue = r.error.issues[0]
+    throw new SnapshotError(
+      `GET ${url}: not a metrics snapshot (${issue?.path.join('.') || 'body'}: ${issue?.message})`,
+    )
+  }
+  const s = r.data
+  const same =
+    s.bounds.length === LATENCY_BOUNDS_MS.length &&
+    s.bounds.every((b, i) => b === LATENCY_BOUNDS_MS[i])
+  const bucketsOk = Object.values(s.clients).every(
+    (c) => c.buckets.length === LATENCY_BOUNDS_MS.length + 1,
+  )
+  if (!same || !bucketsOk) {
+    throw new SnapshotError(
+      `GET ${url}: latency buckets other than namerd's (${s.bounds.join(',')})`,
+    )
+  }
+  return s
+}
+
+interface ProxyState {
+  readonly admin: string
+  samples: Sample[]
+  /** Namespaces it was listed under. */
+  readonly namespaces: Set<string>
+  failures: number
+  lastError: string | null
+  listed: DirectoryProxy
+}
+
+export interface ScraperOptions {
+  readonly directory: ProxyDirectory
+  readonly scrapeMs: number
+  readonly timeoutMs?: number
+  readonly log: Logger
+}
+
+export class Scraper {
+  readonly #directory: ProxyDirectory
+  readonly #scrapeMs: number
+  readonly #timeoutMs: number
+  readonly #log: Logger
+  readonly #proxies = new Map<string, ProxyState>()
+  /** Namespace → when a rollout last asked about it. */
+  readonly #interest = new Map<string, number>()
+  /** Namespace → its proxies as of the last round. */
+  readonly #listed = new Map<string, DirectoryProxy[]>()
+  #timer: NodeJS.Timeout | undefined
+  #round: Promise<void> | undefined
+  #closed = false
+
+  constructor(options: ScraperOptions) {
+    this.#directory = options.directory
+    this.#scrapeMs = options.scrapeMs
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.#log = options.log
+  }
+
+  /** Marks `namespace` as wanted; the first time, reads its proxies at once. */
+  async want(namespace: string): Promise<void> {
+    const first = !this.#interest.has(namespace)
+    this.#interest.set(namespace, Date.now())
+    if (this.#timer === undefined && !this.#closed) this.#schedule()
+    if (first) await this.#scrape([namespace])
+  }
+
+  /** The namespace's proxies as of the last round (null before its first). */
+  listed(namespace: string): readonly DirectoryProxy[] | null {
+    return this.#listed.get(namespace) ?? null
+  }
+
+  /** A proxy's state: consecutive failed reads and the last error. */
+  health(admin: string): { failures: number; lastError: string | null } | undefined {
+    const p = this.#proxies.get(admin)
+    return p === undefined ? undefined : { failures: p.failures, lastError: p.lastError }
+  }
+
+  /** Every ring of a proxy ever listed under `namespace`, including ones no longer listed. */
+  rings(namespace: string): ProxyRing[] {
+    const out: ProxyRing[] = []
+    for (const p of this.#proxies.values()) {
+      if (p.namespaces.has(namespace)) out.push({ admin: p.admin, samples: p.samples })
+    }
+    return out
+  }
+
+  /** One round over every wanted namespace (also run by the timer). */
+  async round(): Promise<void> {
+    const now = Date.now()
+    for (const [ns, at] of this.#interest) if (now - at > INTEREST_MS) this.#interest.delete(ns)
+    await this.#scrape([...this.#interest.keys()])
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    clearTimeout(this.#timer)
+    await this.#round
+  }
+
+  #schedule(): void {
+    this.#timer = setTimeout(() => {
+      this.#round = this.round()
+        .catch((err: unknown) => this.#log.warn({ err }, 'rollouts scraper: round failed'))
+        .finally(() => {
+          if (!this.#closed) this.#schedule()
+        })
+    }, this.#scrapeMs)
+  }
+
+  async #scrape(namespaces: readonly string[]): Promise<void> {
+    const targets = new Map<string, ProxyState>()
+    for (const ns of namespaces) {
+      const listed = await this.#directory.proxies(ns)
+      this.#listed.set(ns, listed)
+      for (const l of listed) {
+        let p = this.#proxies.get(l.admin)
+        if (p === undefined) {
+          p = {
+            admin: l.admin,
+            samples: [],
+            namespaces: new Set(),
+            failures: 0,
+            lastError: null,
+            listed: l,
+          }
+          this.#proxies.set(l.admin, p)
+        }
+        p.listed = l
+        p.namespaces.add(ns)
+        targets.set(l.admin, p)
+      }
+    }
+    const queue = [...targets.values()]
+    const worker = async () => {
+      for (let p = queue.shift(); p !== undefined; p = queue.shift()) await this.#read(p)
+    }
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker))
+    this.#prune()
+  }
+
+  async #read(p: ProxyState): Promise<void> {
+    try {
+      const snapshot = await readSnapshot(p.admin, this.#timeoutMs)
+      p.samples.push({ at: new Date(), snapshot })
+      if (p.samples.length > MAX_SAMPLES) p.samples.splice(0, p.samples.length - MAX_SAMPLES)
+      p.failures = 0
+      p.lastError = null
+    } catch (err) {
+      p.failures++
+      p.lastError = err instanceof Error ? err.message : String(err)
+      if (p.failures === 2)
+        this.#log.warn(
+          { admin: p.admin, err: p.lastError },
+          "rollouts: cannot read a proxy's metrics",
+        )
+    }
+  }
+
+  /** Drops old snapshots, and proxies with none left that no namespace lists. */
+  #prune(): void {
+    const cutoff = Date.now() - RETAIN_MS
+    const listed = new Set<string>()
+    for (const ps of this.#listed.values()) for (const p of ps) listed.add(p.admin)
+    for (const [admin, p] of this.#proxies) {
+      // Keep one snapshot older than the cutoff: the baseline of a window starting there.
+      let drop = 0
+      while (drop + 1 < p.samples.length && p.samples[drop + 1]!.at.getTime() < cutoff) drop++
+      if (drop > 0) p.samples.splice(0, drop)
+      if (
+        !listed.has(admin) &&
+        (p.samples.length === 0 || p.samples[p.samples.length - 1]!.at.getTime() < cutoff)
+      )
+        this.#proxies.delete(admin)
+    }
+  }
+}
