@@ -7,6 +7,7 @@ import { registerDelegate } from './commands/delegate.js'
 import { registerDtab } from './commands/dtab.js'
 import { registerHistory } from './commands/history.js'
 import { registerRollback } from './commands/rollback.js'
+import { registerRollout } from './commands/rollout.js'
 import { registerShift } from './commands/shift.js'
 import { registerStatus } from './commands/status.js'
 import { BASE_URL_ENV, TOKEN_ENV } from './config.js'
@@ -64,6 +65,7 @@ export function buildProgram(ctx: Context): Command {
   registerRollback(program, ctx)
   registerDelegate(program, ctx)
   registerStatus(program, ctx)
+  registerRollout(program, ctx)
   registerCompletion(program, ctx)
   return program
 }

@@ -30,7 +30,8 @@ import { JSON_TYPE, mediaTypeOf } from '../codec.js'
 import type { Context } from '../context.js'
 import { ApiError } from '../errors.js'
 import { sendBody } from '../reply.js'
-import { isWatch, parseWith, queryOf } from '../request.js'
+import { finagleBoolean, isWatch, parseWith, queryOf } from '../request.js'
+import { stepDentry } from '../rollouts/dentry.js'
 import { bindIdsWith, planStart } from '../rollouts/plan.js'
 import type { Sink, Source } from '../source.js'
 import { StateStream, serveWatch } from './watch.js'
@@ -46,6 +47,15 @@ const ACTION_ATTEMPTS = 8
 
 /** How often a watch that sent a terminal state checks whether the watcher has taken it. */
 const TERMINAL_FLUSH_POLL_MS = 25
+
+/** The answer of `POST /api/1/rollouts/<ns>?dryRun=true`: what a start would do. */
+export interface RolloutPlan {
+  readonly rollout: Rollout
+  /** The concrete ids each version binds to now, transformer prefix stripped. */
+  readonly ids: { readonly from: string[]; readonly to: string[] }
+  /** Each step's dentry as it would be written; `gate`: promote is awaited before it. */
+  readonly steps: { readonly weight: number; readonly gate: boolean; readonly dentry: string }[]
+}
 
 /** What task 3 puts on the Context; read defensively, as older Contexts have no such member. */
 interface RolloutsSetting {
@@ -170,7 +180,8 @@ function refusal(rollout: Rollout, action: RolloutAction): string | null {
 }
 
 export function rolloutRoutes(app: FastifyInstance, ctx: Context): void {
-  // Start: 201 with the stored Rollout, phase pending; the leader takes it up.
+  // Start: 201 with the stored Rollout, phase pending; the leader takes it up. ?dryRun=true:
+  // 200 with the plan, after the same checks, and nothing stored.
   app.post(`${ROLLOUTS_PREFIX}/:ns`, { config: { scope: 'write' } }, async (req, reply) => {
     const rollouts = writable(ctx)
     const { ns } = req.params as { ns: string }
@@ -191,6 +202,24 @@ export function rolloutRoutes(app: FastifyInstance, ctx: Context): void {
       now: new Date(),
     })
     if (!planned.ok) throw new ApiError(planned.status, planned.code, planned.message)
+    if (finagleBoolean(queryOf(req).get('dryRun'))) {
+      // The plan as the start would store it, written nowhere: each step's dentry and the ids
+      // each version binds to now (namerctl rollout start --dry-run).
+      const { rollout } = planned
+      const plan: RolloutPlan = {
+        rollout,
+        ids: {
+          from: bindIdsWith(ctx.naming.namers, current.dtab, rollout.from),
+          to: bindIdsWith(ctx.naming.namers, current.dtab, rollout.to),
+        },
+        steps: rollout.steps.map((weight) => ({
+          weight,
+          gate: rollout.gates.includes(weight),
+          dentry: stepDentry(rollout.prefix, rollout.from, rollout.to, weight),
+        })),
+      }
+      return sendBody(reply, JSON_TYPE, `${JSON.stringify(plan)}\n`)
+    }
     const version = await rollouts.create(planned.rollout)
     return sendRollout(reply, { rollout: planned.rollout, version }, 201)
   })

@@ -1,0 +1,142 @@
+// How a rollout reads to a person: a headline, the step plan with the current step marked, the
+// weights, what each version did in the current window, and the time to the next step; an
+// event as one line (for logs and non-terminals).
+import {
+  isTerminal,
+  type Rollout,
+  type RolloutEvent,
+  type RolloutSummary,
+  type StepRecord,
+  type VersionStats,
+} from '@switchyard/wire'
+import { showDuration, showRate } from '../../durations.js'
+import type { Style } from '../../io.js'
+import { table } from '../../output.js'
+
+/** The weight of `to` now: the current step's, 0 before the first, 100 after success. */
+export function currentWeight(r: RolloutSummary): number {
+  if (r.phase === 'succeeded') return 100
+  if (r.lastWritten === null) return 0
+  // The step whose write landed: when the last step record has its dtab version, its weight.
+  return r.step === null ? 0 : (r.steps[r.step] ?? 0)
+}
+
+export function phaseText(r: RolloutSummary, s: Style): string {
+  const base =
+    r.phase === 'succeeded'
+      ? s.green(r.phase)
+      : isTerminal(r.phase) || r.phase === 'rolling-back'
+        ? s.red(r.phase)
+        : s.cyan(r.phase)
+  const step =
+    r.phase === 'step' && r.step !== null
+      ? ` ${r.step + 1} of ${r.steps.length} (${r.steps[r.step]}%)`
+      : r.phase === 'gate' && r.step !== null
+        ? ` before ${r.steps[r.step]}% (waiting for promote)`
+        : ''
+  const paused = r.pause === null ? '' : s.yellow(` paused by ${r.pause.by}: ${r.pause.why}`)
+  return `${base}${step}${paused}`
+}
+
+function stats(v: VersionStats | null): string[] {
+  if (v === null) return ['-', '-', '-', '-']
+  return [
+    String(v.requests),
+    `${v.ratePerSec.toFixed(1)}/s`,
+    v.successRate === null ? '-' : showRate(v.successRate),
+    v.p99Ms === null ? '-' : `${Math.round(v.p99Ms)}ms`,
+  ]
+}
+
+function verdictText(rec: StepRecord | undefined, s: Style): string {
+  if (rec === undefined) return ''
+  switch (rec.verdict) {
+    case 'pass':
+      return s.green('passed')
+    case 'fail':
+      return s.red(`failed${rec.failed === null ? '' : `: ${rec.failed.detail}`}`)
+    case 'skipped':
+      return s.yellow('skipped (promoted)')
+    case 'insufficient':
+      return s.yellow('waiting for traffic')
+    case 'unreadable':
+      return s.yellow('metrics unreadable')
+    default:
+      return rec.windowStart === null ? 'shifting' : 'analysing'
+  }
+}
+
+/** Time until the current step's window ends, if it is analysing. */
+function nextStepIn(r: Rollout, now: number): string | null {
+  if (r.phase !== 'step' || r.pause !== null) return null
+  const rec = r.stepRecords.at(-1)
+  if (rec === undefined || rec.windowStart === null || rec.index !== r.step) return null
+  const left = Date.parse(rec.windowStart) + r.intervalMs - now
+  return left <= 0
+    ? 'judging now'
+    : `next judgement in ${showDuration(Math.ceil(left / 100) * 100)}`
+}
+
+export function renderRollout(r: Rollout, s: Style, now = Date.now()): string {
+  let out = `Rollout ${s.bold(r.id)} in ${r.namespace}: ${phaseText(r, s)}\n`
+  out += `  ${r.prefix}: ${r.from} -> ${r.to}\n`
+  out += `  created ${r.createdAt} by ${r.createdBy}${r.reason === null ? '' : `; reason: ${r.reason}`}\n`
+  if (r.outcome !== null) out += `  outcome: ${r.outcome}\n`
+  out += `  steps every ${showDuration(r.intervalMs)}, success >= ${showRate(r.thresholds.minSuccessRate)}`
+  out += `${r.thresholds.maxP99Ms === null ? '' : `, p99 <= ${r.thresholds.maxP99Ms}ms`}, at least ${r.thresholds.minRequests} requests\n`
+  out += '\n'
+  const rows: string[][] = [['', 'STEP', 'WEIGHT', 'VERDICT', 'REQUESTS', 'RATE', 'SUCCESS', 'P99']]
+  r.steps.forEach((weight, i) => {
+    const rec = [...r.stepRecords].reverse().find((x) => x.index === i)
+    const here = r.step === i && !isTerminal(r.phase)
+    rows.push([
+      here ? s.bold('>') : ' ',
+      String(i + 1),
+      `${weight}%${r.gates.includes(weight) ? ' (gate)' : ''}`,
+      verdictText(rec, s),
+      ...stats(rec?.to ?? null),
+    ])
+  })
+  out += table(rows)
+  const weight = currentWeight(r)
+  out += `\nWeights: ${r.to} ${weight}%, ${r.from} ${100 - weight}%\n`
+  const current = r.stepRecords.at(-1)
+  if (current !== undefined && (current.from !== null || current.to !== null)) {
+    out += table([
+      ['VERSION', 'REQUESTS', 'RATE', 'SUCCESS', 'P99', 'IDS'],
+      ['from', ...stats(current.from), current.from?.ids.join(' ') ?? '-'],
+      ['to', ...stats(current.to), current.to?.ids.join(' ') ?? '-'],
+    ])
+  }
+  const next = nextStepIn(r, now)
+  if (next !== null) out += `${next}\n`
+  const events = r.events.slice(-5)
+  if (events.length > 0) {
+    out += '\nLast events:\n'
+    for (const e of events) out += `  ${eventLine(r, e, s)}\n`
+  }
+  return out
+}
+
+/** One event: `<time> <id> <from> -> <to> [step n, w%] by <who>: <why>`. */
+export function eventLine(r: Pick<Rollout, 'id'>, e: RolloutEvent, s: Style): string {
+  const where =
+    e.step === null ? '' : ` [step ${e.step + 1}${e.weight === null ? '' : `, ${e.weight}%`}]`
+  return `${s.dim(e.time)} ${r.id} ${e.from} -> ${e.to}${where} by ${e.who}: ${e.why}`
+}
+
+export function summaryRows(rollouts: readonly RolloutSummary[], s: Style): string {
+  return table([
+    ['NAMESPACE', 'ID', 'PREFIX', 'PHASE', 'WEIGHT', 'FROM', 'TO', 'CREATED'],
+    ...rollouts.map((r) => [
+      r.namespace,
+      r.id,
+      r.prefix,
+      phaseText(r, s),
+      `${currentWeight(r)}%`,
+      r.from,
+      r.to,
+      r.createdAt,
+    ]),
+  ])
+}
