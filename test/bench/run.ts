@@ -1,12 +1,14 @@
-// `pnpm bench [dtab namerd proxy] [--baseline <ref>] [--seconds N] [--rounds N]`: runs the named
-// benchmarks (all by default) in one process and prints their tables and ratios. Benchmarks are
-// measurements, never pass/fail tests. The options are the proxy bench's (see proxy.ts).
+// `pnpm bench [dtab namerd proxy rollouts] [--baseline <ref>] [--seconds N] [--rounds N]`: runs
+// the named benchmarks (all by default) in one process and prints their tables and ratios.
+// Benchmarks are measurements, never pass/fail tests. The options are the proxy bench's (see
+// proxy.ts).
 import { parseArgs } from 'node:util'
 import { printDtabBench, runDtabBench } from './dtab.js'
 import { printNamerdBench, runNamerdBench } from './namerd.js'
 import { DEFAULT_PROXY_BENCH, printProxyBench, runProxyBench } from './proxy.js'
+import { printRolloutBench, runRolloutBench } from './rollouts.js'
 
-const USAGE = `usage: pnpm bench [dtab|namerd|proxy ...] [options]
+const USAGE = `usage: pnpm bench [dtab|namerd|proxy|rollouts ...] [options]
   --baseline <ref>  proxy: also measure the proxy as it was at this git ref, in the same rounds
   --seconds <n>     proxy: seconds per throughput round (default ${DEFAULT_PROXY_BENCH.seconds}); the 1,000 req/s runs take twice that
   --rounds <n>      proxy: throughput rounds (default ${DEFAULT_PROXY_BENCH.rounds})`
@@ -47,6 +49,7 @@ const suites: Record<string, () => void | Promise<void>> = {
   dtab: () => printDtabBench(runDtabBench()),
   namerd: async () => printNamerdBench(await runNamerdBench()),
   proxy: async () => printProxyBench(await runProxyBench(proxyOptions)),
+  rollouts: async () => printRolloutBench(await runRolloutBench()),
 }
 
 const unknown = positionals.filter((w) => !(w in suites))
