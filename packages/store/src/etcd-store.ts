@@ -15,6 +15,7 @@ import { z } from 'zod'
 import { dtabChannel, listChannel, namespacesState } from './events.js'
 import { DEFAULT_ETCD_PREFIX } from './lazy-backends.js'
 import { checkNamespace, isValidNamespace } from './namespace.js'
+import { EtcdLeases, EtcdRollouts } from './rollouts-etcd.js'
 import {
   DEFAULT_HISTORY_LIMIT,
   type DeleteOptions,
@@ -82,6 +83,8 @@ const HistoryRecord = z.strictObject({
   previous: Revision.nullable(),
   time: z.iso.datetime(),
   who: z.string().nullable(),
+  /** Absent in records from before it existed. */
+  why: z.string().nullable().optional(),
   dtab: z.string().nullable(),
 })
 type HistoryRecord = z.infer<typeof HistoryRecord>
@@ -107,6 +110,8 @@ class EtcdStore implements DtabStore {
   /** Every running watch: its channel (to end) and its follower (to stop). */
   private readonly watches = new Map<Follower, { end(): void }>()
   private closed = false
+  readonly rollouts: EtcdRollouts
+  readonly leases: EtcdLeases
 
   constructor(options: EtcdStoreOptions) {
     const timeoutMs = options.timeoutMs ?? 5000
@@ -127,6 +132,18 @@ class EtcdStore implements DtabStore {
         watchBackoff: watchBackoff(50),
       },
     })
+    const facets = {
+      client: this.client,
+      base: this.prefix.replace(/\/+$/, ''),
+      call: <T>(run: () => Promise<T>) => this.call(run),
+      follow: (follower: Follower, channel: { end(): void }) => {
+        this.open()
+        this.follow(follower, channel)
+      },
+      unfollow: (follower: Follower) => this.unfollow(follower),
+    }
+    this.rollouts = new EtcdRollouts(facets)
+    this.leases = new EtcdLeases(facets)
   }
 
   async list(): Promise<string[]> {
@@ -368,6 +385,7 @@ class EtcdStore implements DtabStore {
       previous: at.type === 'at' ? at.revision : null,
       time: new Date().toISOString(),
       who: options.who ?? null,
+      why: options.why ?? null,
       dtab: text,
     }
     const historyKey = `${this.historyKeys(namespace)}${Date.now()}-${randomUUID()}`
@@ -425,6 +443,7 @@ function toEntry(kv: IKeyValue): HistoryEntry | null {
     previous: r.previous === null ? null : revisionVersion(r.previous),
     time: new Date(r.time),
     who: r.who,
+    why: r.why ?? null,
   }
   if (r.op === 'delete') return { ...common, op: 'delete', dtab: null }
   return r.dtab === null ? null : { ...common, op: r.op, dtab: r.dtab }
@@ -445,7 +464,7 @@ interface FollowerHandlers {
  * etcd cancels the watch (history compacted past our revision), or comes back with fewer
  * revisions than we applied (its data restored or recreated), we read afresh and watch again.
  */
-class Follower {
+export class Follower {
   private watcher: Watcher | null = null
   private applied = 0n
   private stopped = false
