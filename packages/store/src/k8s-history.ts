@@ -27,6 +27,8 @@ const StoredEntry = z.object({
   previous: z.string().min(1).nullable(),
   time: z.iso.datetime(),
   who: z.string().nullable(),
+  /** Why the write was made (WriteOptions.why); absent in entries from before it existed. */
+  why: z.string().nullable().optional(),
   dtab: z.string().nullable(),
   /**
    * A state written outside Switchyard (by namerd, kubectl), recorded when Switchyard first
@@ -238,6 +240,7 @@ function toHistoryEntry(e: StoredEntry): HistoryEntry {
     previous: e.previous === null ? null : encoder.encode(e.previous),
     time: new Date(e.time),
     who: e.who,
+    why: e.why ?? null,
   }
   return e.op === 'delete'
     ? { ...common, op: 'delete', dtab: null }

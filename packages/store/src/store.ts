@@ -76,8 +76,8 @@ interface HistoryCommon {
   readonly previous: Uint8Array | null
   readonly time: Date
   readonly who: string | null
-  /** Absent or null for writes that gave none, and for records from before `why` existed. */
-  readonly why?: string | null
+  /** Why (WriteOptions.why); null for writes that gave none, and records from before it existed. */
+  readonly why: string | null
 }
 
 /** One past change of a namespace. */
