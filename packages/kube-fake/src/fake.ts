@@ -174,8 +174,11 @@ export class FakeKubeApi {
 
   /** Installs every CRD found in the directory's *.yaml, *.yml and *.json files; returns their names. */
   async installCrdsFrom(dir: string): Promise<string[]> {
-    // client-node's YAML loader: every consumer of the fake has client-node (kube-fake's dev dependency).
-    const { loadAllYaml } = await import('@kubernetes/client-node')
+    // Plain YAML, not client-node's loadAllYaml: that one turns a CRD into client-node's model,
+    // renaming x-kubernetes-preserve-unknown-fields to x_kubernetes_preserve_unknown_fields, so
+    // the fake would prune what a real cluster keeps.
+    const { parseAllDocuments } = await import('yaml')
+    const loadAllYaml = (text: string): unknown[] => parseAllDocuments(text).map((d) => d.toJS())
     const names: string[] = []
     const files = (await readdir(dir))
       .filter((f) => ['.yaml', '.yml', '.json'].includes(extname(f)))

@@ -27,11 +27,25 @@ const DTABS_CRD: JsonObject = {
 t.test('installCrdsFrom installs every CRD of deploy/crd and returns their names', async (t) => {
   const api = await FakeKubeApi.start()
   t.teardown(() => api.close())
-  t.same(await api.installCrdsFrom(CRD_DIR), ['dtabhistories.switchyard.io', 'dtabs.l5d.io'])
+  t.same(await api.installCrdsFrom(CRD_DIR), [
+    'dtabhistories.switchyard.io',
+    'dtabs.l5d.io',
+    'rollouts.switchyard.io',
+  ])
   t.equal(
     (await send(api, 'GET', '/apis/switchyard.io/v1alpha1/namespaces/x/dtabhistories')).status,
     200,
   )
+  // The YAML's schema as written: x-kubernetes-preserve-unknown-fields keeps what it covers.
+  const kept = api.put({
+    apiVersion: 'switchyard.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: 'internal.r1', namespace: 'x' },
+    spec: { prefix: '/host/world', thresholds: { maxP99Ms: null } },
+    status: { phase: 'pending' },
+  })
+  t.same(kept.spec, { prefix: '/host/world', thresholds: { maxP99Ms: null } })
+  t.same(kept.status, { phase: 'pending' })
 })
 
 t.test(

@@ -31,6 +31,7 @@ import { DTabReader, parseObject, readOrLastKnown } from './k8s-dtabs.js'
 import { K8sHealth, type StoreLogger } from './k8s-health.js'
 
 import { DEFAULT_HISTORY_MAX_BYTES, K8sHistory } from './k8s-history.js'
+import { K8sLeaseStore } from './k8s-leases.js'
 import { K8S_NAMESPACE_RULE } from './k8s-names.js'
 import {
   DTAB_HISTORIES,
@@ -45,6 +46,7 @@ import {
 import { HistoryRecorder } from './k8s-recorder.js'
 import { K8sWatches } from './k8s-watches.js'
 import { checkNamespace } from './namespace.js'
+import { K8sRolloutStore } from './rollouts-k8s.js'
 import {
   DEFAULT_HISTORY_LIMIT,
   type DeleteOptions,
@@ -128,6 +130,10 @@ class K8sDtabStore implements K8sStore {
   private readonly logger: StoreLogger | undefined
   private readonly healthState: K8sHealth
   private closed = false
+  /** Rollouts and leases (rollouts-k8s.ts, k8s-leases.ts); their watches end with the store. */
+  private readonly closing = new AbortController()
+  readonly rollouts: K8sRolloutStore
+  readonly leases: K8sLeaseStore
 
   constructor(kube: Kube, options: K8sStoreOptions) {
     this.server = kube.server
@@ -189,6 +195,17 @@ class K8sDtabStore implements K8sStore {
       listNames: () => this.listNames(),
       catchUpMs: options.catchUpMs ?? 2000,
     })
+    const run = <T>(operation: () => Promise<T>) => this.run(operation)
+    this.rollouts = new K8sRolloutStore({
+      kube,
+      k8sNamespace: this.k8sNamespace,
+      run,
+      closed: this.closing.signal,
+      logger: this.logger,
+      backoff: options.backoff,
+      watchTimeoutSeconds: options.watchTimeoutSeconds,
+    })
+    this.leases = new K8sLeaseStore(kube, this.k8sNamespace, run)
   }
 
   /** Says which DTab was looked for: a dtab namespace is easily read as a Kubernetes one. */
@@ -339,6 +356,7 @@ class K8sDtabStore implements K8sStore {
         version: null,
         previous: deleted.metadata.resourceVersion,
         who: options.who ?? null,
+        why: options.why ?? null,
         dtab: null,
         replaced: this.recorder.textOf(namespace, deleted),
       })
@@ -360,6 +378,7 @@ class K8sDtabStore implements K8sStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.closing.abort()
     this.watches.close()
     this.healthState.close()
     await this.reflector.stop()
@@ -472,6 +491,7 @@ class K8sDtabStore implements K8sStore {
       version: rv,
       previous: replaced?.metadata.resourceVersion ?? null,
       who: options.who ?? null,
+      why: options.why ?? null,
       dtab: Dtab.show(dtab),
       replaced: replaced && this.recorder.textOf(namespace, replaced),
     })
