@@ -12,7 +12,7 @@ io.l5d.httpController, so namerctl and Linkerd 1 work unchanged.
 
 Usage:
   namerd [--listen HOST:PORT] [--store SPEC] [--k8s-namespace NS] [--config FILE] [--insecure]
-         [--log-level LEVEL] [--max-connections N] [--check]
+         [--log-level LEVEL] [--max-connections N] [--replica-id ID] [--check]
 
 Options:
   --listen HOST:PORT   where to serve (default ${DEFAULT_LISTEN}); [::1]:4180 for IPv6;
@@ -37,6 +37,8 @@ Options:
                        ${DEFAULT_CONNECTION_LIMITS.maxConnections}, lowered to fit \`ulimit -n\`). At the limit the connection
                        idle longest is closed; API requests never hold the last
                        ${DEFAULT_CONNECTION_LIMITS.reservedConnections}, kept for /ready, /admin/ping and /metrics
+  --replica-id ID       this replica's name among namerds sharing a store, for rollouts'
+                       leader lease and proxy presence (default $HOSTNAME-<pid>)
   --check              check the command line, the config file and the environment, print
                        what namerd would run with, each Kubernetes connection with where it
                        comes from (in-cluster, the kubeconfig file and context, or the URL)
@@ -48,6 +50,7 @@ Options:
 Environment (overrides the file; flags override it):
   SWITCHYARD_NAMERD_LISTEN, SWITCHYARD_NAMERD_STORE, SWITCHYARD_NAMERD_K8S_NAMESPACE,
   SWITCHYARD_NAMERD_CONFIG, SWITCHYARD_NAMERD_LOG_LEVEL, SWITCHYARD_NAMERD_INSECURE=true,
+  SWITCHYARD_NAMERD_REPLICA_ID,
   SWITCHYARD_NAMERD_MAX_CONNECTIONS
   ${TOKENS_ENV}=<name>:<scope>:<token>[,...]   bearer tokens, scope read or write
 
@@ -88,6 +91,8 @@ Config file (YAML; relative paths are relative to the file):
            maxConnections: 12288, reservedConnections: 64,
            headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 72000}
   log: {level: info}
+  rollouts: {enabled: true, tickMs: 500, scrapeMs: 5000, leaseMs: 15000, presenceMs: 5000,
+             replicaId: namerd-1, proxyAdmin: {allow: [10.0.0.0/8]}}
 
 Exit status: 0 after a clean stop (SIGTERM or SIGINT), 1 on a failure, 2 on a usage or
 configuration error.
@@ -132,6 +137,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       insecure: values.insecure,
       logLevel: values['log-level'],
       maxConnections: values['max-connections'],
+      replicaId: values['replica-id'],
     },
   }
 }
@@ -145,6 +151,7 @@ const OPTIONS = {
   insecure: { type: 'boolean' },
   'log-level': { type: 'string' },
   'max-connections': { type: 'string' },
+  'replica-id': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const

@@ -2,6 +2,8 @@
 // overriding the one before. With nothing at all, namerd serves the file store in ./data on
 // 127.0.0.1:4180. Every problem is reported as `<where>: <key>: <problem>`; in the file,
 // `<file>:<line>:<col>: <key>: <problem>`, by @switchyard/config as for the proxy.
+import { isIP } from 'node:net'
+import { hostname } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { ConfigError, keyPath, loadYamlConfig } from '@switchyard/config'
 import { NamerConfig, NamersConfigError, parseNamersConfig } from '@switchyard/namers'
@@ -10,6 +12,7 @@ import { z } from 'zod'
 import type { TokenSpec } from './auth.js'
 import { type ConnectionLimits, resolveConnectionLimits } from './connections.js'
 import { DEFAULT_LIMITS, type Limits } from './context.js'
+import { DEFAULT_ROLLOUTS, type RolloutsSettings } from './rollouts/leader.js'
 
 export const DEFAULT_LISTEN = '127.0.0.1:4180'
 export const DEFAULT_STORE = 'file:./data'
@@ -38,6 +41,8 @@ export interface Settings {
   readonly historyLimit: number
   readonly logLevel: LogLevel
   readonly configFile: string | null
+  /** Rollouts: the controller's timings, this replica's id, and whose admin addresses are read. */
+  readonly rollouts: RolloutsSettings
 }
 
 /** A configuration that cannot be used: the proxy's and namerd's are the same class. */
@@ -164,6 +169,27 @@ export const ConfigFile = z.strictObject({
     })
     .optional(),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).optional() }).optional(),
+  /** Rollouts (docs/rollouts.md): on by default when the store has the rollouts facet. */
+  rollouts: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      /** How often the leader moves each rollout (default 500 ms). */
+      tickMs: z.int().min(10).max(60_000).optional(),
+      /** How often the proxies' snapshots are read (default 5000 ms). */
+      scrapeMs: z.int().min(10).max(600_000).optional(),
+      /** The leader lease's duration (default 15000 ms). */
+      leaseMs: z.int().min(100).max(600_000).optional(),
+      /** How often this replica publishes its proxies (default 5000 ms). */
+      presenceMs: z.int().min(10).max(600_000).optional(),
+      replicaId: z.string().optional(),
+      proxyAdmin: z
+        .strictObject({
+          /** CIDRs whose admin addresses namerd reads, beyond loopback and the watch's own address. */
+          allow: z.array(z.string()).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 })
 export type ConfigFile = z.infer<typeof ConfigFile>
 
@@ -238,6 +264,29 @@ export interface Flags {
   readonly insecure?: boolean
   readonly logLevel?: string
   readonly maxConnections?: string
+  readonly replicaId?: string
+}
+
+/** A replica id: lower case, digits, `-`, `.`, `_`; it names the lease `replica.<id>`. */
+export const REPLICA_ID = /^[a-z0-9]([-.a-z0-9_]{0,150}[a-z0-9])?$/
+
+/** `$HOSTNAME-<pid>`, made to fit REPLICA_ID. */
+export function defaultReplicaId(host = hostname(), pid = process.pid): string {
+  const h = host
+    .toLowerCase()
+    .replace(/[^-.a-z0-9_]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
+    .slice(0, 120)
+  return h === '' ? `namerd-${pid}` : `${h}-${pid}`
+}
+
+export function parseReplicaId(text: string): string {
+  if (!REPLICA_ID.test(text)) {
+    throw new Error(
+      `"${text}" is not a replica id: lower-case letters, digits, '-', '.' and '_', starting and ending with a letter or digit (e.g. namerd-1)`,
+    )
+  }
+  return text
 }
 
 export type Env = Readonly<Record<string, string | undefined>>
@@ -389,6 +438,33 @@ export async function resolveSettings(
     issues.push(`${loaded?.file ?? 'limits'}: ${(err as Error).message}`)
   }
 
+  const r = file.rollouts ?? {}
+  const replicaId =
+    pick(
+      [
+        ['--replica-id', flags.replicaId],
+        ['SWITCHYARD_NAMERD_REPLICA_ID', env.SWITCHYARD_NAMERD_REPLICA_ID],
+        [`${loaded?.file ?? 'config'}: rollouts.replicaId`, r.replicaId],
+      ],
+      parseReplicaId,
+    )?.value ?? defaultReplicaId()
+  const rollouts: RolloutsSettings = {
+    enabled: r.enabled ?? true,
+    tickMs: r.tickMs ?? DEFAULT_ROLLOUTS.tickMs,
+    scrapeMs: r.scrapeMs ?? DEFAULT_ROLLOUTS.scrapeMs,
+    leaseMs: r.leaseMs ?? DEFAULT_ROLLOUTS.leaseMs,
+    presenceMs: r.presenceMs ?? DEFAULT_ROLLOUTS.presenceMs,
+    replicaId,
+    proxyAdmin: { allow: r.proxyAdmin?.allow ?? [] },
+  }
+  for (const cidr of rollouts.proxyAdmin.allow) {
+    if (!isCidr(cidr)) {
+      issues.push(
+        `${loaded?.file ?? 'config'}: rollouts.proxyAdmin.allow: "${cidr}" is not a CIDR such as 10.0.0.0/8 or fd00::/8`,
+      )
+    }
+  }
+
   if (issues.length > 0 || connections === undefined) throw new ConfigError(issues)
   return {
     listen,
@@ -402,5 +478,15 @@ export async function resolveSettings(
     historyLimit: historyLimit ?? 100,
     logLevel,
     configFile: loaded?.file ?? null,
+    rollouts,
   }
+}
+
+function isCidr(text: string): boolean {
+  const slash = text.lastIndexOf('/')
+  if (slash === -1) return false
+  const ip = text.slice(0, slash)
+  const bits = Number(text.slice(slash + 1))
+  const family = isIP(ip)
+  return family !== 0 && Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128)
 }

@@ -4,6 +4,7 @@ import type { Auth, Principal, Scope } from './auth.js'
 import type { Metrics } from './metrics.js'
 import type { Naming } from './naming.js'
 import type { RenderedDtabs } from './rendered-dtabs.js'
+import type { RolloutsStatus } from './rollouts/leader.js'
 import type { SharedDtabWatches } from './shared-watches.js'
 import type { WatcherRegistry } from './watchers.js'
 
@@ -38,6 +39,8 @@ export interface Context {
   readonly watchers: WatcherRegistry
   readonly limits: Limits
   readonly state: { draining: boolean }
+  /** Rollouts on this replica: null when switched off (or the store has no rollouts facet). */
+  readonly rollouts: RolloutsStatus | null
 }
 
 declare module 'fastify' {

@@ -124,6 +124,7 @@ export async function startNamerd(
     auth: { tokens: settings.tokens, anonymousReads: settings.anonymousReads },
     limits: settings.limits,
     connections: fitted.limits,
+    rollouts: settings.rollouts,
   })
   const stopAll = async (graceMs?: number) => {
     await server.close(graceMs)

@@ -4,6 +4,7 @@ import type { MountedAddrNamer } from '@switchyard/namers'
 import type { DtabStore } from '@switchyard/store'
 import { errorMessage } from '@switchyard/wire'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import type { Logger } from 'pino'
 import { Auth, type AuthOptions } from './auth.js'
 import { coalesceReads } from './coalesced-reads.js'
 import {
@@ -21,6 +22,8 @@ import { Naming, type NamingOptions } from './naming.js'
 import { RenderedDtabs } from './rendered-dtabs.js'
 import { sendBody } from './reply.js'
 import { isWatch, queryOf } from './request.js'
+import { type RolloutsService, type RolloutsSettings, startRollouts } from './rollouts/leader.js'
+import { RolloutMetrics } from './rollouts/metrics.js'
 import { adminRoutes } from './routes/admin.js'
 import { delegateRoutes } from './routes/delegate.js'
 import { dtabRoutes } from './routes/dtabs.js'
@@ -44,6 +47,8 @@ export interface ServerOptions {
   readonly naming?: NamingOptions
   /** Default: a new registry with process metrics. */
   readonly metrics?: Metrics
+  /** Rollouts (leader election, presence, the controller); absent or disabled: off. */
+  readonly rollouts?: RolloutsSettings
 }
 
 export interface NamerdServer {
@@ -51,6 +56,8 @@ export interface NamerdServer {
   readonly context: Context
   /** The open connections, held to their limits. */
   readonly connections: ConnectionGuard
+  /** Rollouts on this replica (null when off). */
+  readonly rollouts: RolloutsService | null
   /**
    * Stops taking requests, ends every watch stream cleanly, and waits for responses to
    * finish; connections still open after `graceMs` are cut. Does not close the store.
@@ -68,16 +75,39 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
   // Coalescing outside the instrumentation: the metrics count the reads the store really serves.
   const store = coalesceReads(instrumentStore(options.store, metrics))
   const dtabWatches = new SharedDtabWatches(store)
+  const naming = new Naming(store, options.namers ?? [], { ...options.naming, dtabWatches })
+  const watchers = new WatcherRegistry(
+    options.rollouts === undefined ? {} : { adminAllow: options.rollouts.proxyAdmin.allow },
+  )
+  const rollouts =
+    options.rollouts?.enabled === true
+      ? startRollouts({
+          store,
+          naming,
+          watchers,
+          settings: options.rollouts,
+          // fastify's logger is the pino logger namerd gave it (daemon.ts, tests' pino()).
+          log: options.logger as Logger,
+          metrics: new RolloutMetrics(metrics.registry),
+        })
+      : null
   const ctx: Context = {
     store,
     dtabWatches,
     rendered: new RenderedDtabs(),
-    naming: new Naming(store, options.namers ?? [], { ...options.naming, dtabWatches }),
+    naming,
     auth: new Auth(options.auth ?? { tokens: [] }),
     metrics,
-    watchers: new WatcherRegistry(),
+    watchers,
     limits,
     state: { draining: false },
+    // Without rollout settings (an embedded or test server) the API still takes rollouts when the
+    // store can keep them, but no controller runs in this process: leader() is false.
+    rollouts:
+      rollouts?.status ??
+      (options.rollouts === undefined && store.rollouts !== undefined
+        ? { enabled: true, replicaId: 'embedded', leader: () => false }
+        : null),
   }
 
   const app = Fastify({
@@ -180,8 +210,11 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
     app,
     context: ctx,
     connections,
+    rollouts,
     async close(graceMs = 10_000) {
       ctx.state.draining = true
+      // The lease is released first, so another replica takes the rollouts over at once.
+      await rollouts?.close({ release: true })
       ctx.watchers.endAll()
       const timer = setTimeout(() => {
         options.logger.warn({ graceMs }, 'connections did not drain in time; closing them')

@@ -1,0 +1,318 @@
+// The controller (docs/design/rollouts.md §3), run by the leader only: a watch on the store's
+// rollouts keeps the active ones in memory; every tickMs each is moved by the pure machine
+// (machine.ts) with what the controller sees (the dtab, the latest reading, a smoke result), the
+// new state is stored by compare-and-swap, and the effects run: dtab writes through the writer
+// (the only dtab writer), smoke runs, webhook notifications. A lost CAS is not an error: the
+// watch brings the newer rollout and the next tick works from it.
+import {
+  type DtabStore,
+  type RolloutStore,
+  type VersionedRollout,
+  VersionMismatchError,
+  versionToETag,
+} from '@switchyard/store'
+import {
+  isTerminal,
+  type MetricsSourceSpec,
+  type Rollout,
+  type RolloutEvent,
+  type StepRecord,
+} from '@switchyard/wire'
+import type { Logger } from 'pino'
+import type { Naming } from '../naming.js'
+import { dentryText } from './dentry.js'
+import { advance, currentRecord, type SmokeResult, wantsReading, weightNow } from './machine.js'
+import type { RolloutMetrics } from './metrics.js'
+import { transitionReason } from './metrics.js'
+import { bindIdsWith } from './plan.js'
+import type { Judge, MetricsSource, ReadResult, VersionIds } from './sources/source.js'
+import { carryOutIntent } from './writer.js'
+
+export type RunSmoke = (
+  rollout: Rollout,
+  toIds: readonly string[],
+  options?: { signal?: AbortSignal },
+) => Promise<SmokeResult>
+
+export interface Notifier {
+  notify(rollout: Rollout, event: RolloutEvent, analysis: StepRecord | null): void
+  close(): void | Promise<void>
+}
+
+export interface ControllerOptions {
+  readonly store: DtabStore
+  readonly rollouts: RolloutStore
+  readonly naming: Naming
+  readonly replicaId: string
+  readonly tickMs: number
+  readonly log: Logger
+  readonly judge: Judge
+  /** The metrics source for a rollout's spec (one per kind and URL, shared by rollouts). */
+  sourceFor(spec: MetricsSourceSpec): MetricsSource
+  readonly runSmoke: RunSmoke
+  readonly notifier: Notifier | null
+  readonly metrics?: RolloutMetrics
+  readonly now?: () => Date
+}
+
+interface Held {
+  vr: VersionedRollout
+  /** The ids bound at the current step's start, keyed by the step index. */
+  ids: { step: number; ids: VersionIds } | null
+  smoke: { running: boolean; result: SmokeResult | null } | null
+  busy: boolean
+}
+
+const key = (ns: string, id: string): string => `${ns}/${id}`
+
+export class RolloutController {
+  readonly #o: ControllerOptions
+  readonly #held = new Map<string, Held>()
+  readonly #abort = new AbortController()
+  #timer: NodeJS.Timeout | null = null
+  #round: Promise<void> | null = null
+  #closed = false
+  readonly #now: () => Date
+
+  constructor(options: ControllerOptions) {
+    this.#o = options
+    this.#now = options.now ?? (() => new Date())
+  }
+
+  start(): void {
+    void this.#watch()
+    this.#timer = setInterval(() => {
+      if (this.#round === null) {
+        this.#round = this.tick().finally(() => {
+          this.#round = null
+        })
+      }
+    }, this.#o.tickMs)
+    this.#timer.unref()
+  }
+
+  /** Stops at once: no new round; the round in flight finishes its awaits, fenced by CAS. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#abort.abort()
+    if (this.#timer) clearInterval(this.#timer)
+    await this.#round?.catch(() => {})
+    this.#o.metrics?.weight.reset()
+    this.#o.metrics?.phases.reset()
+  }
+
+  /** The active rollouts held, for tests. */
+  held(): Rollout[] {
+    return [...this.#held.values()].map((h) => h.vr.rollout)
+  }
+
+  async #watch(): Promise<void> {
+    try {
+      for await (const e of this.#o.rollouts.watch({ signal: this.#abort.signal })) {
+        if (this.#closed) return
+        if (e.type === 'rollout') this.#hold({ rollout: e.rollout, version: e.version })
+        else if (e.type === 'removed') this.#held.delete(key(e.namespace, e.id))
+      }
+    } catch (err) {
+      if (!this.#closed) this.#o.log.error({ err }, 'rollouts: the store watch failed')
+    }
+  }
+
+  #hold(vr: VersionedRollout): void {
+    const k = key(vr.rollout.namespace, vr.rollout.id)
+    const h = this.#held.get(k)
+    if (isTerminal(vr.rollout.phase)) {
+      this.#held.delete(k)
+      this.#o.metrics?.weight.remove({ namespace: vr.rollout.namespace, prefix: vr.rollout.prefix })
+      return
+    }
+    if (h === undefined) this.#held.set(k, { vr, ids: null, smoke: null, busy: false })
+    else if (newer(vr, h.vr)) h.vr = vr
+  }
+
+  /** One round over every active rollout. */
+  async tick(): Promise<void> {
+    const end = this.#o.metrics?.roundSeconds.startTimer()
+    const work = [...this.#held.values()].filter((h) => !h.busy)
+    await Promise.all(work.map((h) => this.#move(h)))
+    end?.()
+    const m = this.#o.metrics
+    if (m) {
+      m.phases.reset()
+      for (const h of this.#held.values()) {
+        m.phases.inc({ phase: h.vr.rollout.phase })
+        m.weight.set(
+          { namespace: h.vr.rollout.namespace, prefix: h.vr.rollout.prefix },
+          weightNow(h.vr.rollout),
+        )
+      }
+    }
+  }
+
+  async #move(h: Held): Promise<void> {
+    if (this.#closed) return
+    h.busy = true
+    try {
+      await this.#moveOnce(h)
+    } catch (err) {
+      this.#o.log.warn(
+        { err, rollout: h.vr.rollout.id, namespace: h.vr.rollout.namespace },
+        'rollouts: a round failed for this rollout; trying again at the next tick',
+      )
+    } finally {
+      h.busy = false
+    }
+  }
+
+  async #moveOnce(h: Held): Promise<void> {
+    const r = h.vr.rollout
+    const who = `controller@${this.#o.replicaId}`
+    const current = await this.#o.store.get(r.namespace)
+    const dtab =
+      current === null
+        ? null
+        : { version: versionToETag(current.version), dentry: dentryText(current.dtab, r.prefix) }
+    let reading: ReadResult | null = null
+    if (current !== null && r.intent === null && wantsReading(r)) {
+      const rec = currentRecord(r)!
+      const ids = this.#idsFor(h, current.dtab)
+      const now = this.#now()
+      reading = await this.#o
+        .sourceFor(r.metrics)
+        .read(r.namespace, ids, new Date(rec.windowStart!), now)
+    }
+    const smoke = r.phase === 'smoke' ? (h.smoke?.result ?? null) : null
+    const out = advance(r, {
+      now: this.#now(),
+      who,
+      dtab,
+      reading,
+      smoke,
+      judge: this.#o.judge,
+    })
+    let vr = h.vr
+    if (out.next !== r) {
+      try {
+        const version = await this.#o.rollouts.update(out.next, h.vr.version)
+        vr = { rollout: out.next, version }
+        h.vr = vr
+      } catch (err) {
+        if (err instanceof VersionMismatchError) {
+          // An API request or another leader got there first: the watch brings it.
+          const fresh = await this.#o.rollouts.get(r.namespace, r.id)
+          if (fresh !== null) this.#hold(fresh)
+          return
+        }
+        throw err
+      }
+      if (out.next.phase !== 'smoke') h.smoke = null
+      if (out.next.step !== r.step) h.ids = null
+    }
+    const events: RolloutEvent[] = []
+    for (const e of out.effects) {
+      if (e.type === 'notify') events.push(e.event)
+    }
+    this.#announce(vr.rollout, events)
+    for (const e of out.effects) {
+      if (e.type === 'smoke') this.#startSmoke(h, vr.rollout, current?.dtab ?? null)
+      else if (e.type === 'write-dtab') {
+        const report = await carryOutIntent(
+          {
+            store: this.#o.store,
+            rollouts: this.#o.rollouts,
+            replicaId: this.#o.replicaId,
+            now: this.#now,
+          },
+          vr,
+        )
+        if (report.rollout !== null) {
+          h.vr = report.rollout
+          if (report.rollout.rollout.intent === null && e.intent.purpose === 'rollback') {
+            const rec = r.stepRecords[r.stepRecords.length - 1]
+            const ended = rec?.windowEnd ?? null
+            if (ended !== null)
+              this.#o.metrics?.rollbackSeconds.observe(
+                (this.#now().getTime() - Date.parse(ended)) / 1000,
+              )
+          }
+          this.#announce(report.rollout.rollout, report.events)
+          if (isTerminal(report.rollout.rollout.phase)) this.#hold(report.rollout)
+        }
+        h.ids = null
+      }
+    }
+    if (isTerminal(vr.rollout.phase)) this.#hold(vr)
+  }
+
+  /** The ids of from and to, bound through the namespace at the step's start, kept for the step. */
+  #idsFor(h: Held, dtab: Parameters<typeof bindIdsWith>[1]): VersionIds {
+    const r = h.vr.rollout
+    const step = r.step ?? -1
+    if (h.ids?.step === step) return h.ids.ids
+    const bindSafe = (tree: string): string[] => {
+      try {
+        return bindIdsWith(this.#o.naming.namers, dtab, tree)
+      } catch (err) {
+        this.#o.log.warn({ err, tree, rollout: r.id }, 'rollouts: a version does not bind')
+        return []
+      }
+    }
+    const ids = { from: bindSafe(r.from), to: bindSafe(r.to) }
+    h.ids = { step, ids }
+    return ids
+  }
+
+  #startSmoke(h: Held, r: Rollout, dtab: Parameters<typeof bindIdsWith>[1] | null): void {
+    if (h.smoke?.running || h.smoke?.result) return
+    const state: { running: boolean; result: SmokeResult | null } = { running: true, result: null }
+    h.smoke = state
+    let toIds: string[] = []
+    if (dtab !== null) {
+      try {
+        toIds = bindIdsWith(this.#o.naming.namers, dtab, r.to)
+      } catch {
+        toIds = []
+      }
+    }
+    this.#o
+      .runSmoke(r, toIds, { signal: this.#abort.signal })
+      .then(
+        (result) => {
+          state.result = result
+        },
+        (err: unknown) => {
+          state.result = {
+            sent: 0,
+            passed: 0,
+            firstFailure: `the smoke run failed: ${err instanceof Error ? err.message : String(err)}`,
+          }
+        },
+      )
+      .finally(() => {
+        state.running = false
+      })
+  }
+
+  #announce(r: Rollout, events: readonly RolloutEvent[]): void {
+    for (const event of events) {
+      this.#o.metrics?.transitions.inc({ to: event.to, reason: transitionReason(event.why) })
+      this.#o.log.info(
+        { rollout: r.id, namespace: r.namespace, from: event.from, to: event.to, who: event.who },
+        `rollout ${r.id}: ${event.why}`,
+      )
+      if (r.webhook !== null && this.#o.notifier !== null) {
+        const rec = r.stepRecords[r.stepRecords.length - 1] ?? null
+        this.#o.notifier.notify(r, event, rec)
+      }
+    }
+  }
+}
+
+/** Whether `a` is a later state of the rollout than `b` (by its last event and update time). */
+function newer(a: VersionedRollout, b: VersionedRollout): boolean {
+  const ea = a.rollout.events.at(-1)?.seq ?? 0
+  const eb = b.rollout.events.at(-1)?.seq ?? 0
+  if (ea !== eb) return ea > eb
+  return a.rollout.updatedAt >= b.rollout.updatedAt
+}
