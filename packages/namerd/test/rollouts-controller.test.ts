@@ -1,0 +1,157 @@
+// The controller on a namerd in this process (memory store, real HTTP): rollouts started through
+// the API are driven to their end by the leader, reading a stub metrics source (the proxies'
+// real path is tested end to end by test/e2e/rollouts*.test.ts).
+import { Dtab } from '@switchyard/dtab'
+import type { RolloutSpec, VersionStats } from '@switchyard/wire'
+import { pino } from 'pino'
+import t, { type Test } from 'tap'
+import { startRollouts } from '../src/rollouts/leader.js'
+import type { MetricsSource, ReadResult } from '../src/rollouts/sources/source.js'
+import { startServer } from './helpers.js'
+
+const DTAB =
+  '/srv/world-v1=>/$/inet/127.0.0.1/1001;/srv/world-v2=>/$/inet/127.0.0.1/1002;/host/world=>/srv/world-v1'
+
+const stats = (requests: number, rate: number): VersionStats => ({
+  ids: [],
+  requests,
+  successes: Math.round(requests * rate),
+  failures: requests - Math.round(requests * rate),
+  successRate: requests === 0 ? null : rate,
+  p99Ms: 5,
+  ratePerSec: 100,
+})
+
+/** A source whose `to` answers at `rate`, with plenty of requests. */
+function stub(rate: { value: number | null }): MetricsSource {
+  return {
+    async read(_ns, _ids, _start, end): Promise<ReadResult> {
+      if (rate.value === null) return { ok: false, problem: 'stub: unreadable' }
+      return {
+        ok: true,
+        reading: { from: stats(100, 1), to: stats(100, rate.value), proxies: 1, at: end },
+      }
+    },
+    async close() {},
+  }
+}
+
+const spec = (over: Partial<RolloutSpec> = {}): RolloutSpec => ({
+  prefix: '/host/world',
+  from: '/srv/world-v1',
+  to: '/srv/world-v2',
+  steps: [10, 50, 100],
+  intervalMs: 150,
+  progressDeadlineMs: 1500,
+  thresholds: { minSuccessRate: 0.99, maxP99Ms: null, minRequests: 20 },
+  smoke: null,
+  gates: [],
+  metrics: { kind: 'proxies' },
+  webhook: null,
+  reason: null,
+  ...over,
+})
+
+async function setup(
+  t: Parameters<Parameters<typeof t.test>[1]>[0],
+  rate: { value: number | null },
+) {
+  const ns = await startServer(t)
+  await ns.store.create('internal', Dtab.read(DTAB))
+  const service = startRollouts({
+    store: ns.server.context.store,
+    naming: ns.server.context.naming,
+    watchers: ns.server.context.watchers,
+    settings: {
+      enabled: true,
+      tickMs: 30,
+      scrapeMs: 30,
+      leaseMs: 600,
+      presenceMs: 100,
+      replicaId: 'test-1',
+      proxyAdmin: { allow: [] },
+    },
+    log: pino({ level: 'silent' }),
+    sourceFor: () => stub(rate),
+  })
+  t.teardown(() => service.close())
+  return { ...ns, service }
+}
+
+async function start(base: string, body: RolloutSpec): Promise<string> {
+  const res = await fetch(`${base}/api/1/rollouts/internal`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  const json = (await res.json()) as { id?: string; message?: string }
+  if (res.status !== 201) throw new Error(`start: ${res.status} ${json.message}`)
+  return json.id!
+}
+
+async function until<T>(what: string, get: () => Promise<T | null>, ms = 8000): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await get()
+    if (v !== null) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+const ended = (store: Awaited<ReturnType<typeof startServer>>['store'], id: string) => () =>
+  store.rollouts!.get('internal', id).then((v) => (v?.rollout.endedAt ? v.rollout : null))
+
+t.test('a healthy rollout is driven through its steps to succeeded', async (t) => {
+  const s = await setup(t, { value: 1 })
+  await until('the leader', async () => (s.service.status.leader() ? true : null))
+  const id = await start(s.base, spec())
+  const r = await until('the end', ended(s.store, id))
+  t.equal(r.phase, 'succeeded', r.outcome ?? '')
+  const dtab = await s.store.get('internal')
+  t.equal(
+    Dtab.show(dtab!.dtab),
+    DTAB.replace('/host/world=>/srv/world-v1', '/host/world=>/srv/world-v2'),
+  )
+  t.same(
+    r.stepRecords.map((x) => [x.weight, x.verdict]),
+    [
+      [10, 'pass'],
+      [50, 'pass'],
+      [100, 'pass'],
+    ],
+  )
+  const history = await s.store.history('internal')
+  t.match(history[0]?.who, new RegExp(`^rollout ${id}@test-1 for `))
+})
+
+t.test('a failing to is rolled back to the exact dtab from before', async (t) => {
+  const rate = { value: 0.5 }
+  const s = await setup(t, rate)
+  await until('the leader', async () => (s.service.status.leader() ? true : null))
+  const id = await start(s.base, spec())
+  const r = await until('the end', ended(s.store, id))
+  t.equal(r.phase, 'rolled-back', r.outcome ?? '')
+  t.equal(r.stepRecords[0]?.failed?.metric, 'success-rate')
+  const dtab = await s.store.get('internal')
+  t.equal(Dtab.show(dtab!.dtab), DTAB, 'byte for byte')
+})
+
+t.test('a manual change of the dentry stops the rollout and survives', async (t) => {
+  const s = await setup(t, { value: null })
+  await until('the leader', async () => (s.service.status.leader() ? true : null))
+  const id = await start(s.base, spec())
+  // Unreadable metrics keep it paused at its first step.
+  await until('the metrics pause', async () => {
+    const v = await s.store.rollouts!.get('internal', id)
+    return v?.rollout.pause?.by === 'metrics' ? true : null
+  })
+  const cur = await s.store.get('internal')
+  const manual = DTAB.replace('/host/world=>/srv/world-v1', '/host/world=>/srv/world-v2')
+  await s.store.update('internal', Dtab.read(manual), cur!.version, { who: 'alice' })
+  const r = await until('the end', ended(s.store, id))
+  t.equal(r.phase, 'stopped')
+  t.match(r.outcome, /conflict/)
+  const after = await s.store.get('internal')
+  t.equal(Dtab.show(after!.dtab), manual, 'the manual dentry is intact')
+})
