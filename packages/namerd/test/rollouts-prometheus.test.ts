@@ -186,3 +186,36 @@ t.test('a Prometheus that does not answer in time is unreadable', async (t) => {
   if (!read.ok) t.match(read.problem, 'did not answer within 200 ms')
   await slow.close()
 })
+
+t.test(
+  'a query Prometheus refuses (status "error") is unreadable, quoting its error',
+  async (t) => {
+    const { createServer } = await import('node:http')
+    // Answers as Prometheus does to a query it cannot run.
+    const server = createServer((_req, res) => {
+      res.writeHead(422, { 'content-type': 'application/json' })
+      res.end(
+        '{"status":"error","errorType":"execution","error":"query timed out in query execution"}',
+      )
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => {
+      server.closeAllConnections()
+      server.close()
+    })
+    const { port } = server.address() as { port: number }
+    const source = prometheusSource({ url: `http://127.0.0.1:${port}`, lagMs: 0 })
+    const read = await source.read(
+      'internal',
+      { from: [], to: ['/$/inet/127.0.0.1/3'] },
+      new Date(Date.now() - 1000),
+      new Date(),
+    )
+    t.equal(read.ok, false)
+    if (!read.ok) {
+      t.match(read.problem, `Prometheus at http://127.0.0.1:${port} refused the query `)
+      t.match(read.problem, '(HTTP 422, execution: query timed out in query execution)')
+    }
+    await source.close()
+  },
+)
