@@ -37,6 +37,8 @@ export class LeaseElector {
   /** When our last renewal (or the acquisition) succeeded. */
   private renewedAt = 0
   private timer: NodeJS.Timeout | null = null
+  /** Deposes the leader when no renewal has succeeded in time, even if a store call hangs. */
+  private deadline: NodeJS.Timeout | null = null
   private running: Promise<void> | null = null
   private started = false
   private closed = false
@@ -65,17 +67,26 @@ export class LeaseElector {
     this.closed = true
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
-    await this.running?.catch(() => {})
-    const wasLeader = this.leader
-    if (wasLeader) this.depose('closed')
+    // A leader that closes is deposed first, whatever a store call in flight does.
+    this.depose('closed')
+    // Wait for a round in flight (so the release below is not overtaken), but not forever: a
+    // store call that hangs must not hang the shutdown.
+    await bounded(
+      this.running?.catch(() => {}),
+      this.options.durationMs,
+    )
+    this.depose('closed')
     const lease = this.current
     if (options.release && lease && lease.holder === this.options.holder) {
       try {
-        await this.options.leases.write(
+        const released = this.options.leases.write(
           this.options.name,
           { ...fields(lease), holder: null, renewedAt: new Date() },
           lease.version,
         )
+        if (!(await bounded(released, this.options.durationMs))) {
+          throw new Error(`no answer within ${this.options.durationMs} ms`)
+        }
       } catch (err) {
         this.options.log?.warn(
           { lease: this.options.name, err: message(err) },
@@ -187,6 +198,16 @@ export class LeaseElector {
     // Count from before the write was sent: the others saw the new version no earlier.
     this.renewedAt = startedAt
     if (this.closed) return
+    // A write that took longer than the renew deadline gives no leadership: the next round
+    // renews again, quickly this time or not at all.
+    if (now() - startedAt >= (2 * this.options.durationMs) / 3) return
+    if (this.deadline) clearTimeout(this.deadline)
+    const left = Math.max(0, startedAt + (2 * this.options.durationMs) / 3 - now())
+    this.deadline = setTimeout(() => {
+      this.deadline = null
+      this.depose('no renewal succeeded within 2/3 of the lease duration')
+    }, left)
+    this.deadline.unref?.()
     if (!this.leader) {
       this.leader = true
       this.options.log?.info(
@@ -198,6 +219,8 @@ export class LeaseElector {
   }
 
   private depose(why: string): void {
+    if (this.deadline) clearTimeout(this.deadline)
+    this.deadline = null
     if (!this.leader) return
     this.leader = false
     this.options.log?.warn(
@@ -205,6 +228,20 @@ export class LeaseElector {
       'deposed',
     )
     this.options.onDeposed()
+  }
+}
+
+/** Waits for `promise` at most `ms`; true if it settled in time (a rejection is the caller's). */
+async function bounded(promise: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+  if (!promise) return true
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
 
