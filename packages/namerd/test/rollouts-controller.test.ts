@@ -52,10 +52,7 @@ const spec = (over: Partial<RolloutSpec> = {}): RolloutSpec => ({
   ...over,
 })
 
-async function setup(
-  t: Parameters<Parameters<typeof t.test>[1]>[0],
-  rate: { value: number | null },
-) {
+async function setup(t: Test, rate: { value: number | null }) {
   const ns = await startServer(t)
   await ns.store.create('internal', Dtab.read(DTAB))
   const service = startRollouts({
