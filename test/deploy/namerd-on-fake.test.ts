@@ -4,7 +4,8 @@
 // with exactly the rights deploy/base's RBAC gives namerd's ServiceAccount: every other verb is
 // refused with 403. docs/kubernetes.md's walkthrough works on it: namerctl dtab create, shift,
 // history and rollback write a DTab object in namerd's shape (its history appearing beside
-// it), and delegate finds the example's endpoints through the io.l5d.k8s namer. A DTab that
+// it), delegate finds the example's endpoints through the io.l5d.k8s namer, and a rollout
+// is a Rollout object with Leases beside it (started, then aborted). A DTab that
 // namerd (Linkerd's) wrote before the move is served unchanged. And the rules are no more than
 // it needs: every verb they grant is one namerd asked for, on the way (derived from the fake's
 // request log, so a rule the code stops needing fails here).
@@ -221,6 +222,57 @@ if (requireKubectl(t)) {
       )
       t.pass('namerctl delegate finds world-v1’s endpoints through the io.l5d.k8s namer')
 
+      // A rollout on the same store: a Rollout object beside the DTabs, the leader's and the
+      // replica's Leases, and one holding the prefix. No proxy reports metrics here, so the
+      // first step waits, paused for metrics (after a look for proxies); abort ends it.
+      const rolloutRef = {
+        apiVersion: 'switchyard.io/v1alpha1',
+        kind: 'Rollout',
+        namespace: 'switchyard',
+      }
+      const leaseRef = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        namespace: 'switchyard',
+      }
+      const status = () =>
+        api.list(rolloutRef).map((o) => o.status as { phase?: string; pause?: { by?: string } })
+      const start = await namerctl(port, [
+        'rollout',
+        'start',
+        'internal',
+        '/host/world',
+        '--to',
+        '/tmp/world-v2',
+        '--steps',
+        '50,100',
+        '--interval',
+        '1s',
+        '--min-requests',
+        '1',
+      ])
+      t.equal(start.status, 0, `namerctl rollout start: ${start.stderr}`)
+      t.equal(status().length, 1, 'the rollout is a Rollout object in namerd’s namespace')
+      await eventually(
+        'the rollout to wait for metrics',
+        async () => status()[0]?.pause?.by === 'metrics',
+        20_000,
+      )
+      const leases = () => api.list(leaseRef).map((o) => (o.metadata as { name: string }).name)
+      t.ok(
+        leases().some((n) => n.startsWith('sy-prefix.internal.')),
+        'a Lease holds the prefix',
+      )
+      t.ok(leases().includes('sy-lease.rollouts-leader'), 'the leader’s Lease')
+      const abort = await namerctl(port, ['rollout', 'abort', 'internal', '/host/world'])
+      t.equal(abort.status, 0, `namerctl rollout abort: ${abort.stderr}`)
+      await eventually('the rollout to end', async () => status()[0]?.phase === 'aborted', 20_000)
+      t.notOk(
+        leases().some((n) => n.startsWith('sy-prefix.')),
+        'the prefix is free again',
+      )
+      t.same(dentriesOf(api.get(dtabRef)), initial, 'and the DTab is as it was')
+
       // The rest of what namerd does with its store: list the dtabs, delete one.
       const list = await namerctl(port, ['dtab', 'list'])
       t.equal(list.status, 0, `namerctl dtab list: ${list.stderr}`)
@@ -236,10 +288,12 @@ if (requireKubectl(t)) {
       t.same(ungrantedAsks(asked, granted, subject), [], 'nothing namerd asked for was refused')
       t.same(verbSets(asked), verbSets(grantedTo(granted, subject)), 'every verb granted was used')
       t.same(verbSets(asked), [
+        'coordination.k8s.io/leases: get, list, create, update, delete',
         'core/services: list, watch',
         'discovery.k8s.io/endpointslices: list, watch',
         'l5d.io/dtabs: get, list, watch, create, update, delete',
         'switchyard.io/dtabhistories: get, create, update',
+        'switchyard.io/rollouts: get, list, watch, create, update',
       ])
     },
   )

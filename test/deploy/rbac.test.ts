@@ -1,5 +1,5 @@
-// RBAC is least privilege: no wildcard anywhere; the only writes are namerd's, on its own two
-// resources in its own namespace; everything else is a read of endpoints and Services; every
+// RBAC is least privilege: no wildcard anywhere; the only writes are namerd's, on its own
+// resources (DTabs, their history, rollouts, Leases) in its own namespace; everything else is a read of endpoints and Services; every
 // binding names a role and an account that exist; no Secret is readable.
 import type { IPolicyRule } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
 import t from 'tap'
@@ -25,6 +25,18 @@ const STORE_RULES = [
     apiGroups: ['switchyard.io'],
     resources: ['dtabhistories'],
     verbs: ['get', 'create', 'update'],
+  },
+  // Rollouts and the leases of their leader, replicas and active prefixes (rollouts-k8s.ts,
+  // k8s-leases.ts); leases are never watched.
+  {
+    apiGroups: ['switchyard.io'],
+    resources: ['rollouts'],
+    verbs: ['get', 'list', 'watch', 'create', 'update'],
+  },
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    verbs: ['get', 'list', 'create', 'update', 'delete'],
   },
 ]
 
@@ -87,7 +99,11 @@ if (requireKubectl(t)) {
         } else {
           t.equal(g.subject, 'ServiceAccount switchyard/namerd', `only namerd writes (${g.role})`)
           t.equal(g.scope, namerdDtabs, 'and only where its store keeps the DTabs')
-          t.same(normal(g.rules), normal(STORE_RULES), 'and only its DTabs and their history')
+          t.same(
+            normal(g.rules),
+            normal(STORE_RULES),
+            'and only its DTabs, their history, its rollouts and leases',
+          )
         }
       }
       const workloadAccounts = objects.flatMap((o) => {

@@ -183,6 +183,7 @@ export function grantedTo(all: readonly Grant[], subject: string) {
 export const MESH_RESOURCES = [
   { group: 'l5d.io', resource: 'dtabs' },
   { group: 'switchyard.io', resource: 'dtabhistories' },
+  { group: 'switchyard.io', resource: 'rollouts' },
   { group: 'discovery.k8s.io', resource: 'endpointslices' },
   { group: '', resource: 'services' },
   { group: 'coordination.k8s.io', resource: 'leases' },
