@@ -76,9 +76,10 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
   const store = coalesceReads(instrumentStore(options.store, metrics))
   const dtabWatches = new SharedDtabWatches(store)
   const naming = new Naming(store, options.namers ?? [], { ...options.naming, dtabWatches })
-  const watchers = new WatcherRegistry(
-    options.rollouts === undefined ? {} : { adminAllow: options.rollouts.proxyAdmin.allow },
-  )
+  // An empty rollouts.proxyAdmin.allow (the default) is the registry's default, loopback and
+  // the watch's own address; a list given replaces it. [] would admit no proxy at all.
+  const allow = options.rollouts?.proxyAdmin.allow ?? []
+  const watchers = new WatcherRegistry(allow.length === 0 ? {} : { adminAllow: allow })
   const rollouts =
     options.rollouts?.enabled === true
       ? startRollouts({
