@@ -37,7 +37,10 @@ export function parseDuration(text: string, flag: string): number {
     ms += Number(m[1]) * unit
   }
   if (!Number.isFinite(ms) || ms <= 0) throw bad('must be more than zero')
-  if (!Number.isInteger(ms)) throw bad('is not a whole number of milliseconds')
+  // 4216542.013s is 4216542012.9999995 in binary floating point: a whole number all the same.
+  const whole = Math.round(ms)
+  if (Math.abs(ms - whole) > 1e-3) throw bad('is not a whole number of milliseconds')
+  ms = whole
   if (ms > Number.MAX_SAFE_INTEGER) throw bad('is too long')
   return ms
 }

@@ -16,7 +16,7 @@ export interface FollowOptions {
 }
 
 /** Whether a failure is namerd being away (retry), not a refusal (give up at once). */
-function transient(err: unknown): boolean {
+export function transient(err: unknown): boolean {
   // 503: namerd shutting down or its store away; 502/504: a proxy in front of it.
   if (err instanceof RolloutApiError || err instanceof HttpError) {
     return [502, 503, 504].includes(err.status)
@@ -42,15 +42,13 @@ export async function follow(
       for await (const rollout of api.watch(ns, id, ac.signal)) {
         awaySince = null
         options.onState(rollout)
-        if (isTerminal(rollout.phase)) {
-          ac.abort()
-          return rollout
-        }
+        // Leaving the loop cancels the response body; no abort needed (aborting a fetch whose
+        // body is being read throws its AbortError out of abort() itself).
+        if (isTerminal(rollout.phase)) return rollout
       }
       // The stream ended without a terminal state (namerd restarted or shut down): again.
       lastError = 'the watch stream ended'
     } catch (err) {
-      ac.abort()
       if (!transient(err)) throw err
       lastError = err instanceof Error ? err.message : String(err)
     }
@@ -64,6 +62,34 @@ export async function follow(
           `the rollout goes on without namerctl; look again with namerctl rollout status ${ns} ${id}`,
         ],
       )
+    }
+    await new Promise((r) => setTimeout(r, retryMs))
+  }
+}
+
+/**
+ * `find` retried while namerd is away, up to `timeoutMs` (then exit 3): a watch started while
+ * namerd restarts still learns the verdict, and one that never reaches namerd says it is unknown.
+ */
+export async function reach<T>(
+  find: () => Promise<T>,
+  what: string,
+  timeoutMs: number | undefined,
+  retryMs = 500,
+): Promise<T> {
+  const since = Date.now()
+  for (;;) {
+    try {
+      return await find()
+    } catch (err) {
+      if (!transient(err)) throw err
+      if (timeoutMs !== undefined && Date.now() - since >= timeoutMs) {
+        throw new CliError(
+          'verdict_unknown',
+          `the verdict of ${what} is unknown: namerd was unreachable for ${Math.round((Date.now() - since) / 1000)} s (--timeout)`,
+          [`last: ${err instanceof Error ? err.message : String(err)}`],
+        )
+      }
     }
     await new Promise((r) => setTimeout(r, retryMs))
   }

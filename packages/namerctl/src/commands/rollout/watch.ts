@@ -11,7 +11,7 @@ import { formatOf } from '../../output.js'
 import { RolloutApi } from './api.js'
 import { eventLine, renderRollout } from './render.js'
 import { findRollout } from './target.js'
-import { follow, verdict } from './verdict.js'
+import { follow, reach, verdict } from './verdict.js'
 
 /** Home, clear to the end: the view is drawn again from the top. */
 const REDRAW = '\x1b[H\x1b[2J'
@@ -46,7 +46,11 @@ export function registerWatch(group: Command, ctx: Context): void {
         const timeoutMs =
           opts.timeout === undefined ? undefined : parseDuration(opts.timeout, '--timeout')
         const api = new RolloutApi(ctx.connect(cmd))
-        const { value: first } = await findRollout(api, ns, which, { activeOnly: false })
+        const { value: first } = await reach(
+          () => findRollout(api, ns, which, { activeOnly: false }),
+          `the rollout ${which === undefined ? `in ${ns}` : `${which} in ${ns}`}`,
+          timeoutMs,
+        )
         const json = formatOf(cmd.opts()) === 'json'
         // Redrawn only on a terminal (a file or a pipe gets lines), and never for --json.
         const redraw = !json && process.stdout.isTTY === true
