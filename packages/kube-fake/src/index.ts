@@ -47,7 +47,8 @@
  *   answers NamespaceLifecycle's 404 `namespaces "x" not found` (details kind namespaces).
  * - Discovery documents (/version, /api, /apis, /api/v1, /apis/<g>/<v>) and /healthz, /readyz.
  * - Test controls: put/remove/get/list through the same write path, compact, down/up on the same
- *   port, forbid/allowAll, a bounded request log.
+ *   port, forbid/allowAll, a bounded request log; installCrdsFrom reads deploy/crd's YAML as
+ *   written (x-kubernetes-* keys included), as kubectl apply sends it.
  *
  * NOT COVERED (answers differ from a real server)
  * - No authentication, no TLS, no HTTP/2, no impersonation: every request is the configured user.
@@ -55,7 +56,10 @@
  *   no managedFields, no admission, no defaulting, no value validation against the schema (only
  *   pruning), no CEL rules, no status/scale subresources (their paths are the plain 404).
  * - Built-in kinds are stored as written (no Service clusterIP allocation, no EndpointSlice
- *   controller, no pruning of unknown built-in fields other than under metadata).
+ *   controller, no pruning of unknown built-in fields other than under metadata), and their
+ *   fields are not validated: a Lease's acquireTime/renewTime need not be MicroTime, its
+ *   leaseDurationSeconds may be 0. A PUT of a missing object is always 404 (kube-apiserver
+ *   creates on update for some built-in kinds, such as Leases, when no resourceVersion is sent).
  * - No Namespace objects: by default every Kubernetes namespace exists, so a create into one a
  *   real cluster lacks succeeds here (the `namespaces` option makes it a 404); no namespace is
  *   ever being deleted (no 403 NamespaceTerminating).
