@@ -11,6 +11,7 @@ import { type Notifier, RolloutController, type RunSmoke } from './controller.js
 import { createProxyDirectory } from './directory.js'
 import type { RolloutMetrics } from './metrics.js'
 import { startPresence } from './presence.js'
+import { runSmoke } from './smoke.js'
 import { judge } from './sources/judge.js'
 import { prometheusSource } from './sources/prometheus.js'
 import { proxiesSource } from './sources/proxies.js'
@@ -57,23 +58,12 @@ export interface StartRolloutsOptions {
   readonly settings: RolloutsSettings
   readonly log: Logger
   readonly metrics?: RolloutMetrics
-  /** Default: smoke.ts's runSmoke, once it lands (see smokeUnavailable). */
+  /** Default: smoke.ts's runSmoke (tests pass a stub). */
   readonly runSmoke?: RunSmoke
   readonly notifier?: Notifier | null
   /** Default: the proxies or Prometheus source of the rollout's spec. */
   readonly sourceFor?: (spec: MetricsSourceSpec) => MetricsSource
 }
-
-/**
- * TEMPORARY until task 5's smoke.ts lands: a smoke run that fails and says why, so a rollout
- * with --smoke-url is rolled back before any dtab write rather than passing untested.
- */
-export const smokeUnavailable: RunSmoke = async () => ({
-  sent: 0,
-  passed: 0,
-  firstFailure:
-    'smoke staging is not available in this namerd build (rollouts/smoke.ts); start the rollout without --smoke-url',
-})
 
 export function startRollouts(options: StartRolloutsOptions): RolloutsService {
   const { store, settings, log } = options
@@ -112,6 +102,7 @@ export function startRollouts(options: StartRolloutsOptions): RolloutsService {
                 directory,
                 scrapeMs: settings.scrapeMs,
                 log: log.child({ component: 'scraper' }),
+                onRead: (result) => options.metrics?.proxyReads.inc({ result }),
               })
             : prometheusSource({
                 url: spec.url,
@@ -149,7 +140,7 @@ export function startRollouts(options: StartRolloutsOptions): RolloutsService {
         log: log.child({ component: 'rollouts' }),
         judge,
         sourceFor,
-        runSmoke: options.runSmoke ?? smokeUnavailable,
+        runSmoke: options.runSmoke ?? runSmoke,
         notifier: options.notifier ?? null,
         metrics: options.metrics,
       })
