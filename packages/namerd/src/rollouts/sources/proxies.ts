@@ -12,6 +12,8 @@ export interface ProxiesSourceOptions {
   readonly scrapeMs: number
   readonly timeoutMs?: number
   readonly log: Logger
+  /** Told of each snapshot read's result, for namerd_rollout_proxy_reads_total. */
+  readonly onRead?: (result: 'ok' | 'error') => void
 }
 
 export function proxiesSource(options: ProxiesSourceOptions): MetricsSource {

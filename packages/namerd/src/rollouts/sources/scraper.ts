@@ -97,6 +97,8 @@ export interface ScraperOptions {
   readonly scrapeMs: number
   readonly timeoutMs?: number
   readonly log: Logger
+  /** Told of each snapshot read's result, for namerd_rollout_proxy_reads_total. */
+  readonly onRead?: (result: 'ok' | 'error') => void
 }
 
 export class Scraper {
@@ -104,6 +106,7 @@ export class Scraper {
   readonly #scrapeMs: number
   readonly #timeoutMs: number
   readonly #log: Logger
+  readonly #onRead: ((result: 'ok' | 'error') => void) | undefined
   readonly #proxies = new Map<string, ProxyState>()
   /** Namespace → when a rollout last asked about it. */
   readonly #interest = new Map<string, number>()
@@ -118,6 +121,7 @@ export class Scraper {
     this.#scrapeMs = options.scrapeMs
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.#log = options.log
+    this.#onRead = options.onRead
   }
 
   /** Marks `namespace` as wanted; the first time, reads its proxies at once. */
@@ -209,7 +213,9 @@ export class Scraper {
       if (p.samples.length > MAX_SAMPLES) p.samples.splice(0, p.samples.length - MAX_SAMPLES)
       p.failures = 0
       p.lastError = null
+      this.#onRead?.('ok')
     } catch (err) {
+      this.#onRead?.('error')
       p.failures++
       p.lastError = err instanceof Error ? err.message : String(err)
       if (p.failures === 2)
