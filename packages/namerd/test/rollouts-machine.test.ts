@@ -202,6 +202,95 @@ t.test(
   },
 )
 
+t.test('the progress deadline counts from the step start, not the restarted window', async (t) => {
+  // progressDeadlineMs 5000, minRequests 20; the step starts (and is written) at 0.
+  const cases: {
+    name: string
+    /** Before the last reading: a user pause at 100 resumed at `resumeAt`, or none. */
+    resumeAt: number | null
+    /** A metrics pause at 200 ended by a reading at `readableAt`, or none. */
+    readableAt: number | null
+    at: number
+    requests: number
+    phase: Rollout['phase']
+  }[] = [
+    {
+      name: 'no pause, before the deadline',
+      resumeAt: null,
+      readableAt: null,
+      at: 4999,
+      requests: 5,
+      phase: 'step',
+    },
+    {
+      name: 'no pause, at the deadline',
+      resumeAt: null,
+      readableAt: null,
+      at: 5000,
+      requests: 5,
+      phase: 'rolled-back',
+    },
+    {
+      name: 'resumed at 4000: the deadline is still 5000',
+      resumeAt: 4000,
+      readableAt: null,
+      at: 5000,
+      requests: 5,
+      phase: 'rolled-back',
+    },
+    {
+      name: 'resumed at 4000, before the deadline',
+      resumeAt: 4000,
+      readableAt: null,
+      at: 4900,
+      requests: 5,
+      phase: 'step',
+    },
+    {
+      name: 'metrics back at 4500: the deadline is still 5000',
+      resumeAt: null,
+      readableAt: 4500,
+      at: 5200,
+      requests: 5,
+      phase: 'rolled-back',
+    },
+    {
+      name: 'enough traffic after the deadline is not a deadline',
+      resumeAt: 4000,
+      readableAt: null,
+      at: 5000,
+      requests: 50,
+      phase: 'step',
+    },
+  ]
+  for (const c of cases) {
+    const w = new World(rollout())
+    w.step(0)
+    if (c.resumeAt !== null) {
+      w.request('pause')
+      w.step(100)
+      w.request('resume')
+      w.step(c.resumeAt)
+      t.equal(
+        w.r.stepRecords[0]?.windowStart,
+        at(c.resumeAt).toISOString(),
+        `${c.name}: window restarted`,
+      )
+    }
+    if (c.readableAt !== null) {
+      w.step(200, { reading: { ok: false, problem: 'down' } })
+      w.step(c.readableAt, { reading: reading(c.readableAt, 1, 1) })
+      t.equal(w.r.pause, null, `${c.name}: metrics pause ended`)
+    }
+    w.step(c.at, { reading: reading(c.at, c.requests, 1) })
+    t.equal(w.r.phase, c.phase, c.name)
+    if (c.phase === 'rolled-back') {
+      t.equal(w.r.stepRecords[0]?.failed?.metric, 'progress-deadline', `${c.name}: metric`)
+      t.match(w.r.outcome, /from the step's start/, `${c.name}: the why says from when`)
+    }
+  }
+})
+
 t.test(
   'unreadable metrics pause by metrics, never pass, and resume with a fresh window',
   async (t) => {

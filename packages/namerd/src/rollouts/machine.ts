@@ -472,8 +472,11 @@ function analyse(d: Draft, inputs: MachineInputs, version: string): void {
       return
     }
     case 'insufficient': {
-      if (d.now.getTime() >= windowStart + d.r.progressDeadlineMs) {
-        const detail = `${r.to.requests} requests to ${d.r.to} in ${Math.round((d.now.getTime() - windowStart) / 1000)} s, fewer than ${d.r.thresholds.minRequests}, by the progress deadline`
+      // The deadline counts from the step's start, not the window's: a resume or the end of a
+      // metrics pause restarts the window but must not extend a step that never gets traffic.
+      const stepStart = Date.parse(rec.startedAt)
+      if (d.now.getTime() >= stepStart + d.r.progressDeadlineMs) {
+        const detail = `${r.to.requests} requests to ${d.r.to} in the last ${Math.round((d.now.getTime() - windowStart) / 1000)} s, fewer than ${d.r.thresholds.minRequests}, by the progress deadline (${Math.round(d.r.progressDeadlineMs / 1000)} s from the step's start)`
         d.updateRecord({
           ...stats,
           verdict: 'fail',
