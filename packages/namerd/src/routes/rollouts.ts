@@ -57,21 +57,6 @@ export interface RolloutPlan {
   readonly steps: { readonly weight: number; readonly gate: boolean; readonly dentry: string }[]
 }
 
-/** What task 3 puts on the Context; read defensively, as older Contexts have no such member. */
-interface RolloutsSetting {
-  readonly enabled: boolean
-  readonly replicaId: string
-  leader(): boolean
-}
-
-/**
- * undefined: this namerd's Context predates the rollouts setting; the store's facet decides.
- * null: rollouts are switched off in namerd's config.
- */
-function rolloutsSetting(ctx: Context): RolloutsSetting | null | undefined {
-  return (ctx as Context & { readonly rollouts?: RolloutsSetting | null }).rollouts
-}
-
 function disabled(why: string): ApiError {
   return new ApiError(503, 'rollouts_disabled', `rollouts are not available on this namerd: ${why}`)
 }
@@ -89,13 +74,15 @@ function readable(ctx: Context): RolloutStore {
 
 /** The store's rollouts for a change: also 503 when no controller would ever act on it. */
 function writable(ctx: Context): RolloutStore {
-  const setting = rolloutsSetting(ctx)
-  if (setting === null || setting?.enabled === false) {
+  // The store first: its lack is the cause when both are missing.
+  const rollouts = readable(ctx)
+  // null: rollouts switched off in namerd's config (nothing would ever act on the change).
+  if (ctx.rollouts === null || !ctx.rollouts.enabled) {
     throw disabled(
       'rollouts.enabled is false in its config; set it to true (or remove it) and restart namerd',
     )
   }
-  return readable(ctx)
+  return rollouts
 }
 
 const notFoundNamespace = (store: DtabStore, ns: string) => {
