@@ -1,11 +1,16 @@
 // The controller on a namerd in this process (memory store, real HTTP): rollouts started through
 // the API are driven to their end by the leader, reading a stub metrics source (the proxies'
 // real path is tested end to end by test/e2e/rollouts*.test.ts).
+
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Dtab } from '@switchyard/dtab'
 import type { RolloutSpec, VersionStats } from '@switchyard/wire'
 import { pino } from 'pino'
+import { Registry } from 'prom-client'
 import t, { type Test } from 'tap'
 import { startRollouts } from '../src/rollouts/leader.js'
+import { RolloutMetrics } from '../src/rollouts/metrics.js'
 import type { MetricsSource, ReadResult } from '../src/rollouts/sources/source.js'
 import { startServer } from './helpers.js'
 
@@ -55,6 +60,7 @@ const spec = (over: Partial<RolloutSpec> = {}): RolloutSpec => ({
 async function setup(t: Test, rate: { value: number | null }) {
   const ns = await startServer(t)
   await ns.store.create('internal', Dtab.read(DTAB))
+  const registry = new Registry()
   const service = startRollouts({
     store: ns.server.context.store,
     naming: ns.server.context.naming,
@@ -70,9 +76,10 @@ async function setup(t: Test, rate: { value: number | null }) {
     },
     log: pino({ level: 'silent' }),
     sourceFor: () => stub(rate),
+    metrics: new RolloutMetrics(registry),
   })
   t.teardown(() => service.close())
-  return { ...ns, service }
+  return { ...ns, service, registry }
 }
 
 async function start(base: string, body: RolloutSpec): Promise<string> {
@@ -151,4 +158,49 @@ t.test('a manual change of the dentry stops the rollout and survives', async (t)
   t.match(r.outcome, /conflict/)
   const after = await s.store.get('internal')
   t.equal(Dtab.show(after!.dtab), manual, 'the manual dentry is intact')
+})
+
+t.test('every event goes to the webhook and webhookDelivered is stored', async (t) => {
+  const got: { id: string; seq: number; to: string; analysis: unknown }[] = []
+  const receiver = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c: Buffer) => {
+      body += c.toString()
+    })
+    req.on('end', () => {
+      const p = JSON.parse(body) as { event: { seq: number; to: string }; analysis: unknown }
+      got.push({
+        id: String(req.headers['switchyard-event-id']),
+        seq: p.event.seq,
+        to: p.event.to,
+        analysis: p.analysis,
+      })
+      res.end('ok')
+    })
+  })
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+  t.teardown(() => new Promise<void>((r) => receiver.close(() => r())))
+  const port = (receiver.address() as AddressInfo).port
+  const s = await setup(t, { value: 1 })
+  await until('the leader', async () => (s.service.status.leader() ? true : null))
+  const id = await start(s.base, spec({ webhook: `http://127.0.0.1:${port}/hook` }))
+  const r = await until('the end', ended(s.store, id))
+  t.equal(r.phase, 'succeeded')
+  const stored = await until('webhookDelivered stored', async () => {
+    const v = await s.store.rollouts!.get('internal', id)
+    return v !== null && v.rollout.webhookDelivered === r.events.at(-1)!.seq ? v.rollout : null
+  })
+  t.same(
+    got.map((g) => g.seq),
+    stored.events.map((e) => e.seq),
+    'each event once, in order',
+  )
+  t.equal(got[0]?.id, `${id}/1`)
+  t.equal(got.at(-1)?.to, 'succeeded')
+  t.match(got.at(-1)?.analysis, { index: 2, weight: 100, verdict: 'pass' }, 'the step record')
+  const text = await s.registry.metrics()
+  t.match(
+    text,
+    new RegExp(`namerd_rollout_webhook_deliveries_total\\{result="delivered"\\} ${got.length}\\b`),
+  )
 })

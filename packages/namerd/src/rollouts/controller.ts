@@ -65,9 +65,16 @@ interface Held {
 
 const key = (ns: string, id: string): string => `${ns}/${id}`
 
+/** Events of a rollout that ended longer ago than this are not resent by a new leader. */
+const RESEND_ENDED_MS = 60 * 60 * 1000
+
 export class RolloutController {
   readonly #o: ControllerOptions
   readonly #held = new Map<string, Held>()
+  /** Rollouts whose unacknowledged webhook events this leader has queued again. */
+  readonly #resent = new Set<string>()
+  /** The highest webhook seq acknowledged per rollout, stored with its next write. */
+  readonly #delivered = new Map<string, number>()
   readonly #abort = new AbortController()
   #timer: NodeJS.Timeout | null = null
   #round: Promise<void> | null = null
@@ -119,9 +126,63 @@ export class RolloutController {
     }
   }
 
+  /**
+   * The webhook acknowledged event `seq` (WebhookNotifier's onDelivered). Stored as
+   * webhookDelivered with the rollout's next write; an ended rollout, which gets no more writes
+   * from the rounds, gets a separate update.
+   */
+  delivered(namespace: string, id: string, seq: number): void {
+    if (this.#closed) return
+    const k = key(namespace, id)
+    if ((this.#delivered.get(k) ?? 0) >= seq) return
+    this.#delivered.set(k, seq)
+    if (!this.#held.has(k)) void this.#storeDelivered(namespace, id)
+  }
+
+  async #storeDelivered(namespace: string, id: string): Promise<void> {
+    const k = key(namespace, id)
+    for (let attempt = 0; attempt < 3 && !this.#closed; attempt++) {
+      const want = this.#delivered.get(k) ?? 0
+      try {
+        const vr = await this.#o.rollouts.get(namespace, id)
+        if (vr === null || vr.rollout.webhookDelivered >= want) return
+        if (!isTerminal(vr.rollout.phase) && this.#held.has(k)) return // the rounds store it
+        await this.#o.rollouts.update({ ...vr.rollout, webhookDelivered: want }, vr.version)
+        return
+      } catch (err) {
+        if (err instanceof VersionMismatchError) continue
+        this.#o.log.warn(
+          { err, rollout: id, namespace },
+          'rollouts: storing webhookDelivered failed',
+        )
+        return
+      }
+    }
+  }
+
+  /**
+   * A rollout first seen by this leader: its events after webhookDelivered are queued again
+   * (delivery is at least once; the receiver drops duplicates by Switchyard-Event-Id). Rollouts
+   * that ended over an hour ago are left alone, so a dead webhook is not retried forever.
+   */
+  #resend(r: Rollout): void {
+    const k = key(r.namespace, r.id)
+    if (this.#resent.has(k)) return
+    this.#resent.add(k)
+    if (r.webhook === null || this.#o.notifier === null) return
+    if (r.endedAt !== null && this.#now().getTime() - Date.parse(r.endedAt) > RESEND_ENDED_MS)
+      return
+    for (const event of r.events) {
+      if (event.seq <= r.webhookDelivered) continue
+      const rec = r.stepRecords.findLast((s) => s.index === event.step) ?? null
+      this.#o.notifier.notify(r, event, rec)
+    }
+  }
+
   #hold(vr: VersionedRollout): void {
     const k = key(vr.rollout.namespace, vr.rollout.id)
     const h = this.#held.get(k)
+    this.#resend(vr.rollout)
     if (isTerminal(vr.rollout.phase)) {
       this.#held.delete(k)
       this.#o.metrics?.weight.remove({ namespace: vr.rollout.namespace, prefix: vr.rollout.prefix })
@@ -191,11 +252,15 @@ export class RolloutController {
       smoke,
       judge: this.#o.judge,
     })
+    let next = out.next
+    // Webhook acknowledgements ride on this write, or make a small one of their own.
+    const delivered = this.#delivered.get(key(r.namespace, r.id)) ?? 0
+    if (delivered > next.webhookDelivered) next = { ...next, webhookDelivered: delivered }
     let vr = h.vr
-    if (out.next !== r) {
+    if (next !== r) {
       try {
-        const version = await this.#o.rollouts.update(out.next, h.vr.version)
-        vr = { rollout: out.next, version }
+        const version = await this.#o.rollouts.update(next, h.vr.version)
+        vr = { rollout: next, version }
         h.vr = vr
       } catch (err) {
         if (err instanceof VersionMismatchError) {
@@ -206,8 +271,8 @@ export class RolloutController {
         }
         throw err
       }
-      if (out.next.phase !== 'smoke') h.smoke = null
-      if (out.next.step !== r.step) h.ids = null
+      if (next.phase !== 'smoke') h.smoke = null
+      if (next.step !== r.step) h.ids = null
     }
     const events: RolloutEvent[] = []
     for (const e of out.effects) {

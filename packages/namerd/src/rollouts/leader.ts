@@ -16,6 +16,7 @@ import { judge } from './sources/judge.js'
 import { prometheusSource } from './sources/prometheus.js'
 import { proxiesSource } from './sources/proxies.js'
 import type { MetricsSource } from './sources/source.js'
+import { WebhookNotifier } from './webhook.js'
 
 export const LEADER_LEASE = 'rollouts-leader'
 
@@ -60,6 +61,7 @@ export interface StartRolloutsOptions {
   readonly metrics?: RolloutMetrics
   /** Default: smoke.ts's runSmoke (tests pass a stub). */
   readonly runSmoke?: RunSmoke
+  /** Default: a WebhookNotifier whose acknowledgements the leader's controller stores; null: none. */
   readonly notifier?: Notifier | null
   /** Default: the proxies or Prometheus source of the rollout's spec. */
   readonly sourceFor?: (spec: MetricsSourceSpec) => MetricsSource
@@ -114,6 +116,16 @@ export function startRollouts(options: StartRolloutsOptions): RolloutsService {
       return s
     })
   let controller: RolloutController | null = null
+  // One notifier for the replica's life: queues survive a lost and regained lease, and what it
+  // knows was acknowledged is not sent again. Acknowledgements reach whichever controller leads.
+  const notifier: Notifier | null =
+    options.notifier !== undefined
+      ? options.notifier
+      : new WebhookNotifier({
+          log: log.child({ component: 'webhook' }),
+          onDelivered: (namespace, id, seq) => controller?.delivered(namespace, id, seq),
+          onAttempt: (result) => options.metrics?.webhookDeliveries.inc({ result }),
+        })
   const stopController = async () => {
     const c = controller
     controller = null
@@ -141,7 +153,7 @@ export function startRollouts(options: StartRolloutsOptions): RolloutsService {
         judge,
         sourceFor,
         runSmoke: options.runSmoke ?? runSmoke,
-        notifier: options.notifier ?? null,
+        notifier,
         metrics: options.metrics,
       })
       controller.start()
@@ -164,7 +176,7 @@ export function startRollouts(options: StartRolloutsOptions): RolloutsService {
       await elector.close({ release: o.release ?? true })
       await stopController()
       await presence.close()
-      await options.notifier?.close()
+      await notifier?.close()
     },
   }
 }
