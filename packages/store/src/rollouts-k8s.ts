@@ -332,6 +332,15 @@ export class K8sRolloutStore implements RolloutStore {
         }
         for (const e of events) channel.push(e)
       },
+      // Said once per new state or reason (a CRD not installed, RBAC, the API server away); the
+      // loop retries with backoff and the watch resumes where it was.
+      onHealth: (health) => {
+        if ((health.state === 'starting' || health.state === 'stale') && health.error)
+          this.o.logger?.warn(
+            { k8sNamespace: this.k8sNamespace, problem: health.error.message },
+            'the rollout watch cannot list or watch Rollout objects; retrying',
+          )
+      },
       onProblem: (problem) => {
         if (problem.kind === 'handler_failed')
           this.o.logger?.warn({ err: problem.error }, 'a rollout watch failed to apply a change')

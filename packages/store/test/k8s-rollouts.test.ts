@@ -17,7 +17,7 @@ import {
 } from '../src/index.js'
 import { leaseObjectName, microTime } from '../src/k8s-leases.js'
 import { hash16, markerName, STALE_MARKER_MS } from '../src/rollouts-k8s.js'
-import { k8sHarness, openOn, startFake } from './k8s-harness.js'
+import { CRD_DIR, k8sHarness, openOn, startFake } from './k8s-harness.js'
 import { rolloutContract } from './rollout-contract.js'
 
 const ROLLOUT_API = 'switchyard.io/v1alpha1'
@@ -323,6 +323,39 @@ t.test(
       (await rollouts.list()).map((v) => v.rollout.id),
       ['world-2', 'world-9'],
     )
+  },
+)
+
+t.test(
+  'without the Rollout CRD: calls say how to install it, the watch says so and waits',
+  async (t) => {
+    const api = await startFake()
+    api.uninstallCrd('rollouts.switchyard.io')
+    const warnings: string[] = []
+    const store = await openOn(api, {
+      logger: {
+        info: () => {},
+        warn: (details, message) => {
+          warnings.push(`${message} ${(details as { problem?: string }).problem ?? ''}`)
+        },
+      },
+    })
+    t.teardown(async () => {
+      await store.close()
+      await api.close()
+    })
+    const rollouts = rolloutsOf(store)
+    await t.rejects(rollouts.get('internal', 'world-1'), {
+      code: 'store_unavailable',
+      message: /rollouts\.switchyard\.io is not installed.*kubectl apply -k deploy\/crd/,
+    })
+    const events = rollouts.watch()
+    for (let i = 0; i < 200 && warnings.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 10))
+    t.match(warnings[0], /cannot list or watch Rollout objects.*not installed/)
+    await api.installCrdsFrom(CRD_DIR)
+    t.same((await events.next()).value, { type: 'synced' }, 'synced once it is installed')
+    await events.return?.()
   },
 )
 
