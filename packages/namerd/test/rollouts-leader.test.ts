@@ -1,0 +1,152 @@
+// Leadership across replicas (docs/design/rollouts.md §3): two namerds in this process, each
+// with its own file store instance on ONE directory (as two hosts on a shared volume would be),
+// stand for the rollouts-leader lease. Exactly one leads; when it dies without releasing the
+// lease, the other takes over once the lease has gone unrenewed for leaseMs, and carries the
+// rollout on from what is stored.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Dtab } from '@switchyard/dtab'
+import { openFileStore } from '@switchyard/store'
+import type { Rollout, RolloutSpec, VersionStats } from '@switchyard/wire'
+import { pino } from 'pino'
+import t, { type Test } from 'tap'
+import { type RolloutsService, startRollouts } from '../src/rollouts/leader.js'
+import type { MetricsSource, ReadResult } from '../src/rollouts/sources/source.js'
+import { startServer } from './helpers.js'
+
+const DTAB =
+  '/srv/world-v1=>/$/inet/127.0.0.1/1001;/srv/world-v2=>/$/inet/127.0.0.1/1002;/host/world=>/srv/world-v1'
+const LEASE_MS = 400
+
+const stats = (requests: number): VersionStats => ({
+  ids: [],
+  requests,
+  successes: requests,
+  failures: 0,
+  successRate: 1,
+  p99Ms: 5,
+  ratePerSec: 100,
+})
+const healthy: MetricsSource = {
+  async read(_ns, _ids, _start, end): Promise<ReadResult> {
+    return { ok: true, reading: { from: stats(100), to: stats(100), proxies: 1, at: end } }
+  },
+  async close() {},
+}
+
+async function replica(t: Test, dir: string, id: string) {
+  const store = await openFileStore(dir, { pollIntervalMs: 25 })
+  const ns = await startServer(t, { store })
+  const service = startRollouts({
+    store: ns.server.context.store,
+    naming: ns.server.context.naming,
+    watchers: ns.server.context.watchers,
+    settings: {
+      enabled: true,
+      tickMs: 30,
+      scrapeMs: 30,
+      leaseMs: LEASE_MS,
+      presenceMs: 100,
+      replicaId: id,
+      proxyAdmin: { allow: [] },
+    },
+    log: pino({ level: 'silent' }),
+    sourceFor: () => healthy,
+  })
+  // Registered after the server's: runs before it (tap runs teardowns last first).
+  t.teardown(() => service.close({ release: false }).catch(() => {}))
+  return { ...ns, service, id }
+}
+
+async function until<T>(what: string, get: () => Promise<T | null> | T | null, ms = 8000) {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await get()
+    if (v !== null) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+const leaders = (rs: { service: RolloutsService; id: string }[]) =>
+  rs.filter((r) => r.service.status.leader()).map((r) => r.id)
+
+t.test('one leader; killed without releasing, the other carries the rollout on', async (t) => {
+  // Not t.testdir(): tap would remove it while the stores' last writes may still be landing.
+  const dir = await mkdtemp(join(tmpdir(), 'rollouts-leader-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }))
+  const a = await replica(t, dir, 'replica-a')
+  const b = await replica(t, dir, 'replica-b')
+  await a.store.create('internal', Dtab.read(DTAB))
+
+  await until('a leader', () => (leaders([a, b]).length > 0 ? true : null))
+  // Over two lease durations, never two leaders, never none.
+  for (const end = Date.now() + 2 * LEASE_MS; Date.now() < end; ) {
+    t.equal(leaders([a, b]).length, 1, 'exactly one leads')
+    if (leaders([a, b]).length !== 1) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const [first, second] = a.service.status.leader() ? [a, b] : [b, a]
+
+  // A rollout that passes its first step and waits at the gate before 50%.
+  const spec: RolloutSpec = {
+    prefix: '/host/world',
+    from: '/srv/world-v1',
+    to: '/srv/world-v2',
+    steps: [10, 50, 100],
+    intervalMs: 100,
+    progressDeadlineMs: 5000,
+    thresholds: { minSuccessRate: 0.99, maxP99Ms: null, minRequests: 20 },
+    smoke: null,
+    gates: [50],
+    metrics: { kind: 'proxies' },
+    webhook: null,
+    reason: null,
+  }
+  const res = await fetch(`${second.base}/api/1/rollouts/internal`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(spec),
+  })
+  t.equal(res.status, 201, 'any replica takes a start')
+  const { id } = (await res.json()) as { id: string }
+  const get = async (): Promise<Rollout> =>
+    (await second.store.rollouts!.get('internal', id))!.rollout
+  await until('the gate', async () => ((await get()).phase === 'gate' ? true : null))
+  t.equal((await get()).stepRecords[0]?.verdict, 'pass')
+
+  // The leader dies: its controller and lease renewals stop, the lease is not released.
+  await first.service.close({ release: false })
+  const died = Date.now()
+  t.notOk(first.service.status.leader())
+  await until('the takeover', () => (second.service.status.leader() ? true : null))
+  t.ok(Date.now() - died >= LEASE_MS / 2, 'not before the lease could have expired')
+
+  const promote = await fetch(`${second.base}/api/1/rollouts/internal/${id}/promote`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ why: 'looks good' }),
+  })
+  t.equal(promote.status, 202)
+  const done = await until('the end', async () => {
+    const r = await get()
+    return r.endedAt !== null ? r : null
+  })
+  t.equal(done.phase, 'succeeded', done.outcome ?? '')
+  t.equal(
+    Dtab.show((await second.store.get('internal'))!.dtab),
+    DTAB.replace('/host/world=>/srv/world-v1', '/host/world=>/srv/world-v2'),
+  )
+  const who = (await second.store.history('internal')).map((h) => h.who)
+  t.ok(
+    who.includes(`rollout ${id}@${first.id} for ${done.createdBy}`),
+    'the first step was written by the first leader',
+  )
+  t.ok(who.includes(`rollout ${id}@${second.id} for ${done.createdBy}`), 'the rest by the second')
+  t.ok(
+    done.events.some((e) => e.who === `controller@${first.id}`) &&
+      done.events.some((e) => e.who === `controller@${second.id}`),
+    'events by both controllers',
+  )
+})
