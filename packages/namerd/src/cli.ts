@@ -37,7 +37,7 @@ Options:
                        ${DEFAULT_CONNECTION_LIMITS.maxConnections}, lowered to fit \`ulimit -n\`). At the limit the connection
                        idle longest is closed; API requests never hold the last
                        ${DEFAULT_CONNECTION_LIMITS.reservedConnections}, kept for /ready, /admin/ping and /metrics
-  --replica-id ID       this replica's name among namerds sharing a store, for rollouts'
+  --replica-id ID      this replica's name among namerds sharing a store, for rollouts'
                        leader lease and proxy presence (default $HOSTNAME-<pid>)
   --check              check the command line, the config file and the environment, print
                        what namerd would run with, each Kubernetes connection with where it
