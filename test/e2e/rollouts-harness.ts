@@ -254,11 +254,13 @@ export const squash = (text: string) => text.replace(/\s+/g, '').replace(/;$/, '
 
 /** Writes `text` as the namespace's dtab, whatever it holds now (creating it if missing). */
 export async function putDtab(namerdPort: number, text: string): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${namerdPort}/api/1/dtabs/${NAMESPACE}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/dtab' },
-    body: text,
-  })
+  const put = () =>
+    fetch(`http://127.0.0.1:${namerdPort}/api/1/dtabs/${NAMESPACE}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/dtab' },
+      body: text,
+    })
+  const res = await put()
   if (res.status >= 300) throw new Error(`PUT dtab ${NAMESPACE}: ${res.status} ${await res.text()}`)
 }
 

@@ -18,6 +18,7 @@ import {
   dentryOf,
   dtabText,
   INITIAL_DTAB,
+  LOAD_RATE,
   NAMESPACE,
   namerctl,
   namerctlRunning,
@@ -78,7 +79,9 @@ const leaderId = (await leads(replicas.get('namerd-a')!.port)) ? 'namerd-a' : 'n
 const followerId = ids.find((id) => id !== leaderId)!
 const leader = replicas.get(leaderId)!
 const follower = replicas.get(followerId)!
-t.equal(await leads(follower.port), false, `${followerId} does not lead too`)
+// Asserted inside the subtest: an assertion on the root test before its subtests let tap end
+// the root (and kill every process) while the next top-level await was still pending.
+const followerLeads = await leads(follower.port)
 
 await putDtab(follower.port, INITIAL_DTAB)
 writeFileSync(join(dir, 'proxy.yaml'), proxyConfig(follower.port))
@@ -88,7 +91,8 @@ await propagated(follower.port, proxy.adminPort)
 t.test(
   `the leader (${leaderId}) SIGKILLed mid-step: ${followerId} finishes the rollout`,
   async (t) => {
-    const load = startSteadyLoad({ port: proxy.port, ratePerSec: 200, maxMs: 90_000 })
+    t.equal(followerLeads, false, `${followerId} does not lead too`)
+    const load = startSteadyLoad({ port: proxy.port, ratePerSec: LOAD_RATE, maxMs: 90_000 })
     await new Promise((r) => setTimeout(r, 300))
     // A 1 s interval: the kill lands inside a step, not between two.
     const started = await namerctl(
