@@ -204,7 +204,6 @@ export async function runRolloutBench(
     const namerd = await startNamerd({
       store: `etcd:${etcd.url}`,
       dir,
-      logLevel: 'warn',
       args: ['--config', join(dir, 'namerd.yaml')],
     })
     try {
