@@ -26,6 +26,7 @@ import {
   proxyConfig,
   publish,
   putDtab,
+  rollout,
   runScenario,
   said,
   smokeArgs,
@@ -221,6 +222,95 @@ t.test('a manual shift of the dentry mid-rollout stops it, and is never overwrit
   t.equal(s.watch.code, 1, `rollout watch exits 1 on stopped\n${said(s.watch)}`)
   everyRequestAnswered(t, s.load)
 })
+
+t.test('too little traffic to v2: rolled back at the progress deadline', async (t) => {
+  // 200 req/s cannot bring 100,000 requests to v2 within the 1 s deadline.
+  const s = await scenario(t, { failRate: 0, delayMs: 0 }, [
+    '--steps',
+    '50,100',
+    '--min-requests',
+    '100000',
+    '--progress-deadline',
+    '1s',
+  ])
+  t.equal(s.ended.phase, 'rolled-back', s.ended.outcome ?? '')
+  t.match(s.ended.stepRecords[0]?.failed, { metric: 'progress-deadline' })
+  t.equal((await dtabText(namerd.port)).text, s.before.text, 'the dtab from before')
+  t.equal(s.watch.code, 1, `rollout watch exits 1\n${said(s.watch)}`)
+  everyRequestAnswered(t, s.load)
+})
+
+t.test('a gate waits for promote, then the rollout goes on to succeed', async (t) => {
+  const held: { rollout: Rollout | null; promoted: Awaited<ReturnType<typeof cli>> | null } = {
+    rollout: null,
+    promoted: null,
+  }
+  const s = await scenario(
+    t,
+    { failRate: 0, delayMs: 0 },
+    ['--steps', '50,100', '--gate-before', '100'],
+    async (id) => {
+      await until(namerd.port, id, 'at its gate', (r) => r.phase === 'gate')
+      // Three intervals at the gate: nothing may move by itself.
+      await new Promise((r) => setTimeout(r, 3 * TIMINGS.intervalMs))
+      held.rollout = await rollout(namerd.port, id)
+      held.promoted = await cli(['rollout', 'promote', NAMESPACE, id, '--reason', 'e2e'])
+    },
+  )
+  t.equal(held.rollout?.phase, 'gate', 'still at the gate three intervals later')
+  t.match(
+    held.rollout?.lastWritten?.dentry ?? '',
+    /50\.00\*\/srv\/world-v2/,
+    'at 50% while it waited',
+  )
+  t.equal(held.promoted?.code, 0, `promote accepted\n${held.promoted && said(held.promoted)}`)
+  t.equal(s.ended.phase, 'succeeded', s.ended.outcome ?? '')
+  t.equal(dentryOf((await dtabText(namerd.port)).text), `${PREFIX} => ${TO}`, 'v2 alone')
+  t.equal(s.watch.code, 0, `rollout watch exits 0\n${said(s.watch)}`)
+  everyRequestAnswered(t, s.load)
+})
+
+t.test(
+  'a shift of another dentry mid-rollout: the rollout carries on, and its rollback keeps the other change',
+  async (t) => {
+    const other = '/host/hello => /srv/world-v1'
+    const holder: { shifted: Awaited<ReturnType<typeof cli>> | null; midway: Rollout | null } = {
+      shifted: null,
+      midway: null,
+    }
+    // A 2 s interval, and an abort once the other change is in: the rollback then has to put
+    // back the rollout's dentry alone.
+    const s = await scenario(
+      t,
+      { failRate: 0, delayMs: 0 },
+      ['--steps', '10,50,100', '--interval', '2s'],
+      async (id) => {
+        await until(
+          namerd.port,
+          id,
+          'analysing its first step',
+          (r) => r.phase === 'step' && r.lastWritten !== null && r.intent === null,
+        )
+        holder.shifted = await cli(['shift', NAMESPACE, '/host/hello', '/srv/world-v1', '--create'])
+        await new Promise((r) => setTimeout(r, 2 * TIMINGS.tickMs + TIMINGS.scrapeMs))
+        holder.midway = await rollout(namerd.port, id)
+        await cli(['rollout', 'abort', NAMESPACE, id, '--reason', 'e2e: abort after a shift'])
+      },
+    )
+    t.equal(
+      holder.shifted?.code,
+      0,
+      `the other shift was written\n${holder.shifted && said(holder.shifted)}`,
+    )
+    t.equal(holder.midway?.phase, 'step', 'the rollout carried on after the other change')
+    t.equal(s.ended.phase, 'aborted', s.ended.outcome ?? '')
+    const after = await dtabText(namerd.port)
+    t.equal(dentryOf(after.text), `${PREFIX} => ${FROM}`, "the rollout's dentry is back on v1")
+    t.equal(dentryOf(after.text, '/host/hello'), other, 'the other change survived the rollback')
+    t.equal(s.watch.code, 1, `rollout watch exits 1 on an abort\n${said(s.watch)}`)
+    everyRequestAnswered(t, s.load)
+  },
+)
 
 t.test('the active rollout is gone once each ended: a new one may start', async (t) => {
   const res = await fetch(
