@@ -7,6 +7,7 @@
 // load through the proxy for the whole rollout, and asserts that no request went without a
 // backend's answer. Needs `pnpm build` (the programs run from packages/*/dist).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { History, type Rollout } from '@switchyard/wire'
@@ -274,10 +275,11 @@ t.test(
   'a shift of another dentry mid-rollout: the rollout carries on, and its rollback keeps the other change',
   async (t) => {
     const other = '/host/hello => /srv/world-v1'
-    const holder: { shifted: Awaited<ReturnType<typeof cli>> | null; midway: Rollout | null } = {
-      shifted: null,
-      midway: null,
-    }
+    const holder: {
+      shifted: Awaited<ReturnType<typeof cli>> | null
+      aborted: Awaited<ReturnType<typeof cli>> | null
+      midway: Rollout | null
+    } = { shifted: null, aborted: null, midway: null }
     // A 2 s interval, and an abort once the other change is in: the rollback then has to put
     // back the rollout's dentry alone.
     const s = await scenario(
@@ -294,7 +296,14 @@ t.test(
         holder.shifted = await cli(['shift', NAMESPACE, '/host/hello', '/srv/world-v1', '--create'])
         await new Promise((r) => setTimeout(r, 2 * TIMINGS.tickMs + TIMINGS.scrapeMs))
         holder.midway = await rollout(namerd.port, id)
-        await cli(['rollout', 'abort', NAMESPACE, id, '--reason', 'e2e: abort after a shift'])
+        holder.aborted = await cli([
+          'rollout',
+          'abort',
+          NAMESPACE,
+          id,
+          '--reason',
+          'e2e: abort after a shift',
+        ])
       },
     )
     t.equal(
@@ -303,11 +312,61 @@ t.test(
       `the other shift was written\n${holder.shifted && said(holder.shifted)}`,
     )
     t.equal(holder.midway?.phase, 'step', 'the rollout carried on after the other change')
-    t.equal(s.ended.phase, 'aborted', s.ended.outcome ?? '')
+    t.equal(holder.aborted?.code, 0, `abort accepted\n${holder.aborted && said(holder.aborted)}`)
+    t.equal(
+      s.ended.phase,
+      'aborted',
+      `${s.ended.outcome}; requests left: ${JSON.stringify(s.ended.requests)}; events: ${s.ended.events.map((e) => `${e.time} ${e.from}->${e.to} ${e.why}`).join(' | ')}`,
+    )
     const after = await dtabText(namerd.port)
     t.equal(dentryOf(after.text), `${PREFIX} => ${FROM}`, "the rollout's dentry is back on v1")
     t.equal(dentryOf(after.text, '/host/hello'), other, 'the other change survived the rollback')
     t.equal(s.watch.code, 1, `rollout watch exits 1 on an abort\n${said(s.watch)}`)
+    everyRequestAnswered(t, s.load)
+  },
+)
+
+t.test(
+  'a proxy whose metrics cannot be read pauses the rollout; it resumes once that proxy is gone',
+  async (t) => {
+    // A second proxy watching the namespace names an admin address where nothing listens: the
+    // leader cannot read it, so the window is unreadable and the rollout must pause, never
+    // pass or fail. Traffic goes through the first proxy throughout.
+    const dead = await new Promise<number>((resolve) => {
+      const probe = createServer()
+      probe.listen(0, '127.0.0.1', () => {
+        const a = probe.address()
+        probe.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 1))
+      })
+    })
+    writeFileSync(
+      join(dir, 'proxy-dark.yaml'),
+      `${proxyConfig(namerd.port, 'e2e-dark')}namerd: {advertiseAdmin: '127.0.0.1:${dead}'}\n`,
+    )
+    const dark = await mesh.startProxy(t, 'proxy-dark', join(dir, 'proxy-dark.yaml'))
+    const seen: { paused: Rollout | null } = { paused: null }
+    const s = await scenario(t, { failRate: 0, delayMs: 0 }, ['--steps', '50,100'], async (id) => {
+      seen.paused = await until(
+        namerd.port,
+        id,
+        'paused by metrics',
+        (r) => r.pause?.by === 'metrics',
+      )
+      // Paused for three intervals: it neither passes nor fails meanwhile.
+      await new Promise((r) => setTimeout(r, 3 * TIMINGS.intervalMs))
+      const still = await rollout(namerd.port, id)
+      t.equal(still.phase, 'step', 'still in its step while paused')
+      t.equal(still.pause?.by, 'metrics', 'still paused')
+      await dark.proc.kill('SIGTERM')
+    })
+    t.match(
+      seen.paused?.pause?.why ?? '',
+      new RegExp(`${dead}`),
+      'the pause names the proxy it cannot read',
+    )
+    t.equal(s.ended.phase, 'succeeded', `resumed by itself and succeeded: ${s.ended.outcome}`)
+    t.equal(s.ended.pause, null, 'no pause left')
+    t.equal(s.watch.code, 0, `rollout watch exits 0\n${said(s.watch)}`)
     everyRequestAnswered(t, s.load)
   },
 )
