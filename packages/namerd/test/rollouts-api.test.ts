@@ -192,6 +192,56 @@ t.test('start refusals: 400 with the field, 404, 409 active and mismatch, 503', 
   )
 })
 
+t.test('start with only prefix and to: namerd fills the defaults namerctl uses', async (t) => {
+  const { base } = await world(t)
+  const res = await post(`${base}/api/1/rollouts/internal`, {
+    prefix: '/host/world',
+    to: '/srv/world-v2',
+  })
+  t.equal(res.status, 201)
+  const r = Rollout.parse(await res.json())
+  t.equal(r.from, '/srv/world-v1', "from is the dentry's tree now")
+  t.same(r.steps, [10, 25, 50, 100])
+  t.equal(r.intervalMs, 60_000)
+  t.equal(r.progressDeadlineMs, 600_000, '10 intervals')
+  t.same(r.thresholds, { minSuccessRate: 0.99, maxP99Ms: null, minRequests: 100 })
+  t.same(r.metrics, { kind: 'proxies' })
+  t.same([r.smoke, r.webhook, r.reason, r.gates], [null, null, null, []])
+})
+
+t.test('start with a partial smoke or prometheus block: their own defaults', async (t) => {
+  const { base } = await world(t)
+  const res = await post(`${base}/api/1/rollouts/internal?dryRun=true`, {
+    prefix: '/host/world',
+    to: '/srv/world-v2',
+    smoke: { url: 'http://127.0.0.1:4140/health' },
+    metrics: { kind: 'prometheus', url: 'http://127.0.0.1:9090' },
+  })
+  t.equal(res.status, 200)
+  const { rollout } = (await res.json()) as { rollout: Rollout }
+  t.same(rollout.smoke, {
+    url: 'http://127.0.0.1:4140/health',
+    host: null,
+    requests: 20,
+    expect: ['2xx'],
+    timeoutMs: 5000,
+  })
+  t.same(rollout.metrics, { kind: 'prometheus', url: 'http://127.0.0.1:9090', lagMs: 10_000 })
+})
+
+t.test('start without from on a prefix no dentry has: 409 naming the prefix', async (t) => {
+  const { base } = await world(t)
+  const res = await post(`${base}/api/1/rollouts/internal`, {
+    prefix: '/host/nope',
+    to: '/srv/world-v2',
+  })
+  t.equal(res.status, 409)
+  t.match(await errorOf(res), {
+    error: 'dentry_mismatch',
+    message: /no dentry in internal has the prefix \/host\/nope/,
+  })
+})
+
 t.test('dryRun: the plan, nothing stored', async (t) => {
   const { base, store } = await world(t)
   const res = await post(`${base}/api/1/rollouts/internal?dryRun=true`, { ...SPEC, gates: [100] })

@@ -238,3 +238,76 @@ export const RolloutHistoryEntry = z.strictObject({
   event: RolloutEvent,
 })
 export type RolloutHistoryEntry = z.infer<typeof RolloutHistoryEntry>
+
+/**
+ * The defaults of a start, the same for `namerctl rollout start` and a bare
+ * `POST /api/1/rollouts/<ns>` (Flagger's and Argo Rollouts' habits: a few steps, a minute
+ * each, 99% success, enough requests to mean something).
+ */
+export const ROLLOUT_DEFAULTS = {
+  steps: [10, 25, 50, 100],
+  intervalMs: 60_000,
+  /** progressDeadlineMs defaults to this many intervals. */
+  progressDeadlineIntervals: 10,
+  minSuccessRate: 0.99,
+  minRequests: 100,
+  smokeRequests: 20,
+  smokeExpect: ['2xx'],
+  smokeTimeoutMs: 5_000,
+  prometheusLagMs: 10_000,
+} as const
+
+/**
+ * The body `POST /api/1/rollouts/<ns>` accepts: a RolloutSpec in which every field but
+ * `prefix` and `to` may be left out. `from` left out is the dentry's tree now (namerd reads it);
+ * `progressDeadlineMs` left out is 10 × intervalMs. A full RolloutSpec is also a valid body.
+ */
+export const RolloutStartBody = z.strictObject({
+  prefix: z.string(),
+  from: z.string().optional(),
+  to: z.string(),
+  steps: RolloutSpec.shape.steps.default([...ROLLOUT_DEFAULTS.steps]),
+  intervalMs: RolloutSpec.shape.intervalMs.default(ROLLOUT_DEFAULTS.intervalMs),
+  progressDeadlineMs: RolloutSpec.shape.progressDeadlineMs.optional(),
+  thresholds: z
+    .strictObject({
+      minSuccessRate: Thresholds.shape.minSuccessRate.default(ROLLOUT_DEFAULTS.minSuccessRate),
+      maxP99Ms: Thresholds.shape.maxP99Ms.default(null),
+      minRequests: Thresholds.shape.minRequests.default(ROLLOUT_DEFAULTS.minRequests),
+    })
+    .prefault({}),
+  smoke: z
+    .strictObject({
+      url: Smoke.shape.url,
+      host: Smoke.shape.host.default(null),
+      requests: Smoke.shape.requests.default(ROLLOUT_DEFAULTS.smokeRequests),
+      expect: Smoke.shape.expect.default([...ROLLOUT_DEFAULTS.smokeExpect]),
+      timeoutMs: Smoke.shape.timeoutMs.default(ROLLOUT_DEFAULTS.smokeTimeoutMs),
+    })
+    .nullable()
+    .default(null),
+  gates: RolloutSpec.shape.gates.default([]),
+  metrics: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('proxies') }),
+      z.strictObject({
+        kind: z.literal('prometheus'),
+        url: z.url(),
+        lagMs: z.int().nonnegative().default(ROLLOUT_DEFAULTS.prometheusLagMs),
+      }),
+    ])
+    .default({ kind: 'proxies' }),
+  webhook: RolloutSpec.shape.webhook.default(null),
+  reason: RolloutSpec.shape.reason.default(null),
+})
+export type RolloutStartBody = z.output<typeof RolloutStartBody>
+
+/** The full spec of a start body, given the `from` to use when the body has none. */
+export function specOfStart(body: RolloutStartBody, fromNow: string): RolloutSpec {
+  return {
+    ...body,
+    from: body.from ?? fromNow,
+    progressDeadlineMs:
+      body.progressDeadlineMs ?? body.intervalMs * ROLLOUT_DEFAULTS.progressDeadlineIntervals,
+  }
+}

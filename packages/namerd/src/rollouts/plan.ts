@@ -15,7 +15,8 @@ export type PlanResult =
 
 export interface PlanInput {
   readonly namespace: string
-  readonly spec: RolloutSpec
+  /** `from` null: the dentry's tree now (a start body that leaves it out). */
+  readonly spec: Omit<RolloutSpec, 'from'> & { readonly from: string | null }
   /** The namespace's dtab now; null when it does not exist. */
   readonly current: VersionedDtab | null
   /** The concrete ids (transformer prefix stripped) `tree` binds to through the namespace. */
@@ -51,7 +52,16 @@ export async function planStart(input: PlanInput): Promise<PlanResult> {
       `prefix ${JSON.stringify(spec.prefix)} is not a dentry prefix; give one such as /host/world`,
     )
   }
-  const from = showTree(spec.from)
+  const found = findDentry(current.dtab, prefix)
+  if (found === null) {
+    const tree = spec.from === null ? '<tree now>' : spec.from
+    return refuse(
+      409,
+      'dentry_mismatch',
+      `no dentry in ${namespace} has the prefix ${prefix}; a rollout moves an existing dentry (add it with namerctl shift ${namespace} ${prefix} ${tree} --create)`,
+    )
+  }
+  const from = spec.from === null ? found.tree : showTree(spec.from)
   if (from === null) {
     return refuse(
       400,
@@ -89,14 +99,6 @@ export async function planStart(input: PlanInput): Promise<PlanResult> {
       400,
       'invalid_thresholds',
       'minRequests must be at least 1: a window with no requests cannot be judged',
-    )
-  }
-  const found = findDentry(current.dtab, prefix)
-  if (found === null) {
-    return refuse(
-      409,
-      'dentry_mismatch',
-      `no dentry in ${namespace} has the prefix ${prefix}; a rollout moves an existing dentry (add it with namerctl shift ${namespace} ${prefix} ${from} --create)`,
     )
   }
   if (found.tree !== from) {

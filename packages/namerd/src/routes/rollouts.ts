@@ -21,8 +21,9 @@ import {
   type RolloutAction,
   RolloutActionBody,
   type RolloutList,
-  RolloutSpec,
+  RolloutStartBody,
   type RolloutSummary,
+  specOfStart,
 } from '@switchyard/wire'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
@@ -172,11 +173,13 @@ export function rolloutRoutes(app: FastifyInstance, ctx: Context): void {
   app.post(`${ROLLOUTS_PREFIX}/:ns`, { config: { scope: 'write' } }, async (req, reply) => {
     const rollouts = writable(ctx)
     const { ns } = req.params as { ns: string }
-    const spec = parseWith(
-      RolloutSpec,
-      jsonBody(req, 'a RolloutSpec (namerctl rollout start --dry-run --json shows one)'),
+    // Every field but prefix and to has a default (wire's ROLLOUT_DEFAULTS, namerctl's too).
+    const body = parseWith(
+      RolloutStartBody,
+      jsonBody(req, 'a RolloutSpec: at least {"prefix": "/host/world", "to": "/srv/world-v2"}'),
       'body',
     )
+    const spec = { ...specOfStart(body, ''), from: body.from ?? null }
     const current = isValidNamespace(ns) ? await ctx.store.get(ns) : null
     if (current === null) throw notFoundNamespace(ctx.store, ns)
     const planned = await planStart({

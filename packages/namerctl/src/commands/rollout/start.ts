@@ -3,7 +3,12 @@
 // version is worse. Flags are read and checked here (a mistake is exit 2 naming the flag); what
 // only namerd can check (the dentry's tree now, that --to binds) it refuses with its own message.
 import { Path } from '@switchyard/dtab'
-import { type MetricsSourceSpec, type Rollout, RolloutSpec } from '@switchyard/wire'
+import {
+  type MetricsSourceSpec,
+  ROLLOUT_DEFAULTS,
+  type Rollout,
+  RolloutSpec,
+} from '@switchyard/wire'
 import type { Command } from 'commander'
 import { type Context, examples } from '../../context.js'
 import { parseDuration, parseRate, showDuration, showRate } from '../../durations.js'
@@ -14,15 +19,16 @@ import { RolloutApi, type RolloutPlan } from './api.js'
 import { eventLine } from './render.js'
 import { follow, verdict } from './verdict.js'
 
+/** Flag defaults: wire's ROLLOUT_DEFAULTS, the ones namerd fills in a bare POST, as flags. */
 export const DEFAULTS = {
-  steps: '10,25,50,100',
-  interval: '1m',
-  minSuccess: '99%',
-  minRequests: '100',
-  smokeRequests: '20',
-  smokeExpect: '2xx',
-  smokeTimeout: '5s',
-  prometheusLag: '10s',
+  steps: ROLLOUT_DEFAULTS.steps.join(','),
+  interval: showDuration(ROLLOUT_DEFAULTS.intervalMs),
+  minSuccess: showRate(ROLLOUT_DEFAULTS.minSuccessRate),
+  minRequests: String(ROLLOUT_DEFAULTS.minRequests),
+  smokeRequests: String(ROLLOUT_DEFAULTS.smokeRequests),
+  smokeExpect: ROLLOUT_DEFAULTS.smokeExpect.join(','),
+  smokeTimeout: showDuration(ROLLOUT_DEFAULTS.smokeTimeoutMs),
+  prometheusLag: showDuration(ROLLOUT_DEFAULTS.prometheusLagMs),
 } as const
 
 interface StartFlags {
