@@ -36,6 +36,13 @@ export const DEFAULT_ROLLOUT_BENCH: RolloutBenchOptions = {
   failingShare: 0.1,
 }
 
+/** The design's size (docs/design/rollouts.md §7): 200 rollouts over 40 namespaces, 50 proxies. */
+export const FULL_ROLLOUT_BENCH: RolloutBenchOptions = {
+  ...DEFAULT_ROLLOUT_BENCH,
+  namespaces: 40,
+  proxies: 50,
+}
+
 export interface RolloutBenchResult {
   readonly options: RolloutBenchOptions
   readonly rollouts: number

@@ -6,12 +6,18 @@ import { parseArgs } from 'node:util'
 import { printDtabBench, runDtabBench } from './dtab.js'
 import { printNamerdBench, runNamerdBench } from './namerd.js'
 import { DEFAULT_PROXY_BENCH, printProxyBench, runProxyBench } from './proxy.js'
-import { printRolloutBench, runRolloutBench } from './rollouts.js'
+import {
+  DEFAULT_ROLLOUT_BENCH,
+  FULL_ROLLOUT_BENCH,
+  printRolloutBench,
+  runRolloutBench,
+} from './rollouts.js'
 
 const USAGE = `usage: pnpm bench [dtab|namerd|proxy|rollouts ...] [options]
   --baseline <ref>  proxy: also measure the proxy as it was at this git ref, in the same rounds
   --seconds <n>     proxy: seconds per throughput round (default ${DEFAULT_PROXY_BENCH.seconds}); the 1,000 req/s runs take twice that
-  --rounds <n>      proxy: throughput rounds (default ${DEFAULT_PROXY_BENCH.rounds})`
+  --rounds <n>      proxy: throughput rounds (default ${DEFAULT_PROXY_BENCH.rounds})
+  --full            rollouts: the design's size (${FULL_ROLLOUT_BENCH.namespaces * FULL_ROLLOUT_BENCH.prefixes} rollouts, ${FULL_ROLLOUT_BENCH.proxies} proxies) instead of ${DEFAULT_ROLLOUT_BENCH.namespaces * DEFAULT_ROLLOUT_BENCH.prefixes} and ${DEFAULT_ROLLOUT_BENCH.proxies}`
 
 function usage(problem: string): never {
   console.error(`${problem}\n${USAGE}`)
@@ -26,6 +32,7 @@ const { values, positionals } = (() => {
         baseline: { type: 'string' },
         seconds: { type: 'string' },
         rounds: { type: 'string' },
+        full: { type: 'boolean' },
       },
     })
   } catch (err) {
@@ -49,7 +56,10 @@ const suites: Record<string, () => void | Promise<void>> = {
   dtab: () => printDtabBench(runDtabBench()),
   namerd: async () => printNamerdBench(await runNamerdBench()),
   proxy: async () => printProxyBench(await runProxyBench(proxyOptions)),
-  rollouts: async () => printRolloutBench(await runRolloutBench()),
+  rollouts: async () =>
+    printRolloutBench(
+      await runRolloutBench(values.full === true ? FULL_ROLLOUT_BENCH : DEFAULT_ROLLOUT_BENCH),
+    ),
 }
 
 const unknown = positionals.filter((w) => !(w in suites))
@@ -57,8 +67,12 @@ if (unknown.length > 0) {
   usage(`unknown benchmark ${unknown.join(', ')}; choose from: ${Object.keys(suites).join(', ')}`)
 }
 const chosen = positionals.length > 0 ? positionals : Object.keys(suites)
-if (!chosen.includes('proxy') && Object.values(values).some((v) => v !== undefined)) {
+const proxyFlags = [values.baseline, values.seconds, values.rounds]
+if (!chosen.includes('proxy') && proxyFlags.some((v) => v !== undefined)) {
   usage('--baseline, --seconds and --rounds apply to the proxy bench only')
+}
+if (!chosen.includes('rollouts') && values.full !== undefined) {
+  usage('--full applies to the rollouts bench only')
 }
 console.log(`node ${process.version} on ${process.platform}/${process.arch}`)
 for (const name of chosen) await suites[name]!()
