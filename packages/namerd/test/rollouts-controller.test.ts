@@ -57,7 +57,7 @@ const spec = (over: Partial<RolloutSpec> = {}): RolloutSpec => ({
   ...over,
 })
 
-async function setup(t: Test, rate: { value: number | null }) {
+async function setup(t: Test, rate: { value: number | null }, source?: MetricsSource) {
   const ns = await startServer(t)
   await ns.store.create('internal', Dtab.read(DTAB))
   const registry = new Registry()
@@ -75,7 +75,7 @@ async function setup(t: Test, rate: { value: number | null }) {
       proxyAdmin: { allow: [] },
     },
     log: pino({ level: 'silent' }),
-    sourceFor: () => stub(rate),
+    sourceFor: () => source ?? stub(rate),
     metrics: new RolloutMetrics(registry),
   })
   t.teardown(() => service.close())
@@ -203,4 +203,59 @@ t.test('every event goes to the webhook and webhookDelivered is stored', async (
     text,
     new RegExp(`namerd_rollout_webhook_deliveries_total\\{result="delivered"\\} ${got.length}\\b`),
   )
+})
+
+t.test('an abort queued while the controller reads metrics is never written over', async (t) => {
+  // The read of step 1's window is held until an abort has been queued through the API and the
+  // store's watch has brought that version to the controller: the controller's next write, made
+  // from the state it read before the abort, must not replace `requests` on the newer version.
+  let release: (() => void) | null = null
+  let reading: (() => void) | null = null
+  const readStarted = new Promise<void>((r) => {
+    reading = r
+  })
+  const held = new Promise<void>((r) => {
+    release = r
+  })
+  const source: MetricsSource = {
+    async read(_ns, _ids, _start, end): Promise<ReadResult> {
+      reading?.()
+      await held
+      return {
+        ok: true,
+        reading: {
+          from: stats(100, 1),
+          to: stats(100, 1),
+          proxies: 1,
+          at: new Date(end.getTime() + 1000),
+        },
+      }
+    },
+    async close() {},
+  }
+  const s = await setup(t, { value: 1 }, source)
+  await until('the leader', async () => (s.service.status.leader() ? true : null))
+  const id = await start(s.base, spec({ steps: [10, 100] }))
+  await readStarted
+  const res = await fetch(`${s.base}/api/1/rollouts/internal/${id}/abort`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ why: 'wrong build' }),
+  })
+  t.equal(res.status, 202)
+  await until('the abort reaching the controller', async () =>
+    s.service
+      .controller()
+      ?.held()
+      .some((r) => r.requests.length > 0)
+      ? true
+      : null,
+  )
+  release!()
+  const r = await until('the end', ended(s.store, id))
+  const abortSeen =
+    r.phase === 'aborted' || r.events.some((e) => /abort by .* came after/.test(e.why))
+  t.ok(abortSeen, `the abort took effect or was reported too late (phase ${r.phase}: ${r.outcome})`)
+  t.equal(r.phase, 'aborted', 'queued in step 1, it takes effect')
+  t.same(r.requests, [])
 })

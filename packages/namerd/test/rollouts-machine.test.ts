@@ -377,6 +377,53 @@ t.test('abort rolls back to aborted; before any write it ends at once', async (t
   t.same(early.writes, [], 'nothing written')
 })
 
+t.test(
+  'a request queued when the rollout ends is answered as too late, never dropped',
+  async (t) => {
+    // Before any write: the abort ends the rollout; the pause behind it came too late.
+    const early = new World(rollout({ gates: [10] }))
+    early.step(0)
+    early.request('abort', 'carol')
+    early.request('pause', 'dave')
+    early.step(100)
+    t.equal(early.r.phase, 'aborted')
+    t.match(early.r.outcome, /^aborted by carol/, 'the outcome stays the abort')
+    t.same(early.r.requests, [])
+    t.match(early.r.events.at(-1), {
+      who: 'dave',
+      from: 'aborted',
+      to: 'aborted',
+      why: 'pause by dave came after the rollout aborted; nothing was done',
+    })
+    // An abort appended while the last write was being recorded (the writer applies the write to
+    // the fresh rollout): the rollout succeeds, and its events say the abort was too late.
+    const w = new World(rollout())
+    w.step(0)
+    w.request('promote-full')
+    const out = advance(w.r, w.inputs(100))
+    const write = out.effects.find((e) => e.type === 'write-dtab')
+    t.ok(write, 'promote --full writes')
+    const withAbort: Rollout = {
+      ...out.next,
+      requests: [{ action: 'abort', who: 'erin', why: 'wrong build', at: at(100).toISOString() }],
+    }
+    const done = applyWrite(withAbort, {
+      now: at(120),
+      who: 'controller@n1',
+      version: 'v2',
+      dentry: '/host/world=>/srv/world-v2',
+    })
+    t.equal(done.next.phase, 'succeeded')
+    t.same(done.next.requests, [])
+    t.match(done.next.outcome, /promote --full/)
+    t.equal(
+      done.next.events.at(-1)?.why,
+      'abort by erin (wrong build) came after the rollout succeeded; nothing was done',
+    )
+    t.equal(done.effects.filter((e) => e.type === 'notify').length, 2, 'both events are announced')
+  },
+)
+
 t.test('smoke: effect until a result; failure ends rolled-back without a write', async (t) => {
   const smoke = {
     url: 'http://127.0.0.1:4140/',

@@ -227,7 +227,11 @@ export class RolloutController {
   }
 
   async #moveOnce(h: Held): Promise<void> {
-    const r = h.vr.rollout
+    // The state this move works from, and the version its CAS is against. Not h.vr at the time
+    // of the write: the watch replaces h.vr meanwhile (an API request appended), and a write of
+    // a `next` computed from the older state on the newer version would drop that request.
+    const base = h.vr
+    const r = base.rollout
     const who = `controller@${this.#o.replicaId}`
     const current = await this.#o.store.get(r.namespace)
     const dtab =
@@ -256,10 +260,10 @@ export class RolloutController {
     // Webhook acknowledgements ride on this write, or make a small one of their own.
     const delivered = this.#delivered.get(key(r.namespace, r.id)) ?? 0
     if (delivered > next.webhookDelivered) next = { ...next, webhookDelivered: delivered }
-    let vr = h.vr
+    let vr = base
     if (next !== r) {
       try {
-        const version = await this.#o.rollouts.update(next, h.vr.version)
+        const version = await this.#o.rollouts.update(next, base.version)
         vr = { rollout: next, version }
         h.vr = vr
       } catch (err) {

@@ -134,9 +134,30 @@ class Draft {
       phase: to,
       events: events.length > MAX_ROLLOUT_EVENTS ? events.slice(-MAX_ROLLOUT_EVENTS) : events,
     }
-    if (isTerminal(to)) this.r = { ...this.r, endedAt: this.at, outcome: why, pause: null }
+    // Only the move into a terminal phase ends the rollout (a too-late note after it does not).
+    const ends = isTerminal(to) && !isTerminal(event.from)
+    if (ends) this.r = { ...this.r, endedAt: this.at, outcome: why, pause: null }
     this.effects.push({ type: 'notify', event })
+    if (ends) this.tooLate()
     return event
+  }
+  /**
+   * Requests still queued when the rollout ends are answered in its events, not dropped: the
+   * API said "queued", so the person who asked learns their request came too late.
+   */
+  tooLate(): void {
+    const left = this.r.requests
+    if (left.length === 0) return
+    this.r = { ...this.r, requests: [] }
+    for (const req of left) {
+      const by = req.why === null ? `by ${req.who}` : `by ${req.who} (${req.why})`
+      this.event(
+        this.r.phase,
+        req.who,
+        `${req.action} ${by} came after the rollout ${this.r.phase}; nothing was done`,
+        null,
+      )
+    }
   }
   updateRecord(patch: Partial<StepRecord>): void {
     const records = [...this.r.stepRecords]
@@ -189,11 +210,12 @@ export function advance(rollout: Rollout, inputs: MachineInputs): Advance {
   }
   const version = inputs.dtab.version
   if (d.r.requests.length > 0) {
-    const requests = d.r.requests
-    d.set({ requests: [] })
-    for (const req of requests) {
-      if (isTerminal(d.r.phase) || d.r.intent !== null) break
-      takeRequest(d, req, version)
+    // One at a time, each removed as it is taken: those left when the rollout ends are
+    // reported as too late (Draft.tooLate); those left behind a pending write wait for it.
+    while (d.r.requests.length > 0 && !isTerminal(d.r.phase) && d.r.intent === null) {
+      const [req, ...rest] = d.r.requests
+      d.set({ requests: rest })
+      takeRequest(d, req!, version)
     }
     if (isTerminal(d.r.phase) || d.r.intent !== null) return finish(d, before)
   }
