@@ -379,8 +379,9 @@ t.test('history: include=rollouts merges events newest first; without it unchang
   ).json()) as { op: string; rollout?: string; event?: RolloutEvent }[]
   t.same(
     merged.map((e) => e.op),
-    ['put', 'rollout', 'create'],
+    ['put', 'rollout', 'rollout', 'create'],
   )
   t.match(merged[1], { rollout: r.id, event: { to: 'step', why: 'step 1 of 3: shifted' } })
+  t.match(merged[2], { rollout: r.id, event: { seq: 1, to: 'pending', why: /^started by / } })
   t.equal((await fetch(`${base}/api/1/dtabs/internal/history?include=everything`)).status, 400)
 })

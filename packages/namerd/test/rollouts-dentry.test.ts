@@ -123,6 +123,26 @@ t.test('planStart builds a pending rollout with before from the same read', asyn
   t.ok(auto.ok && /^world-20261205t044812-[0-9a-f]{4}$/.test(auto.rollout.id))
 })
 
+t.test('planStart records the start as the first event: who started it and why', async (t) => {
+  const r = await planStart({ ...base, id: 'world-1', spec: { ...SPEC, reason: 'build #512' } })
+  if (!r.ok) throw new Error(r.message)
+  t.same(r.rollout.events, [
+    {
+      seq: 1,
+      time: '2026-12-05T04:48:12.000Z',
+      from: 'pending',
+      to: 'pending',
+      step: null,
+      weight: null,
+      who: 'jenkins',
+      why: 'started by jenkins: build #512',
+      dtabVersion: null,
+    },
+  ])
+  const plain = await planStart({ ...base, id: 'world-2', spec: { ...SPEC, reason: null } })
+  t.equal(plain.ok && plain.rollout.events[0]?.why, 'started by jenkins', 'no reason given')
+})
+
 t.test('planStart refuses with a status, a code and what to do', async (t) => {
   const cases: [string, Partial<typeof base>, number, string, RegExp][] = [
     ['missing namespace', { current: null }, 404, 'namespace_not_found', /does not exist/],

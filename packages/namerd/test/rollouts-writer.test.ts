@@ -260,3 +260,23 @@ t.test('a new leader finding an intent adopts, redoes or stops', async (t) => {
     t.equal((await store.history(NS)).length, entries)
   })
 })
+
+t.test("the first step's write carries the rollout's reason in its why", async (t) => {
+  const { store, vr } = await setup()
+  const withReason = { ...vr.rollout, reason: 'build #512' }
+  const version = await store.rollouts!.update(withReason, vr.version)
+  const pending = await move(store, { rollout: withReason, version })
+  await carryOutIntent(opts(store), pending)
+  const history = await store.history(NS)
+  t.match(history[0]?.why, /step 1 of 3 \(10%\).*; build #512$/)
+})
+
+t.test("a rollback's write says rollback: first in its why", async (t) => {
+  const { store, vr } = await setup()
+  const written = await rollingBack(store, vr)
+  const back = await move(store, written, true)
+  await carryOutIntent(opts(store), back)
+  const history = await store.history(NS)
+  t.match(history[0]?.why, /^rollback: aborted/)
+  t.equal(history[1]?.why?.startsWith('rollback: '), false, 'the step write is not a rollback')
+})

@@ -131,7 +131,12 @@ function renderHistory(
       const e = item.event
       const where =
         e.step === null ? '' : ` step ${e.step + 1}${e.weight === null ? '' : ` (${e.weight}%)`}`
-      out += s.cyan(`  rollout ${item.rollout}: ${e.from} -> ${e.to}${where}`)
+      // A rollout's first event is its start (who, and the --reason), not a transition.
+      const what =
+        e.seq === 1 && e.from === 'pending' && e.to === 'pending'
+          ? 'started'
+          : `${e.from} -> ${e.to}${where}`
+      out += s.cyan(`  rollout ${item.rollout}: ${what}`)
       out += ` ${item.time} ${e.who}: ${e.why}\n`
       continue
     }

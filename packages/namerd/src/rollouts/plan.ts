@@ -146,7 +146,21 @@ export async function planStart(input: PlanInput): Promise<PlanResult> {
     requests: [],
     stepRecords: [],
     smokeResult: null,
-    events: [],
+    // The start itself is the first event, so history (--rollouts) and the webhook show who
+    // started the rollout and why, not only what the controller did with it.
+    events: [
+      {
+        seq: 1,
+        time: at,
+        from: 'pending',
+        to: 'pending',
+        step: null,
+        weight: null,
+        who: input.who,
+        why: startWhy(input.who, spec.reason),
+        dtabVersion: null,
+      },
+    ],
     webhookDelivered: 0,
     createdBy: input.who,
     createdAt: at,
@@ -155,6 +169,11 @@ export async function planStart(input: PlanInput): Promise<PlanResult> {
     outcome: null,
   }
   return { ok: true, rollout }
+}
+
+/** The why of a rollout's first event: `started by <who>: <reason>` (no reason: without it). */
+export function startWhy(who: string, reason: string | null): string {
+  return reason === null || reason === '' ? `started by ${who}` : `started by ${who}: ${reason}`
 }
 
 /** Why `steps` is not a plan (strictly increasing, 1..100, the last 100), or null. */

@@ -175,7 +175,19 @@ async function recordResult(
   )
 }
 
-function intentWhy(r: Rollout): string {
+/**
+ * The `why` of a rollout's dtab write: the decision's event, prefixed `rollback: ` for the
+ * restoring write (so history says at a glance which write undid the rollout), and the
+ * rollout's reason added to its first step's write, so the change that starts moving traffic
+ * says what it is for (`...; step 1 of 4 (10%): shifting 10% to /srv/v2; build #512`).
+ */
+export function intentWhy(r: Rollout): string {
   const last = r.events[r.events.length - 1]
-  return last?.why ?? `${r.intent?.purpose ?? 'write'}: ${r.intent?.dentry ?? ''}`
+  const intent = r.intent
+  const base = last?.why ?? `${intent?.purpose ?? 'write'}: ${intent?.dentry ?? ''}`
+  if (intent?.purpose === 'rollback')
+    return base.startsWith('rollback: ') ? base : `rollback: ${base}`
+  if (intent?.purpose === 'step' && intent.step === 0 && r.reason !== null && r.reason !== '')
+    return `${base}; ${r.reason}`
+  return base
 }
