@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { Rollout, type RolloutEvent } from '@switchyard/wire'
 import t from 'tap'
 import {
+  analysisFor,
   defaultBackoff,
   WEBHOOK_ATTEMPTS,
   WEBHOOK_QUEUE_MAX,
@@ -101,14 +102,15 @@ const event = (seq: number, weight: number | null = seq * 10): RolloutEvent => (
 function notifier(t: Tap, backoff = (_n: number) => 5) {
   const delivered: string[] = []
   const warnings: string[] = []
+  const infos: string[] = []
   const n = new WebhookNotifier({
-    log: { warn: (_obj, msg) => warnings.push(msg) },
+    log: { warn: (_obj, msg) => warnings.push(msg), info: (_obj, msg) => infos.push(msg) },
     onDelivered: (ns, id, seq) => delivered.push(`${ns}/${id}/${seq}`),
     backoff,
     timeoutMs: 2000,
   })
   t.teardown(() => n.close())
-  return { n, delivered, warnings }
+  return { n, delivered, warnings, infos }
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -170,12 +172,13 @@ t.test('a dead receiver never blocks notify, nor another rollout', async (t) => 
   n.notify(live, event(2), null)
   await until('the live rollout delivered', () => delivered.length === 2)
   t.same(delivered, ['internal/live/1', 'internal/live/2'])
-  await until('the first dead event given up', () => warnings.length >= 1)
+  await until('the first dead event given up', () => warnings.length >= 2)
+  t.match(warnings[0], `webhook: delivering event stuck/1 to ${dead} failed (`)
   t.match(
-    warnings[0],
+    warnings[1],
     `webhook: gave up on event stuck/1 after ${WEBHOOK_ATTEMPTS} attempts to ${dead} (last: `,
   )
-  t.match(warnings[0], 'sending the next')
+  t.match(warnings[1], 'sending the next')
 })
 
 t.test('an event refused 10 times is dropped, and the next one still goes, in order', async (t) => {
@@ -188,9 +191,9 @@ t.test('an event refused 10 times is dropped, and the next one still goes, in or
   await until('event 2 delivered', () => delivered.length === 1)
   t.same(delivered, ['internal/world-2/2'])
   t.equal(hook.received.filter((x) => x.body.event.seq === 1).length, WEBHOOK_ATTEMPTS)
-  t.equal(warnings.length, 1)
-  t.match(warnings[0], `gave up on event world-2/1 after ${WEBHOOK_ATTEMPTS} attempts`)
-  t.match(warnings[0], '(last: HTTP 500)')
+  t.equal(warnings.length, 2, 'the streak once at its start, and the event given up')
+  t.match(warnings[1], `gave up on event world-2/1 after ${WEBHOOK_ATTEMPTS} attempts`)
+  t.match(warnings[1], '(last: HTTP 500)')
 })
 
 t.test('close stops the retries', async (t) => {
@@ -234,4 +237,58 @@ t.test('the default backoff: 0.5, 1, 2, … seconds, at most 60', async (t) => {
     [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(defaultBackoff),
     [500, 1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000],
   )
+})
+
+t.test(
+  'a failing receiver is logged once per streak, with its URL and error, and its recovery',
+  async (t) => {
+    const hook = await receiver(t, [500, 503, 502, 200])
+    const { n, delivered, warnings, infos } = notifier(t)
+    const r = rollout('world-4', hook.url)
+    n.notify(r, event(1), null)
+    n.notify(r, event(2), null)
+    await until('2 deliveries', () => delivered.length === 2)
+    t.equal(warnings.length, 1, 'three failures in a row: one warning')
+    t.match(warnings[0], hook.url)
+    t.match(warnings[0], 'HTTP 500')
+    t.equal(infos.length, 1, 'one line when it answers again')
+    t.match(
+      infos[0],
+      `${hook.url} answers again for rollout internal/world-4 (after 3 failed attempts)`,
+    )
+  },
+)
+
+t.test('a move to the next step reports the step that just ended, not the new one', async (t) => {
+  const T0 = '2026-12-05T06:00:00.000Z'
+  const T1 = '2026-12-05T06:00:05.000Z'
+  const rec = (index: number, weight: number, startedAt: string, windowEnd: string | null) => ({
+    index,
+    weight,
+    startedAt,
+    shiftedVersion: null,
+    windowStart: startedAt,
+    windowEnd,
+    checks: 3,
+    verdict: windowEnd === null ? ('pending' as const) : ('pass' as const),
+    from: null,
+    to: null,
+    failed: null,
+  })
+  const passed = rec(0, 50, T0, '2026-12-05T06:00:04.900Z')
+  const fresh = rec(1, 100, T1, null)
+  const r = { ...rollout('world-5', null), step: 1, stepRecords: [passed, fresh] }
+  const move: RolloutEvent = { ...event(3), time: T1, step: 1, weight: 100 }
+  t.same(analysisFor(r, move), passed, 'step 1 passed: its record')
+  const pause: RolloutEvent = { ...event(4), time: '2026-12-05T06:00:06.000Z', step: 1 }
+  t.same(analysisFor(r, pause), fresh, 'a pause within step 2: its own record')
+  const gate: RolloutEvent = { ...event(3), to: 'gate', time: T1, step: 1 }
+  t.same(analysisFor({ ...r, stepRecords: [passed] }, gate), passed, 'a gate after a pass')
+
+  // What the receiver gets: the controller passes the newest record, the webhook sends the right one.
+  const hook = await receiver(t, [200])
+  const { n, delivered } = notifier(t)
+  n.notify({ ...r, webhook: hook.url }, move, fresh)
+  await until('the delivery', () => delivered.length === 1)
+  t.same(hook.received[0]?.body.analysis, passed, "the POST carries the passed step's record")
 })

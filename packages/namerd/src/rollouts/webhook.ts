@@ -33,6 +33,26 @@ export function defaultBackoff(failures: number): number {
 /** What the webhook log says: pino's Logger fits. */
 export interface WebhookLog {
   warn(obj: object, msg: string): void
+  info(obj: object, msg: string): void
+}
+
+/**
+ * The step record an event reports on: for a move to the next step (the event's step is past
+ * the last judged one), the record of the step that just ended, not the new step's pending
+ * one; otherwise the record of the event's own step (a rollback's failing window, a pause).
+ */
+export function analysisFor(rollout: Rollout, event: RolloutEvent): StepRecord | null {
+  const own = rollout.stepRecords.findLast((s) => s.index === event.step) ?? null
+  if (event.from === 'step' && event.to === 'step' && own !== null && own.windowEnd === null) {
+    const previous = rollout.stepRecords.findLast(
+      (s) => event.step !== null && s.index < event.step && s.windowEnd !== null,
+    )
+    // A move out of a step: the new one was entered by this very event.
+    if (previous !== undefined && own.startedAt === event.time) return previous
+  }
+  if ((event.to === 'gate' || event.to === 'succeeded') && (own === null || own.windowEnd === null))
+    return rollout.stepRecords.findLast((s) => s.windowEnd !== null) ?? own
+  return own ?? rollout.stepRecords.at(-1) ?? null
 }
 
 export interface WebhookOptions {
@@ -77,6 +97,8 @@ interface Queue {
   readonly items: Pending[]
   /** The highest seq acknowledged here: a resend of it or of an older one is not queued. */
   delivered: number
+  /** Failed attempts since the last delivery: a streak is logged once, at its start. */
+  failing: number
   busy: boolean
   timer: NodeJS.Timeout | null
 }
@@ -100,7 +122,11 @@ export class WebhookNotifier {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   }
 
-  /** Queues `event` for the rollout's webhook (none: nothing to do) and returns at once. */
+  /**
+   * Queues `event` for the rollout's webhook (none: nothing to do) and returns at once. The
+   * analysis sent is analysisFor(rollout, event) (the step the event ends or reports on);
+   * `analysis` is used only for a rollout with no step records.
+   */
   notify(rollout: Rollout, event: RolloutEvent, analysis: StepRecord | null): void {
     if (rollout.webhook === null || this.closing.signal.aborted) return
     const key = `${rollout.namespace}/${rollout.id}`
@@ -111,6 +137,7 @@ export class WebhookNotifier {
         id: rollout.id,
         items: [],
         delivered: Math.max(rollout.webhookDelivered, this.delivered.get(key) ?? 0),
+        failing: 0,
         busy: false,
         timer: null,
       }
@@ -128,7 +155,7 @@ export class WebhookNotifier {
       event,
       phase: event.to,
       weight: event.weight,
-      analysis,
+      analysis: rollout.stepRecords.length > 0 ? analysisFor(rollout, event) : analysis,
     }
     queue.items.push({
       url: rollout.webhook,
@@ -185,11 +212,31 @@ export class WebhookNotifier {
         queue.delivered = Math.max(queue.delivered, head.seq)
         this.remember(`${queue.namespace}/${queue.id}`, queue.delivered)
         this.options.onAttempt?.('delivered')
+        if (queue.failing > 0) {
+          this.options.log.info(
+            { rollout: `${queue.namespace}/${queue.id}`, url: head.url, failed: queue.failing },
+            `webhook: ${head.url} answers again for rollout ${queue.namespace}/${queue.id} (after ${queue.failing} failed attempt${queue.failing === 1 ? '' : 's'})`,
+          )
+          queue.failing = 0
+        }
         this.options.onDelivered(queue.namespace, queue.id, head.seq)
         this.pump(queue)
         return
       }
       head.failures++
+      queue.failing++
+      if (queue.failing === 1) {
+        // Once per streak: a dead receiver retried for minutes says so once, not ten times.
+        this.options.log.warn(
+          {
+            rollout: `${queue.namespace}/${queue.id}`,
+            seq: head.seq,
+            url: head.url,
+            error: outcome,
+          },
+          `webhook: delivering event ${queue.id}/${head.seq} to ${head.url} failed (${outcome}); retrying with backoff, and saying so again only once it answers`,
+        )
+      }
       if (head.failures >= WEBHOOK_ATTEMPTS) {
         queue.items.shift()
         this.options.onAttempt?.('dropped')
