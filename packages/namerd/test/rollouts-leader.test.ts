@@ -11,7 +11,9 @@ import { openFileStore } from '@switchyard/store'
 import type { Rollout, RolloutSpec, VersionStats } from '@switchyard/wire'
 import { pino } from 'pino'
 import t, { type Test } from 'tap'
+import { Metrics } from '../src/metrics.js'
 import { type RolloutsService, startRollouts } from '../src/rollouts/leader.js'
+import { RolloutMetrics } from '../src/rollouts/metrics.js'
 import type { MetricsSource, ReadResult } from '../src/rollouts/sources/source.js'
 import { startServer } from './helpers.js'
 
@@ -149,4 +151,52 @@ t.test('one leader; killed without releasing, the other carries the rollout on',
       done.events.some((e) => e.who === `controller@${second.id}`),
     'events by both controllers',
   )
+})
+
+t.test('a rollback is timed: namerd_rollout_rollback_seconds on /metrics', async (t) => {
+  const metrics = new Metrics()
+  const ns = await startServer(t, { metrics })
+  await ns.store.create('internal', Dtab.read(DTAB))
+  // Half the new version's requests fail: the first window fails, and the rollout rolls back.
+  const failing: MetricsSource = {
+    async read(_ns, _ids, _start, end): Promise<ReadResult> {
+      const half = { ...stats(100), successes: 50, failures: 50, successRate: 0.5 }
+      return { ok: true, reading: { from: stats(100), to: half, proxies: 1, at: end } }
+    },
+    async close() {},
+  }
+  const service = startRollouts({
+    store: ns.server.context.store,
+    naming: ns.server.context.naming,
+    watchers: ns.server.context.watchers,
+    settings: {
+      enabled: true,
+      tickMs: 30,
+      scrapeMs: 30,
+      leaseMs: LEASE_MS,
+      presenceMs: 100,
+      replicaId: 'solo',
+      proxyAdmin: { allow: [] },
+    },
+    log: pino({ level: 'silent' }),
+    metrics: new RolloutMetrics(metrics.registry),
+    sourceFor: () => failing,
+  })
+  t.teardown(() => service.close().catch(() => {}))
+  const res = await fetch(`${ns.base}/api/1/rollouts/internal`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prefix: '/host/world', to: '/srv/world-v2', intervalMs: 100 }),
+  })
+  t.equal(res.status, 201)
+  const { id } = (await res.json()) as { id: string }
+  const done = await until('the rollback', async () => {
+    const r = (await ns.store.rollouts!.get('internal', id))!.rollout
+    return r.endedAt !== null ? r : null
+  })
+  t.equal(done.phase, 'rolled-back', done.outcome ?? '')
+  const text = await (await fetch(`${ns.base}/metrics`)).text()
+  t.match(text, /^namerd_rollout_rollback_seconds_count 1$/m, 'one rollback observed')
+  const sum = Number(/^namerd_rollout_rollback_seconds_sum (\S+)$/m.exec(text)?.[1])
+  t.ok(sum >= 0 && sum < 30, `a duration from the failing window's end (${sum} s)`)
 })

@@ -23,7 +23,7 @@ import type { Naming } from '../naming.js'
 import { dentryText } from './dentry.js'
 import { advance, currentRecord, type SmokeResult, wantsReading, weightNow } from './machine.js'
 import type { RolloutMetrics } from './metrics.js'
-import { transitionReason } from './metrics.js'
+import { rollbackStartedAt, transitionReason } from './metrics.js'
 import { bindIdsWith } from './plan.js'
 import type { Judge, MetricsSource, ReadResult, VersionIds } from './sources/source.js'
 import { carryOutIntent } from './writer.js'
@@ -298,12 +298,11 @@ export class RolloutController {
         if (report.rollout !== null) {
           h.vr = report.rollout
           if (report.rollout.rollout.intent === null && e.intent.purpose === 'rollback') {
-            const rec = r.stepRecords[r.stepRecords.length - 1]
-            const ended = rec?.windowEnd ?? null
-            if (ended !== null)
-              this.#o.metrics?.rollbackSeconds.observe(
-                (this.#now().getTime() - Date.parse(ended)) / 1000,
-              )
+            // From the rollout as written: `r` is from before this round's decision, so its
+            // failing window had no end yet and nothing was ever observed.
+            const began = rollbackStartedAt(report.rollout.rollout)
+            if (began !== null)
+              this.#o.metrics?.rollbackSeconds.observe((this.#now().getTime() - began) / 1000)
           }
           this.#announce(report.rollout.rollout, report.events)
           if (isTerminal(report.rollout.rollout.phase)) this.#hold(report.rollout)

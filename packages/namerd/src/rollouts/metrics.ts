@@ -1,5 +1,6 @@
 // namerd's rollout metrics (docs/design/rollouts.md §6), on namerd's own registry so /metrics
 // serves them beside the rest. Created once per server; the controller and the leader update them.
+import type { Rollout } from '@switchyard/wire'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 
 export class RolloutMetrics {
@@ -84,4 +85,16 @@ export function transitionReason(why: string): string {
   if (why.startsWith('resumed')) return 'resumed'
   if (why.includes('promote')) return 'promote'
   return 'controller'
+}
+
+/**
+ * When a rollback began, for namerd_rollout_rollback_seconds: the end of the failing window
+ * (the reading that failed), or for a rollback with no failed window (an abort) the decision to
+ * roll back (its rolling-back event). Null when the rollout never rolled back.
+ */
+export function rollbackStartedAt(r: Rollout): number | null {
+  const rec = r.stepRecords[r.stepRecords.length - 1]
+  if (rec?.verdict === 'fail' && rec.windowEnd !== null) return Date.parse(rec.windowEnd)
+  const decided = r.events.findLast((e) => e.to === 'rolling-back')
+  return decided === undefined ? null : Date.parse(decided.time)
 }
