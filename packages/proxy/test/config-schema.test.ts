@@ -74,6 +74,27 @@ t.test('an unknown key is refused at its own line and column, with the nearest k
   t.equal(far, 'proxy.yaml:3:5: routers[0]: unknown key "colour"', 'nothing near: no guess')
 })
 
+t.test('advertiseAdmin under a namerd interpreter is refused with where it belongs', async (t) => {
+  const msg = refusal(
+    t,
+    'routers:\n  - servers: [{port: 4140}]\n    interpreter:\n      kind: io.l5d.namerd.http\n      dst: http://127.0.0.1:4180\n      advertiseAdmin: 10.1.2.3:9990\n',
+  )
+  t.match(
+    msg,
+    /^proxy\.yaml:6:\d+: routers\[0\]\.interpreter\.advertiseAdmin: advertiseAdmin is not an interpreter key/,
+  )
+  t.match(
+    msg,
+    'at the top level of the config beside admin: and routers:, as namerd: {advertiseAdmin: <ip:port>}',
+  )
+  const c = parseYamlConfig(
+    'proxy.yaml',
+    'namerd: {advertiseAdmin: "10.1.2.3:9990"}\nrouters:\n  - servers: [{port: 4140}]\n    interpreter: {kind: io.l5d.namerd.http, dst: "http://127.0.0.1:4180"}\n',
+    ProxyConfig,
+  )
+  t.same(c.namerd, { advertiseAdmin: '10.1.2.3:9990' }, 'where it belongs, it is taken')
+})
+
 t.test('a bad port is refused where it is', async (t) => {
   const msg = refusal(t, 'routers:\n  - servers:\n      - port: 70000\n')
   t.equal(msg, 'proxy.yaml:3:15: routers[0].servers[0].port: at most 65535')

@@ -84,6 +84,14 @@ export const NamerdInterpreterConfig = z.strictObject({
   ),
   /** Applied in order to every bound name (docs/proxy.md, Transformers). */
   transformers: TransformersConfig.optional(),
+  // Not an interpreter key (the proxy's, not one router's): refused here with where it goes,
+  // as the docs once showed it here and a bare "unknown key" left the reader guessing.
+  advertiseAdmin: z
+    .never({
+      error:
+        "advertiseAdmin is not an interpreter key: it is the proxy's own, at the top level of the config beside admin: and routers:, as namerd: {advertiseAdmin: <ip:port>}",
+    })
+    .optional(),
 })
 export type NamerdInterpreterConfig = z.infer<typeof NamerdInterpreterConfig>
 
