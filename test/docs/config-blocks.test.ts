@@ -1,4 +1,4 @@
-// The config files docs/proxy.md and docs/namerd.md show as complete examples (```yaml check
+// The config files docs/proxy.md, docs/namerd.md and docs/rollouts.md show as complete examples (```yaml check
 // <program> blocks) load: each is written to a temporary folder and checked by its program's
 // --check, as a user would before starting it; exit 0 or the test shows what the program said.
 // A directory a config names as an io.l5d.fs rootDir is made first (the page assumes it
@@ -23,7 +23,7 @@ const PROGRAMS: Record<string, { bin: string; ok: RegExp }> = {
   },
 }
 
-for (const page of ['docs/proxy.md', 'docs/namerd.md']) {
+for (const page of ['docs/proxy.md', 'docs/namerd.md', 'docs/rollouts.md']) {
   const blocks = configBlocks(readFileSync(join(ROOT, page), 'utf8'))
   t.test(`${page} marks its complete config examples`, async (t) => {
     t.ok(blocks.length > 0, 'at least one')
