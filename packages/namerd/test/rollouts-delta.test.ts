@@ -47,19 +47,48 @@ t.test('the table', async (t) => {
     { v1: number; v2: number; v2fail?: number; proxies: number },
   ][] = [
     [
-      'last minus the one nearest before the start',
+      'last minus the first at or after the start, never an older one',
       [
         ring(
           'a:1',
           [0, snap('A', -100, { [V1]: client(10), [V2]: client(5) })],
           [5, snap('A', -100, { [V1]: client(20), [V2]: client(8) })],
           [10, snap('A', -100, { [V1]: client(50), [V2]: client(18, 2) })],
-          [15, snap('A', -100, { [V1]: client(90), [V2]: client(40) })],
+          [15, snap('A', -100, { [V1]: client(90), [V2]: client(40, 5) })],
         ),
       ],
       6,
-      12,
-      { v1: 30, v2: 10, v2fail: 2, proxies: 1 },
+      15,
+      { v1: 40, v2: 22, v2fail: 3, proxies: 1 },
+    ],
+    [
+      'traffic between the last snapshot before the start and the start is not counted (smoke)',
+      [
+        ring(
+          'a:1',
+          [0, snap('A', -100, { [V2]: client(0) })],
+          // 30 smoke requests end at 4.9 s; the step's window starts at 5 s.
+          [6, snap('A', -100, { [V2]: client(30) })],
+          [10, snap('A', -100, { [V2]: client(32) })],
+        ),
+      ],
+      5,
+      10,
+      { v1: 0, v2: 2, proxies: 1 },
+    ],
+    [
+      'a window with no snapshot after its start yet counts nothing',
+      [
+        ring(
+          'a:1',
+          [0, snap('A', -100, { [V2]: client(0) })],
+          [4, snap('A', -100, { [V2]: client(30) })],
+          [6, snap('A', -100, { [V2]: client(30) })],
+        ),
+      ],
+      5,
+      10,
+      { v1: 0, v2: 0, proxies: 1 },
     ],
     [
       'a proxy that restarted inside the window: the old instance up to its last, the new from zero',
@@ -71,7 +100,7 @@ t.test('the table', async (t) => {
           [8, snap('B', 6, { [V2]: client(7) })],
         ),
       ],
-      1,
+      0,
       10,
       { v1: 0, v2: 37, proxies: 1 },
     ],
@@ -102,7 +131,7 @@ t.test('the table', async (t) => {
           [9, snap('B', -1, { [V2]: client(6) })],
         ),
       ],
-      1,
+      0,
       10,
       { v1: 0, v2: 10, proxies: 2 },
     ],
@@ -184,10 +213,34 @@ t.test('buckets are summed over proxies, then p99 interpolated', async (t) => {
   t.equal(r.to.requests, 1000)
   t.equal(r.to.successRate, 1)
   t.equal(r.to.p99Ms, 250 + (250 * (990 - 900)) / 100)
-  t.equal(r.to.ratePerSec, 100)
+  t.equal(r.to.ratePerSec, 200, 'over the 5 s the snapshots cover, not the 10 s asked')
   t.equal(r.from.p99Ms, null, 'no requests: no p99')
   t.equal(r.from.successRate, null)
   t.same(r.at, at(5), 'the last snapshot read')
+})
+
+t.test('the rate is over the time the snapshots cover', async (t) => {
+  const r = windowDelta(
+    [
+      ring(
+        'a:1',
+        [2, snap('A', -1, { [V2]: client(0) })],
+        [7, snap('A', -1, { [V2]: client(50) })],
+      ),
+    ],
+    ids,
+    at(1),
+    at(10),
+  )
+  t.equal(r.to.requests, 50)
+  t.equal(r.to.ratePerSec, 10, '50 requests over 2 s..7 s')
+  const one = windowDelta(
+    [ring('a:1', [2, snap('A', -1, { [V2]: client(9) })])],
+    ids,
+    at(1),
+    at(10),
+  )
+  t.equal(one.to.ratePerSec, 0, 'one snapshot covers no time')
 })
 
 t.test('stripTransformer', async (t) => {

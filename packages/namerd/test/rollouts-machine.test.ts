@@ -424,6 +424,118 @@ t.test(
   },
 )
 
+t.test(
+  'unreadable metrics: no traffic is shifted, and a pause by metrics is bounded',
+  async (t) => {
+    const bad = { ok: false as const, problem: 'Prometheus at http://p:9090 cannot be reached' }
+    const waiting = { ok: false as const, problem: 'waiting for proxies', waiting: true }
+    const unreadable: ReadResult = { ok: false, problem: 'proxy at 127.0.0.1:9 failed 2 reads' }
+    // progressDeadlineMs 5000. Each row: the inputs at successive times, then what must hold.
+    const cases: {
+      name: string
+      moves: [number, Partial<MachineInputs>][]
+      phase: Rollout['phase']
+      pause: 'metrics' | null
+      writes: number
+      why?: RegExp
+    }[] = [
+      {
+        name: 'unreadable before the first write: paused at pending, nothing written',
+        moves: [[0, { probe: bad }]],
+        phase: 'pending',
+        pause: 'metrics',
+        writes: 0,
+        why: /paused before shifting any traffic: metrics unreadable \(Prometheus at http:\/\/p:9090 cannot be reached\)/,
+      },
+      {
+        name: 'waiting for proxies: no pause, nothing written',
+        moves: [[0, { probe: waiting }]],
+        phase: 'pending',
+        pause: null,
+        writes: 0,
+      },
+      {
+        name: 'readable again: taken up, the first step written',
+        moves: [
+          [0, { probe: bad }],
+          [1000, { probe: bad }],
+          [2000, { probe: { ok: true } }],
+        ],
+        phase: 'step',
+        pause: null,
+        writes: 1,
+      },
+      {
+        name: 'unreadable at pending just under the deadline: still pending',
+        moves: [
+          [0, { probe: bad }],
+          [4999, { probe: bad }],
+        ],
+        phase: 'pending',
+        pause: 'metrics',
+        writes: 0,
+      },
+      {
+        name: 'unreadable at pending for the deadline: rolled-back, nothing written',
+        moves: [
+          [0, { probe: bad }],
+          [5000, { probe: bad }],
+        ],
+        phase: 'rolled-back',
+        pause: null,
+        writes: 0,
+        why: /^progress deadline: metrics unreadable since 2026-12-05T04:48:12.000Z \(Prometheus .*\), 5 s; the dtab was never written$/,
+      },
+      {
+        name: 'paused by metrics at a step just under the deadline: still paused',
+        moves: [
+          [0, {}],
+          [100, { reading: unreadable }],
+          [5099, { reading: unreadable }],
+        ],
+        phase: 'step',
+        pause: 'metrics',
+        writes: 1,
+      },
+      {
+        name: 'paused by metrics at a step for the deadline: rolled back, the dtab restored',
+        moves: [
+          [0, {}],
+          [100, { reading: unreadable }],
+          [5100, { reading: unreadable }],
+        ],
+        phase: 'rolled-back',
+        pause: null,
+        writes: 2,
+        why: /^step 1 of 3 \(10%\): progress deadline: metrics unreadable since 2026-12-05T04:48:12.100Z \(proxy at 127.0.0.1:9 failed 2 reads\)/,
+      },
+      {
+        name: 'paused by metrics at a step, readable before the deadline: resumes',
+        moves: [
+          [0, {}],
+          [100, { reading: unreadable }],
+          [3000, { reading: reading(3000, 0, 1) }],
+        ],
+        phase: 'step',
+        pause: null,
+        writes: 1,
+      },
+    ]
+    for (const c of cases) {
+      const w = new World(rollout())
+      for (const [ms, over] of c.moves) w.step(ms, over)
+      t.equal(w.r.phase, c.phase, `${c.name}: phase`)
+      t.equal(w.r.pause?.by ?? null, c.pause, `${c.name}: pause`)
+      t.equal(w.writes.length, c.writes, `${c.name}: writes`)
+      if (c.why) t.match(w.r.events.at(-1)?.why, c.why, `${c.name}: why`)
+      if (c.phase === 'rolled-back') {
+        t.equal(w.dentry, '/host/world=>/srv/world-v1', `${c.name}: the dentry from before`)
+        if (c.writes > 0) t.equal(w.r.stepRecords[0]?.failed?.metric, 'progress-deadline')
+      }
+    }
+  },
+)
+
 t.test('smoke: effect until a result; failure ends rolled-back without a write', async (t) => {
   const smoke = {
     url: 'http://127.0.0.1:4140/',

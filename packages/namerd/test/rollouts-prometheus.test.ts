@@ -67,9 +67,9 @@ t.test(
 
     const source = prometheusSource({ url: prom.url, lagMs })
     t.teardown(() => source.close())
-    // The controller asks about a window ending now; the source reads it lagMs earlier, once
-    // Prometheus has its last scrapes. So the window asked for is the traffic's, lagMs later.
-    const asked = [new Date(start.getTime() + lagMs), new Date(end.getTime() + lagMs)] as const
+    // The controller asks about a window from its start to now; the source reads it up to lagMs
+    // earlier, once Prometheus has its last scrapes, and never from before the window's start.
+    const asked = [start, new Date(end.getTime() + lagMs)] as const
     const read = await source.read('internal', { from: [w.v1.id], to: [w.v2.id] }, ...asked)
     if (!read.ok) return t.fail(read.problem)
     const { from, to } = read.reading

@@ -132,3 +132,51 @@ t.test('hostile admin servers fail in bounded time and memory', async (t) => {
   t.notOk(r.ok, 'two in a row are')
   if (!r.ok) t.match(r.problem, `proxy proxy-7 (admin ${slow}) failed`)
 })
+
+t.test('a window counts only traffic after its start, whatever the scrape interval', async (t) => {
+  // Smoke-like traffic just before the window, with no scrape between it and the window's start
+  // (scrapeMs far longer than the test): the baseline is the snapshot mark() takes at the start.
+  const v2 = await recordingBackend(t, 'v2')
+  const a = await runProxy(t, localConfig(`/svc/v2 => ${inet(v2.port)}`))
+  const source = proxiesSource({
+    directory: directory([{ admin: a.running.admin, id: 'a', replica: 'r1' }]),
+    scrapeMs: 60_000,
+    log,
+  })
+  t.teardown(() => source.close())
+  const ids = { from: [], to: [inet(v2.port)] }
+  t.ok((await source.read('internal', ids, new Date(), new Date())).ok, 'first scrape')
+  for (let i = 0; i < 30; i++) await send(a.port, { headers: { host: 'v2' } })
+  const windowStart = new Date()
+  t.same(await source.mark!('internal', windowStart), { ok: true }, 'the probe reads')
+  for (let i = 0; i < 2; i++) await send(a.port, { headers: { host: 'v2' } })
+  await source.mark!('internal', new Date()) // stands for the next round's scrape
+  const r = await source.read('internal', ids, windowStart, new Date())
+  t.ok(r.ok)
+  if (r.ok) t.equal(r.reading.to.requests, 2, 'the 30 before the start are not in the window')
+})
+
+t.test('a new source waits for proxies to register before calling it unreadable', async (t) => {
+  let now = 1_000_000
+  const source = proxiesSource({
+    directory: { proxies: async () => [], graceMs: 400 },
+    scrapeMs: 60_000,
+    log,
+    now: () => now,
+  })
+  t.teardown(() => source.close())
+  const ids = { from: [], to: ['/#/io.l5d.fs/world-v2'] }
+  let r = await source.read('internal', ids, new Date(), new Date())
+  t.ok(r.ok, 'within the grace period: a reading, not a pause')
+  if (r.ok) t.equal(r.reading.to.requests, 0, 'with no traffic (insufficient)')
+  t.match(await source.mark!('internal', new Date()), { ok: false, waiting: true })
+  now += 399
+  t.ok((await source.read('internal', ids, new Date(), new Date())).ok, 'still waiting')
+  now += 1
+  r = await source.read('internal', ids, new Date(), new Date())
+  t.notOk(r.ok, 'after 2 × presence: unreadable')
+  if (!r.ok) t.match(r.problem, /no proxy watching namespace internal/)
+  const p = await source.mark!('internal', new Date())
+  t.match(p, { ok: false })
+  t.notOk('waiting' in p && p.waiting, 'no longer waiting')
+})

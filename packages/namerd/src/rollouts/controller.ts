@@ -25,7 +25,7 @@ import { advance, currentRecord, type SmokeResult, wantsReading, weightNow } fro
 import type { RolloutMetrics } from './metrics.js'
 import { rollbackStartedAt, transitionReason } from './metrics.js'
 import { bindIdsWith } from './plan.js'
-import type { Judge, MetricsSource, ReadResult, VersionIds } from './sources/source.js'
+import type { Judge, MetricsSource, ProbeResult, ReadResult, VersionIds } from './sources/source.js'
 import { carryOutIntent } from './writer.js'
 
 export type RunSmoke = (
@@ -61,6 +61,8 @@ interface Held {
   ids: { step: number; ids: VersionIds } | null
   smoke: { running: boolean; result: SmokeResult | null } | null
   busy: boolean
+  /** The window start this leader last asked the source for a baseline of (MetricsSource.mark). */
+  marked: string | null
 }
 
 const key = (ns: string, id: string): string => `${ns}/${id}`
@@ -188,7 +190,8 @@ export class RolloutController {
       this.#o.metrics?.weight.remove({ namespace: vr.rollout.namespace, prefix: vr.rollout.prefix })
       return
     }
-    if (h === undefined) this.#held.set(k, { vr, ids: null, smoke: null, busy: false })
+    if (h === undefined)
+      this.#held.set(k, { vr, ids: null, smoke: null, busy: false, marked: null })
     else if (newer(vr, h.vr)) h.vr = vr
   }
 
@@ -238,6 +241,15 @@ export class RolloutController {
       current === null
         ? null
         : { version: versionToETag(current.version), dentry: dentryText(current.dtab, r.prefix) }
+    // Before the first dtab write: can the metrics be read at all? Shifting traffic that can
+    // never be judged only leaves it shifted (it pauses at pending instead; machine.ts).
+    let probe: ProbeResult | null = null
+    if (current !== null && r.intent === null && r.phase === 'pending') {
+      probe = (await this.#o.sourceFor(r.metrics).mark?.(r.namespace, this.#now())) ?? null
+    }
+    // A window this leader has not taken a baseline for (it just started, or the rollout was
+    // taken over from another leader): one now, before its first reading.
+    await this.#markWindow(h)
     let reading: ReadResult | null = null
     if (current !== null && r.intent === null && wantsReading(r)) {
       const rec = currentRecord(r)!
@@ -254,6 +266,7 @@ export class RolloutController {
       dtab,
       reading,
       smoke,
+      probe,
       judge: this.#o.judge,
     })
     let next = out.next
@@ -311,6 +324,34 @@ export class RolloutController {
       }
     }
     if (isTerminal(vr.rollout.phase)) this.#hold(vr)
+    // A window that began with this move (the step's write acknowledged, a resume, the end of a
+    // metrics pause): its baseline at once, so it counts nothing from before it.
+    await this.#markWindow(h)
+  }
+
+  /**
+   * Asks the rollout's source for a baseline of its current window once per window start: the
+   * proxies source scrapes now, so the window's numbers start from a snapshot taken at or after
+   * windowStart (smoke requests and the step before are not in them). A new leader does it at
+   * its first sight of a rollout mid-step, and keeps the stored windowStart: the step is not
+   * restarted, its numbers simply start at this leader's first snapshot.
+   */
+  async #markWindow(h: Held): Promise<void> {
+    const r = h.vr.rollout
+    if (!wantsReading(r)) return
+    const start = currentRecord(r)?.windowStart ?? null
+    if (start === null || h.marked === start) return
+    h.marked = start
+    const source = this.#o.sourceFor(r.metrics)
+    if (source.mark === undefined) return
+    try {
+      await source.mark(r.namespace, new Date(start))
+    } catch (err) {
+      this.#o.log.warn(
+        { err, rollout: r.id, namespace: r.namespace },
+        'rollouts: taking a baseline of the window failed; the next scrape will be its baseline',
+      )
+    }
   }
 
   /** The ids of from and to, bound through the namespace at the step's start, kept for the step. */

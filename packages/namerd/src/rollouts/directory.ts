@@ -17,6 +17,12 @@ export interface DirectoryProxy {
 
 export interface ProxyDirectory {
   proxies(namespace: string): Promise<DirectoryProxy[]>
+  /**
+   * How long proxies may take to show up here again after namerd restarts or leadership moves
+   * (they reconnect and the replicas republish presence): 2 × presenceMs. A namespace with no
+   * proxy within this time of its first look-up is waited for, not yet unreadable.
+   */
+  readonly graceMs?: number
 }
 
 const Entries = z.array(
@@ -40,6 +46,7 @@ export function createProxyDirectory(options: DirectoryOptions): ProxyDirectory 
   const own = options.replicaId === undefined ? null : `${PRESENCE_PREFIX}${options.replicaId}`
 
   return {
+    graceMs: 2 * options.presenceMs,
     async proxies(namespace) {
       const out = new Map<string, DirectoryProxy>()
       for (const w of watchers.withAdmin(namespace)) {

@@ -19,7 +19,7 @@ import {
   type StepRecord,
 } from '@switchyard/wire'
 import { stepDentry } from './dentry.js'
-import type { Judge, ReadResult } from './sources/source.js'
+import type { Judge, ProbeResult, ReadResult } from './sources/source.js'
 
 export interface SmokeResult {
   readonly sent: number
@@ -37,6 +37,11 @@ export interface MachineInputs {
   readonly reading: ReadResult | null
   /** The smoke run's result, once it finished (only looked at in `smoke`). */
   readonly smoke: SmokeResult | null
+  /**
+   * In `pending`: whether the metrics source can read the namespace (MetricsSource.mark), checked
+   * before the first dtab write; null or absent: not checked, taken as readable.
+   */
+  readonly probe?: ProbeResult | null
   readonly judge: Judge
 }
 
@@ -221,6 +226,7 @@ export function advance(rollout: Rollout, inputs: MachineInputs): Advance {
   }
   switch (d.r.phase) {
     case 'pending':
+      if (!metricsReadable(d, inputs)) break
       if (d.r.smoke !== null) {
         d.event('smoke', inputs.who, `smoke: ${d.r.smoke.requests} requests to ${d.r.smoke.url}`, 0)
         d.effects.push({ type: 'smoke' })
@@ -442,6 +448,46 @@ function startRollback(d: Draft, who: string, why: string, version: string): voi
   pushWrite(d)
 }
 
+/**
+ * The check before the first write: unreadable metrics pause the rollout at pending (nothing
+ * shifted, so nothing sits unjudged), for at most the progress deadline, then it ends
+ * rolled-back with nothing written. `waiting` (a new leader's proxies registering) waits
+ * without a pause. Readable again: the pause ends and the rollout is taken up.
+ */
+function metricsReadable(d: Draft, inputs: MachineInputs): boolean {
+  const probe = inputs.probe ?? null
+  if (d.r.pause?.by === 'user') return true
+  if (probe === null || probe.ok) {
+    if (d.r.pause?.by === 'metrics') {
+      d.set({ pause: null })
+      d.event('pending', inputs.who, 'metrics readable; taken up by the controller', 0)
+    }
+    return true
+  }
+  const paused = d.r.pause?.by === 'metrics' ? d.r.pause : null
+  if (paused !== null && pausedTooLong(d, paused.since)) {
+    d.event(
+      'rolled-back',
+      inputs.who,
+      `progress deadline: metrics unreadable since ${paused.since} (${probe.problem}), ${Math.round(d.r.progressDeadlineMs / 1000)} s; the dtab was never written`,
+      0,
+    )
+    return false
+  }
+  if (probe.waiting === true || paused !== null) return false
+  d.set({ pause: { by: 'metrics', since: d.at, who: inputs.who, why: probe.problem } })
+  d.event(
+    'pending',
+    inputs.who,
+    `paused before shifting any traffic: metrics unreadable (${probe.problem}); starts when they read again, ends rolled-back if they do not within the progress deadline (${Math.round(d.r.progressDeadlineMs / 1000)} s)`,
+    0,
+  )
+  return false
+}
+
+const pausedTooLong = (d: Draft, since: string): boolean =>
+  d.now.getTime() - Date.parse(since) >= d.r.progressDeadlineMs
+
 function analyse(d: Draft, inputs: MachineInputs, version: string): void {
   const rec = currentRecord(d.r)
   if (rec === null || rec.windowStart === null || rec.windowEnd !== null) return
@@ -457,6 +503,17 @@ function analyse(d: Draft, inputs: MachineInputs, version: string): void {
         `metrics readable again; ${stepOf(d.r)}: the window starts again`,
         rec.weight,
       )
+    } else if (pausedTooLong(d, d.r.pause.since)) {
+      // Paused by metrics past the progress deadline: the step can never be judged, so the
+      // traffic it shifted goes back.
+      const problem = reading?.ok === false ? reading.problem : d.r.pause.why
+      const detail = `metrics unreadable since ${d.r.pause.since} (${problem}), longer than the progress deadline (${Math.round(d.r.progressDeadlineMs / 1000)} s)`
+      d.updateRecord({
+        verdict: 'fail',
+        windowEnd: d.at,
+        failed: { metric: 'progress-deadline', value: null, threshold: null, detail },
+      })
+      startRollback(d, inputs.who, `${stepOf(d.r)}: progress deadline: ${detail}`, version)
     }
     return
   }

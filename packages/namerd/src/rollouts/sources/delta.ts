@@ -1,10 +1,13 @@
 // What each version did over a window, from the proxies' snapshot rings (docs/design/rollouts.md
 // §4). Pure, so the restart and reset rules are table-tested. Per proxy and per process instance:
-// the last snapshot at or before the window's end minus the one nearest at or before its start;
-// an instance that began after the start counts from zero (it started inside the window), one
-// seen only after the start but older counts from its first snapshot; a proxy that stopped
-// watching counts up to its last snapshot. A counter that went down within one instance (it
-// should not) counts as reset, like Prometheus' increase(): never a negative delta.
+// the last snapshot at or before the window's end minus the FIRST one at or after its start,
+// never an older one: a window counts only traffic inside it (a step's numbers must not hold the
+// smoke requests or the last scrape interval of the step before). The controller asks the
+// source for a snapshot as soon as a window starts (MetricsSource.mark), so little is lost at
+// its head. An instance that began after the start counts from zero (it started inside the
+// window); a proxy that stopped watching counts up to its last snapshot. A counter that went
+// down within one instance (it should not) counts as reset, like Prometheus' increase(): never
+// a negative delta. Rates are over the time the snapshots actually cover.
 import {
   type ClientSnapshot,
   LATENCY_BOUNDS_MS,
@@ -14,7 +17,11 @@ import {
 } from '@switchyard/wire'
 import type { VersionIds, WindowReading } from './source.js'
 
-/** One snapshot as the scraper got it; `at` is namerd's own clock when it arrived. */
+/**
+ * One snapshot as the scraper got it; `at` is namerd's own clock when the request was SENT, so
+ * the counters were taken no earlier than `at` (a baseline at or after a window's start holds
+ * nothing from before it).
+ */
 export interface Sample {
   readonly at: Date
   readonly snapshot: ProxySnapshot
@@ -104,6 +111,8 @@ export function windowDelta(
   const toIds = new Set(ids.to)
   let proxies = 0
   let lastAt = Number.NEGATIVE_INFINITY
+  /** The earliest time a counted delta starts from: the covered span is [firstFrom, lastAt]. */
+  let firstFrom = Number.POSITIVE_INFINITY
   for (const ring of rings) {
     const upToEnd = ring.samples.filter((x) => x.at.getTime() <= e)
     if (!upToEnd.some((x) => x.at.getTime() >= s)) continue
@@ -119,19 +128,22 @@ export function windowDelta(
       const last = run[run.length - 1]!
       if (last.at.getTime() < s) continue // ended before the window
       lastAt = Math.max(lastAt, last.at.getTime())
-      const before = run.filter((x) => x.at.getTime() <= s)
-      const first = run[0]!
-      const base =
-        before.length > 0
-          ? before[before.length - 1]!.snapshot
-          : Date.parse(first.snapshot.startedAt) > s
-            ? undefined // started inside the window: everything it counted is in it
-            : first.snapshot
+      const started = Date.parse(run[0]!.snapshot.startedAt)
+      let base: ProxySnapshot | undefined
+      if (started > s) {
+        base = undefined // started inside the window: everything it counted is in it
+        firstFrom = Math.min(firstFrom, started)
+      } else {
+        // The first snapshot taken at or after the start: older ones hold traffic from before.
+        const first = run.find((x) => x.at.getTime() >= s)!
+        base = first.snapshot
+        firstFrom = Math.min(firstFrom, first.at.getTime())
+      }
       addDelta(from, fromIds, last.snapshot, base)
       addDelta(to, toIds, last.snapshot, base)
     }
   }
-  const seconds = (e - s) / 1000
+  const seconds = Number.isFinite(firstFrom) && lastAt > firstFrom ? (lastAt - firstFrom) / 1000 : 0
   return {
     from: stats(ids.from, from, seconds),
     to: stats(ids.to, to, seconds),

@@ -113,16 +113,33 @@ export function prometheusSource(options: PrometheusSourceOptions): MetricsSourc
     return stats(ids, requests ?? 0, successes ?? 0, p99, windowMs)
   }
 
+  const noScrape = (atMs: number): string =>
+    `Prometheus at ${options.url} scrapes no switchyard proxy (no rt:interpreter:connected series at ${new Date(atMs).toISOString()}): check that its scrape_configs list every proxy's admin port with metrics_path /admin/metrics/prometheus`
+
   return {
     async read(_ns: string, ids: VersionIds, start: Date, end: Date): Promise<ReadResult> {
-      const windowMs = end.getTime() - start.getTime()
-      if (!(windowMs > 0)) {
+      if (!(end.getTime() > start.getTime())) {
         return {
           ok: false,
           problem: `an empty window (${start.toISOString()} to ${end.toISOString()}) cannot be read`,
         }
       }
+      // The window is [start, end - lag]: it begins at the step's windowStart, never before it
+      // (a range of end - start read lagMs in the past would hold lagMs of the step before).
       const atMs = end.getTime() - options.lagMs
+      const windowMs = atMs - start.getTime()
+      if (windowMs < 1) {
+        // Nothing of the window has landed in Prometheus yet: no traffic seen, not a fault.
+        return {
+          ok: true,
+          reading: {
+            from: stats(ids.from, 0, 0, null, 1),
+            to: stats(ids.to, 0, 0, null, 1),
+            proxies: 0,
+            at: new Date(start.getTime()),
+          },
+        }
+      }
       const time = atMs / 1000
       try {
         const [proxies, from, to] = await Promise.all([
@@ -130,13 +147,20 @@ export function prometheusSource(options: PrometheusSourceOptions): MetricsSourc
           version(ids.from, windowMs, time),
           version(ids.to, windowMs, time),
         ])
-        if (proxies === null || !(proxies > 0)) {
-          return {
-            ok: false,
-            problem: `Prometheus at ${options.url} scrapes no switchyard proxy (no rt:interpreter:connected series at ${new Date(atMs).toISOString()}): check that its scrape_configs list every proxy's admin port with metrics_path /admin/metrics/prometheus`,
-          }
-        }
+        if (proxies === null || !(proxies > 0)) return { ok: false, problem: noScrape(atMs) }
         return { ok: true, reading: { from, to, proxies, at: new Date(atMs) } }
+      } catch (err) {
+        if (err instanceof QueryProblem) return { ok: false, problem: err.message }
+        throw err
+      }
+    },
+    /** Prometheus keeps the history, so there is no baseline to take: the probe is the sanity query. */
+    async mark(_ns: string, at: Date) {
+      const atMs = at.getTime() - options.lagMs
+      try {
+        const proxies = await scalar(SANITY_QUERY, atMs / 1000)
+        if (proxies === null || !(proxies > 0)) return { ok: false, problem: noScrape(atMs) }
+        return { ok: true }
       } catch (err) {
         if (err instanceof QueryProblem) return { ok: false, problem: err.message }
         throw err

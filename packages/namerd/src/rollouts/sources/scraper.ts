@@ -90,6 +90,8 @@ interface ProxyState {
   failures: number
   lastError: string | null
   listed: DirectoryProxy
+  /** The read in flight: one at a time per proxy, so snapshots arrive in the order sent. */
+  reading: Promise<void>
 }
 
 export interface ScraperOptions {
@@ -130,6 +132,16 @@ export class Scraper {
     this.#interest.set(namespace, Date.now())
     if (this.#timer === undefined && !this.#closed) this.#schedule()
     if (first) await this.#scrape([namespace])
+  }
+
+  /**
+   * A window starts now in `namespace`: reads its proxies at once (after any read in flight), so
+   * the window's baseline is a snapshot taken at or after its start, not up to scrapeMs later.
+   */
+  async mark(namespace: string): Promise<void> {
+    this.#interest.set(namespace, Date.now())
+    if (this.#timer === undefined && !this.#closed) this.#schedule()
+    await this.#scrape([namespace])
   }
 
   /** The namespace's proxies as of the last round (null before its first). */
@@ -190,6 +202,7 @@ export class Scraper {
             failures: 0,
             lastError: null,
             listed: l,
+            reading: Promise.resolve(),
           }
           this.#proxies.set(l.admin, p)
         }
@@ -206,10 +219,18 @@ export class Scraper {
     this.#prune()
   }
 
-  async #read(p: ProxyState): Promise<void> {
+  #read(p: ProxyState): Promise<void> {
+    p.reading = p.reading.then(() => this.#readNow(p))
+    return p.reading
+  }
+
+  async #readNow(p: ProxyState): Promise<void> {
+    // Stamped when sent: the counters were taken no earlier, so a snapshot stamped at or after a
+    // window's start holds nothing from before it (delta.ts counts from the first such).
+    const sent = new Date()
     try {
       const snapshot = await readSnapshot(p.admin, this.#timeoutMs)
-      p.samples.push({ at: new Date(), snapshot })
+      p.samples.push({ at: sent, snapshot })
       if (p.samples.length > MAX_SAMPLES) p.samples.splice(0, p.samples.length - MAX_SAMPLES)
       p.failures = 0
       p.lastError = null

@@ -22,9 +22,27 @@ export type ReadResult =
   | { readonly ok: true; readonly reading: WindowReading }
   | { readonly ok: false; readonly problem: string }
 
+/**
+ * Whether a namespace's metrics can be read now. `waiting`: not yet, and no fault (a new leader
+ * waiting for the proxies to register again): wait without pausing.
+ */
+export type ProbeResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly problem: string; readonly waiting?: boolean }
+
 export interface MetricsSource {
-  /** What `from` and `to` did between `start` and `end` in namespace `ns`. */
+  /**
+   * What `from` and `to` did between `start` and `end` in namespace `ns`: only traffic after
+   * `start`, never from a baseline taken before it.
+   */
   read(ns: string, ids: VersionIds, start: Date, end: Date): Promise<ReadResult>
+  /**
+   * A window starts at `at` in `ns` (a step's write acknowledged, a resume, the end of a metrics
+   * pause, a new leader taking a rollout over), and the probe before a rollout's first dtab
+   * write: takes a baseline at once (the proxies source scrapes now), and says whether `ns` can
+   * be read. Optional: a source without it is taken as readable until a read says otherwise.
+   */
+  mark?(ns: string, at: Date): Promise<ProbeResult>
   /** Stops timers and connections. */
   close(): Promise<void>
 }
