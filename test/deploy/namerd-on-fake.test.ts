@@ -15,7 +15,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Dtab } from '@switchyard/dtab'
 import { FakeKubeApi, type JsonObject } from '@switchyard/kube-fake'
+import type { Rollout } from '@switchyard/wire'
 import t from 'tap'
+import { rolloutBody } from '../../packages/store/src/rollouts-k8s.js'
 import { eventually, portOf, run } from '../e2e/processes.js'
 import { containerRun, SAMPLE_TOKEN } from './container-run.js'
 import { DEPLOY, type KubeObject, ROOT, render, requireKubectl } from './kustomize.js'
@@ -67,6 +69,46 @@ function namerctl(
       },
     )
   })
+}
+
+/** Ended rollouts namerd keeps per namespace whatever their age (DEFAULT_RETENTION.keep). */
+const KEPT = 20
+
+/** A rollout of /host/old-<i> that ended 30 days (minus i minutes) ago. */
+function oldRollout(i: number): Rollout {
+  const at = new Date(Date.now() - 30 * 24 * 3600 * 1000 + i * 60_000).toISOString()
+  return {
+    prefix: `/host/old-${i}`,
+    from: '/srv/world-v1',
+    to: '/srv/world-v2',
+    steps: [100],
+    intervalMs: 60_000,
+    progressDeadlineMs: 600_000,
+    thresholds: { minSuccessRate: 0.99, maxP99Ms: null, minRequests: 20 },
+    smoke: null,
+    gates: [],
+    metrics: { kind: 'proxies' },
+    webhook: null,
+    reason: null,
+    id: `old-${i}`,
+    namespace: 'internal',
+    phase: 'aborted',
+    step: null,
+    pause: null,
+    before: { version: 'AAAAAAAAAAE=', dtab: '', dentry: `/host/old-${i}=>/srv/world-v1` },
+    lastWritten: null,
+    intent: null,
+    requests: [],
+    stepRecords: [],
+    smokeResult: null,
+    events: [],
+    webhookDelivered: 0,
+    createdBy: 'test',
+    createdAt: at,
+    updatedAt: at,
+    endedAt: at,
+    outcome: 'aborted by test; the dtab was never written',
+  }
 }
 
 interface Dentry {
@@ -130,6 +172,9 @@ if (requireKubectl(t)) {
         'world-v2': ['127.0.1.21', '127.0.1.22'],
       }
       for (const s of services) api.put(json(sliceFor(s, addresses[s.metadata.name] ?? [])))
+      // Ended rollouts from a month ago, one more than namerd keeps per namespace: the leader
+      // prunes the oldest (delete on rollouts) when it is elected.
+      for (let i = 0; i <= KEPT; i++) api.put(json(rolloutBody(oldRollout(i), 'switchyard')))
 
       // Exactly the rights deploy/base gives namerd's ServiceAccount.
       const namerd = workloads(base).find((w) => w.name === 'namerd')
@@ -235,8 +280,18 @@ if (requireKubectl(t)) {
         kind: 'Lease',
         namespace: 'switchyard',
       }
+      const old = () =>
+        api.list(rolloutRef).filter((o) => (o.spec as { prefix?: string }).prefix !== '/host/world')
+      await eventually('the oldest ended rollout pruned', async () => old().length === KEPT, 20_000)
+      t.notOk(
+        old().some((o) => (o.status as { id?: string }).id === 'old-0'),
+        'the oldest one went; the newest 20 stay',
+      )
       const status = () =>
-        api.list(rolloutRef).map((o) => o.status as { phase?: string; pause?: { by?: string } })
+        api
+          .list(rolloutRef)
+          .filter((o) => (o.spec as { prefix?: string }).prefix === '/host/world')
+          .map((o) => o.status as { phase?: string; pause?: { by?: string } })
       const start = await namerctl(port, [
         'rollout',
         'start',
@@ -293,7 +348,7 @@ if (requireKubectl(t)) {
         'discovery.k8s.io/endpointslices: list, watch',
         'l5d.io/dtabs: get, list, watch, create, update, delete',
         'switchyard.io/dtabhistories: get, create, update',
-        'switchyard.io/rollouts: get, list, watch, create, update',
+        'switchyard.io/rollouts: get, list, watch, create, update, delete',
       ])
     },
   )

@@ -31,7 +31,7 @@ const STORE_RULES = [
   {
     apiGroups: ['switchyard.io'],
     resources: ['rollouts'],
-    verbs: ['get', 'list', 'watch', 'create', 'update'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
   },
   {
     apiGroups: ['coordination.k8s.io'],

@@ -12,7 +12,7 @@ import { z } from 'zod'
 import type { TokenSpec } from './auth.js'
 import { type ConnectionLimits, resolveConnectionLimits } from './connections.js'
 import { DEFAULT_LIMITS, type Limits } from './context.js'
-import { DEFAULT_ROLLOUTS, type RolloutsSettings } from './rollouts/leader.js'
+import { DEFAULT_RETENTION, DEFAULT_ROLLOUTS, type RolloutsSettings } from './rollouts/leader.js'
 
 export const DEFAULT_LISTEN = '127.0.0.1:4180'
 export const DEFAULT_STORE = 'file:./data'
@@ -182,6 +182,10 @@ export const ConfigFile = z.strictObject({
       /** How often this replica publishes its proxies (default 5000 ms). */
       presenceMs: z.int().min(10).max(600_000).optional(),
       replicaId: z.string().optional(),
+      /** How long the leader keeps ended rollouts (default 7 days), in ms. */
+      retentionMs: z.int().min(60_000).optional(),
+      /** Ended rollouts kept per namespace whatever their age (default 20). */
+      keep: z.int().min(0).max(10_000).optional(),
       proxyAdmin: z
         .strictObject({
           /** CIDRs whose admin addresses namerd reads, beyond loopback and the watch's own address. */
@@ -456,6 +460,11 @@ export async function resolveSettings(
     presenceMs: r.presenceMs ?? DEFAULT_ROLLOUTS.presenceMs,
     replicaId,
     proxyAdmin: { allow: r.proxyAdmin?.allow ?? [] },
+    retention: {
+      ...DEFAULT_RETENTION,
+      keepMs: r.retentionMs ?? DEFAULT_RETENTION.keepMs,
+      keep: r.keep ?? DEFAULT_RETENTION.keep,
+    },
   }
   for (const cidr of rollouts.proxyAdmin.allow) {
     if (!isCidr(cidr)) {

@@ -200,3 +200,81 @@ t.test('a rollback is timed: namerd_rollout_rollback_seconds on /metrics', async
   const sum = Number(/^namerd_rollout_rollback_seconds_sum (\S+)$/m.exec(text)?.[1])
   t.ok(sum >= 0 && sum < 30, `a duration from the failing window's end (${sum} s)`)
 })
+
+t.test(
+  'the leader removes ended rollouts past the retention, keeping the newest per namespace',
+  async (t) => {
+    const ns = await startServer(t)
+    await ns.store.create('internal', Dtab.read(DTAB))
+    const DAY = 24 * 3600 * 1000
+    const ended = (id: string, agoMs: number): Rollout => {
+      const at = new Date(Date.now() - agoMs).toISOString()
+      return {
+        prefix: `/host/${id}`,
+        from: '/srv/world-v1',
+        to: '/srv/world-v2',
+        steps: [100],
+        intervalMs: 1000,
+        progressDeadlineMs: 10_000,
+        thresholds: { minSuccessRate: 0.99, maxP99Ms: null, minRequests: 1 },
+        smoke: null,
+        gates: [],
+        metrics: { kind: 'proxies' },
+        webhook: null,
+        reason: null,
+        id,
+        namespace: 'internal',
+        phase: 'succeeded',
+        step: 0,
+        pause: null,
+        before: { version: 'AAAAAAAAAAE=', dtab: DTAB, dentry: `/host/${id}=>/srv/world-v1` },
+        lastWritten: null,
+        intent: null,
+        requests: [],
+        stepRecords: [],
+        smokeResult: null,
+        events: [],
+        webhookDelivered: 0,
+        createdBy: 'test',
+        createdAt: at,
+        updatedAt: at,
+        endedAt: at,
+        outcome: 'done',
+      }
+    }
+    const rollouts = ns.store.rollouts!
+    await rollouts.create(ended('old-a', 9 * DAY))
+    await rollouts.create(ended('old-b', 8 * DAY))
+    await rollouts.create(ended('recent', DAY))
+    const service = startRollouts({
+      store: ns.server.context.store,
+      naming: ns.server.context.naming,
+      watchers: ns.server.context.watchers,
+      settings: {
+        enabled: true,
+        tickMs: 30,
+        scrapeMs: 30,
+        leaseMs: LEASE_MS,
+        presenceMs: 100,
+        replicaId: 'solo',
+        proxyAdmin: { allow: [] },
+        retention: { keepMs: 7 * DAY, keep: 1, everyMs: 50 },
+      },
+      log: pino({ level: 'silent' }),
+      sourceFor: () => healthy,
+    })
+    t.teardown(() => service.close().catch(() => {}))
+    const left = await until('the prune', async () => {
+      const ids = (await rollouts.list({ namespace: 'internal' })).map((v) => v.rollout.id)
+      return ids.length < 3 ? ids : null
+    })
+    t.same(left, ['recent'], 'the two ended over 7 days ago are gone; the recent one stays')
+    // A later rollout leaves the kept count at 1 but the recent one is within 7 days: it stays.
+    await rollouts.create(ended('newer', 1000))
+    await new Promise((r) => setTimeout(r, 200))
+    t.same((await rollouts.list({ namespace: 'internal' })).map((v) => v.rollout.id).sort(), [
+      'newer',
+      'recent',
+    ])
+  },
+)

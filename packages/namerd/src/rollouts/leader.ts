@@ -28,6 +28,24 @@ export interface RolloutsSettings {
   readonly presenceMs: number
   readonly replicaId: string
   readonly proxyAdmin: { readonly allow: readonly string[] }
+  /** How long ended rollouts are kept; default DEFAULT_RETENTION. */
+  readonly retention?: RolloutRetention
+}
+
+/**
+ * Ended rollouts older than `keepMs` are removed by the leader every `everyMs`, but the newest
+ * `keep` per namespace stay whatever their age (the history's events of recent rollouts).
+ */
+export interface RolloutRetention {
+  readonly keepMs: number
+  readonly keep: number
+  readonly everyMs: number
+}
+
+export const DEFAULT_RETENTION: RolloutRetention = {
+  keepMs: 7 * 24 * 3600 * 1000,
+  keep: 20,
+  everyMs: 10 * 60 * 1000,
 }
 
 export const DEFAULT_ROLLOUTS = {
@@ -116,6 +134,27 @@ export function startRollouts(options: StartRolloutsOptions): RolloutsService {
       return s
     })
   let controller: RolloutController | null = null
+  // The leader alone prunes: one replica removing ended rollouts is enough, and a store's
+  // delete of one another replica removed is harmless anyway.
+  const retention = settings.retention ?? DEFAULT_RETENTION
+  let pruneTimer: NodeJS.Timeout | null = null
+  const prune = async (): Promise<void> => {
+    try {
+      const removed = await rollouts.prune(new Date(Date.now() - retention.keepMs), retention.keep)
+      if (removed > 0) {
+        log.info(
+          { removed, keepMs: retention.keepMs, keep: retention.keep },
+          `rollouts: removed ${removed} ended rollout${removed === 1 ? '' : 's'} past the retention (kept the newest ${retention.keep} per namespace)`,
+        )
+      }
+    } catch (err) {
+      log.warn({ err }, 'rollouts: pruning ended rollouts failed; trying again at the next prune')
+    }
+  }
+  const stopPruning = (): void => {
+    if (pruneTimer !== null) clearInterval(pruneTimer)
+    pruneTimer = null
+  }
   // One notifier for the replica's life: queues survive a lost and regained lease, and what it
   // knows was acknowledged is not sent again. Acknowledgements reach whichever controller leads.
   const notifier: Notifier | null =
@@ -157,10 +196,15 @@ export function startRollouts(options: StartRolloutsOptions): RolloutsService {
         metrics: options.metrics,
       })
       controller.start()
+      stopPruning()
+      pruneTimer = setInterval(() => void prune(), retention.everyMs)
+      pruneTimer.unref()
+      void prune()
     },
     onDeposed: () => {
       log.info({ replica: settings.replicaId }, 'rollouts: this replica no longer leads')
       options.metrics?.leader.set(0)
+      stopPruning()
       void stopController()
     },
   })
@@ -174,6 +218,7 @@ export function startRollouts(options: StartRolloutsOptions): RolloutsService {
     controller: () => controller,
     async close(o = {}) {
       await elector.close({ release: o.release ?? true })
+      stopPruning()
       await stopController()
       await presence.close()
       await notifier?.close()
