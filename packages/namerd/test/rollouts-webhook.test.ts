@@ -284,6 +284,8 @@ t.test('a move to the next step reports the step that just ended, not the new on
   t.same(analysisFor(r, pause), fresh, 'a pause within step 2: its own record')
   const gate: RolloutEvent = { ...event(3), to: 'gate', time: T1, step: 1 }
   t.same(analysisFor({ ...r, stepRecords: [passed] }, gate), passed, 'a gate after a pass')
+  const started: RolloutEvent = { ...event(1), from: 'pending', to: 'pending', step: null }
+  t.equal(analysisFor(r, started), null, 'the start (resent later) reports on no step')
 
   // What the receiver gets: the controller passes the newest record, the webhook sends the right one.
   const hook = await receiver(t, [200])

@@ -39,9 +39,12 @@ export interface WebhookLog {
 /**
  * The step record an event reports on: for a move to the next step (the event's step is past
  * the last judged one), the record of the step that just ended, not the new step's pending
- * one; otherwise the record of the event's own step (a rollback's failing window, a pause).
+ * one; otherwise the record of the event's own step (a rollback's failing window, a pause);
+ * null for an event before any step.
  */
 export function analysisFor(rollout: Rollout, event: RolloutEvent): StepRecord | null {
+  // Before any step (the start, a smoke run, an abort while pending): no step to report on.
+  if (event.step === null) return null
   const own = rollout.stepRecords.findLast((s) => s.index === event.step) ?? null
   if (event.from === 'step' && event.to === 'step' && own !== null && own.windowEnd === null) {
     const previous = rollout.stepRecords.findLast(
