@@ -24,6 +24,7 @@ import {
   namerctl,
   namerdConfig,
   PREFIX,
+  propagated,
   proxyConfig,
   publish,
   putDtab,
@@ -32,6 +33,8 @@ import {
   said,
   smokeArgs,
   squash,
+  startArgs,
+  startedId,
   startNamerd,
   TIMINGS,
   TO,
@@ -206,7 +209,7 @@ t.test('a manual shift of the dentry mid-rollout stops it, and is never overwrit
         'analysing its first step',
         (r) => r.phase === 'step' && r.lastWritten !== null && r.intent === null,
       )
-      shift.result = await cli(['shift', NAMESPACE, PREFIX, `${FROM}=70`, `${TO}=30`])
+      shift.result = await cli(['shift', NAMESPACE, PREFIX, `${FROM}=70`, `${TO}=30`, '--force'])
     },
   )
   t.equal(
@@ -240,6 +243,63 @@ t.test('too little traffic to v2: rolled back at the progress deadline', async (
   t.equal(s.watch.code, 1, `rollout watch exits 1\n${said(s.watch)}`)
   everyRequestAnswered(t, s.load)
 })
+
+t.test(
+  "smoke requests are not step 1's traffic: with no load, 30 smoke requests do not pass step 1 (audit 1)",
+  async (t) => {
+    // The audit's setup: a namerd scraping every 2 s (nearer its 5 s default than §7's 100 ms),
+    // already scraping the namespace (an earlier rollout), and no load at all: the only requests
+    // v2 ever gets are the 30 smoke requests, made just before the first dtab write. Step 1
+    // (min-requests 20) must wait for traffic of its own and roll back at the progress deadline.
+    // Counting from the snapshot before the window (up to 2 s old), it "passed" on the smoke.
+    const own = join(dir, 'slow-scrape')
+    mkdirSync(own)
+    writeFileSync(
+      join(own, 'namerd.yaml'),
+      namerdConfig(`file:${join(own, 'store')}`, disco, 'namerd-slow-scrape').replace(
+        `scrapeMs: ${TIMINGS.scrapeMs}`,
+        'scrapeMs: 2000',
+      ),
+    )
+    const slow = await startNamerd(t, 'namerd-slow-scrape', join(own, 'namerd.yaml'))
+    await putDtab(slow.port, INITIAL_DTAB)
+    writeFileSync(join(own, 'proxy.yaml'), proxyConfig(slow.port, 'e2e-slow-scrape'))
+    const p = await mesh.startProxy(t, 'proxy-slow-scrape', join(own, 'proxy.yaml'))
+    await propagated(slow.port, p.adminPort)
+    await v2.tune(0, 0)
+    const run = async (extra: string[]) => {
+      const started = await namerctl(slow.port, startArgs(extra))
+      t.equal(started.code, 0, said(started))
+      const id = startedId(started)
+      return until(slow.port, id, 'ended', (r) => r.endedAt !== null)
+    }
+    // An earlier rollout, so the leader already scrapes the namespace on its 2 s rounds.
+    const first = await run(['--steps', '10,100', '--progress-deadline', '300ms'])
+    t.equal(first.phase, 'rolled-back', `the earlier rollout: ${first.outcome}`)
+    await propagated(slow.port, p.adminPort)
+    const before = await dtabText(slow.port)
+    const smoke = smokeArgs(p.port).map((a) => (a === '20' ? '30' : a))
+    const ended = await run([
+      '--steps',
+      '10,100',
+      '--interval',
+      '1s',
+      '--progress-deadline',
+      '4s',
+      ...smoke,
+    ])
+    t.match(ended.smokeResult, { sent: 30, passed: 30 }, 'the smoke ran and passed')
+    t.equal(ended.phase, 'rolled-back', `step 1 did not pass on smoke traffic: ${ended.outcome}`)
+    t.equal(ended.stepRecords.length, 1, 'it never passed step 1')
+    const step1 = ended.stepRecords[0]
+    t.match(step1?.failed, { metric: 'progress-deadline' }, 'it waited for traffic')
+    t.ok(
+      (step1?.to?.requests ?? 0) < TIMINGS.minRequests,
+      `step 1 counted ${step1?.to?.requests} requests to v2, none of them the 30 smoke requests`,
+    )
+    t.equal(squash((await dtabText(slow.port)).text), squash(before.text), 'the dtab from before')
+  },
+)
 
 t.test('a gate waits for promote, then the rollout goes on to succeed', async (t) => {
   const held: { rollout: Rollout | null; promoted: Awaited<ReturnType<typeof cli>> | null } = {
@@ -354,8 +414,10 @@ t.test(
       )
       // Paused for three intervals: it neither passes nor fails meanwhile.
       await new Promise((r) => setTimeout(r, 3 * TIMINGS.intervalMs))
+      // Unreadable before the first write: the rollout waits at pending and shifts nothing.
       const still = await rollout(namerd.port, id)
-      t.equal(still.phase, 'step', 'still in its step while paused')
+      t.equal(still.phase, 'pending', 'still pending while paused: no traffic shifted')
+      t.equal(still.lastWritten, null, 'nothing written')
       t.equal(still.pause?.by, 'metrics', 'still paused')
       await dark.proc.kill('SIGTERM')
     })
