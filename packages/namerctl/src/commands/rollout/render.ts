@@ -13,12 +13,50 @@ import { showDuration, showRate } from '../../durations.js'
 import type { Style } from '../../io.js'
 import { table } from '../../output.js'
 
-/** The weight of `to` now: the current step's, 0 before the first, 100 after success. */
-export function currentWeight(r: RolloutSummary): number {
+/**
+ * The weight of `to` in the dtab now: what the rollout last wrote (a step's weight is only in the
+ * dtab once written, so at a gate or while shifting it is the step before's), the end state once
+ * ended: 100 after success, 0 once the dtab was restored, null after a stop (someone else changed
+ * the dentry, so the rollout cannot say).
+ */
+export function currentWeight(r: RolloutSummary): number | null {
   if (r.phase === 'succeeded') return 100
+  if (r.phase === 'rolled-back' || r.phase === 'aborted') return 0
+  if (r.phase === 'stopped') return null
   if (r.lastWritten === null) return 0
-  // The step whose write landed: when the last step record has its dtab version, its weight.
-  return r.step === null ? 0 : (r.steps[r.step] ?? 0)
+  return weightIn(r.lastWritten.dentry, r.to, r.from)
+}
+
+// `/p=>10.00*/to & 90.00*/from` is 10; `/p=>/to` is 100; anything else 0.
+function weightIn(dentry: string, to: string, from: string): number {
+  const squash = (t: string) => t.replace(/\s+/g, '')
+  const arrow = dentry.indexOf('=>')
+  const tree = squash(arrow === -1 ? dentry : dentry.slice(arrow + 2)).replace(/;$/, '')
+  if (tree === squash(to)) return 100
+  if (tree === squash(from)) return 0
+  for (const alt of tree.split('&')) {
+    const m = /^(\d+(?:\.\d+)?)\*(.+)$/.exec(alt)
+    if (m !== null && m[2] === squash(to)) return Math.round(Number(m[1]))
+  }
+  return 0
+}
+
+/** The WEIGHT column: `10%`, or `unknown` after a stop. */
+export function weightText(r: RolloutSummary): string {
+  const w = currentWeight(r)
+  return w === null ? 'unknown' : `${w}%`
+}
+
+/** The weights line of status: what the dtab says now, as far as the rollout knows. */
+function weightsLine(r: Rollout): string {
+  const w = currentWeight(r)
+  if (w === null) {
+    return `Weights: unknown — the dentry was changed by someone else (namerctl dtab get ${r.namespace})`
+  }
+  if (r.phase === 'rolled-back' || r.phase === 'aborted') {
+    return `Weights: ${r.from} 100% (restored), ${r.to} 0%`
+  }
+  return `Weights: ${r.to} ${w}%, ${r.from} ${100 - w}%`
 }
 
 export function phaseText(r: RolloutSummary, s: Style): string {
@@ -48,8 +86,10 @@ function stats(v: VersionStats | null): string[] {
   ]
 }
 
-function verdictText(rec: StepRecord | undefined, s: Style): string {
+function verdictText(rec: StepRecord | undefined, s: Style, pausedBy: string | null): string {
   if (rec === undefined) return ''
+  // A paused step is not being judged, whatever its record says.
+  if (pausedBy !== null && rec.verdict === 'pending') return s.yellow(`paused by ${pausedBy}`)
   switch (rec.verdict) {
     case 'pass':
       return s.green('passed')
@@ -93,13 +133,12 @@ export function renderRollout(r: Rollout, s: Style, now = Date.now()): string {
       here ? s.bold('>') : ' ',
       String(i + 1),
       `${weight}%${r.gates.includes(weight) ? ' (gate)' : ''}`,
-      verdictText(rec, s),
+      verdictText(rec, s, here && r.pause !== null ? r.pause.by : null),
       ...stats(rec?.to ?? null),
     ])
   })
   out += table(rows)
-  const weight = currentWeight(r)
-  out += `\nWeights: ${r.to} ${weight}%, ${r.from} ${100 - weight}%\n`
+  out += `\n${weightsLine(r)}\n`
   const current = r.stepRecords.at(-1)
   if (current !== undefined && (current.from !== null || current.to !== null)) {
     out += table([
@@ -133,7 +172,7 @@ export function summaryRows(rollouts: readonly RolloutSummary[], s: Style): stri
       r.id,
       r.prefix,
       phaseText(r, s),
-      `${currentWeight(r)}%`,
+      weightText(r),
       r.from,
       r.to,
       r.createdAt,
