@@ -2,7 +2,7 @@
 // steps of one dentry, each measured against thresholds and rolled back on its own when the new
 // version is worse. Flags are read and checked here (a mistake is exit 2 naming the flag); what
 // only namerd can check (the dentry's tree now, that --to binds) it refuses with its own message.
-import { Path } from '@switchyard/dtab'
+import { NameTree, Path } from '@switchyard/dtab'
 import {
   type MetricsSourceSpec,
   ROLLOUT_DEFAULTS,
@@ -17,7 +17,7 @@ import { missingNamespace } from '../../missing-namespace.js'
 import { formatOf } from '../../output.js'
 import { RolloutApi, type RolloutPlan } from './api.js'
 import { eventLine } from './render.js'
-import { follow, verdict } from './verdict.js'
+import { awayNotice, follow, interruptNotice, verdict } from './verdict.js'
 
 /** Flag defaults: wire's ROLLOUT_DEFAULTS, the ones namerd fills in a bare POST, as flags. */
 export const DEFAULTS = {
@@ -125,8 +125,10 @@ export function registerStart(group: Command, ctx: Context): void {
         'prefix is refused while one is active.',
         '',
         'Durations: 300ms, 30s, 1m, 1h30m. Rates: 99%, 99.5% or 0.99.',
-        'Exit status with --wait: 0 succeeded, 1 rolled back, aborted or stopped, 2 usage error,',
-        '3 verdict unknown (namerd unreachable past --timeout). Without --wait: 0 once started.',
+        'Exit status: 0 started (with --wait: succeeded), 1 not started (refused, or namerd not',
+        'reached: nothing was written) or, with --wait, rolled back, aborted or stopped, 2 usage',
+        'error, 3 verdict unknown (started, then namerd unreachable past --timeout), 130 Ctrl-C',
+        'during --wait (the rollout carries on). While namerd is unreachable namerctl says so once.',
         examples(
           'namerctl rollout start internal /host/world --to /srv/world-v2 --dry-run',
           'namerctl rollout start internal /host/world --to /srv/world-v2 --steps 10,50,100 --interval 2m --min-success 99.5% --max-p99 300ms',
@@ -143,15 +145,18 @@ export function registerStart(group: Command, ctx: Context): void {
         flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout')
       const client = ctx.connect(cmd)
       const api = new RolloutApi(client)
-      const from = flags.from ?? (await currentTree(api, ns, prefix))
-      const spec = checkSpec({ ...partial, from })
       const json = formatOf(cmd.opts()) === 'json'
-      if (flags.dryRun === true) {
-        const plan = await api.plan(ns, spec)
-        ctx.io.out(json ? `${JSON.stringify(plan)}\n` : renderPlan(plan, ctx))
-        return
-      }
-      const started = (await api.start(ns, spec)).value
+      const started = await notStartedUnlessReached(async () => {
+        const from = flags.from ?? (await currentTree(api, ns, prefix))
+        const spec = checkSpec({ ...partial, from })
+        if (flags.dryRun === true) {
+          const plan = await api.plan(ns, spec)
+          ctx.io.out(json ? `${JSON.stringify(plan)}\n` : renderPlan(plan, ctx))
+          return null
+        }
+        return (await api.start(ns, spec)).value
+      })
+      if (started === null) return
       if (json && flags.wait !== true) {
         ctx.io.out(`${JSON.stringify(started)}\n`)
         return
@@ -166,8 +171,10 @@ export function registerStart(group: Command, ctx: Context): void {
         return
       }
       let seen = -1
+      const uninterrupt = interruptNotice(ctx.io.err, ns, started.id)
       const end = await follow(api, ns, started.id, {
         timeoutMs,
+        notice: awayNotice(ctx.io.err, client.baseUrl, timeoutMs),
         onState: (r) => {
           if (json) return
           for (const e of r.events) {
@@ -176,7 +183,7 @@ export function registerStart(group: Command, ctx: Context): void {
             ctx.io.out(`${eventLine(r, e, ctx.out)}\n`)
           }
         },
-      })
+      }).finally(uninterrupt)
       if (json) ctx.io.out(`${JSON.stringify(end)}\n`)
       else ctx.io.out(`Rollout ${end.id} ${end.phase}${end.outcome ? `: ${end.outcome}` : ''}\n`)
       verdict(end)
@@ -189,6 +196,36 @@ function readPath(text: string, what: string): string {
   } catch (err) {
     throw new UsageError(`${what} ${JSON.stringify(text)} is not a path: ${errorText(err)}`, [
       'give a dentry prefix such as /host/world',
+    ])
+  }
+}
+
+/**
+ * The start's calls to namerd, up to and including the POST: when namerd cannot be reached,
+ * nothing was started, and the error says so (exit 1, not the 3 of a verdict never learnt).
+ */
+async function notStartedUnlessReached<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start()
+  } catch (err) {
+    if (err instanceof CliError && err.code === 'network') {
+      throw new CliError('network', `no rollout was started: ${err.message}`, [
+        ...err.details,
+        'nothing was written; run the same command again once namerd answers',
+      ])
+    }
+    throw err
+  }
+}
+
+/** --to and --from: a name tree as a dentry's right side reads, checked here (exit 2). */
+function readTree(text: string, flag: string): string {
+  try {
+    NameTree.read(text)
+    return text.trim()
+  } catch (err) {
+    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a name tree: ${errorText(err)}`, [
+      `give a path or a tree, e.g. ${flag} /srv/world-v2`,
     ])
   }
 }
@@ -262,11 +299,65 @@ function metricsOf(flags: StartFlags): MetricsSourceSpec {
 
 type SpecWithoutFrom = Omit<RolloutSpec, 'from'>
 
+/** The longest --reason namerd keeps (RolloutSpec.reason). */
+const MAX_REASON = 1000
+/** The most smoke requests namerd sends (Smoke.requests). */
+const MAX_SMOKE_REQUESTS = 1000
+
+/** A duration with namerd's lower bound, refused with the bound and an example. */
+function atLeast(ms: number, text: string, flag: string, min: number, example: string): number {
+  if (ms < min) {
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: must be at least ${showDuration(min)}`, [
+      `e.g. ${flag} ${example}`,
+    ])
+  }
+  return ms
+}
+
+function smokeRequests(text: string): number {
+  const n = positiveInt(text, '--smoke-requests')
+  if (n > MAX_SMOKE_REQUESTS) {
+    throw new UsageError(
+      `--smoke-requests ${JSON.stringify(text)}: at most ${MAX_SMOKE_REQUESTS} requests`,
+      ['e.g. --smoke-requests 50'],
+    )
+  }
+  return n
+}
+
+/** 2xx-style classes or exact codes: `2xx`, `200,204`. */
+function smokeExpect(text: string): string[] {
+  const parts = text.split(',').map((e) => e.trim())
+  for (const p of parts) {
+    if (!/^[1-5](xx|\d\d)$/.test(p)) {
+      throw new UsageError(
+        `--smoke-expect ${JSON.stringify(text)}: ${JSON.stringify(p)} is not a status or a class of statuses`,
+        ['give classes such as 2xx or exact codes, comma separated, e.g. --smoke-expect 2xx,301'],
+      )
+    }
+  }
+  return parts
+}
+
 /** Every flag read and checked; `from` comes later (it may need namerd). */
 export function specFromFlags(prefix: string, flags: StartFlags): SpecWithoutFrom {
   if (flags.to === undefined) throw new UsageError('--to is required: the new destination')
+  const to = readTree(flags.to, '--to')
+  if (flags.from !== undefined) readTree(flags.from, '--from')
   const steps = parseSteps(flags.steps)
-  const intervalMs = parseDuration(flags.interval, '--interval')
+  const intervalMs = atLeast(
+    parseDuration(flags.interval, '--interval'),
+    flags.interval,
+    '--interval',
+    100,
+    '30s',
+  )
+  if (flags.reason !== undefined && flags.reason.length > MAX_REASON) {
+    throw new UsageError(
+      `--reason: ${flags.reason.length} characters, more than the ${MAX_REASON} namerd keeps`,
+      ['say it shortly, e.g. --reason "Jenkins build #512"'],
+    )
+  }
   const gates = flags.gateBefore.map((g) => {
     const weight = positiveInt(g.replace(/%$/, ''), '--gate-before')
     if (!steps.includes(weight)) {
@@ -290,13 +381,19 @@ export function specFromFlags(prefix: string, flags: StartFlags): SpecWithoutFro
   }
   return {
     prefix,
-    to: flags.to,
+    to,
     steps,
     intervalMs,
     progressDeadlineMs:
       flags.progressDeadline === undefined
         ? 10 * intervalMs
-        : parseDuration(flags.progressDeadline, '--progress-deadline'),
+        : atLeast(
+            parseDuration(flags.progressDeadline, '--progress-deadline'),
+            flags.progressDeadline,
+            '--progress-deadline',
+            100,
+            '10m',
+          ),
     thresholds: {
       minSuccessRate: parseRate(flags.minSuccess, '--min-success'),
       maxP99Ms: flags.maxP99 === undefined ? null : parseDuration(flags.maxP99, '--max-p99'),
@@ -308,8 +405,8 @@ export function specFromFlags(prefix: string, flags: StartFlags): SpecWithoutFro
         : {
             url: url(flags.smokeUrl, '--smoke-url'),
             host: flags.smokeHost ?? null,
-            requests: positiveInt(flags.smokeRequests, '--smoke-requests'),
-            expect: flags.smokeExpect.split(',').map((e) => e.trim()),
+            requests: smokeRequests(flags.smokeRequests),
+            expect: smokeExpect(flags.smokeExpect),
             timeoutMs: parseDuration(flags.smokeTimeout, '--smoke-timeout'),
           },
     gates,
@@ -349,7 +446,10 @@ export function checkSpec(spec: RolloutSpec): RolloutSpec {
   const path = issue.path.map(String)
   const key = path.filter((p) => !/^\d+$/.test(p)).join('.')
   const flag = FLAG_OF[key] ?? FLAG_OF[path[0] ?? ''] ?? key
-  throw new UsageError(`${flag}: ${issue.message}`)
+  // The flags' own checks come first and say more; this is for a bound they missed.
+  throw new UsageError(`${flag}: namerd would refuse this value (${issue.message})`, [
+    `see namerctl rollout start --help for what ${flag} takes`,
+  ])
 }
 
 async function currentTree(api: RolloutApi, ns: string, prefix: string): Promise<string> {

@@ -13,6 +13,33 @@ export interface FollowOptions {
   readonly onState: (rollout: Rollout) => void
   /** Between attempts to reach namerd again. */
   readonly retryMs?: number
+  /** Told once when namerd stops answering, and once when it answers again. */
+  readonly notice?: AwayNotice
+}
+
+/** Said when namerd goes away and comes back, so a wait never hangs in silence. */
+export interface AwayNotice {
+  away(why: string): void
+  back(): void
+}
+
+/** The lines a watch or a wait prints (to stderr) when namerd goes away and comes back. */
+export function awayNotice(
+  err: (text: string) => void,
+  base: string,
+  timeoutMs: number | undefined,
+): AwayNotice {
+  return {
+    away: (why) =>
+      err(
+        `${why.startsWith('cannot reach namerd') ? why : `cannot reach namerd at ${base}: ${why}`}; ${
+          timeoutMs === undefined
+            ? 'retrying until it answers (give --timeout to stop)'
+            : `retrying for up to ${Math.round(timeoutMs / 100) / 10} s (--timeout)`
+        }\n`,
+      ),
+    back: () => err(`namerd at ${base} answers again; following the rollout\n`),
+  }
 }
 
 /** Whether a failure is namerd being away (retry), not a refusal (give up at once). */
@@ -36,11 +63,16 @@ export async function follow(
   const retryMs = options.retryMs ?? 500
   let awaySince: number | null = null
   let lastError = ''
+  let told = false
   for (;;) {
     const ac = new AbortController()
     try {
       for await (const rollout of api.watch(ns, id, ac.signal)) {
         awaySince = null
+        if (told) {
+          told = false
+          options.notice?.back()
+        }
         options.onState(rollout)
         // Leaving the loop cancels the response body; no abort needed (aborting a fetch whose
         // body is being read throws its AbortError out of abort() itself).
@@ -53,6 +85,10 @@ export async function follow(
       lastError = err instanceof Error ? err.message : String(err)
     }
     awaySince ??= Date.now()
+    if (!told && lastError !== 'the watch stream ended') {
+      told = true
+      options.notice?.away(lastError)
+    }
     if (options.timeoutMs !== undefined && Date.now() - awaySince >= options.timeoutMs) {
       throw new CliError(
         'verdict_unknown',
@@ -75,14 +111,22 @@ export async function reach<T>(
   find: () => Promise<T>,
   what: string,
   timeoutMs: number | undefined,
+  notice?: AwayNotice,
   retryMs = 500,
 ): Promise<T> {
   const since = Date.now()
+  let told = false
   for (;;) {
     try {
-      return await find()
+      const found = await find()
+      if (told) notice?.back()
+      return found
     } catch (err) {
       if (!transient(err)) throw err
+      if (!told) {
+        told = true
+        notice?.away(err instanceof Error ? err.message : String(err))
+      }
       if (timeoutMs !== undefined && Date.now() - since >= timeoutMs) {
         throw new CliError(
           'verdict_unknown',
@@ -106,4 +150,19 @@ export function verdict(rollout: Rollout): void {
       `details: namerctl rollout status ${rollout.namespace} ${rollout.id}`,
     ],
   )
+}
+
+/**
+ * Ctrl-C while following a rollout stops the following, not the rollout: says so (the rollout
+ * goes on in namerd) and how to stop it, and exits 130 as a shell expects. Returns the undo.
+ */
+export function interruptNotice(err: (text: string) => void, ns: string, id: string): () => void {
+  const onSigint = () => {
+    err(
+      `\nstopped watching; the rollout carries on (namerctl rollout abort ${ns} ${id} to stop it)\n`,
+    )
+    process.exit(130)
+  }
+  process.once('SIGINT', onSigint)
+  return () => process.off('SIGINT', onSigint)
 }

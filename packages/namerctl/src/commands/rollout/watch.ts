@@ -11,7 +11,7 @@ import { formatOf } from '../../output.js'
 import { RolloutApi } from './api.js'
 import { eventLine, renderRollout } from './render.js'
 import { findRollout } from './target.js'
-import { follow, reach, verdict } from './verdict.js'
+import { awayNotice, follow, interruptNotice, reach, verdict } from './verdict.js'
 
 /** Home, clear to the end: the view is drawn again from the top. */
 const REDRAW = '\x1b[H\x1b[2J'
@@ -32,8 +32,10 @@ export function registerWatch(group: Command, ctx: Context): void {
       [
         '',
         'Exit status: 0 succeeded, 1 rolled back, aborted or stopped (do not ship), 2 usage error,',
-        '3 verdict unknown: namerd was unreachable for longer than --timeout. A watch of a rollout',
-        'that has already ended prints it and exits with its verdict at once.',
+        '3 verdict unknown: namerd was unreachable for longer than --timeout, 130 Ctrl-C (the',
+        'rollout carries on). While namerd is unreachable namerctl says so once on stderr and',
+        'retries. A watch of a rollout that has already ended prints it and exits with its',
+        'verdict at once.',
         examples(
           'namerctl rollout watch internal                         # the active rollout',
           'namerctl rollout watch internal /host/world --timeout 5m',
@@ -45,12 +47,16 @@ export function registerWatch(group: Command, ctx: Context): void {
       async (ns: string, which: string | undefined, opts: { timeout?: string }, cmd: Command) => {
         const timeoutMs =
           opts.timeout === undefined ? undefined : parseDuration(opts.timeout, '--timeout')
-        const api = new RolloutApi(ctx.connect(cmd))
+        const client = ctx.connect(cmd)
+        const api = new RolloutApi(client)
+        const notice = awayNotice(ctx.io.err, client.baseUrl, timeoutMs)
         const { value: first } = await reach(
           () => findRollout(api, ns, which, { activeOnly: false }),
           `the rollout ${which === undefined ? `in ${ns}` : `${which} in ${ns}`}`,
           timeoutMs,
+          notice,
         )
+        const uninterrupt = interruptNotice(ctx.io.err, ns, first.id)
         const json = formatOf(cmd.opts()) === 'json'
         // Redrawn only on a terminal (a file or a pipe gets lines), and never for --json.
         const redraw = !json && process.stdout.isTTY === true
@@ -73,9 +79,10 @@ export function registerWatch(group: Command, ctx: Context): void {
           : undefined
         let end: Rollout
         try {
-          end = await follow(api, ns, first.id, { timeoutMs, onState: show })
+          end = await follow(api, ns, first.id, { timeoutMs, onState: show, notice })
         } finally {
           clearInterval(ticker)
+          uninterrupt()
         }
         if (!json) {
           ctx.io.out(`Rollout ${end.id} ${end.phase}${end.outcome ? `: ${end.outcome}` : ''}\n`)
