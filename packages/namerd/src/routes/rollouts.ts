@@ -151,7 +151,32 @@ const ActiveQuery = z.object({
  * Whether `action` may be queued in the rollout's state, and if not, why. The leader checks
  * again when it takes the request; this refuses what could never be taken.
  */
-function refusal(rollout: Rollout, action: RolloutAction): string | null {
+function refusal(
+  rollout: Rollout,
+  action: RolloutAction,
+): { code: string; message: string } | null {
+  const why = refusalWhy(rollout, action)
+  if (why !== null) return { code: 'action_not_allowed', message: why }
+  // Pause and resume against a state that is known: none of them queued before this one (the
+  // leader takes the queue in order, so with one queued the state it meets is not yet known).
+  if (!rollout.requests.some((q) => q.action === 'pause' || q.action === 'resume')) {
+    if (action === 'pause' && rollout.pause?.by === 'user') {
+      return {
+        code: 'already_paused',
+        message: `rollout ${rollout.id} is already paused by ${rollout.pause.who} since ${rollout.pause.since}: ${rollout.pause.why}; resume it with namerctl rollout resume ${rollout.namespace} ${rollout.id}`,
+      }
+    }
+    if (action === 'resume' && rollout.pause === null) {
+      return {
+        code: 'not_paused',
+        message: `rollout ${rollout.id} is not paused (${rollout.phase}); there is nothing to resume`,
+      }
+    }
+  }
+  return null
+}
+
+function refusalWhy(rollout: Rollout, action: RolloutAction): string | null {
   if (isTerminal(rollout.phase)) {
     return `rollout ${rollout.id} has ended (${rollout.phase}${rollout.outcome ? `: ${rollout.outcome}` : ''}); there is nothing to ${action.replace('-full', '')}`
   }
@@ -221,6 +246,15 @@ export function rolloutRoutes(app: FastifyInstance, ctx: Context): void {
       ...(query.namespace === undefined ? {} : { namespace: query.namespace }),
       ...(query.active === undefined ? {} : { active: query.active === 'true' }),
     })
+    // A namespace with no dtab and no rollouts is a typo, not a namespace without rollouts (one
+    // whose dtab was deleted still lists the rollouts it had).
+    if (
+      query.namespace !== undefined &&
+      found.length === 0 &&
+      (!isValidNamespace(query.namespace) || (await ctx.store.get(query.namespace)) === null)
+    ) {
+      throw notFoundNamespace(ctx.store, query.namespace)
+    }
     const body: RolloutList = { rollouts: found.map((f) => summaryOf(f.rollout)) }
     return sendBody(reply, JSON_TYPE, `${JSON.stringify(body)}\n`)
   })
@@ -275,7 +309,13 @@ export function rolloutRoutes(app: FastifyInstance, ctx: Context): void {
       }
       const body = parseWith(
         RolloutActionBody,
-        jsonBody(req, '{"why": "...", "full": true}', {}),
+        jsonBody(
+          req,
+          action === 'promote'
+            ? '{"why": "verified by hand"} or {"full": true}, or no body'
+            : '{"why": "checking the dashboards"}, or no body',
+          {},
+        ),
         'body',
       )
       if (body.full !== undefined && action !== 'promote') {
@@ -283,11 +323,10 @@ export function rolloutRoutes(app: FastifyInstance, ctx: Context): void {
       }
       const queued: RolloutAction =
         action === 'promote' && body.full === true ? 'promote-full' : (action as ActionPath)
-      const ifMatch = req.headers['if-match']
-      const expected = ifMatch === undefined ? undefined : versionFromIfMatch(ifMatch)
+      const expected = ifMatchVersion(req.headers['if-match'], ns, id)
       const updated = await appendRequest(rollouts, ns, id, expected, (rollout) => {
-        const why = refusal(rollout, queued)
-        if (why !== null) throw new ApiError(409, 'action_not_allowed', why)
+        const refused = refusal(rollout, queued)
+        if (refused !== null) throw new ApiError(409, refused.code, refused.message)
         const now = new Date().toISOString()
         return {
           ...rollout,
@@ -301,6 +340,27 @@ export function rolloutRoutes(app: FastifyInstance, ctx: Context): void {
       return sendRollout(reply, updated, 202)
     },
   )
+}
+
+/**
+ * If-Match as a rollout version: what does not decode to one (`bogus`, an empty header) is a
+ * 400 saying so, not a 412 against "(empty)" that reads as if the rollout had changed.
+ */
+function ifMatchVersion(
+  header: string | undefined,
+  ns: string,
+  id: string,
+): Uint8Array | undefined {
+  if (header === undefined) return undefined
+  const version = versionFromIfMatch(header)
+  if (version.length === 0) {
+    throw new ApiError(
+      400,
+      'invalid_version',
+      `If-Match ${JSON.stringify(header)} is not a version: send the ETag of GET /api/1/rollouts/${ns}/${id} as it came, or no If-Match`,
+    )
+  }
+  return version
 }
 
 /**

@@ -12,6 +12,7 @@ import {
 import { z } from 'zod'
 import { JSON_TYPE, type NamerdClient, type RequestOptions } from '../../client.js'
 import { CliError, HttpError } from '../../errors.js'
+import { missingNamespace } from '../../missing-namespace.js'
 
 /** namerd's answer to a start with ?dryRun=true. */
 export const RolloutPlan = z.object({
@@ -49,13 +50,26 @@ export class RolloutApi {
   }
 
   async list(filter: { namespace?: string; active?: boolean }): Promise<RolloutSummary[]> {
-    const res = await this.#call('GET', PREFIX, {
-      accept: JSON_TYPE,
-      query: {
-        namespace: filter.namespace,
-        active: filter.active === undefined ? undefined : String(filter.active),
-      },
-    })
+    let res: Response
+    try {
+      res = await this.#call('GET', PREFIX, {
+        accept: JSON_TYPE,
+        query: {
+          namespace: filter.namespace,
+          active: filter.active === undefined ? undefined : String(filter.active),
+        },
+      })
+    } catch (err) {
+      // A namespace that does not exist (a typo) is said so, with the ones that do.
+      if (
+        filter.namespace !== undefined &&
+        err instanceof RolloutApiError &&
+        err.apiCode === 'namespace_not_found'
+      ) {
+        throw await missingNamespace(this.client, filter.namespace)
+      }
+      throw err
+    }
     return (await parse(RolloutList, res, 'the rollout list')).rollouts
   }
 
