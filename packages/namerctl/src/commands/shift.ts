@@ -14,7 +14,7 @@ import {
   renderResolution,
 } from '../destination-guard.js'
 import { diffDtabs, renderDiff } from '../diff.js'
-import { CliError } from '../errors.js'
+import { CliError, HttpError } from '../errors.js'
 import { prettyDtab } from '../pretty.js'
 import { checkChange, type Resolution } from '../resolution.js'
 import type { DentryJson } from '../schemas.js'
@@ -27,6 +27,7 @@ import {
   unionOf,
 } from '../shift.js'
 import { showVersion } from '../short-version.js'
+import { RolloutApi, RolloutApiError } from './rollout/api.js'
 
 interface Shifted extends ShiftResult {
   readonly resolution: Resolution
@@ -43,7 +44,10 @@ export function registerShift(program: Command, ctx: Context): void {
     .argument('<dst=weight...>', 'destinations and their relative weights, e.g. /tmp/world-v2=10')
     .option('--dry-run', 'show the diff and check the destinations, but write nothing')
     .option('--create', 'append a dentry for <prefix> if none has it (without: refused, exit 1)')
-    .option('--force', 'write even if a destination does not resolve')
+    .option(
+      '--force',
+      'write even if a destination does not resolve, or a rollout is active on <prefix>',
+    )
     .option(
       '--attempts <n>',
       `how many times to re-read and re-apply when another writer gets in between (default ${DEFAULT_ATTEMPTS})`,
@@ -62,6 +66,10 @@ export function registerShift(program: Command, ctx: Context): void {
         ...CHECK_HELP,
         'On success each destination is printed with what it resolves to, e.g.',
         '/tmp/world-v2 => /#/io.l5d.fs/world-v2 (2 endpoints).',
+        '',
+        'A prefix that a rollout is moving (namerctl rollout list) is refused (exit 1): the write',
+        'would stop the rollout where it is. Abort it first (or pause it to hold its weight while',
+        'you look), or give --force.',
         examples(
           'namerctl shift internal /host/world /tmp/world-v2=10 /tmp/world-v1=90   # 10% to v2',
           'namerctl shift internal /host/world /tmp/world-v2=100                    # all to v2',
@@ -84,6 +92,14 @@ export function registerShift(program: Command, ctx: Context): void {
         const dst = unionOf(parseDestinations(dstArgs))
         const client = ctx.connect(cmd)
         const write = opts.dryRun !== true
+        if (opts.force !== true) {
+          const rollout = await activeRollout(new RolloutApi(client), ns, prefix)
+          if (rollout !== null) {
+            const err = rolloutActive(ns, prefix, rollout)
+            if (write) throw err
+            ctx.io.err(`warning: ${err.message}\n`)
+          }
+        }
         const outcome = await readModifyWrite<Shifted | null>(
           client,
           ns,
@@ -168,4 +184,35 @@ function positiveInt(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1')
   return n
+}
+
+/**
+ * The rollout moving `prefix`, if any. A namerd without rollouts (404 or 503 on the route, an old
+ * release) has none; anything else (namerd unreachable) fails here as the shift would.
+ */
+async function activeRollout(
+  api: RolloutApi,
+  ns: string,
+  prefix: string,
+): Promise<{ id: string; phase: string } | null> {
+  try {
+    return await api.active(ns, prefix)
+  } catch (err) {
+    if (err instanceof RolloutApiError && (err.status === 404 || err.status === 503)) return null
+    if (err instanceof HttpError && (err.status === 404 || err.status === 503)) return null
+    if (err instanceof CliError && err.code === 'not_found') return null
+    throw err
+  }
+}
+
+function rolloutActive(ns: string, prefix: string, r: { id: string; phase: string }): CliError {
+  return new CliError(
+    'conflict',
+    `rollout ${r.id} is moving ${prefix} in ${ns} (${r.phase}); a shift now would stop it where it is`,
+    [
+      `hold its weight while you look: namerctl rollout pause ${ns} ${r.id}`,
+      `end it, restoring the dtab from before: namerctl rollout abort ${ns} ${r.id}`,
+      'or shift anyway (the rollout then stops, leaving the dtab as you write it): add --force',
+    ],
+  )
 }
