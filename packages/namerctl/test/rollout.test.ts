@@ -197,11 +197,19 @@ t.test('--dry-run prints each step and the bound ids, and writes nothing', async
   t.match(noDentry.stderr, 'no dentry in internal has the prefix /host/nope')
 })
 
-t.test('pause, resume and abort queue requests; refused once the rollout ended', async (t) => {
+t.test('pause, resume and abort --no-wait queue requests; refused once ended', async (t) => {
   const w = await world(t)
   const r = await started(t, w)
   for (const verb of ['pause', 'resume']) {
-    const res = await w.cli(['rollout', verb, 'internal', '/host/world', '--reason', `${verb} it`])
+    const res = await w.cli([
+      'rollout',
+      verb,
+      'internal',
+      '/host/world',
+      '--reason',
+      `${verb} it`,
+      '--no-wait',
+    ])
     t.equal(res.code, 0, res.stderr)
     t.match(res.stdout, `Queued ${verb} for rollout ${r.id}`)
   }
@@ -213,7 +221,7 @@ t.test('pause, resume and abort queue requests; refused once the rollout ended',
     queued.requests.every((q) => ['pause', 'resume'].includes(q.action)),
     'only what was asked',
   )
-  const abort = await w.cli(['rollout', 'abort', 'internal', r.id, '--json'])
+  const abort = await w.cli(['rollout', 'abort', 'internal', r.id, '--json', '--no-wait'])
   t.equal(abort.code, 0, abort.stderr)
   t.ok(Rollout.parse(JSON.parse(abort.stdout)).requests.some((q) => q.action === 'abort'))
 

@@ -120,11 +120,10 @@ t.test('start: 201 with the pending rollout; get, list and active find it', asyn
   const list = RolloutList.parse(await (await fetch(`${base}/api/1/rollouts`)).json())
   t.equal(list.rollouts.length, 1)
   t.notOk('events' in list.rollouts[0]!, 'a summary has no events')
-  t.equal(
-    RolloutList.parse(await (await fetch(`${base}/api/1/rollouts?namespace=other`)).json()).rollouts
-      .length,
-    0,
-  )
+  // A namespace that does not exist is not one without rollouts (audit 14).
+  const other = await fetch(`${base}/api/1/rollouts?namespace=other`)
+  t.equal(other.status, 404)
+  t.match(await errorOf(other), { error: 'namespace_not_found', message: /"other" does not exist/ })
   t.equal(
     RolloutList.parse(await (await fetch(`${base}/api/1/rollouts?active=false`)).json()).rollouts
       .length,
