@@ -330,6 +330,24 @@ t.test('pause is an overlay; resume starts the window again', async (t) => {
   t.equal(w.r.events.at(-1)?.who, 'alice')
 })
 
+t.test(
+  'a pause of a paused rollout, or a resume of a running one, is answered, not dropped',
+  async (t) => {
+    const w = new World(rollout())
+    w.step(0)
+    w.request('resume')
+    w.step(100)
+    t.same(w.r.requests, [])
+    t.match(w.r.events.at(-1)?.why, /resume ignored: it is not paused/)
+    w.request('pause')
+    w.step(200)
+    w.request('pause')
+    w.step(300)
+    t.equal(w.r.pause?.by, 'user', 'still paused once')
+    t.match(w.r.events.at(-1)?.why, /pause ignored: it is already paused \(by alice since /)
+  },
+)
+
 t.test('gates wait for promote; promote skips a step; promote-full succeeds', async (t) => {
   const w = new World(rollout({ gates: [50] }))
   w.step(0)

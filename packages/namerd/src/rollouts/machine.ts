@@ -295,7 +295,10 @@ function takeRequest(d: Draft, req: RolloutRequest, version: string): void {
       startRollback(d, req.who, `aborted ${by}`, version)
       return
     case 'pause':
-      if (d.r.pause?.by === 'user') return
+      if (d.r.pause?.by === 'user') {
+        ignored(d, req, `it is already paused (by ${d.r.pause.who} since ${d.r.pause.since})`)
+        return
+      }
       d.set({ pause: { by: 'user', since: d.at, who: req.who, why: req.why ?? 'paused' } })
       d.event(
         phase,
@@ -305,7 +308,10 @@ function takeRequest(d: Draft, req: RolloutRequest, version: string): void {
       )
       return
     case 'resume':
-      if (d.r.pause === null) return
+      if (d.r.pause === null) {
+        ignored(d, req, 'it is not paused')
+        return
+      }
       d.set({ pause: null })
       restartWindow(d)
       d.event(phase, req.who, `resumed ${by}; the window starts again`, weightNow(d.r))
