@@ -49,6 +49,8 @@ export interface RolloutBenchResult {
   readonly outcomes: ReadonlyMap<string, number>
   readonly runSeconds: number
   readonly namerdCpuSeconds: number | null
+  /** This process's own CPU over the run (the fake proxies and the poller live here). */
+  readonly benchCpuSeconds: number
   readonly rounds: number | null
   readonly roundSecondsSum: number | null
   /** Per failing rollout: windowEnd to the restore at the last proxy, ms. */
@@ -208,10 +210,13 @@ export async function runRolloutBench(
       join(dir, 'namerd.yaml'),
       `namers:\n  - {kind: io.l5d.fs, rootDir: ${disco}}\nrollouts:\n  tickMs: 100\n  scrapeMs: 500\n  leaseMs: 5000\n  presenceMs: 1000\n  replicaId: bench\n`,
     )
+    // BENCH_NAMERD_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles namerd.
+    const nodeFlags = process.env.BENCH_NAMERD_NODE_FLAGS?.split(' ').filter((f) => f !== '')
     const namerd = await startNamerd({
       store: `etcd:${etcd.url}`,
       dir,
       args: ['--config', join(dir, 'namerd.yaml')],
+      ...(nodeFlags === undefined ? {} : { nodeFlags }),
     })
     try {
       for (let n = 0; n < options.namespaces; n++) {
@@ -239,6 +244,7 @@ export async function runRolloutBench(
       await new Promise((r) => setTimeout(r, 3000))
 
       const cpu0 = processCpuSeconds(namerd.pid)
+      const benchCpu0 = process.cpuUsage()
       const rounds0 = await metricValue(namerd.base, 'namerd_rollout_round_seconds_count')
       const roundSum0 = await metricValue(namerd.base, 'namerd_rollout_round_seconds_sum')
       const t0 = Date.now()
@@ -281,6 +287,7 @@ export async function runRolloutBench(
       }
       const runSeconds = (Date.now() - t0) / 1000
       const cpu1 = processCpuSeconds(namerd.pid)
+      const benchCpu = process.cpuUsage(benchCpu0)
       const rounds1 = await metricValue(namerd.base, 'namerd_rollout_round_seconds_count')
       const roundSum1 = await metricValue(namerd.base, 'namerd_rollout_round_seconds_sum')
       if (ended.size < started.length) {
@@ -290,6 +297,16 @@ export async function runRolloutBench(
       await new Promise((r) => setTimeout(r, 1000))
       const outcomes = new Map<string, number>()
       for (const r of ended.values()) outcomes.set(r.phase, (outcomes.get(r.phase) ?? 0) + 1)
+      // An outcome other than the one its `to` deserves says why (the bench overloading namerd
+      // shows up here first: progress deadlines, conflicts).
+      for (const s of started) {
+        const r = ended.get(s.id)
+        if (r === undefined || r.phase === (s.failing ? 'rolled-back' : 'succeeded')) continue
+        const why = r.events.findLast((e) => e.to === r.phase || e.to === 'rolling-back')?.why
+        problems.push(
+          `${s.failing ? 'failing' : 'healthy'} ${s.namespace} ${r.prefix} ${r.phase}: ${why}`,
+        )
+      }
       const restoreMs: number[] = []
       let restoreMissing = 0
       for (const s of started) {
@@ -321,6 +338,7 @@ export async function runRolloutBench(
         outcomes,
         runSeconds,
         namerdCpuSeconds: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0,
+        benchCpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
         rounds: rounds0 === null || rounds1 === null ? null : rounds1 - rounds0,
         roundSecondsSum: roundSum0 === null || roundSum1 === null ? null : roundSum1 - roundSum0,
         restoreMs,
@@ -365,6 +383,10 @@ export function printRolloutBench(r: RolloutBenchResult): void {
           'namerd CPU over the run',
           r.namerdCpuSeconds === null ? 'n/a' : `${r.namerdCpuSeconds.toFixed(2)} s`,
         ],
+        [
+          'bench process CPU over the run (fake proxies)',
+          `${r.benchCpuSeconds.toFixed(2)} s (${((100 * r.benchCpuSeconds) / r.runSeconds).toFixed(0)}% of a core)`,
+        ],
         ['analysis rounds', r.rounds === null ? 'n/a' : String(r.rounds)],
         ['namerd CPU per round (/proc ÷ rounds)', perRound],
         ['round duration, mean (namerd_rollout_round_seconds)', roundMean],
@@ -378,5 +400,5 @@ export function printRolloutBench(r: RolloutBenchResult): void {
       ],
     ),
   )
-  for (const p of r.problems.slice(0, 10)) console.log(`problem: ${p}`)
+  for (const p of r.problems.slice(0, 20)) console.log(`problem: ${p}`)
 }

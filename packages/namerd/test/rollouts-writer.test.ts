@@ -205,6 +205,25 @@ t.test('a rollback after others wrote restores the dentry alone', async (t) => {
   t.equal(report.rollout?.rollout.phase, 'aborted')
 })
 
+t.test(
+  'a rollback keeps what others wrote between its start and its first write (another rollout of the namespace)',
+  async (t) => {
+    const { store, vr } = await setup()
+    // Another prefix moved after this rollout started but before its first write: the dtab's
+    // version is still the one this rollout last wrote at its rollback, yet `before` is older.
+    await edit(store, '/host/other=>/srv/other-v2')
+    const written = await rollingBack(store, vr)
+    const back = await move(store, written, true)
+    const report = await carryOutIntent(opts(store), back)
+    t.equal(report.outcome, 'written')
+    t.equal(
+      await show(store),
+      DTAB.replace('/host/other=>/srv/other-v1', '/host/other=>/srv/other-v2'),
+      "the other prefix's change kept; only this rollout's dentry restored",
+    )
+  },
+)
+
 t.test('a rollback finding its dentry changed stops and writes nothing', async (t) => {
   const { store, vr } = await setup()
   const written = await rollingBack(store, vr)

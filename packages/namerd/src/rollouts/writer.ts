@@ -92,12 +92,19 @@ export async function carryOutIntent(
       outcome = 'conflict'
       break
     }
-    let next: Dtab | null
-    if (intent.purpose === 'rollback' && r.lastWritten !== null && etag === r.lastWritten.version) {
-      // Nobody wrote since our last write: the exact dtab from before, byte for byte.
+    let next = replaceWithDentry(current.dtab, r.prefix, intent.dentry)
+    if (
+      next !== null &&
+      intent.purpose === 'rollback' &&
+      r.lastWritten !== null &&
+      etag === r.lastWritten.version &&
+      Dtab.show(next) === Dtab.show(Dtab.read(r.before.dtab))
+    ) {
+      // Nobody else changed the dtab since the start: the exact dtab from before, byte for byte.
+      // Not merely "nobody wrote since our last write": other rollouts of the namespace may have
+      // written other prefixes before it, and restoring `before` whole undid them (the bench saw
+      // its siblings stop on the conflict).
       next = Dtab.read(r.before.dtab)
-    } else {
-      next = replaceWithDentry(current.dtab, r.prefix, intent.dentry)
     }
     if (next === null) {
       outcome = 'conflict'
