@@ -45,6 +45,22 @@ export function createProxyDirectory(options: DirectoryOptions): ProxyDirectory 
   const seen = new Map<string, { version: string; since: number }>()
   const own = options.replicaId === undefined ? null : `${PRESENCE_PREFIX}${options.replicaId}`
 
+  // Look-ups made while a list of the presence leases is in flight share it: the scraper looks
+  // up every wanted namespace of a round at once (40 namespaces were 40 store lists a round).
+  // Never a list that settled before the look-up: a lease gone since must not be seen.
+  let inflight: ReturnType<LeaseStore['list']> | null = null
+  const listPresence = (): ReturnType<LeaseStore['list']> => {
+    if (inflight === null) {
+      const records = leases.list(PRESENCE_PREFIX)
+      inflight = records
+      const clear = () => {
+        if (inflight === records) inflight = null
+      }
+      records.then(clear, clear)
+    }
+    return inflight
+  }
+
   return {
     graceMs: 2 * options.presenceMs,
     async proxies(namespace) {
@@ -53,7 +69,7 @@ export function createProxyDirectory(options: DirectoryOptions): ProxyDirectory 
         if (w.admin !== null && !out.has(w.admin))
           out.set(w.admin, { admin: w.admin, id: w.id, replica: options.replicaId ?? 'local' })
       }
-      const records = await leases.list(PRESENCE_PREFIX)
+      const records = await listPresence()
       const t = now()
       const names = new Set<string>()
       for (const r of records) {

@@ -71,6 +71,28 @@ function add(into: Counts, later: ClientSnapshot, base: ClientSnapshot | undefin
   }
 }
 
+/**
+ * Per snapshot: its client keys by stripped id. Built once per snapshot (a snapshot is read by
+ * every rollout of every namespace its proxy serves, every tick), so a reading costs the ids it
+ * asks about, not every client the proxy knows.
+ */
+const byId = new WeakMap<ProxySnapshot, Map<string, string[]>>()
+
+function clientIndex(snapshot: ProxySnapshot): Map<string, string[]> {
+  let index = byId.get(snapshot)
+  if (index === undefined) {
+    index = new Map()
+    for (const key of Object.keys(snapshot.clients)) {
+      const id = stripTransformer(key)
+      const keys = index.get(id)
+      if (keys === undefined) index.set(id, [key])
+      else keys.push(key)
+    }
+    byId.set(snapshot, index)
+  }
+  return index
+}
+
 /** Adds `later - base` of the clients that are one of `ids` (base undefined: from zero). */
 function addDelta(
   sums: Counts,
@@ -78,10 +100,24 @@ function addDelta(
   later: ProxySnapshot,
   base: ProxySnapshot | undefined,
 ): void {
-  for (const [id, c] of Object.entries(later.clients)) {
-    if (!ids.has(stripTransformer(id))) continue
-    add(sums, c, base?.clients[id])
+  const index = clientIndex(later)
+  for (const id of ids) {
+    const keys = index.get(id)
+    if (keys === undefined) continue
+    for (const key of keys) add(sums, later.clients[key]!, base?.clients[key])
   }
+}
+
+/** The index of the first sample at or after `t` (samples are in time order). */
+function firstAtOrAfter(samples: readonly Sample[], t: number): number {
+  let lo = 0
+  let hi = samples.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (samples[mid]!.at.getTime() < t) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 function stats(ids: readonly string[], c: Counts, seconds: number): VersionStats {
@@ -114,33 +150,33 @@ export function windowDelta(
   /** The earliest time a counted delta starts from: the covered span is [firstFrom, lastAt]. */
   let firstFrom = Number.POSITIVE_INFINITY
   for (const ring of rings) {
-    const upToEnd = ring.samples.filter((x) => x.at.getTime() <= e)
-    if (!upToEnd.some((x) => x.at.getTime() >= s)) continue
+    // Only the samples inside [start, end] matter: a run of an instance counts from its first
+    // sample at or after the start (or from zero if it started inside the window) to its last
+    // at or before the end. Found by binary search: rings hold up to thousands of samples.
+    const i0 = firstAtOrAfter(ring.samples, s)
+    const i1 = firstAtOrAfter(ring.samples, e + 1)
+    if (i0 >= i1) continue
     proxies++
-    // One run of samples per process instance, in order.
-    const runs: Sample[][] = []
-    for (const x of upToEnd) {
-      const run = runs[runs.length - 1]
-      if (run !== undefined && run[0]!.snapshot.instance === x.snapshot.instance) run.push(x)
-      else runs.push([x])
-    }
-    for (const run of runs) {
-      const last = run[run.length - 1]!
-      if (last.at.getTime() < s) continue // ended before the window
+    let i = i0
+    while (i < i1) {
+      const first = ring.samples[i]!
+      let j = i
+      while (j + 1 < i1 && ring.samples[j + 1]!.snapshot.instance === first.snapshot.instance) j++
+      const last = ring.samples[j]!
       lastAt = Math.max(lastAt, last.at.getTime())
-      const started = Date.parse(run[0]!.snapshot.startedAt)
+      const started = Date.parse(first.snapshot.startedAt)
       let base: ProxySnapshot | undefined
       if (started > s) {
         base = undefined // started inside the window: everything it counted is in it
         firstFrom = Math.min(firstFrom, started)
       } else {
         // The first snapshot taken at or after the start: older ones hold traffic from before.
-        const first = run.find((x) => x.at.getTime() >= s)!
         base = first.snapshot
         firstFrom = Math.min(firstFrom, first.at.getTime())
       }
       addDelta(from, fromIds, last.snapshot, base)
       addDelta(to, toIds, last.snapshot, base)
+      i = j + 1
     }
   }
   const seconds = Number.isFinite(firstFrom) && lastAt > firstFrom ? (lastAt - firstFrom) / 1000 : 0

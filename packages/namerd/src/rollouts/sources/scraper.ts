@@ -3,7 +3,7 @@
 // snapshots that every rollout's window is taken from. A proxy's admin address came from a
 // watch header, so it is treated as hostile: one fixed path, a 2 s deadline for the whole
 // answer, at most 1 MiB read, and the body checked against ProxySnapshot before it is kept.
-import { LATENCY_BOUNDS_MS, ProxySnapshot } from '@switchyard/wire'
+import { LATENCY_BOUNDS_MS, type ProxySnapshot } from '@switchyard/wire'
 import type { Logger } from 'pino'
 import type { DirectoryProxy, ProxyDirectory } from '../directory.js'
 import type { ProxyRing, Sample } from './delta.js'
@@ -12,6 +12,8 @@ export const SNAPSHOT_PATH = '/admin/metrics/snapshot.json'
 export const MAX_SNAPSHOT_BYTES = 1024 * 1024
 export const DEFAULT_TIMEOUT_MS = 2000
 const CONCURRENCY = 16
+/** How long a batch of immediate reads waits for more namespaces to join it. */
+const BATCH_MS = 20
 /** Snapshots older than this are dropped (a window further back counts from the oldest kept). */
 const RETAIN_MS = 60 * 60 * 1000
 const MAX_SAMPLES = 4000
@@ -60,26 +62,71 @@ export async function readSnapshot(admin: string, timeoutMs: number): Promise<Pr
   } catch {
     throw new SnapshotError(`GET ${url}: the answer is not JSON`)
   }
-  const r = ProxySnapshot.safeParse(json)
-  if (!r.success) {
-    const issue = r.error.issues[0]
-    throw new SnapshotError(
-      `GET ${url}: not a metrics snapshot (${issue?.path.join('.') || 'body'}: ${issue?.message})`,
-    )
-  }
-  const s = r.data
+  const problem = snapshotProblem(json)
+  if (problem !== null) throw new SnapshotError(`GET ${url}: not a metrics snapshot (${problem})`)
+  const s = json as ProxySnapshot
   const same =
     s.bounds.length === LATENCY_BOUNDS_MS.length &&
     s.bounds.every((b, i) => b === LATENCY_BOUNDS_MS[i])
-  const bucketsOk = Object.values(s.clients).every(
-    (c) => c.buckets.length === LATENCY_BOUNDS_MS.length + 1,
-  )
-  if (!same || !bucketsOk) {
+  if (!same) {
     throw new SnapshotError(
       `GET ${url}: latency buckets other than namerd's (${s.bounds.join(',')})`,
     )
   }
   return s
+}
+
+const SNAPSHOT_KEYS = ['instance', 'startedAt', 'at', 'bounds', 'clients'] as const
+const CLIENT_KEYS = ['requests', 'success', 'failures', 'buckets'] as const
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0
+
+function exactKeys(o: Record<string, unknown>, keys: readonly string[]): string | null {
+  for (const k of keys) if (!Object.hasOwn(o, k)) return `${k}: missing`
+  for (const k in o) if (!keys.includes(k)) return `${k}: not a field of a snapshot`
+  return null
+}
+
+/**
+ * What is wrong with a parsed body as a ProxySnapshot, or null: the same rules as the wire's zod
+ * schema (strict objects, non-negative integer counters) plus namerd's bucket count, checked by
+ * hand. This runs for every proxy every scrape over snapshots of hundreds of clients, where zod
+ * cost more CPU than everything else the leader does (docs/performance.md, Rollouts).
+ */
+export function snapshotProblem(json: unknown): string | null {
+  if (!isRecord(json)) return 'body: not an object'
+  const keys = exactKeys(json, SNAPSHOT_KEYS)
+  if (keys !== null) return keys
+  if (typeof json.instance !== 'string') return 'instance: not a string'
+  for (const k of ['startedAt', 'at'] as const) {
+    const v = json[k]
+    if (typeof v !== 'string' || !ISO.test(v) || Number.isNaN(Date.parse(v)))
+      return `${k}: not an ISO date-time`
+  }
+  const bounds = json.bounds
+  if (!Array.isArray(bounds) || !bounds.every((b) => typeof b === 'number'))
+    return 'bounds: not an array of numbers'
+  const clients = json.clients
+  if (!isRecord(clients)) return 'clients: not an object'
+  const width = LATENCY_BOUNDS_MS.length + 1
+  for (const id in clients) {
+    // Counters are looked up by id in other snapshots: an id that names a property every object
+    // has would read the prototype's instead.
+    if (id === '__proto__' || id === 'constructor') return `clients.${id}: not a client id`
+    const c = clients[id]
+    if (!isRecord(c)) return `clients.${id}: not an object`
+    const ck = exactKeys(c, CLIENT_KEYS)
+    if (ck !== null) return `clients.${id}.${ck}`
+    if (!isCount(c.requests) || !isCount(c.success) || !isCount(c.failures))
+      return `clients.${id}: counters must be non-negative integers`
+    const b = c.buckets
+    if (!Array.isArray(b) || b.length !== width || !b.every(isCount))
+      return `clients.${id}.buckets: not ${width} non-negative integers (namerd's latency buckets)`
+  }
+  return null
 }
 
 interface ProxyState {
@@ -115,6 +162,8 @@ export class Scraper {
   /** Namespace → its proxies as of the last round. */
   readonly #listed = new Map<string, DirectoryProxy[]>()
   #timer: NodeJS.Timeout | undefined
+  /** The batch of immediate reads not yet started (see #soon). */
+  #batch: { namespaces: Set<string>; done: Promise<void> } | null = null
   #round: Promise<void> | undefined
   #closed = false
 
@@ -131,7 +180,7 @@ export class Scraper {
     const first = !this.#interest.has(namespace)
     this.#interest.set(namespace, Date.now())
     if (this.#timer === undefined && !this.#closed) this.#schedule()
-    if (first) await this.#scrape([namespace])
+    if (first) await this.#soon(namespace)
   }
 
   /**
@@ -141,7 +190,33 @@ export class Scraper {
   async mark(namespace: string): Promise<void> {
     this.#interest.set(namespace, Date.now())
     if (this.#timer === undefined && !this.#closed) this.#schedule()
-    await this.#scrape([namespace])
+    await this.#soon(namespace)
+  }
+
+  /**
+   * Reads `namespace`'s proxies in a batch that has not started yet: every want and mark within BATCH_MS (one
+   * controller round) joins one batch, and a proxy listed under many namespaces is read once for
+   * all of them. (200 rollouts starting a window together cost 50 reads, not 200 × 50.) A batch
+   * already sending is not joined: its reads may have been sent before this window began.
+   */
+  #soon(namespace: string): Promise<void> {
+    let batch = this.#batch
+    if (batch === null) {
+      const namespaces = new Set<string>()
+      const done = new Promise<void>((resolve) => {
+        setTimeout(() => {
+          this.#batch = null
+          this.#scrape([...namespaces]).then(resolve, (err: unknown) => {
+            this.#log.warn({ err }, 'rollouts scraper: reading proxies failed')
+            resolve()
+          })
+        }, BATCH_MS)
+      })
+      batch = { namespaces, done }
+      this.#batch = batch
+    }
+    batch.namespaces.add(namespace)
+    return batch.done
   }
 
   /** The namespace's proxies as of the last round (null before its first). */
@@ -189,8 +264,10 @@ export class Scraper {
 
   async #scrape(namespaces: readonly string[]): Promise<void> {
     const targets = new Map<string, ProxyState>()
-    for (const ns of namespaces) {
-      const listed = await this.#directory.proxies(ns)
+    // Looked up together: the directory shares one list of the presence leases among them.
+    const lists = await Promise.all(namespaces.map((ns) => this.#directory.proxies(ns)))
+    for (const [i, ns] of namespaces.entries()) {
+      const listed = lists[i]!
       this.#listed.set(ns, listed)
       for (const l of listed) {
         let p = this.#proxies.get(l.admin)
