@@ -259,3 +259,32 @@ t.test('an abort queued while the controller reads metrics is never written over
   t.equal(r.phase, 'aborted', 'queued in step 1, it takes effect')
   t.same(r.requests, [])
 })
+
+t.test(
+  "a window's live numbers are not stored every tick; its verdict and transitions are",
+  async (t) => {
+    const s = await setup(t, { value: 1 })
+    await until('the leader', async () => (s.service.status.leader() ? true : null))
+    // One step, judged every 30 ms tick over a 1.2 s window: ~40 readings, each 'continue'
+    // until the window ends.
+    const id = await start(s.base, spec({ steps: [100], intervalMs: 1200 }))
+    const abort = new AbortController()
+    t.teardown(() => abort.abort())
+    let writes = 0
+    void (async () => {
+      try {
+        for await (const e of s.store.rollouts!.watch({ signal: abort.signal })) {
+          if (e.type === 'rollout' && e.rollout.id === id) writes++
+        }
+      } catch {}
+    })()
+    const r = await until('the end', ended(s.store, id))
+    t.equal(r.phase, 'succeeded', r.outcome ?? '')
+    const checks = r.stepRecords[0]?.checks ?? 0
+    t.ok(checks >= 10, `the window was judged at every tick (${checks} checks)`)
+    t.ok(
+      writes < checks / 2,
+      `stored ${writes} times for ${checks} checks: the transitions, not every reading`,
+    )
+  },
+)

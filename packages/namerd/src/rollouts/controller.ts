@@ -9,6 +9,7 @@ import {
   type RolloutStore,
   type VersionedRollout,
   VersionMismatchError,
+  versionsEqual,
   versionToETag,
 } from '@switchyard/store'
 import {
@@ -63,9 +64,25 @@ interface Held {
   busy: boolean
   /** The window start this leader last asked the source for a baseline of (MetricsSource.mark). */
   marked: string | null
+  /**
+   * A later state than h.vr that differs from it only in the live numbers of the step being
+   * judged (its from/to/checks and updatedAt), not yet stored: see LIVE_WRITE_MS. Valid while
+   * h.vr is still at `version`.
+   */
+  live: { rollout: Rollout; version: Uint8Array } | null
+  /** When this leader last stored the rollout (ms). */
+  storedAt: number
 }
 
 const key = (ns: string, id: string): string => `${ns}/${id}`
+
+/**
+ * A round that only refreshes the numbers of the window being judged (same verdict, same phase,
+ * no event) is stored at most this often: every tick (100 ms) × every active rollout was a store
+ * write and a watch event each, most of namerd's work with 200 rollouts in flight. Every
+ * transition, verdict change and event is stored at once, as before.
+ */
+export const LIVE_WRITE_MS = 2000
 
 /** Events of a rollout that ended longer ago than this are not resent by a new leader. */
 const RESEND_ENDED_MS = 60 * 60 * 1000
@@ -191,7 +208,15 @@ export class RolloutController {
       return
     }
     if (h === undefined)
-      this.#held.set(k, { vr, ids: null, smoke: null, busy: false, marked: null })
+      this.#held.set(k, {
+        vr,
+        ids: null,
+        smoke: null,
+        busy: false,
+        marked: null,
+        live: null,
+        storedAt: 0,
+      })
     else if (newer(vr, h.vr)) h.vr = vr
   }
 
@@ -233,7 +258,12 @@ export class RolloutController {
     // The state this move works from, and the version its CAS is against. Not h.vr at the time
     // of the write: the watch replaces h.vr meanwhile (an API request appended), and a write of
     // a `next` computed from the older state on the newer version would drop that request.
-    const base = h.vr
+    // The live numbers kept in memory since the last write, if nobody wrote the rollout since.
+    const base =
+      h.live !== null && versionsEqual(h.live.version, h.vr.version)
+        ? { rollout: h.live.rollout, version: h.vr.version }
+        : h.vr
+    h.live = null
     const r = base.rollout
     const who = `controller@${this.#o.replicaId}`
     const current = await this.#o.store.get(r.namespace)
@@ -274,11 +304,19 @@ export class RolloutController {
     const delivered = this.#delivered.get(key(r.namespace, r.id)) ?? 0
     if (delivered > next.webhookDelivered) next = { ...next, webhookDelivered: delivered }
     let vr = base
-    if (next !== r) {
+    if (
+      next !== r &&
+      this.#now().getTime() - h.storedAt < LIVE_WRITE_MS &&
+      out.effects.length === 0 &&
+      onlyLiveNumbers(next, r)
+    ) {
+      h.live = { rollout: next, version: base.version }
+    } else if (next !== r) {
       try {
         const version = await this.#o.rollouts.update(next, base.version)
         vr = { rollout: next, version }
         h.vr = vr
+        h.storedAt = this.#now().getTime()
       } catch (err) {
         if (err instanceof VersionMismatchError) {
           // An API request or another leader got there first: the watch brings it.
@@ -416,6 +454,31 @@ export class RolloutController {
       }
     }
   }
+}
+
+const LIVE_FIELDS: ReadonlySet<string> = new Set(['from', 'to', 'checks'])
+
+/**
+ * Whether `next` differs from `prev` only in updatedAt and the numbers of the last step record
+ * (from, to, checks). The machine copies what it does not change, so fields compare by identity.
+ */
+export function onlyLiveNumbers(next: Rollout, prev: Rollout): boolean {
+  for (const k of Object.keys(next) as (keyof Rollout)[]) {
+    if (k === 'updatedAt' || k === 'stepRecords') continue
+    if (next[k] !== prev[k]) return false
+  }
+  if (Object.keys(next).length !== Object.keys(prev).length) return false
+  const a = next.stepRecords
+  const b = prev.stepRecords
+  if (a === b) return true
+  if (a.length !== b.length || a.length === 0) return false
+  for (let i = 0; i < a.length - 1; i++) if (a[i] !== b[i]) return false
+  const la = a[a.length - 1]!
+  const lb = b[b.length - 1]!
+  for (const k of Object.keys(la) as (keyof StepRecord)[]) {
+    if (!LIVE_FIELDS.has(k) && la[k] !== lb[k]) return false
+  }
+  return Object.keys(la).length === Object.keys(lb).length
 }
 
 /** Whether `a` is a later state of the rollout than `b` (by its last event and update time). */
