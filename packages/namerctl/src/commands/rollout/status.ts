@@ -27,7 +27,7 @@ export function registerStatus(group: Command, ctx: Context): void {
     )
     .action(async (ns: string, which: string | undefined, _opts: unknown, cmd: Command) => {
       const api = new RolloutApi(ctx.connect(cmd))
-      const { value } = await findRollout(api, ns, which, { activeOnly: false })
+      const { value } = await findRollout(api, ns, which)
       print(ctx.io, formatOf(cmd.opts()), value, () => renderRollout(value, ctx.out))
     })
 }

@@ -1,19 +1,17 @@
-// Which rollout a command means: an id, a prefix (the rollout on that dentry), or nothing (the
-// one active rollout of the namespace). An ambiguous or empty choice is refused with the
-// candidates listed, never guessed.
-import { Path } from '@switchyard/dtab'
+// Which rollout a command means: an id (any rollout, ended or not), a prefix (the ACTIVE rollout
+// on that dentry), or nothing (the one active rollout of the namespace). A prefix or nothing never
+// falls back to an ended rollout: a watch of it would exit with an old verdict (0 for last week's
+// success) as if it were today's. An ambiguous or empty choice is refused with the candidates
+// listed, never guessed; an empty one names the newest ended rollout and how to see it.
+import { Prefix } from '@switchyard/dtab'
 import { isTerminal, type Rollout, type RolloutSummary } from '@switchyard/wire'
 import { CliError, UsageError } from '../../errors.js'
 import type { RolloutApi, Versioned } from './api.js'
 
-export interface TargetOptions {
-  /** Only a non-terminal rollout will do (pause, resume, promote, abort). */
-  readonly activeOnly: boolean
-}
-
-function prefixOf(text: string): string {
+/** A dentry prefix as namerd shows it; `*` (any one element) is allowed, as in dentries. */
+export function prefixOf(text: string): string {
   try {
-    return Path.show(Path.read(text))
+    return Prefix.show(Prefix.read(text))
   } catch (err) {
     throw new UsageError(
       `${JSON.stringify(text)} is neither a rollout id nor a prefix: ${err instanceof Error ? err.message : err}`,
@@ -34,7 +32,6 @@ export async function findRollout(
   api: RolloutApi,
   ns: string,
   which: string | undefined,
-  options: TargetOptions,
 ): Promise<Versioned<Rollout>> {
   if (which !== undefined && !which.startsWith('/')) {
     return api.get(ns, which)
@@ -50,14 +47,18 @@ export async function findRollout(
       `${active.length} rollouts are active in ${ns}; say which one (by id or prefix)`,
       active.map(line),
     )
-  } else if (!options.activeOnly) chosen = candidates[0]
+  }
   if (chosen === undefined) {
     const where = prefix === undefined ? `in ${ns}` : `on ${prefix} in ${ns}`
+    const latest = candidates[0]
     throw new CliError(
       'not_found',
-      `no ${options.activeOnly ? 'active ' : ''}rollout ${where}`,
-      candidates.length > 0
-        ? ['the latest there:', ...candidates.slice(0, 3).map(line)]
+      `no active rollout ${where}`,
+      latest !== undefined
+        ? [
+            `the newest there ended ${latest.phase}: ${latest.id} (created ${latest.createdAt} by ${latest.createdBy})`,
+            `see it: namerctl rollout status ${ns} ${latest.id}`,
+          ]
         : [`start one with namerctl rollout start ${ns} <prefix> --to <tree>`],
     )
   }

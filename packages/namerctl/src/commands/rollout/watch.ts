@@ -51,7 +51,7 @@ export function registerWatch(group: Command, ctx: Context): void {
         const api = new RolloutApi(client)
         const notice = awayNotice(ctx.io.err, client.baseUrl, timeoutMs)
         const { value: first } = await reach(
-          () => findRollout(api, ns, which, { activeOnly: false }),
+          () => findRollout(api, ns, which),
           `the rollout ${which === undefined ? `in ${ns}` : `${which} in ${ns}`}`,
           timeoutMs,
           notice,
