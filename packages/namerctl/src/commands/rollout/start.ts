@@ -2,15 +2,17 @@
 // steps of one dentry, each measured against thresholds and rolled back on its own when the new
 // version is worse. Flags are read and checked here (a mistake is exit 2 naming the flag); what
 // only namerd can check (the dentry's tree now, that --to binds) it refuses with its own message.
-import { NameTree, Path } from '@switchyard/dtab'
+import { NameTree, Prefix } from '@switchyard/dtab'
 import {
   type MetricsSourceSpec,
   ROLLOUT_DEFAULTS,
   type Rollout,
   RolloutSpec,
+  type RolloutSummary,
 } from '@switchyard/wire'
 import type { Command } from 'commander'
 import { type Context, examples } from '../../context.js'
+import { renderChanges } from '../../diff.js'
 import { parseDuration, parseRate, showDuration, showRate } from '../../durations.js'
 import { CliError, HttpError, UsageError } from '../../errors.js'
 import { missingNamespace } from '../../missing-namespace.js'
@@ -157,6 +159,7 @@ export function registerStart(group: Command, ctx: Context): void {
         return (await api.start(ns, spec)).value
       })
       if (started === null) return
+      await warnSharedDestination(api, ctx, started)
       if (json && flags.wait !== true) {
         ctx.io.out(`${JSON.stringify(started)}\n`)
         return
@@ -192,10 +195,10 @@ export function registerStart(group: Command, ctx: Context): void {
 
 function readPath(text: string, what: string): string {
   try {
-    return Path.show(Path.read(text))
+    return Prefix.show(Prefix.read(text))
   } catch (err) {
-    throw new UsageError(`${what} ${JSON.stringify(text)} is not a path: ${errorText(err)}`, [
-      'give a dentry prefix such as /host/world',
+    throw new UsageError(`${what} ${JSON.stringify(text)} is not a prefix: ${errorText(err)}`, [
+      'give a dentry prefix such as /host/world (or /host/* as a dentry has it)',
     ])
   }
 }
@@ -462,7 +465,7 @@ async function currentTree(api: RolloutApi, ns: string, prefix: string): Promise
   }
   const same = dtab.filter((d) => {
     try {
-      return Path.show(Path.read(d.prefix)) === prefix
+      return Prefix.show(Prefix.read(d.prefix)) === prefix
     } catch {
       return false
     }
@@ -477,6 +480,40 @@ async function currentTree(api: RolloutApi, ns: string, prefix: string): Promise
   return last.dst.trim()
 }
 
+/**
+ * Says (stderr) when another active rollout of the namespace moves traffic to the same `to`:
+ * both are judged on the same ids' numbers, so one's failure rolls back the other too. Only a
+ * warning, after the start: a listing that fails is not worth failing a started rollout for.
+ */
+async function warnSharedDestination(api: RolloutApi, ctx: Context, started: Rollout) {
+  const squash = (t: string) => t.replace(/\s+/g, '')
+  let others: RolloutSummary[]
+  try {
+    others = await api.list({ namespace: started.namespace, active: true })
+  } catch {
+    return
+  }
+  for (const o of others) {
+    if (o.id === started.id || squash(o.to) !== squash(started.to)) continue
+    ctx.io.err(
+      `warning: rollout ${o.id} (${o.prefix}) is also moving traffic to ${o.to}: both are judged on ${o.to}'s numbers, so a failure of either rolls both back (abort one: namerctl rollout abort ${started.namespace} ${o.id})\n`,
+    )
+  }
+}
+
+/** `/p => tree;` as the diff renderer takes it. */
+function dentryJson(text: string): { prefix: string; dst: string } {
+  const arrow = text.indexOf('=>')
+  if (arrow === -1) return { prefix: text.trim(), dst: '' }
+  return {
+    prefix: text.slice(0, arrow).trim(),
+    dst: text
+      .slice(arrow + 2)
+      .trim()
+      .replace(/;$/, ''),
+  }
+}
+
 function renderPlan(plan: RolloutPlan, ctx: Context): string {
   const r: Rollout = plan.rollout
   const s = ctx.out
@@ -486,12 +523,23 @@ function renderPlan(plan: RolloutPlan, ctx: Context): string {
     `  to   ${r.to} binds to ${plan.ids.to.join(', ') || '(nothing)'}`,
     `  now:     ${s.dim(r.before.dentry)}   (dtab version ${r.before.version})`,
   ]
+  // Each step as the change it writes: the dentry before it (`-`) and after (`+`).
+  let previous = r.before.dentry
   plan.steps.forEach((step, i) => {
     if (step.gate)
       lines.push(s.yellow(`  gate:    waits for namerctl rollout promote before ${step.weight}%`))
+    lines.push(`  step ${i + 1}:  ${step.weight}%   (measured for ${showDuration(r.intervalMs)})`)
     lines.push(
-      `  step ${i + 1}:  ${s.green(step.dentry)}   (measured for ${showDuration(r.intervalMs)})`,
+      renderChanges(
+        [
+          { type: 'removed', dentry: dentryJson(previous) },
+          { type: 'added', dentry: dentryJson(step.dentry) },
+        ],
+        s,
+        '    ',
+      ).trimEnd(),
     )
+    previous = step.dentry
   })
   lines.push(
     `  judged: success >= ${showRate(r.thresholds.minSuccessRate)}${r.thresholds.maxP99Ms === null ? '' : `, p99 <= ${r.thresholds.maxP99Ms}ms`}, at least ${r.thresholds.minRequests} requests per window (waiting up to ${showDuration(r.progressDeadlineMs)}), from ${r.metrics.kind === 'proxies' ? "the proxies' metrics" : `Prometheus at ${r.metrics.url}`}`,
