@@ -153,16 +153,23 @@ export function verdict(rollout: Rollout): void {
 }
 
 /**
- * Ctrl-C while following a rollout stops the following, not the rollout: says so (the rollout
- * goes on in namerd) and how to stop it, and exits 130 as a shell expects. Returns the undo.
+ * Ctrl-C (or a CI job's abort, SIGTERM) while following a rollout stops the following, not the
+ * rollout: says so (the rollout goes on in namerd) and how to stop it, and exits as a shell
+ * expects of a command killed by that signal (130, 143). Returns the undo.
  */
 export function interruptNotice(err: (text: string) => void, ns: string, id: string): () => void {
-  const onSigint = () => {
+  const on = (code: number) => () => {
     err(
       `\nstopped watching; the rollout carries on (namerctl rollout abort ${ns} ${id} to stop it)\n`,
     )
-    process.exit(130)
+    process.exit(code)
   }
+  const onSigint = on(130)
+  const onSigterm = on(143)
   process.once('SIGINT', onSigint)
-  return () => process.off('SIGINT', onSigint)
+  process.once('SIGTERM', onSigterm)
+  return () => {
+    process.off('SIGINT', onSigint)
+    process.off('SIGTERM', onSigterm)
+  }
 }
