@@ -3,6 +3,7 @@
 // `--dry-run` and `--version` on delete. Two safeties namerctl lacked: create and update check
 // that the destinations they add resolve (--force writes anyway), and delete asks on a
 // terminal (--yes skips it; a script, with no terminal, is not asked, as with namerctl).
+import type { RolloutSummary } from '@switchyard/wire'
 import { type Command, InvalidArgumentError } from 'commander'
 import type { NamerdClient } from '../client.js'
 import { confirm, type Prompt, processPrompt } from '../confirm.js'
@@ -30,6 +31,7 @@ import {
   staleVersion,
 } from '../version-flag.js'
 import { registerEdit } from './edit.js'
+import { RolloutApi, RolloutApiError } from './rollout/api.js'
 
 interface DtabFlags {
   readonly json?: boolean
@@ -254,6 +256,7 @@ export function registerDtab(
     .argument('<ns>', 'the namespace')
     .option('--version <version>', 'only delete if the current version is this one: v6 or its ETag')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .option('--force', 'delete even while a rollout is active in the namespace (it then stops)')
     .addHelpText(
       'after',
       [
@@ -261,6 +264,8 @@ export function registerDtab(
         'On a terminal (standard input and output both TTYs) it shows the dtab and asks first;',
         'anything but y or yes deletes nothing (exit 1). --yes skips the question. Without a',
         'terminal (a script, a pipeline, CI) nobody is asked and it deletes, as namerctl did.',
+        'A namespace with an active rollout (namerctl rollout list) is refused (exit 1), with or',
+        'without --yes: abort the rollout first, or pass --force (the rollout then stops).',
         examples(
           'namerctl dtab delete scratch',
           'namerctl dtab rm scratch --version v1   # or its ETag, AAAAAAAAAAE=',
@@ -268,34 +273,43 @@ export function registerDtab(
         ),
       ].join('\n'),
     )
-    .action(async (ns: string, opts: { version?: string; yes?: boolean }, cmd: Command) => {
-      if (opts.version !== undefined) checkVersionForm(opts.version)
-      const client = ctx.connect(cmd)
-      const version =
-        opts.version === undefined ? undefined : await resolveVersionFlag(client, ns, opts.version)
-      const terminal = prompt()
-      if (opts.yes !== true && terminal.interactive) {
-        const current = await client.get(ns)
-        ctx.io.out(
-          `# ${ns} at version ${showVersion(current.version)}\n${prettyDtab(current.dtab)}`,
-        )
-        const question = `Delete the dtab of ${ns}? Routers that watch it lose these routes.`
-        if (!(await confirm(terminal, question))) {
-          throw new CliError('declined', `not confirmed; nothing deleted`, [
-            `${ns} is still at version ${showVersion(current.version)}. Answer y to delete, or pass --yes.`,
-          ])
+    .action(
+      async (
+        ns: string,
+        opts: { version?: string; yes?: boolean; force?: boolean },
+        cmd: Command,
+      ) => {
+        if (opts.version !== undefined) checkVersionForm(opts.version)
+        const client = ctx.connect(cmd)
+        if (opts.force !== true) await refuseActiveRollouts(client, ns)
+        const version =
+          opts.version === undefined
+            ? undefined
+            : await resolveVersionFlag(client, ns, opts.version)
+        const terminal = prompt()
+        if (opts.yes !== true && terminal.interactive) {
+          const current = await client.get(ns)
+          ctx.io.out(
+            `# ${ns} at version ${showVersion(current.version)}\n${prettyDtab(current.dtab)}`,
+          )
+          const question = `Delete the dtab of ${ns}? Routers that watch it lose these routes.`
+          if (!(await confirm(terminal, question))) {
+            throw new CliError('declined', `not confirmed; nothing deleted`, [
+              `${ns} is still at version ${showVersion(current.version)}. Answer y to delete, or pass --yes.`,
+            ])
+          }
         }
-      }
-      try {
-        await client.delete(ns, version)
-      } catch (err) {
-        if (err instanceof HttpError && err.status === 412 && version !== undefined) {
-          throw await staleVersion(err, client, ns, version)
+        try {
+          await client.delete(ns, version)
+        } catch (err) {
+          if (err instanceof HttpError && err.status === 412 && version !== undefined) {
+            throw await staleVersion(err, client, ns, version)
+          }
+          throw err
         }
-        throw err
-      }
-      ctx.io.out(`Deleted ${ns}\n`)
-    })
+        ctx.io.out(`Deleted ${ns}\n`)
+      },
+    )
 
   registerEdit(dtab, ctx)
 }
@@ -327,4 +341,33 @@ function parseBool(value: string): boolean {
   if (v === 'true' || v === 't' || v === '1') return true
   if (v === 'false' || v === 'f' || v === '0') return false
   throw new InvalidArgumentError('expected true or false')
+}
+
+/**
+ * A delete under an active rollout would stop it with the namespace gone: refused, naming each
+ * and how to abort it. A namerd without rollouts (404 or 503 on the route, an old release) or a
+ * namespace that does not exist has none; the delete then answers for itself.
+ */
+async function refuseActiveRollouts(client: NamerdClient, ns: string): Promise<void> {
+  let active: RolloutSummary[]
+  try {
+    active = await new RolloutApi(client).list({ namespace: ns, active: true })
+  } catch (err) {
+    if (err instanceof RolloutApiError && (err.status === 404 || err.status === 503)) return
+    if (err instanceof HttpError && (err.status === 404 || err.status === 503)) return
+    if (err instanceof CliError && err.code === 'not_found') return
+    throw err
+  }
+  if (active.length === 0) return
+  throw new CliError(
+    'conflict',
+    `${active.length === 1 ? 'a rollout is' : `${active.length} rollouts are`} active in ${ns}; deleting its dtab would stop ${active.length === 1 ? 'it' : 'them'} with nothing to restore`,
+    [
+      ...active.map(
+        (r) =>
+          `${r.id} (${r.prefix}, ${r.phase}): abort it with namerctl rollout abort ${ns} ${r.id}`,
+      ),
+      'or delete anyway (the rollouts then stop): add --force',
+    ],
+  )
 }
