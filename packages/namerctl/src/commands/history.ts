@@ -129,13 +129,17 @@ function renderHistory(
   for (const item of shown) {
     if (!isDtabEntry(item)) {
       const e = item.event
-      const where =
-        e.step === null ? '' : ` step ${e.step + 1}${e.weight === null ? '' : ` (${e.weight}%)`}`
-      // A rollout's first event is its start (who, and the --reason), not a transition.
+      const at =
+        e.step === null ? '' : `step ${e.step + 1}${e.weight === null ? '' : ` (${e.weight}%)`}`
+      // A rollout's first event is its start (who, and the --reason), not a transition. Into a
+      // step the step is the destination (`step -> step 3 (100%)`); otherwise it is where the
+      // rollout was (`step -> gate, at step 3 (100%)`).
       const what =
         e.seq === 1 && e.from === 'pending' && e.to === 'pending'
           ? 'started'
-          : `${e.from} -> ${e.to}${where}`
+          : e.to === 'step' && at !== ''
+            ? `${e.from} -> ${at}`
+            : `${e.from} -> ${e.to}${at === '' ? '' : `, at ${at}`}`
       out += s.cyan(`  rollout ${item.rollout}: ${what}`)
       out += ` ${item.time} ${e.who}: ${e.why}\n`
       continue

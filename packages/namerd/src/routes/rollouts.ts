@@ -184,7 +184,15 @@ function refusalWhy(rollout: Rollout, action: RolloutAction): string | null {
     (action === 'promote' || action === 'promote-full') &&
     (rollout.phase === 'pending' || rollout.phase === 'smoke')
   ) {
-    return `rollout ${rollout.id} is ${rollout.phase === 'pending' ? 'pending (no leader has taken it up yet)' : 'in its smoke test'}; promote once it is at a step or a gate`
+    // Pending is not only "no leader yet": a leader may hold it there (paused while the metrics
+    // cannot be read), and then the pause's why is the reason.
+    const where =
+      rollout.phase === 'smoke'
+        ? 'in its smoke test'
+        : rollout.pause !== null
+          ? `pending, paused by ${rollout.pause.by === 'user' ? rollout.pause.who : "namerd's leader"} before its first step: ${rollout.pause.why}`
+          : 'pending (not at its first step yet)'
+    return `rollout ${rollout.id} is ${where}; promote once it is at a step or a gate`
   }
   if ((action === 'promote' || action === 'promote-full') && rollout.phase === 'rolling-back') {
     return `rollout ${rollout.id} is rolling back; it cannot be promoted`

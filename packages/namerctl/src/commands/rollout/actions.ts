@@ -9,7 +9,7 @@ import type { Context } from '../../context.js'
 import { CliError } from '../../errors.js'
 import { formatOf } from '../../output.js'
 import { RolloutApi as Api, type RolloutApi } from './api.js'
-import { eventLine } from './render.js'
+import { eventLine, phasePhrase } from './render.js'
 import { findRollout } from './target.js'
 
 /** How long a request is waited for by default: a few of the leader's rounds (500 ms each). */
@@ -43,7 +43,7 @@ export async function queueAction(
   flags: ActionFlags,
 ): Promise<void> {
   const api = new Api(ctx.connect(cmd))
-  const { value: target } = await findRollout(api, ns, which, { activeOnly: true })
+  const { value: target } = await findRollout(api, ns, which)
   const queued = await api.act(ns, target.id, action, body)
   const json = formatOf(cmd.opts()) === 'json'
   const what = action === 'promote' && body.full === true ? 'promote --full' : action
@@ -85,7 +85,7 @@ export async function queueAction(
   }
   if (!json) {
     for (const e of events) ctx.io.out(`${eventLine(taken, e, ctx.out)}\n`)
-    ctx.io.out(`Rollout ${taken.id} is ${taken.phase}${taken.pause === null ? '' : ' (paused)'}\n`)
+    ctx.io.out(`Rollout ${taken.id} ${phasePhrase(taken)}\n`)
   }
 }
 

@@ -51,12 +51,48 @@ export function weightText(r: RolloutSummary): string {
 function weightsLine(r: Rollout): string {
   const w = currentWeight(r)
   if (w === null) {
+    // Why it stopped is in its outcome (machine.ts's whys): the namespace deleted, or the dentry
+    // changed by someone else.
+    if (r.outcome !== null && / is gone/.test(r.outcome)) {
+      return `Weights: none — namespace ${r.namespace} is gone (deleted while the rollout ran; namerctl dtab list)`
+    }
     return `Weights: unknown — the dentry was changed by someone else (namerctl dtab get ${r.namespace})`
   }
   if (r.phase === 'rolled-back' || r.phase === 'aborted') {
     return `Weights: ${r.from} 100% (restored), ${r.to} 0%`
   }
   return `Weights: ${r.to} ${w}%, ${r.from} ${100 - w}%`
+}
+
+/**
+ * Where a rollout is, as a sentence's end: `Rollout X ` + `is at step 2 of 3 (50%)`, `is
+ * waiting at the gate before 100%`, `has succeeded`, with ` (paused)` while paused.
+ */
+export function phasePhrase(r: RolloutSummary): string {
+  const weight = r.step === null ? undefined : r.steps[r.step]
+  const at =
+    r.phase === 'pending'
+      ? 'is pending (before its first step)'
+      : r.phase === 'smoke'
+        ? 'is running its smoke test'
+        : r.phase === 'step'
+          ? r.step === null
+            ? 'is at a step'
+            : `is at step ${r.step + 1} of ${r.steps.length} (${weight}%)`
+          : r.phase === 'gate'
+            ? weight === undefined
+              ? 'is waiting at a gate'
+              : `is waiting at the gate before ${weight}%`
+            : r.phase === 'rolling-back'
+              ? 'is rolling back'
+              : r.phase === 'succeeded'
+                ? 'has succeeded'
+                : r.phase === 'rolled-back'
+                  ? 'was rolled back'
+                  : r.phase === 'aborted'
+                    ? 'was aborted'
+                    : 'has stopped'
+  return `${at}${r.pause === null || isTerminal(r.phase) ? '' : ' (paused)'}`
 }
 
 export function phaseText(r: RolloutSummary, s: Style): string {
@@ -86,8 +122,25 @@ function stats(v: VersionStats | null): string[] {
   ]
 }
 
-function verdictText(rec: StepRecord | undefined, s: Style, pausedBy: string | null): string {
-  if (rec === undefined) return ''
+function verdictText(
+  r: Rollout,
+  i: number,
+  rec: StepRecord | undefined,
+  s: Style,
+  pausedBy: string | null,
+): string {
+  if (rec === undefined) {
+    // A step without a record that the rollout got past (promote --full) was skipped.
+    const past = r.phase === 'succeeded' || (r.step !== null && !isTerminal(r.phase) && i < r.step)
+    return past ? s.yellow('skipped (promoted)') : ''
+  }
+  // A rollout that ended mid-step: the step was never judged, it ended with the rollout.
+  if (
+    isTerminal(r.phase) &&
+    (rec.verdict === 'pending' || rec.verdict === 'insufficient' || rec.verdict === 'unreadable')
+  ) {
+    return s.red(r.phase === 'aborted' ? 'aborted' : r.phase)
+  }
   // A paused step is not being judged, whatever its record says.
   if (pausedBy !== null && rec.verdict === 'pending') return s.yellow(`paused by ${pausedBy}`)
   switch (rec.verdict) {
@@ -133,7 +186,7 @@ export function renderRollout(r: Rollout, s: Style, now = Date.now()): string {
       here ? s.bold('>') : ' ',
       String(i + 1),
       `${weight}%${r.gates.includes(weight) ? ' (gate)' : ''}`,
-      verdictText(rec, s, here && r.pause !== null ? r.pause.by : null),
+      verdictText(r, i, rec, s, here && r.pause !== null ? r.pause.by : null),
       ...stats(rec?.to ?? null),
     ])
   })
