@@ -1,6 +1,6 @@
 // `namerctl rollout status <ns> [<id>|<prefix>]`: one rollout as it stands: the plan with the
 // current step marked, the weights, each version's numbers in the current window, the last
-// events. Without an id or prefix, the namespace's one active rollout (or its latest).
+// events. Without an id or prefix, the namespace's one active rollout (an ended one only by id).
 import type { Command } from 'commander'
 import { type Context, examples } from '../../context.js'
 import { formatOf, outputOption, print } from '../../output.js'

@@ -34,8 +34,10 @@ export function registerWatch(group: Command, ctx: Context): void {
         'Exit status: 0 succeeded, 1 rolled back, aborted or stopped (do not ship), 2 usage error,',
         '3 verdict unknown: namerd was unreachable for longer than --timeout, 130 Ctrl-C (the',
         'rollout carries on). While namerd is unreachable namerctl says so once on stderr and',
-        'retries. A watch of a rollout that has already ended prints it and exits with its',
-        'verdict at once.',
+        'retries. A watch of a rollout that has already ended (by its id) prints it and exits',
+        'with its verdict at once; a prefix (or nothing) means the active rollout, and with none',
+        'active it is exit 1, naming the newest ended one. Standard output closed early (| head)',
+        'is exit 141; SIGTERM (143) says the rollout carries on, as Ctrl-C does.',
         examples(
           'namerctl rollout watch internal                         # the active rollout',
           'namerctl rollout watch internal /host/world --timeout 5m',
