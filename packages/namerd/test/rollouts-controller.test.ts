@@ -12,6 +12,7 @@ import t, { type Test } from 'tap'
 import { startRollouts } from '../src/rollouts/leader.js'
 import { RolloutMetrics } from '../src/rollouts/metrics.js'
 import type { MetricsSource, ReadResult } from '../src/rollouts/sources/source.js'
+import type { StateStream } from '../src/routes/watch.js'
 import { startServer } from './helpers.js'
 
 const DTAB =
@@ -285,6 +286,122 @@ t.test(
     t.ok(
       writes < checks / 2,
       `stored ${writes} times for ${checks} checks: the transitions, not every reading`,
+    )
+  },
+)
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const rolloutOf = (store: Awaited<ReturnType<typeof startServer>>['store'], id: string) => () =>
+  store.rollouts!.get('internal', id).then((v) => v?.rollout ?? null)
+
+t.test(
+  "a step's window starts once the proxies were sent its version, or after min(interval, 10 s) anyway",
+  async (t) => {
+    const s = await setup(t, { value: 1 })
+    // A proxy watching internal with an admin address; its stream's version is what namerd
+    // sent it (the test plays the watch route's part).
+    const stream = { version: null, end() {}, destroy() {} } as {
+      version: string | null
+      end(): void
+      destroy(): void
+    }
+    const watcher = s.server.context.watchers.add({
+      id: 'proxy-a',
+      kind: 'dtab',
+      namespace: 'internal',
+      target: '/api/1/dtabs/internal?watch=true',
+      remote: '127.0.0.1:5',
+      since: new Date(),
+      stream: stream as unknown as StateStream,
+      admin: '127.0.0.1:9990',
+    })
+    t.teardown(() => s.server.context.watchers.remove(watcher))
+    await until('the leader', async () => (s.service.status.leader() ? true : null))
+    const id = await start(s.base, spec({ intervalMs: 600 }))
+    const get = rolloutOf(s.store, id)
+    const shifted = await until('step 1 written', async () => {
+      const r = await get()
+      return r?.stepRecords[0]?.shiftedVersion ? r : null
+    })
+    const v1 = shifted.stepRecords[0]!.shiftedVersion!
+    t.equal(shifted.stepRecords[0]!.windowStart, null, 'written, but the window waits')
+    await sleep(250)
+    t.equal((await get())?.stepRecords[0]?.windowStart, null, 'the proxy lacks it: still waiting')
+    const sentAt = Date.now()
+    stream.version = v1
+    const started = await until('the window of step 1', async () => {
+      const r = await get()
+      return r?.stepRecords[0]?.windowStart ? r : null
+    })
+    t.ok(Date.parse(started.stepRecords[0]!.windowStart!) >= sentAt - 5, 'starts once sent')
+    t.match(
+      started.events.find((e) => e.step === 0 && /window starts/.test(e.why))?.why,
+      /^step 1 of 3 \(10%\): window starts: 1 proxy has v\d+$/,
+    )
+    // Step 2: the proxy is never sent its version; the window starts after the interval anyway.
+    const second = await until('the window of step 2', async () => {
+      const r = await get()
+      return r?.stepRecords[1]?.windowStart ? r : null
+    })
+    const decided = second.events.find((e) => e.to === 'step' && e.step === 1)!
+    const late = second.events.find((e) => e.step === 1 && /window starts/.test(e.why))!
+    t.match(
+      late.why,
+      /^step 2 of 3 \(50%\): window starts after 0\.6 s although 1 of 1 proxies lack v\d+: proxy-a \(127\.0\.0\.1:9990 on test-1\) has v\d+$/,
+    )
+    t.ok(
+      Date.parse(late.time) - Date.parse(decided.time) >= 550,
+      `waited the bound (${Date.parse(late.time) - Date.parse(decided.time)} ms)`,
+    )
+    const r = await until('the end', ended(s.store, id))
+    t.equal(r.phase, 'succeeded', r.outcome ?? '')
+  },
+)
+
+t.test(
+  'a new leader restarts a window in progress instead of judging what is left of it',
+  async (t) => {
+    const s = await setup(t, { value: 1 })
+    await until('the leader', async () => (s.service.status.leader() ? true : null))
+    const id = await start(s.base, spec({ steps: [100], intervalMs: 1500 }))
+    const first = await until('the window', async () => {
+      const r = await rolloutOf(s.store, id)()
+      return r?.stepRecords[0]?.windowStart ? r : null
+    })
+    await sleep(400)
+    await s.service.close()
+    const two = startRollouts({
+      store: s.server.context.store,
+      naming: s.server.context.naming,
+      watchers: s.server.context.watchers,
+      settings: {
+        enabled: true,
+        tickMs: 30,
+        scrapeMs: 30,
+        leaseMs: 600,
+        presenceMs: 100,
+        replicaId: 'test-2',
+        proxyAdmin: { allow: [] },
+      },
+      log: pino({ level: 'silent' }),
+      sourceFor: () => stub({ value: 1 }),
+    })
+    t.teardown(() => two.close())
+    const r = await until('the end', ended(s.store, id))
+    t.equal(r.phase, 'succeeded', r.outcome ?? '')
+    const restart = r.events.find((e) => /taken over by a new leader/.test(e.why))
+    t.equal(restart?.who, 'controller@test-2', 'the new leader restarted the window')
+    const was = first.stepRecords[0]!
+    const rec = r.stepRecords[0]!
+    t.ok(Date.parse(rec.windowStart!) > Date.parse(was.windowStart!), 'a fresh window')
+    t.ok(
+      Date.parse(rec.windowEnd!) - Date.parse(rec.windowStart!) >= 1500,
+      'judged on a whole interval',
+    )
+    t.equal(
+      rec.startedAt,
+      was.startedAt,
+      'the step itself (its progress deadline) is not restarted',
     )
   },
 )

@@ -6,6 +6,7 @@ import { pino } from 'pino'
 import t from 'tap'
 import { createProxyDirectory } from '../src/rollouts/directory.js'
 import { presenceData, startPresence } from '../src/rollouts/presence.js'
+import { lagging, shortVersion, versionAtLeast } from '../src/rollouts/propagation.js'
 import type { StateStream } from '../src/routes/watch.js'
 import { WatcherRegistry } from '../src/watchers.js'
 
@@ -143,3 +144,64 @@ t.test('the registry keeps an admin address only within the allow-list', async (
   )
   t.throws(() => new WatcherRegistry({ adminAllow: ['10.0.0.0/33'] }), /not a CIDR/)
 })
+
+t.test(
+  "the propagation look-up joins every stream of a proxy, this replica's and the others'",
+  async (t) => {
+    const store = openMemoryStore()
+    const leases = store.leases!
+    const one = new WatcherRegistry()
+    const two = new WatcherRegistry()
+    const streamOf = (version: string | null) => ({ version }) as unknown as StateStream
+    const add = (r: WatcherRegistry, admin: string, version: string | null, id: string) =>
+      r.add({
+        id,
+        kind: 'dtab',
+        namespace: 'internal',
+        target: '/api/1/dtabs/internal?watch=true',
+        remote: '127.0.0.1:5',
+        since: new Date(),
+        stream: streamOf(version),
+        admin,
+      })
+    add(one, '127.0.0.1:9990', 'AAAAAAAAAAw=', 'proxy-a')
+    add(one, '127.0.0.1:9990', null, 'proxy-a') // a second stream, not sent anything yet
+    add(two, '127.0.0.1:9992', 'AAAAAAAAAAs=', 'proxy-c')
+    const presence = startPresence({ leases, watchers: one, replicaId: 'one', presenceMs: 50, log })
+    t.teardown(() => presence.close())
+    const dir = createProxyDirectory({ leases, watchers: two, presenceMs: 50, replicaId: 'two' })
+    await new Promise((r) => setTimeout(r, 100))
+    const seen = await dir.propagation('internal')
+    t.same(
+      seen.sort((a, b) => a.admin.localeCompare(b.admin)),
+      [
+        {
+          admin: '127.0.0.1:9990',
+          id: 'proxy-a',
+          replica: 'one',
+          versions: ['AAAAAAAAAAw=', null],
+        },
+        { admin: '127.0.0.1:9992', id: 'proxy-c', replica: 'two', versions: ['AAAAAAAAAAs='] },
+      ],
+    )
+    t.same(
+      lagging(seen, 'AAAAAAAAAAs=').map((l) => `${l.proxy.id}: ${l.has}`),
+      ['proxy-a: nothing yet'],
+      'v11: the stream sent nothing lags; v12 counts as at or after v11',
+    )
+  },
+)
+
+t.test(
+  'versionAtLeast orders counters and revisions, and only matches anything else',
+  async (t) => {
+    t.ok(versionAtLeast('AAAAAAAAAAw=', 'AAAAAAAAAAs='), 'counter 12 >= 11')
+    t.notOk(versionAtLeast('AAAAAAAAAAs=', 'AAAAAAAAAAw='), 'counter 11 < 12')
+    t.ok(versionAtLeast('MTI=', 'OQ=='), 'revision 12 >= 9')
+    t.notOk(versionAtLeast('OQ==', 'MTI='), 'revision 9 < 12')
+    t.notOk(versionAtLeast('eHl6', 'YWJj'), 'opaque: only equal')
+    t.ok(versionAtLeast('eHl6', 'eHl6'))
+    t.equal(shortVersion('AAAAAAAAAAw='), 'v12')
+    t.equal(shortVersion('MTI='), 'v12')
+  },
+)

@@ -22,10 +22,23 @@ import {
 import type { Logger } from 'pino'
 import type { Naming } from '../naming.js'
 import { dentryText } from './dentry.js'
-import { advance, currentRecord, type SmokeResult, wantsReading, weightNow } from './machine.js'
+import {
+  type Advance,
+  advance,
+  analysing,
+  awaitingProxies,
+  currentRecord,
+  type Effect,
+  type SmokeResult,
+  startWindow,
+  takeOverWindow,
+  wantsReading,
+  weightNow,
+} from './machine.js'
 import type { RolloutMetrics } from './metrics.js'
 import { rollbackStartedAt, transitionReason } from './metrics.js'
 import { bindIdsWith } from './plan.js'
+import { lagging, PROPAGATION_WAIT_MS, type PropagationProxy, shortVersion } from './propagation.js'
 import type { Judge, MetricsSource, ProbeResult, ReadResult, VersionIds } from './sources/source.js'
 import { carryOutIntent } from './writer.js'
 
@@ -54,6 +67,13 @@ export interface ControllerOptions {
   readonly notifier: Notifier | null
   readonly metrics?: RolloutMetrics
   readonly now?: () => Date
+  /**
+   * The proxies of a namespace with the versions their streams were sent (the directory's
+   * propagation). Given: a step's window starts only once they all have the step's version, or
+   * after min(interval, PROPAGATION_WAIT_MS) with an event naming those that lag. Absent: at the
+   * write's acknowledgement.
+   */
+  readonly propagation?: (namespace: string) => Promise<PropagationProxy[]>
 }
 
 interface Held {
@@ -72,6 +92,10 @@ interface Held {
   live: { rollout: Rollout; version: Uint8Array } | null
   /** When this leader last stored the rollout (ms). */
   storedAt: number
+  /** The propagation wait of the current step's version: since when (ms), this leader's clock. */
+  wait: { step: number; version: string; since: number } | null
+  /** First seen by this controller: a window in progress is restarted (takeOverWindow). */
+  takenOver: boolean
 }
 
 const key = (ns: string, id: string): string => `${ns}/${id}`
@@ -216,6 +240,8 @@ export class RolloutController {
         marked: null,
         live: null,
         storedAt: 0,
+        wait: null,
+        takenOver: true,
       })
     else if (newer(vr, h.vr)) h.vr = vr
   }
@@ -264,8 +290,11 @@ export class RolloutController {
         ? { rollout: h.live.rollout, version: h.vr.version }
         : h.vr
     h.live = null
-    const r = base.rollout
     const who = `controller@${this.#o.replicaId}`
+    // The window moves of this round, before the machine's: a window taken over from another
+    // leader starts again, and a window waiting for the proxies starts once they have its version.
+    const pre = await this.#windowMoves(h, base.rollout, who)
+    const r = pre?.next ?? base.rollout
     const current = await this.#o.store.get(r.namespace)
     const dtab =
       current === null
@@ -279,9 +308,9 @@ export class RolloutController {
     }
     // A window this leader has not taken a baseline for (it just started, or the rollout was
     // taken over from another leader): one now, before its first reading.
-    await this.#markWindow(h)
+    if (pre === null) await this.#markWindow(h)
     let reading: ReadResult | null = null
-    if (current !== null && r.intent === null && wantsReading(r)) {
+    if (pre === null && current !== null && r.intent === null && wantsReading(r)) {
       const rec = currentRecord(r)!
       const ids = this.#idsFor(h, current.dtab)
       const now = this.#now()
@@ -300,18 +329,19 @@ export class RolloutController {
       judge: this.#o.judge,
     })
     let next = out.next
+    const effects: readonly Effect[] = pre === null ? out.effects : [...pre.effects, ...out.effects]
     // Webhook acknowledgements ride on this write, or make a small one of their own.
     const delivered = this.#delivered.get(key(r.namespace, r.id)) ?? 0
     if (delivered > next.webhookDelivered) next = { ...next, webhookDelivered: delivered }
     let vr = base
     if (
-      next !== r &&
+      next !== base.rollout &&
       this.#now().getTime() - h.storedAt < LIVE_WRITE_MS &&
-      out.effects.length === 0 &&
-      onlyLiveNumbers(next, r)
+      effects.length === 0 &&
+      onlyLiveNumbers(next, base.rollout)
     ) {
       h.live = { rollout: next, version: base.version }
-    } else if (next !== r) {
+    } else if (next !== base.rollout) {
       try {
         const version = await this.#o.rollouts.update(next, base.version)
         vr = { rollout: next, version }
@@ -327,14 +357,14 @@ export class RolloutController {
         throw err
       }
       if (next.phase !== 'smoke') h.smoke = null
-      if (next.step !== r.step) h.ids = null
+      if (next.step !== base.rollout.step) h.ids = null
     }
     const events: RolloutEvent[] = []
-    for (const e of out.effects) {
+    for (const e of effects) {
       if (e.type === 'notify') events.push(e.event)
     }
     this.#announce(vr.rollout, events)
-    for (const e of out.effects) {
+    for (const e of effects) {
       if (e.type === 'smoke') this.#startSmoke(h, vr.rollout, current?.dtab ?? null)
       else if (e.type === 'write-dtab') {
         const report = await carryOutIntent(
@@ -343,6 +373,7 @@ export class RolloutController {
             rollouts: this.#o.rollouts,
             replicaId: this.#o.replicaId,
             now: this.#now,
+            holdWindow: this.#o.propagation !== undefined,
           },
           vr,
         )
@@ -368,11 +399,88 @@ export class RolloutController {
   }
 
   /**
+   * The window's own moves, before the machine's (null: none this round):
+   * - a rollout first seen by this leader in the middle of a window (it took over from another
+   *   leader, or namerd restarted) has the window restarted: the part left of it would be judged
+   *   on this leader's first snapshot onwards, a fragment (7 requests over 1 s passed a step);
+   * - a window waiting for the proxies (awaitingProxies) starts once every proxy of the namespace
+   *   was sent the step's version on all its streams, or after min(interval, 10 s) anyway, with
+   *   an event naming the proxies that lag.
+   */
+  async #windowMoves(h: Held, r: Rollout, who: string): Promise<Advance | null> {
+    const effects: Effect[] = []
+    let next = r
+    if (h.takenOver) {
+      h.takenOver = false
+      if (analysing(r)) {
+        const moved = takeOverWindow(r, this.#now(), who)
+        next = moved.next
+        effects.push(...moved.effects)
+      }
+    }
+    if (awaitingProxies(next)) {
+      const why = await this.#propagated(h, next)
+      if (why !== null) {
+        const moved = startWindow(next, this.#now(), who, why)
+        next = moved.next
+        effects.push(...moved.effects)
+      }
+    }
+    return next === r ? null : { next, effects }
+  }
+
+  /** Why the window of `r` starts now (the proxies have its version, or the bound passed); null: not yet. */
+  async #propagated(h: Held, r: Rollout): Promise<string | null> {
+    const rec = currentRecord(r)!
+    const version = rec.shiftedVersion!
+    const step = r.step ?? -1
+    const now = this.#now().getTime()
+    if (h.wait === null || h.wait.step !== step || h.wait.version !== version)
+      h.wait = { step, version, since: now }
+    const find = this.#o.propagation
+    if (find === undefined) return 'the window starts'
+    let proxies: PropagationProxy[] | null = null
+    let problem = ''
+    try {
+      proxies = await find(r.namespace)
+    } catch (err) {
+      problem = err instanceof Error ? err.message : String(err)
+    }
+    const waited = now - h.wait.since
+    const short = shortVersion(version)
+    const behind = proxies === null ? null : lagging(proxies, version)
+    if (proxies !== null && behind !== null && behind.length === 0) {
+      h.wait = null
+      const after = waited >= 1000 ? ` after ${(waited / 1000).toFixed(1)} s` : ''
+      if (proxies.length === 0)
+        return `window starts: no proxy with an admin address watches ${r.namespace}, nothing to wait for (${short} written)`
+      return `window starts: ${proxies.length} ${proxies.length === 1 ? 'proxy has' : 'proxies have'} ${short}${after}`
+    }
+    const bound = Math.min(r.intervalMs, PROPAGATION_WAIT_MS)
+    if (waited < bound) return null
+    h.wait = null
+    const secs = (bound / 1000).toFixed(1)
+    if (behind === null)
+      return `window starts after ${secs} s without knowing whether the proxies have ${short}: looking them up failed (${problem})`
+    const names = behind
+      .slice(0, 5)
+      .map(
+        (b) =>
+          `${b.proxy.id ?? b.proxy.admin} (${b.proxy.admin} on ${b.proxy.replica}) has ${b.has}`,
+      )
+    const more = behind.length > 5 ? ` and ${behind.length - 5} more` : ''
+    this.#o.log.warn(
+      { rollout: r.id, namespace: r.namespace, version, lagging: behind.map((b) => b.proxy.admin) },
+      `rollouts: ${behind.length} of ${proxies!.length} proxies of ${r.namespace} still lack ${short} after ${secs} s; the window starts anyway`,
+    )
+    return `window starts after ${secs} s although ${behind.length} of ${proxies!.length} proxies lack ${short}: ${names.join('; ')}${more}`
+  }
+
+  /**
    * Asks the rollout's source for a baseline of its current window once per window start: the
    * proxies source scrapes now, so the window's numbers start from a snapshot taken at or after
-   * windowStart (smoke requests and the step before are not in them). A new leader does it at
-   * its first sight of a rollout mid-step, and keeps the stored windowStart: the step is not
-   * restarted, its numbers simply start at this leader's first snapshot.
+   * windowStart (smoke requests and the step before are not in them). A new leader restarts a
+   * window it finds in progress (#windowMoves), so its baseline is of the restarted window.
    */
   async #markWindow(h: Held): Promise<void> {
     const r = h.vr.rollout

@@ -191,6 +191,7 @@ export function startRollouts(options: StartRolloutsOptions): RolloutsService {
         log: log.child({ component: 'rollouts' }),
         judge,
         sourceFor,
+        propagation: (namespace) => directory.propagation(namespace),
         runSmoke: options.runSmoke ?? runSmoke,
         notifier,
         metrics: options.metrics,

@@ -596,6 +596,54 @@ function analyse(d: Draft, inputs: MachineInputs, version: string): void {
   }
 }
 
+/**
+ * Whether the current step's write is acknowledged and its window waits for the proxies to
+ * have its version (applyWrite with holdWindow, or a new leader restarting the window).
+ */
+export function awaitingProxies(r: Rollout): boolean {
+  const rec = currentRecord(r)
+  return (
+    r.phase === 'step' &&
+    r.intent === null &&
+    r.pause === null &&
+    rec !== null &&
+    rec.shiftedVersion !== null &&
+    rec.windowStart === null &&
+    rec.windowEnd === null
+  )
+}
+
+/**
+ * The window of the current step starts now (the proxies have its version, or the wait's bound
+ * passed): windowStart set, with an event saying why.
+ */
+export function startWindow(r: Rollout, now: Date, who: string, why: string): Advance {
+  if (!awaitingProxies(r)) return { next: r, effects: [] }
+  const d = new Draft(r, now)
+  d.updateRecord({ windowStart: d.at })
+  d.event('step', who, `${stepOf(d.r)}: ${why}`, weightNow(d.r))
+  return d.done()
+}
+
+/**
+ * A new leader takes over a rollout in the middle of a window: it restarts it (fresh numbers,
+ * waiting again for the proxies to have the step's version) rather than judging the part of
+ * it left. The progress deadline still counts from the step's start.
+ */
+export function takeOverWindow(r: Rollout, now: Date, who: string): Advance {
+  if (!analysing(r)) return { next: r, effects: [] }
+  const rec = currentRecord(r)!
+  const d = new Draft(r, now)
+  d.updateRecord({ windowStart: null, checks: 0, verdict: 'pending', from: null, to: null })
+  d.event(
+    'step',
+    who,
+    `${stepOf(d.r)}: taken over by a new leader; the window started at ${rec.windowStart} starts again once the proxies have the step's version`,
+    weightNow(d.r),
+  )
+  return d.done()
+}
+
 /** What the writer reports for a finished intent. */
 export interface WriteResult {
   readonly now: Date
@@ -603,6 +651,11 @@ export interface WriteResult {
   /** The dtab version (ETag) the write produced; for an adopted write, the version found. */
   readonly version: string
   readonly dentry: string
+  /**
+   * A step's window waits for the proxies (the controller's propagation wait, startWindow):
+   * windowStart stays null. False or absent: the window starts at the acknowledgement.
+   */
+  readonly holdWindow?: boolean
 }
 
 /** The intent acknowledged: `lastWritten` set, the intent cleared, the transition finished. */
@@ -613,7 +666,10 @@ export function applyWrite(rollout: Rollout, result: WriteResult): Advance {
   d.set({ intent: null, lastWritten: { version: result.version, dentry: result.dentry } })
   switch (intent.purpose) {
     case 'step': {
-      d.updateRecord({ shiftedVersion: result.version, windowStart: d.at })
+      d.updateRecord({
+        shiftedVersion: result.version,
+        windowStart: result.holdWindow === true ? null : d.at,
+      })
       // The decision's event gets the version its write made.
       const events = [...d.r.events]
       const last = events[events.length - 1]

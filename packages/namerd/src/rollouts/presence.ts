@@ -13,6 +13,11 @@ export interface PresenceEntry {
   readonly namespace: string
   readonly admin: string
   readonly since: string
+  /**
+   * The dtab version (ETag) each of its streams of this namespace was last sent (null: nothing
+   * yet), for the leader's propagation wait (propagation.ts). Absent from older replicas.
+   */
+  readonly versions?: readonly (string | null)[]
 }
 
 export const PRESENCE_PREFIX = 'replica.'
@@ -27,16 +32,32 @@ export interface PresenceOptions {
   readonly log: Logger
 }
 
-/** This replica's watchers with an admin address, one per (namespace, admin), as JSON that fits. */
+/**
+ * This replica's watchers with an admin address, one per (namespace, admin) with the version
+ * each of its streams was sent, as JSON that fits.
+ */
 export function presenceData(watchers: WatcherRegistry): string {
-  const seen = new Set<string>()
-  const entries: PresenceEntry[] = []
+  type Entry = PresenceEntry & { versions: (string | null)[] }
+  const byKey = new Map<string, Entry>()
+  const entries: Entry[] = []
   for (const w of watchers.withAdmin()) {
     if (w.admin === null || w.namespace === null) continue
     const key = `${w.namespace} ${w.admin}`
-    if (seen.has(key)) continue
-    seen.add(key)
-    entries.push({ id: w.id, namespace: w.namespace, admin: w.admin, since: w.since.toISOString() })
+    const version = w.stream.version ?? null
+    const seen = byKey.get(key)
+    if (seen !== undefined) {
+      if (!seen.versions.includes(version)) seen.versions.push(version)
+      continue
+    }
+    const entry: Entry = {
+      id: w.id,
+      namespace: w.namespace,
+      admin: w.admin,
+      since: w.since.toISOString(),
+      versions: [version],
+    }
+    byKey.set(key, entry)
+    entries.push(entry)
   }
   let n = Math.min(entries.length, MAX_PRESENCE_ENTRIES)
   let data = JSON.stringify(entries.slice(0, n))
@@ -48,6 +69,12 @@ export function presenceData(watchers: WatcherRegistry): string {
   return data
 }
 
+/**
+ * How often a replica looks for a change in what its watchers were sent, and publishes it
+ * before the next renewal: the leader's propagation wait reads the versions from here.
+ */
+export const PRESENCE_CHANGE_MS = 250
+
 export function startPresence(options: PresenceOptions): { close(): Promise<void> } {
   const { leases, watchers, replicaId, presenceMs, log } = options
   const name = `${PRESENCE_PREFIX}${replicaId}`
@@ -55,8 +82,10 @@ export function startPresence(options: PresenceOptions): { close(): Promise<void
   let closed = false
   let running: Promise<void> = Promise.resolve()
 
+  let published: string | null = null
   const publish = async (): Promise<void> => {
     const data = presenceData(watchers)
+    published = data
     const next = {
       holder: replicaId,
       durationMs: 3 * presenceMs,
@@ -79,18 +108,33 @@ export function startPresence(options: PresenceOptions): { close(): Promise<void
 
   const tick = () => {
     if (closed) return
-    running = publish().finally(() => {
+    running = running.then(publish).finally(() => {
       if (!closed) timer = setTimeout(tick, presenceMs)
     })
   }
   let timer: NodeJS.Timeout | undefined
   tick()
+  // Between renewals: publish as soon as a watcher was sent a new version (or came or went), so
+  // the leader does not wait up to presenceMs to see a step's version reach this replica's proxies.
+  let publishing = false
+  const changes = setInterval(
+    () => {
+      if (closed || publishing || published === null || presenceData(watchers) === published) return
+      publishing = true
+      running = running.then(publish).finally(() => {
+        publishing = false
+      })
+    },
+    Math.min(PRESENCE_CHANGE_MS, presenceMs),
+  )
+  changes.unref()
 
   return {
     async close() {
       if (closed) return
       closed = true
       clearTimeout(timer)
+      clearInterval(changes)
       await running
       if (current !== null) {
         await leases.delete(name, current.version).catch((err: unknown) => {

@@ -26,6 +26,11 @@ export interface WriterOptions {
   readonly now?: () => Date
   /** How many times a dtab or rollout CAS is retried after losing a race. Default 10. */
   readonly attempts?: number
+  /**
+   * A step's window starts only once the proxies have its version (the controller's propagation
+   * wait): the acknowledged write leaves windowStart null. Default false: it starts at once.
+   */
+  readonly holdWindow?: boolean
 }
 
 export type WriteOutcome =
@@ -141,6 +146,7 @@ export async function carryOutIntent(
       who: controller,
       version: result!.version,
       dentry: result!.dentry,
+      holdWindow: options.holdWindow === true,
     })
   }
   const stored = await recordResult(options.rollouts, vr, apply, attempts)
