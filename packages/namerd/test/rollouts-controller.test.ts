@@ -9,8 +9,10 @@ import type { RolloutSpec, VersionStats } from '@switchyard/wire'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import t, { type Test } from 'tap'
+import { RolloutController } from '../src/rollouts/controller.js'
 import { startRollouts } from '../src/rollouts/leader.js'
 import { RolloutMetrics } from '../src/rollouts/metrics.js'
+import { judge } from '../src/rollouts/sources/judge.js'
 import type { MetricsSource, ReadResult } from '../src/rollouts/sources/source.js'
 import type { StateStream } from '../src/routes/watch.js'
 import { startServer } from './helpers.js'
@@ -403,5 +405,111 @@ t.test(
       was.startedAt,
       'the step itself (its progress deadline) is not restarted',
     )
+  },
+)
+
+t.test(
+  'a webhook event given up on is never sent again; nor are events of rollouts ended over an hour ago',
+  async (t) => {
+    const ns = await startServer(t)
+    await ns.store.create('internal', Dtab.read(DTAB))
+    const settings = (replicaId: string) => ({
+      enabled: true,
+      tickMs: 30,
+      scrapeMs: 30,
+      leaseMs: 600,
+      presenceMs: 100,
+      replicaId,
+      proxyAdmin: { allow: [] },
+    })
+    const sent: string[] = []
+    // A notifier that gives up on every event at once (as after 10 failed attempts).
+    let one: ReturnType<typeof startRollouts> | null = null
+    one = startRollouts({
+      store: ns.server.context.store,
+      naming: ns.server.context.naming,
+      watchers: ns.server.context.watchers,
+      settings: settings('test-1'),
+      log: pino({ level: 'silent' }),
+      sourceFor: () => stub({ value: 1 }),
+      notifier: {
+        notify: (r, e) => {
+          sent.push(`${r.id}/${e.seq}`)
+          setImmediate(() => one?.controller()?.gaveUp(r.namespace, r.id, e.seq))
+        },
+        close: () => {},
+      },
+    })
+    t.teardown(() => one?.close())
+    await until('the leader', async () => (one?.status.leader() ? true : null))
+    const id = await start(ns.base, spec({ webhook: 'http://127.0.0.1:1/hook' }))
+    const r = await until('the end', ended(ns.store, id))
+    await until('the give-ups recorded', async () => {
+      const v = await ns.store.rollouts!.get('internal', id)
+      return v?.rollout.webhookDelivered === r.events.at(-1)!.seq ? true : null
+    })
+    t.equal(sent.length, r.events.length, 'each event tried once')
+    await one.close()
+    // Restarted: a new leader resends nothing.
+    const resent: string[] = []
+    const two = startRollouts({
+      store: ns.server.context.store,
+      naming: ns.server.context.naming,
+      watchers: ns.server.context.watchers,
+      settings: settings('test-2'),
+      log: pino({ level: 'silent' }),
+      sourceFor: () => stub({ value: 1 }),
+      notifier: { notify: (r, e) => resent.push(`${r.id}/${e.seq}`), close: () => {} },
+    })
+    t.teardown(() => two.close())
+    await until('the new leader', async () => (two.status.leader() ? true : null))
+    await sleep(200)
+    t.same(resent, [], 'events given up on are not sent again after a restart')
+    await two.close()
+
+    // A rollout whose events were never acknowledged: resent by a new leader within the hour,
+    // never after it.
+    const id2 = await (async () => {
+      const three = startRollouts({
+        store: ns.server.context.store,
+        naming: ns.server.context.naming,
+        watchers: ns.server.context.watchers,
+        settings: settings('test-3'),
+        log: pino({ level: 'silent' }),
+        sourceFor: () => stub({ value: 1 }),
+        notifier: { notify: () => {}, close: () => {} },
+      })
+      await until('leader 3', async () => (three.status.leader() ? true : null))
+      // Back to v1: the first rollout left /host/world on v2.
+      const started = await start(
+        ns.base,
+        spec({ from: '/srv/world-v2', to: '/srv/world-v1', webhook: 'http://127.0.0.1:1/hook' }),
+      )
+      await until('the end', ended(ns.store, started))
+      await three.close()
+      return started
+    })()
+    const controllerAt = async (offsetMs: number): Promise<string[]> => {
+      const got: string[] = []
+      const c = new RolloutController({
+        store: ns.server.context.store,
+        rollouts: ns.server.context.store.rollouts!,
+        naming: ns.server.context.naming,
+        replicaId: 'test-4',
+        tickMs: 30,
+        log: pino({ level: 'silent' }),
+        judge,
+        sourceFor: () => stub({ value: 1 }),
+        runSmoke: async () => ({ sent: 0, passed: 0, firstFailure: null }),
+        notifier: { notify: (r, e) => got.push(`${r.id}/${e.seq}`), close: () => {} },
+        now: () => new Date(Date.now() + offsetMs),
+      })
+      c.start()
+      await sleep(200)
+      await c.close()
+      return got.filter((g) => g.startsWith(`${id2}/`))
+    }
+    t.ok((await controllerAt(10 * 60 * 1000)).length > 0, 'ended 10 min ago: resent')
+    t.same(await controllerAt(2 * 3600 * 1000), [], 'ended 2 h ago: never resent')
   },
 )

@@ -196,6 +196,26 @@ t.test('an event refused 10 times is dropped, and the next one still goes, in or
   t.match(warnings[1], '(last: HTTP 500)')
 })
 
+t.test(
+  'an event given up on is reported through onGaveUp, for the controller to record',
+  async (t) => {
+    const hook = await receiver(t, Array(WEBHOOK_ATTEMPTS).fill(500))
+    const gaveUp: string[] = []
+    const n = new WebhookNotifier({
+      log: { warn: () => {}, info: () => {} },
+      onDelivered: () => {},
+      onGaveUp: (ns, id, seq) => gaveUp.push(`${ns}/${id}/${seq}`),
+      backoff: () => 1,
+      timeoutMs: 2000,
+    })
+    t.teardown(() => n.close())
+    n.notify(rollout('world-3', hook.url), event(1), null)
+    await until('given up', () => gaveUp.length === 1)
+    t.same(gaveUp, ['internal/world-3/1'])
+    t.equal(hook.received.length, WEBHOOK_ATTEMPTS)
+  },
+)
+
 t.test('close stops the retries', async (t) => {
   const hook = await receiver(t, [500])
   const { n, delivered } = notifier(t, () => 30)

@@ -182,6 +182,20 @@ export class RolloutController {
     if (!this.#held.has(k)) void this.#storeDelivered(namespace, id)
   }
 
+  /**
+   * The webhook gave up on event `seq` (10 attempts): recorded as webhookDelivered like an
+   * acknowledgement, so neither this replica nor a later leader sends it again after a restart.
+   * The receiver missed it; the notifier's warning and this line say so.
+   */
+  gaveUp(namespace: string, id: string, seq: number): void {
+    if (this.#closed) return
+    this.#o.log.warn(
+      { rollout: id, namespace, seq },
+      `rollouts: webhook event ${id}/${seq} was given up on; recorded as handled (webhookDelivered ${seq}) so that no replica resends it`,
+    )
+    this.delivered(namespace, id, seq)
+  }
+
   async #storeDelivered(namespace: string, id: string): Promise<void> {
     const k = key(namespace, id)
     for (let attempt = 0; attempt < 3 && !this.#closed; attempt++) {

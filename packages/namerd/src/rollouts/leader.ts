@@ -163,6 +163,7 @@ export function startRollouts(options: StartRolloutsOptions): RolloutsService {
       : new WebhookNotifier({
           log: log.child({ component: 'webhook' }),
           onDelivered: (namespace, id, seq) => controller?.delivered(namespace, id, seq),
+          onGaveUp: (namespace, id, seq) => controller?.gaveUp(namespace, id, seq),
           onAttempt: (result) => options.metrics?.webhookDeliveries.inc({ result }),
         })
   const stopController = async () => {

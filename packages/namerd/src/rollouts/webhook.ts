@@ -62,6 +62,11 @@ export interface WebhookOptions {
   readonly log: WebhookLog
   /** A 2xx came back for event `seq` of the rollout. */
   onDelivered(namespace: string, id: string, seq: number): void
+  /**
+   * Event `seq` was given up on after WEBHOOK_ATTEMPTS attempts: the controller records it as
+   * handled (webhookDelivered), so no replica sends it again after a restart.
+   */
+  onGaveUp?(namespace: string, id: string, seq: number): void
   /** For tests and metrics: the fetch used; default the global one. */
   readonly fetch?: typeof fetch
   /** Milliseconds to wait after the n-th failed attempt (n from 1); default defaultBackoff. */
@@ -253,6 +258,7 @@ export class WebhookNotifier {
           },
           `webhook: gave up on event ${queue.id}/${head.seq} after ${head.failures} attempts to ${head.url} (last: ${outcome}); sending the next`,
         )
+        this.options.onGaveUp?.(queue.namespace, queue.id, head.seq)
         this.pump(queue)
         return
       }
