@@ -16,8 +16,11 @@ import {
   advance,
   applyConflict,
   applyWrite,
+  awaitingProxies,
   type MachineInputs,
   type SmokeResult,
+  startWindow,
+  takeOverWindow,
 } from '../src/rollouts/machine.js'
 import type { Judge, ReadResult } from '../src/rollouts/sources/source.js'
 
@@ -732,4 +735,52 @@ t.test('random sequences keep the invariants', async (t) => {
 
 t.test('the before dtab is Dtab.show text', async (t) => {
   t.equal(Dtab.show(Dtab.read(BEFORE)), BEFORE)
+})
+
+t.test("event whys read on their own: the user's reason never runs into the step", async (t) => {
+  const w = new World(rollout())
+  w.step(0)
+  t.equal(
+    w.r.events.at(-1)?.why,
+    'step 1 of 3 (10%): shifting 10% to /srv/world-v2; taken up by the controller',
+    'a shift names its step first',
+  )
+  w.step(1000, { reading: reading(1000, 80, 1) })
+  t.match(
+    w.r.events.at(-1)?.why,
+    /^step 2 of 3 \(50%\): shifting 50% to \/srv\/world-v2; step 1 of 3 \(10%\) passed: 80 requests/,
+  )
+  w.r = {
+    ...w.r,
+    requests: [{ action: 'pause', who: 'deployer', why: 'look', at: at(0).toISOString() }],
+  }
+  w.step(1100)
+  t.equal(
+    w.r.events.at(-1)?.why,
+    'paused by deployer: look; the rollout holds at step 2 of 3 (50%)',
+  )
+})
+
+t.test('holdWindow: the write acknowledged, the window waits for startWindow', async (t) => {
+  const w = new World(rollout())
+  const out = advance(w.r, w.inputs(0))
+  const intent = out.next.intent!
+  const written = applyWrite(out.next, {
+    now: at(10),
+    who: 'controller@n1',
+    version: 'v1',
+    dentry: intent.dentry,
+    holdWindow: true,
+  }).next
+  t.equal(written.stepRecords[0]?.shiftedVersion, 'v1')
+  t.equal(written.stepRecords[0]?.windowStart, null, 'no window yet')
+  t.ok(awaitingProxies(written))
+  const started = startWindow(written, at(500), 'controller@n1', 'window starts: 2 proxies have v1')
+  t.equal(started.next.stepRecords[0]?.windowStart, at(500).toISOString())
+  t.equal(started.next.events.at(-1)?.why, 'step 1 of 3 (10%): window starts: 2 proxies have v1')
+  t.equal(started.effects.length, 1, 'the event is notified')
+  const taken = takeOverWindow(started.next, at(900), 'controller@n2')
+  t.equal(taken.next.stepRecords[0]?.windowStart, null, 'a new leader restarts the window')
+  t.equal(taken.next.stepRecords[0]?.startedAt, started.next.stepRecords[0]?.startedAt)
+  t.ok(awaitingProxies(taken.next), 'and waits for the proxies again')
 })

@@ -300,10 +300,12 @@ function takeRequest(d: Draft, req: RolloutRequest, version: string): void {
         return
       }
       d.set({ pause: { by: 'user', since: d.at, who: req.who, why: req.why ?? 'paused' } })
+      // The user's reason ends its clause: "paused by deployer: look; the rollout holds at
+      // step 2 of 3 (50%)", never "look at step 2" as if the reason went on.
       d.event(
         phase,
         req.who,
-        `paused ${by}${stepOf(d.r) ? ` at ${stepOf(d.r)}` : ''}`,
+        `paused ${by}${stepOf(d.r) ? `; the rollout holds at ${stepOf(d.r)}` : ''}`,
         weightNow(d.r),
       )
       return
@@ -417,7 +419,9 @@ function shiftStep(d: Draft, k: number, who: string, why: string, version: strin
   }
   const dentry = stepDentry(d.r.prefix, d.r.from, d.r.to, weight)
   d.set({ step: k, stepRecords: [...d.r.stepRecords, record] })
-  d.event('step', who, `${why}; ${stepOf(d.r)}: shifting ${weight}% to ${d.r.to}`, weight)
+  // Self-contained, the step it shifts to first (namerctl history prints `step -> step 3 (100%)`
+  // before it, and the dtab write's why is this text): what led here follows.
+  d.event('step', who, `${stepOf(d.r)}: shifting ${weight}% to ${d.r.to}; ${why}`, weight)
   if (d.r.lastWritten?.dentry === dentry) {
     // Already in the dtab (a promote past a step of the same dentry): nothing to write.
     d.updateRecord({ shiftedVersion: d.r.lastWritten.version, windowStart: d.at })

@@ -192,7 +192,7 @@ async function recordResult(
  * The `why` of a rollout's dtab write: the decision's event, prefixed `rollback: ` for the
  * restoring write (so history says at a glance which write undid the rollout), and the
  * rollout's reason added to its first step's write, so the change that starts moving traffic
- * says what it is for (`...; step 1 of 4 (10%): shifting 10% to /srv/v2; build #512`).
+ * says what it is for (`step 1 of 4 (10%): shifting 10% to /srv/v2; taken up by the controller; build #512`).
  */
 export function intentWhy(r: Rollout): string {
   const last = r.events[r.events.length - 1]
