@@ -7,14 +7,16 @@ import type { Logger } from 'pino'
 import { type AdminRouter, createAdminServer } from './admin/admin-server.js'
 import { describeIgnored } from './config/linkerd-keys.js'
 import { ignoredLinkerdKeys, type ProxyConfig, type RouterConfig } from './config/schema.js'
+import { H2Router } from './h2/h2-router.js'
 import { createInterpreter, TransformerError } from './interpret/index.js'
 import { ListenError } from './listen-error.js'
 import { AccessLog } from './router/access-log.js'
+import type { ProxyRouter } from './router/proxy-router.js'
 import { Router } from './router/router.js'
 
 export interface RunningProxy {
   readonly id: string
-  readonly routers: readonly Router[]
+  readonly routers: readonly ProxyRouter[]
   /** `ip:port` of the admin server. */
   readonly admin: string
   close(): Promise<void>
@@ -26,7 +28,7 @@ export interface ProxyOptions {
   readonly baseDir: string
 }
 
-function adminView(router: Router): AdminRouter {
+function adminView(router: ProxyRouter): AdminRouter {
   return {
     label: router.label,
     stats: router.stats,
@@ -44,7 +46,7 @@ export async function startProxy(
 ): Promise<RunningProxy> {
   const { logger, baseDir } = options
   const id = config.id ?? `${hostname()}-${process.pid}`
-  const routers: Router[] = []
+  const routers: ProxyRouter[] = []
   const logs: AccessLog[] = []
   // A Linkerd config loads unchanged; what the proxy does not use is said once, not hidden.
   const ignored = ignoredLinkerdKeys(config)
@@ -84,7 +86,11 @@ export async function startProxy(
           ? undefined
           : new AccessLog(rc.httpAccessLog === '-' ? '-' : resolve(baseDir, rc.httpAccessLog))
       if (log) logs.push(log)
-      const router = new Router(rc, interpreter, logger.child({ router: label }), log)
+      const routerLog = logger.child({ router: label })
+      const router: ProxyRouter =
+        rc.protocol === 'h2'
+          ? new H2Router(rc, interpreter, routerLog, log, { baseDir })
+          : new Router(rc, interpreter, routerLog, log)
       routers.push(router)
       const addresses = await router.listen().catch((err: unknown) => {
         throw err instanceof ListenError

@@ -5,7 +5,15 @@
 // balancers do when nothing is Open: the ejection may be stale (a restart, a blip), and a
 // request that may succeed is better than a certain 502.
 import type { Addr } from '@switchyard/namers'
-import { EndpointNode, endpointKey, weightOf } from './endpoint.js'
+import type { UpstreamPool } from '../http1/upstream-pool.js'
+import {
+  EndpointNode,
+  type EndpointPool,
+  endpointKey,
+  http1Pools,
+  type PoolFactory,
+  weightOf,
+} from './endpoint.js'
 import {
   accrueFailure,
   accrueSuccess,
@@ -14,7 +22,12 @@ import {
 } from './failure-accrual.js'
 import { Distribution, p2c } from './p2c.js'
 
-export interface ClientOptions {
+export interface ClientOptions<P extends EndpointPool = UpstreamPool> {
+  /**
+   * The endpoints' connections; default the proxy's HTTP/1.1 pools with the options below
+   * (connectTimeoutMs, maxConnectionsPerEndpoint, keepAliveTimeoutMs, tls).
+   */
+  readonly makePool?: PoolFactory<P>
   /** Defaults: 5 consecutive failures, then a jittered backoff from 5 s to 300 s. */
   readonly failureAccrual?: FailureAccrualOptions
   /** Default 3000. */
@@ -42,13 +55,11 @@ export interface EndpointStatus {
   readonly ejected: boolean
 }
 
-const EMPTY = new Distribution([])
-
-export class Client {
+export class Client<P extends EndpointPool = UpstreamPool> {
   readonly id: string
-  private readonly nodes = new Map<string, EndpointNode>()
-  private all: Distribution = EMPTY
-  private live: Distribution = EMPTY
+  private readonly nodes = new Map<string, EndpointNode<P>>()
+  private all: Distribution<P> = new Distribution<P>([])
+  private live: Distribution<P> = this.all
   private ejectedCount = 0
   /** The earliest time an ejected endpoint may be probed; Infinity when none may. */
   private nextProbeAt = Number.POSITIVE_INFINITY
@@ -56,29 +67,32 @@ export class Client {
   private closed = false
   private readonly accrual: FailureAccrualOptions
   private readonly random: () => number
-  private readonly poolOptions
+  private readonly makePool: PoolFactory<P>
 
-  constructor(id: string, options: ClientOptions = {}) {
+  constructor(id: string, options: ClientOptions<P> = {}) {
     this.id = id
     this.accrual = options.failureAccrual ?? DEFAULT_FAILURE_ACCRUAL
     this.random = options.random ?? Math.random
-    this.poolOptions = {
-      connectTimeoutMs: options.connectTimeoutMs ?? 3000,
-      maxConnections: options.maxConnectionsPerEndpoint,
-      keepAliveTimeoutMs: options.keepAliveTimeoutMs,
-    }
+    this.makePool =
+      options.makePool ??
+      // Without a factory the pool is HTTP/1.1's, P's default.
+      (http1Pools({
+        connectTimeoutMs: options.connectTimeoutMs ?? 3000,
+        maxConnections: options.maxConnectionsPerEndpoint,
+        keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+      }) as unknown as PoolFactory<P>)
   }
 
   /** bound: the endpoint set; neg/failed: none; pending: keep what we have. */
   setAddr(addr: Addr): void {
     if (this.closed || addr.type === 'pending') return
     const addrs = addr.type === 'bound' ? addr.addrs : []
-    const next = new Map<string, EndpointNode>()
+    const next = new Map<string, EndpointNode<P>>()
     for (const e of addrs) {
       const key = endpointKey(e.ip, e.port)
       if (next.has(key)) continue
       let node = this.nodes.get(key)
-      if (node === undefined) node = new EndpointNode(e, this.poolOptions)
+      if (node === undefined) node = new EndpointNode(e, this.makePool)
       else node.weight = weightOf(e)
       next.set(key, node)
     }
@@ -111,7 +125,7 @@ export class Client {
    * (or among all when none is live). `avoid`: endpoints already tried by this request,
    * skipped when there is another choice.
    */
-  pick(avoid?: readonly EndpointNode[]): EndpointNode | undefined {
+  pick(avoid?: readonly EndpointNode<P>[]): EndpointNode<P> | undefined {
     if (this.ejectedCount > 0 && this.nextProbeAt <= Date.now()) {
       const probe = this.dueProbe(avoid)
       if (probe !== undefined) return probe
@@ -123,13 +137,13 @@ export class Client {
   }
 
   /** A request starts on `node`. */
-  begin(node: EndpointNode): void {
+  begin(node: EndpointNode<P>): void {
     node.outstanding++
     this.outstanding++
   }
 
   /** A request on `node` finished (or failed); updates load and failure accrual. */
-  end(node: EndpointNode, outcome: Outcome): void {
+  end(node: EndpointNode<P>, outcome: Outcome): void {
     node.outstanding--
     this.outstanding--
     if (outcome === 'success') {
@@ -165,7 +179,7 @@ export class Client {
     await Promise.all(nodes.map((n) => n.close()))
   }
 
-  private dueProbe(avoid: readonly EndpointNode[] | undefined): EndpointNode | undefined {
+  private dueProbe(avoid: readonly EndpointNode<P>[] | undefined): EndpointNode<P> | undefined {
     const now = Date.now()
     for (const n of this.all.nodes) {
       if (n.ejectedUntil !== 0 && !n.probing && n.ejectedUntil <= now && !avoid?.includes(n)) {
@@ -180,7 +194,7 @@ export class Client {
   private rebuild(): void {
     const all = [...this.nodes.values()]
     const live = all.filter((n) => n.ejectedUntil === 0)
-    this.all = all.length === 0 ? EMPTY : new Distribution(all)
+    this.all = new Distribution(all)
     this.live = live.length === all.length ? this.all : new Distribution(live)
     this.ejectedCount = all.length - live.length
     this.updateProbeTime()

@@ -7,10 +7,19 @@ import { type PoolOptions, UpstreamPool } from '../http1/upstream-pool.js'
 
 export type { PoolOptions }
 
-export class EndpointNode {
+/** What an endpoint's connections are: HTTP/1.1 pools here, h2 sessions in h2/. */
+export interface EndpointPool {
+  /** Closes once the requests on it finish. */
+  close(): Promise<void>
+}
+
+/** Makes the connections of one endpoint: the protocol's own, with the client's options. */
+export type PoolFactory<P extends EndpointPool> = (e: Endpoint) => P
+
+export class EndpointNode<P extends EndpointPool = UpstreamPool> {
   /** `ip:port` (`[ip]:port` for IPv6), as results and metrics name it. */
   readonly key: string
-  readonly pool: UpstreamPool
+  readonly pool: P
   weight: number
   /** Requests dispatched and not yet finished (response body included). */
   outstanding = 0
@@ -25,10 +34,10 @@ export class EndpointNode {
   /** Upgraded (websocket) connections, which leave the pool; destroyed on close. */
   readonly tunnels = new Set<Duplex>()
 
-  constructor(e: Endpoint, opts: PoolOptions) {
+  constructor(e: Endpoint, makePool: PoolFactory<P>) {
     this.key = endpointKey(e.ip, e.port)
     this.weight = weightOf(e)
-    this.pool = new UpstreamPool(e.ip, e.port, opts)
+    this.pool = makePool(e)
   }
 
   get ejected(): boolean {
@@ -42,6 +51,12 @@ export class EndpointNode {
     return this.pool.close()
   }
 }
+
+/** The HTTP/1.1 pool factory: the proxy's own connections (http1/upstream-pool.ts). */
+export const http1Pools =
+  (opts: PoolOptions): PoolFactory<UpstreamPool> =>
+  (e) =>
+    new UpstreamPool(e.ip, e.port, opts)
 
 /** An endpoint's key among its client's: its address as every program writes it. */
 export const endpointKey: (ip: string, port: number) => string = hostPort

@@ -1,16 +1,16 @@
 // Power of two choices (Mitzenmacher; Finagle's default balancer): sample two endpoints and
 // take the less loaded, load being outstanding requests divided by weight. Sampling is
 // proportional to weight, so idle endpoints get traffic in proportion to their weights too.
-import type { EndpointNode } from './endpoint.js'
+import type { EndpointNode, EndpointPool } from './endpoint.js'
 
 /** A set of endpoints prepared for weighted sampling; rebuilt only when the set changes. */
-export class Distribution {
-  readonly nodes: readonly EndpointNode[]
+export class Distribution<P extends EndpointPool = EndpointPool> {
+  readonly nodes: readonly EndpointNode<P>[]
   private readonly cumulative: Float64Array
   private readonly total: number
   private readonly uniform: boolean
 
-  constructor(nodes: readonly EndpointNode[]) {
+  constructor(nodes: readonly EndpointNode<P>[]) {
     this.nodes = nodes
     this.cumulative = new Float64Array(nodes.length)
     let total = 0
@@ -29,7 +29,7 @@ export class Distribution {
     return this.nodes.length
   }
 
-  sample(random: () => number): EndpointNode {
+  sample(random: () => number): EndpointNode<P> {
     const n = this.nodes.length
     if (this.uniform) return this.nodes[Math.floor(random() * n)]!
     const x = random() * this.total
@@ -45,7 +45,10 @@ export class Distribution {
 }
 
 /** The lighter of two weighted samples; undefined for an empty set. */
-export function p2c(d: Distribution, random: () => number): EndpointNode | undefined {
+export function p2c<P extends EndpointPool>(
+  d: Distribution<P>,
+  random: () => number,
+): EndpointNode<P> | undefined {
   const n = d.size
   if (n <= 1) return d.nodes[0]
   const a = d.sample(random)

@@ -3,8 +3,8 @@
 // that names each one. Only keys that are harmless to ignore are here: they tune caches,
 // buffers, log rotation, connection pools or telemetry, and ignoring them changes neither
 // where a request goes nor what it carries nor who can read it. Linkerd keys that would
-// (`tls` anywhere, `announce`/`announcers`, `addForwardedHeader`, `requestAuthorizers`,
-// `timestampHeader`, a `client`/`service` of kind `io.l5d.static`) are not here: they stay
+// (`announce`/`announcers`, `addForwardedHeader`, `requestAuthorizers`, `timestampHeader`, a
+// `service` of kind `io.l5d.static`, `tls` on the admin server) are not here: they stay
 // refused, `tls` by a message of its own (schema.ts). A key that is neither ours nor listed
 // here is a typo, refused with its line and column as before.
 import { z } from 'zod'
@@ -61,6 +61,7 @@ export const LINKERD_IGNORED = {
     httpIdentifierPort: 'the identifier debug endpoint is /delegator.json on the admin port',
   },
   router: {
+    experimental: 'Linkerd asked for it on h2 routers; h2 is not experimental here',
     bindingTimeoutMs: "a name's binding waits at most the router's timeoutMs",
     bindingCache: 'the route cache has limits of its own',
     originator: 'it only labels Linkerd stats',

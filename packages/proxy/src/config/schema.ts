@@ -6,12 +6,14 @@ import { NamerConfig } from '@switchyard/namers'
 import { z } from 'zod'
 import { IdentifierConfig } from '../identify/index.js'
 import { TransformersConfig } from '../interpret/transformers/config.js'
+import { parsePrefixPattern } from './client-configs.js'
 import { type IgnoredKey, ignoredIn, ignoredShape } from './linkerd-keys.js'
 import { NamerdDst } from './namerd-dst.js'
+import { ClientTlsConfig, ServerTlsConfig } from './tls.js'
 
 /**
- * Linkerd's `tls` key, refused wherever it is: ignoring it would send in the clear what the
- * user asked to be encrypted, or serve plain HTTP where clients expect TLS.
+ * Linkerd's `tls` key where the proxy has none (the admin server): refused, since ignoring it
+ * would serve plain HTTP where clients expect TLS.
  */
 const refusedTls = (message: string) => z.never({ error: message }).optional()
 
@@ -47,9 +49,33 @@ export const ServerConfig = z.strictObject({
    * clients, who could otherwise reroute traffic with `l5d-dtab`.
    */
   clearContext: z.boolean().default(false),
-  tls: refusedTls(
-    'the proxy does not serve TLS: terminate TLS in front of it (a load balancer or ingress), or remove tls',
-  ),
+  /**
+   * Serve TLS (docs/proxy.md, TLS): HTTP/1.1 over TLS on an http router; h2 (ALPN) on an h2
+   * router, which serves h2c (cleartext, prior knowledge) without it.
+   */
+  tls: ServerTlsConfig.optional(),
+  // HTTP/2 settings of an h2 router's server, Linkerd's names (protocol-h2.md); refused on an
+  // http router.
+  /** Streams one connection may have open at once; default 1000. */
+  maxConcurrentStreamsPerConnection: z
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .optional(),
+  /** Each stream's initial flow-control window; default 65535 (the protocol's). */
+  initialStreamWindowBytes: z
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .optional(),
+  /** Largest frame the server accepts; default 16384. */
+  maxFrameBytes: z.int().min(16_384).max(16_777_215).optional(),
+  /** Largest header list (decoded) the server accepts; default 16 KiB, as an http head. */
+  maxHeaderListBytes: z
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .optional(),
   ...ignoredShape('server'),
 })
 export type ServerConfig = z.infer<typeof ServerConfig>
@@ -79,9 +105,11 @@ export const NamerdInterpreterConfig = z.strictObject({
   token: z.string().min(1).optional(),
   /** Accepted for Linkerd configs (`io.l5d.namerd.http` needs it there); changes nothing. */
   experimental: z.boolean().optional(),
-  tls: refusedTls(
-    "Linkerd's tls for namerd (commonName, caCert) is not supported: for namerd over HTTPS, give dst as a URL, https://<host>:<port>, checked against the system's CAs (add a private CA with the NODE_EXTRA_CA_CERTS environment variable)",
-  ),
+  /**
+   * TLS to namerd (Linkerd's keys: commonName, trustCerts, clientAuth, disableValidation); a
+   * dst URL of https:// alone uses the system's CAs.
+   */
+  tls: ClientTlsConfig.optional(),
   /** Applied in order to every bound name (docs/proxy.md, Transformers). */
   transformers: TransformersConfig.optional(),
   // Not an interpreter key (the proxy's, not one router's): refused here with where it goes,
@@ -154,21 +182,66 @@ const GlobalKind = z
   .literal('io.l5d.global', 'only io.l5d.global (one config for every client and service)')
   .optional()
 
-export const ClientConfig = z.strictObject({
-  kind: GlobalKind,
-  failureAccrual: FailureAccrualConfig.default({
-    kind: 'io.l5d.consecutiveFailures',
-    failures: 5,
-    backoff: { kind: 'jittered', minMs: 5000, maxMs: 300_000 },
-  }),
-  connectTimeoutMs: z.int().min(1).default(3000),
-  /** Open connections per endpoint at most; requests beyond it queue. */
-  maxConnectionsPerEndpoint: z.int().min(1).default(256),
-  tls: refusedTls(
-    'the proxy does not speak TLS to backends: refused, so requests are not sent in the clear where TLS was asked for',
-  ),
+/** A prefix of io.l5d.static: a path whose elements may be `*` or `{name}`. */
+const PrefixPattern = z.string().superRefine((value, ctx) => {
+  try {
+    parsePrefixPattern(value)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a prefix: ${(err as Error).message}` })
+  }
+})
+
+const FAILURE_ACCRUAL_DEFAULT = {
+  kind: 'io.l5d.consecutiveFailures',
+  failures: 5,
+  backoff: { kind: 'jittered', minMs: 5000, maxMs: 300_000 },
+} as const
+
+/** What one io.l5d.static entry may set for the ids its prefix matches. */
+export const StaticClientEntry = z.strictObject({
+  prefix: PrefixPattern,
+  failureAccrual: FailureAccrualConfig.optional(),
+  connectTimeoutMs: z.int().min(1).optional(),
+  maxConnectionsPerEndpoint: z.int().min(1).optional(),
+  tls: ClientTlsConfig.optional(),
   ...ignoredShape('client'),
 })
+
+export const ClientConfig = z
+  .strictObject({
+    /** io.l5d.global (default): these keys for every client; io.l5d.static: per prefix too. */
+    kind: z
+      .enum(
+        ['io.l5d.global', 'io.l5d.static'],
+        'io.l5d.global (one config for every client) or io.l5d.static (configs per prefix)',
+      )
+      .optional(),
+    failureAccrual: FailureAccrualConfig.default(FAILURE_ACCRUAL_DEFAULT),
+    connectTimeoutMs: z.int().min(1).default(3000),
+    /** Open connections per endpoint at most; requests beyond it queue. */
+    maxConnectionsPerEndpoint: z.int().min(1).default(256),
+    /** TLS to backends (docs/proxy.md, TLS); an h2 router then speaks h2 over TLS. */
+    tls: ClientTlsConfig.optional(),
+    /** io.l5d.static only: settings for the bound ids each prefix matches, later over earlier. */
+    configs: z.array(StaticClientEntry).min(1).optional(),
+    ...ignoredShape('client'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.kind === 'io.l5d.static' && c.configs === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['configs'],
+        message: 'io.l5d.static needs configs: [{prefix: /#/io.l5d.fs/{service}, tls: {...}}]',
+      })
+    }
+    if (c.kind !== 'io.l5d.static' && c.configs !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['configs'],
+        message: 'configs are for kind: io.l5d.static',
+      })
+    }
+  })
 export type ClientConfig = z.infer<typeof ClientConfig>
 
 export const RetryBudgetConfig = z.strictObject({
@@ -199,16 +272,27 @@ export const ServiceConfig = z.strictObject({
 })
 export type ServiceConfig = z.infer<typeof ServiceConfig>
 
+const H2_SERVER_KEYS = [
+  'maxConcurrentStreamsPerConnection',
+  'initialStreamWindowBytes',
+  'maxFrameBytes',
+  'maxHeaderListBytes',
+] as const
+
 export const RouterConfig = z
   .strictObject({
-    protocol: z.literal('http', 'only http is supported').default('http'),
+    /** http: HTTP/1.1 (and 1.0); h2: HTTP/2, h2c in the clear or h2 over TLS, and gRPC. */
+    protocol: z.enum(['http', 'h2'], 'http or h2').default('http'),
     /** Names the router in metrics and admin pages; Linkerd's default is the protocol. */
     label: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '-', '_' and '.'")
       .optional(),
     dstPrefix: PathText.default('/svc'),
-    /** One identifier or a list tried in order; default `io.l5d.header.token` on Host. */
+    /**
+     * One identifier or a list tried in order; default `io.l5d.header.token` on Host (on
+     * `:authority` for an h2 router, as Linkerd's).
+     */
     identifier: z.union([IdentifierConfig, z.array(IdentifierConfig).min(1)]).optional(),
     interpreter: InterpreterConfig.optional(),
     /** The base dtab of a `local` interpreter, as Linkerd's router `dtab`. */
@@ -218,13 +302,26 @@ export const RouterConfig = z
     timeoutMs: z.int().min(1).default(10_000),
     /** Requests whose `Via` lists more hops than this are refused (a routing loop). */
     maxCallDepth: z.int().min(1).default(1000),
-    client: ClientConfig.default(ClientConfig.parse({})),
+    client: ClientConfig.default(() => ClientConfig.parse({})),
     service: ServiceConfig.default(ServiceConfig.parse({})),
     /** Request log, one line per request: a file path, or `-` for standard output. */
     httpAccessLog: z.string().min(1).optional(),
     ...ignoredShape('router'),
   })
   .superRefine((r, ctx) => {
+    if (r.protocol === 'http') {
+      r.servers.forEach((s, i) => {
+        for (const key of H2_SERVER_KEYS) {
+          if (s[key] !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['servers', i, key],
+              message: `${key} is an HTTP/2 setting: for a router with protocol: h2`,
+            })
+          }
+        }
+      })
+    }
     if (r.dtab !== undefined && r.interpreter !== undefined && 'dst' in r.interpreter) {
       ctx.addIssue({
         code: 'custom',

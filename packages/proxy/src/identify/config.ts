@@ -3,6 +3,7 @@
 import { Path } from '@switchyard/dtab'
 import { z } from 'zod'
 import { headerPathIdentifier } from './header-path.js'
+import { headerSegmentsIdentifier } from './header-segments.js'
 import { headerTokenIdentifier } from './header-token.js'
 import { methodAndHostIdentifier } from './method-and-host.js'
 import { pathIdentifier } from './path.js'
@@ -18,7 +19,9 @@ const PathText = z.string().superRefine((value, ctx) => {
 })
 
 /** An HTTP header name (RFC 9110 token). */
-const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name')
+const HeaderName = z
+  .string()
+  .regex(/^(:authority|:path|[!#$%&'*+.^_`|~0-9A-Za-z-]+)$/, 'an HTTP header name')
 
 export const HeaderTokenIdentifierConfig = z.strictObject({
   kind: z.literal('io.l5d.header.token'),
@@ -40,6 +43,14 @@ export const HeaderIdentifierConfig = z.strictObject({
   /** Default `l5d-name`. */
   header: HeaderName.optional(),
 })
+/** h2's io.l5d.header.path: a header's value (default `:path`) as a path, its first N segments. */
+export const HeaderPathSegmentsIdentifierConfig = z.strictObject({
+  kind: z.literal('io.l5d.header.path'),
+  /** Default `:path`. */
+  header: z.union([HeaderName, z.literal(':path'), z.literal(':authority')]).optional(),
+  /** How many segments name the service (1 for a gRPC service); default all. */
+  segments: z.int().min(1).max(100).optional(),
+})
 export const StaticIdentifierConfig = z.strictObject({
   kind: z.literal('io.l5d.static'),
   path: PathText,
@@ -50,6 +61,7 @@ const KINDS = [
   'io.l5d.methodAndHost',
   'io.l5d.path',
   'io.l5d.header',
+  'io.l5d.header.path',
   'io.l5d.static',
 ]
 
@@ -60,6 +72,7 @@ export const IdentifierConfig = z.discriminatedUnion(
     MethodAndHostIdentifierConfig,
     PathIdentifierConfig,
     HeaderIdentifierConfig,
+    HeaderPathSegmentsIdentifierConfig,
     StaticIdentifierConfig,
   ],
   {
@@ -82,6 +95,11 @@ export function identifierFor(config: IdentifierConfig, dstPrefix: Path): Identi
       return pathIdentifier(dstPrefix, { segments: config.segments, consume: config.consume })
     case 'io.l5d.header':
       return headerPathIdentifier(dstPrefix, { header: config.header })
+    case 'io.l5d.header.path':
+      return headerSegmentsIdentifier(dstPrefix, {
+        header: config.header,
+        segments: config.segments,
+      })
     case 'io.l5d.static':
       return staticIdentifier(dstPrefix, Path.read(config.path))
   }
@@ -94,10 +112,11 @@ export function identifierFor(config: IdentifierConfig, dstPrefix: Path): Identi
 export function createIdentifier(
   config: IdentifierConfig | readonly IdentifierConfig[] | undefined,
   dstPrefix: Path = ['svc'],
+  protocol: 'http' | 'h2' = 'http',
 ): Identifier {
   const list: readonly IdentifierConfig[] =
     config === undefined
-      ? [{ kind: 'io.l5d.header.token' }]
+      ? [{ kind: 'io.l5d.header.token', header: protocol === 'h2' ? ':authority' : 'Host' }]
       : Array.isArray(config)
         ? config
         : [config as IdentifierConfig]

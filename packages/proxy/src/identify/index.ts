@@ -11,6 +11,7 @@ export {
   StaticIdentifierConfig,
 } from './config.js'
 export { type HeaderPathOptions, headerPathIdentifier } from './header-path.js'
+export { type HeaderSegmentsOptions, headerSegmentsIdentifier } from './header-segments.js'
 export { type HeaderTokenOptions, headerTokenIdentifier } from './header-token.js'
 export {
   type MethodAndHostOptions,

@@ -20,12 +20,13 @@ export class ScopeStats {
 
   /**
    * Linkerd's default classifier: a 5XX, or no response at all, is a failure; anything else
-   * is a success.
+   * is a success. `failed`, when given, decides instead (a gRPC call: a grpc-status other
+   * than 0 in its trailers fails under HTTP 200).
    */
-  record(status: number | undefined, latencyMs: number): void {
+  record(status: number | undefined, latencyMs: number, failed?: boolean): void {
     this.requests++
     this.latency.observe(latencyMs)
-    if (status === undefined || status >= 500) this.failures++
+    if (failed ?? (status === undefined || status >= 500)) this.failures++
     else this.success++
     if (status !== undefined) {
       const cls = (status / 100) | 0

@@ -2,20 +2,24 @@
 // fed by the id's live Addr. A client nobody has used for a while is closed and forgotten, so
 // names that overrides once pointed at do not hold connections and watches for ever.
 import type { Addr, Var } from '@switchyard/namers'
-import { Client, type ClientOptions } from '../balance/client.js'
+import type { Client } from '../balance/client.js'
+import type { EndpointPool } from '../balance/endpoint.js'
 
-interface Entry {
-  readonly client: Client
+/** Makes the client of one bound id: the protocol's, with the settings that id resolves to. */
+export type ClientFactory<P extends EndpointPool> = (id: string) => Client<P>
+
+interface Entry<P extends EndpointPool> {
+  readonly client: Client<P>
   readonly unsubscribe: () => void
   lastUsed: number
 }
 
-export class ClientRegistry {
-  private readonly entries = new Map<string, Entry>()
+export class ClientRegistry<P extends EndpointPool> {
+  private readonly entries = new Map<string, Entry<P>>()
   private readonly sweeper: NodeJS.Timeout
 
   constructor(
-    private readonly options: ClientOptions,
+    private readonly create: ClientFactory<P>,
     private readonly idleMs = 10 * 60_000,
   ) {
     this.sweeper = setInterval(() => this.sweep(), Math.min(idleMs, 60_000))
@@ -23,10 +27,10 @@ export class ClientRegistry {
   }
 
   /** The client for `id`, created (and subscribed to `addr`) on first use. */
-  get(id: string, addr: Var<Addr>, now = Date.now()): Client {
+  get(id: string, addr: Var<Addr>, now = Date.now()): Client<P> {
     let e = this.entries.get(id)
     if (e === undefined) {
-      const client = new Client(id, this.options)
+      const client = this.create(id)
       client.setAddr(addr.sample())
       const unsubscribe = addr.subscribe((a) => client.setAddr(a))
       e = { client, unsubscribe, lastUsed: now }

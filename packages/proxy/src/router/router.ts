@@ -1,32 +1,34 @@
 // A router: its servers, its identifier, its interpreter (namerd or local), the routes cache,
 // one client per concrete name, and the handler that ties them together for each request.
 import type { AddressInfo } from 'node:net'
-import { Dtab, Path } from '@switchyard/dtab'
+import type { Dtab, Path } from '@switchyard/dtab'
 import { hostPort } from '@switchyard/wire'
 import type { Logger } from 'pino'
+import { Client } from '../balance/client.js'
 import type { RouterConfig, ServerConfig } from '../config/schema.js'
 import { effectiveDeadline } from '../forward/deadline.js'
 import { forward } from '../forward/forward.js'
 import type { HeaderMap } from '../http1/head.js'
 import { Http1Server, type Transaction, type TransactionOwner } from '../http1/server.js'
-import { createIdentifier, type Identifier } from '../identify/index.js'
+import type { UpstreamPool } from '../http1/upstream-pool.js'
 import type { Interpreter } from '../interpret/index.js'
 import { ListenError } from '../listen-error.js'
 import { RouterStats, type ScopeStats } from '../metrics/index.js'
 import { ServiceBudgets } from '../retry/service-budgets.js'
-import {
-  describeNoRoute,
-  describeRouting,
-  parseOverrides,
-  type Route,
-  type RouteLeaf,
-  Routes,
-} from '../route/index.js'
+import type { Routes } from '../route/index.js'
 import type { AccessLog } from './access-log.js'
 import { ClientRegistry } from './client-registry.js'
-import { type ErrorReply, forwardError, INTERNAL_ERROR } from './error-response.js'
-import { callDepth, clearL5d, nextRequestId, outboundHeaders } from './outbound-headers.js'
+import { forwardError, INTERNAL_ERROR } from './error-response.js'
+import { clearL5d, nextRequestId, outboundHeaders } from './outbound-headers.js'
+import type { ProxyRouter } from './proxy-router.js'
 import { CUT, GONE, RequestRecord } from './request-record.js'
+import {
+  type Aborted,
+  type Leaf,
+  type Pending,
+  RouteDecider,
+  type Settled,
+} from './route-decider.js'
 import { carriesOverride, routedHeaders, showRouted } from './routed-headers.js'
 
 interface ServerCtx {
@@ -35,13 +37,14 @@ interface ServerCtx {
   readonly server: Http1Server
 }
 
-export class Router {
+export class Router implements ProxyRouter {
+  readonly protocol = 'http' as const
   readonly label: string
   readonly stats: RouterStats
   readonly dstPrefix: Path
   readonly routes: Routes
-  private readonly identify: Identifier
-  private readonly clients: ClientRegistry
+  readonly decider: RouteDecider
+  private readonly clients: ClientRegistry<UpstreamPool>
   private readonly budgets: ServiceBudgets
   private readonly servers: ServerCtx[] = []
 
@@ -53,16 +56,17 @@ export class Router {
   ) {
     this.label = config.label ?? config.protocol
     this.stats = new RouterStats(this.label)
-    this.dstPrefix = Path.read(config.dstPrefix)
-    this.identify = createIdentifier(config.identifier, this.dstPrefix)
-    this.routes = new Routes(interpreter)
+    this.decider = new RouteDecider(config, interpreter, this.label)
+    this.dstPrefix = this.decider.dstPrefix
+    this.routes = this.decider.routes
     this.stats.routeCache = this.routes
     const fa = config.client.failureAccrual
-    this.clients = new ClientRegistry({
+    const options = {
       failureAccrual: { consecutiveFailures: fa.failures, backoff: fa.backoff },
       connectTimeoutMs: config.client.connectTimeoutMs,
       maxConnectionsPerEndpoint: config.client.maxConnectionsPerEndpoint,
-    })
+    }
+    this.clients = new ClientRegistry((id) => new Client(id, options))
     const b = config.service.retries.budget
     this.budgets = new ServiceBudgets({
       ttlMs: b.ttlSecs * 1000,
@@ -124,7 +128,7 @@ export class Router {
   private async handle(rec: RequestRecord): Promise<void> {
     const tx = rec.tx
     let timeoutMs = this.config.timeoutMs
-    const d = this.decide(tx, rec.clear)
+    const d = this.decider.decide(tx, rec.clear)
     let to: Settled | Aborted
     if (d.type === 'pending') {
       const waitStart = performance.now()
@@ -145,84 +149,16 @@ export class Router {
     return this.forwardTo(rec, to, timeoutMs)
   }
 
-  /** Identify, overrides, resolve, pick: where the request goes, or the error to answer with. */
-  private decide(req: Transaction, clear: boolean): Decision {
-    const headers = req.headers
-    if (clear) clearL5d(headers)
-    // Linkerd's MaxCallDepthFilter: refused when Via lists more hops than maxCallDepth.
-    if (callDepth(headers.via) > this.config.maxCallDepth) {
-      return err(
-        400,
-        `Maximum number of calls (${this.config.maxCallDepth}) has been exceeded: is there a routing loop?`,
-      )
-    }
-    const id = this.identify(req)
-    if (!id.ok) return err(400, `Unknown destination: ${id.reason}`)
-    // Repeated l5d-dtab headers arrive as an array and are joined with ';'. On a clearContext
-    // server, clearL5d above has already removed them.
-    const overrides = parseOverrides(headers)
-    if (!overrides.ok) return err(400, overrides.message)
-    // From here the request names a service, and its failures count in that service's scope.
-    const service = Path.show(id.dst)
-    const base = this.interpreter.dtab
-    if (base === undefined) {
-      const s = this.interpreter.status
-      return err(
-        503,
-        `No dtab yet for router ${this.label}${s.lastError ? `: ${s.lastError}` : ''}`,
-        service,
-      )
-    }
-    const route = this.routes.resolve(id.dst, overrides.local)
-    if (route.type !== 'route') return err(503, `No dtab yet for router ${this.label}`, service)
-    // The request's own l5d-dtab or l5d-ctx-dtab made the bind too much work: like a malformed one.
-    if (route.refusal !== undefined) return err(400, route.refusal, service)
-    const url = id.rewrittenUrl ?? req.url ?? '/'
-    const leaf = route.pick()
-    if (leaf !== undefined) return { type: 'leaf', route, url, leaf, ctxDtab: overrides.text }
-    if (route.reason() === 'pending') {
-      return {
-        type: 'pending',
-        route,
-        url,
-        ctxDtab: overrides.text,
-        base,
-        local: overrides.local,
-      }
-    }
-    return err(502, describeNoRoute(id.dst, base, overrides.local, route.reason()), service)
-  }
-
-  /**
-   * The first request for a name that namerd has not answered for yet waits for that answer
-   * (one round trip, then cached), up to the router's timeout.
-   */
-  private async settle(
-    d: Extract<Decision, { type: 'pending' }>,
-    req: Transaction,
-  ): Promise<Settled | Aborted> {
+  /** The first request for a name not yet resolved waits for it, within its deadline. */
+  private async settle(d: Pending, req: Transaction): Promise<Settled | Aborted> {
     // The wait is part of the request: it spends the router's timeout, and an inbound
     // l5d-ctx-deadline bounds it too.
     const limit = effectiveDeadline(req.headers, this.config.timeoutMs, Date.now()).timeoutMs
-    if (limit !== undefined && limit <= 0) {
-      return timedOut(
-        `Deadline expired before the addresses of ${d.route.dstText} were known`,
-        d.route.dstText,
-      )
-    }
     const wait = new RouteWait()
     req.owner = wait
-    await d.route.settled(limit ?? this.config.timeoutMs, wait.left.signal)
+    const settled = await this.decider.settle(d, limit ?? this.config.timeoutMs, wait.left.signal)
     req.owner = undefined
-    if (wait.left.signal.aborted) return ABORTED
-    // Waited long enough: an Alt may now fall back past a name that is still pending.
-    const leaf = d.route.pick(Math.random, true)
-    if (leaf !== undefined)
-      return { type: 'leaf', route: d.route, url: d.url, leaf, ctxDtab: d.ctxDtab }
-    const reason = d.route.reason()
-    if (reason === 'pending')
-      return timedOut(`Timed out waiting for the addresses of ${d.route.dstText}`, d.route.dstText)
-    return err(502, describeNoRoute(d.route.dst, d.base, d.local, reason), d.route.dstText)
+    return settled
   }
 
   /** Forwards the request to the endpoint picked, and ends the record with the outcome. */
@@ -261,18 +197,10 @@ export class Router {
     else if (result.headersSent) rec.finish(CUT, result)
     else {
       let reply = forwardError(result, service, client.id)
-      if (!rec.clear && reply.status === 502) reply = this.withRouting(reply, to)
+      if (!rec.clear && reply.status === 502) reply = this.decider.withRouting(reply, to)
       if (routed !== undefined) reply = { ...reply, headers: routedHeaders(routed) }
       rec.finish(reply, result)
     }
-  }
-
-  /** A 502 names the service, the dtab and the override that led to the failing endpoint. */
-  private withRouting(reply: ErrorReply, r: Leaf): ErrorReply {
-    // The override parsed when the request arrived; the base is the dtab in force now.
-    const local = r.ctxDtab === '' ? Dtab.empty : Dtab.read(r.ctxDtab)
-    const routing = describeRouting(r.route.dst, this.interpreter.dtab ?? Dtab.empty, local)
-    return { ...reply, message: `${reply.message}\n\n${routing}` }
   }
 
   /** A bug met by one request answers that request, not every request on the node. */
@@ -285,7 +213,7 @@ export class Router {
 
   /** The delegation of `path` for the admin's route debugger. */
   explain(path: Path, extra: Dtab): Promise<string> {
-    return Promise.resolve(this.routes.explain(path, extra))
+    return this.decider.explain(path, extra)
   }
 
   async close(): Promise<void> {
@@ -302,52 +230,7 @@ export class Router {
   }
 }
 
-type Decision =
-  | {
-      readonly type: 'error'
-      readonly error: ErrorReply
-      /** The logical service, when the request was identified before it failed. */
-      readonly service?: string
-    }
-  | {
-      readonly type: 'leaf'
-      readonly route: Route
-      readonly url: string
-      readonly leaf: RouteLeaf
-      readonly ctxDtab: string
-    }
-  | {
-      readonly type: 'pending'
-      readonly route: Route
-      readonly url: string
-      readonly ctxDtab: string
-      readonly base: Dtab
-      readonly local: Dtab
-    }
-
 const showAddress = (a: AddressInfo) => hostPort(a.address, a.port)
-
-type Leaf = Extract<Decision, { readonly type: 'leaf' }>
-type Settled = Exclude<Decision, { readonly type: 'pending' }>
-interface Aborted {
-  readonly type: 'aborted'
-}
-const ABORTED: Aborted = Object.freeze({ type: 'aborted' })
-
-/** Errors found before forwarding: the request never reached a backend, so retrying is safe. */
-function err(
-  status: ErrorReply['status'],
-  message: string,
-  service?: string,
-): Extract<Decision, { type: 'error' }> {
-  const error: ErrorReply = { status, message, retryable: true }
-  return service === undefined ? { type: 'error', error } : { type: 'error', error, service }
-}
-
-/** A 503 for a deadline spent before forwarding: sending it again cannot beat the same deadline. */
-function timedOut(message: string, service: string): Extract<Decision, { type: 'error' }> {
-  return { type: 'error', error: { status: 503, message, retryable: false }, service }
-}
 
 /**
  * Holds a request while it waits for its route: a client that leaves ends the wait. Its body
