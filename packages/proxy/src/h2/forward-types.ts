@@ -1,0 +1,77 @@
+// The seam between the h2 router (h2-router.ts: a stream in, its route decided, the proxy's own
+// errors answered) and the h2 forwarder (forward.ts: the stream sent on an upstream session,
+// the response streamed back). Agreed first so both sides are built at once.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2'
+import type { Client } from '../balance/client.js'
+import type { RetryBudget } from '../retry/budget.js'
+import type { H2SessionPool } from './session-pool.js'
+
+/** Response headers or trailers as they arrive from the backend, pseudo-headers included. */
+export type H2Headers = IncomingHttpHeaders
+
+export interface H2ForwardOptions {
+  /**
+   * The request's headers for the backend: `:method`, `:path`, `:authority`, `:scheme` and the
+   * rest, already rewritten by the router (l5d-dst-*, l5d-ctx-dtab, l5d-reqid; l5d-dtab gone;
+   * connection-specific headers gone). The forwarder adds the deadline headers.
+   */
+  readonly headers: OutgoingHttpHeaders
+  /**
+   * What is left of the request's time for the response head, retries included: the router's
+   * timeout, shortened by l5d-ctx-deadline and grpc-timeout (h2/grpc.ts). The forwarder
+   * writes the remaining time on as `l5d-ctx-deadline` and, for gRPC, `grpc-timeout`.
+   */
+  readonly timeoutMs: number
+  /** The request is gRPC (content-type application/grpc...): outcomes come from grpc-status. */
+  readonly grpc: boolean
+  readonly budget: RetryBudget
+  readonly maxRetries: number
+  /** Edits the response headers before they go to the client (clearContext, routed headers). */
+  readonly onResponseHeaders?: (headers: H2Headers) => void
+  /** Edits the trailers before they go to the client (clearContext). */
+  readonly onTrailers?: (trailers: H2Headers) => void
+}
+
+/** How a forwarded stream ended, once it has ended. */
+export type H2ForwardResult =
+  | {
+      readonly ok: true
+      /** The backend's `:status`. */
+      readonly status: number
+      /**
+       * For gRPC: the grpc-status of the trailers (or of a trailers-only response); undefined
+       * when the backend sent none (then the call failed: gRPC's UNKNOWN).
+       */
+      readonly grpcStatus: number | undefined
+      readonly endpoint: string
+      readonly retries: number
+      readonly budgetExhausted: boolean
+    }
+  | {
+      readonly ok: false
+      readonly kind:
+        | 'no-endpoints'
+        | 'connect'
+        | 'tls'
+        | 'timeout'
+        | 'upstream-reset'
+        | 'client-aborted'
+      readonly message: string
+      readonly endpoint?: string
+      readonly retries: number
+      readonly budgetExhausted: boolean
+      /**
+       * The response had begun (headers sent): the client's stream was reset, with
+       * `rstCode`, and nothing more can be answered.
+       */
+      readonly headersSent: boolean
+      /** The HTTP/2 error code the backend reset with, when it did. */
+      readonly rstCode?: number
+    }
+
+/** Streams `inbound` to an endpoint of `client` and the response back. Never throws. */
+export type H2Forward = (
+  client: Client<H2SessionPool>,
+  inbound: ServerHttp2Stream,
+  options: H2ForwardOptions,
+) => Promise<H2ForwardResult>
