@@ -14,7 +14,7 @@ import {
   type VersionedRollout,
 } from './rollouts.js'
 import { CorruptEntryError, type WatchOptions } from './store.js'
-import { DEFAULT_MAX_PENDING } from './watch-channel.js'
+import { WatchChannel } from './watch-channel.js'
 
 /** Parses stored rollout JSON; CorruptEntryError (naming the rollout and where) if it is not one. */
 export function readStoredRollout(
@@ -196,85 +196,25 @@ function eventKey(e: RolloutStoreEvent): string {
 }
 
 /**
- * The iterator behind a rollout watch. Events keep their order; past `maxPending` undelivered
- * events the queue is compacted to the latest event of each rollout (in the order of those latest
- * events), so a slow consumer costs memory bounded by the number of rollouts and still ends at
- * every rollout's current state.
+ * A rollout watch: every event in order, and past `maxPending` undelivered ones the latest of
+ * each rollout, so a slow consumer costs bounded memory and still sees every rollout's state.
  */
-export class RolloutChannel implements AsyncIterableIterator<RolloutStoreEvent> {
-  private queue: RolloutStoreEvent[] = []
-  private waiter: ((r: IteratorResult<RolloutStoreEvent, undefined>) => void) | null = null
-  private ended = false
-  private readonly maxPending: number
-  private readonly abort: (() => void) | null = null
+export type RolloutChannel = WatchChannel<RolloutStoreEvent>
 
-  constructor(
-    private readonly options: WatchOptions,
-    private readonly onEnd: () => void,
-  ) {
-    this.maxPending = Math.max(1, options.maxPending ?? DEFAULT_MAX_PENDING)
-    const { signal } = options
-    if (signal) {
-      if (signal.aborted) queueMicrotask(() => this.end())
-      else {
-        this.abort = () => this.end()
-        signal.addEventListener('abort', this.abort, { once: true })
-      }
-    }
-  }
-
-  get closed(): boolean {
-    return this.ended
-  }
-
-  push(event: RolloutStoreEvent): void {
-    if (this.ended) return
-    if (this.waiter && this.queue.length === 0) {
-      const waiter = this.waiter
-      this.waiter = null
-      waiter({ value: event, done: false })
-      return
-    }
-    this.queue.push(event)
-    if (this.queue.length > this.maxPending) {
+export function rolloutChannel(options: WatchOptions, onEnd: () => void): RolloutChannel {
+  return new WatchChannel<RolloutStoreEvent>({
+    ...(options.maxPending !== undefined && { maxPending: options.maxPending }),
+    ...(options.signal !== undefined && { signal: options.signal }),
+    deliver: (_previous, next) => next,
+    onEnd,
+    collapse: (queue) => {
       const latest = new Map<string, RolloutStoreEvent>()
-      for (const e of this.queue) {
+      for (const e of queue) {
         const key = eventKey(e)
         latest.delete(key)
         latest.set(key, e)
       }
-      this.queue = [...latest.values()]
-    }
-  }
-
-  end(): void {
-    if (this.ended) return
-    this.ended = true
-    this.queue = []
-    if (this.abort) this.options.signal?.removeEventListener('abort', this.abort)
-    const waiter = this.waiter
-    this.waiter = null
-    waiter?.({ value: undefined, done: true })
-    this.onEnd()
-  }
-
-  next(): Promise<IteratorResult<RolloutStoreEvent, undefined>> {
-    const event = this.queue.shift()
-    if (event) return Promise.resolve({ value: event, done: false })
-    if (this.ended) return Promise.resolve({ value: undefined, done: true })
-    if (this.waiter)
-      return Promise.reject(new Error('watch: next() called before the previous one settled'))
-    return new Promise((resolve) => {
-      this.waiter = resolve
-    })
-  }
-
-  return(): Promise<IteratorResult<RolloutStoreEvent, undefined>> {
-    this.end()
-    return Promise.resolve({ value: undefined, done: true })
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this
-  }
+      return [...latest.values()]
+    },
+  })
 }

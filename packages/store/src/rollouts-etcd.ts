@@ -35,9 +35,10 @@ import {
   listed,
   prefixHash,
   prunable,
-  RolloutChannel,
+  type RolloutChannel,
   readLease,
   readStoredRollout,
+  rolloutChannel,
   rolloutJson,
   rolloutSubject,
 } from './rollouts-common.js'
@@ -178,7 +179,7 @@ export class EtcdRollouts implements RolloutStore {
   watch(options: WatchOptions = {}): AsyncIterableIterator<RolloutStoreEvent> {
     const { client } = this.ctx
     let synced = false
-    const channel: RolloutChannel = new RolloutChannel(options, () => this.ctx.unfollow(follower))
+    const channel: RolloutChannel = rolloutChannel(options, () => this.ctx.unfollow(follower))
     const follower: Follower = new Follower(
       client,
       { prefix: this.prefix },

@@ -49,9 +49,10 @@ import {
   listed,
   prefixHash,
   prunable,
-  RolloutChannel,
+  type RolloutChannel,
   readLease,
   readStoredRollout,
+  rolloutChannel,
   rolloutSubject,
 } from './rollouts-common.js'
 import {
@@ -414,7 +415,7 @@ class RolloutScanner {
   ) {}
 
   watch(options: WatchOptions): RolloutChannel {
-    const channel = new RolloutChannel(options, () => {
+    const channel = rolloutChannel(options, () => {
       this.live.delete(channel)
       this.fresh = this.fresh.filter((c) => c !== channel)
       if (!this.active()) this.stop()

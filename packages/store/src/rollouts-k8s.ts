@@ -40,7 +40,7 @@ import {
   type RolloutStoreEvent,
   type VersionedRollout,
 } from './rollouts.js'
-import { listed, prunable, RolloutChannel, rolloutSubject } from './rollouts-common.js'
+import { listed, prunable, rolloutChannel, rolloutSubject } from './rollouts-common.js'
 import {
   CorruptEntryError,
   StoreUnavailableError,
@@ -286,7 +286,7 @@ export class K8sRolloutStore implements RolloutStore {
 
   watch(options: WatchOptions = {}): AsyncIterableIterator<RolloutStoreEvent> {
     const stop = new AbortController()
-    const channel = new RolloutChannel(options, () => {
+    const channel = rolloutChannel(options, () => {
       stop.abort()
       void reflector.stop()
     })

@@ -19,7 +19,8 @@ import {
   checkRollout,
   listed,
   prunable,
-  RolloutChannel,
+  type RolloutChannel,
+  rolloutChannel,
   rolloutSubject,
 } from './rollouts-common.js'
 import { StoreClosedError, VersionMismatchError, type WatchOptions } from './store.js'
@@ -83,7 +84,7 @@ export class MemoryRollouts implements RolloutStore {
 
   watch(options: WatchOptions = {}): AsyncIterableIterator<RolloutStoreEvent> {
     this.open()
-    const channel = new RolloutChannel(options, () => this.watchers.delete(channel))
+    const channel = rolloutChannel(options, () => this.watchers.delete(channel))
     this.watchers.add(channel)
     for (const v of listed([...this.rollouts.values()].map(versioned))) {
       channel.push({ type: 'rollout', rollout: v.rollout, version: v.version })

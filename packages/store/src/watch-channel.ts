@@ -1,6 +1,6 @@
 // The async iterator behind every watch. A backend pushes states; the consumer pulls them. The
-// queue is bounded: past `maxPending` undelivered states it collapses to the latest one, so a
-// slow consumer costs constant memory and still ends up at the current state.
+// queue is bounded: past `maxPending` undelivered states it collapses (by default to the latest
+// one), so a slow consumer costs constant memory and still ends up at the current state.
 
 export const DEFAULT_MAX_PENDING = 64
 
@@ -14,6 +14,11 @@ export interface ChannelOptions<T> {
   readonly deliver: (previous: T | undefined, next: T) => T | undefined
   /** Called once when the channel ends, whoever ends it: release the backend's resources. */
   readonly onEnd: () => void
+  /**
+   * What an overfull queue keeps; default its last state. A channel of many subjects (every
+   * rollout of a namespace) keeps the latest state of each instead.
+   */
+  readonly collapse?: (queue: readonly T[]) => T[]
 }
 
 export class WatchChannel<T> implements AsyncIterableIterator<T> {
@@ -57,7 +62,9 @@ export class WatchChannel<T> implements AsyncIterableIterator<T> {
       return
     }
     this.queue.push(state)
-    if (this.queue.length > this.maxPending) this.queue = [state]
+    if (this.queue.length > this.maxPending) {
+      this.queue = this.options.collapse?.(this.queue) ?? [state]
+    }
   }
 
   /** Ends the iteration; queued states are dropped. */
