@@ -13,6 +13,7 @@ import type { TokenSpec } from './auth.js'
 import { type ConnectionLimits, resolveConnectionLimits } from './connections.js'
 import { DEFAULT_LIMITS, type Limits } from './context.js'
 import { DEFAULT_RETENTION, DEFAULT_ROLLOUTS, type RolloutsSettings } from './rollouts/leader.js'
+import { loadTls, TlsConfig, TlsFileError, type TlsSettings, tlsSettings } from './tls.js'
 
 export const DEFAULT_LISTEN = '127.0.0.1:4180'
 export const DEFAULT_STORE = 'file:./data'
@@ -43,6 +44,10 @@ export interface Settings {
   readonly configFile: string | null
   /** Rollouts: the controller's timings, this replica's id, and whose admin addresses are read. */
   readonly rollouts: RolloutsSettings
+  /** The API over TLS (tls.ts), its files checked; null: plain HTTP. */
+  readonly tls: TlsSettings | null
+  /** How often the TLS files are polled for a change (tls.ts's default when absent; tests). */
+  readonly tlsReloadPollMs?: number
 }
 
 /** A configuration that cannot be used: the proxy's and namerd's are the same class. */
@@ -150,6 +155,11 @@ export const ConfigFile = z.strictObject({
     .optional(),
   /** Serve off loopback without a write token. */
   insecure: z.boolean().optional(),
+  /**
+   * Serve the API over TLS (Linkerd's server keys): {certPath, keyPath, caCertPath?,
+   * requireClientAuth?, ciphers?}; the files are re-read when they change.
+   */
+  tls: TlsConfig.optional(),
   limits: z
     .strictObject({
       maxBodyBytes: z
@@ -474,6 +484,18 @@ export async function resolveSettings(
     }
   }
 
+  // The files are read now, so --check finds a missing or mismatched one, as a start would.
+  let tls: TlsSettings | null = null
+  if (file.tls !== undefined) {
+    tls = tlsSettings(file.tls, fileBase)
+    try {
+      loadTls(tls)
+    } catch (err) {
+      if (!(err instanceof TlsFileError)) throw err
+      issues.push(`${loaded?.file ?? 'config'}: ${err.message}`)
+    }
+  }
+
   if (issues.length > 0 || connections === undefined) throw new ConfigError(issues)
   return {
     listen,
@@ -488,6 +510,7 @@ export async function resolveSettings(
     logLevel,
     configFile: loaded?.file ?? null,
     rollouts,
+    tls,
   }
 }
 

@@ -21,6 +21,7 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { Server as TlsServer } from 'node:tls'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Metrics } from './metrics.js'
 
@@ -253,7 +254,11 @@ export class ConnectionGuard {
       'timeout',
       `no complete request head in time (limits.headersTimeoutMs: ${limits.headersTimeoutMs})`,
     )
-    server.on('connection', (socket: Socket) => this.#accept(socket))
+    // Over TLS, requests arrive on the TLS socket, not the TCP one 'connection' gives: the
+    // connection is counted once its handshake is done (handshakeTimeout bounds the ones before).
+    server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) =>
+      this.#accept(socket),
+    )
     server.on('request', (req: IncomingMessage, res: ServerResponse) =>
       this.#begin(req.socket, res),
     )

@@ -1,5 +1,6 @@
 // A running namerd: the store, the namers and the HTTP server, started and stopped together.
 import type { AddressInfo } from 'node:net'
+import type { Server as TlsServer } from 'node:tls'
 import { Path } from '@switchyard/dtab'
 import { describeNamerConfig, mountNamers, type NamerConfig, namerPrefix } from '@switchyard/namers'
 import { type KubeEnvironment, openStore, type StoreSpec } from '@switchyard/store'
@@ -14,6 +15,7 @@ import {
   K8S_MISSING_CONFIG_HINTS,
 } from './k8s-check.js'
 import { buildServer, type NamerdServer } from './server.js'
+import { loadTls, serverOptions, watchTls } from './tls.js'
 
 export interface RunningNamerd {
   /** Where it listens, `host:port` (`[v6]:port`), with the real port when 0 was asked. */
@@ -63,7 +65,17 @@ export async function describeSettings(
 ): Promise<{ readonly text: string; readonly problems: readonly string[] }> {
   const problems: string[] = []
   const listen = hostPort(settings.listen.host, settings.listen.port)
-  const lines = [`  listen: ${listen}`, `  store: ${describeStore(settings.store)}`]
+  const lines = [
+    `  listen: ${settings.tls === null ? listen : `https://${listen}`}`,
+    `  store: ${describeStore(settings.store)}`,
+  ]
+  if (settings.tls !== null) {
+    lines.push(`  tls: ${settings.tls.certPath} (${loadTls(settings.tls).describe})`)
+    if (settings.tls.caCertPath !== undefined)
+      lines.push(
+        `    client certificates: ${settings.tls.requireClientAuth ? 'required' : 'requested'}, signed by ${settings.tls.caCertPath}`,
+      )
+  }
   const store = await findStoreConnection(settings.store, environment)
   if (store?.ok) lines.push(`    connection: ${store.text}`)
   else if (store) {
@@ -117,6 +129,9 @@ export async function startNamerd(
     await store.close()
     throw err
   }
+  // Checked when the settings were read; read again here, the files being the truth at start.
+  const tls = settings.tls === null ? null : loadTls(settings.tls)
+  for (const w of tls?.warnings ?? []) logger.warn(w)
   const server = await buildServer({
     store,
     namers: namers.namers,
@@ -125,8 +140,19 @@ export async function startNamerd(
     limits: settings.limits,
     connections: fitted.limits,
     rollouts: settings.rollouts,
+    ...(settings.tls === null || tls === null ? {} : { tls: serverOptions(settings.tls, tls) }),
   })
+  const unwatch =
+    settings.tls === null
+      ? () => {}
+      : watchTls(
+          server.app.server as unknown as TlsServer,
+          settings.tls,
+          logger,
+          settings.tlsReloadPollMs,
+        )
   const stopAll = async (graceMs?: number) => {
+    unwatch()
     await server.close(graceMs)
     await namers.close()
     await store.close()
@@ -161,6 +187,18 @@ export async function startNamerd(
         : 'open',
       maxConnections: fitted.limits.maxConnections,
       config: settings.configFile,
+      ...(tls === null
+        ? {}
+        : {
+            tls: {
+              certificate: tls.describe,
+              clientAuth: settings.tls?.requireClientAuth
+                ? 'required'
+                : settings.tls?.caCertPath !== undefined
+                  ? 'requested'
+                  : 'off',
+            },
+          }),
     },
     'namerd listening',
   )

@@ -1,5 +1,6 @@
 // The fastify app, built from its dependencies: nothing global, so tests run several at once.
 import { randomUUID } from 'node:crypto'
+import type { SecureContextOptions } from 'node:tls'
 import type { MountedAddrNamer } from '@switchyard/namers'
 import type { DtabStore } from '@switchyard/store'
 import { errorMessage } from '@switchyard/wire'
@@ -49,6 +50,12 @@ export interface ServerOptions {
   readonly metrics?: Metrics
   /** Rollouts (leader election, presence, the controller); absent or disabled: off. */
   readonly rollouts?: RolloutsSettings
+  /**
+   * Serve HTTPS with these options (tls.ts's serverOptions: cert, key, ca, requestCert,
+   * rejectUnauthorized); absent: plain HTTP. `app.server` is then a tls.Server, whose
+   * setSecureContext takes a reloaded certificate.
+   */
+  readonly tls?: SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean }
 }
 
 export interface NamerdServer {
@@ -111,6 +118,10 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
         : null),
   }
 
+  const serverTimeouts = {
+    headersTimeout: connectionLimits.headersTimeoutMs,
+    connectionsCheckingInterval: sweepIntervalMs(connectionLimits),
+  }
   const app = Fastify({
     loggerInstance: options.logger,
     // One log line per request, written when it ends (below), instead of fastify's two.
@@ -127,10 +138,17 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
     forceCloseConnections: 'idle',
     keepAliveTimeout: connectionLimits.keepAliveTimeoutMs,
     requestTimeout: connectionLimits.requestTimeoutMs,
-    http: {
-      headersTimeout: connectionLimits.headersTimeoutMs,
-      connectionsCheckingInterval: sweepIntervalMs(connectionLimits),
-    },
+    // Node's https server takes the http server's options too, in the one object.
+    ...(options.tls === undefined
+      ? { http: serverTimeouts }
+      : {
+          https: {
+            ...serverTimeouts,
+            ...options.tls,
+            // A handshake that never finishes holds a descriptor as a head that never comes does.
+            handshakeTimeout: connectionLimits.headersTimeoutMs,
+          },
+        }),
     clientErrorHandler: clientErrorResponder(connectionLimits),
     // Namespaces may be 253 characters (fastify's default limit for a path parameter is 100).
     routerOptions: { maxParamLength: 1024 },
