@@ -1,0 +1,201 @@
+// A server's TLS (Linkerd's server `tls` keys): its certificate and key, the CA of the client
+// certificates it asks for (mTLS), and a reload when the files change. The files are polled by
+// path (stat), not watched by inode, because certificate rotation usually replaces files (a
+// Kubernetes Secret swaps a symlink): a watch on the old inode would never fire again.
+import { statSync } from 'node:fs'
+import {
+  createSecureContext,
+  type SecureContextOptions,
+  type Server,
+  type TlsOptions,
+} from 'node:tls'
+import type { Logger } from 'pino'
+import type { ServerTlsConfig } from '../config/tls.js'
+import {
+  type CertKeyPair,
+  readCertificates,
+  readCertKeyPair,
+  resolvePath,
+  validityProblem,
+} from './pem-files.js'
+import { TlsConfigError } from './tls-errors.js'
+
+export interface ServerTlsOptions {
+  /** The config key of this tls section, named in errors: `routers[0].servers[1].tls`. */
+  readonly key?: string
+  /** How often the files are checked for a change (ms); default 2000. */
+  readonly pollMs?: number
+}
+
+interface Loaded {
+  readonly pair: CertKeyPair
+  readonly ca: Buffer | undefined
+}
+
+export class ServerTls {
+  private current: Loaded
+  private readonly servers = new Set<Server>()
+  private timer: NodeJS.Timeout | undefined
+  private stamp: string
+  /** The stamp of files last found bad, so one bad state is logged once, not every poll. */
+  private badStamp: string | undefined
+
+  private constructor(
+    readonly config: ServerTlsConfig,
+    private readonly files: {
+      readonly cert: string
+      readonly key: string
+      readonly ca: string | undefined
+    },
+    private readonly logger: Logger,
+    private readonly alpn: readonly string[],
+    private readonly key: string,
+    private readonly pollMs: number,
+    loaded: Loaded,
+  ) {
+    this.current = loaded
+    this.stamp = this.fileStamp()
+  }
+
+  /**
+   * Reads and checks the files (relative to `baseDir`). Throws TlsConfigError naming the key and
+   * the file: a missing or unreadable file, one that is not PEM, a key that is not the
+   * certificate's. An expired certificate (or one not yet valid) is a warning: clients say so.
+   */
+  static async load(
+    config: ServerTlsConfig,
+    baseDir: string,
+    logger: Logger,
+    alpn: readonly string[],
+    options: ServerTlsOptions = {},
+  ): Promise<ServerTls> {
+    const key = options.key ?? 'tls'
+    const files = {
+      cert: resolvePath(baseDir, config.certPath),
+      key: resolvePath(baseDir, config.keyPath),
+      ca: config.caCertPath === undefined ? undefined : resolvePath(baseDir, config.caCertPath),
+    }
+    const loaded = readFiles(key, files)
+    const problem = validityProblem(loaded.pair.leaf)
+    if (problem !== undefined) {
+      logger.warn(
+        { key: `${key}.certPath`, file: files.cert },
+        `${key}.certPath: ${problem}; clients will refuse it`,
+      )
+    }
+    const tls = new ServerTls(config, files, logger, alpn, key, options.pollMs ?? 2000, loaded)
+    tls.checkContext(loaded)
+    return tls
+  }
+
+  /** Options for `tls.createServer` / `https.createServer` / `http2.createSecureServer`. */
+  options(): TlsOptions {
+    return {
+      ...this.contextOptions(this.current),
+      requestCert: this.files.ca !== undefined,
+      rejectUnauthorized: this.config.requireClientAuth,
+      ALPNProtocols: [...this.alpn],
+    }
+  }
+
+  /** Reloads `server`'s certificate when the files change; a bad new file keeps the old one. */
+  watch(server: Server): void {
+    this.servers.add(server)
+    server.once('close', () => this.servers.delete(server))
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.poll(), this.pollMs)
+      this.timer.unref()
+    }
+  }
+
+  /** Stops watching the files. */
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+    this.servers.clear()
+  }
+
+  /** Checks the files now (the poll's work; tests call it to not wait). True when reloaded. */
+  poll(): boolean {
+    const stamp = this.fileStamp()
+    if (stamp === this.stamp) return false
+    let loaded: Loaded
+    try {
+      loaded = readFiles(this.key, this.files)
+      this.checkContext(loaded)
+    } catch (err) {
+      // A cert and its key are rarely replaced at the same instant: a mismatch may be half a
+      // rotation. Keep serving the old pair, say why once, and try again at the next change.
+      if (this.badStamp !== stamp) {
+        this.badStamp = stamp
+        this.logger.warn(
+          { key: this.key, err: (err as Error).message },
+          `${(err as Error).message}; still serving the previous certificate`,
+        )
+      }
+      return false
+    }
+    this.stamp = stamp
+    this.badStamp = undefined
+    this.current = loaded
+    const problem = validityProblem(loaded.pair.leaf)
+    if (problem !== undefined) {
+      this.logger.warn(
+        { key: `${this.key}.certPath` },
+        `${this.key}.certPath: the new certificate: ${problem}`,
+      )
+    }
+    for (const server of this.servers) server.setSecureContext(this.contextOptions(loaded))
+    this.logger.info(
+      { key: this.key, file: this.files.cert, notAfter: loaded.pair.leaf.validTo },
+      `${this.key}: reloaded the certificate from ${this.files.cert}`,
+    )
+    return true
+  }
+
+  private contextOptions(loaded: Loaded): SecureContextOptions {
+    return {
+      cert: loaded.pair.cert,
+      key: loaded.pair.key,
+      ...(loaded.ca !== undefined ? { ca: loaded.ca } : {}),
+      ...(this.config.ciphers !== undefined ? { ciphers: this.config.ciphers.join(':') } : {}),
+    }
+  }
+
+  // Building a context once at load turns a bad cipher list into a start error, not a failure of
+  // every handshake.
+  private checkContext(loaded: Loaded): void {
+    try {
+      createSecureContext(this.contextOptions(loaded))
+    } catch (err) {
+      const k = this.config.ciphers !== undefined ? `${this.key}.ciphers` : this.key
+      throw new TlsConfigError(k, `the TLS settings cannot be used: ${(err as Error).message}`, {
+        cause: err,
+      })
+    }
+  }
+
+  private fileStamp(): string {
+    return [this.files.cert, this.files.key, this.files.ca]
+      .map((f) => {
+        if (f === undefined) return ''
+        try {
+          const s = statSync(f)
+          return `${s.ino}:${s.size}:${s.mtimeMs}`
+        } catch {
+          return 'missing'
+        }
+      })
+      .join('|')
+  }
+}
+
+function readFiles(
+  key: string,
+  files: { readonly cert: string; readonly key: string; readonly ca: string | undefined },
+): Loaded {
+  const pair = readCertKeyPair(key, files.cert, files.key)
+  const ca =
+    files.ca === undefined ? undefined : readCertificates(`${key}.caCertPath`, files.ca).pem
+  return { pair, ca }
+}
