@@ -91,6 +91,11 @@ Config file (YAML; relative paths are relative to the file):
            maxConnections: 12288, reservedConnections: 64,
            headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 72000}
   log: {level: info}
+  tls:                               # serve the API over https (re-read when the files change)
+    certPath: /etc/namerd/tls/tls.crt
+    keyPath: /etc/namerd/tls/tls.key
+    caCertPath: /etc/namerd/tls/ca.crt   # ask clients for a certificate signed by it
+    requireClientAuth: true              # and refuse those without one (mTLS)
   rollouts: {enabled: true, tickMs: 500, scrapeMs: 5000, leaseMs: 15000, presenceMs: 5000,
              replicaId: namerd-1, proxyAdmin: {allow: [10.0.0.0/8]}}
 
