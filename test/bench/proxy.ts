@@ -33,7 +33,7 @@ const PACED: WrkScript = {
 }
 const PACED_CONNECTIONS = 20
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
@@ -71,14 +71,14 @@ async function waitHttp(
   throw new Error(`${url} did not answer 200 in 10 s${err ? `; its stderr:\n${err}` : ''}`)
 }
 
-interface Proc {
+export interface Proc {
   readonly child: ChildProcess
   /** What it wrote to stderr so far. */
   stderr(): string
   stop(): Promise<void>
 }
 
-function start(cmd: string, args: readonly string[], log: string): Proc {
+export function start(cmd: string, args: readonly string[], log: string): Proc {
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   child.stderr?.on('data', (d: Buffer) => {
@@ -101,7 +101,7 @@ function start(cmd: string, args: readonly string[], log: string): Proc {
 }
 
 /** A memory figure of a process from /proc (VmHWM: peak RSS; VmRSS; RssAnon; RssFile), in MB. */
-function memoryMb(pid: number | undefined, field: string): number | undefined {
+export function memoryMb(pid: number | undefined, field: string): number | undefined {
   if (pid === undefined) return undefined
   try {
     const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))

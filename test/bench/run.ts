@@ -1,9 +1,10 @@
-// `pnpm bench [dtab namerd proxy rollouts] [--baseline <ref>] [--seconds N] [--rounds N]`: runs
+// `pnpm bench [dtab namerd proxy rollouts] [--baseline <ref>] [--seconds N] [--rounds N] [--h2]`: runs
 // the named benchmarks (all by default) in one process and prints their tables and ratios.
 // Benchmarks are measurements, never pass/fail tests. The options are the proxy bench's (see
 // proxy.ts).
 import { parseArgs } from 'node:util'
 import { printDtabBench, runDtabBench } from './dtab.js'
+import { printH2Bench, runH2Bench } from './h2.js'
 import { printNamerdBench, runNamerdBench } from './namerd.js'
 import { DEFAULT_PROXY_BENCH, printProxyBench, runProxyBench } from './proxy.js'
 import {
@@ -17,6 +18,7 @@ const USAGE = `usage: pnpm bench [dtab|namerd|proxy|rollouts ...] [options]
   --baseline <ref>  proxy: also measure the proxy as it was at this git ref, in the same rounds
   --seconds <n>     proxy: seconds per throughput round (default ${DEFAULT_PROXY_BENCH.seconds}); the 1,000 req/s runs take twice that
   --rounds <n>      proxy: throughput rounds (default ${DEFAULT_PROXY_BENCH.rounds})
+  --h2              proxy: only its HTTP/2 and gRPC part (h2.ts), which otherwise follows the HTTP/1.1 one
   --full            rollouts: the design's size (${FULL_ROLLOUT_BENCH.namespaces * FULL_ROLLOUT_BENCH.prefixes} rollouts, ${FULL_ROLLOUT_BENCH.proxies} proxies) instead of ${DEFAULT_ROLLOUT_BENCH.namespaces * DEFAULT_ROLLOUT_BENCH.prefixes} and ${DEFAULT_ROLLOUT_BENCH.proxies}`
 
 function usage(problem: string): never {
@@ -33,6 +35,7 @@ const { values, positionals } = (() => {
         seconds: { type: 'string' },
         rounds: { type: 'string' },
         full: { type: 'boolean' },
+        h2: { type: 'boolean' },
       },
     })
   } catch (err) {
@@ -55,7 +58,10 @@ const proxyOptions = {
 const suites: Record<string, () => void | Promise<void>> = {
   dtab: () => printDtabBench(runDtabBench()),
   namerd: async () => printNamerdBench(await runNamerdBench()),
-  proxy: async () => printProxyBench(await runProxyBench(proxyOptions)),
+  proxy: async () => {
+    if (values.h2 !== true) printProxyBench(await runProxyBench(proxyOptions))
+    printH2Bench(await runH2Bench(proxyOptions))
+  },
   rollouts: async () =>
     printRolloutBench(
       await runRolloutBench(values.full === true ? FULL_ROLLOUT_BENCH : DEFAULT_ROLLOUT_BENCH),
@@ -67,9 +73,9 @@ if (unknown.length > 0) {
   usage(`unknown benchmark ${unknown.join(', ')}; choose from: ${Object.keys(suites).join(', ')}`)
 }
 const chosen = positionals.length > 0 ? positionals : Object.keys(suites)
-const proxyFlags = [values.baseline, values.seconds, values.rounds]
+const proxyFlags = [values.baseline, values.seconds, values.rounds, values.h2]
 if (!chosen.includes('proxy') && proxyFlags.some((v) => v !== undefined)) {
-  usage('--baseline, --seconds and --rounds apply to the proxy bench only')
+  usage('--baseline, --seconds, --rounds and --h2 apply to the proxy bench only')
 }
 if (!chosen.includes('rollouts') && values.full !== undefined) {
   usage('--full applies to the rollouts bench only')
