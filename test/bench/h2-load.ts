@@ -18,9 +18,13 @@ export interface H2loadOptions {
   readonly warmupSeconds: number
   /** Where h2load writes its per-request log (removed afterwards). */
   readonly logFile: string
+  /** A file POSTed as each request's body (`-d`); a GET without. */
+  readonly bodyFile?: string
+  /** More request headers. */
+  readonly headers?: Readonly<Record<string, string>>
 }
 
-/** `h2load -t1 -c<c> -m<m> -D<s> --warm-up-time <w>` on a small GET. */
+/** `h2load -t1 -c<c> -m<m> -D<s> --warm-up-time <w> [-d body]`. */
 export async function runH2load(o: H2loadOptions): Promise<LoadResult> {
   const args = [
     '-t1',
@@ -33,6 +37,8 @@ export async function runH2load(o: H2loadOptions): Promise<LoadResult> {
     `:authority: ${o.authority}`,
     '--log-file',
     o.logFile,
+    ...Object.entries(o.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
+    ...(o.bodyFile === undefined ? [] : ['-d', o.bodyFile]),
     o.url,
   ]
   const out = await new Promise<string>((resolve, reject) => {

@@ -2,7 +2,9 @@
 // by side, the backend directly, our proxy's h2 router (h2c), nginx (`listen ... http2` in the
 // clear and `grpc_pass` to keep-alive upstreams, one worker) and haproxy (`proto h2` front and
 // back, one thread), all in front of the same three h2c backends:
-// - h2load on a small GET (fixed connections and streams): throughput and latency;
+// - h2load sending a gRPC unary call at the wire level (a POST of one framed message, answered
+//   by one framed message and `grpc-status: 0` in the trailers) on fixed connections and
+//   streams: throughput and latency from a client in C that costs little;
 // - a gRPC unary load from @grpc/grpc-js: throughput at a fixed number of calls in flight, and
 //   latency at about 1,000 calls/s arriving independently (the p99 a hop adds);
 // - a 1 GB response streamed through each, and our proxy's RSS sampled all along (flat).
@@ -188,6 +190,9 @@ export async function runH2Bench(options: H2BenchOptions): Promise<H2Bench> {
       join(www, 'unary.bin'),
       Buffer.concat([Buffer.from([0, 0, 0, 0, 11]), Buffer.from('hello world')]),
     )
+    // What h2load sends: the same unary call at the wire level (one framed message, "hello").
+    const requestFile = join(dir, 'request.bin')
+    writeFileSync(requestFile, Buffer.concat([Buffer.from([0, 0, 0, 0, 5]), Buffer.from('hello')]))
     const big = openSync(join(www, 'big'), 'w')
     closeSync(big)
     await new Promise<void>((resolve, reject) =>
@@ -334,8 +339,10 @@ routers:
       for (const [i, t] of targets.entries()) {
         h2Runs[i]!.push(
           await runH2load({
-            url: `http://127.0.0.1:${t.port}/`,
+            url: `http://127.0.0.1:${t.port}${UNARY_PATH}`,
             authority: AUTHORITY,
+            bodyFile: requestFile,
+            headers: { 'content-type': 'application/grpc', te: 'trailers' },
             connections: H2_CONNECTIONS,
             streams: H2_STREAMS,
             seconds,
@@ -392,7 +399,7 @@ export function printH2Bench({ options, rows, proxyMissing }: H2Bench): void {
   const ms = (v: number) => v.toFixed(2)
   const k = (xs: readonly number[]) => `${xs.map((x) => (x / 1000).toFixed(1)).join(' / ')}k`
   console.log(
-    `\nproxy, HTTP/2 and gRPC (h2c): h2load -c${H2_CONNECTIONS} -m${H2_STREAMS} on a small GET and grpc-js unary calls, ${GRPC_CONCURRENCY} in flight on ${GRPC_CHANNELS} connections, ${rounds} round${rounds === 1 ? '' : 's'} of ${seconds} s, median round; grpc-js at about ${PACED_PER_SEC} calls/s (independent arrivals) for ${2 * seconds} s; a 1 GiB response through each (curl)`,
+    `\nproxy, HTTP/2 and gRPC (h2c): h2load -c${H2_CONNECTIONS} -m${H2_STREAMS} posting a unary gRPC call (wire level) and grpc-js unary calls, ${GRPC_CONCURRENCY} in flight on ${GRPC_CHANNELS} connections, ${rounds} round${rounds === 1 ? '' : 's'} of ${seconds} s, median round; grpc-js at about ${PACED_PER_SEC} calls/s (independent arrivals) for ${2 * seconds} s; a 1 GiB response through each (curl)`,
   )
   if (proxyMissing !== undefined) console.log(`no row for our proxy: ${proxyMissing}`)
   console.log(
