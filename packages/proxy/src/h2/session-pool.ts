@@ -1,22 +1,338 @@
-// NOT BUILT YET (task A2 of issue 15): an endpoint's HTTP/2 sessions. The agreed shape only.
+// The HTTP/2 sessions to one endpoint: h2c (prior knowledge) or h2 over TLS (ALPN h2), on node's
+// http2 module. A stream goes on a session with room under the peer's SETTINGS_MAX_CONCURRENT_
+// STREAMS; when every session is full another is opened (up to maxSessions), and beyond that the
+// stream waits in a bounded queue. A session that receives GOAWAY takes no new streams (its
+// in-flight ones finish) and the next stream opens a fresh one; an idle session is closed after
+// idleTimeoutMs. close() lets in-flight streams finish.
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type ClientSessionRequestOptions,
+  connect,
+  type OutgoingHttpHeaders,
+  type SecureClientSessionOptions,
+} from 'node:http2'
+import type { ConnectionOptions } from 'node:tls'
 import type { Endpoint } from '@switchyard/namers'
-import type { PoolFactory } from '../balance/endpoint.js'
+import { hostPort } from '@switchyard/wire'
+import type { EndpointPool, PoolFactory } from '../balance/endpoint.js'
 
-export interface H2PoolOptions {
-  readonly connectTimeoutMs: number
+/** What the pool needs of a client's TLS (tls/client-tls.ts's ClientTls). */
+export interface H2ClientTls {
+  connectOptions(host: string, alpn?: readonly string[]): ConnectionOptions
 }
 
-export class H2SessionPool {
-  constructor(
-    readonly endpoint: Endpoint,
-    readonly options: H2PoolOptions,
-  ) {}
+export interface H2PoolOptions {
+  /** How long a session may take to connect (TCP, TLS and the HTTP/2 preface). */
+  readonly connectTimeoutMs: number
+  /** Speak h2 over TLS with these options; without, h2c. */
+  readonly tls?: H2ClientTls | undefined
+  /** Sessions open at once to the endpoint; default 8. */
+  readonly maxSessions?: number | undefined
+  /** Streams waiting for room on a session, at most; default 1000 (then refused at once). */
+  readonly maxWaiting?: number | undefined
+  /** An idle session (no streams) is closed after this long; default 60 s. */
+  readonly idleTimeoutMs?: number | undefined
+}
 
-  close(): Promise<void> {
-    return Promise.resolve()
+export const DEFAULT_MAX_SESSIONS = 8
+export const DEFAULT_MAX_WAITING = 1000
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
+/**
+ * Streams assumed allowed on a session before the peer's SETTINGS arrive: RFC 9113 §6.5.2
+ * recommends at least 100, and a peer that allows fewer refuses the excess (REFUSED_STREAM,
+ * which the forwarder retries).
+ */
+const ASSUMED_MAX_STREAMS = 100
+
+export type H2PoolErrorCode =
+  /** The session could not be made: refused, unreachable, TLS, no h2 by ALPN. */
+  | 'H2_CONNECT'
+  /** The session took longer than connectTimeoutMs. */
+  | 'H2_CONNECT_TIMEOUT'
+  /** Every session is full and the waiting queue too. */
+  | 'H2_POOL_FULL'
+  /** The pool is closed (the endpoint left its client). */
+  | 'H2_POOL_CLOSED'
+
+/** A stream that could not be opened; nothing reached the endpoint, so it may go elsewhere. */
+export class H2PoolError extends Error {
+  constructor(
+    readonly code: H2PoolErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+    this.name = 'H2PoolError'
   }
 }
 
+/** Told when its stream is open, or why it could not be. */
+export interface StreamWaiter {
+  onStream(stream: ClientHttp2Stream): void
+  onOpenError(err: H2PoolError): void
+}
+
+interface Pending {
+  readonly waiter: StreamWaiter
+  readonly headers: OutgoingHttpHeaders
+  readonly options: ClientSessionRequestOptions
+}
+
+class Session {
+  /** Streams open on it. */
+  active = 0
+  ready = false
+  /** GOAWAY received or closing: no new streams. */
+  draining = false
+  maxStreams = ASSUMED_MAX_STREAMS
+  idleTimer: NodeJS.Timeout | undefined
+  connectTimer: NodeJS.Timeout | undefined
+  error: Error | undefined
+
+  constructor(readonly session: ClientHttp2Session) {}
+
+  get hasRoom(): boolean {
+    return this.ready && !this.draining && !this.session.destroyed && this.active < this.maxStreams
+  }
+}
+
+export class H2SessionPool implements EndpointPool {
+  /** `ip:port` (`[ip]:port` for IPv6). */
+  readonly key: string
+  private readonly authority: string
+  private readonly sessions = new Set<Session>()
+  private readonly waiting: Pending[] = []
+  private closed = false
+  private closing: Promise<void> | undefined
+  private readonly maxSessions: number
+  private readonly maxWaiting: number
+  private readonly idleTimeoutMs: number
+
+  constructor(
+    readonly endpoint: Endpoint,
+    readonly options: H2PoolOptions,
+  ) {
+    this.key = hostPort(endpoint.ip, endpoint.port)
+    this.authority = `${options.tls === undefined ? 'http' : 'https'}://${this.key}`
+    this.maxSessions = Math.max(1, options.maxSessions ?? DEFAULT_MAX_SESSIONS)
+    this.maxWaiting = Math.max(0, options.maxWaiting ?? DEFAULT_MAX_WAITING)
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
+  }
+
+  /** Sessions open or connecting. */
+  get sessionCount(): number {
+    return this.sessions.size
+  }
+
+  /** Streams open on the sessions. */
+  get activeStreams(): number {
+    let n = 0
+    for (const s of this.sessions) n += s.active
+    return n
+  }
+
+  /** Streams waiting for room or for a session to connect. */
+  get waitingCount(): number {
+    return this.waiting.length
+  }
+
+  /**
+   * Opens a stream with `headers`: `waiter.onStream` with it (synchronously when a session has
+   * room), or `waiter.onOpenError` when no session could carry it. The stream's end is
+   * noticed here (its 'close'); the caller owns everything else about it.
+   */
+  open(
+    waiter: StreamWaiter,
+    headers: OutgoingHttpHeaders,
+    options: ClientSessionRequestOptions,
+  ): void {
+    if (this.closed) {
+      waiter.onOpenError(new H2PoolError('H2_POOL_CLOSED', `the pool of ${this.key} is closed`))
+      return
+    }
+    const s = this.withRoom()
+    if (s !== undefined && this.waiting.length === 0) {
+      this.start(s, { waiter, headers, options })
+      return
+    }
+    if (this.waiting.length >= this.maxWaiting) {
+      waiter.onOpenError(
+        new H2PoolError(
+          'H2_POOL_FULL',
+          `${this.key} has ${this.activeStreams} streams open on ${this.sessions.size} sessions and ${this.waiting.length} waiting; raise maxConnectionsPerEndpoint or add endpoints`,
+        ),
+      )
+      return
+    }
+    this.waiting.push({ waiter, headers, options })
+    this.dispatch()
+  }
+
+  /** Forgets a waiter that no longer wants its stream (its client left, its time ran out). */
+  cancel(waiter: StreamWaiter): void {
+    const i = this.waiting.findIndex((p) => p.waiter === waiter)
+    if (i >= 0) this.waiting.splice(i, 1)
+  }
+
+  /** Closes every session once its streams end; waiting streams are refused. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing
+    this.closed = true
+    const waiting = this.waiting.splice(0)
+    for (const p of waiting) {
+      p.waiter.onOpenError(new H2PoolError('H2_POOL_CLOSED', `the pool of ${this.key} is closed`))
+    }
+    const done: Promise<void>[] = []
+    for (const s of this.sessions) {
+      done.push(
+        new Promise<void>((resolve) => {
+          if (s.session.destroyed) resolve()
+          else s.session.once('close', () => resolve())
+        }),
+      )
+      s.draining = true
+      if (s.idleTimer !== undefined) clearTimeout(s.idleTimer)
+      if (!s.ready) s.session.destroy()
+      else s.session.close()
+    }
+    this.closing = Promise.all(done).then(() => undefined)
+    return this.closing
+  }
+
+  private withRoom(): Session | undefined {
+    // The busiest session with room: streams pack onto few sessions and the others idle out.
+    let best: Session | undefined
+    for (const s of this.sessions) {
+      if (s.hasRoom && (best === undefined || s.active > best.active)) best = s
+    }
+    return best
+  }
+
+  /** Starts what waits on sessions with room, and connects another when that helps. */
+  private dispatch(): void {
+    while (this.waiting.length > 0) {
+      const s = this.withRoom()
+      if (s === undefined) break
+      this.start(s, this.waiting.shift()!)
+    }
+    if (this.waiting.length === 0 || this.closed) return
+    let connecting = 0
+    for (const s of this.sessions) if (!s.ready && !s.draining) connecting++
+    // Each session connecting will take up to ASSUMED_MAX_STREAMS of the waiting.
+    if (
+      connecting * ASSUMED_MAX_STREAMS < this.waiting.length &&
+      this.sessions.size < this.maxSessions
+    ) {
+      this.connect()
+    }
+  }
+
+  private start(s: Session, p: Pending): void {
+    let stream: ClientHttp2Stream
+    try {
+      stream = s.session.request(p.headers, p.options)
+    } catch {
+      // The session went away between the check and the request (GOAWAY, destroyed): nothing was
+      // sent, so another session takes it.
+      s.draining = true
+      this.waiting.unshift(p)
+      process.nextTick(() => this.dispatch())
+      return
+    }
+    s.active++
+    if (s.idleTimer !== undefined) {
+      clearTimeout(s.idleTimer)
+      s.idleTimer = undefined
+    }
+    stream.once('close', () => this.streamClosed(s))
+    p.waiter.onStream(stream)
+  }
+
+  private streamClosed(s: Session): void {
+    s.active--
+    if (s.active === 0 && !s.draining && !this.closed) this.streamIdle(s)
+    if (this.waiting.length > 0) this.dispatch()
+  }
+
+  private connect(): void {
+    const tls = this.options.tls
+    const options: SecureClientSessionOptions = {
+      settings: { enablePush: false },
+      ...(tls === undefined ? {} : tls.connectOptions(this.endpoint.ip, ['h2'])),
+    }
+    const session = connect(this.authority, options)
+    const s = new Session(session)
+    this.sessions.add(s)
+    s.connectTimer = setTimeout(() => {
+      s.connectTimer = undefined
+      s.error = new H2PoolError(
+        'H2_CONNECT_TIMEOUT',
+        `connecting to ${this.key} took longer than ${this.options.connectTimeoutMs} ms`,
+      )
+      session.destroy()
+    }, this.options.connectTimeoutMs)
+    session.once('connect', () => {
+      if (s.connectTimer !== undefined) clearTimeout(s.connectTimer)
+      s.connectTimer = undefined
+      s.ready = true
+      this.dispatch()
+      // A stream-less session idles out like any other.
+      if (s.active === 0) this.streamIdle(s)
+    })
+    session.on('remoteSettings', (settings) => {
+      const max = settings.maxConcurrentStreams
+      s.maxStreams = max === undefined ? ASSUMED_MAX_STREAMS : max
+      if (this.waiting.length > 0) this.dispatch()
+    })
+    session.on('goaway', () => {
+      s.draining = true
+    })
+    session.on('error', (err: Error) => {
+      if (s.error === undefined) s.error = err
+    })
+    // No one reads or answers a session's own frame errors: the stream's 'close' says enough.
+    session.on('frameError', () => {})
+    session.once('close', () => this.sessionClosed(s))
+  }
+
+  private streamIdle(s: Session): void {
+    if (s.idleTimer !== undefined) return
+    s.idleTimer = setTimeout(() => {
+      s.idleTimer = undefined
+      if (s.active === 0) {
+        s.draining = true
+        s.session.close()
+      }
+    }, this.idleTimeoutMs)
+    s.idleTimer.unref()
+  }
+
+  private sessionClosed(s: Session): void {
+    this.sessions.delete(s)
+    if (s.connectTimer !== undefined) clearTimeout(s.connectTimer)
+    if (s.idleTimer !== undefined) clearTimeout(s.idleTimer)
+    if (!s.ready) {
+      // It never connected: what waits fails unless another session may still carry it.
+      let other = false
+      for (const o of this.sessions) if (!o.draining) other = true
+      if (!other) {
+        const err = this.connectError(s.error)
+        for (const p of this.waiting.splice(0)) p.waiter.onOpenError(err)
+        return
+      }
+    }
+    if (this.waiting.length > 0) this.dispatch()
+  }
+
+  private connectError(err: Error | undefined): H2PoolError {
+    if (err instanceof H2PoolError) return err
+    const why = err === undefined ? 'the connection closed' : err.message
+    return new H2PoolError('H2_CONNECT', `cannot connect to ${this.key}: ${why}`, { cause: err })
+  }
+}
+
+/** The factory a client of an h2 router makes its endpoints' pools with. */
 export const h2Pools =
   (options: H2PoolOptions): PoolFactory<H2SessionPool> =>
   (e) =>

@@ -1,0 +1,408 @@
+// One forwarded h2 stream and its attempts. The exchange owns the client's stream (`inbound`):
+// its request body flows to whichever attempt holds an upstream stream, under flow control both
+// ways (a paused side stops reading, so node stops granting HTTP/2 window and the peer waits);
+// the response head, data and trailers flow back. Nothing is buffered beyond the streams' own
+// buffers and windows, except a request body of at most 64 KiB kept to be replayed (retry-h2.ts).
+//
+// The timeout covers the wait for the response head, retries included; a response streams for
+// as long as it lasts. Resets travel both ways: the client's close cancels the upstream stream
+// (CANCEL), the backend's reset resets the client's stream with the same code.
+import {
+  type ClientHttp2Stream,
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2'
+import { performance } from 'node:perf_hooks'
+import type { Client, Outcome } from '../balance/client.js'
+import type { EndpointNode } from '../balance/endpoint.js'
+import type { H2ForwardOptions, H2ForwardResult, H2Headers } from './forward-types.js'
+import {
+  answerOutcome,
+  GRPC_UNAVAILABLE,
+  h2CodeName,
+  neverProcessed,
+  ReplayBody,
+} from './retry-h2.js'
+import type { H2PoolError, H2SessionPool, StreamWaiter } from './session-pool.js'
+import { tlsFailure } from './tls-failure.js'
+import { grpcStatusOf, grpcTimeout, responseHead, trailerFields } from './upstream-headers.js'
+
+type FailKind = Extract<H2ForwardResult, { ok: false }>['kind']
+
+const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR, NGHTTP2_FLAG_END_STREAM } =
+  constants
+
+/** One endpoint's try: its place in the pool's queue, then its upstream stream. */
+class Attempt implements StreamWaiter {
+  stream: ClientHttp2Stream | undefined
+  /** Told the client of its end (begin/end pair closed). */
+  ended = false
+
+  constructor(
+    readonly ex: H2Exchange,
+    readonly node: EndpointNode<H2SessionPool>,
+  ) {}
+
+  onStream(stream: ClientHttp2Stream): void {
+    this.ex.onStream(this, stream)
+  }
+
+  onOpenError(err: H2PoolError): void {
+    this.ex.onOpenError(this, err)
+  }
+}
+
+export class H2Exchange {
+  private resolve!: (r: H2ForwardResult) => void
+  private readonly body = new ReplayBody()
+  /** The request had END_STREAM on its HEADERS: there is no body to send. */
+  private readonly noBody: boolean
+  private current: Attempt | undefined
+  private tried: EndpointNode<H2SessionPool>[] | undefined
+  private retries = 0
+  private budgetExhausted = false
+  private timer: NodeJS.Timeout | undefined
+  /** performance.now() by which the response head must be in; Infinity: no limit. */
+  private endAt = Number.POSITIVE_INFINITY
+  private timeoutMs = 0
+  /** The body has begun to flow (inbound's 'data' is listened to). */
+  private reading = false
+  private headersSent = false
+  private status = 0
+  private grpcStatus: number | undefined
+  private trailers: OutgoingHttpHeaders | undefined
+  settled = false
+
+  constructor(
+    readonly client: Client<H2SessionPool>,
+    readonly inbound: ServerHttp2Stream,
+    readonly options: H2ForwardOptions,
+    /** The outbound headers, deadline included; grpc-timeout is written per attempt. */
+    private readonly headers: OutgoingHttpHeaders,
+  ) {
+    this.noBody = inbound.endAfterHeaders || inbound.readableEnded
+    this.body.ended = this.noBody
+  }
+
+  run(timeoutMs: number | undefined): Promise<H2ForwardResult> {
+    const p = new Promise<H2ForwardResult>((resolve) => {
+      this.resolve = resolve
+    })
+    const inbound = this.inbound
+    inbound.on('error', ignore)
+    inbound.once('close', () => this.onInboundClose())
+    if (inbound.destroyed) {
+      this.onInboundClose()
+      return p
+    }
+    if (timeoutMs !== undefined) {
+      this.timeoutMs = timeoutMs
+      this.endAt = performance.now() + timeoutMs
+      this.timer = setTimeout(onTimeout, timeoutMs, this)
+    }
+    this.attempt()
+    return p
+  }
+
+  /** Tries an endpoint not tried yet (the same one when it is the only one). */
+  private attempt(): void {
+    if (this.settled) return
+    const node = this.client.pick(this.tried)
+    if (node === undefined) {
+      this.fail('no-endpoints', `no endpoints for ${this.client.id}`)
+      return
+    }
+    const a = new Attempt(this, node)
+    this.current = a
+    this.client.begin(node)
+    let headers = this.headers
+    if (this.options.grpc && this.endAt !== Number.POSITIVE_INFINITY) {
+      headers = { ...headers, 'grpc-timeout': grpcTimeout(this.endAt - performance.now()) }
+    }
+    node.pool.open(a, headers, { endStream: this.noBody })
+  }
+
+  onStream(a: Attempt, stream: ClientHttp2Stream): void {
+    if (a !== this.current || this.settled) {
+      stream.on('error', ignore)
+      stream.close(NGHTTP2_CANCEL)
+      return
+    }
+    a.stream = stream
+    stream.on('error', ignore)
+    stream.on('response', (headers, flags) => this.onResponse(a, headers, flags))
+    stream.on('trailers', (trailers) => this.onTrailers(a, trailers))
+    stream.on('data', (chunk: Buffer) => {
+      if (!this.inbound.write(chunk)) stream.pause()
+    })
+    stream.on('end', () => this.onUpstreamEnd(a))
+    stream.on('close', () => this.onUpstreamClose(a, stream))
+    stream.on('drain', () => {
+      if (a === this.current) this.inbound.resume()
+    })
+    this.sendBody(stream)
+  }
+
+  /** The body so far (replayed on a retry), then the rest as it comes. */
+  private sendBody(stream: ClientHttp2Stream): void {
+    if (this.noBody) return
+    for (const chunk of this.body.chunks) stream.write(chunk)
+    if (this.body.ended) {
+      stream.end()
+      return
+    }
+    if (!this.reading) {
+      this.reading = true
+      this.inbound.on('data', (chunk: Buffer) => this.onRequestData(chunk))
+      this.inbound.once('end', () => this.onRequestEnd())
+    }
+    this.inbound.resume()
+  }
+
+  private onRequestData(chunk: Buffer): void {
+    this.body.add(chunk)
+    const up = this.current?.stream
+    // Between attempts the client's stream is paused; a chunk that still slips through is kept
+    // by the replay buffer (or the request is no longer replayable, which failOrRetry sees).
+    if (up === undefined || up.destroyed) {
+      this.inbound.pause()
+      return
+    }
+    if (!up.write(chunk)) this.inbound.pause()
+  }
+
+  private onRequestEnd(): void {
+    this.body.ended = true
+    const up = this.current?.stream
+    if (up !== undefined && !up.destroyed) up.end()
+  }
+
+  private onResponse(a: Attempt, headers: IncomingHttpHeaders, flags: number): void {
+    if (a !== this.current || this.settled) return
+    const status = Number(headers[':status'])
+    const trailersOnly = (flags & NGHTTP2_FLAG_END_STREAM) !== 0
+    const grpcStatus = this.options.grpc ? grpcStatusOf(headers['grpc-status']) : undefined
+    // The backend would not take the call, and all of it was kept: another endpoint may.
+    if (
+      trailersOnly &&
+      grpcStatus === GRPC_UNAVAILABLE &&
+      this.body.complete &&
+      this.retry(a, 'failure')
+    ) {
+      return
+    }
+    this.startResponse(a, headers, status, grpcStatus, trailersOnly)
+  }
+
+  private startResponse(
+    a: Attempt,
+    headers: IncomingHttpHeaders,
+    status: number,
+    grpcStatus: number | undefined,
+    trailersOnly: boolean,
+  ): void {
+    this.current = a
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    this.status = status
+    this.grpcStatus = grpcStatus
+    this.options.onResponseHeaders?.(headers)
+    const inbound = this.inbound
+    try {
+      inbound.respond(responseHead(headers), {
+        endStream: trailersOnly,
+        waitForTrailers: !trailersOnly,
+      })
+    } catch {
+      // The client's stream went away as the answer came: its 'close' tells the rest.
+      a.stream?.close(NGHTTP2_CANCEL)
+      return
+    }
+    this.headersSent = true
+    if (trailersOnly) {
+      this.complete(a)
+      return
+    }
+    inbound.on('drain', () => a.stream?.resume())
+    inbound.once('wantTrailers', () => {
+      try {
+        inbound.sendTrailers(this.trailers ?? {})
+      } catch {
+        // Reset meanwhile; 'close' says so.
+        return
+      }
+      this.complete(a)
+    })
+  }
+
+  private onTrailers(a: Attempt, trailers: IncomingHttpHeaders): void {
+    if (a !== this.current || this.settled) return
+    if (this.options.grpc) this.grpcStatus = grpcStatusOf(trailers['grpc-status'])
+    this.options.onTrailers?.(trailers)
+    this.trailers = trailerFields(trailers)
+  }
+
+  private onUpstreamEnd(a: Attempt): void {
+    if (a !== this.current || this.settled || !this.headersSent) return
+    // The last DATA goes out; 'wantTrailers' sends the trailers and completes.
+    this.inbound.end()
+  }
+
+  private onUpstreamClose(a: Attempt, stream: ClientHttp2Stream): void {
+    if (a !== this.current || this.settled) return
+    const code = stream.rstCode ?? NGHTTP2_INTERNAL_ERROR
+    if (code === NGHTTP2_NO_ERROR && stream.readableEnded) return // ended well: 'end' did the rest
+    if (!this.headersSent) {
+      if (neverProcessed(code)) {
+        // Refused (or left unprocessed by a GOAWAY): nothing reached the application.
+        if (this.body.intact && this.retry(a, 'ignore')) return
+      }
+      this.endNode(a, 'failure')
+      this.fail(
+        'upstream-reset',
+        `${a.node.key} reset the stream (${h2CodeName(code)}) before answering`,
+        a.node.key,
+        code,
+      )
+      return
+    }
+    // The answer had begun: the client's stream is reset as the backend's was.
+    const rst = code === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : code
+    this.inbound.close(rst)
+    this.endNode(a, 'failure')
+    this.fail(
+      'upstream-reset',
+      `${a.node.key} reset the stream (${h2CodeName(code)}) while answering`,
+      a.node.key,
+      code,
+    )
+  }
+
+  onOpenError(a: Attempt, err: H2PoolError): void {
+    if (a !== this.current || this.settled) return
+    const tls = err.code === 'H2_CONNECT' ? tlsFailure(err.cause, a.node.key) : undefined
+    const endpointFault = err.code === 'H2_CONNECT' || err.code === 'H2_CONNECT_TIMEOUT'
+    // No session: nothing reached the backend. Another endpoint (or this one again) may take it.
+    if (this.body.intact && this.retry(a, endpointFault ? 'failure' : 'ignore')) return
+    this.endNode(a, endpointFault ? 'failure' : 'ignore')
+    if (tls !== undefined) this.fail('tls', tls, a.node.key)
+    else this.fail('connect', err.message, a.node.key)
+  }
+
+  /**
+   * Sends the request again after `a` failed with nothing answered to the client, when retries
+   * are left and the budget allows one. False (and the attempt's end left to the caller) if not.
+   */
+  private retry(a: Attempt, outcome: Outcome): boolean {
+    if (this.retries >= this.options.maxRetries || this.endAt <= performance.now()) return false
+    if (!this.options.budget.tryWithdraw()) {
+      this.budgetExhausted = true
+      return false
+    }
+    this.inbound.pause()
+    this.endNode(a, outcome)
+    this.retries++
+    if (this.tried === undefined) this.tried = [a.node]
+    else this.tried.push(a.node)
+    this.current = undefined
+    process.nextTick(retryLater, this)
+    return true
+  }
+
+  retryNow(): void {
+    this.attempt()
+  }
+
+  /** The whole response was handed to the client's stream. */
+  private complete(a: Attempt): void {
+    if (this.settled) return
+    this.endNode(a, answerOutcome(this.status, this.options.grpc, this.grpcStatus))
+    this.finish({
+      ok: true,
+      status: this.status,
+      grpcStatus: this.grpcStatus,
+      endpoint: a.node.key,
+      retries: this.retries,
+      budgetExhausted: this.budgetExhausted,
+    })
+    // A client still sending its body gets RST_STREAM(NO_ERROR) once the answer is out
+    // (RFC 9113 §8.1), rather than a stream held open with nobody reading it.
+    if (!this.inbound.readableEnded && !this.inbound.destroyed) {
+      setImmediate(closeQuietly, this.inbound)
+    }
+  }
+
+  private onInboundClose(): void {
+    if (this.settled) return
+    const a = this.current
+    if (a !== undefined) {
+      if (a.stream === undefined) a.node.pool.cancel(a)
+      else if (!a.stream.destroyed) a.stream.close(NGHTTP2_CANCEL)
+      this.endNode(a, 'ignore')
+    }
+    this.fail('client-aborted', 'the client closed the stream', a?.node.key)
+  }
+
+  timedOut(): void {
+    this.timer = undefined
+    if (this.settled || this.headersSent) return
+    const a = this.current
+    if (a !== undefined) {
+      if (a.stream === undefined) a.node.pool.cancel(a)
+      else if (!a.stream.destroyed) a.stream.close(NGHTTP2_CANCEL)
+      this.endNode(a, 'failure')
+    }
+    this.fail(
+      'timeout',
+      `exceeded ${Math.round(this.timeoutMs)} ms waiting for a response`,
+      a?.node.key,
+    )
+  }
+
+  private endNode(a: Attempt, outcome: Outcome): void {
+    if (a.ended) return
+    a.ended = true
+    this.client.end(a.node, outcome)
+  }
+
+  fail(kind: FailKind, message: string, endpoint?: string, rstCode?: number): void {
+    this.finish({
+      ok: false,
+      kind,
+      message,
+      ...(endpoint === undefined ? {} : { endpoint }),
+      retries: this.retries,
+      budgetExhausted: this.budgetExhausted,
+      headersSent: this.headersSent,
+      ...(rstCode === undefined ? {} : { rstCode }),
+    })
+  }
+
+  private finish(result: H2ForwardResult): void {
+    if (this.settled) return
+    this.settled = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    this.resolve(result)
+  }
+}
+
+function ignore(): void {}
+
+function onTimeout(ex: H2Exchange): void {
+  ex.timedOut()
+}
+
+function retryLater(ex: H2Exchange): void {
+  ex.retryNow()
+}
+
+function closeQuietly(s: ServerHttp2Stream): void {
+  if (!s.destroyed && !s.readableEnded) s.close(NGHTTP2_NO_ERROR)
+}
+
+export type { H2Headers }

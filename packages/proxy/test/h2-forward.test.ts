@@ -1,0 +1,188 @@
+import t from 'tap'
+import {
+  answer,
+  ask,
+  closeSession,
+  h2Client,
+  h2Connect,
+  h2Front,
+  h2Server,
+} from './h2-forward-helpers.js'
+
+const GET = { ':method': 'GET', ':path': '/hello', ':authority': 'hello', ':scheme': 'http' }
+const POST = { ...GET, ':method': 'POST' }
+
+t.test(
+  'a request, its answer and trailers pass through; the deadline is written for the next hop',
+  async (t) => {
+    const seen: Record<string, unknown>[] = []
+    const backend = await h2Server((stream, headers) => {
+      seen.push({ ...headers })
+      const chunks: Buffer[] = []
+      stream.on('data', (c: Buffer) => chunks.push(c))
+      stream.on('end', () => {
+        stream.respond({ ':status': 201, 'x-backend': 'b1' }, { waitForTrailers: true })
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'x-checksum': 'abc' }))
+        stream.end(`echo:${Buffer.concat(chunks).toString()}`)
+      })
+    })
+    const client = h2Client([backend.port])
+    const front = await h2Front(client, { timeoutMs: 3000 })
+    const session = await h2Connect(front.port)
+    t.teardown(async () => {
+      await closeSession(session)
+      await front.close()
+      await client.close()
+      await backend.close()
+    })
+    const a = await ask(session, POST, 'ping')
+    t.equal(a.headers[':status'], 201)
+    t.equal(a.headers['x-backend'], 'b1')
+    t.equal(a.body, 'echo:ping')
+    t.equal(a.trailers?.['x-checksum'], 'abc')
+    t.equal(a.rstCode, 0)
+    t.match(front.results[0], {
+      ok: true,
+      status: 201,
+      endpoint: `127.0.0.1:${backend.port}`,
+      retries: 0,
+    })
+    const deadline = String(seen[0]?.['l5d-ctx-deadline'])
+    const m = /^(\d+) (\d+)$/.exec(deadline)
+    t.ok(m, `l5d-ctx-deadline is "<ts> <deadline>": ${deadline}`)
+    const left = Number(BigInt(m![2]!) - BigInt(m![1]!)) / 1e6
+    t.ok(left > 2900 && left <= 3000, `the deadline is the router's 3000 ms (${left})`)
+    t.equal(seen[0]?.['grpc-timeout'], undefined, 'no grpc-timeout on a request that is not gRPC')
+  },
+)
+
+t.test('a GET without a body reaches the backend with END_STREAM on its headers', async (t) => {
+  let ended = false
+  const backend = await h2Server((stream) => {
+    stream.on('end', () => {
+      ended = true
+    })
+    stream.resume()
+    stream.respond({ ':status': 200 })
+    stream.end('ok')
+  })
+  const client = h2Client([backend.port])
+  const front = await h2Front(client)
+  const session = await h2Connect(front.port)
+  t.teardown(async () => {
+    await closeSession(session)
+    await front.close()
+    await client.close()
+    await backend.close()
+  })
+  const a = await ask(session, GET)
+  t.equal(a.body, 'ok')
+  t.ok(ended, 'the backend saw the request end')
+})
+
+t.test(
+  'gRPC: grpc-timeout carries the time left, grpc-status comes from the trailers',
+  async (t) => {
+    const timeouts: string[] = []
+    const backend = await h2Server((stream, headers) => {
+      timeouts.push(String(headers['grpc-timeout']))
+      stream.resume()
+      stream.on('end', () => {
+        stream.respond(
+          { ':status': 200, 'content-type': 'application/grpc' },
+          { waitForTrailers: true },
+        )
+        stream.on('wantTrailers', () =>
+          stream.sendTrailers({ 'grpc-status': '5', 'grpc-message': 'no%20such' }),
+        )
+        stream.end(Buffer.from([0, 0, 0, 0, 0]))
+      })
+    })
+    const client = h2Client([backend.port])
+    const front = await h2Front(client, { timeoutMs: 2000 })
+    const session = await h2Connect(front.port)
+    t.teardown(async () => {
+      await closeSession(session)
+      await front.close()
+      await client.close()
+      await backend.close()
+    })
+    const a = await ask(
+      session,
+      { ...POST, 'content-type': 'application/grpc', 'grpc-timeout': '10S' },
+      Buffer.from([0, 0, 0, 0, 0]),
+    )
+    t.equal(a.trailers?.['grpc-status'], '5')
+    t.equal(a.trailers?.['grpc-message'], 'no%20such')
+    const m = /^(\d{1,8})([num])$/.exec(timeouts[0] ?? '')
+    const ms =
+      m === null ? Number.NaN : Number(m[1]) * { n: 1e-6, u: 1e-3, m: 1 }[m[2] as 'n' | 'u' | 'm']
+    t.ok(ms <= 2000 && ms > 1800, `grpc-timeout is the time left, at most 8 digits: ${timeouts[0]}`)
+    t.match(front.results[0], { ok: true, status: 200, grpcStatus: 5 })
+  },
+)
+
+t.test('a trailers-only answer goes out as one HEADERS frame with END_STREAM', async (t) => {
+  const backend = await h2Server((stream) => {
+    stream.resume()
+    stream.respond(
+      {
+        ':status': 200,
+        'content-type': 'application/grpc',
+        'grpc-status': '7',
+        'grpc-message': 'denied',
+      },
+      { endStream: true },
+    )
+  })
+  const client = h2Client([backend.port])
+  const front = await h2Front(client)
+  const session = await h2Connect(front.port)
+  t.teardown(async () => {
+    await closeSession(session)
+    await front.close()
+    await client.close()
+    await backend.close()
+  })
+  const stream = session.request({ ...POST, 'content-type': 'application/grpc' })
+  let endOnHead = false
+  stream.on('response', (_h, flags) => {
+    endOnHead = (flags & 1) !== 0
+  })
+  const a = answer(stream)
+  stream.end(Buffer.from([0, 0, 0, 0, 0]))
+  const got = await a
+  t.ok(endOnHead, 'END_STREAM on the head')
+  t.equal(got.headers['grpc-status'], '7')
+  t.equal(got.body, '')
+  t.match(front.results[0], { ok: true, status: 200, grpcStatus: 7 })
+})
+
+t.test('onResponseHeaders and onTrailers edit what the client sees', async (t) => {
+  const backend = await h2Server((stream) => {
+    stream.respond({ ':status': 200, 'l5d-secret': 'x', 'x-keep': 'y' }, { waitForTrailers: true })
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'l5d-t': '1', 'x-t': '2' }))
+    stream.end('body')
+  })
+  const client = h2Client([backend.port])
+  const front = await h2Front(client, {
+    onResponseHeaders: (h) => {
+      delete h['l5d-secret']
+    },
+    onTrailers: (h) => {
+      delete h['l5d-t']
+    },
+  })
+  const session = await h2Connect(front.port)
+  t.teardown(async () => {
+    await closeSession(session)
+    await front.close()
+    await client.close()
+    await backend.close()
+  })
+  const a = await ask(session, GET)
+  t.equal(a.headers['l5d-secret'], undefined)
+  t.equal(a.headers['x-keep'], 'y')
+  t.equal(a.trailers?.['l5d-t'], undefined)
+  t.equal(a.trailers?.['x-t'], '2')
+})
