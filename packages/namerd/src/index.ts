@@ -62,3 +62,13 @@ export { ERROR_OFFSET_HEADER } from './routes/dtabs.js'
 export { RestoreRequest } from './routes/history.js'
 export { buildServer, type NamerdServer, type ServerOptions } from './server.js'
 export { firstState, iterableSource, type Sink, type Source, type State } from './source.js'
+export {
+  type LoadedTls,
+  loadTls,
+  serverOptions,
+  TlsConfig,
+  TlsFileError,
+  type TlsSettings,
+  tlsSettings,
+  watchTls,
+} from './tls.js'

@@ -2,6 +2,8 @@
 // running Interpreter. The glue's config schema validates the shape; this takes its output.
 import type { ResolverOptions } from '@switchyard/namers'
 import type { Logger } from 'pino'
+import type { ClientTlsConfig } from '../config/tls.js'
+import { ClientTls } from '../tls/client-tls.js'
 import type { RetryConfig } from './backoff.js'
 import { LocalInterpreter } from './local-interpreter.js'
 import { NamerdInterpreter } from './namerd-interpreter.js'
@@ -20,6 +22,8 @@ export interface NamerdInterpreterSpec {
   readonly retry?: Partial<RetryConfig>
   readonly token?: string
   readonly experimental?: boolean
+  /** TLS to namerd: with it, namerd is reached over https whatever the dst's scheme. */
+  readonly tls?: ClientTlsConfig
   readonly transformers?: readonly TransformerConfig[]
 }
 
@@ -73,8 +77,21 @@ export function createInterpreter(
 
 function start(spec: InterpreterSpec, options: CreateInterpreterOptions): Interpreter {
   if ('dst' in spec) {
+    // Read now, so a missing CA file is a start error naming interpreter.tls and the file.
+    const tls =
+      spec.tls === undefined
+        ? undefined
+        : ClientTls.load(spec.tls, options.baseDir ?? process.cwd(), 'interpreter.tls')
+    if (spec.tls?.disableValidation === true) {
+      options.logger?.warn(
+        { namerd: spec.dst },
+        "interpreter.tls.disableValidation: namerd's certificate is not checked; anyone on the path can pose as namerd and route this proxy's traffic",
+      )
+    }
     return new NamerdInterpreter({
-      dst: spec.dst,
+      // Linkerd's `/$/inet/<host>/<port>` with tls is namerd over TLS: the dst reads as http://.
+      dst: tls === undefined ? spec.dst : spec.dst.replace(/^http:/, 'https:'),
+      tls,
       namespace: spec.namespace,
       retry: spec.retry,
       token: spec.token,

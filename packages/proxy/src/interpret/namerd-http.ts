@@ -4,6 +4,8 @@
 // proxy carries no second HTTP stack for a handful of long-lived requests.
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { StringDecoder } from 'node:string_decoder'
+import type { ConnectionOptions } from 'node:tls'
+import { describeTlsError } from '../tls/tls-errors.js'
 import { InterpreterError } from './errors.js'
 
 /** The request header with which a watcher names itself in namerd's propagation status. */
@@ -25,16 +27,54 @@ export interface NamerdEndpoint {
   readonly agents: NamerdAgents
 }
 
+/**
+ * The interpreter's `tls:` loaded (tls/client-tls.ts's ClientTls): the options of a connection
+ * to `host` (trusted CAs, the name to verify, a client certificate, validation on or off).
+ */
+export interface NamerdTls {
+  connectOptions(host: string): ConnectionOptions
+  /** A TLS failure said plainly (expired, wrong name, unknown CA); undefined if not one. */
+  describe(err: unknown, peer: string): string | undefined
+}
+
 /** Keep-alive connections to namerd; the https one (and TLS) only once an https URL is used. */
 export class NamerdAgents {
   readonly http = new Agent({ keepAlive: true })
+  readonly #tls: NamerdTls | undefined
   #https: Agent | undefined
+
+  constructor(tls?: NamerdTls) {
+    this.#tls = tls
+  }
 
   async forUrl(url: string): Promise<{ agent: Agent; request: typeof httpRequest }> {
     if (!url.startsWith('https:')) return { agent: this.http, request: httpRequest }
     const https = await import('node:https')
-    this.#https ??= new https.Agent({ keepAlive: true })
+    // One namerd per interpreter: the agent's options are that host's. Without tls, the
+    // system's CAs and the URL's host name, as any https client.
+    this.#https ??= new https.Agent({
+      keepAlive: true,
+      ...this.#tls?.connectOptions(new URL(url).hostname.replace(/^\[|\]$/g, '')),
+    })
     return { agent: this.#https, request: https.request }
+  }
+
+  /** What went wrong reaching `url`: a TLS failure said plainly, else the error's message. */
+  describe(err: Error, url: string): string {
+    const u = new URL(url)
+    const peer = `${u.hostname}:${u.port !== '' ? u.port : u.protocol === 'https:' ? '443' : '80'}`
+    if (u.protocol !== 'https:') return err.message
+    const tls = this.#tlsDescribe(err, peer)
+    if (tls !== undefined) return tls
+    // A node server refuses a client certificate it does not trust by closing the connection
+    // after the handshake, with no alert: all this side sees is the hang-up.
+    if ((err as NodeJS.ErrnoException).code === 'ECONNRESET')
+      return `${err.message} (namerd closed the TLS connection: if it requires client certificates, check that tls.clientAuth's certificate is signed by the CA namerd trusts, its tls.caCertPath)`
+    return err.message
+  }
+
+  #tlsDescribe(err: Error, peer: string): string | undefined {
+    return this.#tls?.describe(err, peer) ?? describeTlsError(err, peer)
   }
 
   destroy(): void {
@@ -82,7 +122,11 @@ async function get(
       reject(
         signal.aborted
           ? err
-          : new InterpreterError('namerd_unreachable', `${namerdAt(url)}: ${err.message}`, err),
+          : new InterpreterError(
+              'namerd_unreachable',
+              `${namerdAt(url)}: ${ep.agents.describe(err, url)}`,
+              err,
+            ),
       )
     })
     req.end()

@@ -20,7 +20,14 @@ import { namerdHashNamer } from './bound-namers.js'
 import { InterpreterError } from './errors.js'
 import { ChangeListeners, whenReady } from './listeners.js'
 import { NamerdAddrs } from './namerd-addr.js'
-import { apiUrl, getOnce, NamerdAgents, type NamerdEndpoint, readWatch } from './namerd-http.js'
+import {
+  apiUrl,
+  getOnce,
+  NamerdAgents,
+  type NamerdEndpoint,
+  type NamerdTls,
+  readWatch,
+} from './namerd-http.js'
 import type { Interpreter, InterpreterStatus } from './types.js'
 
 export interface NamerdInterpreterOptions {
@@ -42,6 +49,8 @@ export interface NamerdInterpreterOptions {
   /** For `/$/inet` names, which are resolved here. */
   readonly resolver?: ResolverOptions
   readonly logger?: Logger
+  /** TLS to an https namerd (the interpreter's `tls:`, loaded); absent: the system's CAs. */
+  readonly tls?: NamerdTls
 }
 
 const DentriesJson = z.array(z.object({ prefix: z.string(), dst: z.string() }))
@@ -78,7 +87,7 @@ export class NamerdInterpreter implements Interpreter {
   readonly #endpoint: NamerdEndpoint
   // Watches are quiet for as long as nothing changes: no socket timeout, only one for the
   // response head (namerd-http.ts).
-  readonly #agents = new NamerdAgents()
+  readonly #agents: NamerdAgents
   readonly #retry: RetryConfig
   readonly #logger: Logger | undefined
   readonly #closing = new AbortController()
@@ -97,6 +106,7 @@ export class NamerdInterpreter implements Interpreter {
     this.namespace = options.namespace ?? 'default'
     this.#retry = { ...DEFAULT_RETRY, ...options.retry }
     this.#logger = options.logger
+    this.#agents = new NamerdAgents(options.tls)
     this.#endpoint = {
       dst: options.dst,
       token: options.token,
