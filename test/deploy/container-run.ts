@@ -1,13 +1,15 @@
-// What a rendered container's process would be started with on a node: its ConfigMap volumes
-// written to a directory (at their mount paths below it), its env as the kubelet resolves it
+// What a rendered container's process would be started with on a node: its ConfigMap and
+// Secret volumes (projected ones too) written to a directory (at their mount paths below it,
+// Secrets with stand-in values), its env as the kubelet resolves it
 // (downward API and Secrets, with stand-in values), and its args with `$(VAR)` expanded as
 // Kubernetes expands them and the mount paths moved below that directory. So a test can run
 // the real program on exactly the arguments and files the manifests give it.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { IContainer, IEnvVar } from 'kubernetes-models/v1'
+import { dirname, join } from 'node:path'
+import type { IContainer, IEnvVar, IKeyToPath, IVolume } from 'kubernetes-models/v1'
 import type { KubeObject } from './kustomize.js'
+import { meshCerts } from './mesh-certs.js'
 import type { Workload } from './workloads.js'
 
 /** Stand-ins for what only a cluster knows. */
@@ -23,6 +25,65 @@ export const SAMPLE_TOKEN = '0123456789abcdef0123456789abcdef'
 /** Secrets the manifests expect the user to create (docs/kubernetes.md), with sample values. */
 const SECRETS: Readonly<Record<string, string>> = {
   'namerd-tokens/tokens': `admin:write:${SAMPLE_TOKEN}`,
+}
+
+/** Secrets mounted as files that the manifests expect the user to create, with stand-ins. */
+const SECRET_FILES: Readonly<Record<string, () => Readonly<Record<string, string>>>> = {
+  // deploy/components/mesh-tls (docs/kubernetes.md, "TLS between the proxies").
+  'switchyard-mesh-tls': () => meshCerts(),
+}
+
+function secretData(w: Workload, name: string): Readonly<Record<string, string>> {
+  const data = SECRET_FILES[name]
+  if (data === undefined)
+    throw new Error(`${w.id}: a Secret volume this helper does not know: ${name}`)
+  return data()
+}
+
+/** A volume source's files as the kubelet writes them: every key, or only `items` at their paths. */
+function selected(
+  data: Readonly<Record<string, string>>,
+  items: readonly IKeyToPath[] | undefined,
+  where: string,
+): [string, string][] {
+  if (items === undefined) return Object.entries(data)
+  return items.map((item) => {
+    const text = data[item.key]
+    if (text === undefined) throw new Error(`${where}: no key ${item.key}`)
+    return [item.path, text]
+  })
+}
+
+/** The files a volume holds, by path below its mount; undefined for a kind not written here. */
+function volumeFiles(
+  objects: readonly KubeObject[],
+  w: Workload,
+  volume: IVolume,
+): [string, string][] | undefined {
+  if (volume.configMap !== undefined) {
+    const name = volume.configMap.name ?? ''
+    return selected(configMapData(objects, w.namespace, name), volume.configMap.items, name)
+  }
+  if (volume.secret !== undefined) {
+    const name = volume.secret.secretName ?? ''
+    return selected(secretData(w, name), volume.secret.items, name)
+  }
+  if (volume.projected !== undefined) {
+    return (volume.projected.sources ?? []).flatMap((source) => {
+      if (source.configMap !== undefined) {
+        const name = source.configMap.name ?? ''
+        return selected(configMapData(objects, w.namespace, name), source.configMap.items, name)
+      }
+      if (source.secret !== undefined) {
+        const name = source.secret.name ?? ''
+        return selected(secretData(w, name), source.secret.items, name)
+      }
+      throw new Error(
+        `${w.id}: volume ${volume.name}: a projected source this helper does not know`,
+      )
+    })
+  }
+  return undefined
 }
 
 export interface ContainerRun {
@@ -84,11 +145,12 @@ export function containerRun(
   const mounts: [string, string][] = []
   for (const m of container.volumeMounts ?? []) {
     const volume = (w.pod.volumes ?? []).find((v) => v.name === m.name)
-    const cm = volume?.configMap?.name
-    if (cm === undefined) continue
+    const files = volume === undefined ? undefined : volumeFiles(objects, w, volume)
+    if (files === undefined) continue
     const dir = join(root, m.mountPath)
     mkdirSync(dir, { recursive: true })
-    for (const [file, text] of Object.entries(configMapData(objects, w.namespace, cm))) {
+    for (const [file, text] of files) {
+      mkdirSync(dirname(join(dir, file)), { recursive: true })
       writeFileSync(join(dir, file), text)
     }
     mounts.push([m.mountPath, dir])

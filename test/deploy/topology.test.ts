@@ -134,53 +134,67 @@ if (requireKubectl(t)) {
           ? (interpreter.transformers ?? [])
           : []
       }
-      const outgoing = transformersOf('outgoing')
-      const incoming = transformersOf('incoming')
-      if (outgoing.length === 0 || incoming.length === 0) continue
+      // HTTP/1.1's pair of routers and HTTP/2's: the same two hops.
+      const pairs = [
+        { outgoing: 'outgoing', incoming: 'incoming', port: 4141 },
+        { outgoing: 'h2-outgoing', incoming: 'h2-incoming', port: 4143 },
+      ] as const
+      const routed = pairs.filter(
+        (p) => transformersOf(p.outgoing).length > 0 && transformersOf(p.incoming).length > 0,
+      )
+      if (routed.length === 0) continue
       checked++
-      for (const layout of LAYOUTS) {
-        t.test(
-          `${k.name}: each request reaches the pod's node and stays there, on ${layout.name}`,
-          async (t) => {
-            const daemonSet: DaemonSetSource = () => ({
-              addr: Var.value(Addr.bound(layout.proxies.map((p) => endpoint(p, 4141)))),
-              ready: Promise.resolve(),
-              close: async () => {},
-            })
-            for (const proxy of layout.proxies) {
-              const env = envOn(container, proxy)
-              let out: Transformer[] = []
-              let inn: Transformer[] = []
-              try {
-                out = makeTransformers(outgoing, { env, daemonSet })
-                inn = makeTransformers(incoming, { env, daemonSet })
-              } catch (err) {
-                t.fail(`the proxy on ${proxy.node} starts: ${(err as Error).message}`)
-                continue
-              }
-              for (const pod of layout.pods) {
-                const own = layout.proxies.find((p) => p.node === pod.node)!
+      t.equal(routed.length, pairs.length, `${k.name}: both pairs of routers are there`)
+      for (const pair of routed)
+        for (const layout of LAYOUTS) {
+          const outgoing = transformersOf(pair.outgoing)
+          const incoming = transformersOf(pair.incoming)
+          t.test(
+            `${k.name}: each request reaches the pod's node and stays there, on ${layout.name} (${pair.outgoing} -> ${pair.incoming})`,
+            async (t) => {
+              const daemonSet: DaemonSetSource = () => ({
+                addr: Var.value(Addr.bound(layout.proxies.map((p) => endpoint(p, pair.port)))),
+                ready: Promise.resolve(),
+                close: async () => {},
+              })
+              for (const proxy of layout.proxies) {
+                const env = envOn(container, proxy)
+                let out: Transformer[] = []
+                let inn: Transformer[] = []
+                try {
+                  out = makeTransformers(outgoing, { env, daemonSet })
+                  inn = makeTransformers(incoming, { env, daemonSet })
+                } catch (err) {
+                  t.fail(`the proxy on ${proxy.node} starts: ${(err as Error).message}`)
+                  continue
+                }
+                for (const pod of layout.pods) {
+                  const own = layout.proxies.find((p) => p.node === pod.node)!
+                  t.equal(
+                    shown(through(out, Addr.bound([endpoint(pod, 8080)]))),
+                    `${own.ip}:${pair.port}`,
+                    `outgoing on ${proxy.node}: the pod ${pod.ip} on ${pod.node} goes through the proxy on ${pod.node}`,
+                  )
+                }
+                const all = Addr.bound(layout.pods.map((p) => endpoint(p, 8080)))
+                const local = layout.pods.filter((p) => p.node === proxy.node)
                 t.equal(
-                  shown(through(out, Addr.bound([endpoint(pod, 8080)]))),
-                  `${own.ip}:4141`,
-                  `outgoing on ${proxy.node}: the pod ${pod.ip} on ${pod.node} goes through the proxy on ${pod.node}`,
+                  shown(through(inn, all)),
+                  local.map((p) => `${p.ip}:8080`).join(', '),
+                  `incoming on ${proxy.node} keeps the pods on ${proxy.node} only`,
                 )
+                await Promise.all([...out, ...inn].map((tr) => tr.close()))
               }
-              const all = Addr.bound(layout.pods.map((p) => endpoint(p, 8080)))
-              const local = layout.pods.filter((p) => p.node === proxy.node)
-              t.equal(
-                shown(through(inn, all)),
-                local.map((p) => `${p.ip}:8080`).join(', '),
-                `incoming on ${proxy.node} keeps the pods on ${proxy.node} only`,
-              )
-              await Promise.all([...out, ...inn].map((tr) => tr.close()))
-            }
-          },
-        )
-      }
+            },
+          )
+        }
     }
   }
   t.test('the topology was checked on every kustomization with the proxy', async (t) => {
-    t.equal(checked, 4, 'base, base + host-port, and the etcd and from-namerd overlays')
+    t.equal(
+      checked,
+      5,
+      'base, base + host-port, base + mesh-tls, and the etcd and from-namerd overlays',
+    )
   })
 }

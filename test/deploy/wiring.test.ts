@@ -67,11 +67,16 @@ function configMapFile(objects: readonly KubeObject[], w: Workload, mountPath: s
   const c = w.pod.containers[0]!
   const mount = (c.volumeMounts ?? []).find((m) => mountPath.startsWith(`${m.mountPath}/`))
   const volume = (w.pod.volumes ?? []).find((v) => v.name === mount?.name)
+  // A ConfigMap volume, or a projected one with a ConfigMap among its sources (mesh-tls).
+  const names = [
+    volume?.configMap?.name,
+    ...(volume?.projected?.sources ?? []).map((s) => s.configMap?.name),
+  ]
   const cm = objects.find(
     (o) =>
       o.kind === 'ConfigMap' &&
       o.metadata.namespace === w.namespace &&
-      o.metadata.name === volume?.configMap?.name,
+      names.includes(o.metadata.name),
   )
   const key = mountPath.slice((mount?.mountPath.length ?? 0) + 1)
   const text = (cm?.data as Record<string, string> | undefined)?.[key]

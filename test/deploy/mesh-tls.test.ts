@@ -1,0 +1,171 @@
+// deploy/components/mesh-tls encrypts the hop between proxies with one setting, adding the
+// component: its proxy config is the base's with TLS on exactly the routers that send to other
+// proxies (client tls, with a certificate of their own) and the routers other proxies send to
+// (server tls requiring a client certificate), for HTTP/1.1 and HTTP/2 alike; the files it names
+// are the Secret's keys, projected beside the config; the certificate a user makes as
+// docs/kubernetes.md says passes the checks the config asks for; and no key ships in deploy/.
+import { X509Certificate } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { parseYamlConfig } from '@switchyard/config'
+import t from 'tap'
+import type { ProxyConfig as ProxyConfigType } from '../../packages/proxy/src/config/schema.js'
+import { ProxyConfig } from '../../packages/proxy/src/config/schema.js'
+import { containerRun } from './container-run.js'
+import { ourImage } from './images.js'
+import { DEPLOY, type KubeObject, kustomizations, render, requireKubectl } from './kustomize.js'
+import { MESH_NAME, meshCerts } from './mesh-certs.js'
+import { type Workload, workloads } from './workloads.js'
+
+const COMPONENT = 'deploy/components/mesh-tls'
+
+type Router = ProxyConfigType['routers'][number]
+
+/** The proxy's workload and its config file as the container would read it. */
+function proxyOf(objects: readonly KubeObject[]): {
+  w: Workload
+  config: ProxyConfigType
+  file: string
+  cleanup: () => void
+} {
+  const w = workloads(objects).find(
+    (x) => ourImage(x.pod.containers[0]?.image ?? '')?.target === 'proxy',
+  )
+  if (w === undefined) throw new Error('no proxy workload')
+  const run = containerRun(objects, w, w.pod.containers[0]!)
+  const file = run.args[run.args.indexOf('--config') + 1] ?? ''
+  const config = parseYamlConfig(file, readFileSync(file, 'utf8'), ProxyConfig)
+  return { w, config, file, cleanup: run.cleanup }
+}
+
+/** The config without any tls key: what the base must be. */
+function withoutTls(config: ProxyConfigType): unknown {
+  const copy = structuredClone(config) as ProxyConfigType
+  for (const r of copy.routers) {
+    for (const s of r.servers) delete (s as { tls?: unknown }).tls
+    delete (r.client as { tls?: unknown }).tls
+  }
+  return copy
+}
+
+/** The routers whose endpoints are other proxies, and the router each sends to there. */
+function hops(config: ProxyConfigType, w: Workload): { from: Router; to: Router }[] {
+  const ports = w.pod.containers[0]?.ports ?? []
+  const out: { from: Router; to: Router }[] = []
+  for (const from of config.routers) {
+    const interpreter = from.interpreter
+    const transformers =
+      interpreter !== undefined && 'transformers' in interpreter
+        ? (interpreter.transformers ?? [])
+        : []
+    for (const tr of transformers) {
+      if (tr.kind !== 'io.l5d.k8s.daemonset') continue
+      // The Service port name is the container port name in deploy/base (wiring.test.ts).
+      const port = ports.find((p) => p.name === tr.port || String(p.containerPort) === tr.port)
+      const to = config.routers.find((r) => r.servers.some((s) => s.port === port?.containerPort))
+      if (to === undefined) throw new Error(`${from.label}: no router on port ${tr.port}`)
+      out.push({ from, to })
+    }
+  }
+  return out
+}
+
+if (requireKubectl(t)) {
+  const composed = kustomizations().find((k) => k.components.includes(COMPONENT))
+  if (composed === undefined) throw new Error(`${COMPONENT} is not a component under deploy/`)
+  const mesh = render(composed.dir)
+  const base = render(`${DEPLOY}/base`)
+
+  t.test('the component adds TLS to the proxy config and changes nothing else', async (t) => {
+    const m = proxyOf(mesh)
+    const b = proxyOf(base)
+    t.teardown(() => {
+      m.cleanup()
+      b.cleanup()
+    })
+    t.same(withoutTls(m.config), b.config, 'the base config, once the tls keys are taken out')
+    t.notSame(m.config, b.config, 'and it has tls keys')
+  })
+
+  t.test('every hop between proxies is TLS, both ways authenticated, h2 too', async (t) => {
+    const { w, config, cleanup } = proxyOf(mesh)
+    t.teardown(cleanup)
+    const found = hops(config, w)
+    t.same(
+      found.map((h) => `${h.from.label} -> ${h.to.label}`),
+      ['outgoing -> incoming', 'h2-outgoing -> h2-incoming'],
+      'HTTP/1.1 and HTTP/2 each cross the network once',
+    )
+    for (const { from, to } of found) {
+      const tls = from.client.tls
+      t.equal(from.client.kind ?? 'io.l5d.global', 'io.l5d.global', `${from.label}: for every id`)
+      t.equal(tls?.disableValidation, false, `${from.label} checks the certificate`)
+      t.equal(tls?.commonName, MESH_NAME, `${from.label} checks the name ${MESH_NAME}`)
+      t.ok(tls?.trustCerts?.length, `${from.label} trusts the mesh CA only`)
+      t.ok(tls?.clientAuth, `${from.label} shows its own certificate`)
+      for (const s of to.servers) {
+        t.ok(s.tls, `${to.label} serves TLS on ${s.port}`)
+        t.equal(
+          s.tls?.requireClientAuth,
+          true,
+          `${to.label} refuses a client without a certificate`,
+        )
+        t.ok(s.tls?.caCertPath, `${to.label} checks client certificates against the mesh CA`)
+      }
+    }
+    // The hops on the node stay in the clear: apps to their proxy, the proxy to the pod.
+    const apps = config.routers.filter((r) => !found.some((h) => h.to === r))
+    for (const r of apps) {
+      for (const s of r.servers) t.notOk(s.tls, `${r.label} (apps call it) is not TLS`)
+    }
+    for (const h of found) t.notOk(h.to.client.tls, `${h.to.label} speaks to the pod as before`)
+  })
+
+  t.test('the files the config names are the Secret’s, beside the config file', async (t) => {
+    const { config, file, cleanup } = proxyOf(mesh)
+    t.teardown(cleanup)
+    const dir = dirname(file)
+    const paths = new Set<string>()
+    for (const r of config.routers) {
+      for (const s of r.servers) {
+        if (s.tls === undefined) continue
+        paths.add(s.tls.certPath).add(s.tls.keyPath)
+        if (s.tls.caCertPath !== undefined) paths.add(s.tls.caCertPath)
+      }
+      const c = r.client.tls
+      for (const p of c?.trustCerts ?? []) paths.add(p)
+      if (c?.clientAuth !== undefined) paths.add(c.clientAuth.certPath).add(c.clientAuth.keyPath)
+    }
+    t.same([...paths].sort(), ['mesh-tls/ca.crt', 'mesh-tls/tls.crt', 'mesh-tls/tls.key'])
+    for (const p of paths) {
+      t.notOk(p.startsWith('/'), `${p} is relative to the config's folder`)
+      t.ok(existsSync(resolve(dir, p)), `${p} is in the container, from the Secret`)
+    }
+    // What a user makes by docs/kubernetes.md passes the checks the config asks for.
+    const certs = meshCerts()
+    const cert = new X509Certificate(readFileSync(resolve(dir, 'mesh-tls/tls.crt')))
+    const ca = new X509Certificate(certs['ca.crt'])
+    t.equal(cert.checkHost(MESH_NAME), MESH_NAME, `the certificate is for ${MESH_NAME}`)
+    t.ok(cert.verify(ca.publicKey), 'signed by the CA in ca.crt')
+  })
+
+  t.test('the proxy reads its key as its group; no one else can', async (t) => {
+    const w = workloads(mesh).find((x) => x.name === 'switchyard-proxy')!
+    const volume = (w.pod.volumes ?? []).find((v) => v.name === 'config')
+    const secret = volume?.projected?.sources?.find((s) => s.secret !== undefined)?.secret
+    t.equal(secret?.name, 'switchyard-mesh-tls', 'the Secret switchyard-mesh-tls')
+    t.equal(volume?.projected?.defaultMode, 0o440, 'files are 0440')
+    t.equal(w.pod.securityContext?.fsGroup, w.pod.securityContext?.runAsGroup, 'of its group')
+    const mount = w.pod.containers[0]?.volumeMounts?.find((m) => m.name === 'config')
+    t.equal(mount?.readOnly, true, 'mounted read-only')
+    t.notOk(mount?.subPath, 'not a subPath, so a renewed certificate reaches the running proxy')
+  })
+
+  t.test('no certificate or key ships in deploy/: the user creates the Secret', async (t) => {
+    t.same(
+      mesh.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name),
+      [],
+      'no Secret in the rendered objects',
+    )
+  })
+}
