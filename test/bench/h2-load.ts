@@ -20,6 +20,8 @@ export interface H2loadOptions {
   readonly logFile: string
   /** A file POSTed as each request's body (`-d`); a GET without. */
   readonly bodyFile?: string
+  /** Requests per second of each connection (`--rps`): a fixed rate instead of flat out. */
+  readonly rpsPerConnection?: number
   /** More request headers. */
   readonly headers?: Readonly<Record<string, string>>
 }
@@ -39,6 +41,7 @@ export async function runH2load(o: H2loadOptions): Promise<LoadResult> {
     o.logFile,
     ...Object.entries(o.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
     ...(o.bodyFile === undefined ? [] : ['-d', o.bodyFile]),
+    ...(o.rpsPerConnection === undefined ? [] : ['--rps', String(o.rpsPerConnection)]),
     o.url,
   ]
   const out = await new Promise<string>((resolve, reject) => {
@@ -71,7 +74,7 @@ export async function runH2load(o: H2loadOptions): Promise<LoadResult> {
   const sorted = Float64Array.from(latencies).sort()
   const done = Number(m[2])
   return {
-    client: `h2load -c${o.connections} -m${o.streams}`,
+    client: `h2load -c${o.connections} -m${o.streams}${o.rpsPerConnection === undefined ? '' : ` --rps ${o.rpsPerConnection}`}`,
     requests: done,
     errors,
     seconds: o.seconds,

@@ -6,7 +6,8 @@
 //   by one framed message and `grpc-status: 0` in the trailers) on fixed connections and
 //   streams: throughput and latency from a client in C that costs little;
 // - a gRPC unary load from @grpc/grpc-js: throughput at a fixed number of calls in flight, and
-//   latency at about 1,000 calls/s arriving independently (the p99 a hop adds);
+//   latency at about 1,000 calls/s arriving independently (the p99 a hop adds), which h2load
+//   measures too at 1,000 calls/s (evenly spaced on 20 connections), with less of its own noise;
 // - a 1 GB response streamed through each, and our proxy's RSS sampled all along (flat).
 // The backends are one nginx worker answering every call from memory or the page cache: a
 // small body for GETs, a canned unary gRPC reply (one framed message and `grpc-status: 0` in
@@ -47,6 +48,8 @@ const H2_STREAMS = 10
 const GRPC_CONCURRENCY = 50
 const GRPC_CHANNELS = 4
 const PACED_PER_SEC = 1000
+/** h2load at 1,000/s: 20 connections, each sending one call every 20 ms. */
+const PACED_H2_CONNECTIONS = 20
 const STREAM_BYTES = 1024 ** 3
 const AUTHORITY = 'world'
 export const H2_PROXY = 'switchyard-proxy (h2 router, h2c)'
@@ -71,7 +74,10 @@ export interface H2BenchRow {
   readonly h2loadRounds: readonly number[]
   readonly grpc: LoadResult
   readonly grpcRounds: readonly number[]
+  /** grpc-js at about 1,000 calls/s, arriving independently. */
   readonly paced: LoadResult
+  /** h2load at 1,000 calls/s, evenly spaced on each of its connections. */
+  readonly h2Paced: LoadResult
   readonly stream: StreamResult
   /** Our proxy only: RSS before any load, and its peak (VmHWM) at the end. */
   readonly idleRssMb?: number | undefined
@@ -332,6 +338,13 @@ routers:
       { name: 'nginx (grpc_pass, 1 worker)', port: nginxFront },
       { name: 'haproxy (proto h2, 1 thread)', port: haproxyFront },
     ]
+    const unary = (port: number) => ({
+      url: `http://127.0.0.1:${port}${UNARY_PATH}`,
+      authority: AUTHORITY,
+      bodyFile: requestFile,
+      headers: { 'content-type': 'application/grpc', te: 'trailers' },
+      logFile: join(dir, 'h2load.tsv'),
+    })
     const idleRss = memoryMb(proxy.child.pid, 'VmRSS')
     const h2Runs = targets.map(() => [] as LoadResult[])
     const grpcRuns = targets.map(() => [] as LoadResult[])
@@ -339,15 +352,11 @@ routers:
       for (const [i, t] of targets.entries()) {
         h2Runs[i]!.push(
           await runH2load({
-            url: `http://127.0.0.1:${t.port}${UNARY_PATH}`,
-            authority: AUTHORITY,
-            bodyFile: requestFile,
-            headers: { 'content-type': 'application/grpc', te: 'trailers' },
+            ...unary(t.port),
             connections: H2_CONNECTIONS,
             streams: H2_STREAMS,
             seconds,
             warmupSeconds: 1,
-            logFile: join(dir, 'h2load.tsv'),
           }),
         )
       }
@@ -364,7 +373,18 @@ routers:
       }
     }
     const paced: LoadResult[] = []
+    const h2Paced: LoadResult[] = []
     for (const t of targets) {
+      h2Paced.push(
+        await runH2load({
+          ...unary(t.port),
+          connections: PACED_H2_CONNECTIONS,
+          streams: 1,
+          rpsPerConnection: PACED_PER_SEC / PACED_H2_CONNECTIONS,
+          seconds: 2 * seconds,
+          warmupSeconds: 1,
+        }),
+      )
       paced.push(
         await grpcPacedLoad(
           { address: `127.0.0.1:${t.port}`, authority: AUTHORITY },
@@ -383,6 +403,7 @@ routers:
         grpc: median(grpcRuns[i]!),
         grpcRounds: grpcRuns[i]!.map((r) => r.perSec),
         paced: paced[i]!,
+        h2Paced: h2Paced[i]!,
         stream,
         ...(t.pid !== undefined && { idleRssMb: idleRss, peakRssMb: memoryMb(t.pid, 'VmHWM') }),
       })
@@ -399,18 +420,18 @@ export function printH2Bench({ options, rows, proxyMissing }: H2Bench): void {
   const ms = (v: number) => v.toFixed(2)
   const k = (xs: readonly number[]) => `${xs.map((x) => (x / 1000).toFixed(1)).join(' / ')}k`
   console.log(
-    `\nproxy, HTTP/2 and gRPC (h2c): h2load -c${H2_CONNECTIONS} -m${H2_STREAMS} posting a unary gRPC call (wire level) and grpc-js unary calls, ${GRPC_CONCURRENCY} in flight on ${GRPC_CHANNELS} connections, ${rounds} round${rounds === 1 ? '' : 's'} of ${seconds} s, median round; grpc-js at about ${PACED_PER_SEC} calls/s (independent arrivals) for ${2 * seconds} s; a 1 GiB response through each (curl)`,
+    `\nproxy, HTTP/2 and gRPC (h2c): h2load -c${H2_CONNECTIONS} -m${H2_STREAMS} posting a unary gRPC call (wire level) and grpc-js unary calls, ${GRPC_CONCURRENCY} in flight on ${GRPC_CHANNELS} connections, ${rounds} round${rounds === 1 ? '' : 's'} of ${seconds} s, median round; at about ${PACED_PER_SEC} calls/s for ${2 * seconds} s: grpc-js (independent arrivals, 1 connection) and h2load (${PACED_H2_CONNECTIONS} connections, evenly spaced); a 1 GiB response through each (curl)`,
   )
   if (proxyMissing !== undefined) console.log(`no row for our proxy: ${proxyMissing}`)
   console.log(
-    '| target | h2load req/s | rounds | p50 / p99 | errors | gRPC unary calls/s | rounds | p50 / p99 | errors | gRPC at 1k/s p50 / p99 | 1 GiB stream |',
+    '| target | h2load calls/s | rounds | p50 / p99 | errors | grpc-js calls/s | rounds | p50 / p99 | errors | at 1k/s, grpc-js: p50 / p99 | at 1k/s, h2load: p50 / p99 | 1 GiB stream |',
   )
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|')
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|')
   for (const r of rows) {
     const s = r.stream
     const mbps = s.bytes / 1024 ** 2 / s.seconds
     console.log(
-      `| ${r.name} | ${r.h2load.perSec.toFixed(0)} | ${k(r.h2loadRounds)} | ${ms(r.h2load.p50Ms)} / ${ms(r.h2load.p99Ms)} ms | ${r.h2load.errors} | ${r.grpc.perSec.toFixed(0)} | ${k(r.grpcRounds)} | ${ms(r.grpc.p50Ms)} / ${ms(r.grpc.p99Ms)} ms | ${r.grpc.errors} | ${ms(r.paced.p50Ms)} / ${ms(r.paced.p99Ms)} ms (${r.paced.perSec.toFixed(0)}/s, ${r.paced.errors} errors) | ${s.status === 200 && s.bytes === STREAM_BYTES ? '' : `status ${s.status}, ${s.bytes} bytes, `}${s.seconds.toFixed(1)} s, ${mbps.toFixed(0)} MiB/s |`,
+      `| ${r.name} | ${r.h2load.perSec.toFixed(0)} | ${k(r.h2loadRounds)} | ${ms(r.h2load.p50Ms)} / ${ms(r.h2load.p99Ms)} ms | ${r.h2load.errors} | ${r.grpc.perSec.toFixed(0)} | ${k(r.grpcRounds)} | ${ms(r.grpc.p50Ms)} / ${ms(r.grpc.p99Ms)} ms | ${r.grpc.errors} | ${ms(r.paced.p50Ms)} / ${ms(r.paced.p99Ms)} ms (${r.paced.perSec.toFixed(0)}/s, ${r.paced.errors} errors) | ${ms(r.h2Paced.p50Ms)} / ${ms(r.h2Paced.p99Ms)} ms (${r.h2Paced.perSec.toFixed(0)}/s, ${r.h2Paced.errors} errors) | ${s.status === 200 && s.bytes === STREAM_BYTES ? '' : `status ${s.status}, ${s.bytes} bytes, `}${s.seconds.toFixed(1)} s, ${mbps.toFixed(0)} MiB/s |`,
     )
   }
   const by = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))
@@ -426,10 +447,13 @@ export function printH2Bench({ options, rows, proxyMissing }: H2Bench): void {
   console.log(
     `gRPC ours / nginx, haproxy, direct (calls/s):      ${pct(ours.grpc.perSec, nginx.grpc.perSec)} (target at least 60% of nginx's), ${pct(ours.grpc.perSec, haproxy.grpc.perSec)}, ${pct(ours.grpc.perSec, direct.grpc.perSec)}`,
   )
-  const added = (r: H2BenchRow) =>
-    `p99 ${ms(r.paced.p99Ms - direct.paced.p99Ms)} ms, p50 ${ms(r.paced.p50Ms - direct.paced.p50Ms)} ms`
+  const added = (r: H2BenchRow, by: 'paced' | 'h2Paced') =>
+    `p99 ${ms(r[by].p99Ms - direct[by].p99Ms)} ms, p50 ${ms(r[by].p50Ms - direct[by].p50Ms)} ms`
   console.log(
-    `gRPC added at ${PACED_PER_SEC} calls/s vs direct:          ours ${added(ours)} (target p99 under 1 ms); nginx ${added(nginx)}; haproxy ${added(haproxy)}`,
+    `gRPC added at ${PACED_PER_SEC} calls/s vs direct, grpc-js: ours ${added(ours, 'paced')} (target p99 under 1 ms); nginx ${added(nginx, 'paced')}; haproxy ${added(haproxy, 'paced')}`,
+  )
+  console.log(
+    `                                   h2load: ours ${added(ours, 'h2Paced')}; nginx ${added(nginx, 'h2Paced')}; haproxy ${added(haproxy, 'h2Paced')}`,
   )
   const rss = ours.stream.rss ?? []
   if (rss.length > 0) {
