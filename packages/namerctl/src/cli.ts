@@ -10,7 +10,7 @@ import { registerRollback } from './commands/rollback.js'
 import { registerRollout } from './commands/rollout.js'
 import { registerShift } from './commands/shift.js'
 import { registerStatus } from './commands/status.js'
-import { BASE_URL_ENV, TOKEN_ENV } from './config.js'
+import { BASE_URL_ENV, CA_CERT_ENV, CERT_ENV, KEY_ENV, TOKEN_ENV } from './config.js'
 import { type Context, connect, examples } from './context.js'
 import { CliError, renderError } from './errors.js'
 import { type Io, style } from './io.js'
@@ -29,6 +29,15 @@ export function buildProgram(ctx: Context): Command {
     )
     .option('--config <file>', 'a config file (default: .namerctl.yaml here or in a parent folder)')
     .option('--token <token>', `a bearer token for namerd (or ${TOKEN_ENV})`)
+    .option(
+      '--ca-cert <file>',
+      `an https namerd: the CA (PEM) that signed its certificate (or ${CA_CERT_ENV}; default the system's)`,
+    )
+    .option(
+      '--cert <file>',
+      `a client certificate (PEM) for a namerd that asks for one (or ${CERT_ENV})`,
+    )
+    .option('--key <file>', `the client certificate's key (PEM) (or ${KEY_ENV})`)
     .option('--no-color', 'no colour, even on a terminal (NO_COLOR works too)')
     .helpCommand(true)
     .configureHelp({ showGlobalOptions: true })
@@ -46,7 +55,8 @@ export function buildProgram(ctx: Context): Command {
         '',
         'Where namerd is: --base-url, else NAMERCTL_BASE_URL, else base-url in a .namerctl.yaml',
         'in this folder or the nearest parent that has one. A token: --token, NAMERCTL_TOKEN or',
-        'token in that file.',
+        'token in that file. An https namerd with a private CA: --ca-cert (NAMERCTL_CA_CERT,',
+        'ca-cert in the file); one that wants a client certificate: --cert and --key too.',
         examples(
           'export NAMERCTL_BASE_URL=http://namerd.default.svc.cluster.local:4180',
           'namerctl dtab list',

@@ -14,6 +14,7 @@ import {
   NamespaceList,
   Watchers,
 } from './schemas.js'
+import { type Fetch, httpsFetch, loadTls, type TlsFiles, tlsProblem } from './tls.js'
 
 export const JSON_TYPE = 'application/json'
 export const DTAB_TYPE = 'application/dtab'
@@ -28,6 +29,8 @@ export interface ClientOptions {
   readonly token?: string | undefined
   /** Per request; namerd answers quickly, so a long wait means it is unreachable. */
   readonly timeoutMs?: number
+  /** An https namerd's CA and a client certificate (tls.ts); read when the client is made. */
+  readonly tls?: TlsFiles
 }
 
 export interface RequestOptions {
@@ -51,11 +54,16 @@ export class NamerdClient {
   readonly #base: URL
   readonly #token: string | undefined
   readonly #timeoutMs: number
+  readonly #tls: TlsFiles | undefined
+  readonly #fetch: Fetch
 
   constructor(base: URL, options: ClientOptions = {}) {
     this.#base = base
     this.#token = options.token
     this.#timeoutMs = options.timeoutMs ?? 30_000
+    this.#tls = options.tls
+    const material = options.tls === undefined ? undefined : loadTls(options.tls)
+    this.#fetch = material === undefined ? fetch : httpsFetch(material)
   }
 
   get baseUrl(): string {
@@ -180,7 +188,7 @@ export class NamerdClient {
     const url = this.url(path, opts.query)
     let res: Response
     try {
-      res = await fetch(url, {
+      res = await this.#fetch(url, {
         method,
         headers,
         body: opts.body,
@@ -193,7 +201,12 @@ export class NamerdClient {
               ]),
       })
     } catch (err) {
-      throw plainHttpError(this.#base, err) ?? unreachable(this.baseUrl, err)
+      if (err instanceof CliError) throw err
+      throw (
+        tlsProblem(this.#base, err, this.#tls) ??
+        plainHttpError(this.#base, err) ??
+        unreachable(this.baseUrl, err)
+      )
     }
     if (res.ok) return res
     const err = notNamerd(await httpError(res, method, this.#token !== undefined), this.#base)

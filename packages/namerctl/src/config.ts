@@ -6,9 +6,13 @@ import { dirname, join, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { CliError, UsageError } from './errors.js'
+import type { TlsFile, TlsFiles } from './tls.js'
 
 export const BASE_URL_ENV = 'NAMERCTL_BASE_URL'
 export const TOKEN_ENV = 'NAMERCTL_TOKEN'
+export const CA_CERT_ENV = 'NAMERCTL_CA_CERT'
+export const CERT_ENV = 'NAMERCTL_CERT'
+export const KEY_ENV = 'NAMERCTL_KEY'
 export const CONFIG_NAMES = ['.namerctl.yaml', '.namerctl.yml', '.namerctl.json'] as const
 
 /** The keys of the config file; unknown keys are ignored, as viper did. */
@@ -16,6 +20,10 @@ const ConfigFile = z
   .object({
     'base-url': z.string().optional(),
     token: z.string().optional(),
+    /** An https namerd: the CA that signed its certificate; a client certificate and key. */
+    'ca-cert': z.string().optional(),
+    cert: z.string().optional(),
+    key: z.string().optional(),
   })
   .nullable()
 
@@ -23,11 +31,16 @@ export interface GlobalFlags {
   readonly baseUrl?: string | undefined
   readonly config?: string | undefined
   readonly token?: string | undefined
+  readonly caCert?: string | undefined
+  readonly cert?: string | undefined
+  readonly key?: string | undefined
 }
 
 export interface Settings {
   readonly baseUrl: URL
   readonly token: string | undefined
+  /** TLS files for an https namerd (tls.ts), each with where it came from. */
+  readonly tls: TlsFiles
   /** The config file that was read, if any. */
   readonly configFile: string | undefined
 }
@@ -73,7 +86,7 @@ function readConfigFile(file: string): z.infer<typeof ConfigFile> {
   const parsed = ConfigFile.safeParse(value)
   if (!parsed.success) {
     throw new CliError('config', `config file ${file} is not a namerctl config`, [
-      'expected keys: base-url: http://namerd.example.com:4180, token: <bearer token>',
+      'expected keys: base-url: http://namerd.example.com:4180, token: <bearer token>, ca-cert, cert, key: <PEM files>',
       ...parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`),
     ])
   }
@@ -132,7 +145,28 @@ export function resolveSettings(
           ? [file['base-url'], `base-url in ${configFile}`]
           : ['', undefined]
   const token = flags.token ?? nonEmpty(env[TOKEN_ENV]) ?? file?.token
-  return { baseUrl: parseBaseUrl(baseUrl, from), token: nonEmpty(token), configFile }
+  // A path in the file is relative to the file, as in namerd's and the proxy's configs.
+  const tlsFile = (
+    flag: string,
+    flagValue: string | undefined,
+    envName: string,
+    fileKey: 'ca-cert' | 'cert' | 'key',
+  ): TlsFile | undefined => {
+    if (flagValue !== undefined && flagValue !== '')
+      return { path: resolve(cwd, flagValue), from: flag }
+    const fromEnvValue = nonEmpty(env[envName])
+    if (fromEnvValue !== undefined) return { path: resolve(cwd, fromEnvValue), from: envName }
+    const inFile = nonEmpty(file?.[fileKey])
+    if (inFile !== undefined && configFile !== undefined)
+      return { path: resolve(dirname(configFile), inFile), from: `${fileKey} in ${configFile}` }
+    return undefined
+  }
+  const tls: TlsFiles = {
+    caCert: tlsFile('--ca-cert', flags.caCert, CA_CERT_ENV, 'ca-cert'),
+    cert: tlsFile('--cert', flags.cert, CERT_ENV, 'cert'),
+    key: tlsFile('--key', flags.key, KEY_ENV, 'key'),
+  }
+  return { baseUrl: parseBaseUrl(baseUrl, from), token: nonEmpty(token), configFile, tls }
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -17,7 +17,7 @@ export interface Context {
 export function connect(io: Io, cmd: Command): NamerdClient {
   const flags = cmd.optsWithGlobals<GlobalFlags>()
   const settings = resolveSettings(flags, io.env, io.cwd)
-  return new NamerdClient(settings.baseUrl, { token: settings.token })
+  return new NamerdClient(settings.baseUrl, { token: settings.token, tls: settings.tls })
 }
 
 /** `Examples:` help text, appended to a command's --help. */
