@@ -1,0 +1,96 @@
+// Cancellation both ways through an h2 router: a client that goes away mid-stream cancels the
+// backend's call (RST_STREAM travels up), a backend that resets mid-response cancels the
+// client's (it travels down), and a backend killed mid-stream fails the call at once without
+// taking the proxy down.
+import { status } from '@grpc/grpc-js'
+import t from 'tap'
+import { portOf, run } from '../../../test/e2e/processes.js'
+import { resettingBackend } from '../../../test/support/grpc/raw.js'
+import { World } from '../../../test/support/grpc/services.js'
+import { client, eventually, h2Proxy, inet, metrics, world } from './grpc-helpers.js'
+
+t.test('a client cancelling a server stream mid-way cancels it at the backend', async (t) => {
+  const w = await world(t, { version: 'v1' })
+  const p = await h2Proxy(t, `/svc/world => ${inet(w.port)}`)
+  const c = client(t, p.port, { authority: 'world' })
+  const r = await c.serverStream(
+    World.Count,
+    { n: 10_000, intervalMs: 5 },
+    { onMessage: (m, call) => m.i === 3 && call.cancel() },
+  )
+  t.equal(r.code, status.CANCELLED)
+  await eventually('the backend to see the cancel', () => w.calls[0]?.cancelled === true)
+  const sent = w.calls[0]?.sent ?? 0
+  t.ok(sent < 10_000, `the backend stopped after ${sent} messages`)
+})
+
+t.test('a client cancelling a bidi stream mid-way cancels it at the backend', async (t) => {
+  const w = await world(t, { version: 'v1' })
+  const p = await h2Proxy(t, `/svc/world => ${inet(w.port)}`)
+  const c = client(t, p.port, { authority: 'world' })
+  const call = c.client.makeBidiStreamRequest(
+    World.Chat.path,
+    World.Chat.requestSerialize,
+    World.Chat.responseDeserialize,
+  )
+  call.on('error', () => {})
+  const first = new Promise<unknown>((r) => call.once('data', r))
+  call.write({ value: 1, text: 'hi' })
+  t.match(await first, { text: 'hi', value: 2 })
+  call.cancel()
+  await eventually('the backend to see the cancel', () => w.calls[0]?.cancelled === true)
+  t.equal(w.calls[0]?.finished, false, 'it never saw the stream end normally')
+})
+
+t.test('a backend resetting mid-response (CANCEL) cancels the client call', async (t) => {
+  const raw = await resettingBackend([{ text: 'a', value: 2, version: 'raw' }], 8)
+  t.teardown(() => raw.close())
+  const p = await h2Proxy(t, `/svc/world => ${inet(raw.port)}`)
+  const c = client(t, p.port, { authority: 'world' })
+  const r = await c.bidi(World.Chat, [{ value: 1 }], { keepOpen: true })
+  t.equal(r.messages.length, 1, 'the message before the reset came through')
+  t.equal(
+    r.code,
+    status.CANCELLED,
+    `reset with CANCEL reaches the client as CANCELLED: ${r.details}`,
+  )
+})
+
+t.test('a backend killed mid-stream fails the call at once; the proxy carries on', async (t) => {
+  const doomed = run(t, 'world (killed)', process.execPath, [
+    '--import',
+    'tsx',
+    'test/support/grpc/main.ts',
+    'world',
+    '--version',
+    'doomed',
+  ])
+  const doomedPort = portOf(await doomed.waitFor(/world listening/))
+  const healthy = await world(t, { version: 'v1' })
+  const p = await h2Proxy(
+    t,
+    `/svc/world => ${inet(doomedPort)}; /svc/other => ${inet(healthy.port)}`,
+  )
+  const c = client(t, p.port, { authority: 'world' })
+  let got = 0
+  const started = Date.now()
+  const r = await c.serverStream(
+    World.Count,
+    { n: 100_000, intervalMs: 10, bytes: 1000 },
+    {
+      onMessage: () => {
+        if (++got === 5) void doomed.kill('SIGKILL')
+      },
+    },
+  )
+  t.not(r.code, status.OK, `the call failed: ${r.code} ${r.details}`)
+  t.ok(r.messages.length >= 5, `${r.messages.length} messages arrived before the kill`)
+  t.ok(Date.now() - started < 5000, 'at once, not at some timeout')
+  const other = client(t, p.port, { authority: 'other' })
+  const after = await other.unary(World.Greet, {})
+  t.equal(after.code, status.OK, `the proxy still routes: ${after.details}`)
+  await eventually('the broken stream to count as a failure', async () => {
+    const m = await metrics(p.admin)
+    return m['rt/outgoing/service/svc/world/failures'] === 1
+  })
+})

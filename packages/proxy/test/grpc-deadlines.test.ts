@@ -1,0 +1,58 @@
+// Deadlines through an h2 router: grpc-timeout crosses the proxy (shortened, never lost), a
+// call past its deadline ends DEADLINE_EXCEEDED and is cancelled at the backend, and the
+// router's own timeout ends a call that has none the same way, as a gRPC error of the proxy.
+import { status } from '@grpc/grpc-js'
+import t from 'tap'
+import { World } from '../../../test/support/grpc/services.js'
+import { client, eventually, h2Proxy, inet, world } from './grpc-helpers.js'
+
+t.test('grpc-timeout crosses the proxy: the backend sees what is left of it', async (t) => {
+  const w = await world(t, { version: 'v1' })
+  const p = await h2Proxy(t, `/svc/world => ${inet(w.port)}`)
+  const c = client(t, p.port, { authority: 'world' })
+  const r = await c.unary(World.Greet, {}, { deadlineMs: 5000 })
+  t.equal(r.code, status.OK, r.details)
+  const left = r.value?.deadlineLeftMs
+  t.ok(
+    typeof left === 'number' && left > 0 && left <= 5000,
+    `the backend had ${left} ms left of 5000`,
+  )
+  t.ok(r.value?.l5d['l5d-ctx-deadline'], 'and l5d-ctx-deadline for services that read it')
+})
+
+t.test(
+  'a call past its deadline ends DEADLINE_EXCEEDED and the backend sees it cancelled',
+  async (t) => {
+    const w = await world(t, { version: 'v1' })
+    const p = await h2Proxy(t, `/svc/world => ${inet(w.port)}`)
+    const c = client(t, p.port, { authority: 'world' })
+    const started = Date.now()
+    const r = await c.unary(World.Hang, {}, { deadlineMs: 300 })
+    t.equal(r.code, status.DEADLINE_EXCEEDED, r.details)
+    t.ok(Date.now() - started < 3000, 'at its deadline, not at the router timeout (10 s)')
+    await eventually('the backend to see the call cancelled', () => w.calls[0]?.cancelled === true)
+  },
+)
+
+t.test(
+  "the router's timeoutMs ends a call with no deadline: DEADLINE_EXCEEDED from the proxy, with l5d-err",
+  async (t) => {
+    const w = await world(t, { version: 'v1' })
+    const p = await h2Proxy(t, `/svc/world => ${inet(w.port)}`, { timeoutMs: 300 })
+    const c = client(t, p.port, { authority: 'world' })
+    const r = await c.unary(World.Hang, {})
+    t.equal(r.code, status.DEADLINE_EXCEEDED, `${r.code} ${r.details}`)
+    t.ok(r.trailers['l5d-err'], 'l5d-err names the timeout')
+    await eventually('the backend to see the call cancelled', () => w.calls[0]?.cancelled === true)
+  },
+)
+
+t.test("the router's timeout shortens a longer grpc-timeout on its way", async (t) => {
+  const w = await world(t, { version: 'v1' })
+  const p = await h2Proxy(t, `/svc/world => ${inet(w.port)}`, { timeoutMs: 1000 })
+  const c = client(t, p.port, { authority: 'world' })
+  const r = await c.unary(World.Greet, {}, { deadlineMs: 60_000 })
+  t.equal(r.code, status.OK, r.details)
+  const left = r.value?.deadlineLeftMs
+  t.ok(typeof left === 'number' && left <= 1000, `the backend was given ${left} ms, not 60 s`)
+})
