@@ -15,7 +15,8 @@
 // be the slowest hop and hide the differences between the proxies in front of it.
 // Throughput is measured in rounds visiting every target in turn, each target's median round
 // reported, as the HTTP/1.1 part does. BENCH_CPU_PROF=<dir> starts our proxy with --cpu-prof
-// (the profile is written there when it stops).
+// (the profile is written there when it stops); BENCH_H2_REF=<ref> measures our proxy as
+// committed at that git ref instead of packages/proxy/dist.
 import { execFile } from 'node:child_process'
 import {
   chmodSync,
@@ -33,6 +34,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { PROXY_NODE_FLAGS } from '@switchyard/proxy'
+import { prepareBaseline } from './baseline.js'
 import { grpcClosedLoad, grpcPacedLoad, UNARY_PATH } from './grpc-load.js'
 import { H2LOAD, runH2load } from './h2-load.js'
 import type { LoadResult } from './load.js'
@@ -89,6 +91,8 @@ export interface H2Bench {
   readonly rows: readonly H2BenchRow[]
   /** Why our proxy has no row (e.g. its h2 router refused to start). */
   readonly proxyMissing?: string
+  /** The commit our proxy was built from (BENCH_H2_REF); else packages/proxy/dist. */
+  readonly proxyBuilt?: string
 }
 
 /** One h2c GET; resolves with the status. */
@@ -181,11 +185,15 @@ export async function runH2Bench(options: H2BenchOptions): Promise<H2Bench> {
     if (!existsSync(tool))
       throw new Error(`${tool} is missing: apt-get install nginx haproxy nghttp2-client curl`)
   }
-  if (!existsSync(PROXY_MAIN))
+  const ref = process.env.BENCH_H2_REF
+  if (ref === undefined && !existsSync(PROXY_MAIN))
     throw new Error('packages/proxy/dist is missing: run pnpm build first')
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-h2-'))
   const procs: Proc[] = []
   try {
+    // BENCH_H2_REF=<ref>: our proxy as committed at that ref, built beside the tree as
+    // --baseline builds one, for a tree whose dist/ others are rebuilding meanwhile.
+    const built = ref === undefined ? undefined : await prepareBaseline(ROOT, ref, join(dir, 'ref'))
     // The backends' files: a unary gRPC reply (flag 0, length 11, "hello world") and a sparse
     // 1 GiB file (zeros from the page cache, no disk).
     // nginx's worker runs as another user when we are root: it must be able to read them.
@@ -312,7 +320,7 @@ routers:
       [
         ...PROXY_NODE_FLAGS,
         ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []),
-        PROXY_MAIN,
+        built?.main ?? PROXY_MAIN,
         '--config',
         proxyYaml,
       ],
@@ -408,19 +416,27 @@ routers:
         ...(t.pid !== undefined && { idleRssMb: idleRss, peakRssMb: memoryMb(t.pid, 'VmHWM') }),
       })
     }
-    return { options, rows, ...(proxyMissing !== undefined && { proxyMissing }) }
+    return {
+      options,
+      rows,
+      ...(proxyMissing !== undefined && { proxyMissing }),
+      ...(built !== undefined && { proxyBuilt: `${built.commit.slice(0, 12)} (${ref})` }),
+    }
   } finally {
     await Promise.all(procs.map((p) => p.stop()))
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
-export function printH2Bench({ options, rows, proxyMissing }: H2Bench): void {
+export function printH2Bench({ options, rows, proxyMissing, proxyBuilt }: H2Bench): void {
   const { seconds, rounds } = options
   const ms = (v: number) => v.toFixed(2)
   const k = (xs: readonly number[]) => `${xs.map((x) => (x / 1000).toFixed(1)).join(' / ')}k`
   console.log(
     `\nproxy, HTTP/2 and gRPC (h2c): h2load -c${H2_CONNECTIONS} -m${H2_STREAMS} posting a unary gRPC call (wire level) and grpc-js unary calls, ${GRPC_CONCURRENCY} in flight on ${GRPC_CHANNELS} connections, ${rounds} round${rounds === 1 ? '' : 's'} of ${seconds} s, median round; at about ${PACED_PER_SEC} calls/s for ${2 * seconds} s: grpc-js (independent arrivals, 1 connection) and h2load (${PACED_H2_CONNECTIONS} connections, evenly spaced); a 1 GiB response through each (curl)`,
+  )
+  console.log(
+    `our proxy: ${proxyBuilt === undefined ? 'packages/proxy/dist' : `built from ${proxyBuilt}`}`,
   )
   if (proxyMissing !== undefined) console.log(`no row for our proxy: ${proxyMissing}`)
   console.log(
