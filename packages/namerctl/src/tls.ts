@@ -195,11 +195,13 @@ export function tlsProblem(base: URL, err: unknown, files: TlsFiles | undefined)
         code,
       )
     )
-      return new CliError('network', `${at} refused namerctl's client certificate`, [
-        files?.cert === undefined
-          ? 'namerd requires a client certificate: pass --cert <file> --key <file> (or NAMERCTL_CERT and NAMERCTL_KEY)'
-          : `${files.cert.from} ${files.cert.path} is not signed by the CA namerd trusts for clients (its tls.caCertPath)`,
-      ])
+      return files?.cert === undefined
+        ? new CliError('network', `${at} requires a client certificate`, [
+            'pass --cert <file> --key <file> (or NAMERCTL_CERT and NAMERCTL_KEY, or cert and key in .namerctl.yaml)',
+          ])
+        : new CliError('network', `${at} refused namerctl's client certificate`, [
+            `${files.cert.from} ${files.cert.path} is not signed by the CA namerd trusts for clients (its tls.caCertPath)`,
+          ])
   }
   // A node server refuses a client certificate it does not trust by closing the connection
   // after the handshake, with no alert: namerctl sees only the hang-up.

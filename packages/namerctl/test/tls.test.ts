@@ -116,7 +116,7 @@ t.test('--cert and --key: a namerd that requires a client certificate (mTLS)', a
   const ca = ['--base-url', base, '--ca-cert', certs.ca.certPath]
   const without = await runCli([...ca, 'dtab', 'list'])
   t.equal(without.code, 1)
-  t.match(without.stderr, `namerd at ${base} refused namerctl's client certificate`)
+  t.match(without.stderr, `namerd at ${base} requires a client certificate`)
   t.match(without.stderr, '--cert <file> --key <file>')
 
   const withCert = await runCli(
