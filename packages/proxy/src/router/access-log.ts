@@ -2,8 +2,15 @@
 // combined format that log tools already parse, plus the time taken in milliseconds. Writes
 // are buffered (sonic-boom, through pino's destination) so logging never blocks a request.
 import { destination } from 'pino'
-import { joined } from '../http1/head.js'
+import { type HeaderMap, joined } from '../http1/head.js'
 import type { Transaction } from '../http1/server.js'
+
+/** What an h2 line reads of its stream (h2/h2-headers.ts's H2Request). */
+export interface H2LogRequest {
+  readonly method: string
+  readonly url: string
+  readonly headers: HeaderMap
+}
 
 type Destination = ReturnType<typeof destination>
 
@@ -34,6 +41,21 @@ export class AccessLog {
     const size = tx.headersSent ? String(tx.bodyBytes) : '-'
     this.out.write(
       `${tx.remoteAddress ?? '-'} - - [${clfDate(new Date())}] "${tx.method} ${tx.url} HTTP/${tx.httpVersion}" ${status ?? '-'} ${size} ${quote(joined(tx.headers.referer))} ${quote(joined(tx.headers['user-agent']))} ${ms.toFixed(1)}\n`,
+    )
+  }
+
+  /**
+   * One h2 stream's line, in the same format (`HTTP/2.0`). The size is `-`: an h2 response's
+   * body is streamed by the forwarder and not counted.
+   */
+  writeH2(
+    remote: string | undefined,
+    req: H2LogRequest,
+    status: number | undefined,
+    ms: number,
+  ): void {
+    this.out.write(
+      `${remote ?? '-'} - - [${clfDate(new Date())}] "${req.method} ${req.url} HTTP/2.0" ${status ?? '-'} - ${quote(joined(req.headers.referer))} ${quote(joined(req.headers['user-agent']))} ${ms.toFixed(1)}\n`,
     )
   }
 

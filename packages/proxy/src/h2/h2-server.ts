@@ -1,0 +1,223 @@
+// One HTTP/2 server of an h2 router, on node's http2 module (nghttp2 does the framing, HPACK,
+// flow control and the protocol's own limits): h2c by prior knowledge, or h2 over TLS with
+// ALPN `h2`. Its settings come from the server's keys (maxConcurrentStreamsPerConnection,
+// initialStreamWindowBytes, maxFrameBytes, maxHeaderListBytes); its sessions are bounded so a
+// hostile client costs a bounded amount:
+//
+// - nghttp2's memory per session (maxSessionMemory) bounds what a slow reader or a flood of
+//   headers can make it buffer: past it new streams are refused (ENHANCE_YOUR_CALM);
+// - the header list (maxHeaderListSize, maxHeaderListPairs) as an HTTP/1.1 head is bounded;
+// - SETTINGS and PING floods: nghttp2 queues at most maxOutstandingPings unanswered pings
+//   and maxSettings entries per frame, and ends a session that floods it with frames that
+//   need an answer (its own limit on queued control frames, ENHANCE_YOUR_CALM); RST floods ("rapid reset", CVE-2023-44487): nghttp2 counts
+//   streams reset by the client and node closes a session past maxSessionRejectedStreams and
+//   maxSessionInvalidFrames;
+// - a connection that never says anything useful is closed after the idle timeout; a session
+//   with no open stream for SESSION_IDLE_MS is closed with GOAWAY.
+//
+// close() stops accepting, sends GOAWAY to every session (streams in flight finish), and
+// destroys what is still open after the grace period.
+import {
+  constants,
+  createSecureServer,
+  createServer,
+  type Http2SecureServer,
+  type Http2Server,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type SecureServerOptions,
+  type ServerHttp2Stream,
+  type ServerOptions,
+  type Settings,
+} from 'node:http2'
+import type { AddressInfo, Socket } from 'node:net'
+import type { TlsOptions } from 'node:tls'
+import type { Logger } from 'pino'
+import type { ServerConfig } from '../config/schema.js'
+
+/** The defaults of the h2 server keys (docs/proxy.md). */
+export const H2_SERVER_DEFAULTS = Object.freeze({
+  maxConcurrentStreamsPerConnection: 1000,
+  initialStreamWindowBytes: 65_535,
+  maxFrameBytes: 16_384,
+  maxHeaderListBytes: 16 * 1024,
+})
+
+/** A session's connection-level receive window: a few streams' worth, bounded. */
+const SESSION_WINDOW_BYTES = 1024 * 1024
+/** nghttp2's buffered memory per session, in MB (node's default is 10). */
+const MAX_SESSION_MEMORY_MB = 32
+/** A session with no stream open this long is closed (its client reconnects when it needs). */
+export const SESSION_IDLE_MS = 5 * 60_000
+/** How long close() lets streams in flight finish before it destroys their sessions. */
+const CLOSE_GRACE_MS = 10_000
+
+/** What the server needs of the TLS of a secure server (tls/server-tls.ts's ServerTls). */
+export interface SecureOptionsSource {
+  options(): TlsOptions
+  /** Reloads the certificate into `server` when its files change. */
+  watch(server: import('node:tls').Server): void
+  close(): void
+}
+
+export type StreamHandler = (
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  remoteAddress: string | undefined,
+) => void
+
+export interface H2ServerOptions {
+  readonly config: ServerConfig
+  /** h2 over TLS with ALPN; cleartext h2 (prior knowledge) without. */
+  readonly tls?: SecureOptionsSource | undefined
+  readonly onStream: StreamHandler
+  readonly logger: Logger
+  /** For tests: the idle close. */
+  readonly sessionIdleMs?: number
+}
+
+/** The HTTP/2 SETTINGS the server announces, from its config keys. */
+export function serverSettings(config: ServerConfig): Settings {
+  return {
+    enablePush: false,
+    maxConcurrentStreams:
+      config.maxConcurrentStreamsPerConnection ??
+      H2_SERVER_DEFAULTS.maxConcurrentStreamsPerConnection,
+    initialWindowSize:
+      config.initialStreamWindowBytes ?? H2_SERVER_DEFAULTS.initialStreamWindowBytes,
+    maxFrameSize: config.maxFrameBytes ?? H2_SERVER_DEFAULTS.maxFrameBytes,
+    maxHeaderListSize: config.maxHeaderListBytes ?? H2_SERVER_DEFAULTS.maxHeaderListBytes,
+  }
+}
+
+export class H2Server {
+  readonly net: Http2Server | Http2SecureServer
+  private readonly sessions = new Set<Http2Session>()
+  private readonly open = new WeakMap<Http2Session, number>()
+  private closing = false
+
+  constructor(private readonly options: H2ServerOptions) {
+    const settings = serverSettings(options.config)
+    const common: ServerOptions = {
+      settings,
+      maxSessionMemory: MAX_SESSION_MEMORY_MB,
+      // nghttp2 counts each header's 32 bytes of overhead too; the pairs bound the count.
+      maxHeaderListPairs: 256,
+      maxOutstandingPings: 10,
+      maxSettings: 32,
+      maxSessionRejectedStreams: 100,
+      maxSessionInvalidFrames: 1000,
+      peerMaxConcurrentStreams: 100,
+    }
+    if (options.tls !== undefined) {
+      const secure: SecureServerOptions = {
+        ...common,
+        ...options.tls.options(),
+        ALPNProtocols: ['h2'],
+        // An h2 router serves h2 only: a client that offers only http/1.1 is refused in the
+        // handshake (no_application_protocol) rather than answered in the wrong protocol.
+        allowHTTP1: false,
+      }
+      const server = createSecureServer(secure)
+      options.tls.watch(server)
+      this.net = server
+    } else {
+      this.net = createServer(common)
+    }
+    this.net.on('session', (session) => this.session(session))
+    this.net.on('stream', (stream, headers) => {
+      const remote = stream.session?.socket?.remoteAddress
+      this.streamOpened(stream)
+      options.onStream(stream, headers, remote)
+    })
+    // A client that is not h2 (an HTTP/1.1 request on an h2c port, a bad preface): nghttp2
+    // ends the session; say so at debug, as the HTTP/1.1 server logs unparseable requests.
+    this.net.on('sessionError', (err: Error) =>
+      options.logger.debug({ err: err.message }, 'h2 session error'),
+    )
+    this.net.on('unknownProtocol', (socket: Socket) => {
+      options.logger.debug({ remote: socket.remoteAddress }, 'TLS client without ALPN h2')
+      socket.destroy()
+    })
+    // Only a secure server emits it: a client that does not trust us, or without a certificate.
+    this.net.on('tlsClientError', (err: Error, socket: Socket) =>
+      options.logger.debug(
+        { err: err.message, remote: socket.remoteAddress },
+        'TLS handshake failed',
+      ),
+    )
+  }
+
+  listen(port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err)
+      this.net.once('error', onError)
+      this.net.listen(port, host, () => {
+        this.net.off('error', onError)
+        this.net.on('error', (err) =>
+          this.options.logger.error({ err: err.message }, 'h2 server error'),
+        )
+        resolve()
+      })
+    })
+  }
+
+  address(): AddressInfo {
+    return this.net.address() as AddressInfo
+  }
+
+  private session(session: Http2Session): void {
+    if (this.closing) {
+      session.close()
+      return
+    }
+    this.sessions.add(session)
+    this.open.set(session, 0)
+    session.on('error', (err: Error) =>
+      this.options.logger.debug({ err: err.message }, 'h2 session error'),
+    )
+    session.on('close', () => this.sessions.delete(session))
+    // A larger connection window than the protocol's 64 KiB, so one stream's window is not
+    // shared by all; still bounded, and consumed as the forwarder reads.
+    const widen = () => {
+      try {
+        session.setLocalWindowSize(SESSION_WINDOW_BYTES)
+      } catch {
+        // The session closed before it was set up.
+      }
+    }
+    if (session.connecting) session.once('connect', widen)
+    else widen()
+    session.setTimeout(this.options.sessionIdleMs ?? SESSION_IDLE_MS, () => {
+      // Idle means no frames for that long; a stream that waits quietly (a watch) keeps its
+      // session open.
+      if ((this.open.get(session) ?? 0) === 0) session.close()
+    })
+  }
+
+  private streamOpened(stream: ServerHttp2Stream): void {
+    const session = stream.session
+    if (session === undefined) return
+    this.open.set(session, (this.open.get(session) ?? 0) + 1)
+    // A stream error (a reset, a write after close) is the stream's end, never the process's.
+    stream.on('error', () => {})
+    stream.once('close', () => this.open.set(session, (this.open.get(session) ?? 1) - 1))
+  }
+
+  /** Stops accepting; GOAWAY to every session; destroys what remains after the grace. */
+  close(graceMs = CLOSE_GRACE_MS): Promise<void> {
+    this.closing = true
+    this.options.tls?.close()
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        for (const s of this.sessions) s.destroy(undefined, constants.NGHTTP2_CANCEL)
+      }, graceMs)
+      timer.unref()
+      this.net.close(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+      for (const s of this.sessions) s.close()
+    })
+  }
+}
