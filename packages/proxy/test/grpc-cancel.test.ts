@@ -7,7 +7,7 @@ import t from 'tap'
 import { portOf, run } from '../../../test/e2e/processes.js'
 import { resettingBackend } from '../../../test/support/grpc/raw.js'
 import { World } from '../../../test/support/grpc/services.js'
-import { client, eventually, h2Proxy, inet, metrics, world } from './grpc-helpers.js'
+import { client, eventually, h2Proxy, inet, metrics, sleep, world } from './grpc-helpers.js'
 
 t.test('a client cancelling a server stream mid-way cancels it at the backend', async (t) => {
   const w = await world(t, { version: 'v1' })
@@ -39,7 +39,31 @@ t.test('a client cancelling a bidi stream mid-way cancels it at the backend', as
   t.match(await first, { text: 'hi', value: 2 })
   call.cancel()
   await eventually('the backend to see the cancel', () => w.calls[0]?.cancelled === true)
-  t.equal(w.calls[0]?.finished, false, 'it never saw the stream end normally')
+})
+
+t.test('a client cancelling a client stream mid-way cancels it at the backend', async (t) => {
+  const w = await world(t, { version: 'v1' })
+  const p = await h2Proxy(t, `/svc/world => ${inet(w.port)}`)
+  const c = client(t, p.port, { authority: 'world' })
+  let answered = false
+  const call = c.client.makeClientStreamRequest(
+    World.Sum.path,
+    World.Sum.requestSerialize,
+    World.Sum.responseDeserialize,
+    () => {
+      answered = true
+    },
+  )
+  call.on('error', () => {})
+  for (let i = 0; i < 3; i++) call.write({ value: i })
+  await eventually('the backend to get the call', () => w.calls.length === 1)
+  await sleep(100)
+  call.cancel()
+  await eventually('the backend to see the cancel', () => w.calls[0]?.cancelled === true)
+  // Whether the backend also saw END_STREAM before the RST cannot be told here: node's http2
+  // emits 'end' on a stream the peer reset, so a grpc-js server runs Sum's 'end' handler
+  // either way (grpc-direct.test.ts shows it without a proxy).
+  await eventually('the client call to end', () => answered)
 })
 
 t.test('a backend resetting mid-response (CANCEL) cancels the client call', async (t) => {

@@ -75,6 +75,32 @@ t.test('every call kind, a chosen status, a deadline and cancellation, directly'
   await eventually('the backend to see the client cancel', () => counting?.cancelled === true)
 })
 
+t.test(
+  "a client cancelling a client stream: the backend sees the cancel, and node's 'end' too",
+  async (t) => {
+    const world = await startWorld({ version: 'v1' })
+    t.teardown(() => world.close())
+    const c = new GrpcClient(world.port)
+    t.teardown(() => c.close())
+    const sum = c.client.makeClientStreamRequest(
+      World.Sum.path,
+      World.Sum.requestSerialize,
+      World.Sum.responseDeserialize,
+      () => {},
+    )
+    sum.on('error', () => {})
+    for (let i = 0; i < 3; i++) sum.write({ value: i })
+    await eventually('the backend to get the call', () => world.calls.length === 1)
+    await new Promise((r) => setTimeout(r, 100))
+    sum.cancel()
+    await eventually('the cancel', () => world.calls[0]?.cancelled === true)
+    // Pinned because the proxy tests rely on it: node emits 'end' on a stream its peer reset,
+    // so a grpc-js handler's 'end' runs even for a cancelled call, with no proxy at all. A
+    // backend's 'finished' therefore cannot tell a cancel from a cancel after END_STREAM.
+    t.equal(world.calls[0]?.finished, true, "grpc-js ran Sum's end handler for a cancelled call")
+  },
+)
+
 t.test('a backend resetting mid-response reaches the client as CANCELLED', async (t) => {
   const raw = await resettingBackend([{ text: 'a', value: 2, version: 'raw' }], 8)
   t.teardown(() => raw.close())
