@@ -5,7 +5,7 @@
 // renewed certificate, a Kubernetes Secret update) and a bad new file keeps the old ones.
 
 import { X509Certificate } from 'node:crypto'
-import { readFileSync, type StatWatcher, unwatchFile, watchFile } from 'node:fs'
+import { readFileSync, unwatchFile, watchFile } from 'node:fs'
 import { resolve } from 'node:path'
 import { createSecureContext, type SecureContextOptions, type Server } from 'node:tls'
 import type { FastifyBaseLogger } from 'fastify'
@@ -210,14 +210,9 @@ export function watchTls(
     clearTimeout(timer)
     timer = setTimeout(reload, Math.min(pollMs, 200)).unref()
   }
-  const watchers: StatWatcher[] = files.map((f) =>
-    watchFile(f, { interval: pollMs, persistent: false }, onChange),
-  )
+  for (const f of files) watchFile(f, { interval: pollMs, persistent: false }, onChange)
   return () => {
     clearTimeout(timer)
-    for (const [i, f] of files.entries()) {
-      const w = watchers[i]
-      if (w !== undefined) unwatchFile(f, onChange)
-    }
+    for (const f of files) unwatchFile(f, onChange)
   }
 }
