@@ -17,6 +17,7 @@ import {
 } from './interpret/transformers/index.js'
 import { ListenError } from './listen-error.js'
 import { startProxy } from './proxy.js'
+import { TlsConfigError } from './tls/tls-errors.js'
 
 function version(): string {
   // src/ and dist/ both sit one level below the package root.
@@ -134,7 +135,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     // An address that cannot be used is the operator's to change, and the message names the
     // config key: one line says it all, where a stack trace would bury it.
-    if (err instanceof ListenError) {
+    if (err instanceof ListenError || err instanceof TlsConfigError) {
       process.stderr.write(`switchyard-proxy: cannot start: ${err.message}\n`)
       return 1
     }

@@ -13,6 +13,7 @@ import { ListenError } from './listen-error.js'
 import { AccessLog } from './router/access-log.js'
 import type { ProxyRouter } from './router/proxy-router.js'
 import { Router } from './router/router.js'
+import { TlsConfigError } from './tls/tls-errors.js'
 
 export interface RunningProxy {
   readonly id: string
@@ -90,9 +91,10 @@ export async function startProxy(
       const router: ProxyRouter =
         rc.protocol === 'h2'
           ? new H2Router(rc, interpreter, routerLog, log, { baseDir })
-          : new Router(rc, interpreter, routerLog, log)
+          : new Router(rc, interpreter, routerLog, log, { baseDir })
       routers.push(router)
       const addresses = await router.listen().catch((err: unknown) => {
+        if (err instanceof TlsConfigError) throw err.prefixed(`routers[${i}].`)
         throw err instanceof ListenError
           ? new ListenError(`routers[${i}].${err.key}`, err.cause)
           : err

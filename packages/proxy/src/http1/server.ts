@@ -12,6 +12,7 @@
 // longer than the keep-alive timeout, or sitting on half a head for as long, are closed by one
 // sweep per server.
 import { createServer, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls'
 import { BodyCursor, type BodyOut, type Framing, requestFraming } from './framing.js'
 import {
   type HeaderMap,
@@ -53,7 +54,14 @@ export interface ServerOptions {
   readonly onRequest: (tx: Transaction) => void
   /** A request that does not parse; the server answers it and closes the connection. */
   readonly onParseError?: (err: HttpParseError, remoteAddress: string | undefined) => void
+  /** Serve over TLS with these options (tls/server-tls.ts); default cleartext. */
+  readonly tls?: TlsOptions
+  /** A TLS handshake that failed (a client that does not trust us, or has no certificate). */
+  readonly onTlsError?: (err: Error, remoteAddress: string | undefined) => void
 }
+
+/** How long a client may take over its TLS handshake; node's default is 120 s. */
+const TLS_HANDSHAKE_MS = 10_000
 
 /** Unread bytes a connection holds before it stops reading from its client. */
 const MAX_BUFFERED = 64 * 1024
@@ -77,9 +85,27 @@ export class Http1Server {
   constructor(readonly options: ServerOptions) {
     this.keepAliveMs = options.keepAliveTimeoutMs ?? 60_000
     // allowHalfOpen: the connection decides what a client's FIN means (onEnd).
-    this.net = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    const accept = (socket: Socket) => {
       this.connections.add(new Connection(this, socket))
-    })
+    }
+    if (options.tls === undefined) {
+      this.net = createServer({ allowHalfOpen: true, noDelay: true }, accept)
+    } else {
+      // A connection is the proxy's once its handshake is done (secureConnection); a handshake
+      // that fails is the client's problem, logged at debug and never an error of the server.
+      // Not allowHalfOpen: a client that gives up during the handshake (it does not trust our
+      // certificate) only ends its side, and a half-open socket in handshake would then wait
+      // for the handshake timeout, holding up close(). A FIN during a request is an abort
+      // either way (onEnd), and between requests a goodbye.
+      const server = createTlsServer(
+        { handshakeTimeout: TLS_HANDSHAKE_MS, ...options.tls, allowHalfOpen: false, noDelay: true },
+        accept,
+      )
+      server.on('tlsClientError', (err, socket) => {
+        options.onTlsError?.(err, socket.remoteAddress)
+      })
+      this.net = server
+    }
   }
 
   listen(port: number, host: string): Promise<void> {

@@ -9,6 +9,9 @@
 // request written on a socket the backend is closing fails, and one with a body cannot be
 // retried (RFC 9110 §9.2.2).
 import { connect, type Socket } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
+import { hostPort } from '@switchyard/wire'
+import type { ClientTls } from '../tls/client-tls.js'
 import { idleLimit, NO_HINT } from './keep-alive.js'
 
 /** What holds a connection: told of its bytes, its end and its errors. */
@@ -31,6 +34,27 @@ export interface PoolOptions {
   readonly maxConnections: number | undefined
   /** How long an idle connection is kept at most; default 4 s (undici's default, kept). */
   readonly keepAliveTimeoutMs: number | undefined
+  /** TLS to the endpoint (the client's `tls`, resolved for its bound id); default cleartext. */
+  readonly tls?: ClientTls | undefined
+}
+
+/**
+ * A TLS failure, worded for the 502 that answers it (the peer's certificate expired, is for
+ * another name, is signed by an unknown CA; the peer refused our client certificate).
+ */
+export class UpstreamTlsError extends Error {
+  override readonly name = 'UpstreamTlsError'
+  readonly code = 'UPSTREAM_TLS'
+  constructor(message: string, cause: unknown) {
+    super(message, { cause })
+  }
+}
+
+/** `err` as an UpstreamTlsError when it is a TLS failure, else unchanged. */
+function tlsFailure(tls: ClientTls | undefined, err: Error, peer: string): Error {
+  if (tls === undefined || err instanceof UpstreamTlsError) return err
+  const said = tls.describe(err, peer)
+  return said === undefined ? err : new UpstreamTlsError(said, err)
 }
 
 export class UpstreamConnection {
@@ -40,21 +64,37 @@ export class UpstreamConnection {
   /** While idle: when it must no longer be used (performance.now() time). */
   idleUntil = 0
   private error: Error | undefined
+  /** The backend sent something on it. */
+  private answered = false
 
   constructor(
     readonly pool: UpstreamPool,
     readonly socket: Socket,
   ) {
     socket.on('data', (d: Buffer) => {
+      this.answered = true
       if (this.owner !== undefined) this.owner.onUpstreamData(this, d)
       // Bytes nobody asked for on an idle connection: the server is confused; drop it.
       else socket.destroy()
     })
     socket.on('drain', () => this.owner?.onUpstreamDrain(this))
     socket.on('error', (err) => {
-      this.error = err
+      // TLS 1.3 sends a refused client certificate's alert after the handshake: it arrives here.
+      this.error = tlsFailure(pool.options.tls, err, pool.peer)
     })
     socket.on('close', () => {
+      // Node's TLS servers refuse a client certificate they do not trust by closing, without an
+      // alert: a close of a new TLS connection before any answer, when we presented one, is
+      // most likely that, and the 502 says so.
+      if (this.error === undefined && !this.answered && !this.reused) {
+        const tls = pool.options.tls
+        if (tls?.config.clientAuth !== undefined) {
+          this.error = new UpstreamTlsError(
+            `${pool.peer} closed the connection after the TLS handshake, before any answer: it may not accept this proxy's client certificate (tls.clientAuth)`,
+            undefined,
+          )
+        }
+      }
       pool.removed(this)
       const owner = this.owner
       this.owner = undefined
@@ -105,12 +145,16 @@ export class UpstreamPool {
   private readonly keepAliveMs: number
   private onEmpty: (() => void) | undefined
 
+  /** `host:port`, as TLS errors name the peer. */
+  readonly peer: string
+
   constructor(
     readonly host: string,
     readonly port: number,
-    private readonly options: PoolOptions,
+    readonly options: PoolOptions,
   ) {
     this.keepAliveMs = options.keepAliveTimeoutMs ?? 4000
+    this.peer = hostPort(host, port)
   }
 
   /** Connections open (in use and idle) and being opened. */
@@ -192,18 +236,29 @@ export class UpstreamPool {
 
   private open(waiter: ConnectionWaiter): void {
     this.connecting++
-    const socket = connect({ host: this.host, port: this.port, noDelay: true })
+    const tls = this.options.tls
+    // With TLS the connection is ready once the handshake is done (and the server's certificate
+    // checked): the connect timeout covers both.
+    const socket =
+      tls === undefined
+        ? connect({ host: this.host, port: this.port, noDelay: true })
+        : tlsConnect({ ...tls.connectOptions(this.host, ['http/1.1']), port: this.port })
+    socket.setNoDelay(true)
     const timer = setTimeout(() => {
-      socket.destroy(new Error(`connect timed out after ${this.options.connectTimeoutMs} ms`))
+      socket.destroy(
+        new Error(
+          `${tls === undefined ? 'connect' : 'connect and TLS handshake'} timed out after ${this.options.connectTimeoutMs} ms`,
+        ),
+      )
     }, this.options.connectTimeoutMs)
     const failed = (err: Error) => {
       clearTimeout(timer)
       this.connecting--
       this.checkEmpty()
-      waiter.onConnectError(err)
+      waiter.onConnectError(tlsFailure(tls, err, this.peer))
     }
     socket.once('error', failed)
-    socket.once('connect', () => {
+    socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
       clearTimeout(timer)
       socket.off('error', failed)
       this.connecting--

@@ -1,10 +1,13 @@
 // A router: its servers, its identifier, its interpreter (namerd or local), the routes cache,
 // one client per concrete name, and the handler that ties them together for each request.
 import type { AddressInfo } from 'node:net'
-import type { Dtab, Path } from '@switchyard/dtab'
+import type { Server as TlsServer } from 'node:tls'
+import { type Dtab, Path } from '@switchyard/dtab'
 import { hostPort } from '@switchyard/wire'
 import type { Logger } from 'pino'
 import { Client } from '../balance/client.js'
+import { http1Pools } from '../balance/endpoint.js'
+import { clientResolver, type ResolvedClient } from '../config/client-configs.js'
 import type { RouterConfig, ServerConfig } from '../config/schema.js'
 import { effectiveDeadline } from '../forward/deadline.js'
 import { forward } from '../forward/forward.js'
@@ -16,6 +19,8 @@ import { ListenError } from '../listen-error.js'
 import { RouterStats, type ScopeStats } from '../metrics/index.js'
 import { ServiceBudgets } from '../retry/service-budgets.js'
 import type { Routes } from '../route/index.js'
+import { ClientTls } from '../tls/client-tls.js'
+import { ServerTls } from '../tls/server-tls.js'
 import type { AccessLog } from './access-log.js'
 import { ClientRegistry } from './client-registry.js'
 import { forwardError, INTERNAL_ERROR } from './error-response.js'
@@ -35,6 +40,14 @@ interface ServerCtx {
   readonly config: ServerConfig
   readonly stats: ScopeStats
   readonly server: Http1Server
+  readonly tls: ServerTls | undefined
+}
+
+export interface RouterOptions {
+  /** Relative TLS file paths are relative to this (the config file's directory); default cwd. */
+  readonly baseDir?: string
+  /** How often server certificate files are checked for a change (ms); default 2000. */
+  readonly tlsPollMs?: number
 }
 
 export class Router implements ProxyRouter {
@@ -47,12 +60,14 @@ export class Router implements ProxyRouter {
   private readonly clients: ClientRegistry<UpstreamPool>
   private readonly budgets: ServiceBudgets
   private readonly servers: ServerCtx[] = []
+  private readonly baseDir: string
 
   constructor(
     readonly config: RouterConfig,
     readonly interpreter: Interpreter,
     readonly logger: Logger,
     private readonly accessLog: AccessLog | undefined,
+    private readonly options: RouterOptions = {},
   ) {
     this.label = config.label ?? config.protocol
     this.stats = new RouterStats(this.label)
@@ -60,13 +75,11 @@ export class Router implements ProxyRouter {
     this.dstPrefix = this.decider.dstPrefix
     this.routes = this.decider.routes
     this.stats.routeCache = this.routes
-    const fa = config.client.failureAccrual
-    const options = {
-      failureAccrual: { consecutiveFailures: fa.failures, backoff: fa.backoff },
-      connectTimeoutMs: config.client.connectTimeoutMs,
-      maxConnectionsPerEndpoint: config.client.maxConnectionsPerEndpoint,
-    }
-    this.clients = new ClientRegistry((id) => new Client(id, options))
+    this.baseDir = options.baseDir ?? process.cwd()
+    // Each bound id gets its settings (io.l5d.static: per prefix, commonName filled from the
+    // prefix's captures); the TLS files were checked at listen, so loading here reuses them.
+    const resolveClient = clientResolver(config.client)
+    this.clients = new ClientRegistry((id) => this.makeClient(id, resolveClient(Path.read(id))))
     const b = config.service.retries.budget
     this.budgets = new ServiceBudgets({
       ttlMs: b.ttlSecs * 1000,
@@ -75,10 +88,58 @@ export class Router implements ProxyRouter {
     })
   }
 
+  private makeClient(id: string, c: ResolvedClient): Client<UpstreamPool> {
+    const tls = c.tls === undefined ? undefined : ClientTls.load(c.tls, this.baseDir, 'client.tls')
+    return new Client(id, {
+      failureAccrual: {
+        consecutiveFailures: c.failureAccrual.failures,
+        backoff: c.failureAccrual.backoff,
+      },
+      makePool: http1Pools({
+        connectTimeoutMs: c.connectTimeoutMs,
+        maxConnections: c.maxConnectionsPerEndpoint,
+        keepAliveTimeoutMs: undefined,
+        tls,
+      }),
+    })
+  }
+
+  /**
+   * Reads every client TLS section's files now, so a bad one is a start error naming its key
+   * (`client.configs[1].tls.trustCerts[0]`), not a failure of the first request that needs it.
+   */
+  private checkClientTls(): void {
+    const c = this.config.client
+    const warn = (key: string) =>
+      this.logger.warn(
+        { key },
+        `${key}.disableValidation: the certificates of backends are not checked; for tests only`,
+      )
+    if (c.tls !== undefined) {
+      ClientTls.load(c.tls, this.baseDir, 'client.tls')
+      if (c.tls.disableValidation) warn('client.tls')
+    }
+    c.configs?.forEach((entry, k) => {
+      if (entry.tls === undefined) return
+      ClientTls.load(entry.tls, this.baseDir, `client.configs[${k}].tls`)
+      if (entry.tls.disableValidation) warn(`client.configs[${k}].tls`)
+    })
+  }
+
   /** Starts every server; resolves with their addresses once all listen. */
   async listen(): Promise<string[]> {
+    this.checkClientTls()
     const out: string[] = []
     for (const [i, config] of this.config.servers.entries()) {
+      // HTTP/1.1 over TLS (ALPN http/1.1); mTLS when caCertPath is set. The files are checked
+      // before the port is bound: a bad one is a start error naming servers[i].tls.<key>.
+      const tls =
+        config.tls === undefined
+          ? undefined
+          : await ServerTls.load(config.tls, this.baseDir, this.logger, ['http/1.1'], {
+              key: `servers[${i}].tls`,
+              ...(this.options.tlsPollMs !== undefined && { pollMs: this.options.tlsPollMs }),
+            })
       // The proxy's own HTTP/1.1 server (src/http1). It refuses an HTTP/1.1 request without
       // exactly one valid Host; an HTTP/1.0 one without Host reaches the identifier, which
       // decides (io.l5d.path or io.l5d.static need none), and a 400 says why when it cannot.
@@ -98,16 +159,27 @@ export class Router implements ProxyRouter {
         },
         onParseError: (err, remote) =>
           this.logger.debug({ err: err.message, code: err.code, remote }, 'unparseable request'),
+        ...(tls !== undefined && {
+          tls: tls.options(),
+          onTlsError: (err: Error, remote: string | undefined) =>
+            this.logger.debug(
+              { err: err.message, code: (err as { code?: string }).code, remote },
+              'TLS handshake failed',
+            ),
+        }),
       })
       await server.listen(config.port, config.ip).catch((err: unknown) => {
+        tls?.close()
         throw new ListenError(`servers[${i}]`, err)
       })
+      tls?.watch(server.net as TlsServer)
       // Linkerd's server scope is `<ip>/<port>`, known once the port is bound, before any
       // connection is read.
       const a = server.net.address() as AddressInfo
       ctx = {
         config,
         server,
+        tls,
         stats: this.stats.servers.get(`${a.address}/${a.port}`),
       }
       this.servers.push(ctx)
@@ -221,6 +293,7 @@ export class Router implements ProxyRouter {
       this.servers.map(
         (s) =>
           new Promise<void>((resolve) => {
+            s.tls?.close()
             void s.server.close().then(resolve)
           }),
       ),

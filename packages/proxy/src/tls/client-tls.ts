@@ -13,7 +13,13 @@ import type { ClientTlsConfig } from '../config/tls.js'
 import { readCertificates, readCertKeyPair, resolvePath } from './pem-files.js'
 import { describeTlsError, TlsConfigError } from './tls-errors.js'
 
+// Per config (commonName included) the instance; per set of files the secure context, so ids
+// whose commonName templates differ still share the files read and the CAs parsed once.
 const loaded = new Map<string, ClientTls>()
+const contexts = new Map<
+  string,
+  { readonly context: SecureContext; readonly trustFiles: readonly string[] }
+>()
 
 export class ClientTls {
   private constructor(
@@ -32,38 +38,18 @@ export class ClientTls {
     const cacheKey = JSON.stringify([baseDir, config])
     const cached = loaded.get(cacheKey)
     if (cached !== undefined) return cached
-    const trustFiles: string[] = []
-    const ca: Buffer[] = []
-    config.trustCerts?.forEach((p, i) => {
-      const file = resolvePath(baseDir, p)
-      ca.push(readCertificates(`${key}.trustCerts[${i}]`, file).pem)
-      trustFiles.push(file)
-    })
-    if (config.trustCertsBundle !== undefined) {
-      const file = resolvePath(baseDir, config.trustCertsBundle)
-      ca.push(readCertificates(`${key}.trustCertsBundle`, file).pem)
-      trustFiles.push(file)
+    const filesKey = JSON.stringify([
+      baseDir,
+      config.trustCerts,
+      config.trustCertsBundle,
+      config.clientAuth,
+    ])
+    let files = contexts.get(filesKey)
+    if (files === undefined) {
+      files = loadFiles(config, baseDir, key)
+      contexts.set(filesKey, files)
     }
-    let pair: { cert: Buffer; key: Buffer } | undefined
-    if (config.clientAuth !== undefined) {
-      pair = readCertKeyPair(
-        `${key}.clientAuth`,
-        resolvePath(baseDir, config.clientAuth.certPath),
-        resolvePath(baseDir, config.clientAuth.keyPath),
-      )
-    }
-    let context: SecureContext
-    try {
-      context = createSecureContext({
-        ...(ca.length > 0 ? { ca } : {}),
-        ...(pair !== undefined ? { cert: pair.cert, key: pair.key } : {}),
-      })
-    } catch (err) {
-      throw new TlsConfigError(key, `the TLS files cannot be used: ${(err as Error).message}`, {
-        cause: err,
-      })
-    }
-    const tls = new ClientTls(config, trustFiles, context)
+    const tls = new ClientTls(config, files.trustFiles, files.context)
     loaded.set(cacheKey, tls)
     return tls
   }
@@ -95,6 +81,44 @@ export class ClientTls {
     return describeTlsError(err, peer, {
       trustCerts: this.trustFiles,
       clientAuth: this.config.clientAuth !== undefined,
+    })
+  }
+}
+
+function loadFiles(
+  config: ClientTlsConfig,
+  baseDir: string,
+  key: string,
+): { context: SecureContext; trustFiles: string[] } {
+  const trustFiles: string[] = []
+  const ca: Buffer[] = []
+  config.trustCerts?.forEach((p, i) => {
+    const file = resolvePath(baseDir, p)
+    ca.push(readCertificates(`${key}.trustCerts[${i}]`, file).pem)
+    trustFiles.push(file)
+  })
+  if (config.trustCertsBundle !== undefined) {
+    const file = resolvePath(baseDir, config.trustCertsBundle)
+    ca.push(readCertificates(`${key}.trustCertsBundle`, file).pem)
+    trustFiles.push(file)
+  }
+  let pair: { cert: Buffer; key: Buffer } | undefined
+  if (config.clientAuth !== undefined) {
+    pair = readCertKeyPair(
+      `${key}.clientAuth`,
+      resolvePath(baseDir, config.clientAuth.certPath),
+      resolvePath(baseDir, config.clientAuth.keyPath),
+    )
+  }
+  try {
+    const context = createSecureContext({
+      ...(ca.length > 0 ? { ca } : {}),
+      ...(pair !== undefined ? { cert: pair.cert, key: pair.key } : {}),
+    })
+    return { context, trustFiles }
+  } catch (err) {
+    throw new TlsConfigError(key, `the TLS files cannot be used: ${(err as Error).message}`, {
+      cause: err,
     })
   }
 }

@@ -103,7 +103,7 @@ export function readCertKeyPair(key: string, certPath: string, keyPath: string):
   if (!leaf.checkPrivateKey(createPrivateKey(keyPem))) {
     throw new TlsConfigError(
       `${key}.keyPath`,
-      `${keyPath} is not the key of the certificate in ${certPath} (${key}.certPath)`,
+      `${keyPath} is not the key of the certificate in ${certPath}`,
     )
   }
   return { cert, key: keyPem, leaf }

@@ -9,10 +9,16 @@ export class TlsConfigError extends Error {
   readonly code = 'TLS_CONFIG'
   constructor(
     readonly key: string,
-    message: string,
+    /** The problem without the key: `cannot read /etc/x.pem: no such file`. */
+    readonly reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`${key}: ${message}`, options)
+    super(`${key}: ${reason}`, options)
+  }
+
+  /** The same error under a longer key: `routers[0].` + `servers[1].tls.certPath`. */
+  prefixed(prefix: string): TlsConfigError {
+    return new TlsConfigError(`${prefix}${this.key}`, this.reason, { cause: this.cause })
   }
 }
 
