@@ -97,6 +97,9 @@ export class H2Router implements ProxyRouter {
 
   /** Starts every server; resolves with their addresses once all listen. */
   async listen(): Promise<string[]> {
+    // A bad client TLS file is a start error too, not the first request's (proxy.ts prefixes
+    // the key with the router's).
+    checkClientTls(this.config, this.options.baseDir)
     const out: string[] = []
     for (const [i, config] of this.config.servers.entries()) {
       // A bad certificate or key is a start error naming the key and the file (ServerTls).
@@ -104,7 +107,7 @@ export class H2Router implements ProxyRouter {
         config.tls === undefined
           ? undefined
           : await ServerTls.load(config.tls, this.options.baseDir, this.logger, ['h2'], {
-              key: `routers.${this.label}.servers[${i}].tls`,
+              key: `servers[${i}].tls`,
             })
       let ctx: ServerCtx | undefined
       const server = new H2Server({
@@ -281,14 +284,13 @@ export class H2Router implements ProxyRouter {
  * The client of each bound id: its settings from the client section (io.l5d.static prefixes
  * over io.l5d.global's keys, clientResolver), h2 over TLS when they have tls, else h2c.
  * The TLS files are read once and shared (ClientTls caches them); a bad one is found at start
- * (checkClientTls) rather than by the first request.
+ * (checkClientTls, in listen) rather than by the first request.
  */
 function clientFactory(
   config: RouterConfig,
   baseDir: string,
 ): (id: string) => Client<H2SessionPool> {
   const resolve = clientResolver(config.client)
-  checkClientTls(config, baseDir)
   return (id) => {
     const c = resolve(Path.read(id))
     const tls = c.tls === undefined ? undefined : ClientTls.load(c.tls, baseDir)
@@ -308,13 +310,10 @@ function clientFactory(
 
 /** Reads every client TLS file the section names, so a bad one is a start error naming its key. */
 function checkClientTls(config: RouterConfig, baseDir: string): void {
-  const label = config.label ?? config.protocol
   if (config.client.tls !== undefined) {
-    ClientTls.load(config.client.tls, baseDir, `routers.${label}.client.tls`)
+    ClientTls.load(config.client.tls, baseDir, 'client.tls')
   }
   config.client.configs?.forEach((c, i) => {
-    if (c.tls !== undefined) {
-      ClientTls.load(c.tls, baseDir, `routers.${label}.client.configs[${i}].tls`)
-    }
+    if (c.tls !== undefined) ClientTls.load(c.tls, baseDir, `client.configs[${i}].tls`)
   })
 }
