@@ -1,7 +1,8 @@
 // A Linkerd 1 user's own linkerd.yaml runs unchanged: the io.l5d.namerd.http interpreter as
 // Linkerd writes it (dst: /$/inet/<host>/<port>, experimental: true), and Linkerd's keys the
-// proxy does not use named in one warning at start. What ignoring would make unsafe (tls) and
-// what is neither ours nor Linkerd's (a typo) are still refused, with line and column. The
+// proxy does not use named in one warning at start. What ignoring would make unsafe (tls on the
+// admin server) and what is neither ours nor Linkerd's (a typo) are still refused, with line
+// and column; tls on servers, clients and namerd is accepted, its files read at start. The
 // real command (bin/switchyard-proxy.js), a real namerd and a real backend.
 import t from 'tap'
 import { memoryStore, putDtab, startNamerd, tempDir, writeEndpoints } from './interpret-helpers.js'
@@ -142,24 +143,41 @@ t.test(
   },
 )
 
-t.test('tls is refused wherever Linkerd allows it, saying what to do instead', async (t) => {
-  t.match(
-    await refused(t, namerdRouter(', tls: {commonName: namerd}')),
-    /proxy\.yaml:2:\d+: routers\[0\]\.interpreter\.tls: Linkerd's tls for namerd \(commonName, caCert\) is not supported: for namerd over HTTPS, give dst as a URL, https:\/\/<host>:<port>/,
+t.test('tls is accepted where Linkerd has it; the admin server still refuses it', async (t) => {
+  const dir = await tempDir(t)
+  const accepted = async (yaml: string) => {
+    const file = await writeConfig(dir, yaml)
+    const r = await runProxyCommand(['--check', '--config', file])
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stdout, `${file}: valid`)
+  }
+  await accepted(namerdRouter(', tls: {commonName: namerd, disableValidation: false}'))
+  await accepted(
+    'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140, tls: {certPath: c.pem, keyPath: k.pem, caCertPath: ca.pem, requireClientAuth: true}}]\n',
+  )
+  await accepted(
+    'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140}]\n    client: {tls: {commonName: world, trustCerts: [ca.pem]}}\n',
   )
   t.match(
     await refused(
       t,
-      'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140, tls: {certPath: c.pem}}]\n',
+      'admin: {port: 9990, tls: {certPath: c.pem, keyPath: k.pem}}\nrouters:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140}]\n',
     ),
-    'routers[0].servers[0].tls: the proxy does not serve TLS',
+    'admin.tls: the admin server does not serve TLS: keep it on loopback, or remove tls',
   )
-  t.match(
-    await refused(
-      t,
-      'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140}]\n    client: {tls: {commonName: world}}\n',
-    ),
-    'routers[0].client.tls: the proxy does not speak TLS to backends',
+})
+
+t.test('a TLS file that cannot be read stops the start with its key and file', async (t) => {
+  const dir = await tempDir(t)
+  const file = await writeConfig(
+    dir,
+    'admin: {ip: 127.0.0.1, port: 0}\nrouters:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{ip: 127.0.0.1, port: 0, tls: {certPath: missing.pem, keyPath: missing.key}}]\n',
+  )
+  const r = await runProxyCommand(['--config', file])
+  t.equal(r.code, 1)
+  t.equal(
+    r.stderr,
+    `switchyard-proxy: cannot start: routers[0].servers[0].tls.certPath: cannot read ${dir}/missing.pem: no such file\n`,
   )
 })
 
