@@ -54,6 +54,7 @@ const PACED_PER_SEC = 1000
 const PACED_H2_CONNECTIONS = 20
 const STREAM_BYTES = 1024 ** 3
 const AUTHORITY = 'world'
+const UNARY_DIR = UNARY_PATH.slice(0, UNARY_PATH.lastIndexOf('/') + 1)
 export const H2_PROXY = 'switchyard-proxy (h2 router, h2c)'
 
 export interface H2BenchOptions {
@@ -200,10 +201,11 @@ export async function runH2Bench(options: H2BenchOptions): Promise<H2Bench> {
     chmodSync(dir, 0o755)
     const www = join(dir, 'www')
     mkdirSync(www, { mode: 0o755 })
-    writeFileSync(
-      join(www, 'unary.bin'),
-      Buffer.concat([Buffer.from([0, 0, 0, 0, 11]), Buffer.from('hello world')]),
-    )
+    const reply = Buffer.concat([Buffer.from([0, 0, 0, 0, 11]), Buffer.from('hello world')])
+    writeFileSync(join(www, 'unary.bin'), reply)
+    // The method's path is a file too, or nginx answers 404 before the 405 below.
+    mkdirSync(join(www, UNARY_DIR), { mode: 0o755 })
+    writeFileSync(join(www, UNARY_PATH), reply)
     // What h2load sends: the same unary call at the wire level (one framed message, "hello").
     const requestFile = join(dir, 'request.bin')
     writeFileSync(requestFile, Buffer.concat([Buffer.from([0, 0, 0, 0, 5]), Buffer.from('hello')]))
@@ -235,11 +237,15 @@ ${body} }\n`,
       return file
     }
     // A POST to a static file is a 405 in nginx; error_page turns it into the canned reply
-    // (an internal redirect, as a GET), with the trailer gRPC needs.
+    // (an internal redirect, as a GET), with the trailer gRPC needs. The request body must be
+    // read first (the mirror does, to a subrequest answering 204): answered before its body
+    // arrived, a stream gets frames after its end, which nginx's grpc_pass takes for a broken
+    // upstream ("upstream sent frame for unknown stream", a 502, the server marked down).
     const backendServer = (p: number) => `server { listen 127.0.0.1:${p} http2;
   location / { return 200 "hello world\\n"; }
   location = /big { root ${www}; default_type application/octet-stream; }
-  location ${UNARY_PATH.slice(0, UNARY_PATH.lastIndexOf('/') + 1)} { error_page 405 =200 /unary.bin; return 405; }
+  location ${UNARY_DIR} { root ${www}; mirror /drain; mirror_request_body on; error_page 405 =200 /unary.bin; }
+  location = /drain { internal; return 204; }
   location = /unary.bin { internal; root ${www}; default_type application/grpc; add_trailer grpc-status 0 always; }
 }`
     procs.push(
@@ -249,6 +255,8 @@ ${body} }\n`,
         join(dir, 'backend.log'),
       ),
     )
+    // nginx's grpc_pass sends one stream per upstream connection: it keeps up to 256 of them,
+    // more than the 100 calls h2load has in flight.
     procs.push(
       start(
         '/usr/sbin/nginx',
@@ -256,7 +264,7 @@ ${body} }\n`,
           '-c',
           nginxConf(
             'front',
-            `upstream world { ${backends.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 64; }
+            `upstream world { ${backends.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 256; }
 server { listen 127.0.0.1:${nginxFront} http2; location / { grpc_pass grpc://world; } }`,
           ),
           '-p',
