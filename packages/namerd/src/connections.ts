@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import { Server as TlsServer } from 'node:tls'
+import { TLSSocket, Server as TlsServer } from 'node:tls'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Metrics } from './metrics.js'
 
@@ -223,6 +223,12 @@ class ClosedReport {
 /** Watches every connection of one HTTP server and holds it to the limits. */
 export class ConnectionGuard {
   readonly #all = new Map<Socket, Conn>()
+  /**
+   * Over TLS: the TCP sockets whose handshake is not done, by peer address and port, so the
+   * TLS socket requests arrive on can take its TCP socket's place once it is.
+   */
+  readonly #handshaking = new Map<string, Socket>()
+  readonly #tls: boolean
   /** Connections with no request in progress, the one idle longest first. */
   readonly #idle = new Map<Socket, Conn>()
   /** Connections with an API request in progress. */
@@ -254,11 +260,12 @@ export class ConnectionGuard {
       'timeout',
       `no complete request head in time (limits.headersTimeoutMs: ${limits.headersTimeoutMs})`,
     )
-    // Over TLS, requests arrive on the TLS socket, not the TCP one 'connection' gives: the
-    // connection is counted once its handshake is done (handshakeTimeout bounds the ones before).
-    server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) =>
-      this.#accept(socket),
-    )
+    // Over TLS a connection is counted from its TCP accept, so handshakes that never finish are
+    // held to the limit and the head deadline as idle connections are; once the handshake is
+    // done, the TLS socket, where requests arrive, takes the TCP socket's place.
+    this.#tls = server instanceof TlsServer
+    server.on('connection', (socket: Socket) => this.#accept(socket))
+    if (this.#tls) server.on('secureConnection', (socket: TLSSocket) => this.#secured(socket))
     server.on('request', (req: IncomingMessage, res: ServerResponse) =>
       this.#begin(req.socket, res),
     )
@@ -345,6 +352,36 @@ export class ConnectionGuard {
     this.#idle.set(socket, conn)
     this.metrics.connectionsOpen.set(this.#all.size)
     socket.once('close', () => this.#forget(socket))
+    if (this.#tls && !(socket instanceof TLSSocket)) {
+      const key = peerKey(socket)
+      if (key !== null) {
+        this.#handshaking.set(key, socket)
+        socket.once('close', () => {
+          if (this.#handshaking.get(key) === socket) this.#handshaking.delete(key)
+        })
+      }
+    }
+  }
+
+  /** A handshake done: the TLS socket takes its TCP socket's place, a fresh connection. */
+  #secured(socket: TLSSocket): void {
+    const key = peerKey(socket)
+    const tcp = key === null ? undefined : this.#handshaking.get(key)
+    if (key !== null) this.#handshaking.delete(key)
+    const conn = tcp === undefined ? undefined : this.#all.get(tcp)
+    if (tcp === undefined || conn === undefined) {
+      // Not found by its peer (it had no address): counted as a new connection.
+      this.#accept(socket)
+      return
+    }
+    this.#all.delete(tcp)
+    this.#idle.delete(tcp)
+    // The head deadline starts again after the handshake (handshakeTimeout bounded that), and
+    // the idle map stays in the order of `since`, which the sweep relies on.
+    conn.since = performance.now()
+    this.#all.set(socket, conn)
+    this.#idle.set(socket, conn)
+    socket.once('close', () => this.#forget(socket))
   }
 
   #begin(socket: Socket, res: ServerResponse): void {
@@ -382,7 +419,9 @@ export class ConnectionGuard {
   #close(socket: Socket, last: string | null): void {
     this.#forget(socket)
     // A small write on an open socket reaches the kernel at once; destroy does not drop it.
-    if (last !== null && socket.writable) socket.write(last)
+    // Over TLS, a TCP socket still in its handshake cannot take an HTTP answer: closed bare.
+    const speaksHttp = !this.#tls || socket instanceof TLSSocket
+    if (last !== null && speaksHttp && socket.writable) socket.write(last)
     socket.destroy()
   }
 
@@ -394,4 +433,12 @@ export class ConnectionGuard {
     this.#idle.delete(socket)
     this.metrics.connectionsOpen.set(this.#all.size)
   }
+}
+
+/** `address|port` of the peer, the same for a TLS socket and the TCP socket under it. */
+function peerKey(socket: Socket): string | null {
+  const { remoteAddress, remotePort } = socket
+  return remoteAddress === undefined || remotePort === undefined
+    ? null
+    : `${remoteAddress}|${remotePort}`
 }

@@ -3,6 +3,7 @@
 // naming the key and the file, and a watch over TLS living past the head timeout.
 import { copyFile, writeFile } from 'node:fs/promises'
 import { request } from 'node:https'
+import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
 import type { PeerCertificate, TLSSocket } from 'node:tls'
 import { pino } from 'pino'
@@ -257,5 +258,73 @@ t.test(
     const put = await get(`${base}/api/1/dtabs/w`, { method: 'PUT', body: '/a => /c' })
     t.equal(put.status, 204)
     t.match(await lines.next(), /"\/c"/, 'the watch still streams after 900 ms (head timeout 200)')
+  },
+)
+
+t.test(
+  'handshakes that never come are held to the connection limit and the head deadline',
+  async (t) => {
+    const dir = await tempDir(t)
+    const config = await configFile(
+      dir,
+      { certPath: certs.server.certPath, keyPath: certs.server.keyPath },
+      'limits: {maxConnections: 16, reservedConnections: 4, headersTimeoutMs: 400}\n',
+    )
+    const settings = await resolveSettings({ config }, {})
+    const namerd = await startNamerd(settings, pino({ level: 'silent' }), null)
+    t.teardown(() => namerd.stop(200))
+    const port = Number(namerd.address.slice(namerd.address.lastIndexOf(':') + 1))
+    // 40 TCP connections that never send a ClientHello.
+    const sockets = await Promise.all(
+      Array.from(
+        { length: 40 },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const s = connect(port, '127.0.0.1', () => resolve(s))
+            s.on('error', () => {})
+            s.once('error', reject)
+          }),
+      ),
+    )
+    t.teardown(() => {
+      for (const s of sockets) s.destroy()
+    })
+    const closed = () => sockets.filter((s) => s.closed || s.readableEnded).length
+    await eventually('all but maxConnections are shed at once', () => closed() >= 40 - 16, 300)
+    t.ok(closed() < 40, 'the last 16 wait for their deadline')
+    // A probe still gets in: it sheds the stalled connection idle longest.
+    const ready = await get(`https://${namerd.address}/ready`)
+    t.equal(ready.status, 200)
+    await eventually(
+      'every stalled handshake is closed by the head deadline',
+      () => closed() === 40,
+      3000,
+    )
+  },
+)
+
+t.test(
+  'plain HTTP or garbage on the TLS port closes that connection; namerd goes on',
+  async (t) => {
+    const dir = await tempDir(t)
+    const config = await configFile(dir, {
+      certPath: certs.server.certPath,
+      keyPath: certs.server.keyPath,
+    })
+    const settings = await resolveSettings({ config }, {})
+    const namerd = await startNamerd(settings, pino({ level: 'silent' }), null)
+    t.teardown(() => namerd.stop(200))
+    const port = Number(namerd.address.slice(namerd.address.lastIndexOf(':') + 1))
+    for (const bytes of [
+      'GET /api/1/dtabs HTTP/1.1\r\nhost: x\r\n\r\n',
+      '\x16\x03\x01\xff\xff garbage',
+    ]) {
+      const s = connect(port, '127.0.0.1')
+      s.on('error', () => {})
+      s.write(bytes)
+      s.resume()
+      await new Promise((r) => s.once('close', r))
+    }
+    t.equal((await get(`https://${namerd.address}/api/1/dtabs`)).status, 200)
   },
 )
