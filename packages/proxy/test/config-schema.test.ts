@@ -235,3 +235,191 @@ t.test('loadYamlConfig reads a file and names it in errors', async (t) => {
     message: /^cannot read config file .*missing\.yaml: /,
   })
 })
+
+// Issue 15's keys: protocol h2, server and client tls in Linkerd's names, io.l5d.static configs.
+const router = (extra: string) =>
+  `routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140}]\n${extra}`
+
+t.test('server tls takes Linkerd keys; requireClientAuth defaults off', async (t) => {
+  const c = parseYamlConfig(
+    'proxy.yaml',
+    'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4143, tls: {certPath: certs/proxy.crt, keyPath: certs/proxy.key}}]\n',
+    ProxyConfig,
+  )
+  t.same(c.routers[0]!.servers[0]!.tls, {
+    certPath: 'certs/proxy.crt',
+    keyPath: 'certs/proxy.key',
+    requireClientAuth: false,
+  })
+  const mtls = parseYamlConfig(
+    'proxy.yaml',
+    'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4143, tls: {certPath: c.pem, keyPath: k.pem, caCertPath: ca.pem, requireClientAuth: true, ciphers: [ECDHE-ECDSA-AES128-GCM-SHA256]}}]\n',
+    ProxyConfig,
+  )
+  t.same(mtls.routers[0]!.servers[0]!.tls, {
+    certPath: 'c.pem',
+    keyPath: 'k.pem',
+    caCertPath: 'ca.pem',
+    requireClientAuth: true,
+    ciphers: ['ECDHE-ECDSA-AES128-GCM-SHA256'],
+  })
+})
+
+t.test('server tls without a key, or mTLS without its CA, is refused where it is', async (t) => {
+  t.match(
+    refusal(
+      t,
+      'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4143, tls: {certPath: c.pem}}]\n',
+    ),
+    /proxy\.yaml:3:\d+: routers\[0\]\.servers\[0\]\.tls\.keyPath/,
+  )
+  t.match(
+    refusal(
+      t,
+      'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4143, tls: {certPath: c.pem, keyPath: k.pem, requireClientAuth: true}}]\n',
+    ),
+    'requireClientAuth needs caCertPath: the CA that signs the client certificates',
+  )
+  t.match(
+    refusal(
+      t,
+      'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4143, tls: {certPath: c.pem, keyPath: k.pem, caCert: ca.pem}}]\n',
+    ),
+    'unknown key "caCert"',
+  )
+  t.match(
+    refusal(
+      t,
+      'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4143, tls: {certPath: "", keyPath: k.pem}}]\n',
+    ),
+    'routers[0].servers[0].tls.certPath',
+  )
+})
+
+t.test('client tls takes Linkerd keys; disableValidation defaults off', async (t) => {
+  const c = parseYamlConfig(
+    'proxy.yaml',
+    router(
+      '    client:\n      tls:\n        commonName: world.example\n        trustCerts: [ca.pem]\n        trustCertsBundle: bundle.pem\n        clientAuth: {certPath: c.pem, keyPath: k.pem}\n',
+    ),
+    ProxyConfig,
+  )
+  t.same(c.routers[0]!.client.tls, {
+    disableValidation: false,
+    commonName: 'world.example',
+    trustCerts: ['ca.pem'],
+    trustCertsBundle: 'bundle.pem',
+    clientAuth: { certPath: 'c.pem', keyPath: 'k.pem' },
+  })
+  t.match(
+    refusal(t, router('    client: {tls: {trustCerts: []}}\n')),
+    'routers[0].client.tls.trustCerts',
+  )
+  t.match(
+    refusal(t, router('    client: {tls: {clientAuth: {certPath: c.pem}}}\n')),
+    'routers[0].client.tls.clientAuth.keyPath',
+  )
+})
+
+t.test('io.l5d.static takes configs per prefix, with * and {name} elements', async (t) => {
+  const c = parseYamlConfig(
+    'proxy.yaml',
+    router(
+      '    client:\n      kind: io.l5d.static\n      configs:\n        - prefix: /#/io.l5d.fs/*\n          connectTimeoutMs: 500\n        - prefix: "/#/io.l5d.fs/{service}"\n          tls: {commonName: "{service}.example", trustCerts: [ca.pem]}\n',
+    ),
+    ProxyConfig,
+  )
+  const client = c.routers[0]!.client
+  t.equal(client.kind, 'io.l5d.static')
+  t.same(client.configs, [
+    { prefix: '/#/io.l5d.fs/*', connectTimeoutMs: 500 },
+    {
+      prefix: '/#/io.l5d.fs/{service}',
+      tls: { commonName: '{service}.example', trustCerts: ['ca.pem'], disableValidation: false },
+    },
+  ])
+  t.equal(client.connectTimeoutMs, 3000, "the client's own keys stay the defaults under them")
+})
+
+t.test(
+  'io.l5d.static without configs, configs without it, and bad prefixes are refused',
+  async (t) => {
+    t.match(
+      refusal(t, router('    client: {kind: io.l5d.static}\n')),
+      'routers[0].client.configs: io.l5d.static needs configs',
+    )
+    t.match(
+      refusal(t, router('    client: {configs: [{prefix: /#/io.l5d.fs}]}\n')),
+      'routers[0].client.configs: configs are for kind: io.l5d.static',
+    )
+    t.match(
+      refusal(t, router('    client: {kind: io.l5d.static, configs: [{prefix: "io.l5d.fs"}]}\n')),
+      /routers\[0\]\.client\.configs\[0\]\.prefix: not a prefix: a prefix starts with '\/'/,
+    )
+    t.match(
+      refusal(
+        t,
+        router('    client: {kind: io.l5d.static, configs: [{prefix: "/#/x{service}"}]}\n'),
+      ),
+      'a variable is {name}, alone',
+    )
+    t.match(
+      refusal(t, router('    client: {kind: io.l5d.static, configs: [{prefix: "/#/{1x}"}]}\n')),
+      'a variable is {name}, alone',
+    )
+    t.match(
+      refusal(t, router('    client: {kind: io.l5d.static, configs: []}\n')),
+      'routers[0].client.configs',
+    )
+    t.match(
+      refusal(t, router('    client: {kind: io.l5d.fancy}\n')),
+      'io.l5d.global (one config for every client) or io.l5d.static (configs per prefix)',
+    )
+  },
+)
+
+t.test('protocol h2 takes the HTTP/2 server keys; an http router refuses them', async (t) => {
+  const c = parseYamlConfig(
+    'proxy.yaml',
+    'routers:\n  - protocol: h2\n    experimental: true\n    dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4142, maxConcurrentStreamsPerConnection: 100, initialStreamWindowBytes: 1048576, maxFrameBytes: 32768, maxHeaderListBytes: 32768}]\n',
+    ProxyConfig,
+  )
+  const r = c.routers[0]!
+  t.equal(r.protocol, 'h2')
+  t.equal(r.servers[0]!.maxConcurrentStreamsPerConnection, 100)
+  t.equal(r.servers[0]!.maxFrameBytes, 32768)
+  t.match(
+    refusal(
+      t,
+      router('').replace('[{port: 4140}]', '[{port: 4140, maxConcurrentStreamsPerConnection: 10}]'),
+    ),
+    'routers[0].servers[0].maxConcurrentStreamsPerConnection: maxConcurrentStreamsPerConnection is an HTTP/2 setting: for a router with protocol: h2',
+  )
+  t.match(refusal(t, router('    protocol: h3\n')), 'routers[0].protocol: http or h2')
+  t.match(
+    refusal(
+      t,
+      'routers:\n  - protocol: h2\n    dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4142, maxFrameBytes: 1000}]\n',
+    ),
+    'routers[0].servers[0].maxFrameBytes',
+  )
+})
+
+t.test('the namerd interpreter takes client tls; the admin server refuses tls', async (t) => {
+  const c = parseYamlConfig(
+    'proxy.yaml',
+    'routers:\n  - servers: [{port: 4140}]\n    interpreter: {kind: io.l5d.namerd.http, dst: "https://namerd:4180", tls: {commonName: namerd.example, trustCerts: [ca.pem]}}\n',
+    ProxyConfig,
+  )
+  const i = c.routers[0]!.interpreter
+  t.ok(i !== undefined && 'dst' in i)
+  t.same(i !== undefined && 'dst' in i ? i.tls : undefined, {
+    disableValidation: false,
+    commonName: 'namerd.example',
+    trustCerts: ['ca.pem'],
+  })
+  t.match(
+    refusal(t, `admin: {port: 9990, tls: {certPath: c.pem, keyPath: k.pem}}\n${router('')}`),
+    'admin.tls: the admin server does not serve TLS',
+  )
+})
