@@ -92,7 +92,12 @@ export class H2Exchange {
     })
     const inbound = this.inbound
     inbound.on('error', ignore)
+    // 'aborted': the client reset the stream while the answer was unfinished. 'close' alone may
+    // wait for the request body to be read to its end, which a paused stream never is.
+    inbound.once('aborted', () => this.onInboundClose())
     inbound.once('close', () => this.onInboundClose())
+    // Nothing to read but the end: consumed, so the stream can close when its answer is done.
+    if (this.noBody) inbound.resume()
     if (inbound.destroyed) {
       this.onInboundClose()
       return p
@@ -162,6 +167,7 @@ export class H2Exchange {
   }
 
   private onRequestData(chunk: Buffer): void {
+    if (this.settled) return // drained, so the client's stream can close
     this.body.add(chunk)
     const up = this.current?.stream
     // Between attempts the client's stream is paused; a chunk that still slips through is kept
@@ -271,8 +277,8 @@ export class H2Exchange {
       return
     }
     // The answer had begun: the client's stream is reset as the backend's was.
+    // Settled first: closing the client's stream emits its 'aborted' synchronously.
     const rst = code === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : code
-    this.inbound.close(rst)
     this.endNode(a, 'failure')
     this.fail(
       'upstream-reset',
@@ -280,6 +286,7 @@ export class H2Exchange {
       a.node.key,
       code,
     )
+    this.inbound.close(rst)
   }
 
   onOpenError(a: Attempt, err: H2PoolError): void {
@@ -345,6 +352,8 @@ export class H2Exchange {
       this.endNode(a, 'ignore')
     }
     this.fail('client-aborted', 'the client closed the stream', a?.node.key)
+    // Whatever the client still had in flight is read and dropped, so its stream can close.
+    if (this.reading) this.inbound.resume()
   }
 
   timedOut(): void {

@@ -1,0 +1,252 @@
+// Resets travel both ways, a timeout cancels the backend's stream, and a backend that dies
+// mid-answer resets the client's stream without taking the proxy with it.
+import { spawn } from 'node:child_process'
+import { constants, type ServerHttp2Stream } from 'node:http2'
+import t from 'tap'
+import {
+  answer,
+  ask,
+  closeSession,
+  h2Client,
+  h2Connect,
+  h2Front,
+  h2Server,
+  until,
+} from './h2-forward-helpers.js'
+
+const GET = { ':method': 'GET', ':path': '/', ':authority': 'svc', ':scheme': 'http' }
+
+t.test('a client that resets its stream cancels the backend stream (CANCEL)', async (t) => {
+  let backendCode: number | undefined
+  const backend = await h2Server((stream) => {
+    stream.resume()
+    stream.respond({ ':status': 200 })
+    stream.write('first')
+    stream.on('close', () => {
+      backendCode = stream.rstCode
+    })
+  })
+  const client = h2Client([backend.port])
+  const front = await h2Front(client)
+  const session = await h2Connect(front.port)
+  t.teardown(async () => {
+    await closeSession(session)
+    await front.close()
+    await client.close()
+    await backend.close()
+  })
+  const stream = session.request(GET)
+  const a = answer(stream)
+  await new Promise((resolve) => stream.once('data', resolve))
+  const result = front.next()
+  stream.close(constants.NGHTTP2_CANCEL)
+  await a
+  t.match(await result, { ok: false, kind: 'client-aborted', headersSent: true })
+  t.ok(await until(() => backendCode !== undefined))
+  t.equal(backendCode, constants.NGHTTP2_CANCEL, 'the backend saw CANCEL')
+  t.equal(client.pending, 0, 'the endpoint has nothing outstanding')
+})
+
+t.test('a client that resets while the backend is still to answer cancels it too', async (t) => {
+  let backendCode: number | undefined
+  const backend = await h2Server((stream) => {
+    stream.resume()
+    stream.on('close', () => {
+      backendCode = stream.rstCode
+    })
+  })
+  const client = h2Client([backend.port])
+  const front = await h2Front(client)
+  const session = await h2Connect(front.port)
+  t.teardown(async () => {
+    await closeSession(session)
+    await front.close()
+    await client.close()
+    await backend.close()
+  })
+  const stream = session.request({ ...GET, ':method': 'POST' })
+  stream.on('error', () => {})
+  stream.write('part of a body')
+  const result = front.next()
+  await until(() => backend.sessions.size > 0)
+  setTimeout(() => stream.close(constants.NGHTTP2_CANCEL), 50)
+  t.match(await result, { ok: false, kind: 'client-aborted', headersSent: false })
+  t.ok(await until(() => backendCode !== undefined))
+  t.equal(backendCode, constants.NGHTTP2_CANCEL)
+})
+
+t.test("a backend's reset mid-answer resets the client's stream with the same code", async (t) => {
+  const backend = await h2Server((stream) => {
+    stream.resume()
+    stream.respond({ ':status': 200 })
+    // More than the windows hold, so the reset overtakes data still queued: a real mid-answer
+    // reset, not an answer that ended first.
+    stream.write(Buffer.alloc(1024 * 1024, 'p'))
+    setTimeout(() => stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM), 100)
+  })
+  const client = h2Client([backend.port])
+  const front = await h2Front(client)
+  const session = await h2Connect(front.port)
+  t.teardown(async () => {
+    await closeSession(session)
+    await front.close()
+    await client.close()
+    await backend.close()
+  })
+  const stream = session.request(GET)
+  stream.on('error', () => {})
+  let status: unknown
+  stream.on('response', (h) => {
+    status = h[':status']
+  })
+  stream.pause()
+  const r = await front.next()
+  const a = answer(stream)
+  stream.resume()
+  const got = await a
+  t.equal(status, 200)
+  t.ok(got.body.length < 1024 * 1024, `part of the answer came (${got.body.length} bytes)`)
+  t.equal(got.rstCode, constants.NGHTTP2_ENHANCE_YOUR_CALM)
+  t.match(r, {
+    ok: false,
+    kind: 'upstream-reset',
+    headersSent: true,
+    rstCode: constants.NGHTTP2_ENHANCE_YOUR_CALM,
+    message: /ENHANCE_YOUR_CALM/,
+  })
+})
+
+t.test(
+  "a backend's reset before answering is a failure the router answers (502 here)",
+  async (t) => {
+    const backend = await h2Server((stream) => {
+      stream.resume()
+      stream.close(constants.NGHTTP2_INTERNAL_ERROR)
+    })
+    const client = h2Client([backend.port])
+    const front = await h2Front(client)
+    const session = await h2Connect(front.port)
+    t.teardown(async () => {
+      await closeSession(session)
+      await front.close()
+      await client.close()
+      await backend.close()
+    })
+    const a = await ask(session, GET)
+    t.equal(a.headers[':status'], 502)
+    t.match(front.results[0], {
+      ok: false,
+      kind: 'upstream-reset',
+      headersSent: false,
+      retries: 0,
+      rstCode: constants.NGHTTP2_INTERNAL_ERROR,
+      message: /reset the stream \(INTERNAL_ERROR\) before answering/,
+    })
+  },
+)
+
+t.test(
+  'no answer within the timeout: the backend stream is cancelled, the result says timeout',
+  async (t) => {
+    let backendCode: number | undefined
+    const backend = await h2Server((stream) => {
+      stream.resume()
+      stream.on('close', () => {
+        backendCode = stream.rstCode
+      })
+    })
+    const client = h2Client([backend.port])
+    const front = await h2Front(client, { timeoutMs: 150 })
+    const session = await h2Connect(front.port)
+    t.teardown(async () => {
+      await closeSession(session)
+      await front.close()
+      await client.close()
+      await backend.close()
+    })
+    const a = await ask(session, GET)
+    t.equal(a.headers[':status'], 504)
+    t.match(front.results[0], { ok: false, kind: 'timeout', headersSent: false, message: /150 ms/ })
+    t.ok(await until(() => backendCode !== undefined))
+    t.equal(backendCode, constants.NGHTTP2_CANCEL)
+  },
+)
+
+t.test('an answer that began is not cut by the timeout', async (t) => {
+  const backend = await h2Server((stream) => {
+    stream.resume()
+    stream.respond({ ':status': 200 })
+    stream.write('a')
+    setTimeout(() => stream.end('b'), 250)
+  })
+  const client = h2Client([backend.port])
+  const front = await h2Front(client, { timeoutMs: 100 })
+  const session = await h2Connect(front.port)
+  t.teardown(async () => {
+    await closeSession(session)
+    await front.close()
+    await client.close()
+    await backend.close()
+  })
+  const a = await ask(session, GET)
+  t.equal(a.body, 'ab')
+  t.match(front.results[0], { ok: true })
+})
+
+/** A backend in its own process: a 200 and one chunk every 20 ms, until killed. */
+async function processBackend(): Promise<{ port: number; kill(): void; exited: Promise<unknown> }> {
+  const script = `
+    const http2 = require('node:http2')
+    const server = http2.createServer()
+    server.on('stream', (stream) => {
+      stream.on('error', () => {})
+      stream.respond({ ':status': 200 })
+      setInterval(() => stream.write('tick\\n'), 20)
+    })
+    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'))
+  `
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())))
+    child.once('exit', () => reject(new Error('the backend process exited before listening')))
+  })
+  return { port, kill: () => child.kill('SIGKILL'), exited }
+}
+
+t.test('a backend killed mid-answer resets the client stream; the proxy carries on', async (t) => {
+  const dying = await processBackend()
+  const live = await h2Server((stream: ServerHttp2Stream) => {
+    stream.resume()
+    stream.respond({ ':status': 200 })
+    stream.end('alive')
+  })
+  const client = h2Client([dying.port])
+  const front = await h2Front(client)
+  const session = await h2Connect(front.port)
+  t.teardown(async () => {
+    dying.kill()
+    await closeSession(session)
+    await front.close()
+    await client.close()
+    await live.close()
+  })
+  const stream = session.request(GET)
+  const a = answer(stream)
+  await new Promise((resolve) => stream.once('data', resolve))
+  dying.kill()
+  await dying.exited
+  const got = await a
+  t.equal(got.headers[':status'], 200)
+  t.match(got.body, /^tick\n/)
+  t.not(got.rstCode, 0, `the client's stream was reset (code ${got.rstCode})`)
+  t.match(front.results[0], { ok: false, kind: 'upstream-reset', headersSent: true })
+  // The same proxy and client session go on working once the name points elsewhere.
+  client.setAddr({
+    type: 'bound',
+    addrs: [{ ip: '127.0.0.1', port: live.port, meta: {} }],
+    meta: {},
+  })
+  const next = await ask(session, GET)
+  t.equal(next.body, 'alive')
+})
