@@ -5,7 +5,8 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { makeTestCerts, type TestCerts } from '../../../test/support/certs.js'
-import { startProcess } from '../../namerd/test/helpers.js'
+import { LineReader, startProcess } from '../../namerd/test/helpers.js'
+import { NamerdClient } from '../src/client.js'
 import { runCli, tempDir } from './helpers.js'
 
 // Destinations that resolve without a namer, so namerctl's destination check passes.
@@ -164,4 +165,29 @@ t.test('--cert and --key: a namerd that requires a client certificate (mTLS)', a
     otherCa.stderr,
     /refused namerctl's client certificate|--cert \S+ may not be signed by the CA it trusts for clients/,
   )
+})
+
+t.test('a watch streams through the https transport as through fetch', async (t) => {
+  const base = await httpsNamerd(t)
+  const ca = ['--base-url', base, '--ca-cert', certs.ca.certPath]
+  t.equal((await runCli([...ca, 'dtab', 'create', 'w', '-'], { stdin: INTERNAL })).code, 0)
+  const client = new NamerdClient(new URL(base), {
+    tls: { caCert: { path: certs.ca.certPath, from: '--ca-cert' } },
+  })
+  const ac = new AbortController()
+  t.teardown(() => ac.abort())
+  const res = await client.request('GET', '/api/1/dtabs/w', {
+    accept: 'application/json',
+    query: { watch: '1' },
+    stream: true,
+    signal: ac.signal,
+  })
+  const lines = new LineReader(res)
+  t.teardown(() => lines.cancel())
+  t.match(await lines.next(), '9001')
+  const updated = await runCli([...ca, 'dtab', 'update', 'w', '-'], {
+    stdin: '/host/world => /$/inet/127.0.0.1/9002;\n',
+  })
+  t.equal(updated.code, 0, updated.stderr)
+  t.match(await lines.next(), '9002', 'the change arrives on the open stream')
 })
