@@ -124,8 +124,8 @@ export function httpsFetch(material: TlsMaterial): Fetch {
         for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
           h.append(res.rawHeaders[i] ?? '', res.rawHeaders[i + 1] ?? '')
         const status = res.statusCode ?? 0
-        // A reset socket (the agent's keep-alive) must not hold the process open.
-        res.socket.unref()
+        // No unref here: the socket must hold the process while a watch streams; the agent
+        // unrefs it once free (keepSocketAlive), so a finished command still exits at once.
         const empty = NULL_BODY.has(status) || init.method === 'HEAD'
         if (empty) res.resume()
         resolve(
