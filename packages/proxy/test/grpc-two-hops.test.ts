@@ -49,3 +49,20 @@ t.test('an l5d-dtab override reaches v2 on the second hop, per call', async (t) 
   )
   t.equal(direct.value?.version, 'v2', 'the first hop honours it too')
 })
+
+t.test("a deadline crosses both hops: world sees what is left of the client's", async (t) => {
+  const w = await world(t, { version: 'v1' })
+  const b = await h2Proxy(t, `/svc/world => ${inet(w.port)}`)
+  const hello = await startHello({ proxy: b.port })
+  t.teardown(() => hello.close())
+  const a = await h2Proxy(t, `/svc/hello => ${inet(hello.port)}`)
+  const c = client(t, a.port, { authority: 'hello' })
+  const r = await c.unary(Hello.Greet, {}, { deadlineMs: 4000 })
+  t.equal(r.code, status.OK, r.details)
+  t.ok(r.value?.l5d['l5d-ctx-deadline'], 'hello got l5d-ctx-deadline from proxy A')
+  const left = r.value?.world?.deadlineLeftMs
+  t.ok(
+    typeof left === 'number' && left > 0 && left <= 4000,
+    `world had ${left} ms left of the client's 4000 (grpc-timeout written by proxy B from l5d-ctx-deadline)`,
+  )
+})
