@@ -13,7 +13,12 @@ import {
   parseGrpcTimeout,
   readGrpcStatus,
 } from '../src/h2/grpc.js'
-import { grpcStatusOf, grpcStatusOfReset, h2ForwardError } from '../src/h2/h2-errors.js'
+import {
+  grpcStatusOf,
+  grpcStatusOfReset,
+  h2ForwardError,
+  headersTooLarge,
+} from '../src/h2/h2-errors.js'
 
 t.test('grpc-timeout values in every unit are read as milliseconds', async (t) => {
   t.equal(parseGrpcTimeout('1H'), 3_600_000)
@@ -182,6 +187,10 @@ t.test('the proxy own errors map to gRPC statuses as documented in h2-errors.ts'
   )
   t.equal(tls.status, 502)
   t.match(tls.message, /has expired/, 'a TLS failure is named')
+  const big = headersTooLarge(20_000, 16_384)
+  t.equal(big.status, 431)
+  t.equal(big.grpcStatus, GrpcStatus.RESOURCE_EXHAUSTED)
+  t.match(big.message, /maxHeaderListBytes \(16384\)/)
   t.equal(grpcStatusOfReset(constants.NGHTTP2_REFUSED_STREAM), GrpcStatus.UNAVAILABLE)
   t.equal(grpcStatusOfReset(constants.NGHTTP2_CANCEL), GrpcStatus.CANCELLED)
   t.equal(grpcStatusOfReset(constants.NGHTTP2_INTERNAL_ERROR), GrpcStatus.INTERNAL)

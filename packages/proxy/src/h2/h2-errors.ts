@@ -10,6 +10,7 @@
 //   503 waiting for namerd's first dtab (retryable)             UNAVAILABLE (14)
 //   503 the deadline spent (not retryable)                      DEADLINE_EXCEEDED (4)
 //   the backend reset the stream before answering               after its reset code (below)
+//   431 a header list over the server's maxHeaderListBytes      RESOURCE_EXHAUSTED (8)
 //   a bug in the proxy                                          INTERNAL (13)
 //
 // On a clearContext server neither `l5d-err` nor the body nor `grpc-message` is sent: an
@@ -29,9 +30,23 @@ import {
   MAX_GRPC_MESSAGE_CHARS,
 } from './grpc.js'
 
-/** An error the h2 router answers: HTTP's reply, and the gRPC status for a gRPC call. */
-export interface H2ErrorReply extends ErrorReply {
+/**
+ * An error the h2 router answers: HTTP's reply (and 431 for a header list over the server's
+ * maxHeaderListBytes, RFC 9113 §10.5.1), and the gRPC status for a gRPC call.
+ */
+export interface H2ErrorReply extends Omit<ErrorReply, 'status'> {
+  readonly status: ProxyErrorStatus | 431
   readonly grpcStatus: GrpcStatusCode
+}
+
+/** A header list over the server's maxHeaderListBytes. */
+export function headersTooLarge(bytes: number, limit: number): H2ErrorReply {
+  return {
+    status: 431,
+    message: `The request's header list is ${bytes} bytes, over this server's maxHeaderListBytes (${limit})`,
+    retryable: false,
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+  }
 }
 
 const MAX_HEADER_CHARS = 8 * 1024

@@ -45,6 +45,23 @@ export function h2Request(incoming: IncomingHttpHeaders): H2Request {
 }
 
 /**
+ * The header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2: each
+ * field's name and value octets plus 32). nghttp2 announces the limit but does not enforce it
+ * on what it receives, so the router does. Node gives header values as latin1 strings: one
+ * character per octet.
+ */
+export function headerListBytes(incoming: IncomingHttpHeaders): number {
+  let n = 0
+  for (const name of Object.keys(incoming)) {
+    const v = incoming[name]
+    if (v === undefined) continue
+    if (Array.isArray(v)) for (const one of v) n += name.length + one.length + 32
+    else n += name.length + String(v).length + 32
+  }
+  return n
+}
+
+/**
  * Connection-specific fields (RFC 9113 §8.2.2) a client should not send on h2 and node will not
  * send on: never forwarded. `te` goes on only as `trailers` (gRPC requires it).
  */

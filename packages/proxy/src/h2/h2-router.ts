@@ -34,16 +34,17 @@ import { ServerTls } from '../tls/server-tls.js'
 import { forwardH2 } from './forward.js'
 import type { H2Forward } from './forward-types.js'
 import { isGrpc, parseGrpcTimeout } from './grpc.js'
-import { H2_INTERNAL_ERROR, h2ForwardError, h2Reply } from './h2-errors.js'
+import { H2_INTERNAL_ERROR, h2ForwardError, h2Reply, headersTooLarge } from './h2-errors.js'
 import {
   clearH2Context,
   type H2Request,
   type HeadersEdit,
   h2OutboundHeaders,
   h2Request,
+  headerListBytes,
   showRoutedH2,
 } from './h2-headers.js'
-import { H2Server } from './h2-server.js'
+import { H2_SERVER_DEFAULTS, H2Server } from './h2-server.js'
 import { type H2SessionPool, h2Pools } from './session-pool.js'
 import { CUT, GONE, StreamRecord } from './stream-record.js'
 
@@ -143,6 +144,8 @@ export class H2Router implements ProxyRouter {
     remote: string | undefined,
   ): void {
     const req = h2Request(incoming)
+    const limit = ctx.config.maxHeaderListBytes ?? H2_SERVER_DEFAULTS.maxHeaderListBytes
+    const bytes = headerListBytes(incoming)
     const rec = new StreamRecord(
       stream,
       req,
@@ -153,6 +156,10 @@ export class H2Router implements ProxyRouter {
       ctx.stats,
       this.accessLog,
     )
+    if (bytes > limit) {
+      rec.finish(headersTooLarge(bytes, limit))
+      return
+    }
     this.handle(rec).catch((err: unknown) => {
       this.logger.error({ err, method: req.method, path: req.url }, 'stream failed unexpectedly')
       rec.finish(rec.stream.headersSent ? CUT : H2_INTERNAL_ERROR)
@@ -261,7 +268,9 @@ export class H2Router implements ProxyRouter {
     else {
       let reply = h2ForwardError(result, service, client.id)
       if (!rec.clear && reply.status === 502) {
-        reply = { ...reply, ...this.decider.withRouting(reply, to) }
+        // A 502 names the service, the dtab and the override that led to the failing endpoint.
+        const { message } = this.decider.withRouting({ status: 502, message: reply.message }, to)
+        reply = { ...reply, message }
       }
       if (routed !== undefined) reply = { ...reply, headers: routedHeaders(routed) }
       rec.finish(reply, result)
