@@ -9,6 +9,8 @@
 //   latency at about 1,000 calls/s arriving independently (the p99 a hop adds), which h2load
 //   measures too at 1,000 calls/s (evenly spaced on 20 connections), with less of its own noise;
 // - a 1 GB response streamed through each, and our proxy's RSS sampled all along (flat).
+// Beside them, node's floor (h2-floor.ts): an http2 pass-through that decides nothing, started
+// with the proxy's node flags, which any node h2 proxy costs at least.
 // The backends are one nginx worker answering every call from memory or the page cache: a
 // small body for GETs, a canned unary gRPC reply (one framed message and `grpc-status: 0` in
 // the trailers) for the gRPC method, and a sparse 1 GiB file. A real gRPC server in node would
@@ -56,6 +58,8 @@ const STREAM_BYTES = 1024 ** 3
 const AUTHORITY = 'world'
 const UNARY_DIR = UNARY_PATH.slice(0, UNARY_PATH.lastIndexOf('/') + 1)
 export const H2_PROXY = 'switchyard-proxy (h2 router, h2c)'
+const H2_FLOOR = 'node http2 pass-through (floor)'
+const FLOOR_MAIN = fileURLToPath(new URL('h2-floor.ts', import.meta.url))
 
 export interface H2BenchOptions {
   /** Seconds of each throughput round; the 1,000 calls/s runs take twice as long. */
@@ -82,7 +86,7 @@ export interface H2BenchRow {
   /** h2load at 1,000 calls/s, evenly spaced on each of its connections. */
   readonly h2Paced: LoadResult
   readonly stream: StreamResult
-  /** Our proxy only: RSS before any load, and its peak (VmHWM) at the end. */
+  /** Node processes (ours, the floor): RSS before any load, and the peak (VmHWM) at the end. */
   readonly idleRssMb?: number | undefined
   readonly peakRssMb?: number | undefined
 }
@@ -336,7 +340,16 @@ routers:
     )
     procs.push(proxy)
 
+    const floorPort = await freePort()
+    const floor = start(
+      process.execPath,
+      [...PROXY_NODE_FLAGS, FLOOR_MAIN, String(floorPort), ...backends.map(String)],
+      join(dir, 'floor.log'),
+    )
+    procs.push(floor)
+
     for (const p of backends) await waitH2(p, AUTHORITY)
+    await waitH2(floorPort, AUTHORITY, floor)
     await waitH2(nginxFront, AUTHORITY)
     await waitH2(haproxyFront, AUTHORITY)
     let proxyMissing: string | undefined
@@ -351,6 +364,7 @@ routers:
       ...(proxyMissing === undefined
         ? [{ name: H2_PROXY, port: proxyPort, pid: proxy.child.pid }]
         : []),
+      { name: H2_FLOOR, port: floorPort, pid: floor.child.pid },
       { name: 'nginx (grpc_pass, 1 worker)', port: nginxFront },
       { name: 'haproxy (proto h2, 1 thread)', port: haproxyFront },
     ]
@@ -361,7 +375,7 @@ routers:
       headers: { 'content-type': 'application/grpc', te: 'trailers' },
       logFile: join(dir, 'h2load.tsv'),
     })
-    const idleRss = memoryMb(proxy.child.pid, 'VmRSS')
+    const idle = new Map(targets.map((t) => [t.pid, memoryMb(t.pid, 'VmRSS')]))
     const h2Runs = targets.map(() => [] as LoadResult[])
     const grpcRuns = targets.map(() => [] as LoadResult[])
     for (let round = 0; round < rounds; round++) {
@@ -421,7 +435,10 @@ routers:
         paced: paced[i]!,
         h2Paced: h2Paced[i]!,
         stream,
-        ...(t.pid !== undefined && { idleRssMb: idleRss, peakRssMb: memoryMb(t.pid, 'VmHWM') }),
+        ...(t.pid !== undefined && {
+          idleRssMb: idle.get(t.pid),
+          peakRssMb: memoryMb(t.pid, 'VmHWM'),
+        }),
       })
     }
     return {
@@ -495,9 +512,15 @@ export function printH2Bench({ options, rows, proxyMissing, proxyBuilt }: H2Benc
       `ours, RSS over the 1 GiB stream: ${first.toFixed(0)} MB at its start, highest ${max.toFixed(0)} MB, ${last.toFixed(0)} MB at its end (${rss.length} samples, 100 ms apart; target flat): ${shape}`,
     )
   }
+  const floor = rows.find((r) => r.name === H2_FLOOR)
+  if (floor) {
+    console.log(
+      `ours / node's http2 floor:                         ${pct(ours.h2load.perSec, floor.h2load.perSec)} (h2load), ${pct(ours.grpc.perSec, floor.grpc.perSec)} (grpc-js); the floor / nginx: ${pct(floor.h2load.perSec, nginx.h2load.perSec)}, ${pct(floor.grpc.perSec, nginx.grpc.perSec)}`,
+    )
+  }
   if (ours.idleRssMb !== undefined && ours.peakRssMb !== undefined) {
     console.log(
-      `ours, RSS before any load ${ours.idleRssMb.toFixed(0)} MB, peak over the whole h2 run ${ours.peakRssMb.toFixed(0)} MB`,
+      `ours, RSS before any load ${ours.idleRssMb.toFixed(0)} MB, peak over the whole h2 run ${ours.peakRssMb.toFixed(0)} MB${floor?.idleRssMb !== undefined && floor.peakRssMb !== undefined ? `; the floor's ${floor.idleRssMb.toFixed(0)} and ${floor.peakRssMb.toFixed(0)} MB` : ''}`,
     )
   }
 }
