@@ -249,3 +249,29 @@ t.test('a bad client TLS file is a start error naming its key and file', async (
     },
   )
 })
+
+t.test('a rotated client certificate is presented on new connections, no restart', async (t) => {
+  const b = await httpsBackend(t, 'secure', certs.server, { clientCa: certs.ca.cert })
+  const dir = await mkdtemp(join(tmpdir(), 'tls-rotate-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const certPath = join(dir, 'client.crt')
+  const keyPath = join(dir, 'client.key')
+  await writeFile(certPath, certs.client.cert)
+  await writeFile(keyPath, certs.client.key)
+  const proxy = await runProxy(
+    t,
+    localConfig(`/svc => ${inet(b.port)}`, {
+      client: { tls: { trustCerts: [certs.ca.certPath], clientAuth: { certPath, keyPath } } },
+    }),
+  )
+  t.equal((await send(proxy.port, { headers: { host: 's' } })).body, 'secure')
+  const next = await certs.issue('rotated-client', { client: true })
+  await writeFile(certPath, next.cert)
+  await writeFile(keyPath, next.key)
+  // Files are checked at most every 2 s, when a connection is made.
+  await new Promise((r) => setTimeout(r, 2100))
+  b.server.closeIdleConnections()
+  await new Promise((r) => setTimeout(r, 50))
+  t.equal((await send(proxy.port, { headers: { host: 's' } })).body, 'secure')
+  t.same(b.clientNames, ['client.example', 'rotated-client.example'])
+})

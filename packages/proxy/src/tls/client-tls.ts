@@ -2,6 +2,7 @@
 // certificate must carry and its own certificate for mTLS. Loaded once per distinct config (many
 // bound ids share one, and one secure context, so a connection does not re-parse the CAs).
 
+import { statSync } from 'node:fs'
 import { isIP } from 'node:net'
 import {
   type ConnectionOptions,
@@ -13,26 +14,36 @@ import type { ClientTlsConfig } from '../config/tls.js'
 import { readCertificates, readCertKeyPair, resolvePath } from './pem-files.js'
 import { describeTlsError, TlsConfigError } from './tls-errors.js'
 
-// Per config (commonName included) the instance; per set of files the secure context, so ids
-// whose commonName templates differ still share the files read and the CAs parsed once.
+// Per config (commonName included) the instance; per set of files one ClientFiles, so ids whose
+// commonName templates differ still share the files read and the CAs parsed once.
 const loaded = new Map<string, ClientTls>()
-const contexts = new Map<
-  string,
-  { readonly context: SecureContext; readonly trustFiles: readonly string[] }
->()
+const shared = new Map<string, ClientFiles>()
+
+/** How often, at most, a connection checks whether the files changed (ms). */
+const CHECK_MS = 2000
 
 export class ClientTls {
   private constructor(
     readonly config: ClientTlsConfig,
-    /** The resolved files of the CAs trusted (trustCerts then trustCertsBundle); empty: the system's. */
-    readonly trustFiles: readonly string[],
-    private readonly context: SecureContext,
+    private readonly files: ClientFiles,
   ) {}
+
+  /** The resolved files of the CAs trusted (trustCerts then trustCertsBundle); empty: the system's. */
+  get trustFiles(): readonly string[] {
+    return this.files.trustFiles
+  }
+
+  /** Why the last reload of changed files failed (the previous files stay in use), if it did. */
+  get reloadError(): TlsConfigError | undefined {
+    return this.files.reloadError
+  }
 
   /**
    * Reads and checks the files `config` names (relative to `baseDir`, the config file's
    * directory). Throws TlsConfigError naming `key` (the config key of this tls section, e.g.
    * `routers[0].client.tls`) and the file. The same config and baseDir give the same instance.
+   * The files are read again when they change (checked at most every 2 s, on a new
+   * connection), so a rotated client certificate or CA is used without a restart.
    */
   static load(config: ClientTlsConfig, baseDir: string, key = 'tls'): ClientTls {
     const cacheKey = JSON.stringify([baseDir, config])
@@ -44,12 +55,12 @@ export class ClientTls {
       config.trustCertsBundle,
       config.clientAuth,
     ])
-    let files = contexts.get(filesKey)
+    let files = shared.get(filesKey)
     if (files === undefined) {
-      files = loadFiles(config, baseDir, key)
-      contexts.set(filesKey, files)
+      files = new ClientFiles(config, baseDir, key)
+      shared.set(filesKey, files)
     }
-    const tls = new ClientTls(config, files.trustFiles, files.context)
+    const tls = new ClientTls(config, files)
     loaded.set(cacheKey, tls)
     return tls
   }
@@ -62,7 +73,7 @@ export class ClientTls {
     const name = this.config.commonName ?? host
     const options: ConnectionOptions = {
       host,
-      secureContext: this.context,
+      secureContext: this.files.current(),
       ...(isIP(name) === 0 ? { servername: name } : {}),
       ...(alpn !== undefined ? { ALPNProtocols: [...alpn] } : {}),
     }
@@ -85,11 +96,66 @@ export class ClientTls {
   }
 }
 
+/** The files of one client TLS config, read at load and again when they change. */
+class ClientFiles {
+  readonly trustFiles: readonly string[]
+  private readonly paths: readonly string[]
+  private context: SecureContext
+  private stamp: string
+  private checkedAt = Date.now()
+  reloadError: TlsConfigError | undefined
+
+  constructor(
+    private readonly config: ClientTlsConfig,
+    private readonly baseDir: string,
+    private readonly key: string,
+  ) {
+    const loaded = loadFiles(config, baseDir, key)
+    this.context = loaded.context
+    this.trustFiles = loaded.trustFiles
+    this.paths = loaded.paths
+    this.stamp = fileStamp(this.paths)
+  }
+
+  /** The secure context, rebuilt first if the files changed since the last check. */
+  current(): SecureContext {
+    const now = Date.now()
+    if (now - this.checkedAt < CHECK_MS || this.paths.length === 0) return this.context
+    this.checkedAt = now
+    const stamp = fileStamp(this.paths)
+    if (stamp === this.stamp) return this.context
+    try {
+      this.context = loadFiles(this.config, this.baseDir, this.key).context
+      this.stamp = stamp
+      this.reloadError = undefined
+    } catch (err) {
+      // A half-done rotation (a new cert, the old key): keep the previous files, try again at
+      // the next check.
+      if (err instanceof TlsConfigError) this.reloadError = err
+      else throw err
+    }
+    return this.context
+  }
+}
+
+function fileStamp(paths: readonly string[]): string {
+  return paths
+    .map((f) => {
+      try {
+        const s = statSync(f)
+        return `${s.ino}:${s.size}:${s.mtimeMs}`
+      } catch {
+        return 'missing'
+      }
+    })
+    .join('|')
+}
+
 function loadFiles(
   config: ClientTlsConfig,
   baseDir: string,
   key: string,
-): { context: SecureContext; trustFiles: string[] } {
+): { context: SecureContext; trustFiles: string[]; paths: string[] } {
   const trustFiles: string[] = []
   const ca: Buffer[] = []
   config.trustCerts?.forEach((p, i) => {
@@ -102,20 +168,20 @@ function loadFiles(
     ca.push(readCertificates(`${key}.trustCertsBundle`, file).pem)
     trustFiles.push(file)
   }
+  const paths = [...trustFiles]
   let pair: { cert: Buffer; key: Buffer } | undefined
   if (config.clientAuth !== undefined) {
-    pair = readCertKeyPair(
-      `${key}.clientAuth`,
-      resolvePath(baseDir, config.clientAuth.certPath),
-      resolvePath(baseDir, config.clientAuth.keyPath),
-    )
+    const certPath = resolvePath(baseDir, config.clientAuth.certPath)
+    const keyPath = resolvePath(baseDir, config.clientAuth.keyPath)
+    pair = readCertKeyPair(`${key}.clientAuth`, certPath, keyPath)
+    paths.push(certPath, keyPath)
   }
   try {
     const context = createSecureContext({
       ...(ca.length > 0 ? { ca } : {}),
       ...(pair !== undefined ? { cert: pair.cert, key: pair.key } : {}),
     })
-    return { context, trustFiles }
+    return { context, trustFiles, paths }
   } catch (err) {
     throw new TlsConfigError(key, `the TLS files cannot be used: ${(err as Error).message}`, {
       cause: err,
