@@ -1,7 +1,7 @@
 // An h2 router over TLS: h2 with ALPN on its servers (mTLS when configured), h2 over TLS to
 // backends with the client's tls, and TLS mistakes as start errors or as errors naming them.
 // Certificates are made by openssl for the test (test/support/certs.ts).
-import { readFileSync } from 'node:fs'
+import { copyFileSync, readFileSync } from 'node:fs'
 import { createSecureServer, type SecureClientSessionOptions } from 'node:http2'
 import { request as httpsRequest } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -250,4 +250,66 @@ t.test('client tls: a certificate for another name is a 502 naming both names', 
   t.equal(r.status, 502)
   t.match(r.body, /world\.example/, r.body)
   t.match(r.body, /hello\.example/)
+})
+
+t.test(
+  'io.l5d.static: each bound id gets its prefix settings, commonName filled from the captures',
+  async (t) => {
+    const a = await tlsBackend(t, 'a', certs.server)
+    const b = await tlsBackend(t, 'b', certs.server)
+    const p = await h2Proxy(
+      t,
+      h2Config(`/svc/a => ${inet(a)}; /svc/b => ${inet(b)}`, {
+        client: {
+          kind: 'io.l5d.static',
+          configs: [
+            // Every id: the CA, and the ip as the name (the certificate has IP:127.0.0.1).
+            {
+              prefix: '/$/inet/{ip}',
+              tls: { trustCerts: [certs.ca.certPath], commonName: '{ip}' },
+            },
+            // b only: a name its certificate does not have.
+            {
+              prefix: `/$/inet/*/${b}`,
+              tls: { trustCerts: [certs.ca.certPath], commonName: 'world.example' },
+            },
+          ],
+        },
+      }),
+    )
+    const s = h2Connect(t, `http://127.0.0.1:${p.port}`)
+    const ra = await h2Request(s, { ':authority': 'a', ':path': '/' })
+    t.equal(ra.status, 200, 'a: verified as 127.0.0.1, from the {ip} template')
+    t.equal(ra.body, 'a')
+    const rb = await h2Request(s, { ':authority': 'b', ':path': '/' })
+    t.equal(rb.status, 502, 'b: the later prefix asks for world.example')
+    t.match(rb.body, /world\.example/, rb.body)
+  },
+)
+
+t.test('a server certificate replaced on disk is served to new connections', async (t) => {
+  const world = await h2Backend(t, 'world')
+  // Files of our own, started with a certificate from the CA nobody trusts.
+  const certPath = `${certs.dir}/h2-reload.crt`
+  const keyPath = `${certs.dir}/h2-reload.key`
+  copyFileSync(certs.untrusted.certPath, certPath)
+  copyFileSync(certs.untrusted.keyPath, keyPath)
+  const p = await h2Proxy(
+    t,
+    h2Config(`/svc/world => ${inet(world.port)}`, {}, { tls: { certPath, keyPath } }),
+  )
+  const url = `https://127.0.0.1:${p.port}`
+  const before = await h2Request(h2Connect(t, url, trusting()), {
+    ':authority': 'world',
+    ':path': '/',
+  })
+  t.equal(before.status, undefined, 'the untrusted certificate is refused by the client')
+  copyFileSync(certs.server.keyPath, keyPath)
+  copyFileSync(certs.server.certPath, certPath)
+  let after: Awaited<ReturnType<typeof h2Request>> | undefined
+  for (let i = 0; i < 40 && after?.status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 200))
+    after = await h2Request(h2Connect(t, url, trusting()), { ':authority': 'world', ':path': '/' })
+  }
+  t.equal(after?.status, 200, 'the new certificate is served without a restart')
 })

@@ -183,9 +183,9 @@ export function sendH2Error(
           MAX_GRPC_MESSAGE_CHARS,
         )
       }
+      // Trailers-only: one HEADERS frame with END_STREAM. The reset that may follow is queued
+      // behind it, so the client reads the status first.
       stream.respond(headers, { endStream: true })
-      // A trailers-only response is written once its HEADERS frame is.
-      stream.once('close', done)
       setImmediate(done)
       return
     }
