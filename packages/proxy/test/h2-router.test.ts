@@ -419,3 +419,30 @@ t.test(
     t.equal(r.body, 'world')
   },
 )
+
+t.test('clearContext: a client l5d-ctx-deadline is ignored; its grpc-timeout is not', async (t) => {
+  const silent = await h2Backend(t, 'silent', () => {}, { streaming: true })
+  const p = await h2Proxy(
+    t,
+    h2Config(`/svc/silent => ${inet(silent.port)}`, { timeoutMs: 800 }, { clearContext: true }),
+  )
+  const s = h2Connect(t, `http://127.0.0.1:${p.port}`)
+  const now = BigInt(Date.now()) * 1_000_000n
+  const start = performance.now()
+  const r = await h2Request(s, {
+    ':authority': 'silent',
+    ':path': '/',
+    'l5d-ctx-deadline': `${now} ${now + 50_000_000n}`,
+  })
+  const took = performance.now() - start
+  t.equal(r.status, 503)
+  t.ok(took >= 700, `the router's 800 ms applied, not the client's 50 ms (${Math.round(took)} ms)`)
+  const g = await h2Request(s, {
+    ':authority': 'silent',
+    ':path': '/a.B/C',
+    ':method': 'POST',
+    ...GRPC,
+    'grpc-timeout': '100m',
+  })
+  t.equal(g.headers['grpc-status'], '4', 'a gRPC client deadline still applies')
+})

@@ -185,8 +185,10 @@ export class H2Router implements ProxyRouter {
     }
     const start = performance.now()
     const d = this.decider.decide(req, rec.clear)
+    // After decide: on a clearContext server it removed the client's l5d-ctx-deadline.
+    const budgetMs = this.timeLeft(req)
     let to: Settled | Aborted
-    if (d.type === 'pending') to = await this.settle(d, rec)
+    if (d.type === 'pending') to = await this.settle(d, rec, budgetMs)
     else to = d
     // The client left while its stream waited for addresses: nothing to answer.
     if (to.type === 'aborted') return rec.finish(GONE)
@@ -200,12 +202,13 @@ export class H2Router implements ProxyRouter {
         ),
       )
     }
-    return this.forwardTo(rec, to, this.timeLeft(req) - (performance.now() - start))
+    // The wait for addresses spent part of the stream's time.
+    return this.forwardTo(rec, to, budgetMs - (performance.now() - start))
   }
 
   /**
-   * The stream's time: the router's timeout, shortened by an inbound l5d-ctx-deadline and by
-   * grpc-timeout (both read once, when the stream arrived).
+   * The stream's time from now: the router's timeout, shortened by an inbound l5d-ctx-deadline
+   * and by grpc-timeout. Read once, when the stream arrives.
    */
   private timeLeft(req: H2Request): number {
     const routerMs = this.config.timeoutMs
@@ -215,7 +218,7 @@ export class H2Router implements ProxyRouter {
   }
 
   /** The first stream for a name not yet resolved waits for it, within its deadline. */
-  private async settle(d: Pending, rec: StreamRecord): Promise<Settled | Aborted> {
+  private async settle(d: Pending, rec: StreamRecord, limitMs: number): Promise<Settled | Aborted> {
     const left = new AbortController()
     const abort = () => left.abort()
     const stream = rec.stream
@@ -223,7 +226,7 @@ export class H2Router implements ProxyRouter {
     stream.once('aborted', abort)
     stream.once('close', abort)
     try {
-      return await this.decider.settle(d, this.timeLeft(rec.req), left.signal)
+      return await this.decider.settle(d, limitMs, left.signal)
     } finally {
       stream.off('aborted', abort)
       stream.off('close', abort)
