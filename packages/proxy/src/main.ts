@@ -17,6 +17,7 @@ import {
 } from './interpret/transformers/index.js'
 import { ListenError } from './listen-error.js'
 import { startProxy } from './proxy.js'
+import { tlsFileProblems } from './tls/check-files.js'
 import { TlsConfigError } from './tls/tls-errors.js'
 
 function version(): string {
@@ -97,7 +98,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`switchyard-proxy: ${err.message}\n`)
     return 2
   }
-  const missing = missingDirectories(config, dirname(file))
+  const missing = [
+    ...missingDirectories(config, dirname(file)),
+    ...tlsFileProblems(config, dirname(file)),
+  ]
   if (missing.length > 0) {
     process.stderr.write(missing.map((m) => `switchyard-proxy: ${file}: ${m}\n`).join(''))
     return 2

@@ -5,6 +5,7 @@
 // and column; tls on servers, clients and namerd is accepted, its files read at start. The
 // real command (bin/switchyard-proxy.js), a real namerd and a real backend.
 import t from 'tap'
+import { makeTestCerts } from '../../../test/support/certs.js'
 import { memoryStore, putDtab, startNamerd, tempDir, writeEndpoints } from './interpret-helpers.js'
 import { runProxyCommand, startProxyProcess, whenReady, writeConfig } from './proxy-process.js'
 import { recordingBackend, send } from './router-helpers.js'
@@ -144,7 +145,10 @@ t.test(
 )
 
 t.test('tls is accepted where Linkerd has it; the admin server still refuses it', async (t) => {
-  const dir = await tempDir(t)
+  const certs = await makeTestCerts()
+  t.teardown(() => certs.close())
+  // Paths relative to the config file's directory, as Linkerd's are to its working directory.
+  const dir = certs.dir
   const accepted = async (yaml: string) => {
     const file = await writeConfig(dir, yaml)
     const r = await runProxyCommand(['--check', '--config', file])
@@ -153,10 +157,10 @@ t.test('tls is accepted where Linkerd has it; the admin server still refuses it'
   }
   await accepted(namerdRouter(', tls: {commonName: namerd, disableValidation: false}'))
   await accepted(
-    'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140, tls: {certPath: c.pem, keyPath: k.pem, caCertPath: ca.pem, requireClientAuth: true}}]\n',
+    'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140, tls: {certPath: server.crt, keyPath: server.key, caCertPath: ca.crt, requireClientAuth: true}}]\n',
   )
   await accepted(
-    'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140}]\n    client: {tls: {commonName: world, trustCerts: [ca.pem]}}\n',
+    'routers:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140}]\n    client: {tls: {commonName: world, trustCerts: [ca.crt], clientAuth: {certPath: client.crt, keyPath: client.key}}}\n',
   )
   t.match(
     await refused(
@@ -167,18 +171,24 @@ t.test('tls is accepted where Linkerd has it; the admin server still refuses it'
   )
 })
 
-t.test('a TLS file that cannot be read stops the start with its key and file', async (t) => {
-  const dir = await tempDir(t)
+t.test('a TLS file that cannot be used is a config error naming its key and file', async (t) => {
+  const certs = await makeTestCerts()
+  t.teardown(() => certs.close())
+  const dir = certs.dir
   const file = await writeConfig(
     dir,
-    'admin: {ip: 127.0.0.1, port: 0}\nrouters:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{ip: 127.0.0.1, port: 0, tls: {certPath: missing.pem, keyPath: missing.key}}]\n',
+    'admin: {ip: 127.0.0.1, port: 0}\nrouters:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{ip: 127.0.0.1, port: 0, tls: {certPath: missing.pem, keyPath: server.key}}]\n    client: {tls: {clientAuth: {certPath: client.crt, keyPath: server.key}}}\n',
   )
-  const r = await runProxyCommand(['--config', file])
-  t.equal(r.code, 1)
-  t.equal(
-    r.stderr,
-    `switchyard-proxy: cannot start: routers[0].servers[0].tls.certPath: cannot read ${dir}/missing.pem: no such file\n`,
-  )
+  const expected =
+    `switchyard-proxy: ${file}: routers[0].servers[0].tls.certPath: cannot read ${dir}/missing.pem: no such file\n` +
+    `switchyard-proxy: ${file}: routers[0].client.tls.clientAuth.keyPath: ${dir}/server.key is not the key of the certificate in ${dir}/client.crt\n`
+  // --check says it, and so does a start, before anything listens.
+  const check = await runProxyCommand(['--check', '--config', file])
+  t.equal(check.code, 2)
+  t.equal(check.stderr, expected)
+  const start = await runProxyCommand(['--config', file])
+  t.equal(start.code, 2)
+  t.equal(start.stderr, expected)
 })
 
 t.test(

@@ -1,0 +1,46 @@
+// The TLS files a proxy config names, read and checked before anything starts (and by
+// `--check`): a missing file, one that is not PEM, a key that is not its certificate's is a
+// config error naming the key and the file, as a namer's missing rootDir is.
+import type { ProxyConfig } from '../config/schema.js'
+import { ClientTls } from './client-tls.js'
+import { readCertificates, readCertKeyPair, resolvePath } from './pem-files.js'
+import { TlsConfigError } from './tls-errors.js'
+
+/** One sentence per TLS section that cannot be used, each starting with its config key. */
+export function tlsFileProblems(config: ProxyConfig, baseDir: string): string[] {
+  const problems: string[] = []
+  const check = (fn: () => void) => {
+    try {
+      fn()
+    } catch (err) {
+      if (!(err instanceof TlsConfigError)) throw err
+      problems.push(err.message)
+    }
+  }
+  config.routers.forEach((r, i) => {
+    r.servers.forEach((s, j) => {
+      const tls = s.tls
+      if (tls === undefined) return
+      const key = `routers[${i}].servers[${j}].tls`
+      check(() =>
+        readCertKeyPair(key, resolvePath(baseDir, tls.certPath), resolvePath(baseDir, tls.keyPath)),
+      )
+      if (tls.caCertPath !== undefined) {
+        const ca = tls.caCertPath
+        check(() => readCertificates(`${key}.caCertPath`, resolvePath(baseDir, ca)))
+      }
+    })
+    const c = r.client
+    if (c.tls !== undefined) {
+      const tls = c.tls
+      check(() => ClientTls.load(tls, baseDir, `routers[${i}].client.tls`))
+    }
+    c.configs?.forEach((entry, k) => {
+      const tls = entry.tls
+      if (tls !== undefined) {
+        check(() => ClientTls.load(tls, baseDir, `routers[${i}].client.configs[${k}].tls`))
+      }
+    })
+  })
+  return problems
+}
