@@ -22,9 +22,10 @@ export function h2Proxy(
   t: Teardown,
   dtab: string,
   router: Record<string, unknown> = {},
-  options: { baseDir?: string } = {},
+  options: { baseDir?: string; top?: Record<string, unknown> } = {},
 ): Promise<TestProxy> {
-  return runProxy(t, localConfig(dtab, { protocol: 'h2', ...router }), options)
+  const { top, ...run } = options
+  return runProxy(t, localConfig(dtab, { protocol: 'h2', ...router }, top), run)
 }
 
 /** A world.World backend stopped when the test ends. */

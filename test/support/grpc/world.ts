@@ -95,6 +95,8 @@ export interface WorldOptions {
   readonly version: string
   readonly port?: number
   readonly tls?: ServerTlsPems
+  /** Greet answers this grpc-status (trailers-only) instead of a greeting: a sick instance. */
+  readonly greetStatus?: number
 }
 
 export async function startWorld(options: WorldOptions): Promise<GrpcBackend> {
@@ -126,6 +128,11 @@ export async function startWorld(options: WorldOptions): Promise<GrpcBackend> {
   const impl = {
     Greet(call: ServerUnaryCall<GreetRequest, GreetReply>, done: sendUnaryData<GreetReply>) {
       const r = record('Greet', call)
+      if (options.greetStatus !== undefined) {
+        r.finished = true
+        done({ code: options.greetStatus, details: `world ${version} is sick` })
+        return
+      }
       const answer = () => {
         r.finished = true
         done(null, {
