@@ -4,8 +4,9 @@
 // streams in flight finish.
 import { pino } from 'pino'
 import t from 'tap'
-import { RouterConfig } from '../src/config/schema.js'
+import { RouterConfig, ServerConfig } from '../src/config/schema.js'
 import { H2Router } from '../src/h2/h2-router.js'
+import { H2Server } from '../src/h2/h2-server.js'
 import {
   grpcFrame,
   h2Backend,
@@ -142,4 +143,26 @@ t.test('close() sends GOAWAY and lets a stream in flight finish', async (t) => {
   t.equal(r.body, 'finished', 'the stream in flight got its whole answer')
   t.ok(goaway, 'the client was told to go away')
   await closing
+})
+
+t.test('an idle session is closed; one with a quiet stream open is kept', async (t) => {
+  const server = new H2Server({
+    config: ServerConfig.parse({ port: 0 }),
+    logger: pino({ level: 'silent' }),
+    sessionIdleMs: 200,
+    // Streams are held open, never answered.
+    onStream: (stream) => stream.resume(),
+  })
+  await server.listen(0, '127.0.0.1')
+  t.teardown(() => server.close(0))
+  const url = `http://127.0.0.1:${server.address().port}`
+  const idle = h2Connect(t, url)
+  const idleClosed = new Promise<void>((resolve) => idle.once('close', () => resolve()))
+  const busy = h2Connect(t, url)
+  const quiet = busy.request({ ':path': '/', ':method': 'POST' })
+  quiet.on('error', () => {})
+  await idleClosed
+  t.pass('the session without streams was closed')
+  await later(400)
+  t.notOk(busy.closed || busy.destroyed, 'the session with an open stream is kept')
 })
