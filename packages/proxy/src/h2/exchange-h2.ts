@@ -352,8 +352,6 @@ export class H2Exchange {
       this.endNode(a, 'ignore')
     }
     this.fail('client-aborted', 'the client closed the stream', a?.node.key)
-    // Whatever the client still had in flight is read and dropped, so its stream can close.
-    if (this.reading) this.inbound.resume()
   }
 
   timedOut(): void {
@@ -396,6 +394,9 @@ export class H2Exchange {
     this.settled = true
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
+    // The rest of the request body, if any, is read and dropped (onRequestData ignores it once
+    // settled): a stream whose body is never read to its end never closes.
+    if (!this.inbound.readableEnded) this.inbound.resume()
     this.resolve(result)
   }
 }
