@@ -3,8 +3,9 @@
 // per stream on one shared connection.
 import { status } from '@grpc/grpc-js'
 import t from 'tap'
+import { stallingBackend } from '../../../test/support/grpc/raw.js'
 import { World } from '../../../test/support/grpc/services.js'
-import { client, h2Proxy, inet, world } from './grpc-helpers.js'
+import { client, h2Proxy, inet, sleep, world } from './grpc-helpers.js'
 
 t.test(
   'a unary call reaches world through the proxy and carries the routing headers',
@@ -116,6 +117,56 @@ t.test('a slow reader holds the backend back: flow control end to end', async (t
     `the backend had written ${sentWhilePaused} of ${n} messages (${(sentWhilePaused * size) / 2 ** 20} MiB) while the client read nothing: bounded by the flow-control windows, not the stream`,
   )
 })
+
+t.test(
+  'a backend that reads nothing holds a client stream back: flow control upstream',
+  async (t) => {
+    const b = await stallingBackend()
+    t.teardown(() => b.close())
+    const p = await h2Proxy(t, `/svc/world => ${inet(b.port)}`)
+    const c = client(t, p.port, { authority: 'world' })
+    const n = 4096
+    const pad = 'x'.repeat(16 * 1024)
+    let acked = 0
+    let written = 0
+    let answered: () => void = () => {}
+    const done = new Promise<void>((r) => {
+      answered = r
+    })
+    const call = c.client.makeClientStreamRequest(
+      World.Sum.path,
+      World.Sum.requestSerialize,
+      World.Sum.responseDeserialize,
+      () => answered(),
+    )
+    call.on('error', () => {})
+    const pump = () => {
+      while (written < n) {
+        written++
+        const more = call.write({ value: written, text: pad }, () => {
+          acked++
+        })
+        if (!more) {
+          call.once('drain', pump)
+          return
+        }
+      }
+      call.end()
+    }
+    pump()
+    await sleep(600)
+    const stalled = acked
+    t.equal(b.received(), 0, 'the backend has read nothing')
+    t.ok(
+      stalled < n / 4,
+      `the client got ${stalled} of ${n} 16 KiB messages (${(stalled * 16) / 1024} MiB) off its hands while the backend read nothing: the proxy did not soak up the stream`,
+    )
+    b.drain()
+    await done
+    t.equal(acked, n, 'once the backend reads, the whole stream goes through')
+    t.ok(b.received() > n * 16 * 1024, `the backend got all ${b.received()} bytes`)
+  },
+)
 
 t.test(
   'a status in the trailers reaches the client with its message, and headers first',

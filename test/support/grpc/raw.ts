@@ -50,3 +50,57 @@ export async function resettingBackend(
       }),
   }
 }
+
+export interface StallingBackend extends RawBackend {
+  /** Starts reading every stream's request body (until then nothing is read). */
+  drain(): void
+  /** Request body bytes read so far. */
+  readonly received: () => number
+}
+
+/**
+ * Answers every stream's headers and then reads nothing of its request body until `drain()`:
+ * a backend slower than its client, whose flow-control windows must hold the client back.
+ */
+export async function stallingBackend(): Promise<StallingBackend> {
+  const paths: string[] = []
+  const streams: ServerHttp2Stream[] = []
+  let received = 0
+  let draining = false
+  const server: Http2Server = createServer()
+  server.on('stream', (stream: ServerHttp2Stream, headers) => {
+    paths.push(String(headers[':path']))
+    stream.on('error', () => {})
+    stream.pause()
+    stream.on('data', (d: Buffer) => {
+      received += d.length
+    })
+    stream.on('end', () => {
+      stream.end(frame({ sum: received, count: 0, version: 'stalling' }), () => {})
+    })
+    stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc' },
+      { waitForTrailers: true },
+    )
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }))
+    streams.push(stream)
+    if (draining) stream.resume()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return {
+    port: address.port,
+    paths,
+    received: () => received,
+    drain: () => {
+      draining = true
+      for (const s of streams) s.resume()
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        setTimeout(resolve, 200).unref()
+      }),
+  }
+}
