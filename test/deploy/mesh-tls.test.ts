@@ -9,9 +9,10 @@
 // key ships in deploy/.
 import { X509Certificate } from 'node:crypto'
 import { once } from 'node:events'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { dirname, resolve } from 'node:path'
+import { tmpdir } from 'node:os'
+import { dirname, join, relative, resolve } from 'node:path'
 import { connect, createServer, type TLSSocket } from 'node:tls'
 import { parseYamlConfig } from '@switchyard/config'
 import t from 'tap'
@@ -21,8 +22,16 @@ import { ClientTls } from '../../packages/proxy/src/tls/client-tls.js'
 import { ServerTls } from '../../packages/proxy/src/tls/server-tls.js'
 import { containerRun } from './container-run.js'
 import { ourImage } from './images.js'
-import { DEPLOY, type KubeObject, kustomizations, render, requireKubectl } from './kustomize.js'
+import {
+  DEPLOY,
+  type KubeObject,
+  kustomizations,
+  ROOT,
+  render,
+  requireKubectl,
+} from './kustomize.js'
 import { MESH_NAME, meshCerts } from './mesh-certs.js'
+import { validateBuiltIn } from './models.js'
 import { type Workload, workloads } from './workloads.js'
 
 const COMPONENT = 'deploy/components/mesh-tls'
@@ -221,6 +230,34 @@ if (requireKubectl(t)) {
     const mount = w.pod.containers[0]?.volumeMounts?.find((m) => m.name === 'config')
     t.equal(mount?.readOnly, true, 'mounted read-only')
     t.notOk(mount?.subPath, 'not a subPath, so a renewed certificate reaches the running proxy')
+  })
+
+  t.test('it composes with the host-port component', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'deploy-mesh-host-port-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const rel = (p: string) => relative(dir, join(ROOT, p))
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        `resources: [${rel('deploy/base')}]`,
+        `components: [${rel('deploy/components/host-port')}, ${rel(COMPONENT)}]`,
+        '',
+      ].join('\n'),
+    )
+    const both = render(dir)
+    const w = workloads(both).find((x) => x.name === 'switchyard-proxy')!
+    const ds = both.find((o) => o.kind === 'DaemonSet')!
+    t.same(validateBuiltIn(ds), [], 'the DaemonSet is valid')
+    t.equal(w.pod.containers[0]?.ports?.[0]?.hostPort, 4140, 'the host port')
+    t.ok(
+      w.pod.volumes?.find((v) => v.name === 'config')?.projected,
+      'and the Secret beside the config',
+    )
+    const m = proxyOf(both)
+    t.teardown(m.cleanup)
+    t.ok(m.config.routers.find((r) => r.label === 'incoming')?.servers[0]?.tls, 'TLS on incoming')
   })
 
   t.test('no certificate or key ships in deploy/: the user creates the Secret', async (t) => {
