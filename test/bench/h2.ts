@@ -27,6 +27,8 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
@@ -39,7 +41,7 @@ import { PROXY_NODE_FLAGS } from '@switchyard/proxy'
 import { prepareBaseline } from './baseline.js'
 import { grpcClosedLoad, grpcPacedLoad, UNARY_PATH } from './grpc-load.js'
 import { H2LOAD, runH2load } from './h2-load.js'
-import type { LoadResult } from './load.js'
+import { type LoadResult, processCpuSeconds } from './load.js'
 import { freePort, memoryMb, type Proc, start } from './proxy.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -81,6 +83,12 @@ export interface H2BenchRow {
   readonly h2loadRounds: readonly number[]
   readonly grpc: LoadResult
   readonly grpcRounds: readonly number[]
+  /**
+   * CPU time the target's own processes spent per call (µs; median round): their CPU seconds
+   * over the run's wall time, divided by its calls/s (the warm-up counted at the same rate).
+   */
+  readonly h2loadCpuUs: number
+  readonly grpcCpuUs: number
   /** grpc-js at about 1,000 calls/s, arriving independently. */
   readonly paced: LoadResult
   /** h2load at 1,000 calls/s, evenly spaced on each of its connections. */
@@ -179,6 +187,27 @@ async function streamThrough(url: string, pid: number | undefined): Promise<Stre
   } finally {
     if (timer) clearInterval(timer)
   }
+}
+
+const medianOf = (xs: readonly number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
+
+/** The processes whose parent is `pid` (nginx's workers under its master). */
+function childPids(pid: number | undefined): number[] {
+  if (pid === undefined) return []
+  const out: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // Fields after "(comm)": state, then ppid.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid)
+        out.push(Number(entry))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out
 }
 
 const median = (xs: readonly LoadResult[]): LoadResult =>
@@ -359,15 +388,41 @@ routers:
       proxyMissing = (err as Error).message
     }
 
-    const targets: { name: string; port: number; pid?: number | undefined }[] = [
-      { name: 'direct (backend)', port: backends[0]! },
+    // Each target's own processes, whose CPU time is counted per call (for direct, the backend
+    // nginx's worker): on a shared machine, CPU per call moves less than calls per second.
+    const ours = proxy.child.pid === undefined ? [] : [proxy.child.pid]
+    const [backendNginx, frontNginx, haproxy] = procs // started in this order above
+    const targets: { name: string; port: number; pid?: number | undefined; cpu: number[] }[] = [
+      { name: 'direct (backend)', port: backends[0]!, cpu: childPids(backendNginx!.child.pid) },
       ...(proxyMissing === undefined
-        ? [{ name: H2_PROXY, port: proxyPort, pid: proxy.child.pid }]
+        ? [{ name: H2_PROXY, port: proxyPort, pid: proxy.child.pid, cpu: ours }]
         : []),
-      { name: H2_FLOOR, port: floorPort, pid: floor.child.pid },
-      { name: 'nginx (grpc_pass, 1 worker)', port: nginxFront },
-      { name: 'haproxy (proto h2, 1 thread)', port: haproxyFront },
+      {
+        name: H2_FLOOR,
+        port: floorPort,
+        pid: floor.child.pid,
+        cpu: floor.child.pid === undefined ? [] : [floor.child.pid],
+      },
+      {
+        name: 'nginx (grpc_pass, 1 worker)',
+        port: nginxFront,
+        cpu: childPids(frontNginx!.child.pid),
+      },
+      {
+        name: 'haproxy (proto h2, 1 thread)',
+        port: haproxyFront,
+        cpu: haproxy!.child.pid === undefined ? [] : [haproxy!.child.pid],
+      },
     ]
+    /** Runs a load and also returns the CPU µs the target's processes spent per call. */
+    const metered = async (pids: readonly number[], load: () => Promise<LoadResult>) => {
+      const cpu = () => pids.reduce((sum, pid) => sum + (processCpuSeconds(pid) ?? 0), 0)
+      const c0 = cpu()
+      const t0 = performance.now()
+      const result = await load()
+      const cores = (cpu() - c0) / ((performance.now() - t0) / 1000)
+      return { result, cpuUs: pids.length === 0 ? Number.NaN : (cores / result.perSec) * 1e6 }
+    }
     const unary = (port: number) => ({
       url: `http://127.0.0.1:${port}${UNARY_PATH}`,
       authority: AUTHORITY,
@@ -378,10 +433,12 @@ routers:
     const idle = new Map(targets.map((t) => [t.pid, memoryMb(t.pid, 'VmRSS')]))
     const h2Runs = targets.map(() => [] as LoadResult[])
     const grpcRuns = targets.map(() => [] as LoadResult[])
+    const h2Cpu = targets.map(() => [] as number[])
+    const grpcCpu = targets.map(() => [] as number[])
     for (let round = 0; round < rounds; round++) {
       for (const [i, t] of targets.entries()) {
-        h2Runs[i]!.push(
-          await runH2load({
+        const { result, cpuUs } = await metered(t.cpu, () =>
+          runH2load({
             ...unary(t.port),
             connections: H2_CONNECTIONS,
             streams: H2_STREAMS,
@@ -389,10 +446,12 @@ routers:
             warmupSeconds: 1,
           }),
         )
+        h2Runs[i]!.push(result)
+        h2Cpu[i]!.push(cpuUs)
       }
       for (const [i, t] of targets.entries()) {
-        grpcRuns[i]!.push(
-          await grpcClosedLoad(
+        const { result, cpuUs } = await metered(t.cpu, () =>
+          grpcClosedLoad(
             { address: `127.0.0.1:${t.port}`, authority: AUTHORITY },
             GRPC_CONCURRENCY,
             GRPC_CHANNELS,
@@ -400,6 +459,8 @@ routers:
             1,
           ),
         )
+        grpcRuns[i]!.push(result)
+        grpcCpu[i]!.push(cpuUs)
       }
     }
     const paced: LoadResult[] = []
@@ -432,6 +493,8 @@ routers:
         h2loadRounds: h2Runs[i]!.map((r) => r.perSec),
         grpc: median(grpcRuns[i]!),
         grpcRounds: grpcRuns[i]!.map((r) => r.perSec),
+        h2loadCpuUs: medianOf(h2Cpu[i]!),
+        grpcCpuUs: medianOf(grpcCpu[i]!),
         paced: paced[i]!,
         h2Paced: h2Paced[i]!,
         stream,
@@ -456,6 +519,7 @@ routers:
 export function printH2Bench({ options, rows, proxyMissing, proxyBuilt }: H2Bench): void {
   const { seconds, rounds } = options
   const ms = (v: number) => v.toFixed(2)
+  const us = (v: number) => (Number.isNaN(v) ? '' : `${v.toFixed(0)} µs`)
   const k = (xs: readonly number[]) => `${xs.map((x) => (x / 1000).toFixed(1)).join(' / ')}k`
   console.log(
     `\nproxy, HTTP/2 and gRPC (h2c): h2load -c${H2_CONNECTIONS} -m${H2_STREAMS} posting a unary gRPC call (wire level) and grpc-js unary calls, ${GRPC_CONCURRENCY} in flight on ${GRPC_CHANNELS} connections, ${rounds} round${rounds === 1 ? '' : 's'} of ${seconds} s, median round; at about ${PACED_PER_SEC} calls/s for ${2 * seconds} s: grpc-js (independent arrivals, 1 connection) and h2load (${PACED_H2_CONNECTIONS} connections, evenly spaced); a 1 GiB response through each (curl)`,
@@ -465,14 +529,14 @@ export function printH2Bench({ options, rows, proxyMissing, proxyBuilt }: H2Benc
   )
   if (proxyMissing !== undefined) console.log(`no row for our proxy: ${proxyMissing}`)
   console.log(
-    '| target | h2load calls/s | rounds | p50 / p99 | errors | grpc-js calls/s | rounds | p50 / p99 | errors | at 1k/s, grpc-js: p50 / p99 | at 1k/s, h2load: p50 / p99 | 1 GiB stream |',
+    '| target | h2load calls/s | rounds | p50 / p99 | errors | CPU/call | grpc-js calls/s | rounds | p50 / p99 | errors | CPU/call | at 1k/s, grpc-js: p50 / p99 | at 1k/s, h2load: p50 / p99 | 1 GiB stream |',
   )
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|')
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
   for (const r of rows) {
     const s = r.stream
     const mbps = s.bytes / 1024 ** 2 / s.seconds
     console.log(
-      `| ${r.name} | ${r.h2load.perSec.toFixed(0)} | ${k(r.h2loadRounds)} | ${ms(r.h2load.p50Ms)} / ${ms(r.h2load.p99Ms)} ms | ${r.h2load.errors} | ${r.grpc.perSec.toFixed(0)} | ${k(r.grpcRounds)} | ${ms(r.grpc.p50Ms)} / ${ms(r.grpc.p99Ms)} ms | ${r.grpc.errors} | ${ms(r.paced.p50Ms)} / ${ms(r.paced.p99Ms)} ms (${r.paced.perSec.toFixed(0)}/s, ${r.paced.errors} errors) | ${ms(r.h2Paced.p50Ms)} / ${ms(r.h2Paced.p99Ms)} ms (${r.h2Paced.perSec.toFixed(0)}/s, ${r.h2Paced.errors} errors) | ${s.status === 200 && s.bytes === STREAM_BYTES ? '' : `status ${s.status}, ${s.bytes} bytes, `}${s.seconds.toFixed(1)} s, ${mbps.toFixed(0)} MiB/s |`,
+      `| ${r.name} | ${r.h2load.perSec.toFixed(0)} | ${k(r.h2loadRounds)} | ${ms(r.h2load.p50Ms)} / ${ms(r.h2load.p99Ms)} ms | ${r.h2load.errors} | ${us(r.h2loadCpuUs)} | ${r.grpc.perSec.toFixed(0)} | ${k(r.grpcRounds)} | ${ms(r.grpc.p50Ms)} / ${ms(r.grpc.p99Ms)} ms | ${r.grpc.errors} | ${us(r.grpcCpuUs)} | ${ms(r.paced.p50Ms)} / ${ms(r.paced.p99Ms)} ms (${r.paced.perSec.toFixed(0)}/s, ${r.paced.errors} errors) | ${ms(r.h2Paced.p50Ms)} / ${ms(r.h2Paced.p99Ms)} ms (${r.h2Paced.perSec.toFixed(0)}/s, ${r.h2Paced.errors} errors) | ${s.status === 200 && s.bytes === STREAM_BYTES ? '' : `status ${s.status}, ${s.bytes} bytes, `}${s.seconds.toFixed(1)} s, ${mbps.toFixed(0)} MiB/s |`,
     )
   }
   const by = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))
@@ -513,6 +577,10 @@ export function printH2Bench({ options, rows, proxyMissing, proxyBuilt }: H2Benc
     )
   }
   const floor = rows.find((r) => r.name === H2_FLOOR)
+  const x = (a: number, b: number) => `${(a / b).toFixed(1)}x`
+  console.log(
+    `CPU per call, ours / nginx, haproxy${floor ? ", node's floor" : ''}:        ${x(ours.h2loadCpuUs, nginx.h2loadCpuUs)}, ${x(ours.h2loadCpuUs, haproxy.h2loadCpuUs)}${floor ? `, ${x(ours.h2loadCpuUs, floor.h2loadCpuUs)}` : ''} (h2load); ${x(ours.grpcCpuUs, nginx.grpcCpuUs)}, ${x(ours.grpcCpuUs, haproxy.grpcCpuUs)}${floor ? `, ${x(ours.grpcCpuUs, floor.grpcCpuUs)}` : ''} (grpc-js)`,
+  )
   if (floor) {
     console.log(
       `ours / node's http2 floor:                         ${pct(ours.h2load.perSec, floor.h2load.perSec)} (h2load), ${pct(ours.grpc.perSec, floor.grpc.perSec)} (grpc-js); the floor / nginx: ${pct(floor.h2load.perSec, nginx.h2load.perSec)}, ${pct(floor.grpc.perSec, nginx.grpc.perSec)}`,
