@@ -101,13 +101,14 @@ export class H2Server {
     const common: ServerOptions = {
       settings,
       maxSessionMemory: MAX_SESSION_MEMORY_MB,
-      // nghttp2 counts each header's 32 bytes of overhead too; the pairs bound the count.
+      // The number of fields in one header list (the bytes are checked by the router, since
+      // nghttp2 does not enforce its own SETTINGS_MAX_HEADER_LIST_SIZE on what it receives).
       maxHeaderListPairs: 256,
       maxOutstandingPings: 10,
       maxSettings: 32,
+      // Node's defaults, written out because they are the flood limits this server relies on.
       maxSessionRejectedStreams: 100,
       maxSessionInvalidFrames: 1000,
-      peerMaxConcurrentStreams: 100,
     }
     if (options.tls !== undefined) {
       const secure: SecureServerOptions = {
