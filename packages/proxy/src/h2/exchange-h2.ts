@@ -291,7 +291,10 @@ export class H2Exchange {
 
   onOpenError(a: Attempt, err: H2PoolError): void {
     if (a !== this.current || this.settled) return
-    const tls = err.code === 'H2_CONNECT' ? tlsFailure(err.cause, a.node.key) : undefined
+    const tls =
+      err.code === 'H2_CONNECT'
+        ? tlsFailure(err.cause, a.node.key, a.node.pool.options.tls)
+        : undefined
     const endpointFault = err.code === 'H2_CONNECT' || err.code === 'H2_CONNECT_TIMEOUT'
     // No session: nothing reached the backend. Another endpoint (or this one again) may take it.
     if (this.body.intact && this.retry(a, endpointFault ? 'failure' : 'ignore')) return

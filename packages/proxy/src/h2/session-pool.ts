@@ -20,6 +20,8 @@ import type { EndpointPool, PoolFactory } from '../balance/endpoint.js'
 /** What the pool needs of a client's TLS (tls/client-tls.ts's ClientTls). */
 export interface H2ClientTls {
   connectOptions(host: string, alpn?: readonly string[]): ConnectionOptions
+  /** A handshake failure in words, with what the config knows (its CA files). */
+  describe?(err: unknown, peer: string): string | undefined
 }
 
 export interface H2PoolOptions {
