@@ -103,6 +103,9 @@ export class Http1Server {
       )
       server.on('tlsClientError', (err, socket) => {
         options.onTlsError?.(err, socket.remoteAddress)
+        // Node reports a handshake timeout here but leaves the socket open: a client that
+        // never says hello would hold its connection for ever.
+        socket.destroy()
       })
       this.net = server
     }
