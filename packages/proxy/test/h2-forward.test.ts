@@ -186,3 +186,32 @@ t.test('onResponseHeaders and onTrailers edit what the client sees', async (t) =
   t.equal(a.trailers?.['l5d-t'], undefined)
   t.equal(a.trailers?.['x-t'], '2')
 })
+
+t.test(
+  'a POST with an empty body (END_STREAM on an empty DATA frame) on a new session is answered',
+  async (t) => {
+    const bodies: string[] = []
+    const backend = await h2Server((stream) => {
+      const chunks: Buffer[] = []
+      stream.on('data', (c: Buffer) => chunks.push(c))
+      stream.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString())
+        stream.respond({ ':status': 200 })
+        stream.end('answered')
+      })
+    })
+    const client = h2Client([backend.port])
+    const front = await h2Front(client, { timeoutMs: 2000 })
+    const session = await h2Connect(front.port)
+    t.teardown(async () => {
+      await closeSession(session)
+      await front.close()
+      await client.close()
+      await backend.close()
+    })
+    const a = await ask(session, POST, '')
+    t.equal(a.body, 'answered')
+    t.same(bodies, [''])
+    t.match(front.results[0], { ok: true, status: 200 })
+  },
+)

@@ -98,6 +98,9 @@ export class H2Exchange {
     inbound.once('close', () => this.onInboundClose())
     // Nothing to read but the end: consumed, so the stream can close when its answer is done.
     if (this.noBody) inbound.resume()
+    // Listened for from the start: an empty body (END_STREAM on an empty DATA frame) ends the
+    // readable side on its own, without being read, maybe before any upstream stream exists.
+    else inbound.once('end', () => this.onRequestEnd())
     if (inbound.destroyed) {
       this.onInboundClose()
       return p
@@ -161,7 +164,6 @@ export class H2Exchange {
     if (!this.reading) {
       this.reading = true
       this.inbound.on('data', (chunk: Buffer) => this.onRequestData(chunk))
-      this.inbound.once('end', () => this.onRequestEnd())
     }
     this.inbound.resume()
   }
