@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
-import { connect, createServer, type TLSSocket } from 'node:tls'
+import { type ConnectionOptions, connect, createServer, type TLSSocket } from 'node:tls'
 import { parseYamlConfig } from '@switchyard/config'
 import t from 'tap'
 import type { ProxyConfig as ProxyConfigType } from '../../packages/proxy/src/config/schema.js'
@@ -193,7 +193,7 @@ if (requireKubectl(t)) {
       })
       const port = (server.address() as AddressInfo).port
       // A pod IP, as the daemonset transformer gives it: the name checked is commonName's.
-      const hello = (options: Parameters<typeof connect>[0]) =>
+      const hello = (options: ConnectionOptions) =>
         new Promise<string>((done) => {
           const socket: TLSSocket = connect({ ...options, port })
           let got = ''
