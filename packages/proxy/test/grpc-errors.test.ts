@@ -33,7 +33,7 @@ t.test(
     const c = client(t, p.port, { authority: 'world' })
     const r = await c.unary(
       World.Greet,
-      {},
+      { echo: { 'l5d-internal': 'secret', 'x-kept': 'yes' } },
       {
         metadata: {
           'l5d-dtab': '/svc/world => /tmp/world-v2',
@@ -46,8 +46,10 @@ t.test(
     t.equal(r.value?.l5d['l5d-ctx-dtab'], undefined, 'nor was it passed on')
     const l5d = (h: Record<string, string> | undefined) =>
       Object.keys(h ?? {}).filter((k) => k.startsWith('l5d-'))
-    t.same(l5d(r.headers), [], 'no l5d-* response headers')
-    t.same(l5d(r.trailers), [], 'no l5d-* trailers')
+    t.same(l5d(r.headers), [], 'no l5d-* response headers, though world sent one')
+    t.same(l5d(r.trailers), [], 'no l5d-* trailers, though world sent one')
+    t.equal(r.trailers['x-kept'], 'yes', 'other trailers pass')
+    t.equal(r.headers?.['x-kept'], 'yes', 'other headers pass')
 
     const lost = client(t, p.port, { authority: 'nowhere' })
     const e = await lost.unary(World.Greet, {})

@@ -235,3 +235,33 @@ t.test(
     t.equal(w.calls.length, 0)
   },
 )
+
+t.test('custom response headers and trailers pass through both ways', async (t) => {
+  const w = await world(t, { version: 'v1' })
+  const p = await h2Proxy(t, `/svc/world => ${inet(w.port)}`)
+  const c = client(t, p.port, { authority: 'world' })
+  const echo = { 'x-trace': 'abc123', 'x-big': 'y'.repeat(4000) }
+  const r = await c.unary(World.Greet, { echo })
+  t.equal(r.code, status.OK, r.details)
+  t.match(r.headers, echo, 'the response headers world sent')
+  t.match(r.trailers, echo, 'and its trailers')
+})
+
+t.test('a backend shutting down gracefully (GOAWAY) finishes the stream in flight', async (t) => {
+  const w = await world(t, { version: 'v1' })
+  const p = await h2Proxy(t, `/svc/world => ${inet(w.port)}`)
+  const c = client(t, p.port, { authority: 'world' })
+  let closing: Promise<void> | undefined
+  const r = await c.serverStream(
+    World.Count,
+    { n: 40, intervalMs: 10 },
+    {
+      onMessage: (m) => {
+        if (m.i === 5) closing = w.close()
+      },
+    },
+  )
+  t.equal(r.code, status.OK, r.details)
+  t.equal(r.messages.length, 40, 'every message, though world began closing after the 6th')
+  await closing
+})

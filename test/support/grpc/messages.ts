@@ -7,6 +7,8 @@ export interface GreetRequest {
   readonly name?: string
   /** Answer only after this long (ms): for deadlines and timeouts. */
   readonly delayMs?: number
+  /** Metadata world sends back: as response headers and as trailers. */
+  readonly echo?: Readonly<Record<string, string>>
 }
 
 /** What world (or hello) answers, with the request metadata it saw that tests look at. */
@@ -81,7 +83,10 @@ const isStringMap = (v: unknown): v is Record<string, string> =>
   isObject(v) && Object.values(v).every((x) => typeof x === 'string')
 
 export const isGreetRequest: Guard<GreetRequest> = (v): v is GreetRequest =>
-  isObject(v) && opt(v.name, 'string') && opt(v.delayMs, 'number')
+  isObject(v) &&
+  opt(v.name, 'string') &&
+  opt(v.delayMs, 'number') &&
+  (v.echo === undefined || isStringMap(v.echo))
 
 export const isGreetReply: Guard<GreetReply> = (v): v is GreetReply =>
   isObject(v) &&

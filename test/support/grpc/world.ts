@@ -89,6 +89,12 @@ export function bind(server: Server, port: number, tls?: ServerTlsPems): Promise
   })
 }
 
+function metadataOf(entries: Readonly<Record<string, string>>): Metadata {
+  const md = new Md()
+  for (const [k, v] of Object.entries(entries)) md.set(k, v)
+  return md
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export interface WorldOptions {
@@ -133,15 +139,22 @@ export async function startWorld(options: WorldOptions): Promise<GrpcBackend> {
         done({ code: options.greetStatus, details: `world ${version} is sick` })
         return
       }
+      const echo = call.request.echo
+      if (echo !== undefined) call.sendMetadata(metadataOf(echo))
       const answer = () => {
         r.finished = true
-        done(null, {
-          service: 'world',
-          version,
-          name: call.request.name ?? 'world',
-          l5d: r.l5d,
-          deadlineLeftMs: r.deadlineLeftMs,
-        })
+        const trailers = echo === undefined ? undefined : metadataOf(echo)
+        done(
+          null,
+          {
+            service: 'world',
+            version,
+            name: call.request.name ?? 'world',
+            l5d: r.l5d,
+            deadlineLeftMs: r.deadlineLeftMs,
+          },
+          trailers,
+        )
       }
       const delay = call.request.delayMs ?? 0
       if (delay > 0) setTimeout(answer, delay)
