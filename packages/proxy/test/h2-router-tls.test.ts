@@ -3,8 +3,8 @@
 // Certificates are made by openssl for the test (test/support/certs.ts).
 import { copyFileSync, readFileSync } from 'node:fs'
 import { createSecureServer, type SecureClientSessionOptions } from 'node:http2'
-import { request as httpsRequest } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
 import { pino } from 'pino'
 import t from 'tap'
 
@@ -79,22 +79,18 @@ t.test('a TLS client that offers only http/1.1 is refused in the handshake', asy
     ),
   )
   const err = await new Promise<Error | undefined>((resolve) => {
-    const req = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port: p.port,
-        path: '/',
-        ca: readFileSync(certs.ca.certPath),
-        servername: 'localhost',
-        ALPNProtocols: ['http/1.1'],
-      },
-      (res) => {
-        res.resume()
-        resolve(undefined)
-      },
-    )
-    req.on('error', resolve)
-    req.end()
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: p.port,
+      ca: readFileSync(certs.ca.certPath),
+      servername: 'localhost',
+      ALPNProtocols: ['http/1.1'],
+    })
+    socket.on('secureConnect', () => {
+      socket.destroy()
+      resolve(undefined)
+    })
+    socket.on('error', resolve)
   })
   t.ok(err, `refused: ${err?.message}`)
 })
@@ -152,7 +148,7 @@ t.test('a missing certificate file is a start error naming the key and the file'
     },
   )
   const err = await startError(config)
-  t.match(err?.message, /^routers\[0\]\.servers\[0\]\.tls\.certPath: /, err?.message)
+  t.match(err?.message, /^routers\[0\]\.servers\[0\]\.tls\.certPath: /, String(err?.message))
   t.match(err?.message, missing, 'names the file')
 })
 
@@ -162,7 +158,7 @@ t.test('a missing client trustCerts file is a start error naming the key', async
     client: { tls: { trustCerts: [missing] } },
   })
   const err = await startError(config)
-  t.match(err?.message, /^routers\[0\]\.client\.tls\.trustCerts\[0\]: /, err?.message)
+  t.match(err?.message, /^routers\[0\]\.client\.tls\.trustCerts\[0\]: /, String(err?.message))
   t.match(err?.message, missing, 'names the file')
 })
 
