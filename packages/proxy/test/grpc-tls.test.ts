@@ -106,7 +106,11 @@ t.test('mTLS to a backend: the proxy presents its clientAuth certificate', async
     client: { tls: { trustCerts: [certs.ca.certPath] } },
   })
   const refused = await client(t, without.port, { authority: 'world' }).unary(World.Greet, {})
-  t.equal(refused.code, status.UNAVAILABLE, `refused without a certificate: ${refused.details}`)
+  t.equal(
+    refused.code,
+    status.UNAVAILABLE,
+    `refused without a certificate: ${refused.code} ${refused.details}`,
+  )
   t.match(
     refused.details,
     /certificate/,
@@ -134,3 +138,46 @@ for (const [what, cert, reason] of [
     t.equal(w.calls.length, 0, 'no call reached the backend')
   })
 }
+
+t.test(
+  'proxy to proxy over mTLS: gRPC with every call kind and the override on both',
+  async (t) => {
+    const v1 = await world(t, { version: 'v1' })
+    const v2 = await world(t, { version: 'v2' })
+    const worldDtab = `/svc/world => ${inet(v1.port)}; /tmp/world-v2 => ${inet(v2.port)}`
+    const incoming = await h2Proxy(
+      t,
+      worldDtab,
+      tlsServer({ caCertPath: certs.ca.certPath, requireClientAuth: true }),
+    )
+    // The outgoing proxy sends every /svc name to the incoming one, over h2 with TLS.
+    const outgoing = await h2Proxy(t, `/svc => /$/inet/127.0.0.1/${incoming.port}`, {
+      client: {
+        tls: {
+          trustCerts: [certs.ca.certPath],
+          commonName: SERVER_NAME,
+          clientAuth: { certPath: certs.client.certPath, keyPath: certs.client.keyPath },
+        },
+      },
+    })
+    const c = client(t, outgoing.port, { authority: 'world' })
+    const r = await c.unary(World.Greet, {})
+    t.equal(r.code, status.OK, r.details)
+    t.equal(r.value?.version, 'v1')
+    const s = await c.serverStream(World.Count, { n: 100, bytes: 1000 })
+    t.equal(s.messages.length, 100, s.details)
+    const sum = await c.clientStream(World.Sum, [{ value: 2 }, { value: 3 }])
+    t.equal(sum.value?.sum, 5, sum.details)
+    const chat = await c.bidi(World.Chat, [{ value: 1 }, { value: 2 }, { value: 3 }])
+    t.equal(chat.messages.length, 3, chat.details)
+    // The override names a path only the incoming proxy's dtab binds: the outgoing one sends it
+    // on as l5d-ctx-dtab, and the incoming one applies it.
+    const staged = await c.unary(
+      World.Greet,
+      {},
+      { metadata: { 'l5d-dtab': '/svc/world => /tmp/world-v2' } },
+    )
+    t.equal(staged.code, status.OK, staged.details)
+    t.equal(staged.value?.version, 'v2', 'the override reached the second proxy over TLS')
+  },
+)
