@@ -275,3 +275,20 @@ t.test('a rotated client certificate is presented on new connections, no restart
   t.equal((await send(proxy.port, { headers: { host: 's' } })).body, 'secure')
   t.same(b.clientNames, ['client.example', 'rotated-client.example'])
 })
+
+t.test('the 502 is one sentence and node’s code, nothing repeated', async (t) => {
+  const b = await httpsBackend(t, 'hello', certs.wrongName)
+  const proxy = await runProxy(
+    t,
+    localConfig(`/svc => ${inet(b.port)}`, {
+      client: { tls: { trustCerts: [certs.ca.certPath], commonName: 'hello.example' } },
+    }),
+  )
+  const r = await send(proxy.port, { headers: { host: 'hello' } })
+  t.equal(r.status, 502)
+  t.equal(r.headers['l5d-retryable'], 'true', 'nothing reached the backend')
+  t.equal(
+    r.body.split('\n')[0],
+    `Cannot connect to /$/inet/127.0.0.1/${b.port} for /svc/hello: the certificate of 127.0.0.1:${b.port} is for world.example, not hello.example (ERR_TLS_CERT_ALTNAME_INVALID)`,
+  )
+})

@@ -40,13 +40,17 @@ export interface PoolOptions {
 
 /**
  * A TLS failure, worded for the 502 that answers it (the peer's certificate expired, is for
- * another name, is signed by an unknown CA; the peer refused our client certificate).
+ * another name, is signed by an unknown CA; the peer refused our client certificate), with
+ * node's code for searching. Node's own message is not appended (errorMessage would add a
+ * cause's): it repeats what the sentence says, less clearly.
  */
 export class UpstreamTlsError extends Error {
   override readonly name = 'UpstreamTlsError'
-  readonly code = 'UPSTREAM_TLS'
-  constructor(message: string, cause: unknown) {
-    super(message, { cause })
+  /** Node's (OpenSSL's) code of the failure, e.g. CERT_HAS_EXPIRED. */
+  readonly tlsCode: string | undefined
+  constructor(message: string, tlsCode?: string) {
+    super(tlsCode === undefined ? message : `${message} (${tlsCode})`)
+    this.tlsCode = tlsCode
   }
 }
 
@@ -54,7 +58,9 @@ export class UpstreamTlsError extends Error {
 function tlsFailure(tls: ClientTls | undefined, err: Error, peer: string): Error {
   if (tls === undefined || err instanceof UpstreamTlsError) return err
   const said = tls.describe(err, peer)
-  return said === undefined ? err : new UpstreamTlsError(said, err)
+  if (said === undefined) return err
+  const code = (err as { code?: unknown }).code
+  return new UpstreamTlsError(said, typeof code === 'string' ? code : undefined)
 }
 
 export class UpstreamConnection {
@@ -91,7 +97,6 @@ export class UpstreamConnection {
         if (tls?.config.clientAuth !== undefined) {
           this.error = new UpstreamTlsError(
             `${pool.peer} closed the connection after the TLS handshake, before any answer: it may not accept this proxy's client certificate (tls.clientAuth)`,
-            undefined,
           )
         }
       }
