@@ -10,6 +10,7 @@
 import {
   type ClientHttp2Stream,
   constants,
+  type Http2Session,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
@@ -37,6 +38,8 @@ const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR, NGHTTP2_FLAG_E
 /** One endpoint's try: its place in the pool's queue, then its upstream stream. */
 class Attempt implements StreamWaiter {
   stream: ClientHttp2Stream | undefined
+  /** The stream's session, kept: a closed stream no longer names it. */
+  session: Http2Session | undefined
   /** Told the client of its end (begin/end pair closed). */
   ended = false
 
@@ -139,6 +142,7 @@ export class H2Exchange {
       return
     }
     a.stream = stream
+    a.session = stream.session
     stream.on('error', ignore)
     stream.on('response', (headers, flags) => this.onResponse(a, headers, flags))
     stream.on('trailers', (trailers) => this.onTrailers(a, trailers))
@@ -264,30 +268,28 @@ export class H2Exchange {
     if (a !== this.current || this.settled) return
     const code = stream.rstCode ?? NGHTTP2_INTERNAL_ERROR
     if (code === NGHTTP2_NO_ERROR && stream.readableEnded) return // ended well: 'end' did the rest
+    // The connection died (the backend crashed, the network cut): node closes its streams with
+    // CANCEL, which a gRPC client would read as its own cancellation. The backend reset nothing.
+    const lost = a.session?.destroyed === true && !neverProcessed(code)
+    const why = lost
+      ? 'the connection was lost'
+      : `the backend reset the stream (${h2CodeName(code)})`
+    const rstCode = lost ? undefined : code
     if (!this.headersSent) {
       if (neverProcessed(code)) {
         // Refused (or left unprocessed by a GOAWAY): nothing reached the application.
         if (this.body.intact && this.retry(a, 'ignore')) return
       }
       this.endNode(a, 'failure')
-      this.fail(
-        'upstream-reset',
-        `${a.node.key} reset the stream (${h2CodeName(code)}) before answering`,
-        a.node.key,
-        code,
-      )
+      this.fail('upstream-reset', `${a.node.key}: ${why} before answering`, a.node.key, rstCode)
       return
     }
-    // The answer had begun: the client's stream is reset as the backend's was.
-    // Settled first: closing the client's stream emits its 'aborted' synchronously.
-    const rst = code === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : code
+    // The answer had begun: the client's stream is reset as the backend's was (INTERNAL_ERROR
+    // when the backend's code is none or the connection was lost).
+    const rst = lost || code === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : code
     this.endNode(a, 'failure')
-    this.fail(
-      'upstream-reset',
-      `${a.node.key} reset the stream (${h2CodeName(code)}) while answering`,
-      a.node.key,
-      code,
-    )
+    // Settled first: closing the client's stream emits its 'aborted' synchronously.
+    this.fail('upstream-reset', `${a.node.key}: ${why} while answering`, a.node.key, rstCode)
     this.inbound.close(rst)
   }
 
