@@ -2,6 +2,7 @@
 // waits for its addresses (within its deadline, grpc-timeout included; a client that resets
 // during the wait is not forwarded), the SETTINGS the server announces, and close() letting
 // streams in flight finish.
+import { connect as netConnect } from 'node:net'
 import { pino } from 'pino'
 import t from 'tap'
 import { RouterConfig, ServerConfig } from '../src/config/schema.js'
@@ -165,4 +166,32 @@ t.test('an idle session is closed; one with a quiet stream open is kept', async 
   t.pass('the session without streams was closed')
   await later(400)
   t.notOk(busy.closed || busy.destroyed, 'the session with an open stream is kept')
+})
+
+t.test('a connection that never sends the HTTP/2 preface is closed', async (t) => {
+  const server = new H2Server({
+    config: ServerConfig.parse({ port: 0 }),
+    logger: pino({ level: 'silent' }),
+    prefaceMs: 200,
+    onStream: (stream) => stream.resume(),
+  })
+  await server.listen(0, '127.0.0.1')
+  t.teardown(() => server.close(0))
+  const start = performance.now()
+  const closed = await new Promise<boolean>((resolve) => {
+    const sock = netConnect(server.address().port, '127.0.0.1')
+    sock.on('error', () => {})
+    sock.resume()
+    sock.on('close', () => resolve(true))
+    setTimeout(() => {
+      sock.destroy()
+      resolve(false)
+    }, 3000).unref()
+  })
+  t.ok(closed, `closed after ${Math.round(performance.now() - start)} ms of silence`)
+  // A client that does send it is served as usual.
+  const s = h2Connect(t, `http://127.0.0.1:${server.address().port}`)
+  await new Promise<void>((resolve) => s.once('remoteSettings', () => resolve()))
+  await later(400)
+  t.notOk(s.closed || s.destroyed, 'a client that sent its preface stays connected')
 })

@@ -12,8 +12,9 @@
 //   need an answer (its own limit on queued control frames, ENHANCE_YOUR_CALM); RST floods ("rapid reset", CVE-2023-44487): nghttp2 counts
 //   streams reset by the client and node closes a session past maxSessionRejectedStreams and
 //   maxSessionInvalidFrames;
-// - a connection that never says anything useful is closed after the idle timeout; a session
-//   with no open stream for SESSION_IDLE_MS is closed with GOAWAY.
+// - a connection that does not complete its TLS handshake within TLS_HANDSHAKE_MS, or does not
+//   send the HTTP/2 preface and its SETTINGS within PREFACE_MS, is closed; a session with no
+//   open stream for SESSION_IDLE_MS is closed with GOAWAY.
 //
 // close() stops accepting, sends GOAWAY to every session (streams in flight finish), and
 // destroys what is still open after the grace period.
@@ -49,6 +50,10 @@ const SESSION_WINDOW_BYTES = 1024 * 1024
 const MAX_SESSION_MEMORY_MB = 32
 /** A session with no stream open this long is closed (its client reconnects when it needs). */
 export const SESSION_IDLE_MS = 5 * 60_000
+/** A TLS handshake must finish within this (node's default is 120 s), as on an http router. */
+const TLS_HANDSHAKE_MS = 10_000
+/** A connection must send the client preface and its SETTINGS within this. */
+export const PREFACE_MS = 10_000
 /** How long close() lets streams in flight finish before it destroys their sessions. */
 const CLOSE_GRACE_MS = 10_000
 
@@ -74,6 +79,8 @@ export interface H2ServerOptions {
   readonly logger: Logger
   /** For tests: the idle close. */
   readonly sessionIdleMs?: number
+  /** For tests: the preface deadline. */
+  readonly prefaceMs?: number
 }
 
 /** The HTTP/2 SETTINGS the server announces, from its config keys. */
@@ -113,6 +120,7 @@ export class H2Server {
     if (options.tls !== undefined) {
       const secure: SecureServerOptions = {
         ...common,
+        handshakeTimeout: TLS_HANDSHAKE_MS,
         ...options.tls.options(),
         ALPNProtocols: ['h2'],
         // An h2 router serves h2 only: a client that offers only http/1.1 is refused in the
@@ -178,6 +186,15 @@ export class H2Server {
       this.options.logger.debug({ err: err.message }, 'h2 session error'),
     )
     session.on('close', () => this.sessions.delete(session))
+    // A connection that never sends the preface (a slowloris, a port scan) holds a socket and an
+    // nghttp2 session: bounded by PREFACE_MS, not by the 5 minutes of idleness.
+    const preface = setTimeout(() => {
+      this.options.logger.debug('h2 client sent no preface in time')
+      session.destroy()
+    }, this.options.prefaceMs ?? PREFACE_MS)
+    preface.unref()
+    session.once('remoteSettings', () => clearTimeout(preface))
+    session.once('close', () => clearTimeout(preface))
     // A larger connection window than the protocol's 64 KiB, so one stream's window is not
     // shared by all; still bounded, and consumed as the forwarder reads.
     const widen = () => {
