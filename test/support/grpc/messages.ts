@@ -34,6 +34,8 @@ export interface FailRequest {
    * default the status comes trailers-only, as grpc-js answers an error before any message.
    */
   readonly headersFirst?: boolean
+  /** Ignored: makes the request as big as a test needs (retries keep only small ones). */
+  readonly pad?: string
 }
 
 /** A request to world.World/Count (server streaming). */
@@ -105,7 +107,8 @@ export const isFailRequest: Guard<FailRequest> = (v): v is FailRequest =>
   isObject(v) &&
   Number.isInteger(v.code) &&
   typeof v.message === 'string' &&
-  opt(v.headersFirst, 'boolean')
+  opt(v.headersFirst, 'boolean') &&
+  opt(v.pad, 'string')
 
 export const isCountRequest: Guard<CountRequest> = (v): v is CountRequest =>
   isObject(v) &&
