@@ -260,6 +260,16 @@ export class UpstreamPool {
       clearTimeout(timer)
       this.connecting--
       this.checkEmpty()
+      const code = (err as { code?: unknown }).code
+      if (tls !== undefined && (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')) {
+        // The 502 says when the certificate expired: one more (unverified) handshake reads it.
+        void tls
+          .describeWithDates(err, this.host, this.port, this.peer)
+          .then((said) =>
+            waiter.onConnectError(said === undefined ? err : new UpstreamTlsError(said, code)),
+          )
+        return
+      }
       waiter.onConnectError(tlsFailure(tls, err, this.peer))
     }
     socket.once('error', failed)

@@ -7,7 +7,9 @@ import { isIP } from 'node:net'
 import {
   type ConnectionOptions,
   checkServerIdentity,
+  connect,
   createSecureContext,
+  type PeerCertificate,
   type SecureContext,
 } from 'node:tls'
 import type { ClientTlsConfig } from '../config/tls.js'
@@ -85,6 +87,29 @@ export class ClientTls {
       options.checkServerIdentity = (_host, cert) => checkServerIdentity(name, cert)
     }
     return options
+  }
+
+  /**
+   * describe(), with the dates of a certificate out of its validity: node's CERT_HAS_EXPIRED
+   * carries no certificate, so one more handshake to `host:port`, not verified and sending
+   * nothing, reads it (bounded by `timeoutMs`). Other errors are described at once.
+   */
+  async describeWithDates(
+    err: unknown,
+    host: string,
+    port: number,
+    peer: string,
+    timeoutMs = 1000,
+  ): Promise<string | undefined> {
+    const code = (err as { code?: unknown } | null)?.code
+    if (code !== 'CERT_HAS_EXPIRED' && code !== 'CERT_NOT_YET_VALID')
+      return this.describe(err, peer)
+    const cert = await peekCertificate({ ...this.connectOptions(host), port }, timeoutMs)
+    if (cert === undefined) return this.describe(err, peer)
+    return this.describe(
+      Object.assign(Object.create(err as object) as object, { code, cert }),
+      peer,
+    )
   }
 
   /** describeTlsError with what this config knows (its trusted CA files, its clientAuth). */
@@ -187,4 +212,29 @@ function loadFiles(
       cause: err,
     })
   }
+}
+
+/** The certificate a TLS server presents, read without verifying it; undefined on any failure. */
+function peekCertificate(
+  options: ConnectionOptions,
+  timeoutMs: number,
+): Promise<PeerCertificate | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({
+      ...options,
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+    })
+    const done = (cert: PeerCertificate | undefined) => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(cert)
+    }
+    const timer = setTimeout(() => done(undefined), timeoutMs)
+    socket.once('secureConnect', () => {
+      const cert = socket.getPeerCertificate()
+      done(cert !== null && typeof cert.valid_to === 'string' ? cert : undefined)
+    })
+    socket.once('error', () => done(undefined))
+  })
 }

@@ -93,11 +93,14 @@ export function certificateNames(cert: Partial<PeerCertificate> | undefined): st
   return typeof cn === 'string' ? [cn] : Array.isArray(cn) ? cn.map(String) : []
 }
 
+function isoDate(text: string): string {
+  const d = new Date(text)
+  return Number.isNaN(d.getTime()) ? text : d.toISOString()
+}
+
 function notAfter(cert: Partial<PeerCertificate> | undefined): string {
   const to = cert?.valid_to
-  if (typeof to !== 'string') return ''
-  const d = new Date(to)
-  return Number.isNaN(d.getTime()) ? ` (not after ${to})` : ` (not after ${d.toISOString()})`
+  return typeof to === 'string' ? ` (not after ${isoDate(to)})` : ''
 }
 
 /**
@@ -116,7 +119,10 @@ export function describeTlsError(
   if (code === 'CERT_HAS_EXPIRED') {
     return `the certificate of ${peer} has expired${notAfter(e.cert)}`
   }
-  if (code === 'CERT_NOT_YET_VALID') return `the certificate of ${peer} is not valid yet`
+  if (code === 'CERT_NOT_YET_VALID') {
+    const from = e.cert?.valid_from
+    return `the certificate of ${peer} is not valid yet${typeof from === 'string' ? ` (not before ${isoDate(from)})` : ''}`
+  }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     const names = certificateNames(e.cert)
     const host = typeof e.host === 'string' ? e.host : undefined
