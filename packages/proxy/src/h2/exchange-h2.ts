@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks'
 import type { Client, Outcome } from '../balance/client.js'
 import type { EndpointNode } from '../balance/endpoint.js'
 import type { H2ForwardOptions, H2ForwardResult, H2Headers } from './forward-types.js'
+import { formatGrpcTimeout, readGrpcStatus } from './grpc.js'
 import {
   answerOutcome,
   GRPC_UNAVAILABLE,
@@ -28,7 +29,7 @@ import {
 } from './retry-h2.js'
 import type { H2PoolError, H2SessionPool, StreamWaiter } from './session-pool.js'
 import { tlsFailure } from './tls-failure.js'
-import { grpcStatusOf, grpcTimeout, responseHead, trailerFields } from './upstream-headers.js'
+import { responseHead, trailerFields } from './upstream-headers.js'
 
 type FailKind = Extract<H2ForwardResult, { ok: false }>['kind']
 
@@ -130,7 +131,7 @@ export class H2Exchange {
     this.client.begin(node)
     let headers = this.headers
     if (this.options.grpc && this.endAt !== Number.POSITIVE_INFINITY) {
-      headers = { ...headers, 'grpc-timeout': grpcTimeout(this.endAt - performance.now()) }
+      headers = { ...headers, 'grpc-timeout': formatGrpcTimeout(this.endAt - performance.now()) }
     }
     node.pool.open(a, headers, { endStream: this.noBody })
   }
@@ -195,7 +196,7 @@ export class H2Exchange {
     if (a !== this.current || this.settled) return
     const status = Number(headers[':status'])
     const trailersOnly = (flags & NGHTTP2_FLAG_END_STREAM) !== 0
-    const grpcStatus = this.options.grpc ? grpcStatusOf(headers['grpc-status']) : undefined
+    const grpcStatus = this.options.grpc ? readGrpcStatus(headers['grpc-status']) : undefined
     // The backend would not take the call, and all of it was kept: another endpoint may.
     if (
       trailersOnly &&
@@ -253,7 +254,7 @@ export class H2Exchange {
 
   private onTrailers(a: Attempt, trailers: IncomingHttpHeaders): void {
     if (a !== this.current || this.settled) return
-    if (this.options.grpc) this.grpcStatus = grpcStatusOf(trailers['grpc-status'])
+    if (this.options.grpc) this.grpcStatus = readGrpcStatus(trailers['grpc-status'])
     this.options.onTrailers?.(trailers)
     this.trailers = trailerFields(trailers)
   }

@@ -1,7 +1,7 @@
 // What goes between the backend's stream and the client's: the response head without the
 // backend's pseudo-headers (but :status) and without connection-specific fields (RFC 9113
 // §8.2.2: node refuses to send them, and a backend that sent them was malformed anyway); trailers
-// likewise; and the grpc-timeout written on for the next hop.
+// likewise.
 import type { OutgoingHttpHeaders } from 'node:http2'
 import type { H2Headers } from './forward-types.js'
 
@@ -32,34 +32,4 @@ export function trailerFields(trailers: H2Headers): OutgoingHttpHeaders {
     out[name] = trailers[name]
   }
   return out
-}
-
-const UNITS = [
-  ['n', 0.000_001],
-  ['u', 0.001],
-  ['m', 1],
-  ['S', 1000],
-  ['M', 60_000],
-  ['H', 3_600_000],
-] as const
-
-/**
- * `ms` as a grpc-timeout (`<at most 8 digits><unit>`), in the finest unit that fits, rounded up
- * so the next hop never gets less time than is left. (A private copy: h2/grpc.ts has the
- * router's parser and formatter.)
- */
-export function grpcTimeout(ms: number): string {
-  if (!(ms > 0)) return '0n'
-  for (const [unit, size] of UNITS) {
-    const value = Math.ceil(ms / size)
-    if (value < 100_000_000) return `${value}${unit}`
-  }
-  return '99999999H'
-}
-
-/** A header's grpc-status as a number; undefined when absent or not a decimal integer. */
-export function grpcStatusOf(value: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value
-  if (v === undefined || !/^\d{1,10}$/.test(v)) return undefined
-  return Number(v)
 }
