@@ -264,3 +264,35 @@ t.test('a backend killed mid-answer resets the client stream; the proxy carries 
   const next = await ask(session, GET)
   t.equal(next.body, 'alive')
 })
+
+t.test('a client connection cut with 100 streams in flight leaves nothing behind', async (t) => {
+  const open = new Set<ServerHttp2Stream>()
+  const backend = await h2Server((stream) => {
+    open.add(stream)
+    stream.on('close', () => open.delete(stream))
+    stream.resume()
+    stream.respond({ ':status': 200 })
+    stream.write(Buffer.alloc(32 * 1024))
+  })
+  const client = h2Client([backend.port])
+  const front = await h2Front(client)
+  const session = await h2Connect(front.port)
+  t.teardown(async () => {
+    await front.close()
+    await client.close()
+    await backend.close()
+  })
+  for (let i = 0; i < 100; i++) {
+    const s = session.request({ ...GET, ':method': 'POST' })
+    s.on('error', () => {})
+    s.write('some body')
+  }
+  t.ok(await until(() => open.size === 100), 'all 100 reached the backend')
+  session.destroy()
+  t.ok(await until(() => front.results.length === 100), 'every stream has its result')
+  t.ok(front.results.every((r) => !r.ok && r.kind === 'client-aborted'))
+  t.ok(await until(() => open.size === 0), 'every backend stream was cancelled')
+  t.equal(client.pending, 0, 'nothing outstanding on the client')
+  const pool = client.endpoints()[0]
+  t.equal(pool?.outstanding, 0)
+})
