@@ -169,8 +169,35 @@ t.test('matching arbitrary ids never throws and captures only matched elements',
     fc.property(fc.array(fc.string({ minLength: 1, maxLength: 5 }), { maxLength: 6 }), (elems) => {
       const vars = matchPrefix(pattern, elems)
       if (elems.length < 4 || elems[0] !== '#') return vars === undefined
-      return vars?.ns === elems[1] && vars.service === elems[3]
+      return vars !== undefined && vars.ns === elems[1] && vars.service === elems[3]
     }),
   )
   t.pass('every generated id matched or not as its elements say')
+})
+
+t.test('a commonName variable no prefix captures is warned about at start', async (t) => {
+  const { commonNameWarnings } = await import('../src/tls/check-files.js')
+  const { ClientConfig } = await import('../src/config/schema.js')
+  t.same(
+    commonNameWarnings(
+      ClientConfig.parse({
+        kind: 'io.l5d.static',
+        configs: [{ prefix: '/#/io.l5d.fs/{service}', tls: { commonName: '{service}.example' } }],
+      }),
+    ),
+    [],
+  )
+  t.same(commonNameWarnings(ClientConfig.parse({ tls: { commonName: '{service}.example' } })), [
+    'client.tls.commonName "{service}.example": no prefix captures {service}, so it stays as written and no certificate will match; capture it in an io.l5d.static prefix (/#/io.l5d.fs/{service})',
+  ])
+  const w = commonNameWarnings(
+    ClientConfig.parse({
+      kind: 'io.l5d.static',
+      configs: [{ prefix: '/#/io.l5d.fs/*', tls: { commonName: '{svc}.{ns}' } }],
+    }),
+  )
+  t.match(
+    w[0] ?? '',
+    'client.configs[0].tls.commonName "{svc}.{ns}": no prefix captures {svc}, {ns}',
+  )
 })

@@ -19,6 +19,7 @@ import { ListenError } from '../listen-error.js'
 import { RouterStats, type ScopeStats } from '../metrics/index.js'
 import { ServiceBudgets } from '../retry/service-budgets.js'
 import type { Routes } from '../route/index.js'
+import { commonNameWarnings } from '../tls/check-files.js'
 import { ClientTls } from '../tls/client-tls.js'
 import { ServerTls } from '../tls/server-tls.js'
 import type { AccessLog } from './access-log.js'
@@ -124,6 +125,7 @@ export class Router implements ProxyRouter {
       ClientTls.load(entry.tls, this.baseDir, `client.configs[${k}].tls`)
       if (entry.tls.disableValidation) warn(`client.configs[${k}].tls`)
     })
+    for (const w of commonNameWarnings(c)) this.logger.warn(w)
   }
 
   /** Starts every server; resolves with their addresses once all listen. */
