@@ -472,7 +472,7 @@ routers:
           connections: PACED_H2_CONNECTIONS,
           streams: 1,
           rpsPerConnection: PACED_PER_SEC / PACED_H2_CONNECTIONS,
-          seconds: seconds,
+          seconds,
           warmupSeconds: 1,
         }),
       )
