@@ -177,10 +177,10 @@ t.test(
 )
 
 t.test(
-  'after GOAWAY the next stream goes on a new session; the old one finishes its streams',
+  'after GOAWAY the next stream goes on a new session, even at maxSessions 1; the old one finishes its streams',
   async (t) => {
     const { backend, held, release } = await holdingBackend()
-    const p = pool(backend.port)
+    const p = pool(backend.port, { maxSessions: 1 })
     t.teardown(async () => {
       release()
       await p.close()

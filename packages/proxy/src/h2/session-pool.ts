@@ -220,12 +220,16 @@ export class H2SessionPool implements EndpointPool {
     }
     if (this.waiting.length === 0 || this.closed) return
     let connecting = 0
-    for (const s of this.sessions) if (!s.ready && !s.draining) connecting++
-    // Each session connecting will take up to ASSUMED_MAX_STREAMS of the waiting.
-    if (
-      connecting * ASSUMED_MAX_STREAMS < this.waiting.length &&
-      this.sessions.size < this.maxSessions
-    ) {
+    let usable = 0
+    for (const s of this.sessions) {
+      if (s.draining) continue
+      usable++
+      if (!s.ready) connecting++
+    }
+    // Each session connecting will take up to ASSUMED_MAX_STREAMS of the waiting. Draining
+    // sessions (GOAWAY) do not count against maxSessions: a long stream finishing on one must
+    // not hold every new stream back.
+    if (connecting * ASSUMED_MAX_STREAMS < this.waiting.length && usable < this.maxSessions) {
       this.connect()
     }
   }
@@ -289,6 +293,7 @@ export class H2SessionPool implements EndpointPool {
     })
     session.on('goaway', () => {
       s.draining = true
+      if (this.waiting.length > 0) this.dispatch()
     })
     session.on('error', (err: Error) => {
       if (s.error === undefined) s.error = err
