@@ -102,3 +102,55 @@ t.test('an outgoing proxy trusting another CA refuses the incoming one', async (
   t.equal(r.status, 502)
   t.match(r.body, `is signed by a CA not trusted (trustCerts: ${certs.otherCa.certPath})`)
 })
+
+t.test('a websocket crosses both TLS hops, and one router serves TLS and cleartext', async (t) => {
+  const { createServer } = await import('node:http')
+  const { WebSocket, WebSocketServer } = await import('ws')
+  const server = createServer((_req, res) => res.end('plain'))
+  const wss = new WebSocketServer({ server })
+  wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`echo ${String(m)}`)))
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => {
+    wss.close()
+    server.closeAllConnections()
+    return new Promise<void>((r) => server.close(() => r()))
+  })
+  const port = (server.address() as { port: number }).port
+  const inProxy = await incoming(t, port)
+  const outProxy = await runProxy(
+    t,
+    localConfig(`/svc => ${inet(inProxy.port)}`, {
+      servers: [
+        { ip: '127.0.0.1', port: 0 },
+        {
+          ip: '127.0.0.1',
+          port: 0,
+          tls: { certPath: certs.server.certPath, keyPath: certs.server.keyPath },
+        },
+      ],
+      client: {
+        tls: {
+          trustCerts: [certs.ca.certPath],
+          clientAuth: { certPath: certs.client.certPath, keyPath: certs.client.keyPath },
+        },
+      },
+    }),
+  )
+  const [plainAddr, tlsAddr] = outProxy.running.routers[0]!.addresses()
+  const echo = async (url: string) => {
+    const ws = new WebSocket(url, {
+      headers: { host: 'chat' },
+      ca: certs.ca.cert,
+      servername: 'localhost',
+    })
+    t.teardown(() => ws.close())
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => resolve())
+      ws.on('error', reject)
+    })
+    ws.send('ping')
+    return new Promise<string>((resolve) => ws.once('message', (m) => resolve(String(m))))
+  }
+  t.equal(await echo(`ws://${plainAddr}/`), 'echo ping', 'cleartext in, TLS between the proxies')
+  t.equal(await echo(`wss://${tlsAddr}/`), 'echo ping', 'TLS in, TLS between the proxies')
+})
