@@ -211,3 +211,30 @@ t.test('the shift and rollback counted per concrete client in the snapshot', asy
   t.equal(v1?.failures, 0, 'no failed call on v1')
   t.equal(v2c?.failures, 0, 'no failed call on v2')
 })
+
+t.test(
+  'a world-v1 instance killed under load: only calls in flight on it fail, then none',
+  async (t) => {
+    let dead = false
+    const r = await load(2000, {
+      onDone: (done) => {
+        if (done === 300) {
+          void v1b.proc.kill('SIGKILL').then(() => {
+            dead = true
+          })
+        }
+      },
+    })
+    t.ok(dead, 'one of the two v1 instances was killed mid-run')
+    // A call the killed instance had received may have been processed: it fails, as Linkerd
+    // fails it, rather than run twice. At most the calls in flight at once (20) can be such.
+    t.ok(
+      r.failures.length <= 20,
+      `${r.failures.length} calls failed: ${r.failures.slice(0, 3).join('; ')}`,
+    )
+    t.equal((r.versions.get('v1') ?? 0) + r.failures.length, 2000)
+    const after = await load(500)
+    t.same(after.failures, [], 'after it, every call answered by the surviving instance')
+    t.equal(after.share('v1'), 1)
+  },
+)

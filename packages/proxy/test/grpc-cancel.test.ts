@@ -108,6 +108,9 @@ t.test('a backend killed mid-stream fails the call at once; the proxy carries on
     },
   )
   t.not(r.code, status.OK, `the call failed: ${r.code} ${r.details}`)
+  // Without a proxy grpc-js reports a dropped connection as UNAVAILABLE ('Connection
+  // dropped'), which clients retry; the proxy knows the call is gRPC and can end it so.
+  t.equal(r.code, status.UNAVAILABLE, 'UNAVAILABLE, as grpc-js reports it with no proxy between')
   t.ok(r.messages.length >= 5, `${r.messages.length} messages arrived before the kill`)
   t.ok(Date.now() - started < 5000, 'at once, not at some timeout')
   const other = client(t, p.port, { authority: 'other' })
@@ -118,3 +121,30 @@ t.test('a backend killed mid-stream fails the call at once; the proxy carries on
     return m['rt/outgoing/service/svc/world/failures'] === 1
   })
 })
+
+t.test(
+  'a backend killed before answering: UNAVAILABLE from the proxy, as without one',
+  async (t) => {
+    const doomed = run(t, 'world (killed before answering)', process.execPath, [
+      '--import',
+      'tsx',
+      'test/support/grpc/main.ts',
+      'world',
+      '--version',
+      'doomed',
+    ])
+    const port = portOf(await doomed.waitFor(/world listening/))
+    const p = await h2Proxy(t, `/svc/world => ${inet(port)}`)
+    const c = client(t, p.port, { authority: 'world' })
+    const call = c.unary(World.Greet, { delayMs: 5000 })
+    await sleep(300)
+    await doomed.kill('SIGKILL')
+    const r = await call
+    t.equal(
+      r.code,
+      status.UNAVAILABLE,
+      `the connection dropped is the proxy's own error, UNAVAILABLE by its table: got ${r.code} ${r.details}`,
+    )
+    t.ok(r.trailers['l5d-err'], 'with l5d-err')
+  },
+)

@@ -2,6 +2,7 @@
 // grpc-*.test.ts. What passes here and fails through the proxy is the proxy's doing.
 import { status } from '@grpc/grpc-js'
 import t from 'tap'
+import { portOf, run } from '../../../test/e2e/processes.js'
 import { GrpcClient } from '../../../test/support/grpc/client.js'
 import { resettingBackend } from '../../../test/support/grpc/raw.js'
 import { World } from '../../../test/support/grpc/services.js'
@@ -110,3 +111,27 @@ t.test('a backend resetting mid-response reaches the client as CANCELLED', async
   t.equal(r.code, status.CANCELLED, r.details)
   t.equal(r.messages.length, 1, 'the message before the reset arrived')
 })
+
+t.test(
+  'a backend process killed mid-call: grpc-js says UNAVAILABLE (Connection dropped)',
+  async (t) => {
+    const doomed = run(t, 'world (killed)', process.execPath, [
+      '--import',
+      'tsx',
+      'test/support/grpc/main.ts',
+      'world',
+      '--version',
+      'doomed',
+    ])
+    const c = new GrpcClient(portOf(await doomed.waitFor(/world listening/)))
+    t.teardown(() => c.close())
+    const unary = c.unary(World.Greet, { delayMs: 5000 })
+    const stream = c.serverStream(World.Count, { n: 10_000, intervalMs: 10 })
+    await new Promise((r) => setTimeout(r, 300))
+    await doomed.kill('SIGKILL')
+    const [u, s] = await Promise.all([unary, stream])
+    t.equal(u.code, status.UNAVAILABLE, `before answering: ${u.details}`)
+    t.equal(s.code, status.UNAVAILABLE, `mid-stream: ${s.details}`)
+    t.ok(s.messages.length > 0, 'after some messages')
+  },
+)

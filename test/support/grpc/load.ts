@@ -17,6 +17,8 @@ export interface GrpcLoadOptions {
   readonly metadata?: Readonly<Record<string, string>>
   /** Calls in flight at once; default 20 (on the client's one connection). */
   readonly concurrency?: number
+  /** Sees the number of completed calls after each one. */
+  readonly onDone?: (done: number) => void
 }
 
 /** The world version in an answer of world or of hello; undefined when world was not reached. */
@@ -29,11 +31,12 @@ export function worldVersion(reply: GreetReply | undefined): string | undefined 
 export async function grpcLoad(
   c: GrpcClient,
   n: number,
-  { viaHello = false, metadata, concurrency = 20 }: GrpcLoadOptions = {},
+  { viaHello = false, metadata, concurrency = 20, onDone }: GrpcLoadOptions = {},
 ): Promise<GrpcLoad> {
   const versions = new Map<string, number>()
   const failures: string[] = []
   let started = 0
+  let done = 0
   const worker = async () => {
     while (started < n) {
       started++
@@ -51,6 +54,7 @@ export async function grpcLoad(
             : `hello answered, world failed: ${world.code} ${world.details}`,
         )
       } else versions.set(v, (versions.get(v) ?? 0) + 1)
+      onDone?.(++done)
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
