@@ -265,3 +265,23 @@ t.test('a backend shutting down gracefully (GOAWAY) finishes the stream in fligh
   t.equal(r.messages.length, 40, 'every message, though world began closing after the 6th')
   await closing
 })
+
+t.test(
+  'each streamed message arrives while the backend is still streaming: no buffering',
+  async (t) => {
+    const w = await world(t, { version: 'v1' })
+    const p = await h2Proxy(t, `/svc/world => ${inet(w.port)}`)
+    const c = client(t, p.port, { authority: 'world' })
+    const sentWhenReceived: number[] = []
+    const r = await c.serverStream(
+      World.Count,
+      { n: 10, intervalMs: 30 },
+      { onMessage: () => sentWhenReceived.push(w.calls[0]?.sent ?? -1) },
+    )
+    t.equal(r.code, status.OK, r.details)
+    t.ok(
+      sentWhenReceived.slice(0, 9).every((sent) => sent < 10),
+      `the backend had written [${sentWhenReceived.join(', ')}] messages as each arrived: none waited for the end`,
+    )
+  },
+)
