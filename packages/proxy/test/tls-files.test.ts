@@ -5,7 +5,7 @@ import { copyFile, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promise
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { connect, createServer, type Server } from 'node:tls'
+import { type ConnectionOptions, connect, createServer, type Server } from 'node:tls'
 import { pino } from 'pino'
 import t from 'tap'
 import { makeTestCerts } from '../../../test/support/certs.js'
@@ -209,7 +209,7 @@ t.test('TlsConfigError.prefixed puts the router in front of the key', async (t) 
 async function handshakeError(
   t: { teardown(fn: () => unknown): void },
   cert: { cert: string; key: string },
-  options: Parameters<typeof connect>[0],
+  options: ConnectionOptions,
   serverOptions: Record<string, unknown> = {},
 ): Promise<Error> {
   const server = createServer({ cert: cert.cert, key: cert.key, ...serverOptions }, (s) =>
