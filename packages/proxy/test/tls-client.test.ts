@@ -53,7 +53,10 @@ t.test('an expired backend certificate is a 502 that says it expired, and when',
   )
   const r = await send(proxy.port, { headers: { host: 'hello' } })
   t.equal(r.status, 502)
-  t.match(r.body, `the certificate of 127.0.0.1:${b.port} has expired (not after 2020-01-02T00:00:00.000Z) (CERT_HAS_EXPIRED)`)
+  t.match(
+    r.body,
+    `the certificate of 127.0.0.1:${b.port} has expired (not after 2020-01-02T00:00:00.000Z) (CERT_HAS_EXPIRED)`,
+  )
   t.match(l5dErr(r.headers), 'has expired')
   t.equal(b.clientNames.length, 0, 'nothing reached the backend')
 })
