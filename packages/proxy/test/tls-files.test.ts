@@ -79,7 +79,7 @@ t.test('ServerTls reloads a Kubernetes-style symlink swap', async (t) => {
   await symlink('v2', join(dir, '..data_tmp'))
   await rename(join(dir, '..data_tmp'), join(dir, '..data'))
   let after = before
-  for (let i = 0; i < 50 && after === before; i++) {
+  for (let i = 0; i < 250 && after === before; i++) {
     await new Promise((r) => setTimeout(r, 20))
     after = await serialAt(port)
   }
