@@ -216,7 +216,6 @@ export class H2Exchange {
     grpcStatus: number | undefined,
     trailersOnly: boolean,
   ): void {
-    this.current = a
     if (this.timer !== undefined) {
       clearTimeout(this.timer)
       this.timer = undefined
