@@ -177,11 +177,12 @@ t.test('a TLS file that cannot be used is a config error naming its key and file
   const dir = certs.dir
   const file = await writeConfig(
     dir,
-    'admin: {ip: 127.0.0.1, port: 0}\nrouters:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{ip: 127.0.0.1, port: 0, tls: {certPath: missing.pem, keyPath: server.key}}]\n    client: {tls: {clientAuth: {certPath: client.crt, keyPath: server.key}}}\n',
+    'admin: {ip: 127.0.0.1, port: 0}\nrouters:\n  - dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{ip: 127.0.0.1, port: 0, tls: {certPath: missing.pem, keyPath: server.key}}]\n    client: {tls: {clientAuth: {certPath: client.crt, keyPath: server.key}}}\n  - label: two\n    interpreter: {kind: io.l5d.namerd.http, dst: /$/inet/127.0.0.1/4180, tls: {trustCerts: [server.key]}}\n    servers: [{ip: 127.0.0.1, port: 0}]\n',
   )
   const expected =
     `switchyard-proxy: ${file}: routers[0].servers[0].tls.certPath: cannot read ${dir}/missing.pem: no such file\n` +
-    `switchyard-proxy: ${file}: routers[0].client.tls.clientAuth.keyPath: ${dir}/server.key is not the key of the certificate in ${dir}/client.crt\n`
+    `switchyard-proxy: ${file}: routers[0].client.tls.clientAuth.keyPath: ${dir}/server.key is not the key of the certificate in ${dir}/client.crt\n` +
+    `switchyard-proxy: ${file}: routers[1].interpreter.tls.trustCerts[0]: ${dir}/server.key holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)\n`
   // --check says it, and so does a start, before anything listens.
   const check = await runProxyCommand(['--check', '--config', file])
   t.equal(check.code, 2)

@@ -30,6 +30,11 @@ export function tlsFileProblems(config: ProxyConfig, baseDir: string): string[] 
         check(() => readCertificates(`${key}.caCertPath`, resolvePath(baseDir, ca)))
       }
     })
+    const namerd = r.interpreter !== undefined && 'dst' in r.interpreter ? r.interpreter : undefined
+    if (namerd?.tls !== undefined) {
+      const tls = namerd.tls
+      check(() => ClientTls.load(tls, baseDir, `routers[${i}].interpreter.tls`))
+    }
     const c = r.client
     if (c.tls !== undefined) {
       const tls = c.tls
