@@ -296,3 +296,41 @@ t.test('retries stop at maxRetries', async (t) => {
   t.equal(seen, 4, 'the first try and 3 retries')
   t.match(front.results[0], { ok: true, grpcStatus: 14, retries: 3 })
 })
+
+t.test(
+  'a connection lost before any answer: a GET goes again, a POST does not (RFC 9110 §9.2.2)',
+  async (t) => {
+    let seen = 0
+    const backend = await h2Server((stream) => {
+      seen++
+      if (seen % 2 === 1) {
+        // The backend's process dies with the stream in hand: the connection is cut.
+        stream.session?.socket.destroy()
+        return
+      }
+      stream.resume()
+      stream.respond({ ':status': 200 })
+      stream.end('second try')
+    })
+    const client = h2Client([backend.port])
+    const front = await h2Front(client)
+    const session = await h2Connect(front.port)
+    t.teardown(async () => {
+      await closeSession(session)
+      await front.close()
+      await client.close()
+      await backend.close()
+    })
+    const get = await ask(session, { ...POST, ':method': 'GET' })
+    t.equal(get.body, 'second try')
+    t.match(front.results[0], { ok: true, retries: 1 })
+    const post = await ask(session, POST, 'not idempotent')
+    t.equal(post.headers[':status'], 502)
+    t.match(front.results[1], {
+      ok: false,
+      kind: 'upstream-reset',
+      retries: 0,
+      message: /connection was lost before answering/,
+    })
+  },
+)

@@ -18,6 +18,7 @@ import {
 import { performance } from 'node:perf_hooks'
 import type { Client, Outcome } from '../balance/client.js'
 import type { EndpointNode } from '../balance/endpoint.js'
+import { isIdempotent } from '../retry/policy.js'
 import type { H2ForwardOptions, H2ForwardResult, H2Headers } from './forward-types.js'
 import { formatGrpcTimeout, readGrpcStatus } from './grpc.js'
 import {
@@ -279,6 +280,9 @@ export class H2Exchange {
       if (neverProcessed(code)) {
         // Refused (or left unprocessed by a GOAWAY): nothing reached the application.
         if (this.body.intact && this.retry(a, 'ignore')) return
+      } else if (lost && this.noBody && isIdempotent(methodOf(this.headers))) {
+        // Maybe processed, but safe to send again (RFC 9110 §9.2.2), as HTTP/1.1 does.
+        if (this.retry(a, 'failure')) return
       }
       this.endNode(a, 'failure')
       this.fail('upstream-reset', `${a.node.key}: ${why} before answering`, a.node.key, rstCode)
@@ -409,6 +413,11 @@ export class H2Exchange {
 }
 
 function ignore(): void {}
+
+function methodOf(headers: OutgoingHttpHeaders): string | undefined {
+  const m = headers[':method']
+  return typeof m === 'string' ? m : undefined
+}
 
 function onTimeout(ex: H2Exchange): void {
   ex.timedOut()
