@@ -201,3 +201,56 @@ t.test('a commonName variable no prefix captures is warned about at start', asyn
     'client.configs[0].tls.commonName "{svc}.{ns}": no prefix captures {svc}, {ns}',
   )
 })
+
+t.test('the http router gives each bound id its own settings', async (t) => {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const { localConfig, recordingBackend, runProxy, send } = await import('./router-helpers.js')
+  // Each backend answers after 100 ms and counts the connections it has at once.
+  const counting = async (name: string) => {
+    let open = 0
+    let most = 0
+    const b = await recordingBackend(t, name, (_req, res) => {
+      setTimeout(() => res.end(name), 100)
+    })
+    b.server.on('connection', (s) => {
+      open++
+      most = Math.max(most, open)
+      s.on('close', () => open--)
+    })
+    return { b, most: () => most }
+  }
+  const one = await counting('one')
+  const many = await counting('many')
+  const dir = await mkdtemp(join(tmpdir(), 'client-configs-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  await writeFile(join(dir, 'one'), `127.0.0.1 ${one.b.port}\n`)
+  await writeFile(join(dir, 'many'), `127.0.0.1 ${many.b.port}\n`)
+  const proxy = await runProxy(
+    t,
+    localConfig(
+      '/svc => /#/io.l5d.fs',
+      {
+        client: {
+          kind: 'io.l5d.static',
+          configs: [{ prefix: '/#/io.l5d.fs/one', maxConnectionsPerEndpoint: 1 }],
+        },
+      },
+      { namers: [{ kind: 'io.l5d.fs', rootDir: dir }] },
+    ),
+  )
+  const burst = (host: string) =>
+    Promise.all(Array.from({ length: 4 }, () => send(proxy.port, { headers: { host } })))
+  const [a, b] = await Promise.all([burst('one'), burst('many')])
+  t.same(
+    a.map((r) => r.body),
+    ['one', 'one', 'one', 'one'],
+  )
+  t.same(
+    b.map((r) => r.body),
+    ['many', 'many', 'many', 'many'],
+  )
+  t.equal(one.most(), 1, 'one: its prefix allows one connection, the requests queue on it')
+  t.ok(many.most() > 1, 'many: the client default (256) lets them go at once')
+})
