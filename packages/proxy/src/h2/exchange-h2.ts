@@ -149,7 +149,7 @@ export class H2Exchange {
     stream.on('response', (headers, flags) => this.onResponse(a, headers, flags))
     stream.on('trailers', (trailers) => this.onTrailers(a, trailers))
     stream.on('data', (chunk: Buffer) => {
-      if (!this.inbound.write(chunk)) stream.pause()
+      if (a === this.current && !this.inbound.write(chunk)) stream.pause()
     })
     stream.on('end', () => this.onUpstreamEnd(a))
     stream.on('close', () => this.onUpstreamClose(a, stream))
