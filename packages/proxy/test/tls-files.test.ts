@@ -292,3 +292,12 @@ t.test('describeTlsError leaves errors that are not TLS to the caller', async (t
     'the TLS handshake with p:1 failed: boom',
   )
 })
+
+t.test('ClientTls instances per commonName are bounded; the files stay shared', async (t) => {
+  // A commonName template filled from names an override chose: as many as a client asks for.
+  const base = { disableValidation: false, trustCerts: [certs.ca.certPath] }
+  const first = ClientTls.load({ ...base, commonName: 'n0.example' }, '/')
+  for (let i = 1; i <= 5000; i++) ClientTls.load({ ...base, commonName: `n${i}.example` }, '/')
+  t.not(ClientTls.load({ ...base, commonName: 'n0.example' }, '/'), first, 'the oldest was dropped')
+  t.same(first.trustFiles, [certs.ca.certPath])
+})

@@ -21,6 +21,8 @@ import { describeTlsError, TlsConfigError } from './tls-errors.js'
 const loaded = new Map<string, ClientTls>()
 const shared = new Map<string, ClientFiles>()
 
+/** Instances kept for reuse, the oldest dropped first. */
+const MAX_INSTANCES = 4096
 /** How often, at most, a connection checks whether the files changed (ms). */
 const CHECK_MS = 2000
 
@@ -63,6 +65,9 @@ export class ClientTls {
       shared.set(filesKey, files)
     }
     const tls = new ClientTls(config, files)
+    // commonName templates filled from bound ids make one config per name, and overrides
+    // (l5d-dtab) choose names: the instances (cheap, the files are shared) are bounded.
+    if (loaded.size >= MAX_INSTANCES) loaded.delete(loaded.keys().next().value!)
     loaded.set(cacheKey, tls)
     return tls
   }
