@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import {
   answer,
@@ -215,3 +217,24 @@ t.test(
     t.match(front.results[0], { ok: true, status: 200 })
   },
 )
+
+t.test('an HTTP/1.1 backend is a connect failure that says it does not speak HTTP/2', async (t) => {
+  const h1 = createServer((_req, res) => res.end('h1'))
+  await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r))
+  const port = (h1.address() as AddressInfo).port
+  const client = h2Client([port])
+  const front = await h2Front(client, { maxRetries: 0 })
+  const session = await h2Connect(front.port)
+  t.teardown(async () => {
+    await closeSession(session)
+    await front.close()
+    await client.close()
+    await new Promise((r) => h1.close(r))
+  })
+  const a = await ask(session, POST, 'x')
+  t.equal(a.headers[':status'], 502)
+  t.match(front.results[0], { ok: false, kind: 'connect', endpoint: `127.0.0.1:${port}` })
+  t.match(front.results[0], {
+    message: /did not answer in HTTP\/2 \(no SETTINGS frame\): is it an HTTP\/1\.1 server\?/,
+  })
+})

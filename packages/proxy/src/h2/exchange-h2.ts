@@ -272,8 +272,16 @@ export class H2Exchange {
     // The connection died (the backend crashed, the network cut): node closes its streams with
     // CANCEL, which a gRPC client would read as its own cancellation. The backend reset nothing.
     const lost = a.session?.destroyed === true && !neverProcessed(code)
+    const loss = lost && a.session !== undefined ? a.node.pool.lossReason(a.session) : undefined
+    if (loss?.notH2 === true && !this.headersSent) {
+      // Not an HTTP/2 server: nothing was processed as a request. A connect failure, named.
+      if (this.body.intact && this.retry(a, 'failure')) return
+      this.endNode(a, 'failure')
+      this.fail('connect', loss.message, a.node.key)
+      return
+    }
     const why = lost
-      ? 'the connection was lost'
+      ? (loss?.message ?? 'the connection was lost')
       : `the backend reset the stream (${h2CodeName(code)})`
     const rstCode = lost ? undefined : code
     if (!this.headersSent) {

@@ -9,6 +9,7 @@ import {
   type ClientHttp2Stream,
   type ClientSessionRequestOptions,
   connect,
+  type Http2Session,
   type OutgoingHttpHeaders,
   type SecureClientSessionOptions,
 } from 'node:http2'
@@ -88,6 +89,8 @@ class Session {
   /** GOAWAY received or closing: no new streams. */
   draining = false
   maxStreams = ASSUMED_MAX_STREAMS
+  /** The peer's SETTINGS arrived: it speaks HTTP/2. */
+  settings = false
   idleTimer: NodeJS.Timeout | undefined
   connectTimer: NodeJS.Timeout | undefined
   error: Error | undefined
@@ -105,6 +108,7 @@ export class H2SessionPool implements EndpointPool {
   private readonly authority: string
   private readonly sessions = new Set<Session>()
   private readonly waiting: Pending[] = []
+  private readonly bySession = new WeakMap<Http2Session, Session>()
   private closed = false
   private closing: Promise<void> | undefined
   private readonly maxSessions: number
@@ -169,6 +173,24 @@ export class H2SessionPool implements EndpointPool {
     }
     this.waiting.push({ waiter, headers, options })
     this.dispatch()
+  }
+
+  /**
+   * Why `session` (one of this pool's) died under its streams, when known: a peer that never
+   * sent SETTINGS does not speak HTTP/2 (an HTTP/1.1 server, a wrong port); else its error.
+   */
+  lossReason(session: Http2Session): { notH2: boolean; message: string } | undefined {
+    const s = this.bySession.get(session)
+    if (s === undefined) return undefined
+    if (!s.settings) {
+      return {
+        notH2: true,
+        message: `${this.key} did not answer in HTTP/2 (no SETTINGS frame): is it an HTTP/1.1 server? An h2 router's backends speak h2c (prior knowledge) or h2 over TLS (ALPN h2)`,
+      }
+    }
+    if (s.error !== undefined)
+      return { notH2: false, message: `the connection failed: ${s.error.message}` }
+    return undefined
   }
 
   /** Forgets a waiter that no longer wants its stream (its client left, its time ran out). */
@@ -269,6 +291,7 @@ export class H2SessionPool implements EndpointPool {
     }
     const session = connect(this.authority, options)
     const s = new Session(session)
+    this.bySession.set(session, s)
     this.sessions.add(s)
     s.connectTimer = setTimeout(() => {
       s.connectTimer = undefined
@@ -287,6 +310,7 @@ export class H2SessionPool implements EndpointPool {
       if (s.active === 0) this.streamIdle(s)
     })
     session.on('remoteSettings', (settings) => {
+      s.settings = true
       const max = settings.maxConcurrentStreams
       s.maxStreams = max === undefined ? ASSUMED_MAX_STREAMS : max
       if (this.waiting.length > 0) this.dispatch()
