@@ -140,11 +140,12 @@ class ClientFiles {
     private readonly baseDir: string,
     private readonly key: string,
   ) {
+    // The stamp is taken before the files are read: one changed while reading is read again.
+    this.paths = configPaths(config, baseDir)
+    this.stamp = fileStamp(this.paths)
     const loaded = loadFiles(config, baseDir, key)
     this.context = loaded.context
     this.trustFiles = loaded.trustFiles
-    this.paths = loaded.paths
-    this.stamp = fileStamp(this.paths)
   }
 
   /** The secure context, rebuilt first if the files changed since the last check. */
@@ -168,6 +169,17 @@ class ClientFiles {
   }
 }
 
+/** Every file a client TLS config names, resolved. */
+function configPaths(config: ClientTlsConfig, baseDir: string): string[] {
+  return [
+    ...(config.trustCerts ?? []),
+    ...(config.trustCertsBundle !== undefined ? [config.trustCertsBundle] : []),
+    ...(config.clientAuth !== undefined
+      ? [config.clientAuth.certPath, config.clientAuth.keyPath]
+      : []),
+  ].map((p) => resolvePath(baseDir, p))
+}
+
 function fileStamp(paths: readonly string[]): string {
   return paths
     .map((f) => {
@@ -185,7 +197,7 @@ function loadFiles(
   config: ClientTlsConfig,
   baseDir: string,
   key: string,
-): { context: SecureContext; trustFiles: string[]; paths: string[] } {
+): { context: SecureContext; trustFiles: string[] } {
   const trustFiles: string[] = []
   const ca: Buffer[] = []
   config.trustCerts?.forEach((p, i) => {
@@ -198,20 +210,18 @@ function loadFiles(
     ca.push(readCertificates(`${key}.trustCertsBundle`, file).pem)
     trustFiles.push(file)
   }
-  const paths = [...trustFiles]
   let pair: { cert: Buffer; key: Buffer } | undefined
   if (config.clientAuth !== undefined) {
     const certPath = resolvePath(baseDir, config.clientAuth.certPath)
     const keyPath = resolvePath(baseDir, config.clientAuth.keyPath)
     pair = readCertKeyPair(`${key}.clientAuth`, certPath, keyPath)
-    paths.push(certPath, keyPath)
   }
   try {
     const context = createSecureContext({
       ...(ca.length > 0 ? { ca } : {}),
       ...(pair !== undefined ? { cert: pair.cert, key: pair.key } : {}),
     })
-    return { context, trustFiles, paths }
+    return { context, trustFiles }
   } catch (err) {
     throw new TlsConfigError(key, `the TLS files cannot be used: ${(err as Error).message}`, {
       cause: err,

@@ -52,9 +52,11 @@ export class ServerTls {
     private readonly key: string,
     private readonly pollMs: number,
     loaded: Loaded,
+    /** The files' stamp taken before they were read: a change while reading is seen next poll. */
+    stamp: string,
   ) {
     this.current = loaded
-    this.stamp = this.fileStamp()
+    this.stamp = stamp
   }
 
   /**
@@ -75,6 +77,7 @@ export class ServerTls {
       key: resolvePath(baseDir, config.keyPath),
       ca: config.caCertPath === undefined ? undefined : resolvePath(baseDir, config.caCertPath),
     }
+    const stamp = fileStamp(files)
     const loaded = readFiles(key, files)
     const problem = validityProblem(loaded.pair.leaf)
     if (problem !== undefined) {
@@ -83,7 +86,16 @@ export class ServerTls {
         `${key}.certPath: ${problem}; clients will refuse it`,
       )
     }
-    const tls = new ServerTls(config, files, logger, alpn, key, options.pollMs ?? 2000, loaded)
+    const tls = new ServerTls(
+      config,
+      files,
+      logger,
+      alpn,
+      key,
+      options.pollMs ?? 2000,
+      loaded,
+      stamp,
+    )
     tls.checkContext(loaded)
     return tls
   }
@@ -117,7 +129,7 @@ export class ServerTls {
 
   /** Checks the files now (the poll's work; tests call it to not wait). True when reloaded. */
   poll(): boolean {
-    const stamp = this.fileStamp()
+    const stamp = fileStamp(this.files)
     if (stamp === this.stamp) return false
     let loaded: Loaded
     try {
@@ -174,20 +186,6 @@ export class ServerTls {
       })
     }
   }
-
-  private fileStamp(): string {
-    return [this.files.cert, this.files.key, this.files.ca]
-      .map((f) => {
-        if (f === undefined) return ''
-        try {
-          const s = statSync(f)
-          return `${s.ino}:${s.size}:${s.mtimeMs}`
-        } catch {
-          return 'missing'
-        }
-      })
-      .join('|')
-  }
 }
 
 function readFiles(
@@ -198,4 +196,23 @@ function readFiles(
   const ca =
     files.ca === undefined ? undefined : readCertificates(`${key}.caCertPath`, files.ca).pem
   return { pair, ca }
+}
+
+/** What changes when a file is replaced or rewritten: inode, size and mtime of each path. */
+function fileStamp(files: {
+  readonly cert: string
+  readonly key: string
+  readonly ca: string | undefined
+}): string {
+  return [files.cert, files.key, files.ca]
+    .map((f) => {
+      if (f === undefined) return ''
+      try {
+        const s = statSync(f)
+        return `${s.ino}:${s.size}:${s.mtimeMs}`
+      } catch {
+        return 'missing'
+      }
+    })
+    .join('|')
 }
