@@ -238,3 +238,40 @@ t.test('an HTTP/1.1 backend is a connect failure that says it does not speak HTT
     message: /did not answer in HTTP\/2 \(no SETTINGS frame\): is it an HTTP\/1\.1 server\?/,
   })
 })
+
+t.test("a request's trailers go to the backend after its body", async (t) => {
+  const got: { body: string; trailers: Record<string, unknown> | undefined }[] = []
+  const backend = await h2Server((stream) => {
+    const chunks: Buffer[] = []
+    let trailers: Record<string, unknown> | undefined
+    stream.on('trailers', (h) => {
+      trailers = { ...h }
+    })
+    stream.on('data', (c: Buffer) => chunks.push(c))
+    stream.on('end', () => {
+      got.push({ body: Buffer.concat(chunks).toString(), trailers })
+      stream.respond({ ':status': 200 })
+      stream.end('ok')
+    })
+  })
+  const client = h2Client([backend.port])
+  const front = await h2Front(client)
+  const session = await h2Connect(front.port)
+  t.teardown(async () => {
+    await closeSession(session)
+    await front.close()
+    await client.close()
+    await backend.close()
+  })
+  const stream = session.request(POST, { waitForTrailers: true })
+  stream.on('wantTrailers', () => stream.sendTrailers({ 'x-request-checksum': '42' }))
+  const a = answer(stream)
+  stream.end('with trailers')
+  t.equal((await a).body, 'ok')
+  t.equal(got[0]?.body, 'with trailers')
+  t.equal(got[0]?.trailers?.['x-request-checksum'], '42')
+  const plain = await ask(session, POST, 'without')
+  t.equal(plain.body, 'ok')
+  t.equal(got[1]?.body, 'without')
+  t.equal(got[1]?.trailers, undefined, 'no trailers when the client sent none')
+})

@@ -78,6 +78,8 @@ export class H2Exchange {
   private status = 0
   private grpcStatus: number | undefined
   private trailers: OutgoingHttpHeaders | undefined
+  /** The request's trailers, sent after its body on each attempt. */
+  private requestTrailers: OutgoingHttpHeaders | undefined
   settled = false
 
   constructor(
@@ -105,7 +107,12 @@ export class H2Exchange {
     if (this.noBody) inbound.resume()
     // Listened for from the start: an empty body (END_STREAM on an empty DATA frame) ends the
     // readable side on its own, without being read, maybe before any upstream stream exists.
-    else inbound.once('end', () => this.onRequestEnd())
+    else {
+      inbound.once('end', () => this.onRequestEnd())
+      inbound.once('trailers', (trailers: IncomingHttpHeaders) => {
+        this.requestTrailers = trailerFields(trailers)
+      })
+    }
     if (inbound.destroyed) {
       this.onInboundClose()
       return p
@@ -134,7 +141,9 @@ export class H2Exchange {
     if (this.options.grpc && this.endAt !== Number.POSITIVE_INFINITY) {
       headers = { ...headers, 'grpc-timeout': formatGrpcTimeout(this.endAt - performance.now()) }
     }
-    node.pool.open(a, headers, { endStream: this.noBody })
+    // waitForTrailers: the request's trailers, if it has any, go after its body; without any,
+    // node ends the stream with an empty DATA frame (never an empty HEADERS frame).
+    node.pool.open(a, headers, { endStream: this.noBody, waitForTrailers: !this.noBody })
   }
 
   onStream(a: Attempt, stream: ClientHttp2Stream): void {
@@ -153,6 +162,13 @@ export class H2Exchange {
     })
     stream.on('end', () => this.onUpstreamEnd(a))
     stream.on('close', () => this.onUpstreamClose(a, stream))
+    stream.on('wantTrailers', () => {
+      try {
+        stream.sendTrailers(this.requestTrailers ?? {})
+      } catch {
+        // The stream was reset meanwhile; its 'close' says so.
+      }
+    })
     stream.on('drain', () => {
       if (a === this.current) this.inbound.resume()
     })
