@@ -296,3 +296,70 @@ t.test('a client connection cut with 100 streams in flight leaves nothing behind
   const pool = client.endpoints()[0]
   t.equal(pool?.outstanding, 0)
 })
+
+const GRPC_POST = {
+  ':method': 'POST',
+  ':path': '/world.World/Chat',
+  ':authority': 'svc',
+  ':scheme': 'http',
+  'content-type': 'application/grpc',
+  te: 'trailers',
+}
+
+t.test(
+  "a gRPC backend resetting mid-answer with its request open (END_STREAM, then RST_STREAM CANCEL, as node's close() sends them) resets the client's stream with CANCEL",
+  async (t) => {
+    const backend = await h2Server((stream) => {
+      stream.resume()
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' })
+      stream.write('message')
+      // The request is still open: node ends its side first, then resets.
+      setTimeout(() => stream.close(constants.NGHTTP2_CANCEL), 50)
+    })
+    const client = h2Client([backend.port])
+    const front = await h2Front(client)
+    const session = await h2Connect(front.port)
+    t.teardown(async () => {
+      await closeSession(session)
+      await front.close()
+      await client.close()
+      await backend.close()
+    })
+    const stream = session.request(GRPC_POST)
+    stream.write('a request message, the stream left open')
+    const got = await answer(stream)
+    t.equal(got.body, 'message')
+    t.equal(got.trailers, undefined, 'no trailers: the answer did not end as a complete one')
+    t.equal(got.rstCode, constants.NGHTTP2_CANCEL, "the client's stream was reset with CANCEL")
+    t.match(front.results[0], {
+      ok: false,
+      kind: 'upstream-reset',
+      headersSent: true,
+      rstCode: constants.NGHTTP2_CANCEL,
+    })
+  },
+)
+
+t.test(
+  'a gRPC answer ending without trailers and no reset still ends at the client (at the close)',
+  async (t) => {
+    const backend = await h2Server((stream) => {
+      stream.resume()
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' })
+      stream.end('message')
+    })
+    const client = h2Client([backend.port])
+    const front = await h2Front(client)
+    const session = await h2Connect(front.port)
+    t.teardown(async () => {
+      await closeSession(session)
+      await front.close()
+      await client.close()
+      await backend.close()
+    })
+    const got = await ask(session, GRPC_POST, 'request')
+    t.equal(got.body, 'message')
+    t.equal(got.rstCode, constants.NGHTTP2_NO_ERROR)
+    t.match(front.results[0], { ok: true, status: 200, grpcStatus: undefined })
+  },
+)

@@ -78,6 +78,8 @@ export class H2Exchange {
   private status = 0
   private grpcStatus: number | undefined
   private trailers: OutgoingHttpHeaders | undefined
+  /** The answer's END_STREAM came without trailers: the client's stream ends at the close. */
+  private endAtClose = false
   /** The request's trailers, sent after its body on each attempt. */
   private requestTrailers: OutgoingHttpHeaders | undefined
   settled = false
@@ -204,6 +206,9 @@ export class H2Exchange {
   }
 
   private onRequestEnd(): void {
+    // A client's reset ends the readable side too ('aborted' first, then 'end'): the upstream
+    // stream is cancelled already, not to be half-closed.
+    if (this.settled) return
     this.body.ended = true
     const up = this.current?.stream
     if (up !== undefined && !up.destroyed) up.end()
@@ -258,6 +263,9 @@ export class H2Exchange {
     }
     inbound.on('drain', () => a.stream?.resume())
     inbound.once('wantTrailers', () => {
+      // Failed meanwhile (the backend reset the stream): the client's stream is being reset,
+      // and trailers now would read as the end of a complete answer.
+      if (this.settled) return
       try {
         inbound.sendTrailers(this.trailers ?? {})
       } catch {
@@ -277,6 +285,15 @@ export class H2Exchange {
 
   private onUpstreamEnd(a: Attempt): void {
     if (a !== this.current || this.settled || !this.headersSent) return
+    // A gRPC answer ends with its trailers. An END_STREAM without them is a peer closing its
+    // side before it resets the stream: node's close(code) (grpc-js's cancel too) sends
+    // END_STREAM, then RST_STREAM with the code, and node emits 'end' before the reset is
+    // known. The stream's 'close' says which it was (onUpstreamClose): a reset goes to the
+    // client with its code, a plain close ends the client's stream as this would have.
+    if (this.options.grpc && this.trailers === undefined) {
+      this.endAtClose = true
+      return
+    }
     // The last DATA goes out; 'wantTrailers' sends the trailers and completes.
     this.inbound.end()
   }
@@ -284,7 +301,11 @@ export class H2Exchange {
   private onUpstreamClose(a: Attempt, stream: ClientHttp2Stream): void {
     if (a !== this.current || this.settled) return
     const code = stream.rstCode ?? NGHTTP2_INTERNAL_ERROR
-    if (code === NGHTTP2_NO_ERROR && stream.readableEnded) return // ended well: 'end' did the rest
+    if (code === NGHTTP2_NO_ERROR && stream.readableEnded) {
+      // Ended well: 'end' did the rest, or left it to now (a gRPC answer without trailers).
+      if (this.endAtClose) this.inbound.end()
+      return
+    }
     // The connection died (the backend crashed, the network cut): node closes its streams with
     // CANCEL, which a gRPC client would read as its own cancellation. The backend reset nothing.
     const lost = a.session?.destroyed === true && !neverProcessed(code)
