@@ -7,7 +7,8 @@
 //   streams: throughput and latency from a client in C that costs little;
 // - a gRPC unary load from @grpc/grpc-js: throughput at a fixed number of calls in flight, and
 //   latency at about 1,000 calls/s arriving independently (the p99 a hop adds), which h2load
-//   measures too at 1,000 calls/s (evenly spaced on 20 connections), with less of its own noise;
+//   measures too at 1,000 calls/s on 20 connections that fire in step (bursts of 20 calls every
+//   20 ms, the harsher load, as hey's bursts in the HTTP/1.1 part);
 // - a 1 GB response streamed through each, and our proxy's RSS sampled all along (flat).
 // Beside them, node's floor (h2-floor.ts): an http2 pass-through that decides nothing, started
 // with the proxy's node flags, which any node h2 proxy costs at least.
@@ -54,7 +55,10 @@ const H2_STREAMS = 10
 const GRPC_CONCURRENCY = 50
 const GRPC_CHANNELS = 4
 const PACED_PER_SEC = 1000
-/** h2load at 1,000/s: 20 connections, each sending one call every 20 ms. */
+/**
+ * h2load at 1,000/s: 20 connections, each sending one call every 20 ms. They fire in step, so
+ * the calls arrive in bursts of 20 and the last of a burst waits behind the other 19.
+ */
 const PACED_H2_CONNECTIONS = 20
 const STREAM_BYTES = 1024 ** 3
 const AUTHORITY = 'world'
@@ -91,7 +95,7 @@ export interface H2BenchRow {
   readonly grpcCpuUs: number
   /** grpc-js at about 1,000 calls/s, arriving independently. */
   readonly paced: LoadResult
-  /** h2load at 1,000 calls/s, evenly spaced on each of its connections. */
+  /** h2load at 1,000 calls/s, in bursts of 20 (its 20 connections fire in step). */
   readonly h2Paced: LoadResult
   readonly stream: StreamResult
   /** Node processes (ours, the floor): RSS before any load, and the peak (VmHWM) at the end. */
@@ -522,14 +526,14 @@ export function printH2Bench({ options, rows, proxyMissing, proxyBuilt }: H2Benc
   const us = (v: number) => (Number.isNaN(v) ? '' : `${v.toFixed(0)} µs`)
   const k = (xs: readonly number[]) => `${xs.map((x) => (x / 1000).toFixed(1)).join(' / ')}k`
   console.log(
-    `\nproxy, HTTP/2 and gRPC (h2c): h2load -c${H2_CONNECTIONS} -m${H2_STREAMS} posting a unary gRPC call (wire level) and grpc-js unary calls, ${GRPC_CONCURRENCY} in flight on ${GRPC_CHANNELS} connections, ${rounds} round${rounds === 1 ? '' : 's'} of ${seconds} s, median round; at about ${PACED_PER_SEC} calls/s for ${seconds} s: grpc-js (independent arrivals, 1 connection) and h2load (${PACED_H2_CONNECTIONS} connections, evenly spaced); a 1 GiB response through each (curl)`,
+    `\nproxy, HTTP/2 and gRPC (h2c): h2load -c${H2_CONNECTIONS} -m${H2_STREAMS} posting a unary gRPC call (wire level) and grpc-js unary calls, ${GRPC_CONCURRENCY} in flight on ${GRPC_CHANNELS} connections, ${rounds} round${rounds === 1 ? '' : 's'} of ${seconds} s, median round; at about ${PACED_PER_SEC} calls/s for ${seconds} s: grpc-js (independent arrivals, 1 connection) and h2load (bursts of ${PACED_H2_CONNECTIONS}: its connections fire in step); a 1 GiB response through each (curl)`,
   )
   console.log(
     `our proxy: ${proxyBuilt === undefined ? 'packages/proxy/dist' : `built from ${proxyBuilt}`}`,
   )
   if (proxyMissing !== undefined) console.log(`no row for our proxy: ${proxyMissing}`)
   console.log(
-    '| target | h2load calls/s | rounds | p50 / p99 | errors | CPU/call | grpc-js calls/s | rounds | p50 / p99 | errors | CPU/call | at 1k/s, grpc-js: p50 / p99 | at 1k/s, h2load: p50 / p99 | 1 GiB stream |',
+    '| target | h2load calls/s | rounds | p50 / p99 | errors | CPU/call | grpc-js calls/s | rounds | p50 / p99 | errors | CPU/call | at 1k/s, grpc-js: p50 / p99 | at 1k/s, h2load bursts of 20: p50 / p99 | 1 GiB stream |',
   )
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
   for (const r of rows) {
@@ -558,7 +562,7 @@ export function printH2Bench({ options, rows, proxyMissing, proxyBuilt }: H2Benc
     `gRPC added at ${PACED_PER_SEC} calls/s vs direct, grpc-js: ours ${added(ours, 'paced')} (target p99 under 1 ms); nginx ${added(nginx, 'paced')}; haproxy ${added(haproxy, 'paced')}`,
   )
   console.log(
-    `                                   h2load: ours ${added(ours, 'h2Paced')}; nginx ${added(nginx, 'h2Paced')}; haproxy ${added(haproxy, 'h2Paced')}`,
+    `                          h2load, bursts of 20: ours ${added(ours, 'h2Paced')}; nginx ${added(nginx, 'h2Paced')}; haproxy ${added(haproxy, 'h2Paced')}`,
   )
   const rss = ours.stream.rss ?? []
   if (rss.length > 0) {
