@@ -122,6 +122,7 @@ export async function h2Front(
         ? {}
         : { onResponseHeaders: opts.onResponseHeaders }),
       ...(opts.onTrailers === undefined ? {} : { onTrailers: opts.onTrailers }),
+      ...(opts.clear === undefined ? {} : { clear: opts.clear }),
     }).then((r) => {
       results.push(r)
       const ws = waiters

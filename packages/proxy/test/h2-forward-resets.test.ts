@@ -193,14 +193,22 @@ t.test('an answer that began is not cut by the timeout', async (t) => {
   t.match(front.results[0], { ok: true })
 })
 
-/** A backend in its own process: a 200 and one chunk every 20 ms, until killed. */
-async function processBackend(): Promise<{ port: number; kill(): void; exited: Promise<unknown> }> {
+/**
+ * A backend in its own process: a 200 and one chunk every 20 ms, until killed; `content-type:
+ * application/grpc` on the answer when `grpc`.
+ */
+async function processBackend(
+  grpc = false,
+): Promise<{ port: number; kill(): void; exited: Promise<unknown> }> {
+  const head = grpc
+    ? `{ ':status': 200, 'content-type': 'application/grpc' }`
+    : `{ ':status': 200 }`
   const script = `
     const http2 = require('node:http2')
     const server = http2.createServer()
     server.on('stream', (stream) => {
       stream.on('error', () => {})
-      stream.respond({ ':status': 200 })
+      stream.respond(${head})
       setInterval(() => stream.write('tick\\n'), 20)
     })
     server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'))
@@ -361,5 +369,68 @@ t.test(
     t.equal(got.body, 'message')
     t.equal(got.rstCode, constants.NGHTTP2_NO_ERROR)
     t.match(front.results[0], { ok: true, status: 200, grpcStatus: undefined })
+  },
+)
+
+t.test(
+  'a gRPC call whose backend is killed mid-answer ends with grpc-status 14 (UNAVAILABLE) in trailers naming the lost connection, not a reset',
+  async (t) => {
+    const dying = await processBackend(true)
+    const client = h2Client([dying.port])
+    const front = await h2Front(client)
+    const session = await h2Connect(front.port)
+    t.teardown(async () => {
+      dying.kill()
+      await closeSession(session)
+      await front.close()
+      await client.close()
+    })
+    const stream = session.request(GRPC_POST, { endStream: true })
+    const a = answer(stream)
+    await new Promise((resolve) => stream.once('data', resolve))
+    dying.kill()
+    await dying.exited
+    const got = await a
+    t.equal(got.headers[':status'], 200)
+    t.match(got.body, /^tick\n/)
+    t.equal(got.rstCode, constants.NGHTTP2_NO_ERROR, 'ended, not reset')
+    t.equal(got.trailers?.['grpc-status'], '14')
+    t.match(
+      decodeURIComponent(String(got.trailers?.['grpc-message'])),
+      /127\.0\.0\.1:\d+: the connection was lost while answering/,
+    )
+    t.ok(got.trailers?.['l5d-err'], 'l5d-err too')
+    t.match(front.results[0], {
+      ok: false,
+      kind: 'upstream-reset',
+      headersSent: true,
+      grpcStatus: 14,
+      message: /the connection was lost while answering/,
+    })
+    t.equal(client.pending, 0)
+  },
+)
+
+t.test(
+  "on a clearContext server the forwarder's own gRPC status carries no message and no l5d-err",
+  async (t) => {
+    const dying = await processBackend(true)
+    const client = h2Client([dying.port])
+    const front = await h2Front(client, { clear: true })
+    const session = await h2Connect(front.port)
+    t.teardown(async () => {
+      dying.kill()
+      await closeSession(session)
+      await front.close()
+      await client.close()
+    })
+    const stream = session.request(GRPC_POST, { endStream: true })
+    const a = answer(stream)
+    await new Promise((resolve) => stream.once('data', resolve))
+    dying.kill()
+    const got = await a
+    t.equal(got.trailers?.['grpc-status'], '14')
+    t.equal(got.trailers?.['grpc-message'], undefined)
+    t.equal(got.trailers?.['l5d-err'], undefined)
   },
 )

@@ -191,6 +191,30 @@ t.test('the proxy own errors map to gRPC statuses as documented in h2-errors.ts'
   t.equal(big.status, 431)
   t.equal(big.grpcStatus, GrpcStatus.RESOURCE_EXHAUSTED)
   t.match(big.message, /maxHeaderListBytes \(16384\)/)
+  t.equal(
+    h2ForwardError(
+      { ok: false, kind: 'upstream-reset', message: 'the connection was lost', ...base },
+      '/svc/a',
+      '/$/b',
+    ).grpcStatus,
+    GrpcStatus.UNAVAILABLE,
+    'a connection lost before answering (no reset code) is UNAVAILABLE',
+  )
+  t.equal(
+    h2ForwardError(
+      {
+        ok: false,
+        kind: 'upstream-reset',
+        message: 'reset',
+        rstCode: constants.NGHTTP2_INTERNAL_ERROR,
+        ...base,
+      },
+      '/svc/a',
+      '/$/b',
+    ).grpcStatus,
+    GrpcStatus.INTERNAL,
+    'a reset is read by its code',
+  )
   t.equal(grpcStatusOfReset(constants.NGHTTP2_REFUSED_STREAM), GrpcStatus.UNAVAILABLE)
   t.equal(grpcStatusOfReset(constants.NGHTTP2_CANCEL), GrpcStatus.CANCELLED)
   t.equal(grpcStatusOfReset(constants.NGHTTP2_INTERNAL_ERROR), GrpcStatus.INTERNAL)

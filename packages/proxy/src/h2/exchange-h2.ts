@@ -19,8 +19,14 @@ import { performance } from 'node:perf_hooks'
 import type { Client, Outcome } from '../balance/client.js'
 import type { EndpointNode } from '../balance/endpoint.js'
 import { isIdempotent } from '../retry/policy.js'
+import { truncateEncoded, urlEncodeJava } from '../router/error-response.js'
 import type { H2ForwardOptions, H2ForwardResult, H2Headers } from './forward-types.js'
-import { formatGrpcTimeout, readGrpcStatus } from './grpc.js'
+import {
+  encodeGrpcMessage,
+  formatGrpcTimeout,
+  MAX_GRPC_MESSAGE_CHARS,
+  readGrpcStatus,
+} from './grpc.js'
 import {
   answerOutcome,
   GRPC_UNAVAILABLE,
@@ -33,6 +39,9 @@ import { tlsFailure } from './tls-failure.js'
 import { responseHead, trailerFields } from './upstream-headers.js'
 
 type FailKind = Extract<H2ForwardResult, { ok: false }>['kind']
+
+/** As the router's own errors bound l5d-err (h2-errors.ts). */
+const MAX_L5D_ERR_CHARS = 8 * 1024
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR, NGHTTP2_FLAG_END_STREAM } =
   constants
@@ -80,6 +89,8 @@ export class H2Exchange {
   private trailers: OutgoingHttpHeaders | undefined
   /** The answer's END_STREAM came without trailers: the client's stream ends at the close. */
   private endAtClose = false
+  /** The forwarder ended the call itself (endCall): its status and why. */
+  private ending: { readonly grpcStatus: number; readonly message: string } | undefined
   /** The request's trailers, sent after its body on each attempt. */
   private requestTrailers: OutgoingHttpHeaders | undefined
   settled = false
@@ -333,13 +344,37 @@ export class H2Exchange {
       this.fail('upstream-reset', `${a.node.key}: ${why} before answering`, a.node.key, rstCode)
       return
     }
+    this.endNode(a, 'failure')
+    if (lost && this.options.grpc) {
+      // A gRPC call can still be ended as the call it is: UNAVAILABLE in its trailers, as
+      // grpc-js reports a dropped connection with no proxy between (clients retry it), rather
+      // than a reset the client reads as INTERNAL.
+      this.endCall(GRPC_UNAVAILABLE, `${a.node.key}: ${why} while answering`)
+      return
+    }
     // The answer had begun: the client's stream is reset as the backend's was (INTERNAL_ERROR
     // when the backend's code is none or the connection was lost).
     const rst = lost || code === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : code
-    this.endNode(a, 'failure')
     // Settled first: closing the client's stream emits its 'aborted' synchronously.
     this.fail('upstream-reset', `${a.node.key}: ${why} while answering`, a.node.key, rstCode)
     this.inbound.close(rst)
+  }
+
+  /**
+   * Ends a gRPC call whose answer had begun with `grpcStatus` in trailers of the forwarder's
+   * own (the backend's are lost with it); the result, once they are out, is a failure.
+   */
+  private endCall(grpcStatus: number, message: string): void {
+    const trailers: H2Headers = { 'grpc-status': String(grpcStatus) }
+    if (this.options.clear !== true) {
+      trailers['grpc-message'] = truncateEncoded(encodeGrpcMessage(message), MAX_GRPC_MESSAGE_CHARS)
+      trailers['l5d-err'] = truncateEncoded(urlEncodeJava(message), MAX_L5D_ERR_CHARS)
+    }
+    this.options.onTrailers?.(trailers)
+    this.trailers = trailerFields(trailers)
+    this.grpcStatus = grpcStatus
+    this.ending = { grpcStatus, message }
+    this.inbound.end()
   }
 
   onOpenError(a: Attempt, err: H2PoolError): void {
@@ -384,14 +419,28 @@ export class H2Exchange {
   private complete(a: Attempt): void {
     if (this.settled) return
     this.endNode(a, answerOutcome(this.status, this.options.grpc, this.grpcStatus))
-    this.finish({
-      ok: true,
-      status: this.status,
-      grpcStatus: this.grpcStatus,
-      endpoint: a.node.key,
-      retries: this.retries,
-      budgetExhausted: this.budgetExhausted,
-    })
+    if (this.ending !== undefined) {
+      // The call was ended by the forwarder (endCall): a failure, with the status it was given.
+      this.finish({
+        ok: false,
+        kind: 'upstream-reset',
+        message: this.ending.message,
+        endpoint: a.node.key,
+        retries: this.retries,
+        budgetExhausted: this.budgetExhausted,
+        headersSent: true,
+        grpcStatus: this.ending.grpcStatus,
+      })
+    } else {
+      this.finish({
+        ok: true,
+        status: this.status,
+        grpcStatus: this.grpcStatus,
+        endpoint: a.node.key,
+        retries: this.retries,
+        budgetExhausted: this.budgetExhausted,
+      })
+    }
     // A client still sending its body gets RST_STREAM(NO_ERROR) once the answer is out
     // (RFC 9113 §8.1), rather than a stream held open with nobody reading it.
     if (!this.inbound.readableEnded && !this.inbound.destroyed) {

@@ -30,6 +30,11 @@ export interface H2ForwardOptions {
   readonly onResponseHeaders?: (headers: H2Headers) => void
   /** Edits the trailers before they go to the client (clearContext). */
   readonly onTrailers?: (trailers: H2Headers) => void
+  /**
+   * The client is not trusted (a clearContext server): a gRPC status the forwarder writes
+   * itself carries no grpc-message (as the router's own errors, h2-errors.ts).
+   */
+  readonly clear?: boolean
 }
 
 /** How a forwarded stream ended, once it has ended. */
@@ -62,11 +67,20 @@ export type H2ForwardResult =
       readonly budgetExhausted: boolean
       /**
        * The response had begun (headers sent): the client's stream was reset, with
-       * `rstCode`, and nothing more can be answered.
+       * `rstCode` (or, for gRPC, ended with `grpcStatus`), and nothing more can be answered.
        */
       readonly headersSent: boolean
-      /** The HTTP/2 error code the backend reset with, when it did. */
+      /**
+       * The HTTP/2 error code the backend reset with, when it did; none for 'upstream-reset'
+       * when the connection was lost (then the backend reset nothing).
+       */
       readonly rstCode?: number
+      /**
+       * A gRPC call whose response had begun and whose backend connection was lost: the
+       * forwarder ended it with trailers carrying this grpc-status (UNAVAILABLE) rather than a
+       * reset, so the client read a status, not a cut.
+       */
+      readonly grpcStatus?: number
     }
 
 /** Streams `inbound` to an endpoint of `client` and the response back. Never throws. */

@@ -9,6 +9,7 @@
 //   502 (no route, no endpoints, cannot connect, TLS failure)   UNAVAILABLE (14)
 //   503 waiting for namerd's first dtab (retryable)             UNAVAILABLE (14)
 //   503 the deadline spent (not retryable)                      DEADLINE_EXCEEDED (4)
+//   the backend's connection lost before answering              UNAVAILABLE (14)
 //   the backend reset the stream before answering               after its reset code (below)
 //   431 a header list over the server's maxHeaderListBytes      RESOURCE_EXHAUSTED (8)
 //   a bug in the proxy                                          INTERNAL (13)
@@ -134,11 +135,13 @@ export function h2ForwardError(
         GrpcStatus.UNAVAILABLE,
       )
     case 'upstream-reset':
+      // No rstCode: the connection was lost before any answer, which gRPC (and grpc-js with no
+      // proxy between) reads as UNAVAILABLE; a reset is read by its code.
       return reply(
         502,
         `${service} (${client}): ${result.message}`,
         false,
-        grpcStatusOfReset(result.rstCode),
+        result.rstCode === undefined ? GrpcStatus.UNAVAILABLE : grpcStatusOfReset(result.rstCode),
       )
     default:
       return reply(502, `${service} (${client}): ${result.message}`, false, GrpcStatus.INTERNAL)

@@ -263,11 +263,14 @@ export class H2Router implements ProxyRouter {
       budget: this.budgets.get(service),
       maxRetries: this.config.service.retries.maxRetries,
       ...(onResponseHeaders !== undefined && { onResponseHeaders }),
-      ...(rec.clear && { onTrailers: clearH2Context }),
+      ...(rec.clear && { onTrailers: clearH2Context, clear: true }),
     })
     if (result.ok) rec.finish({ status: result.status, grpcStatus: result.grpcStatus }, result)
     else if (result.kind === 'client-aborted') rec.finish(GONE, result)
-    else if (result.headersSent || stream.headersSent) rec.finish(CUT, result)
+    // A gRPC call the forwarder ended with a status of its own (its backend was lost mid-answer).
+    else if (result.grpcStatus !== undefined) {
+      rec.finish({ status: 200, grpcStatus: result.grpcStatus }, result)
+    } else if (result.headersSent || stream.headersSent) rec.finish(CUT, result)
     else {
       let reply = h2ForwardError(result, service, client.id)
       if (!rec.clear && reply.status === 502) {
