@@ -17,8 +17,18 @@ t.before(async () => {
 })
 t.teardown(() => certs.close())
 
-async function tlsBackend(files: CertFiles): Promise<{ port: number; close(): Promise<void> }> {
-  const server: Http2SecureServer = createSecureServer({ cert: files.cert, key: files.key })
+async function tlsBackend(
+  files: CertFiles,
+  clientCa?: string | Buffer,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const server: Http2SecureServer = createSecureServer({
+    cert: files.cert,
+    key: files.key,
+    // mTLS: a client certificate signed by clientCa is required.
+    ...(clientCa === undefined
+      ? {}
+      : { ca: clientCa, requestCert: true, rejectUnauthorized: true }),
+  })
   server.on('stream', (stream) => {
     stream.respond({ ':status': 200 })
     stream.end('over tls')
@@ -33,12 +43,15 @@ async function tlsBackend(files: CertFiles): Promise<{ port: number; close(): Pr
 }
 
 /** Forwards one GET through a front to `port` over TLS trusting the test CA; the result. */
-async function forwardOnce(port: number, commonName?: string) {
+async function forwardOnce(port: number, commonName?: string, clientAuth?: CertFiles) {
   const tls = ClientTls.load(
     {
       disableValidation: false,
       trustCerts: [certs.ca.certPath],
       ...(commonName === undefined ? {} : { commonName }),
+      ...(clientAuth === undefined
+        ? {}
+        : { clientAuth: { certPath: clientAuth.certPath, keyPath: clientAuth.keyPath } }),
     },
     '/',
   )
@@ -68,8 +81,41 @@ t.test('an expired certificate is a tls failure that says so', async (t) => {
   t.match(result, {
     ok: false,
     kind: 'tls',
-    message: /the certificate of 127\.0\.0\.1:\d+ has expired/,
+    message: /the certificate of 127\.0\.0\.1:\d+ has expired \(not after \d{4}-\d\d-\d\dT/,
   })
+})
+
+t.test(
+  'a backend requiring a client certificate the proxy does not present is a tls failure naming it',
+  async (t) => {
+    const b = await tlsBackend(certs.server, certs.ca.cert)
+    t.teardown(() => b.close())
+    const { answer, result } = await forwardOnce(b.port)
+    t.equal(answer.headers[':status'], 502)
+    t.match(result, {
+      ok: false,
+      kind: 'tls',
+      message: /127\.0\.0\.1:\d+ requires a client certificate \(set tls\.clientAuth\)/,
+    })
+  },
+)
+
+t.test(
+  'a backend refusing the client certificate presented is a tls failure naming it',
+  async (t) => {
+    const b = await tlsBackend(certs.server, certs.ca.cert)
+    t.teardown(() => b.close())
+    const { result } = await forwardOnce(b.port, undefined, certs.untrustedClient)
+    t.match(result, { ok: false, kind: 'tls', message: /client certificate/ })
+  },
+)
+
+t.test('with the client certificate it wants, an mTLS backend answers', async (t) => {
+  const b = await tlsBackend(certs.server, certs.ca.cert)
+  t.teardown(() => b.close())
+  const { answer, result } = await forwardOnce(b.port, undefined, certs.client)
+  t.equal(answer.body, 'over tls')
+  t.match(result, { ok: true, status: 200 })
 })
 
 t.test('a certificate for another name is a tls failure naming both', async (t) => {

@@ -187,6 +187,11 @@ t.test('the proxy own errors map to gRPC statuses as documented in h2-errors.ts'
   )
   t.equal(tls.status, 502)
   t.match(tls.message, /has expired/, 'a TLS failure is named')
+  t.equal(
+    tls.message,
+    'Cannot connect to /$/b for /svc/a: the certificate of 127.0.0.1:1 has expired',
+    "worded as HTTP/1.1's 502 for a TLS failure",
+  )
   const big = headersTooLarge(20_000, 16_384)
   t.equal(big.status, 431)
   t.equal(big.grpcStatus, GrpcStatus.RESOURCE_EXHAUSTED)

@@ -35,7 +35,7 @@ import {
   ReplayBody,
 } from './retry-h2.js'
 import type { H2PoolError, H2SessionPool, StreamWaiter } from './session-pool.js'
-import { tlsFailure } from './tls-failure.js'
+import { tlsFailureWithDates } from './tls-failure.js'
 import { responseHead, trailerFields } from './upstream-headers.js'
 
 type FailKind = Extract<H2ForwardResult, { ok: false }>['kind']
@@ -321,11 +321,12 @@ export class H2Exchange {
     // CANCEL, which a gRPC client would read as its own cancellation. The backend reset nothing.
     const lost = a.session?.destroyed === true && !neverProcessed(code)
     const loss = lost && a.session !== undefined ? a.node.pool.lossReason(a.session) : undefined
-    if (loss?.notH2 === true && !this.headersSent) {
-      // Not an HTTP/2 server: nothing was processed as a request. A connect failure, named.
+    if (loss?.unprocessed === true && !this.headersSent) {
+      // Refused after the TLS handshake, or not an HTTP/2 server: nothing was processed as a
+      // request. A TLS or connect failure, named.
       if (this.body.intact && this.retry(a, 'failure')) return
       this.endNode(a, 'failure')
-      this.fail('connect', loss.message, a.node.key)
+      this.fail(loss.kind, loss.message, a.node.key)
       return
     }
     const why = lost
@@ -379,16 +380,24 @@ export class H2Exchange {
 
   onOpenError(a: Attempt, err: H2PoolError): void {
     if (a !== this.current || this.settled) return
-    const tls =
-      err.code === 'H2_CONNECT'
-        ? tlsFailure(err.cause, a.node.key, a.node.pool.options.tls)
-        : undefined
     const endpointFault = err.code === 'H2_CONNECT' || err.code === 'H2_CONNECT_TIMEOUT'
     // No session: nothing reached the backend. Another endpoint (or this one again) may take it.
     if (this.body.intact && this.retry(a, endpointFault ? 'failure' : 'ignore')) return
     this.endNode(a, endpointFault ? 'failure' : 'ignore')
-    if (tls !== undefined) this.fail('tls', tls, a.node.key)
-    else this.fail('connect', err.message, a.node.key)
+    const key = a.node.key
+    if (err.code !== 'H2_CONNECT') {
+      this.fail('connect', err.message, key)
+      return
+    }
+    // A TLS failure is named (an expired certificate with its date: one more handshake, at
+    // most 1 s, only then); the exchange's timer and the client's reset still apply meanwhile.
+    const { endpoint, options } = a.node.pool
+    void tlsFailureWithDates(err.cause, endpoint.ip, endpoint.port, key, options.tls).then(
+      (tls) => {
+        if (tls !== undefined) this.fail('tls', tls, key)
+        else this.fail('connect', err.message, key)
+      },
+    )
   }
 
   /**

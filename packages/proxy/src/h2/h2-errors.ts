@@ -128,9 +128,10 @@ export function h2ForwardError(
         GrpcStatus.UNAVAILABLE,
       )
     case 'tls':
+      // Worded as HTTP/1.1's 502 for a TLS failure (router/error-response.ts forwardError).
       return reply(
         502,
-        `TLS to ${client} for ${service} failed: ${result.message}`,
+        `Cannot connect to ${client} for ${service}: ${result.message}`,
         true,
         GrpcStatus.UNAVAILABLE,
       )

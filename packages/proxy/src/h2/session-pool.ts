@@ -17,12 +17,31 @@ import type { ConnectionOptions } from 'node:tls'
 import type { Endpoint } from '@switchyard/namers'
 import { hostPort } from '@switchyard/wire'
 import type { EndpointPool, PoolFactory } from '../balance/endpoint.js'
+import { tlsFailure } from './tls-failure.js'
 
 /** What the pool needs of a client's TLS (tls/client-tls.ts's ClientTls). */
 export interface H2ClientTls {
   connectOptions(host: string, alpn?: readonly string[]): ConnectionOptions
   /** A handshake failure in words, with what the config knows (its CA files). */
   describe?(err: unknown, peer: string): string | undefined
+  /** describe(), with the dates of an expired (or not yet valid) certificate, read from `host:port`. */
+  describeWithDates?(
+    err: unknown,
+    host: string,
+    port: number,
+    peer: string,
+  ): Promise<string | undefined>
+  /** The config: whether this side presents a certificate (clientAuth). */
+  readonly config?: { readonly clientAuth?: unknown }
+}
+
+/** Why a session died under its streams (H2SessionPool.lossReason). */
+export interface H2Loss {
+  /** Nothing was processed as a request (no SETTINGS came): another endpoint may take it. */
+  readonly unprocessed: boolean
+  /** How the forwarder reports it: a TLS failure, or one to connect. */
+  readonly kind: 'connect' | 'tls'
+  readonly message: string
 }
 
 export interface H2PoolOptions {
@@ -176,20 +195,38 @@ export class H2SessionPool implements EndpointPool {
   }
 
   /**
-   * Why `session` (one of this pool's) died under its streams, when known: a peer that never
-   * sent SETTINGS does not speak HTTP/2 (an HTTP/1.1 server, a wrong port); else its error.
+   * Why `session` (one of this pool's) died under its streams, when known. Before the peer's
+   * SETTINGS nothing was processed as a request: a TLS refusal after the handshake (a TLS 1.3
+   * server refusing this side's certificate, by an alert or, node's way, by closing), or a peer
+   * that does not speak HTTP/2 (an HTTP/1.1 server, a wrong port). Else the session's error.
    */
-  lossReason(session: Http2Session): { notH2: boolean; message: string } | undefined {
+  lossReason(session: Http2Session): H2Loss | undefined {
     const s = this.bySession.get(session)
     if (s === undefined) return undefined
+    const tls = this.options.tls
     if (!s.settings) {
+      const said = s.error === undefined ? undefined : tlsFailure(s.error, this.key, tls)
+      if (said !== undefined) return { unprocessed: true, kind: 'tls', message: said }
+      if (tls?.config?.clientAuth !== undefined) {
+        return {
+          unprocessed: true,
+          kind: 'tls',
+          message: `${this.key} closed the connection after the TLS handshake, before any answer: it may not accept this proxy's client certificate (tls.clientAuth)`,
+        }
+      }
       return {
-        notH2: true,
+        unprocessed: true,
+        kind: 'connect',
         message: `${this.key} did not answer in HTTP/2 (no SETTINGS frame): is it an HTTP/1.1 server? An h2 router's backends speak h2c (prior knowledge) or h2 over TLS (ALPN h2)`,
       }
     }
-    if (s.error !== undefined)
-      return { notH2: false, message: `the connection failed: ${s.error.message}` }
+    if (s.error !== undefined) {
+      return {
+        unprocessed: false,
+        kind: 'connect',
+        message: `the connection failed: ${s.error.message}`,
+      }
+    }
     return undefined
   }
 
@@ -320,6 +357,13 @@ export class H2SessionPool implements EndpointPool {
       if (this.waiting.length > 0) this.dispatch()
     })
     session.on('error', (err: Error) => {
+      if (s.error === undefined) s.error = err
+    })
+    // The socket's own error, seen before the session's: node reports a socket error on the
+    // session only after the streams it kills have closed, and a TLS 1.3 server's refusal of
+    // this side's certificate (an alert after the handshake) is such an error. The streams'
+    // close then reads it through lossReason.
+    session.socket.on('error', (err: Error) => {
       if (s.error === undefined) s.error = err
     })
     // No one reads or answers a session's own frame errors: the stream's 'close' says enough.

@@ -17,3 +17,24 @@ export function tlsFailure(err: unknown, peer: string, tls?: H2ClientTls): strin
   }
   return undefined
 }
+
+const DATED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'])
+
+/**
+ * tlsFailure, with the dates of a certificate out of its validity (read with one more,
+ * unverified, handshake to `host:port`, ClientTls.describeWithDates), as HTTP/1.1's 502 has them.
+ */
+export async function tlsFailureWithDates(
+  err: unknown,
+  host: string,
+  port: number,
+  peer: string,
+  tls?: H2ClientTls,
+): Promise<string | undefined> {
+  const code = (err as { code?: unknown } | null)?.code
+  if (tls?.describeWithDates !== undefined && typeof code === 'string' && DATED.has(code)) {
+    const said = await tls.describeWithDates(err, host, port, peer)
+    if (said !== undefined) return said
+  }
+  return tlsFailure(err, peer, tls)
+}
