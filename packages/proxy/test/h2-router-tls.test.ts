@@ -3,12 +3,14 @@
 // Certificates are made by openssl for the test (test/support/certs.ts).
 import { copyFileSync, readFileSync } from 'node:fs'
 import { createSecureServer, type SecureClientSessionOptions } from 'node:http2'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect as netConnect } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { pino } from 'pino'
 import t from 'tap'
 
 import { makeTestCerts, type TestCerts } from '../../../test/support/certs.js'
+import { ServerConfig } from '../src/config/schema.js'
+import { H2Server } from '../src/h2/h2-server.js'
 import { startProxy } from '../src/proxy.js'
 import {
   grpcFrame,
@@ -309,3 +311,49 @@ t.test('a server certificate replaced on disk is served to new connections', asy
   }
   t.equal(after?.status, 200, 'the new certificate is served without a restart')
 })
+
+t.test(
+  'a TLS client that never sends its ClientHello is closed at the handshake timeout',
+  async (t) => {
+    const server = new H2Server({
+      config: ServerConfig.parse({ port: 0 }),
+      logger: pino({ level: 'silent' }),
+      handshakeMs: 200,
+      tls: {
+        options: () => ({ cert: certs.server.cert, key: certs.server.key }),
+        watch: () => {},
+        close: () => {},
+      },
+      onStream: (stream) => {
+        stream.respond({ ':status': 200 })
+        stream.end('served')
+      },
+    })
+    await server.listen(0, '127.0.0.1')
+    t.teardown(() => server.close(0))
+    const port = server.address().port
+    const silent = Array.from(
+      { length: 5 },
+      () =>
+        new Promise<boolean>((resolve) => {
+          const sock = netConnect(port, '127.0.0.1')
+          sock.on('error', () => {})
+          sock.resume()
+          sock.on('close', () => resolve(true))
+          setTimeout(() => {
+            sock.destroy()
+            resolve(false)
+          }, 3000).unref()
+        }),
+    )
+    // Meanwhile a client that does its handshake is served.
+    const s = h2Connect(t, `https://127.0.0.1:${port}`, trusting())
+    const r = await h2Request(s, { ':path': '/' })
+    t.equal(r.body, 'served')
+    t.same(
+      await Promise.all(silent),
+      [true, true, true, true, true],
+      'all 5 silent connections closed',
+    )
+  },
+)

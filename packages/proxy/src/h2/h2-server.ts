@@ -81,6 +81,8 @@ export interface H2ServerOptions {
   readonly sessionIdleMs?: number
   /** For tests: the preface deadline. */
   readonly prefaceMs?: number
+  /** For tests: the TLS handshake deadline. */
+  readonly handshakeMs?: number
 }
 
 /** The HTTP/2 SETTINGS the server announces, from its config keys. */
@@ -120,7 +122,7 @@ export class H2Server {
     if (options.tls !== undefined) {
       const secure: SecureServerOptions = {
         ...common,
-        handshakeTimeout: TLS_HANDSHAKE_MS,
+        handshakeTimeout: options.handshakeMs ?? TLS_HANDSHAKE_MS,
         ...options.tls.options(),
         ALPNProtocols: ['h2'],
         // An h2 router serves h2 only: a client that offers only http/1.1 is refused in the
@@ -148,13 +150,17 @@ export class H2Server {
       options.logger.debug({ remote: socket.remoteAddress }, 'TLS client without ALPN h2')
       socket.destroy()
     })
-    // Only a secure server emits it: a client that does not trust us, or without a certificate.
-    this.net.on('tlsClientError', (err: Error, socket: Socket) =>
+    // Only a secure server emits it: a client that does not trust us, or without a certificate,
+    // or one that did not finish its handshake in time. Node reports the handshake timeout here
+    // but leaves the socket open (a client that never sends its ClientHello would hold it for
+    // ever), so the socket is destroyed, as the HTTP/1.1 server does.
+    this.net.on('tlsClientError', (err: Error, socket: Socket) => {
       options.logger.debug(
         { err: err.message, remote: socket.remoteAddress },
         'TLS handshake failed',
-      ),
-    )
+      )
+      socket.destroy()
+    })
   }
 
   listen(port: number, host: string): Promise<void> {
