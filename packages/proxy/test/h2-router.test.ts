@@ -350,23 +350,43 @@ t.test('CONNECT is refused with a 400', async (t) => {
   t.equal(r.status, 400)
 })
 
-t.test('the access log has one line per stream, with HTTP/2.0', async (t) => {
-  const world = await h2Backend(t, 'world')
-  const log = join(tmpdir(), `h2-access-${process.pid}-${Date.now()}.log`)
-  const p = await h2Proxy(t, h2Config(`/svc/world => ${inet(world.port)}`, { httpAccessLog: log }))
-  const s = h2Connect(t, `http://127.0.0.1:${p.port}`)
-  await h2Request(s, { ':authority': 'world', ':path': '/logged', 'user-agent': 'tester' })
-  // Written asynchronously (sonic-boom): wait for the line.
-  let text = ''
-  for (let i = 0; i < 100 && !text.endsWith('\n'); i++) {
-    await new Promise((r) => setTimeout(r, 20))
-    text = await readFile(log, 'utf8').catch(() => '')
-  }
-  t.match(
-    text,
-    /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/logged HTTP\/2\.0" 200 - "-" "tester" \d+\.\d\n$/,
-  )
-})
+t.test(
+  'the access log has one line per stream, with HTTP/2.0 and the response body size',
+  async (t) => {
+    const world = await h2Backend(t, 'world')
+    const log = join(tmpdir(), `h2-access-${process.pid}-${Date.now()}.log`)
+    const p = await h2Proxy(
+      t,
+      h2Config(`/svc/world => ${inet(world.port)}`, { httpAccessLog: log }),
+    )
+    const s = h2Connect(t, `http://127.0.0.1:${p.port}`)
+    const r = await h2Request(s, {
+      ':authority': 'world',
+      ':path': '/logged',
+      'user-agent': 'tester',
+    })
+    const unrouted = await h2Request(s, { ':authority': 'nowhere', ':path': '/lost' })
+    // Written asynchronously (sonic-boom): wait for both lines.
+    let text = ''
+    for (let i = 0; i < 100 && text.split('\n').length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 20))
+      text = await readFile(log, 'utf8').catch(() => '')
+    }
+    const [answered, own] = text.split('\n')
+    t.match(
+      answered,
+      new RegExp(
+        `^127\\.0\\.0\\.1 - - \\[[^\\]]+\\] "GET /logged HTTP/2\\.0" 200 ${Buffer.byteLength(r.body)} "-" "tester" \\d+\\.\\d$`,
+      ),
+      'the size is the body bytes sent to the client',
+    )
+    t.match(
+      own,
+      new RegExp(`"GET /lost HTTP/2\\.0" ${unrouted.status} ${Buffer.byteLength(unrouted.body)} `),
+      "the proxy's own answer's body is counted too",
+    )
+  },
+)
 
 t.test('without :authority, host names the destination', async (t) => {
   const req = readRequest({ ':method': 'GET', ':path': '/x', ':scheme': 'http', host: 'world' })

@@ -87,6 +87,8 @@ export class H2Exchange {
   private status = 0
   private grpcStatus: number | undefined
   private trailers: OutgoingHttpHeaders | undefined
+  /** Response body bytes written to the client's stream. */
+  private bodyBytes = 0
   /** The answer's END_STREAM came without trailers: the client's stream ends at the close. */
   private endAtClose = false
   /** The forwarder ended the call itself (endCall): its status and why. */
@@ -171,7 +173,9 @@ export class H2Exchange {
     stream.on('response', (headers, flags) => this.onResponse(a, headers, flags))
     stream.on('trailers', (trailers) => this.onTrailers(a, trailers))
     stream.on('data', (chunk: Buffer) => {
-      if (a === this.current && !this.inbound.write(chunk)) stream.pause()
+      if (a !== this.current) return
+      this.bodyBytes += chunk.length
+      if (!this.inbound.write(chunk)) stream.pause()
     })
     stream.on('end', () => this.onUpstreamEnd(a))
     stream.on('close', () => this.onUpstreamClose(a, stream))
@@ -503,9 +507,10 @@ export class H2Exchange {
     })
   }
 
-  private finish(result: H2ForwardResult): void {
+  private finish(outcome: H2ForwardResult): void {
     if (this.settled) return
     this.settled = true
+    const result = { ...outcome, bodyBytes: this.bodyBytes }
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
     // The rest of the request body, if any, is read and dropped (onRequestData ignores it once

@@ -51,6 +51,8 @@ export type H2ForwardResult =
       readonly endpoint: string
       readonly retries: number
       readonly budgetExhausted: boolean
+      /** Response body bytes handed to the client's stream (for the access log). */
+      readonly bodyBytes?: number
     }
   | {
       readonly ok: false
@@ -81,6 +83,8 @@ export type H2ForwardResult =
        * reset, so the client read a status, not a cut.
        */
       readonly grpcStatus?: number
+      /** Response body bytes handed to the client's stream before it failed. */
+      readonly bodyBytes?: number
     }
 
 /** Streams `inbound` to an endpoint of `client` and the response back. Never throws. */

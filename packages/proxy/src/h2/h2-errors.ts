@@ -152,7 +152,8 @@ export function h2ForwardError(
 /**
  * Answers `reply` on `stream`, as gRPC when `grpc`. The request's body is not wanted: it is
  * read and dropped, and once the answer is written the stream is closed (RST_STREAM NO_ERROR,
- * RFC 9113 §8.1) so a client still sending stops.
+ * RFC 9113 §8.1) so a client still sending stops. Returns the body's bytes (for the access
+ * log), undefined when nothing could be answered.
  */
 export function sendH2Error(
   stream: ServerHttp2Stream,
@@ -160,10 +161,10 @@ export function sendH2Error(
   grpc: boolean,
   clear: boolean,
   extra?: Readonly<Record<string, string>>,
-): void {
+): number | undefined {
   if (stream.destroyed || stream.headersSent) {
     if (!stream.destroyed) stream.close(constants.NGHTTP2_INTERNAL_ERROR)
-    return
+    return undefined
   }
   stream.resume()
   const done = () => {
@@ -191,21 +192,23 @@ export function sendH2Error(
       // behind it, so the client reads the status first.
       stream.respond(headers, { endStream: true })
       setImmediate(done)
-      return
+      return 0
     }
     headers[':status'] = reply.status
     if (clear) {
       stream.respond(headers, { endStream: true })
       setImmediate(done)
-      return
+      return 0
     }
     headers['content-type'] = 'text/plain; charset=utf-8'
     let body = Buffer.from(reply.message, 'utf8')
     if (body.length > MAX_BODY_BYTES) body = body.subarray(0, MAX_BODY_BYTES)
     stream.respond(headers)
     stream.end(body, done)
+    return body.length
   } catch {
     // The stream closed under us (the client reset it): nothing left to answer.
     if (!stream.destroyed) stream.close(constants.NGHTTP2_INTERNAL_ERROR)
+    return undefined
   }
 }

@@ -67,11 +67,17 @@ export class StreamRecord {
    * Ends the stream's record: answers it when the ending is an error of the proxy's, counts it
    * in every scope it reached, and logs it. Only the first call does anything.
    */
-  finish(end: StreamEnding, attempts?: Attempts, extraHeaders?: Record<string, string>): void {
+  finish(
+    end: StreamEnding,
+    attempts?: Attempts & { readonly bodyBytes?: number },
+    extraHeaders?: Record<string, string>,
+  ): void {
     if (this.done) return
     this.done = true
     let status: number | undefined
     let failed: boolean | undefined
+    // The response body's bytes sent: the forwarder's count, or the proxy's own answer's.
+    let size = this.stream.headersSent ? attempts?.bodyBytes : undefined
     // The client scope counts what its endpoints answered, not the proxy's own errors.
     let answered: Answered | undefined
     if (end === CUT) {
@@ -79,7 +85,7 @@ export class StreamRecord {
     } else if (end === GONE) {
       // Nothing to say: the stream is gone or going.
     } else if ('message' in end) {
-      sendH2Error(this.stream, end, this.grpc, this.clear, extraHeaders)
+      size = sendH2Error(this.stream, end, this.grpc, this.clear, extraHeaders)
       // What the client saw: a gRPC error is a 200 whose grpc-status fails.
       status = this.grpc ? 200 : end.status
       // HTTP's 5xx rule otherwise, as on HTTP/1.1 (a 400 is the client's mistake).
@@ -110,6 +116,6 @@ export class StreamRecord {
     }
     this.server.pending--
     this.server.record(status, ms, failed)
-    this.accessLog?.writeH2(this.remoteAddress, this.req, status, ms)
+    this.accessLog?.writeH2(this.remoteAddress, this.req, status, size, ms)
   }
 }

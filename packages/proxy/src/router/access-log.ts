@@ -45,17 +45,18 @@ export class AccessLog {
   }
 
   /**
-   * One h2 stream's line, in the same format (`HTTP/2.0`). The size is `-`: an h2 response's
-   * body is streamed by the forwarder and not counted.
+   * One h2 stream's line, in the same format (`HTTP/2.0`). `size`: the response body's bytes
+   * sent to the client (DATA payload), `-` when no response began.
    */
   writeH2(
     remote: string | undefined,
     req: H2LogRequest,
     status: number | undefined,
+    size: number | undefined,
     ms: number,
   ): void {
     this.out.write(
-      `${remote ?? '-'} - - [${clfDate(new Date())}] "${req.method} ${req.url} HTTP/2.0" ${status ?? '-'} - ${quote(joined(req.headers.referer))} ${quote(joined(req.headers['user-agent']))} ${ms.toFixed(1)}\n`,
+      `${remote ?? '-'} - - [${clfDate(new Date())}] "${req.method} ${req.url} HTTP/2.0" ${status ?? '-'} ${size ?? '-'} ${quote(joined(req.headers.referer))} ${quote(joined(req.headers['user-agent']))} ${ms.toFixed(1)}\n`,
     )
   }
 
