@@ -284,6 +284,54 @@ t.test(
   },
 )
 
+t.test(
+  "clearContext: l5d-* in the client's request trailers do not reach the backend; the rest do",
+  async (t) => {
+    let got: Record<string, unknown> | undefined
+    const world = await h2Backend(
+      t,
+      'world',
+      (stream) => {
+        stream.on('trailers', (trailers) => {
+          got = trailers
+        })
+        stream.resume()
+        stream.on('end', () => {
+          stream.respond({ ':status': 200 })
+          stream.end('world')
+        })
+      },
+      { streaming: true },
+    )
+    for (const clear of [true, false]) {
+      got = undefined
+      const p = await h2Proxy(
+        t,
+        h2Config(`/svc/world => ${inet(world.port)}`, {}, { clearContext: clear }),
+      )
+      const s = h2Connect(t, `http://127.0.0.1:${p.port}`)
+      const req = s.request(
+        { ':method': 'POST', ':authority': 'world', ':path': '/' },
+        { waitForTrailers: true },
+      )
+      req.on('wantTrailers', () =>
+        req.sendTrailers({ 'l5d-ctx-deadline': '1 2', 'l5d-secret': 'x', 'x-checksum': 'abc' }),
+      )
+      req.end('body')
+      const done = new Promise<void>((resolve) => req.on('close', () => resolve()))
+      req.resume()
+      await done
+      t.equal(got?.['x-checksum'], 'abc', `other trailers go on (clearContext ${clear})`)
+      if (clear) {
+        t.equal(got?.['l5d-secret'], undefined, 'l5d-secret dropped')
+        t.equal(got?.['l5d-ctx-deadline'], undefined, 'l5d-ctx-deadline dropped')
+      } else {
+        t.equal(got?.['l5d-secret'], 'x', 'a trusted client keeps its l5d-* trailers')
+      }
+    }
+  },
+)
+
 t.test('clearContext: l5d-* from the client are ignored and none reach it', async (t) => {
   const v1 = await h2Backend(t, 'v1', (stream) => {
     stream.respond({ ':status': 200, 'l5d-secret': 'internal' }, { waitForTrailers: true })

@@ -125,6 +125,7 @@ export class H2Exchange {
     else {
       inbound.once('end', () => this.onRequestEnd())
       inbound.once('trailers', (trailers: IncomingHttpHeaders) => {
+        this.options.onRequestTrailers?.(trailers)
         this.requestTrailers = trailerFields(trailers)
       })
     }

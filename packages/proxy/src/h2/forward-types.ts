@@ -28,6 +28,8 @@ export interface H2ForwardOptions {
   readonly maxRetries: number
   /** Edits the response headers before they go to the client (clearContext, routed headers). */
   readonly onResponseHeaders?: (headers: H2Headers) => void
+  /** Edits the request's trailers before they go to the backend (clearContext). */
+  readonly onRequestTrailers?: (trailers: H2Headers) => void
   /** Edits the trailers before they go to the client (clearContext). */
   readonly onTrailers?: (trailers: H2Headers) => void
   /**

@@ -263,7 +263,12 @@ export class H2Router implements ProxyRouter {
       budget: this.budgets.get(service),
       maxRetries: this.config.service.retries.maxRetries,
       ...(onResponseHeaders !== undefined && { onResponseHeaders }),
-      ...(rec.clear && { onTrailers: clearH2Context, clear: true }),
+      // clearContext: no l5d-* from an untrusted client goes on, in its trailers either.
+      ...(rec.clear && {
+        onTrailers: clearH2Context,
+        onRequestTrailers: clearH2Context,
+        clear: true,
+      }),
     })
     if (result.ok) rec.finish({ status: result.status, grpcStatus: result.grpcStatus }, result)
     else if (result.kind === 'client-aborted') rec.finish(GONE, result)
