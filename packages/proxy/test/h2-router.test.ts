@@ -476,16 +476,14 @@ t.test(
 t.test(
   'a POST with an empty body (END_STREAM on an empty DATA frame) as the first stream to a backend is answered',
   async (t) => {
-    // Known to fail in the forwarder (A2's exchange-h2.ts): the empty body's end comes while
-    // the upstream session connects, before the exchange listens for it, and is never passed
-    // on; the backend waits for the body and the proxy times out. Kept running as a todo.
-    const todo = { todo: 'forwarder: an ended empty body is not passed on to a new session' }
+    // The empty body's end comes while the upstream session connects; the forwarder listens
+    // for it from the start (d1e4646), so it is passed on and the backend answers.
     const world = await h2Backend(t, 'world')
     const p = await h2Proxy(t, h2Config(`/svc/world => ${inet(world.port)}`, { timeoutMs: 1000 }))
     const s = h2Connect(t, `http://127.0.0.1:${p.port}`)
     const r = await h2Request(s, { ':authority': 'world', ':path': '/', ':method': 'POST' }, '')
-    t.equal(r.status, 200, 'answered', todo)
-    t.equal(r.body, 'world', 'by the backend', todo)
+    t.equal(r.status, 200, 'answered')
+    t.equal(r.body, 'world', 'by the backend')
   },
 )
 
