@@ -67,13 +67,21 @@ export async function startProxy(
   try {
     for (const [i, rc] of config.routers.entries()) {
       const label = rc.label ?? rc.protocol
-      const interpreter = createInterpreter(interpreterConfig(rc), {
-        namers: config.namers,
-        proxyId: id,
-        adminAddress: advertised,
-        baseDir,
-        logger: logger.child({ router: label }),
-      })
+      let interpreter: ReturnType<typeof createInterpreter>
+      try {
+        interpreter = createInterpreter(interpreterConfig(rc), {
+          namers: config.namers,
+          proxyId: id,
+          adminAddress: advertised,
+          baseDir,
+          logger: logger.child({ router: label }),
+        })
+      } catch (err) {
+        // A namerd interpreter's tls files (read here) are named under their router, as a
+        // server's or a client's are: routers[0].interpreter.tls.trustCerts[0].
+        if (err instanceof TlsConfigError) throw err.prefixed(`routers[${i}].`)
+        throw err
+      }
       // A namer that cannot mount (an io.l5d.fs rootDir that does not exist) would leave the
       // router unready for good: fail the start instead, as a bad config does.
       await interpreter.ready(0).catch(async (err: unknown) => {
