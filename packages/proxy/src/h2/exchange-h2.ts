@@ -222,12 +222,12 @@ export class H2Exchange {
   }
 
   private onRequestEnd(): void {
-    // A client's reset ends the readable side too ('aborted' first, then 'end'): the upstream
-    // stream is cancelled already, not to be half-closed.
-    if (this.settled) return
     this.body.ended = true
     const up = this.current?.stream
-    if (up !== undefined && !up.destroyed) up.end()
+    // After a client's reset node emits 'end' too ('aborted' first): the upstream stream is
+    // closed (cancelled) by then and is left so. An answer that completed before the body's end
+    // still needs it: the upstream stream stays open until its request side ends.
+    if (up !== undefined && !up.destroyed && !up.closed) up.end()
   }
 
   private onResponse(a: Attempt, headers: IncomingHttpHeaders, flags: number): void {
