@@ -11,6 +11,7 @@ import {
   type ClientHttp2Stream,
   constants,
   type Http2Session,
+  type Http2Stream,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
@@ -117,7 +118,10 @@ export class H2Exchange {
     // 'aborted': the client reset the stream while the answer was unfinished. 'close' alone may
     // wait for the request body to be read to its end, which a paused stream never is.
     inbound.once('aborted', () => this.onInboundClose())
-    inbound.once('close', () => this.onInboundClose())
+    inbound.once('close', () => {
+      this.onInboundClose()
+      detach(inbound, INBOUND_EVENTS)
+    })
     // Nothing to read but the end: consumed, so the stream can close when its answer is done.
     if (this.noBody) inbound.resume()
     // Listened for from the start: an empty body (END_STREAM on an empty DATA frame) ends the
@@ -153,9 +157,11 @@ export class H2Exchange {
     const a = new Attempt(this, node)
     this.current = a
     this.client.begin(node)
-    let headers = this.headers
+    // The exchange's own copy of the headers (forwardH2's): each attempt writes its time left
+    // into it (node copies the headers it is given, so an earlier attempt's are unaffected).
+    const headers = this.headers
     if (this.options.grpc && this.endAt !== Number.POSITIVE_INFINITY) {
-      headers = { ...headers, 'grpc-timeout': formatGrpcTimeout(this.endAt - performance.now()) }
+      headers['grpc-timeout'] = formatGrpcTimeout(this.endAt - performance.now())
     }
     // waitForTrailers: the request's trailers, if it has any, go after its body; without any,
     // node ends the stream with an empty DATA frame (never an empty HEADERS frame).
@@ -179,7 +185,10 @@ export class H2Exchange {
       if (!this.inbound.write(chunk)) stream.pause()
     })
     stream.on('end', () => this.onUpstreamEnd(a))
-    stream.on('close', () => this.onUpstreamClose(a, stream))
+    stream.on('close', () => {
+      this.onUpstreamClose(a, stream)
+      detach(stream, UPSTREAM_EVENTS)
+    })
     stream.on('wantTrailers', () => {
       try {
         stream.sendTrailers(this.requestTrailers ?? {})
@@ -522,6 +531,31 @@ export class H2Exchange {
 }
 
 function ignore(): void {}
+
+/** The exchange's events on the client's stream (its 'close' and 'error' stay: see detach). */
+const INBOUND_EVENTS = ['aborted', 'end', 'trailers', 'data', 'drain', 'wantTrailers'] as const
+/** The exchange's events on an upstream stream. */
+const UPSTREAM_EVENTS = [
+  'response',
+  'trailers',
+  'data',
+  'end',
+  'wantTrailers',
+  'drain',
+  'close',
+] as const
+
+/**
+ * Takes the exchange's listeners off a stream that has closed (no event of these follows
+ * 'close'). Node's objects for an HTTP/2 stream outlive the stream: they survive the young
+ * generation's collections and are promoted, and whatever their listeners reach (this
+ * exchange, its headers, the router's record and promises) would be promoted with them, to be
+ * freed only by a mark-compact. Detached, the exchange dies young. The 'error' listeners (a
+ * no-op) stay, so a late error is never unhandled.
+ */
+function detach(stream: Http2Stream, events: readonly string[]): void {
+  for (const e of events) stream.removeAllListeners(e)
+}
 
 function methodOf(headers: OutgoingHttpHeaders): string | undefined {
   const m = headers[':method']
