@@ -102,7 +102,11 @@ export function serverSettings(config: ServerConfig): Settings {
 export class H2Server {
   readonly net: Http2Server | Http2SecureServer
   private readonly sessions = new Set<Http2Session>()
-  private readonly open = new WeakMap<Http2Session, number>()
+  /**
+   * Per session: its streams open, and its client's address, read once (through node's socket
+   * proxy a read costs about a microsecond, per stream it added up).
+   */
+  private readonly state = new WeakMap<Http2Session, SessionState>()
   private closing = false
 
   constructor(private readonly options: H2ServerOptions) {
@@ -137,9 +141,7 @@ export class H2Server {
     }
     this.net.on('session', (session) => this.session(session))
     this.net.on('stream', (stream, headers) => {
-      const remote = stream.session?.socket?.remoteAddress
-      this.streamOpened(stream)
-      options.onStream(stream, headers, remote)
+      options.onStream(stream, headers, this.streamOpened(stream))
     })
     // A client that is not h2 (an HTTP/1.1 request on an h2c port, a bad preface): nghttp2
     // ends the session; say so at debug, as the HTTP/1.1 server logs unparseable requests.
@@ -187,7 +189,7 @@ export class H2Server {
       return
     }
     this.sessions.add(session)
-    this.open.set(session, 0)
+    this.state.set(session, { open: 0, remote: session.socket?.remoteAddress })
     session.on('error', (err: Error) =>
       this.options.logger.debug({ err: err.message }, 'h2 session error'),
     )
@@ -215,17 +217,24 @@ export class H2Server {
     session.setTimeout(this.options.sessionIdleMs ?? SESSION_IDLE_MS, () => {
       // Idle means no frames for that long; a stream that waits quietly (a watch) keeps its
       // session open.
-      if ((this.open.get(session) ?? 0) === 0) session.close()
+      if ((this.state.get(session)?.open ?? 0) === 0) session.close()
     })
   }
 
-  private streamOpened(stream: ServerHttp2Stream): void {
-    const session = stream.session
-    if (session === undefined) return
-    this.open.set(session, (this.open.get(session) ?? 0) + 1)
+  /** Counts a new stream on its session; returns the session's client address. */
+  private streamOpened(stream: ServerHttp2Stream): string | undefined {
     // A stream error (a reset, a write after close) is the stream's end, never the process's.
-    stream.on('error', () => {})
-    stream.once('close', () => this.open.set(session, (this.open.get(session) ?? 1) - 1))
+    stream.on('error', ignore)
+    const session = stream.session
+    if (session === undefined) return undefined
+    let st = this.state.get(session)
+    if (st === undefined) {
+      st = { open: 0, remote: session.socket?.remoteAddress }
+      this.state.set(session, st)
+    }
+    st.open++
+    stream.once('close', streamClosed.bind(st))
+    return st.remote
   }
 
   /** Stops accepting; GOAWAY to every session; destroys what remains after the grace. */
@@ -244,4 +253,16 @@ export class H2Server {
       for (const s of this.sessions) s.close()
     })
   }
+}
+
+interface SessionState {
+  open: number
+  readonly remote: string | undefined
+}
+
+function ignore(): void {}
+
+/** A stream of the session whose state is `this` closed. */
+function streamClosed(this: SessionState): void {
+  this.open--
 }
