@@ -4,6 +4,7 @@
 import type { ProxyConfig, RouterConfig } from '../config/schema.js'
 import { ClientTls } from './client-tls.js'
 import { readCertificates, readCertKeyPair, resolvePath } from './pem-files.js'
+import { checkServerContext } from './server-tls.js'
 import { TlsConfigError } from './tls-errors.js'
 
 /** One sentence per TLS section that cannot be used, each starting with its config key. */
@@ -22,13 +23,20 @@ export function tlsFileProblems(config: ProxyConfig, baseDir: string): string[] 
       const tls = s.tls
       if (tls === undefined) return
       const key = `routers[${i}].servers[${j}].tls`
-      check(() =>
-        readCertKeyPair(key, resolvePath(baseDir, tls.certPath), resolvePath(baseDir, tls.keyPath)),
-      )
-      if (tls.caCertPath !== undefined) {
-        const ca = tls.caCertPath
-        check(() => readCertificates(`${key}.caCertPath`, resolvePath(baseDir, ca)))
-      }
+      check(() => {
+        const pair = readCertKeyPair(
+          key,
+          resolvePath(baseDir, tls.certPath),
+          resolvePath(baseDir, tls.keyPath),
+        )
+        const ca =
+          tls.caCertPath === undefined
+            ? undefined
+            : readCertificates(`${key}.caCertPath`, resolvePath(baseDir, tls.caCertPath)).pem
+        // The secure context the server would build: an unusable cipher list is found here, as
+        // at start (server-tls.ts), not only when the port is bound.
+        checkServerContext(key, tls, pair, ca)
+      })
     })
     const namerd = r.interpreter !== undefined && 'dst' in r.interpreter ? r.interpreter : undefined
     if (namerd?.tls !== undefined) {

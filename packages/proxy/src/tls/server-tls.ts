@@ -166,25 +166,47 @@ export class ServerTls {
   }
 
   private contextOptions(loaded: Loaded): SecureContextOptions {
-    return {
-      cert: loaded.pair.cert,
-      key: loaded.pair.key,
-      ...(loaded.ca !== undefined ? { ca: loaded.ca } : {}),
-      ...(this.config.ciphers !== undefined ? { ciphers: this.config.ciphers.join(':') } : {}),
-    }
+    return serverContextOptions(this.config, loaded.pair, loaded.ca)
   }
 
   // Building a context once at load turns a bad cipher list into a start error, not a failure of
   // every handshake.
   private checkContext(loaded: Loaded): void {
-    try {
-      createSecureContext(this.contextOptions(loaded))
-    } catch (err) {
-      const k = this.config.ciphers !== undefined ? `${this.key}.ciphers` : this.key
-      throw new TlsConfigError(k, `the TLS settings cannot be used: ${(err as Error).message}`, {
-        cause: err,
-      })
-    }
+    checkServerContext(this.key, this.config, loaded.pair, loaded.ca)
+  }
+}
+
+/**
+ * Builds the secure context a server with `config` and these files would use; throws a
+ * TlsConfigError under `${key}.ciphers` (or `key`) when OpenSSL refuses it. --check calls it
+ * too (check-files.ts), so it refuses what a start would.
+ */
+export function checkServerContext(
+  key: string,
+  config: ServerTlsConfig,
+  pair: { readonly cert: Buffer; readonly key: Buffer },
+  ca: Buffer | undefined,
+): void {
+  try {
+    createSecureContext(serverContextOptions(config, pair, ca))
+  } catch (err) {
+    const k = config.ciphers !== undefined ? `${key}.ciphers` : key
+    throw new TlsConfigError(k, `the TLS settings cannot be used: ${(err as Error).message}`, {
+      cause: err,
+    })
+  }
+}
+
+function serverContextOptions(
+  config: ServerTlsConfig,
+  pair: { readonly cert: Buffer; readonly key: Buffer },
+  ca: Buffer | undefined,
+): SecureContextOptions {
+  return {
+    cert: pair.cert,
+    key: pair.key,
+    ...(ca !== undefined ? { ca } : {}),
+    ...(config.ciphers !== undefined ? { ciphers: config.ciphers.join(':') } : {}),
   }
 }
 
