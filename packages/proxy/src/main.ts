@@ -17,7 +17,7 @@ import {
 } from './interpret/transformers/index.js'
 import { ListenError } from './listen-error.js'
 import { startProxy } from './proxy.js'
-import { tlsFileProblems } from './tls/check-files.js'
+import { tlsFileProblems, tlsWarnings } from './tls/check-files.js'
 import { TlsConfigError } from './tls/tls-errors.js'
 
 function version(): string {
@@ -114,6 +114,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         `switchyard-proxy: warning: Linkerd config keys this proxy does not use, ignored: ${describeIgnored(ignored)}\n`,
       )
     }
+    for (const w of tlsWarnings(config)) process.stderr.write(`switchyard-proxy: warning: ${w}\n`)
     for (const n of config.namers) process.stdout.write(describeNamer(n))
     for (const r of config.routers) {
       const servers = r.servers.map(

@@ -63,3 +63,75 @@ t.test('--check refuses a cipher list OpenSSL cannot use, as a start does: exit 
     t.equal(r.stdout, '')
   }
 })
+
+t.test(
+  '--check prints the client TLS warnings a start logs, each against its own prefix',
+  async (t) => {
+    const ca = j(certs.ca.certPath)
+    const file = await configFile(t, [
+      'routers:',
+      '  - protocol: h2',
+      '    interpreter:',
+      '      kind: io.l5d.namerd.http',
+      '      dst: /$/inet/127.0.0.1/4180',
+      '      namespace: default',
+      `      tls: {disableValidation: true, trustCerts: [${ca}]}`,
+      '    servers: [{port: 0}]',
+      '    client:',
+      '      kind: io.l5d.static',
+      '      configs:',
+      `        - {prefix: "/#/io.l5d.fs/{service}", tls: {commonName: "{service}.example", trustCerts: [${ca}]}}`,
+      `        - {prefix: "/#/io.l5d.k8s/*", tls: {commonName: "{service}.example", trustCerts: [${ca}]}}`,
+      `        - {prefix: "/$/inet", tls: {disableValidation: true}}`,
+    ])
+    const r = await run(['--check', '--config', file])
+    t.equal(r.code, 0, 'valid: warnings only')
+    t.equal(
+      r.stderr,
+      [
+        'switchyard-proxy: warning: routers[0].client.configs[1].tls.commonName "{service}.example": no prefix captures {service} for it (its own prefix /#/io.l5d.k8s/* fills it), so it stays as written and no certificate will match; capture it in an io.l5d.static prefix (/#/io.l5d.fs/{service})',
+        'switchyard-proxy: warning: routers[0].client.configs[2].tls.disableValidation: the certificates of backends are not checked; for tests only',
+        "switchyard-proxy: warning: routers[0].interpreter.tls.disableValidation: namerd's certificate is not checked; anyone on the path can pose as namerd and route this proxy's traffic",
+        '',
+      ].join('\n'),
+      'configs[0] captures {service} for itself only; configs[1] is warned about',
+    )
+  },
+)
+
+t.test('an http router logs the same client TLS warnings at start', async (t) => {
+  const file = await configFile(t, [
+    'routers:',
+    '  - interpreter: {kind: local, dtab: "/svc => /$/inet/127.0.0.1/1"}',
+    '    servers: [{port: 0}]',
+    '    client:',
+    '      kind: io.l5d.static',
+    '      configs:',
+    '        - {prefix: "/#/io.l5d.fs/{service}", tls: {commonName: "{service}"}}',
+    '        - {prefix: "/$/inet/*", tls: {commonName: "{service}", disableValidation: true}}',
+  ])
+  const child = spawn(process.execPath, [MAIN, '--config', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  const warnings: string[] = []
+  await new Promise<void>((done, fail) => {
+    let buffer = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      buffer += d
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+        const line = JSON.parse(buffer.slice(0, nl)) as { level: number; msg: string }
+        buffer = buffer.slice(nl + 1)
+        if (line.level === 40) warnings.push(line.msg)
+        if (line.msg === 'router listening') done()
+      }
+    })
+    child.on('close', (code) => fail(new Error(`exited ${code}`)))
+  })
+  t.same(warnings, [
+    'client.configs[1].tls.disableValidation: the certificates of backends are not checked; for tests only',
+    'client.configs[1].tls.commonName "{service}": no prefix captures {service} for it (its own prefix /$/inet/* fills it), so it stays as written and no certificate will match; capture it in an io.l5d.static prefix (/#/io.l5d.fs/{service})',
+  ])
+})

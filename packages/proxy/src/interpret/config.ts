@@ -3,6 +3,7 @@
 import type { ResolverOptions } from '@switchyard/namers'
 import type { Logger } from 'pino'
 import type { ClientTlsConfig } from '../config/tls.js'
+import { INTERPRETER_DISABLE_VALIDATION } from '../tls/check-files.js'
 import { ClientTls } from '../tls/client-tls.js'
 import type { RetryConfig } from './backoff.js'
 import { LocalInterpreter } from './local-interpreter.js'
@@ -83,10 +84,7 @@ function start(spec: InterpreterSpec, options: CreateInterpreterOptions): Interp
         ? undefined
         : ClientTls.load(spec.tls, options.baseDir ?? process.cwd(), 'interpreter.tls')
     if (spec.tls?.disableValidation === true) {
-      options.logger?.warn(
-        { namerd: spec.dst },
-        "interpreter.tls.disableValidation: namerd's certificate is not checked; anyone on the path can pose as namerd and route this proxy's traffic",
-      )
+      options.logger?.warn({ namerd: spec.dst }, INTERPRETER_DISABLE_VALIDATION)
     }
     return new NamerdInterpreter({
       // Linkerd's `/$/inet/<host>/<port>` with tls is namerd over TLS: the dst reads as http://.

@@ -19,7 +19,7 @@ import { ListenError } from '../listen-error.js'
 import { RouterStats, type ScopeStats } from '../metrics/index.js'
 import { ServiceBudgets } from '../retry/service-budgets.js'
 import type { Routes } from '../route/index.js'
-import { commonNameWarnings } from '../tls/check-files.js'
+import { clientTlsWarnings } from '../tls/check-files.js'
 import { ClientTls } from '../tls/client-tls.js'
 import { ServerTls } from '../tls/server-tls.js'
 import type { AccessLog } from './access-log.js'
@@ -111,21 +111,14 @@ export class Router implements ProxyRouter {
    */
   private checkClientTls(): void {
     const c = this.config.client
-    const warn = (key: string) =>
-      this.logger.warn(
-        { key },
-        `${key}.disableValidation: the certificates of backends are not checked; for tests only`,
-      )
-    if (c.tls !== undefined) {
-      ClientTls.load(c.tls, this.baseDir, 'client.tls')
-      if (c.tls.disableValidation) warn('client.tls')
-    }
+    if (c.tls !== undefined) ClientTls.load(c.tls, this.baseDir, 'client.tls')
     c.configs?.forEach((entry, k) => {
       if (entry.tls === undefined) return
       ClientTls.load(entry.tls, this.baseDir, `client.configs[${k}].tls`)
-      if (entry.tls.disableValidation) warn(`client.configs[${k}].tls`)
     })
-    for (const w of commonNameWarnings(c)) this.logger.warn(w)
+    // disableValidation, commonName variables never filled: tls/check-files.ts, which --check
+    // prints too.
+    for (const w of clientTlsWarnings(this.config)) this.logger.warn({ key: w.split(':')[0] }, w)
   }
 
   /** Starts every server; resolves with their addresses once all listen. */

@@ -2,6 +2,7 @@
 // `--check`): a missing file, one that is not PEM, a key that is not its certificate's is a
 // config error naming the key and the file, as a namer's missing rootDir is.
 import type { ProxyConfig, RouterConfig } from '../config/schema.js'
+import type { ClientTlsConfig } from '../config/tls.js'
 import { ClientTls } from './client-tls.js'
 import { readCertificates, readCertKeyPair, resolvePath } from './pem-files.js'
 import { checkServerContext } from './server-tls.js'
@@ -60,31 +61,72 @@ export function tlsFileProblems(config: ProxyConfig, baseDir: string): string[] 
 
 const VARIABLE = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 
+/** The `{variable}` names in `text`. */
+const variables = (text: string): string[] => [...text.matchAll(VARIABLE)].map((m) => m[1]!)
+
 /**
- * commonName templates with a `{variable}` no prefix captures: it would stay as written and
- * every certificate would fail the check. One sentence per template, keyed like the config
- * (`client.configs[1].tls.commonName`); a warning at start, since the config is still valid.
+ * What a router's client TLS settings will do wrong though the config is valid: one sentence
+ * per problem, keyed like the config under the router (`client.configs[1].tls.commonName`).
+ * Every router kind logs them at start and --check prints them.
+ * - `disableValidation: true`: backends' certificates are not checked (for tests only).
+ * - a commonName `{variable}` that is never filled: it stays as written and no certificate
+ *   matches. A config's commonName is filled from its own prefix's captures (configs apply per
+ *   prefix, each matching one on its own), so each is checked against its own prefix; the
+ *   client's own `tls.commonName` against any prefix's.
  */
-export function commonNameWarnings(client: RouterConfig['client']): string[] {
-  const captured = new Set<string>()
-  for (const entry of client.configs ?? []) {
-    for (const m of entry.prefix.matchAll(VARIABLE)) captured.add(m[1]!)
-  }
+export function clientTlsWarnings(router: Pick<RouterConfig, 'client'>): string[] {
+  const client = router.client
   const out: string[] = []
-  const check = (key: string, commonName: string | undefined) => {
+  const check = (
+    key: string,
+    tls: ClientTlsConfig | undefined,
+    captured: ReadonlySet<string>,
+    prefix?: string,
+  ) => {
+    if (tls === undefined) return
+    if (tls.disableValidation) {
+      out.push(
+        `${key}.disableValidation: the certificates of backends are not checked; for tests only`,
+      )
+    }
+    const commonName = tls.commonName
     if (commonName === undefined) return
-    const missing = [...commonName.matchAll(VARIABLE)]
-      .map((m) => m[1]!)
-      .filter((name) => !captured.has(name))
+    const missing = variables(commonName).filter((name) => !captured.has(name))
     if (missing.length > 0) {
       out.push(
-        `${key}.commonName ${JSON.stringify(commonName)}: no prefix captures ${missing.map((n) => `{${n}}`).join(', ')}, so it stays as written and no certificate will match; capture it in an io.l5d.static prefix (/#/io.l5d.fs/{${missing[0]}})`,
+        `${key}.commonName ${JSON.stringify(commonName)}: no prefix captures ${missing.map((n) => `{${n}}`).join(', ')}${prefix === undefined ? '' : ` for it (its own prefix ${prefix} fills it)`}, so it stays as written and no certificate will match; capture it in an io.l5d.static prefix (/#/io.l5d.fs/{${missing[0]}})`,
       )
     }
   }
-  check('client.tls', client.tls?.commonName)
+  const all = new Set((client.configs ?? []).flatMap((entry) => variables(entry.prefix)))
+  check('client.tls', client.tls, all)
   client.configs?.forEach((entry, k) => {
-    check(`client.configs[${k}].tls`, entry.tls?.commonName)
+    check(`client.configs[${k}].tls`, entry.tls, new Set(variables(entry.prefix)), entry.prefix)
   })
   return out
 }
+
+/** The commonName warnings of clientTlsWarnings alone (kept for its callers). */
+export function commonNameWarnings(client: RouterConfig['client']): string[] {
+  return clientTlsWarnings({ client }).filter((w) => w.includes('.commonName '))
+}
+
+/**
+ * The warnings --check prints for the whole config (a start logs the same ones, each where its
+ * section is loaded): every router's clientTlsWarnings and an interpreter's disableValidation,
+ * keyed from the top (`routers[0].client.tls.disableValidation: ...`).
+ */
+export function tlsWarnings(config: ProxyConfig): string[] {
+  return config.routers.flatMap((r, i) => {
+    const out = clientTlsWarnings(r).map((w) => `routers[${i}].${w}`)
+    const namerd = r.interpreter !== undefined && 'dst' in r.interpreter ? r.interpreter : undefined
+    if (namerd?.tls?.disableValidation === true) {
+      out.push(`routers[${i}].${INTERPRETER_DISABLE_VALIDATION}`)
+    }
+    return out
+  })
+}
+
+/** The interpreter's warning (interpret/config.ts logs it at start). */
+export const INTERPRETER_DISABLE_VALIDATION =
+  "interpreter.tls.disableValidation: namerd's certificate is not checked; anyone on the path can pose as namerd and route this proxy's traffic"
