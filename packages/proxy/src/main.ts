@@ -8,6 +8,7 @@ import { pino } from 'pino'
 import { HELP, parseCommandLine, UsageError } from './cli.js'
 import { describeIgnored } from './config/linkerd-keys.js'
 import { ignoredLinkerdKeys, ProxyConfig } from './config/schema.js'
+import { namerdUrl } from './interpret/config.js'
 import {
   DAEMONSET,
   daemonSetTarget,
@@ -17,7 +18,7 @@ import {
 } from './interpret/transformers/index.js'
 import { ListenError } from './listen-error.js'
 import { startProxy } from './proxy.js'
-import { tlsFileProblems, tlsWarnings } from './tls/check-files.js'
+import { describeServerTls, tlsFileProblems, tlsWarnings } from './tls/check-files.js'
 import { TlsConfigError } from './tls/tls-errors.js'
 
 function version(): string {
@@ -117,12 +118,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const w of tlsWarnings(config)) process.stderr.write(`switchyard-proxy: warning: ${w}\n`)
     for (const n of config.namers) process.stdout.write(describeNamer(n))
     for (const r of config.routers) {
-      const servers = r.servers.map(
-        (s) => `${s.ip}:${s.port}${s.clearContext ? ' (clearContext)' : ''}`,
-      )
+      const servers = r.servers.map((s) => {
+        const notes = [
+          ...(s.clearContext ? ['clearContext'] : []),
+          ...(s.tls !== undefined ? [describeServerTls(s.tls, dirname(file))] : []),
+        ]
+        return `${s.ip}:${s.port}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`
+      })
       const source =
         r.interpreter && 'dst' in r.interpreter
-          ? `namerd ${r.interpreter.dst} namespace ${r.interpreter.namespace}`
+          ? `namerd ${namerdUrl(r.interpreter)} namespace ${r.interpreter.namespace}`
           : 'local dtab'
       process.stdout.write(`router ${r.label ?? r.protocol}: ${servers.join(', ')} -> ${source}\n`)
       for (const c of r.interpreter?.transformers ?? []) {

@@ -135,3 +135,36 @@ t.test('an http router logs the same client TLS warnings at start', async (t) =>
     'client.configs[1].tls.commonName "{service}": no prefix captures {service} for it (its own prefix /$/inet/* fills it), so it stays as written and no certificate will match; capture it in an io.l5d.static prefix (/#/io.l5d.fs/{service})',
   ])
 })
+
+t.test("--check shows each server's TLS and a TLS namerd as https://", async (t) => {
+  const { X509Certificate } = await import('node:crypto')
+  const notAfter = (pem: string) => new Date(new X509Certificate(pem).validTo).toISOString()
+  const server = `certPath: ${j(certs.server.certPath)}, keyPath: ${j(certs.server.keyPath)}`
+  const file = await configFile(t, [
+    'routers:',
+    '  - label: edge',
+    '    protocol: h2',
+    '    interpreter:',
+    '      kind: io.l5d.namerd.http',
+    '      dst: /$/inet/127.0.0.1/4180',
+    '      namespace: grpc',
+    `      tls: {commonName: localhost, trustCerts: [${j(certs.ca.certPath)}]}`,
+    '    servers:',
+    '      - {port: 4142}',
+    `      - {port: 4143, tls: {${server}, caCertPath: ${j(certs.ca.certPath)}, requireClientAuth: true}}`,
+    `      - {port: 4144, clearContext: true, tls: {${server}, caCertPath: ${j(certs.ca.certPath)}}}`,
+    `      - {port: 4145, tls: {certPath: ${j(certs.expired.certPath)}, keyPath: ${j(certs.expired.keyPath)}}}`,
+  ])
+  const r = await run(['--check', '--config', file])
+  t.equal(r.code, 0, r.stderr)
+  const good = `CN=localhost, not after ${notAfter(certs.server.cert)}`
+  t.equal(
+    r.stdout.split('\n')[0],
+    [
+      'router edge: 127.0.0.1:4142',
+      ` 127.0.0.1:4143 (tls, mTLS required: ${good})`,
+      ` 127.0.0.1:4144 (clearContext; tls, mTLS optional: ${good})`,
+      ` 127.0.0.1:4145 (tls: CN=localhost, not after ${notAfter(certs.expired.cert)}, EXPIRED) -> namerd https://127.0.0.1:4180 namespace grpc`,
+    ].join(','),
+  )
+})

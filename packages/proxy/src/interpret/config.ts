@@ -28,6 +28,15 @@ export interface NamerdInterpreterSpec {
   readonly transformers?: readonly TransformerConfig[]
 }
 
+/**
+ * The URL the interpreter reaches namerd at: with `tls`, https whatever the dst's scheme
+ * (Linkerd's `/$/inet/<host>/<port>` with tls is namerd over TLS; the schema reads it as
+ * http://). --check shows this URL.
+ */
+export function namerdUrl(spec: Pick<NamerdInterpreterSpec, 'dst' | 'tls'>): string {
+  return spec.tls === undefined ? spec.dst : spec.dst.replace(/^http:/, 'https:')
+}
+
 export interface LocalInterpreterSpec {
   readonly kind: 'local' | 'default' | 'io.l5d.fs'
   readonly dtab?: string
@@ -87,8 +96,7 @@ function start(spec: InterpreterSpec, options: CreateInterpreterOptions): Interp
       options.logger?.warn({ namerd: spec.dst }, INTERPRETER_DISABLE_VALIDATION)
     }
     return new NamerdInterpreter({
-      // Linkerd's `/$/inet/<host>/<port>` with tls is namerd over TLS: the dst reads as http://.
-      dst: tls === undefined ? spec.dst : spec.dst.replace(/^http:/, 'https:'),
+      dst: namerdUrl(spec),
       tls,
       namespace: spec.namespace,
       retry: spec.retry,

@@ -2,9 +2,9 @@
 // `--check`): a missing file, one that is not PEM, a key that is not its certificate's is a
 // config error naming the key and the file, as a namer's missing rootDir is.
 import type { ProxyConfig, RouterConfig } from '../config/schema.js'
-import type { ClientTlsConfig } from '../config/tls.js'
+import type { ClientTlsConfig, ServerTlsConfig } from '../config/tls.js'
 import { ClientTls } from './client-tls.js'
-import { readCertificates, readCertKeyPair, resolvePath } from './pem-files.js'
+import { readCertificates, readCertKeyPair, resolvePath, validityProblem } from './pem-files.js'
 import { checkServerContext } from './server-tls.js'
 import { TlsConfigError } from './tls-errors.js'
 
@@ -130,3 +130,26 @@ export function tlsWarnings(config: ProxyConfig): string[] {
 /** The interpreter's warning (interpret/config.ts logs it at start). */
 export const INTERPRETER_DISABLE_VALIDATION =
   "interpreter.tls.disableValidation: namerd's certificate is not checked; anyone on the path can pose as namerd and route this proxy's traffic"
+
+/**
+ * A server's TLS for --check's summary: `tls, mTLS required: CN=hello.example, not after
+ * 2036-01-01T00:00:00.000Z`, with `EXPIRED` (or `NOT YET VALID`) when the certificate is out of
+ * its validity now. Call after tlsFileProblems found the files good.
+ */
+export function describeServerTls(tls: ServerTlsConfig, baseDir: string, now = Date.now()): string {
+  const leaf = readCertificates('certPath', resolvePath(baseDir, tls.certPath)).certs[0]!
+  const mtls =
+    tls.caCertPath === undefined
+      ? ''
+      : tls.requireClientAuth
+        ? ', mTLS required'
+        : ', mTLS optional'
+  const validity = validityProblem(leaf, now)
+  const flag =
+    validity === undefined
+      ? ''
+      : new Date(leaf.validTo).getTime() < now
+        ? ', EXPIRED'
+        : ', NOT YET VALID'
+  return `tls${mtls}: ${leaf.subject.replaceAll('\n', ', ')}, not after ${new Date(leaf.validTo).toISOString()}${flag}`
+}
