@@ -4,7 +4,7 @@
 // bound id applies, in order, a later one's keys over an earlier one's, all over the client's
 // own keys. `io.l5d.global` (the default) is the client's own keys for every id.
 import { Path } from '@switchyard/dtab'
-import type { ClientTlsConfig } from './tls.js'
+import { type ClientTlsConfig, tlsIfEnabled } from './tls.js'
 
 /** One element of a prefix pattern. */
 export type PatternElem =
@@ -98,7 +98,8 @@ export function clientResolver(section: ClientSection): (id: Path) => ResolvedCl
     let failureAccrual = section.failureAccrual
     let connectTimeoutMs = section.connectTimeoutMs
     let maxConnectionsPerEndpoint = section.maxConnectionsPerEndpoint
-    let tls = section.tls
+    // tls: {enabled: false} (Linkerd's) turns TLS off for the ids it applies to.
+    let tls = tlsIfEnabled(section.tls)
     let vars: Record<string, string> = {}
     for (const { pattern, params } of configs) {
       const m = matchPrefix(pattern, id)
@@ -109,7 +110,7 @@ export function clientResolver(section: ClientSection): (id: Path) => ResolvedCl
       if (params.maxConnectionsPerEndpoint !== undefined) {
         maxConnectionsPerEndpoint = params.maxConnectionsPerEndpoint
       }
-      if (params.tls !== undefined) tls = params.tls
+      if (params.tls !== undefined) tls = tlsIfEnabled(params.tls)
     }
     if (tls?.commonName !== undefined) {
       tls = { ...tls, commonName: fillTemplate(tls.commonName, vars) }

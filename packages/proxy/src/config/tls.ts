@@ -13,6 +13,36 @@ export const CertAndKey = z.strictObject({
 })
 export type CertAndKey = z.infer<typeof CertAndKey>
 
+/** TLS versions by Linkerd's (and the JDK's) names, as node's minVersion/maxVersion take them. */
+export const TLS_PROTOCOLS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const
+export type TlsProtocol = (typeof TLS_PROTOCOLS)[number]
+
+/**
+ * Linkerd 1's `protocols: [TLSv1.2, TLSv1.3]`: the TLS versions allowed. Node takes a range,
+ * so the oldest and newest listed bound it (minVersion, maxVersion).
+ */
+const Protocols = z
+  .array(
+    z.enum(TLS_PROTOCOLS, {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not a TLS version this proxy knows: use ${TLS_PROTOCOLS.join(', ')}`,
+    }),
+  )
+  .min(1, 'at least one TLS version, e.g. [TLSv1.2, TLSv1.3]')
+
+/** node's minVersion/maxVersion for Linkerd's `protocols`; {} when not set. */
+export function protocolRange(protocols: readonly TlsProtocol[] | undefined): {
+  minVersion?: TlsProtocol
+  maxVersion?: TlsProtocol
+} {
+  if (protocols === undefined || protocols.length === 0) return {}
+  const order = protocols.map((p) => TLS_PROTOCOLS.indexOf(p))
+  return {
+    minVersion: TLS_PROTOCOLS[Math.min(...order)]!,
+    maxVersion: TLS_PROTOCOLS[Math.max(...order)]!,
+  }
+}
+
 /**
  * A server's TLS. With `caCertPath`, client certificates signed by it are asked for; with
  * `requireClientAuth` too, a client without one is refused (mTLS).
@@ -20,10 +50,14 @@ export type CertAndKey = z.infer<typeof CertAndKey>
 export const ServerTlsConfig = z
   .strictObject({
     ...CertAndKey.shape,
+    /** PEM certificates sent after the leaf (Linkerd 1's key): the chain to a trusted root. */
+    intermediateCertsPath: FilePath.optional(),
     caCertPath: FilePath.optional(),
     requireClientAuth: z.boolean().default(false),
     /** OpenSSL cipher list; default node's. */
     ciphers: z.array(z.string().min(1)).min(1).optional(),
+    /** The TLS versions accepted (Linkerd 1's key); default node's (TLSv1.2 and TLSv1.3). */
+    protocols: Protocols.optional(),
   })
   .refine((t) => !t.requireClientAuth || t.caCertPath !== undefined, {
     message: 'requireClientAuth needs caCertPath: the CA that signs the client certificates',
@@ -37,6 +71,11 @@ export type ServerTlsConfig = z.infer<typeof ServerTlsConfig>
  * CAs (and NODE_EXTRA_CA_CERTS) are trusted.
  */
 export const ClientTlsConfig = z.strictObject({
+  /**
+   * Linkerd 1's key: false turns TLS off (the other keys are then not used), e.g. for one
+   * io.l5d.static prefix under a client whose own tls is on. Default true.
+   */
+  enabled: z.boolean().optional(),
   /** Skip verifying the server's certificate. For tests; says so in a warning at start. */
   disableValidation: z.boolean().default(false),
   commonName: z.string().min(1).optional(),
@@ -46,5 +85,14 @@ export const ClientTlsConfig = z.strictObject({
   trustCertsBundle: FilePath.optional(),
   /** This proxy's own certificate, for servers that ask for one (mTLS). */
   clientAuth: CertAndKey.optional(),
+  /** The TLS versions offered (Linkerd 1's key); default node's (TLSv1.2 and TLSv1.3). */
+  protocols: Protocols.optional(),
 })
+
+/** The config unless it turns TLS off (`enabled: false`). */
+export function tlsIfEnabled<T extends { readonly enabled?: boolean | undefined }>(
+  tls: T | undefined,
+): T | undefined {
+  return tls?.enabled === false ? undefined : tls
+}
 export type ClientTlsConfig = z.infer<typeof ClientTlsConfig>

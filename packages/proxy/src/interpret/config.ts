@@ -2,7 +2,7 @@
 // running Interpreter. The glue's config schema validates the shape; this takes its output.
 import type { ResolverOptions } from '@switchyard/namers'
 import type { Logger } from 'pino'
-import type { ClientTlsConfig } from '../config/tls.js'
+import { type ClientTlsConfig, tlsIfEnabled } from '../config/tls.js'
 import { INTERPRETER_DISABLE_VALIDATION } from '../tls/check-files.js'
 import { ClientTls } from '../tls/client-tls.js'
 import type { RetryConfig } from './backoff.js'
@@ -34,7 +34,7 @@ export interface NamerdInterpreterSpec {
  * http://). --check shows this URL.
  */
 export function namerdUrl(spec: Pick<NamerdInterpreterSpec, 'dst' | 'tls'>): string {
-  return spec.tls === undefined ? spec.dst : spec.dst.replace(/^http:/, 'https:')
+  return tlsIfEnabled(spec.tls) === undefined ? spec.dst : spec.dst.replace(/^http:/, 'https:')
 }
 
 export interface LocalInterpreterSpec {
@@ -88,11 +88,12 @@ export function createInterpreter(
 function start(spec: InterpreterSpec, options: CreateInterpreterOptions): Interpreter {
   if ('dst' in spec) {
     // Read now, so a missing CA file is a start error naming interpreter.tls and the file.
+    const tlsConfig = tlsIfEnabled(spec.tls)
     const tls =
-      spec.tls === undefined
+      tlsConfig === undefined
         ? undefined
-        : ClientTls.load(spec.tls, options.baseDir ?? process.cwd(), 'interpreter.tls')
-    if (spec.tls?.disableValidation === true) {
+        : ClientTls.load(tlsConfig, options.baseDir ?? process.cwd(), 'interpreter.tls')
+    if (tlsConfig?.disableValidation === true) {
       options.logger?.warn({ namerd: spec.dst }, INTERPRETER_DISABLE_VALIDATION)
     }
     return new NamerdInterpreter({

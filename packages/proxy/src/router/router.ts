@@ -111,9 +111,11 @@ export class Router implements ProxyRouter {
    */
   private checkClientTls(): void {
     const c = this.config.client
-    if (c.tls !== undefined) ClientTls.load(c.tls, this.baseDir, 'client.tls')
+    if (c.tls !== undefined && c.tls.enabled !== false) {
+      ClientTls.load(c.tls, this.baseDir, 'client.tls')
+    }
     c.configs?.forEach((entry, k) => {
-      if (entry.tls === undefined) return
+      if (entry.tls === undefined || entry.tls.enabled === false) return
       ClientTls.load(entry.tls, this.baseDir, `client.configs[${k}].tls`)
     })
     // disableValidation, commonName variables never filled: tls/check-files.ts, which --check

@@ -2,7 +2,7 @@
 // `--check`): a missing file, one that is not PEM, a key that is not its certificate's is a
 // config error naming the key and the file, as a namer's missing rootDir is.
 import type { ProxyConfig, RouterConfig } from '../config/schema.js'
-import type { ClientTlsConfig, ServerTlsConfig } from '../config/tls.js'
+import { type ClientTlsConfig, type ServerTlsConfig, tlsIfEnabled } from '../config/tls.js'
 import { ClientTls } from './client-tls.js'
 import { readCertificates, readCertKeyPair, resolvePath, validityProblem } from './pem-files.js'
 import { checkServerContext } from './server-tls.js'
@@ -30,27 +30,36 @@ export function tlsFileProblems(config: ProxyConfig, baseDir: string): string[] 
           resolvePath(baseDir, tls.certPath),
           resolvePath(baseDir, tls.keyPath),
         )
+        const intermediates =
+          tls.intermediateCertsPath === undefined
+            ? undefined
+            : readCertificates(
+                `${key}.intermediateCertsPath`,
+                resolvePath(baseDir, tls.intermediateCertsPath),
+              ).pem
         const ca =
           tls.caCertPath === undefined
             ? undefined
             : readCertificates(`${key}.caCertPath`, resolvePath(baseDir, tls.caCertPath)).pem
         // The secure context the server would build: an unusable cipher list is found here, as
         // at start (server-tls.ts), not only when the port is bound.
-        checkServerContext(key, tls, pair, ca)
+        checkServerContext(key, tls, { ...pair, intermediates }, ca)
       })
     })
     const namerd = r.interpreter !== undefined && 'dst' in r.interpreter ? r.interpreter : undefined
-    if (namerd?.tls !== undefined) {
-      const tls = namerd.tls
+    const namerdTls = tlsIfEnabled(namerd?.tls)
+    if (namerdTls !== undefined) {
+      const tls = namerdTls
       check(() => ClientTls.load(tls, baseDir, `routers[${i}].interpreter.tls`))
     }
     const c = r.client
-    if (c.tls !== undefined) {
-      const tls = c.tls
+    const clientTls = tlsIfEnabled(c.tls)
+    if (clientTls !== undefined) {
+      const tls = clientTls
       check(() => ClientTls.load(tls, baseDir, `routers[${i}].client.tls`))
     }
     c.configs?.forEach((entry, k) => {
-      const tls = entry.tls
+      const tls = tlsIfEnabled(entry.tls)
       if (tls !== undefined) {
         check(() => ClientTls.load(tls, baseDir, `routers[${i}].client.configs[${k}].tls`))
       }
@@ -83,7 +92,7 @@ export function clientTlsWarnings(router: Pick<RouterConfig, 'client'>): string[
     captured: ReadonlySet<string>,
     prefix?: string,
   ) => {
-    if (tls === undefined) return
+    if (tls === undefined || tls.enabled === false) return
     if (tls.disableValidation) {
       out.push(
         `${key}.disableValidation: the certificates of backends are not checked; for tests only`,
@@ -120,7 +129,7 @@ export function tlsWarnings(config: ProxyConfig): string[] {
   return config.routers.flatMap((r, i) => {
     const out = clientTlsWarnings(r).map((w) => `routers[${i}].${w}`)
     const namerd = r.interpreter !== undefined && 'dst' in r.interpreter ? r.interpreter : undefined
-    if (namerd?.tls?.disableValidation === true) {
+    if (tlsIfEnabled(namerd?.tls)?.disableValidation === true) {
       out.push(`routers[${i}].${INTERPRETER_DISABLE_VALIDATION}`)
     }
     return out

@@ -12,7 +12,7 @@ import {
   type PeerCertificate,
   type SecureContext,
 } from 'node:tls'
-import type { ClientTlsConfig } from '../config/tls.js'
+import { type ClientTlsConfig, protocolRange } from '../config/tls.js'
 import { readCertificates, readCertKeyPair, resolvePath } from './pem-files.js'
 import { describeTlsError, TlsConfigError } from './tls-errors.js'
 
@@ -58,6 +58,7 @@ export class ClientTls {
       config.trustCerts,
       config.trustCertsBundle,
       config.clientAuth,
+      config.protocols,
     ])
     let files = shared.get(filesKey)
     if (files === undefined) {
@@ -220,6 +221,9 @@ function loadFiles(
     const context = createSecureContext({
       ...(ca.length > 0 ? { ca } : {}),
       ...(pair !== undefined ? { cert: pair.cert, key: pair.key } : {}),
+      // protocols (Linkerd's): the connection options' own min/maxVersion are not read when a
+      // secureContext is given, so the context carries them.
+      ...protocolRange(config.protocols),
     })
     return { context, trustFiles }
   } catch (err) {

@@ -10,7 +10,7 @@ import {
   type TlsOptions,
 } from 'node:tls'
 import type { Logger } from 'pino'
-import type { ServerTlsConfig } from '../config/tls.js'
+import { protocolRange, type ServerTlsConfig } from '../config/tls.js'
 import {
   type CertKeyPair,
   readCertificates,
@@ -29,6 +29,8 @@ export interface ServerTlsOptions {
 
 interface Loaded {
   readonly pair: CertKeyPair
+  /** intermediateCertsPath's certificates, sent after the leaf. */
+  readonly intermediates: Buffer | undefined
   readonly ca: Buffer | undefined
 }
 
@@ -45,6 +47,7 @@ export class ServerTls {
     private readonly files: {
       readonly cert: string
       readonly key: string
+      readonly intermediates: string | undefined
       readonly ca: string | undefined
     },
     private readonly logger: Logger,
@@ -75,6 +78,10 @@ export class ServerTls {
     const files = {
       cert: resolvePath(baseDir, config.certPath),
       key: resolvePath(baseDir, config.keyPath),
+      intermediates:
+        config.intermediateCertsPath === undefined
+          ? undefined
+          : resolvePath(baseDir, config.intermediateCertsPath),
       ca: config.caCertPath === undefined ? undefined : resolvePath(baseDir, config.caCertPath),
     }
     const stamp = fileStamp(files)
@@ -166,13 +173,13 @@ export class ServerTls {
   }
 
   private contextOptions(loaded: Loaded): SecureContextOptions {
-    return serverContextOptions(this.config, loaded.pair, loaded.ca)
+    return serverContextOptions(this.config, loadedChain(loaded), loaded.ca)
   }
 
   // Building a context once at load turns a bad cipher list into a start error, not a failure of
   // every handshake.
   private checkContext(loaded: Loaded): void {
-    checkServerContext(this.key, this.config, loaded.pair, loaded.ca)
+    checkServerContext(this.key, this.config, loadedChain(loaded), loaded.ca)
   }
 }
 
@@ -184,7 +191,7 @@ export class ServerTls {
 export function checkServerContext(
   key: string,
   config: ServerTlsConfig,
-  pair: { readonly cert: Buffer; readonly key: Buffer },
+  pair: ServerChain,
   ca: Buffer | undefined,
 ): void {
   try {
@@ -199,34 +206,60 @@ export function checkServerContext(
 
 function serverContextOptions(
   config: ServerTlsConfig,
-  pair: { readonly cert: Buffer; readonly key: Buffer },
+  pair: ServerChain,
   ca: Buffer | undefined,
 ): SecureContextOptions {
   return {
-    cert: pair.cert,
+    // The leaf, then the intermediates (Linkerd's intermediateCertsPath): one chain.
+    cert:
+      pair.intermediates === undefined
+        ? pair.cert
+        : Buffer.concat([pair.cert, Buffer.from('\n'), pair.intermediates]),
     key: pair.key,
     ...(ca !== undefined ? { ca } : {}),
     ...(config.ciphers !== undefined ? { ciphers: config.ciphers.join(':') } : {}),
+    ...protocolRange(config.protocols),
   }
+}
+
+/** A server's certificate file, key and intermediates (PEM). */
+export interface ServerChain {
+  readonly cert: Buffer
+  readonly key: Buffer
+  readonly intermediates?: Buffer | undefined
+}
+
+function loadedChain(loaded: Loaded): ServerChain {
+  return { ...loaded.pair, intermediates: loaded.intermediates }
 }
 
 function readFiles(
   key: string,
-  files: { readonly cert: string; readonly key: string; readonly ca: string | undefined },
+  files: {
+    readonly cert: string
+    readonly key: string
+    readonly intermediates: string | undefined
+    readonly ca: string | undefined
+  },
 ): Loaded {
   const pair = readCertKeyPair(key, files.cert, files.key)
+  const intermediates =
+    files.intermediates === undefined
+      ? undefined
+      : readCertificates(`${key}.intermediateCertsPath`, files.intermediates).pem
   const ca =
     files.ca === undefined ? undefined : readCertificates(`${key}.caCertPath`, files.ca).pem
-  return { pair, ca }
+  return { pair, intermediates, ca }
 }
 
 /** What changes when a file is replaced or rewritten: inode, size and mtime of each path. */
 function fileStamp(files: {
   readonly cert: string
   readonly key: string
+  readonly intermediates: string | undefined
   readonly ca: string | undefined
 }): string {
-  return [files.cert, files.key, files.ca]
+  return [files.cert, files.key, files.intermediates, files.ca]
     .map((f) => {
       if (f === undefined) return ''
       try {
