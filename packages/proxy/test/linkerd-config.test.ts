@@ -213,3 +213,62 @@ t.test(
     )
   },
 )
+
+t.test("Linkerd's h2AccessLog is an h2 router's access log; refused on http routers", async (t) => {
+  const { readFile } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  const http2 = await import('node:http2')
+  const dir = await tempDir(t)
+  const backend = await recordingBackend(t, 'unused')
+  const log = join(dir, 'h2access.log')
+  const file = await writeConfig(
+    dir,
+    [
+      'admin: {ip: 127.0.0.1, port: 0}',
+      'routers:',
+      '- protocol: h2',
+      '  experimental: true',
+      `  h2AccessLog: ${log}`,
+      '  h2AccessLogRollPolicy: daily',
+      '  h2AccessLogAppend: true',
+      '  h2AccessLogRotateCount: -1',
+      `  dtab: /svc => /$/inet/127.0.0.1/${backend.port}`,
+      '  servers: [{ip: 127.0.0.1, port: 0}]',
+      '',
+    ].join('\n'),
+  )
+  const check = await runProxyCommand(['--check', '--config', file])
+  t.equal(check.code, 0, check.stderr)
+  t.match(check.stderr, /h2AccessLogRollPolicy/, 'its roll keys are named as ignored')
+  const proxy = await startProxyProcess(t, file)
+  await whenReady(proxy)
+  const port = proxy.ports[0]!
+  // A prior-knowledge h2c request: the backend speaks HTTP/1.1 so the answer is a 502, logged.
+  const session = http2.connect(`http://127.0.0.1:${port}`)
+  t.teardown(() => session.close())
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = session.request({ ':path': '/hello', ':authority': 'hello' })
+    req.on('response', (h) => resolve(Number(h[':status'])))
+    req.on('error', reject)
+    req.resume()
+    req.end()
+  })
+  let text = ''
+  for (let i = 0; i < 50 && !text.includes('HTTP/2.0'); i++) {
+    await new Promise((r) => setTimeout(r, 50))
+    text = await readFile(log, 'utf8').catch(() => '')
+  }
+  t.match(text, new RegExp(`"GET /hello HTTP/2.0" ${status} `), 'the stream is logged there')
+
+  t.equal(
+    await refused(t, 'routers:\n  - h2AccessLog: a.log\n    servers: [{port: 4140}]\n'),
+    "switchyard-proxy: proxy.yaml:2:18: routers[0].h2AccessLog: h2AccessLog is the access log of an h2 router (Linkerd's name); on an http router use httpAccessLog\n",
+  )
+  t.equal(
+    await refused(
+      t,
+      'routers:\n  - protocol: h2\n    h2AccessLog: a.log\n    httpAccessLog: b.log\n    servers: [{port: 4140}]\n',
+    ),
+    "switchyard-proxy: proxy.yaml:3:18: routers[0].h2AccessLog: give the access log once: h2AccessLog (Linkerd's name on an h2 router) or httpAccessLog\n",
+  )
+})

@@ -306,6 +306,8 @@ export const RouterConfig = z
     service: ServiceConfig.default(ServiceConfig.parse({})),
     /** Request log, one line per request: a file path, or `-` for standard output. */
     httpAccessLog: z.string().min(1).optional(),
+    /** Linkerd's name of an h2 router's access log: the same as httpAccessLog there. */
+    h2AccessLog: z.string().min(1).optional(),
     ...ignoredShape('router'),
   })
   .superRefine((r, ctx) => {
@@ -320,6 +322,21 @@ export const RouterConfig = z
             })
           }
         }
+      })
+    }
+    if (r.h2AccessLog !== undefined && r.protocol === 'http') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['h2AccessLog'],
+        message:
+          "h2AccessLog is the access log of an h2 router (Linkerd's name); on an http router use httpAccessLog",
+      })
+    } else if (r.h2AccessLog !== undefined && r.httpAccessLog !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['h2AccessLog'],
+        message:
+          "give the access log once: h2AccessLog (Linkerd's name on an h2 router) or httpAccessLog",
       })
     }
     if (r.dtab !== undefined && r.interpreter !== undefined && 'dst' in r.interpreter) {
@@ -342,6 +359,8 @@ export const RouterConfig = z
       })
     }
   })
+  // One name downstream: an h2 router's h2AccessLog is its httpAccessLog.
+  .transform((r) => (r.h2AccessLog === undefined ? r : { ...r, httpAccessLog: r.h2AccessLog }))
 export type RouterConfig = z.infer<typeof RouterConfig>
 
 /** pino's levels: `log.level` and `--log-level`. */
