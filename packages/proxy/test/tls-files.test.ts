@@ -129,6 +129,56 @@ t.test('ServerTls keeps the old pair while files are bad, and says so once', asy
   t.equal(await serialAt(port), before)
 })
 
+t.test(
+  'ServerTls keeps a valid certificate over an expired replacement, and logs the recovery',
+  async (t) => {
+    const dir = join(certs.dir, 'expired-reload')
+    await mkdir(dir)
+    const certPath = join(dir, 'c.pem')
+    const keyPath = join(dir, 'k.pem')
+    await copyFile(certs.server.certPath, certPath)
+    await copyFile(certs.server.keyPath, keyPath)
+    const { logger, lines } = capture()
+    const tls = await ServerTls.load(
+      { certPath, keyPath, requireClientAuth: false },
+      '/',
+      logger,
+      [],
+      { key: 'servers[0].tls', pollMs: 60_000 },
+    )
+    const port = await serve(t, tls)
+    const before = await serialAt(port)
+    // Both files replaced by an expired pair: a mistaken rotation, kept out.
+    await copyFile(certs.expired.certPath, certPath)
+    await copyFile(certs.expired.keyPath, keyPath)
+    t.equal(tls.poll(), false, 'not reloaded')
+    t.match(lines.at(-1)!, {
+      level: 40,
+      msg: `servers[0].tls.certPath: the new certificate in ${certPath}: the certificate expired at 2020-01-02T00:00:00.000Z; still serving the previous certificate`,
+    })
+    t.equal(await serialAt(port), before, 'the valid certificate is still served')
+    // The good pair back (rewritten: a new stamp): reloaded, and the log says it recovered.
+    await copyFile(certs.server.certPath, certPath)
+    await copyFile(certs.server.keyPath, keyPath)
+    t.equal(tls.poll(), true)
+    t.match(lines.at(-1)!, {
+      level: 30,
+      msg: `servers[0].tls: reloaded the certificate from ${certPath} (the files are usable again)`,
+    })
+    // A key file moved away and back unchanged: the same stamp as the pair in use.
+    await rename(keyPath, `${keyPath}.away`)
+    t.equal(tls.poll(), false)
+    t.match(lines.at(-1)!, { level: 40, msg: /keyPath: cannot read .*: no such file/ })
+    await rename(`${keyPath}.away`, keyPath)
+    t.equal(tls.poll(), false, 'nothing to reload')
+    t.match(lines.at(-1)!, {
+      level: 30,
+      msg: `servers[0].tls: the files are usable again (as before); still serving the certificate from ${certPath}`,
+    })
+    t.equal(await serialAt(port), before)
+  },
+)
+
 t.test('ServerTls with caCertPath asks for client certificates', async (t) => {
   const tls = await ServerTls.load(
     {

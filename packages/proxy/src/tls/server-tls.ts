@@ -137,11 +137,32 @@ export class ServerTls {
   /** Checks the files now (the poll's work; tests call it to not wait). True when reloaded. */
   poll(): boolean {
     const stamp = fileStamp(this.files)
-    if (stamp === this.stamp) return false
+    if (stamp === this.stamp) {
+      // The files put back as they were after a failed reload: say so, or the last word in
+      // the log stays the warning.
+      if (this.badStamp !== undefined) {
+        this.badStamp = undefined
+        this.logger.info(
+          { key: this.key, file: this.files.cert },
+          `${this.key}: the files are usable again (as before); still serving the certificate from ${this.files.cert}`,
+        )
+      }
+      return false
+    }
     let loaded: Loaded
     try {
       loaded = readFiles(this.key, this.files)
       this.checkContext(loaded)
+      // An expired (or not yet valid) replacement of a valid certificate is a mistaken rotation
+      // like a mismatched key: every new handshake would fail. Keep the old one; the files are
+      // read again each poll, so one that becomes valid is taken then.
+      const problem = validityProblem(loaded.pair.leaf)
+      if (problem !== undefined && validityProblem(this.current.pair.leaf) === undefined) {
+        throw new TlsConfigError(
+          `${this.key}.certPath`,
+          `the new certificate in ${this.files.cert}: ${problem}`,
+        )
+      }
     } catch (err) {
       // A cert and its key are rarely replaced at the same instant: a mismatch may be half a
       // rotation. Keep serving the old pair, say why once, and try again at the next change.
@@ -154,6 +175,7 @@ export class ServerTls {
       }
       return false
     }
+    const recovered = this.badStamp !== undefined
     this.stamp = stamp
     this.badStamp = undefined
     this.current = loaded
@@ -167,7 +189,7 @@ export class ServerTls {
     for (const server of this.servers) server.setSecureContext(this.contextOptions(loaded))
     this.logger.info(
       { key: this.key, file: this.files.cert, notAfter: loaded.pair.leaf.validTo },
-      `${this.key}: reloaded the certificate from ${this.files.cert}`,
+      `${this.key}: reloaded the certificate from ${this.files.cert}${recovered ? ' (the files are usable again)' : ''}`,
     )
     return true
   }
