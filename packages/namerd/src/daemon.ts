@@ -70,7 +70,9 @@ export async function describeSettings(
     `  store: ${describeStore(settings.store)}`,
   ]
   if (settings.tls !== null) {
-    lines.push(`  tls: ${settings.tls.certPath} (${loadTls(settings.tls).describe})`)
+    const loaded = loadTls(settings.tls)
+    const validity = loaded.validity === undefined ? '' : ` (${loaded.validity})`
+    lines.push(`  tls: ${settings.tls.certPath} (${loaded.describe})${validity}`)
     if (settings.tls.caCertPath !== undefined)
       lines.push(
         `    client certificates: ${settings.tls.requireClientAuth ? 'required' : 'requested'}, signed by ${settings.tls.caCertPath}`,

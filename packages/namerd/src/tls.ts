@@ -58,8 +58,10 @@ export class TlsFileError extends Error {
     readonly key: string,
     readonly file: string,
     reason: string,
+    /** Between the file and the reason: ': ', or ' ' for a reason that reads on (`is ...`). */
+    joiner = ': ',
   ) {
-    super(`tls.${key}: ${file}: ${reason}`)
+    super(`tls.${key}: ${file}${joiner}${reason}`)
   }
 }
 
@@ -70,7 +72,17 @@ export interface LoadedTls {
   readonly warnings: readonly string[]
   /** The certificate's subject and expiry, for the start log and --check. */
   readonly describe: string
+  /** The certificate is out of its validity now: --check marks it. */
+  readonly validity: 'EXPIRED' | 'NOT YET VALID' | undefined
 }
+
+/**
+ * A PEM key protected by a passphrase: PKCS#8's ENCRYPTED PRIVATE KEY or the traditional
+ * `Proc-Type: 4,ENCRYPTED` header. namerd cannot ask for the passphrase. (The proxy says the
+ * same of its own key files, in the same words: packages/proxy/src/tls/pem-files.ts.)
+ */
+const ENCRYPTED_KEY = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/
+export const ENCRYPTED_KEY_REASON = 'is an encrypted key; give an unencrypted one'
 
 function readPem(key: string, file: string, label: RegExp, what: string): Buffer {
   let bytes: Buffer
@@ -95,6 +107,8 @@ function readPem(key: string, file: string, label: RegExp, what: string): Buffer
 export function loadTls(settings: TlsSettings, now = Date.now()): LoadedTls {
   const cert = readPem('certPath', settings.certPath, /-----BEGIN CERTIFICATE-----/, 'certificate')
   const key = readPem('keyPath', settings.keyPath, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'key')
+  if (ENCRYPTED_KEY.test(key.toString('latin1')))
+    throw new TlsFileError('keyPath', settings.keyPath, ENCRYPTED_KEY_REASON, ' ')
   const ca =
     settings.caCertPath === undefined
       ? undefined
@@ -140,6 +154,7 @@ export function loadTls(settings: TlsSettings, now = Date.now()): LoadedTls {
   }
   const warnings: string[] = []
   const notAfter = Date.parse(x509.validTo)
+  const notBefore = Date.parse(x509.validFrom)
   if (notAfter < now)
     warnings.push(
       `tls.certPath: ${settings.certPath}: the certificate expired on ${new Date(notAfter).toISOString()}; clients will refuse it until it is renewed (namerd re-reads the file when it changes)`,
@@ -148,6 +163,7 @@ export function loadTls(settings: TlsSettings, now = Date.now()): LoadedTls {
     options,
     warnings,
     describe: `${x509.subject.replaceAll('\n', ', ')}, not after ${new Date(notAfter).toISOString()}`,
+    validity: notAfter < now ? 'EXPIRED' : notBefore > now ? 'NOT YET VALID' : undefined,
   }
 }
 

@@ -219,6 +219,48 @@ t.test('bad tls files are a configuration error naming the key and the file', as
 })
 
 t.test(
+  'an encrypted key is named as the proxy names it; --check marks an expired certificate',
+  async (t) => {
+    const { execFile } = await import('node:child_process')
+    const { promisify } = await import('node:util')
+    const dir = await tempDir(t)
+    const encrypted = join(dir, 'enc.key')
+    await promisify(execFile)('openssl', [
+      'pkey',
+      '-in',
+      certs.server.keyPath,
+      '-aes256',
+      '-passout',
+      'pass:secret',
+      '-out',
+      encrypted,
+    ])
+    const enc = await configFile(dir, { certPath: certs.server.certPath, keyPath: encrypted })
+    const r1 = await runNamerd(['--config', enc, '--check'])
+    t.equal(r1.code, 2)
+    t.match(r1.stderr, `tls.keyPath: ${encrypted} is an encrypted key; give an unencrypted one\n`)
+
+    const expired = await configFile(dir, {
+      certPath: certs.expired.certPath,
+      keyPath: certs.expired.keyPath,
+    })
+    const r2 = await runNamerd(['--config', expired, '--check'])
+    t.equal(r2.code, 0, 'still not a start error')
+    t.match(
+      r2.stdout,
+      `  tls: ${certs.expired.certPath} (CN=localhost, not after 2020-01-02T00:00:00.000Z) (EXPIRED)\n`,
+    )
+    const good = await configFile(dir, {
+      certPath: certs.server.certPath,
+      keyPath: certs.server.keyPath,
+    })
+    const r3 = await runNamerd(['--config', good, '--check'])
+    t.equal(r3.code, 0)
+    t.notMatch(r3.stdout, 'EXPIRED')
+  },
+)
+
+t.test(
   'a watch over TLS outlives the head timeout (connections counted after the handshake)',
   async (t) => {
     const dir = await tempDir(t)

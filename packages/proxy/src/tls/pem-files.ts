@@ -71,7 +71,9 @@ export function readPrivateKey(key: string, file: string): Buffer {
       `${file} holds no PEM private key (expected -----BEGIN PRIVATE KEY-----)`,
     )
   }
-  if (m[1] === 'ENCRYPTED PRIVATE KEY') {
+  // PKCS#8 encrypted, or a traditional key with a `Proc-Type: 4,ENCRYPTED` header. namerd says
+  // the same of its own key (packages/namerd/src/tls.ts), in the same words.
+  if (m[1] === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(pem.toString('latin1'))) {
     throw new TlsConfigError(key, `${file} is an encrypted key; give an unencrypted one`)
   }
   try {
