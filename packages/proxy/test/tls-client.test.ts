@@ -295,3 +295,27 @@ t.test('the 502 is one sentence and node’s code, nothing repeated', async (t) 
     `Cannot connect to /$/inet/127.0.0.1/${b.port} for /svc/hello: the certificate of 127.0.0.1:${b.port} is for world.example, not hello.example (ERR_TLS_CERT_ALTNAME_INVALID)`,
   )
 })
+
+t.test('a TLS backend that resets during the handshake is named so in the 502', async (t) => {
+  const { createServer } = await import('node:net')
+  // Accepts, reads the ClientHello, and resets: 'read ECONNRESET' on the proxy's side.
+  const server = createServer((socket) => {
+    socket.once('data', () => socket.resetAndDestroy())
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())))
+  const port = (server.address() as import('node:net').AddressInfo).port
+  const proxy = await runProxy(
+    t,
+    localConfig(`/svc => ${inet(port)}`, {
+      client: { tls: { trustCerts: [certs.ca.certPath] } },
+    }),
+  )
+  const r = await send(proxy.port, { headers: { host: 'w' } })
+  t.equal(r.status, 502)
+  t.match(
+    r.body,
+    `Cannot connect to ${inet(port)} for /svc/w: 127.0.0.1:${port} closed the connection during the TLS handshake`,
+  )
+  t.match(l5dErr(r.headers), `127.0.0.1:${port} closed the connection during the TLS handshake`)
+})

@@ -55,9 +55,14 @@ export class UpstreamTlsError extends Error {
 }
 
 /** `err` as an UpstreamTlsError when it is a TLS failure, else unchanged. */
-function tlsFailure(tls: ClientTls | undefined, err: Error, peer: string): Error {
+function tlsFailure(
+  tls: ClientTls | undefined,
+  err: Error,
+  peer: string,
+  handshaking = false,
+): Error {
   if (tls === undefined || err instanceof UpstreamTlsError) return err
-  const said = tls.describe(err, peer)
+  const said = tls.describe(err, peer, handshaking)
   if (said === undefined) return err
   const code = (err as { code?: unknown }).code
   return new UpstreamTlsError(said, typeof code === 'string' ? code : undefined)
@@ -270,7 +275,8 @@ export class UpstreamPool {
           )
         return
       }
-      waiter.onConnectError(tlsFailure(tls, err, this.peer))
+      // Before 'secureConnect': a reset is the backend closing during the handshake.
+      waiter.onConnectError(tlsFailure(tls, err, this.peer, true))
     }
     socket.once('error', failed)
     socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {

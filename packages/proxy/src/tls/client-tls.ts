@@ -118,11 +118,15 @@ export class ClientTls {
     )
   }
 
-  /** describeTlsError with what this config knows (its trusted CA files, its clientAuth). */
-  describe(err: unknown, peer: string): string | undefined {
+  /**
+   * describeTlsError with what this config knows (its trusted CA files, its clientAuth);
+   * `handshaking`: the error came before the handshake finished (a reset then is named so).
+   */
+  describe(err: unknown, peer: string, handshaking = false): string | undefined {
     return describeTlsError(err, peer, {
       trustCerts: this.trustFiles,
       clientAuth: this.config.clientAuth !== undefined,
+      handshaking,
     })
   }
 }

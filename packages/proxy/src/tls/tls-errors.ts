@@ -28,7 +28,15 @@ export interface TlsErrorContext {
   readonly trustCerts?: readonly string[] | undefined
   /** Whether this side presented a client certificate (clientAuth). */
   readonly clientAuth?: boolean | undefined
+  /**
+   * The error came before the handshake finished (before 'secureConnect'): a reset or a broken
+   * pipe then is the peer closing during the handshake, not a TLS-less network error.
+   */
+  readonly handshaking?: boolean | undefined
 }
+
+// What node reports when the peer resets or closes the socket under it.
+const CLOSED = new Set(['ECONNRESET', 'EPIPE'])
 
 // OpenSSL's verify codes (X509_V_ERR_*, as node names them) that mean "signed by a CA we do not
 // trust" or "the chain cannot be built from what we trust".
@@ -151,7 +159,10 @@ export function describeTlsError(
   }
   // Node's wording when the peer closes before the handshake finished: often a server refusing
   // this side's certificate in TLS 1.2, or not speaking TLS at all.
-  if (message.includes('before secure TLS connection was established')) {
+  if (
+    message.includes('before secure TLS connection was established') ||
+    (context.handshaking === true && CLOSED.has(code))
+  ) {
     return `${peer} closed the connection during the TLS handshake`
   }
   return undefined
