@@ -77,10 +77,10 @@ if (requireKubectl(t)) {
   }
 
   t.test('the checks ran on every kustomization with namerd or the proxy', async (t) => {
-    // base, base + host-port, base + mesh-tls, and the etcd and from-namerd overlays each run
-    // both.
-    t.equal(namerds, 5, 'namerd containers checked')
-    t.equal(proxies, 5, 'proxy containers checked')
+    // base, base + host-port, base + mesh-tls, base + mesh-tls-files, and the etcd and
+    // from-namerd overlays each run both.
+    t.equal(namerds, 6, 'namerd containers checked')
+    t.equal(proxies, 6, 'proxy containers checked')
   })
 
   t.test('the namerd check refuses what namerd refuses', async (t) => {

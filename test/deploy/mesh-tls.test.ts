@@ -6,7 +6,11 @@
 // docs/kubernetes.md says passes the checks the config asks for, in a real handshake between
 // the sending router's client TLS and the receiving router's server TLS as the proxy loads them
 // (tls/client-tls.ts, tls/server-tls.ts), which a client without the certificate fails; and no
-// key ships in deploy/.
+// key ships in deploy/. Since kustomize can only replace the config file whole, the component
+// first tests that the config is still the base's (proxy-config.patch.yaml): an overlay with a
+// proxy config of its own is refused at render instead of having it replaced; such an overlay
+// uses mesh-tls-files, the files alone (test/docs/mesh-tls-own-config.test.ts renders the
+// page's example of it).
 import { X509Certificate } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -28,6 +32,7 @@ import {
   kustomizations,
   ROOT,
   render,
+  renderYaml,
   requireKubectl,
 } from './kustomize.js'
 import { MESH_NAME, meshCerts } from './mesh-certs.js'
@@ -102,6 +107,63 @@ if (requireKubectl(t)) {
     })
     t.same(withoutTls(m.config), b.config, 'the base config, once the tls keys are taken out')
     t.notSame(m.config, b.config, 'and it has tls keys')
+  })
+
+  t.test('it replaces the config only after testing that it is still the base’s', async (t) => {
+    const patch = readFileSync(join(ROOT, COMPONENT, 'proxy-config.patch.yaml'), 'utf8')
+    // Its ops, each with its block-scalar value (`value: |`, indented 4) as the text it holds.
+    const ops = [
+      ...patch.matchAll(/^- op: (\w+)\n {2}path: (\S+)\n {2}value: \|\n((?: {4}.*\n|\n)*)/gm),
+    ]
+    t.same(
+      ops.map((m) => `${m[1]} ${m[2]}`),
+      ['test /data/proxy.yaml', 'replace /data/proxy.yaml'],
+      'a test, then the replace',
+    )
+    const value = (ops[0]?.[3] ?? '').replace(/^ {4}/gm, '')
+    t.equal(
+      value,
+      readFileSync(join(DEPLOY, 'base/config/proxy.yaml'), 'utf8'),
+      'the test value is deploy/base/config/proxy.yaml byte for byte (after changing that file, ' +
+        'copy it into the test op, and the change into the replace op)',
+    )
+  })
+
+  t.test('an overlay’s own proxy config is refused at render, not replaced', async (t) => {
+    for (const behavior of ['replace', 'merge']) {
+      const dir = mkdtempSync(join(tmpdir(), 'deploy-mesh-own-config-'))
+      t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+      const rel = (p: string) => relative(dir, join(ROOT, p))
+      writeFileSync(join(dir, 'proxy.yaml'), '# MY CUSTOM CONFIG\nrouters: []\n')
+      const kustomization = (component: string) =>
+        [
+          'apiVersion: kustomize.config.k8s.io/v1beta1',
+          'kind: Kustomization',
+          `resources: [${rel('deploy/base')}]`,
+          `components: [${rel(component)}]`,
+          'configMapGenerator:',
+          `  - {name: switchyard-proxy-config, behavior: ${behavior}, files: [proxy.yaml]}`,
+          '',
+        ].join('\n')
+      writeFileSync(join(dir, 'kustomization.yaml'), kustomization(COMPONENT))
+      let error = ''
+      try {
+        renderYaml(dir)
+      } catch (err) {
+        error = String((err as { stderr?: unknown }).stderr ?? err)
+      }
+      t.match(
+        error,
+        /deploy\/components\/mesh-tls.*testing value \/data\/proxy\.yaml failed/,
+        `behavior: ${behavior}: kubectl stops, naming the component and the config`,
+      )
+      // With the files alone, the config is the overlay's.
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        kustomization('deploy/components/mesh-tls-files'),
+      )
+      t.match(renderYaml(dir), /MY CUSTOM CONFIG/, `behavior: ${behavior}: mesh-tls-files keeps it`)
+    }
   })
 
   t.test('every hop between proxies is TLS, both ways authenticated, h2 too', async (t) => {

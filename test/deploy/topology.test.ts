@@ -193,8 +193,8 @@ if (requireKubectl(t)) {
   t.test('the topology was checked on every kustomization with the proxy', async (t) => {
     t.equal(
       checked,
-      5,
-      'base, base + host-port, base + mesh-tls, and the etcd and from-namerd overlays',
+      6,
+      'base, base + host-port, base + mesh-tls, base + mesh-tls-files, and the etcd and from-namerd overlays',
     )
   })
 }
