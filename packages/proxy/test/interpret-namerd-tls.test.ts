@@ -37,7 +37,7 @@ async function tlsNamerd(
   fsDir: string,
   server: CertFiles,
   clientCa?: CertFiles,
-): Promise<{ port: number }> {
+): Promise<{ port: number; closeConnections: () => void }> {
   const settings = tlsSettings(
     {
       certPath: server.certPath,
@@ -61,7 +61,10 @@ async function tlsNamerd(
     await fs.close()
     await store.close()
   })
-  return { port: (namerd.app.server.address() as AddressInfo).port }
+  return {
+    port: (namerd.app.server.address() as AddressInfo).port,
+    closeConnections: () => namerd.app.server.closeAllConnections(),
+  }
 }
 
 t.test(
@@ -196,3 +199,37 @@ t.test(
     )
   },
 )
+
+t.test('an expired namerd certificate is said once, with its date', async (t) => {
+  const dir = await tempDir(t)
+  const expired = await tlsNamerd(t, dir, certs.expired)
+  const peer = `127.0.0.1:${expired.port}`
+  t.equal(
+    await lastError(interpreter(t, expired.port, { trustCerts: [certs.ca.certPath] })),
+    `namerd at ${peer}: the certificate of ${peer} has expired (not after 2020-01-02T00:00:00.000Z)`,
+  )
+})
+
+t.test('a rotated trustCerts file is used for the next connection to namerd', async (t) => {
+  const { copyFile } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  const dir = await tempDir(t)
+  const trust = join(dir, 'ca.pem')
+  await copyFile(certs.ca.certPath, trust)
+  const namerd = await tlsNamerd(t, dir, certs.server)
+  const it = interpreter(t, namerd.port, { trustCerts: [trust] })
+  await it.ready(5000)
+  t.ok(it.dtab, 'the CA in the file signs namerd: connected')
+  // The file now holds a CA that does not sign namerd's certificate. Files are checked at most
+  // every 2 s; then namerd drops its connections and the watch reconnects with the new trust.
+  await copyFile(certs.otherCa.certPath, trust)
+  await new Promise((r) => setTimeout(r, 2100))
+  namerd.closeConnections()
+  await eventually(
+    'the reconnect uses the new trustCerts',
+    () =>
+      (it.status.lastError ?? '').includes(`is signed by a CA not trusted (trustCerts: ${trust})`),
+    5000,
+  )
+  t.pass('the new file was read')
+})

@@ -32,9 +32,17 @@ export interface NamerdEndpoint {
  * to `host` (trusted CAs, the name to verify, a client certificate, validation on or off).
  */
 export interface NamerdTls {
+  /** Fresh per connection: the files are re-read when they change (checked at most every 2 s). */
   connectOptions(host: string): ConnectionOptions
   /** A TLS failure said plainly (expired, wrong name, unknown CA); undefined if not one. */
   describe(err: unknown, peer: string): string | undefined
+  /** describe(), with the dates of a certificate out of its validity (one more handshake). */
+  describeWithDates(
+    err: unknown,
+    host: string,
+    port: number,
+    peer: string,
+  ): Promise<string | undefined>
 }
 
 /** Keep-alive connections to namerd; the https one (and TLS) only once an https URL is used. */
@@ -50,21 +58,61 @@ export class NamerdAgents {
   async forUrl(url: string): Promise<{ agent: Agent; request: typeof httpRequest }> {
     if (!url.startsWith('https:')) return { agent: this.http, request: httpRequest }
     const https = await import('node:https')
-    // One namerd per interpreter: the agent's options are that host's. Without tls, the
-    // system's CAs and the URL's host name, as any https client.
-    this.#https ??= new https.Agent({
-      keepAlive: true,
-      ...this.#tls?.connectOptions(new URL(url).hostname.replace(/^\[|\]$/g, '')),
-    })
+    const tls = this.#tls
+    // One namerd per interpreter. Connections are kept alive, but each new one takes its TLS
+    // options from the interpreter's tls now, not from when the agent was made: a rotated CA
+    // or client certificate is used without a restart, as router clients' are. No TLS session
+    // is resumed, so a new trust applies to every new connection. Without tls, the system's
+    // CAs and the URL's host name, as any https client.
+    this.#https ??= new (class extends https.Agent {
+      override createConnection(
+        options: Parameters<Agent['createConnection']>[0],
+        callback?: Parameters<Agent['createConnection']>[1],
+      ) {
+        const host = String(options.hostname ?? options.host ?? '').replace(/^\[|\]$/g, '')
+        const fresh = tls?.connectOptions(host)
+        return super.createConnection(
+          fresh === undefined ? options : { ...options, ...fresh },
+          callback,
+        )
+      }
+    })({ keepAlive: true, maxCachedSessions: 0 })
     return { agent: this.#https, request: https.request }
   }
 
   /** What went wrong reaching `url`: a TLS failure said plainly, else the error's message. */
   describe(err: Error, url: string): string {
+    return this.#describe(err, url, this.#tlsDescribe(err, peerOf(url)))
+  }
+
+  /**
+   * describe(), and for a certificate out of its validity its dates (`has expired (not after
+   * ...)`), read with one more handshake as router clients do.
+   */
+  async describeWithDates(err: Error, url: string): Promise<string> {
     const u = new URL(url)
-    const peer = `${u.hostname}:${u.port !== '' ? u.port : u.protocol === 'https:' ? '443' : '80'}`
-    if (u.protocol !== 'https:') return err.message
-    const tls = this.#tlsDescribe(err, peer)
+    const code = (err as NodeJS.ErrnoException).code
+    if (
+      u.protocol !== 'https:' ||
+      this.#tls === undefined ||
+      (code !== 'CERT_HAS_EXPIRED' && code !== 'CERT_NOT_YET_VALID')
+    ) {
+      return this.describe(err, url)
+    }
+    const peer = peerOf(url)
+    const port = Number(peer.slice(peer.lastIndexOf(':') + 1))
+    const host = u.hostname.replace(/^\[|\]$/g, '')
+    const said = await this.#tls.describeWithDates(err, host, port, peer)
+    return this.#describe(err, url, said)
+  }
+
+  /** Whether `describe` words `err` itself (a TLS failure), so its cause need not follow. */
+  isTlsFailure(err: Error, url: string): boolean {
+    return new URL(url).protocol === 'https:' && this.#tlsDescribe(err, peerOf(url)) !== undefined
+  }
+
+  #describe(err: Error, url: string, tls: string | undefined): string {
+    if (new URL(url).protocol !== 'https:') return err.message
     if (tls !== undefined) return tls
     // A node server refuses a client certificate it does not trust by closing the connection
     // after the handshake, with no alert: all this side sees is the hang-up.
@@ -81,6 +129,12 @@ export class NamerdAgents {
     this.http.destroy()
     this.#https?.destroy()
   }
+}
+
+/** `host:port` of a URL, the port filled in from the scheme. */
+function peerOf(url: string): string {
+  const u = new URL(url)
+  return `${u.hostname}:${u.port !== '' ? u.port : u.protocol === 'https:' ? '443' : '80'}`
 }
 
 /** How long namerd may take to answer (connect included); a watch body may then idle forever. */
@@ -119,15 +173,22 @@ async function get(
     req.once('error', (err) => {
       clearTimeout(timer)
       // An abort is the caller's own doing, and is recognised as such: passed on as it is.
-      reject(
-        signal.aborted
-          ? err
-          : new InterpreterError(
-              'namerd_unreachable',
-              `${namerdAt(url)}: ${ep.agents.describe(err, url)}`,
-              err,
-            ),
-      )
+      if (signal.aborted) {
+        reject(err)
+        return
+      }
+      // A TLS failure is worded whole (an expired certificate with its date): node's own
+      // message, as the cause, would only repeat it ('has expired: certificate has expired').
+      const tls = ep.agents.isTlsFailure(err, url)
+      void ep.agents.describeWithDates(err, url).then((said) => {
+        reject(
+          new InterpreterError(
+            'namerd_unreachable',
+            `${namerdAt(url)}: ${said}`,
+            tls ? undefined : err,
+          ),
+        )
+      })
     })
     req.end()
   })
