@@ -33,6 +33,11 @@ if [ "${1:-}" = test ] && ! command -v prometheus >/dev/null 2>&1 && [ ! -x /usr
   echo "setup: prometheus is not installed, so the tests that need it will skip; install it with: apt-get install -y prometheus" >&2
 fi
 
+# openssl makes the TLS tests' certificates (test/support/certs.ts); they cannot run without it.
+if [ "${1:-}" = test ] && ! command -v openssl >/dev/null 2>&1; then
+  echo "setup: openssl is not installed, and the TLS tests need it; install it with: apt-get install -y openssl" >&2
+fi
+
 if [ $# -gt 0 ]; then
   exec pnpm run "$@"
 fi
