@@ -115,6 +115,7 @@ export async function h2Front(
     void forwardH2(client, stream, {
       headers: out,
       timeoutMs: opts.timeoutMs ?? 5000,
+      ...(opts.deadlineMs === undefined ? {} : { deadlineMs: opts.deadlineMs }),
       grpc: opts.grpc ?? grpc,
       budget,
       maxRetries: opts.maxRetries ?? 2,

@@ -29,7 +29,7 @@ t.test(
       })
     })
     const client = h2Client([backend.port])
-    const front = await h2Front(client, { timeoutMs: 3000 })
+    const front = await h2Front(client, { timeoutMs: 10_000, deadlineMs: 3000 })
     const session = await h2Connect(front.port)
     t.teardown(async () => {
       await closeSession(session)
@@ -53,7 +53,7 @@ t.test(
     const m = /^(\d+) (\d+)$/.exec(deadline)
     t.ok(m, `l5d-ctx-deadline is "<ts> <deadline>": ${deadline}`)
     const left = Number(BigInt(m![2]!) - BigInt(m![1]!)) / 1e6
-    t.ok(left > 2900 && left <= 3000, `the deadline is the router's 3000 ms (${left})`)
+    t.ok(left > 2900 && left <= 3000, `the deadline is the caller's 3000 ms (${left})`)
     t.equal(seen[0]?.['grpc-timeout'], undefined, 'no grpc-timeout on a request that is not gRPC')
   },
 )
@@ -101,7 +101,8 @@ t.test(
       })
     })
     const client = h2Client([backend.port])
-    const front = await h2Front(client, { timeoutMs: 2000 })
+    // The caller's deadline (the router reads it from grpc-timeout and l5d-ctx-deadline).
+    const front = await h2Front(client, { timeoutMs: 10_000, deadlineMs: 2000 })
     const session = await h2Connect(front.port)
     t.teardown(async () => {
       await closeSession(session)
@@ -111,7 +112,7 @@ t.test(
     })
     const a = await ask(
       session,
-      { ...POST, 'content-type': 'application/grpc', 'grpc-timeout': '10S' },
+      { ...POST, 'content-type': 'application/grpc', 'grpc-timeout': '2S' },
       Buffer.from([0, 0, 0, 0, 0]),
     )
     t.equal(a.trailers?.['grpc-status'], '5')

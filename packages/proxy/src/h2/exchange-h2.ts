@@ -5,7 +5,8 @@
 // buffers and windows, except a request body of at most 64 KiB kept to be replayed (retry-h2.ts).
 //
 // The timeout covers the wait for the response head, retries included; a response streams for
-// as long as it lasts. Resets travel both ways: the client's close cancels the upstream stream
+// as long as it lasts, or until the caller's own deadline (l5d-ctx-deadline, grpc-timeout) when
+// it gave one: then a gRPC call ends DEADLINE_EXCEEDED, a plain stream is reset (CANCEL). Resets travel both ways: the client's close cancels the upstream stream
 // (CANCEL), the backend's reset resets the client's stream with the same code.
 import {
   type ClientHttp2Stream,
@@ -82,6 +83,9 @@ export class H2Exchange {
   /** performance.now() by which the response head must be in; Infinity: no limit. */
   private endAt = Number.POSITIVE_INFINITY
   private timeoutMs = 0
+  /** performance.now() of the caller's own deadline, the whole call's; Infinity: none. */
+  private deadlineAt = Number.POSITIVE_INFINITY
+  private deadlineMs = 0
   /** The body has begun to flow (inbound's 'data' is listened to). */
   private reading = false
   private headersSent = false
@@ -93,7 +97,9 @@ export class H2Exchange {
   /** The answer's END_STREAM came without trailers: the client's stream ends at the close. */
   private endAtClose = false
   /** The forwarder ended the call itself (endCall): its status and why. */
-  private ending: { readonly grpcStatus: number; readonly message: string } | undefined
+  private ending:
+    | { readonly grpcStatus: number; readonly message: string; readonly kind: FailKind }
+    | undefined
   /** The request's trailers, sent after its body on each attempt. */
   private requestTrailers: OutgoingHttpHeaders | undefined
   settled = false
@@ -109,7 +115,11 @@ export class H2Exchange {
     this.body.ended = this.noBody
   }
 
-  run(timeoutMs: number | undefined): Promise<H2ForwardResult> {
+  /**
+   * `timeoutMs` bounds the wait for the response head; `deadlineMs` (the caller's) the whole
+   * call, and is what the backend is told (grpc-timeout).
+   */
+  run(timeoutMs: number | undefined, deadlineMs?: number): Promise<H2ForwardResult> {
     const p = new Promise<H2ForwardResult>((resolve) => {
       this.resolve = resolve
     })
@@ -137,9 +147,14 @@ export class H2Exchange {
       this.onInboundClose()
       return p
     }
+    const now = performance.now()
+    if (deadlineMs !== undefined) {
+      this.deadlineMs = deadlineMs
+      this.deadlineAt = now + deadlineMs
+    }
     if (timeoutMs !== undefined) {
       this.timeoutMs = timeoutMs
-      this.endAt = performance.now() + timeoutMs
+      this.endAt = now + timeoutMs
       this.timer = setTimeout(onTimeout, timeoutMs, this)
     }
     this.attempt()
@@ -160,8 +175,9 @@ export class H2Exchange {
     // The exchange's own copy of the headers (forwardH2's): each attempt writes its time left
     // into it (node copies the headers it is given, so an earlier attempt's are unaffected).
     const headers = this.headers
-    if (this.options.grpc && this.endAt !== Number.POSITIVE_INFINITY) {
-      headers['grpc-timeout'] = formatGrpcTimeout(this.endAt - performance.now())
+    // Only the caller's deadline is the backend's: the router's timeout ends with the head.
+    if (this.options.grpc && this.deadlineAt !== Number.POSITIVE_INFINITY) {
+      headers['grpc-timeout'] = formatGrpcTimeout(this.deadlineAt - performance.now())
     }
     // waitForTrailers: the request's trailers, if it has any, go after its body; without any,
     // node ends the stream with an empty DATA frame (never an empty HEADERS frame).
@@ -180,7 +196,7 @@ export class H2Exchange {
     stream.on('response', (headers, flags) => this.onResponse(a, headers, flags))
     stream.on('trailers', (trailers) => this.onTrailers(a, trailers))
     stream.on('data', (chunk: Buffer) => {
-      if (a !== this.current) return
+      if (a !== this.current || this.ending !== undefined) return
       this.bodyBytes += chunk.length
       if (!this.inbound.write(chunk)) stream.pause()
     })
@@ -267,6 +283,10 @@ export class H2Exchange {
       clearTimeout(this.timer)
       this.timer = undefined
     }
+    // From here only the caller's deadline bounds the call.
+    if (this.deadlineAt !== Number.POSITIVE_INFINITY && !trailersOnly) {
+      this.timer = setTimeout(onDeadline, Math.max(0, this.deadlineAt - performance.now()), this)
+    }
     this.status = status
     this.grpcStatus = grpcStatus
     this.options.onResponseHeaders?.(headers)
@@ -302,14 +322,14 @@ export class H2Exchange {
   }
 
   private onTrailers(a: Attempt, trailers: IncomingHttpHeaders): void {
-    if (a !== this.current || this.settled) return
+    if (a !== this.current || this.settled || this.ending !== undefined) return
     if (this.options.grpc) this.grpcStatus = readGrpcStatus(trailers['grpc-status'])
     this.options.onTrailers?.(trailers)
     this.trailers = trailerFields(trailers)
   }
 
   private onUpstreamEnd(a: Attempt): void {
-    if (a !== this.current || this.settled || !this.headersSent) return
+    if (a !== this.current || this.settled || !this.headersSent || this.ending !== undefined) return
     // A gRPC answer ends with its trailers. An END_STREAM without them is a peer closing its
     // side before it resets the stream: node's close(code) (grpc-js's cancel too) sends
     // END_STREAM, then RST_STREAM with the code, and node emits 'end' before the reset is
@@ -324,7 +344,8 @@ export class H2Exchange {
   }
 
   private onUpstreamClose(a: Attempt, stream: ClientHttp2Stream): void {
-    if (a !== this.current || this.settled) return
+    // Ended by the forwarder (endCall): its trailers are on their way.
+    if (a !== this.current || this.settled || this.ending !== undefined) return
     const code = stream.rstCode ?? NGHTTP2_INTERNAL_ERROR
     if (code === NGHTTP2_NO_ERROR && stream.readableEnded) {
       // Ended well: 'end' did the rest, or left it to now (a gRPC answer without trailers).
@@ -379,7 +400,7 @@ export class H2Exchange {
    * Ends a gRPC call whose answer had begun with `grpcStatus` in trailers of the forwarder's
    * own (the backend's are lost with it); the result, once they are out, is a failure.
    */
-  private endCall(grpcStatus: number, message: string): void {
+  private endCall(grpcStatus: number, message: string, kind: FailKind = 'upstream-reset'): void {
     const trailers: H2Headers = { 'grpc-status': String(grpcStatus) }
     if (this.options.clear !== true) {
       trailers['grpc-message'] = truncateEncoded(encodeGrpcMessage(message), MAX_GRPC_MESSAGE_CHARS)
@@ -388,7 +409,7 @@ export class H2Exchange {
     this.options.onTrailers?.(trailers)
     this.trailers = trailerFields(trailers)
     this.grpcStatus = grpcStatus
-    this.ending = { grpcStatus, message }
+    this.ending = { grpcStatus, message, kind }
     this.inbound.end()
   }
 
@@ -446,7 +467,7 @@ export class H2Exchange {
       // The call was ended by the forwarder (endCall): a failure, with the status it was given.
       this.finish({
         ok: false,
-        kind: 'upstream-reset',
+        kind: this.ending.kind,
         message: this.ending.message,
         endpoint: a.node.key,
         retries: this.retries,
@@ -496,6 +517,28 @@ export class H2Exchange {
       `exceeded ${Math.round(this.timeoutMs)} ms waiting for a response`,
       a?.node.key,
     )
+  }
+
+  /**
+   * The caller's deadline passed while the answer streamed: the backend's stream is cancelled
+   * (it was told the same deadline); a gRPC call ends DEADLINE_EXCEEDED in trailers of the
+   * forwarder's own, a plain stream is reset (CANCEL), as a client past its deadline would.
+   */
+  deadlinePassed(): void {
+    this.timer = undefined
+    if (this.settled || this.ending !== undefined || !this.headersSent) return
+    const a = this.current
+    if (a === undefined) return
+    const message = `the caller's deadline of ${Math.round(this.deadlineMs)} ms passed while ${a.node.key} was answering`
+    this.endNode(a, 'ignore')
+    if (this.options.grpc) {
+      this.endCall(GRPC_DEADLINE_EXCEEDED, message, 'timeout')
+      if (a.stream !== undefined && !a.stream.destroyed) a.stream.close(NGHTTP2_CANCEL)
+      return
+    }
+    if (a.stream !== undefined && !a.stream.destroyed) a.stream.close(NGHTTP2_CANCEL)
+    this.fail('timeout', message, a.node.key)
+    this.inbound.close(NGHTTP2_CANCEL)
   }
 
   private endNode(a: Attempt, outcome: Outcome): void {
@@ -565,6 +608,13 @@ function methodOf(headers: OutgoingHttpHeaders): string | undefined {
 function onTimeout(ex: H2Exchange): void {
   ex.timedOut()
 }
+
+function onDeadline(ex: H2Exchange): void {
+  ex.deadlinePassed()
+}
+
+/** gRPC's DEADLINE_EXCEEDED. */
+const GRPC_DEADLINE_EXCEEDED = 4
 
 function retryLater(ex: H2Exchange): void {
   ex.retryNow()

@@ -18,10 +18,18 @@ export interface H2ForwardOptions {
   readonly headers: OutgoingHttpHeaders
   /**
    * What is left of the request's time for the response head, retries included: the router's
-   * timeout, shortened by l5d-ctx-deadline and grpc-timeout (h2/grpc.ts). The forwarder
-   * writes the remaining time on as `l5d-ctx-deadline` and, for gRPC, `grpc-timeout`.
+   * timeout, shortened by the caller's deadline (`deadlineMs`). Once the response head has
+   * arrived this limit no longer applies: an answer streams for as long as it lasts.
    */
   readonly timeoutMs: number
+  /**
+   * What is left of the caller's own deadline (l5d-ctx-deadline and grpc-timeout, h2/grpc.ts),
+   * when the caller gave one: the whole call's bound, mid-stream too (a gRPC call then ends
+   * DEADLINE_EXCEEDED). The forwarder writes it on as `l5d-ctx-deadline` and, for gRPC,
+   * `grpc-timeout`; without it the backend is told no deadline (the router's timeout is not
+   * one: it bounds only the wait for the response head).
+   */
+  readonly deadlineMs?: number | undefined
   /** The request is gRPC (content-type application/grpc...): outcomes come from grpc-status. */
   readonly grpc: boolean
   readonly budget: RetryBudget

@@ -186,7 +186,11 @@ export class H2Router implements ProxyRouter {
     const start = performance.now()
     const d = this.decider.decide(req, rec.clear)
     // After decide: on a clearContext server it removed the client's l5d-ctx-deadline.
-    const budgetMs = this.timeLeft(req)
+    const callerMs = this.callerDeadline(req)
+    // The router's timeout bounds the wait for the response head (addresses included), as on
+    // an http router; the caller's deadline, when it gave one, the whole call.
+    const budgetMs =
+      callerMs === undefined ? this.config.timeoutMs : Math.min(this.config.timeoutMs, callerMs)
     let to: Settled | Aborted
     if (d.type === 'pending') to = await this.settle(d, rec, budgetMs)
     else to = d
@@ -203,17 +207,23 @@ export class H2Router implements ProxyRouter {
       )
     }
     // The wait for addresses spent part of the stream's time.
-    return this.forwardTo(rec, to, budgetMs - (performance.now() - start))
+    const spent = performance.now() - start
+    return this.forwardTo(
+      rec,
+      to,
+      budgetMs - spent,
+      callerMs === undefined ? undefined : callerMs - spent,
+    )
   }
 
   /**
-   * The stream's time from now: the router's timeout, shortened by an inbound l5d-ctx-deadline
-   * and by grpc-timeout. Read once, when the stream arrives.
+   * The caller's own deadline from now, when it gave one: an inbound l5d-ctx-deadline and
+   * grpc-timeout, the stricter. Read once, when the stream arrives.
    */
-  private timeLeft(req: H2Request): number {
-    const routerMs = this.config.timeoutMs
-    const fromCtx = effectiveDeadline(req.headers, routerMs, Date.now()).timeoutMs ?? routerMs
+  private callerDeadline(req: H2Request): number | undefined {
+    const fromCtx = effectiveDeadline(req.headers, undefined, Date.now()).timeoutMs
     const grpcMs = parseGrpcTimeout(req.headers['grpc-timeout'])
+    if (fromCtx === undefined) return grpcMs
     return grpcMs === undefined ? fromCtx : Math.min(fromCtx, grpcMs)
   }
 
@@ -234,7 +244,12 @@ export class H2Router implements ProxyRouter {
   }
 
   /** Forwards the stream to the endpoint picked, and ends the record with the outcome. */
-  private async forwardTo(rec: StreamRecord, to: Leaf, timeoutMs: number): Promise<void> {
+  private async forwardTo(
+    rec: StreamRecord,
+    to: Leaf,
+    timeoutMs: number,
+    deadlineMs: number | undefined,
+  ): Promise<void> {
     const req = rec.req
     const stream = rec.stream
     if (stream.destroyed || stream.closed) return rec.finish(GONE)
@@ -259,6 +274,7 @@ export class H2Router implements ProxyRouter {
     const result = await this.forward(client, stream, {
       headers,
       timeoutMs,
+      ...(deadlineMs !== undefined && { deadlineMs }),
       grpc: rec.grpc,
       budget: this.budgets.get(service),
       maxRetries: this.config.service.retries.maxRetries,
