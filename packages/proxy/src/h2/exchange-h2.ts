@@ -78,6 +78,8 @@ export class H2Exchange {
   private current: Attempt | undefined
   private tried: EndpointNode<H2SessionPool>[] | undefined
   private retries = 0
+  /** Streams sent again because the backend never processed them (redispatch). */
+  private redispatches = 0
   private budgetExhausted = false
   private timer: NodeJS.Timeout | undefined
   /** performance.now() by which the response head must be in; Infinity: no limit. */
@@ -284,8 +286,11 @@ export class H2Exchange {
       this.timer = undefined
     }
     // From here only the caller's deadline bounds the call.
-    if (this.deadlineAt !== Number.POSITIVE_INFINITY && !trailersOnly) {
-      this.timer = setTimeout(onDeadline, Math.max(0, this.deadlineAt - performance.now()), this)
+    // (A deadline past what a timer can hold, ~24.8 days, e.g. grpc-timeout 99999999H, is none:
+    // node would fire such a timer at once.)
+    const left = this.deadlineAt - performance.now()
+    if (left <= MAX_TIMER_MS && !trailersOnly) {
+      this.timer = setTimeout(onDeadline, Math.max(0, left), this)
     }
     this.status = status
     this.grpcStatus = grpcStatus
@@ -370,8 +375,10 @@ export class H2Exchange {
     const rstCode = lost ? undefined : code
     if (!this.headersSent) {
       if (neverProcessed(code)) {
-        // Refused (or left unprocessed by a GOAWAY): nothing reached the application.
-        if (this.body.intact && this.retry(a, 'ignore')) return
+        // Refused (or left unprocessed by a GOAWAY): nothing reached the application, so it is
+        // sent again without spending a retry or the budget (a busy backend's refusals are not
+        // failures of the call), a bounded number of times.
+        if (this.body.intact && this.redispatch(a)) return
       } else if (lost && this.noBody && isIdempotent(methodOf(this.headers))) {
         // Maybe processed, but safe to send again (RFC 9110 §9.2.2), as HTTP/1.1 does.
         if (this.retry(a, 'failure')) return
@@ -450,6 +457,23 @@ export class H2Exchange {
     this.retries++
     if (this.tried === undefined) this.tried = [a.node]
     else this.tried.push(a.node)
+    this.current = undefined
+    process.nextTick(retryLater, this)
+    return true
+  }
+
+  /**
+   * Sends a stream the backend never processed (REFUSED_STREAM, a GOAWAY above it) again, as
+   * the pool would have had it known the backend's limits: not a retry (no budget, not counted
+   * in `retries`), at most MAX_REDISPATCHES times per call and within the head's time.
+   */
+  private redispatch(a: Attempt): boolean {
+    if (this.redispatches >= MAX_REDISPATCHES || this.endAt <= performance.now()) {
+      return this.retry(a, 'ignore')
+    }
+    this.redispatches++
+    this.inbound.pause()
+    this.endNode(a, 'ignore')
     this.current = undefined
     process.nextTick(retryLater, this)
     return true
@@ -612,6 +636,12 @@ function onTimeout(ex: H2Exchange): void {
 function onDeadline(ex: H2Exchange): void {
   ex.deadlinePassed()
 }
+
+/** Unprocessed streams sent again per call before they count as retries (redispatch). */
+const MAX_REDISPATCHES = 16
+
+/** The longest delay setTimeout takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** gRPC's DEADLINE_EXCEEDED. */
 const GRPC_DEADLINE_EXCEEDED = 4

@@ -61,11 +61,18 @@ export const DEFAULT_MAX_SESSIONS = 8
 export const DEFAULT_MAX_WAITING = 1000
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
 /**
- * Streams assumed allowed on a session before the peer's SETTINGS arrive: RFC 9113 §6.5.2
- * recommends at least 100, and a peer that allows fewer refuses the excess (REFUSED_STREAM,
- * which the forwarder retries).
+ * Streams a session is expected to carry when the pool decides whether to connect another
+ * (RFC 9113 §6.5.2 recommends peers allow at least 100). Only an estimate: streams are sent
+ * up to what the peer's SETTINGS allow.
  */
 const ASSUMED_MAX_STREAMS = 100
+/**
+ * Streams sent on a new session before the peer's SETTINGS arrive: one. Every peer allows one
+ * (a SETTINGS_MAX_CONCURRENT_STREAMS of 0 is refused anyway), and the first stream on a session
+ * is what tells a non-HTTP/2 peer apart (lossReason); the rest wait for 'remoteSettings', so a
+ * backend allowing 5 is never sent 100 to refuse 95 (F9).
+ */
+const STREAMS_BEFORE_SETTINGS = 1
 
 export type H2PoolErrorCode =
   /** The session could not be made: refused, unreachable, TLS, no h2 by ALPN. */
@@ -107,7 +114,7 @@ class Session {
   ready = false
   /** GOAWAY received or closing: no new streams. */
   draining = false
-  maxStreams = ASSUMED_MAX_STREAMS
+  maxStreams = STREAMS_BEFORE_SETTINGS
   /** The peer's SETTINGS arrived: it speaks HTTP/2. */
   settings = false
   idleTimer: NodeJS.Timeout | undefined
@@ -281,9 +288,11 @@ export class H2SessionPool implements EndpointPool {
     let connecting = 0
     let usable = 0
     for (const s of this.sessions) {
-      if (s.draining) continue
+      // A destroyed session may wait a while for its 'close': it carries nothing more.
+      if (s.draining || s.session.destroyed) continue
       usable++
-      if (!s.ready) connecting++
+      // Connected but its SETTINGS not in yet: it will take more than it has room for now.
+      if (!s.ready || !s.settings) connecting++
     }
     // Each session connecting will take up to ASSUMED_MAX_STREAMS of the waiting. Draining
     // sessions (GOAWAY) do not count against maxSessions: a long stream finishing on one must
@@ -349,7 +358,7 @@ export class H2SessionPool implements EndpointPool {
     session.on('remoteSettings', (settings) => {
       s.settings = true
       const max = settings.maxConcurrentStreams
-      s.maxStreams = max === undefined ? ASSUMED_MAX_STREAMS : max
+      s.maxStreams = max === undefined ? ASSUMED_MAX_STREAMS : Math.max(1, max)
       if (this.waiting.length > 0) this.dispatch()
     })
     session.on('goaway', () => {
