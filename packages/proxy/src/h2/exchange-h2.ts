@@ -38,15 +38,26 @@ import {
 } from './retry-h2.js'
 import type { H2PoolError, H2SessionPool, StreamWaiter } from './session-pool.js'
 import { tlsFailureWithDates } from './tls-failure.js'
-import { responseHead, trailerFields } from './upstream-headers.js'
+import {
+  headerBytes,
+  MAX_FORWARDED_HEADER_BYTES,
+  responseHead,
+  trailerFields,
+  UPSTREAM_MAX_HEADER_BYTES,
+} from './upstream-headers.js'
 
 type FailKind = Extract<H2ForwardResult, { ok: false }>['kind']
 
 /** As the router's own errors bound l5d-err (h2-errors.ts). */
 const MAX_L5D_ERR_CHARS = 8 * 1024
 
-const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR, NGHTTP2_FLAG_END_STREAM } =
-  constants
+const {
+  NGHTTP2_CANCEL,
+  NGHTTP2_ENHANCE_YOUR_CALM,
+  NGHTTP2_INTERNAL_ERROR,
+  NGHTTP2_NO_ERROR,
+  NGHTTP2_FLAG_END_STREAM,
+} = constants
 
 /** One endpoint's try: its place in the pool's queue, then its upstream stream. */
 class Attempt implements StreamWaiter {
@@ -292,12 +303,26 @@ export class H2Exchange {
     if (left <= MAX_TIMER_MS && !trailersOnly) {
       this.timer = setTimeout(onDeadline, Math.max(0, left), this)
     }
+    this.options.onResponseHeaders?.(headers)
+    const head = responseHead(headers)
+    const bytes = headerBytes(head)
+    if (bytes > MAX_FORWARDED_HEADER_BYTES) {
+      // Node would fail to send it and close the client's whole connection with it: the
+      // proxy's own error instead, on this stream only.
+      if (a.stream !== undefined && !a.stream.destroyed) a.stream.close(NGHTTP2_CANCEL)
+      this.endNode(a, 'failure')
+      this.fail(
+        'bad-response',
+        `${a.node.key} answered with response headers of ${bytes} bytes, over the ${MAX_FORWARDED_HEADER_BYTES} bytes this proxy can send on`,
+        a.node.key,
+      )
+      return
+    }
     this.status = status
     this.grpcStatus = grpcStatus
-    this.options.onResponseHeaders?.(headers)
     const inbound = this.inbound
     try {
-      inbound.respond(responseHead(headers), {
+      inbound.respond(head, {
         endStream: trailersOnly,
         waitForTrailers: !trailersOnly,
       })
@@ -330,7 +355,21 @@ export class H2Exchange {
     if (a !== this.current || this.settled || this.ending !== undefined) return
     if (this.options.grpc) this.grpcStatus = readGrpcStatus(trailers['grpc-status'])
     this.options.onTrailers?.(trailers)
-    this.trailers = trailerFields(trailers)
+    const fields = trailerFields(trailers)
+    const bytes = headerBytes(fields)
+    if (bytes > MAX_FORWARDED_HEADER_BYTES) {
+      // As a response head too large: never sent on, it would close the client's connection.
+      const why = `${a.node.key} answered with trailers of ${bytes} bytes, over the ${MAX_FORWARDED_HEADER_BYTES} bytes this proxy can send on`
+      if (this.options.grpc) {
+        this.endCall(GRPC_INTERNAL, why, 'bad-response')
+        return
+      }
+      this.endNode(a, 'failure')
+      this.fail('bad-response', why, a.node.key)
+      this.inbound.close(NGHTTP2_INTERNAL_ERROR)
+      return
+    }
+    this.trailers = fields
   }
 
   private onUpstreamEnd(a: Attempt): void {
@@ -374,6 +413,17 @@ export class H2Exchange {
       : `the backend reset the stream (${h2CodeName(code)})`
     const rstCode = lost ? undefined : code
     if (!this.headersSent) {
+      if (code === NGHTTP2_ENHANCE_YOUR_CALM && !lost) {
+        // Node resets a stream whose response head is over what the session takes (or the
+        // backend calmed it): not sent again, named.
+        this.endNode(a, 'failure')
+        this.fail(
+          'bad-response',
+          `${a.node.key}: the stream was reset (ENHANCE_YOUR_CALM) before answering: its response headers were over the ${UPSTREAM_MAX_HEADER_BYTES} bytes this proxy takes, or the backend refused the load`,
+          a.node.key,
+        )
+        return
+      }
       if (neverProcessed(code)) {
         // Refused (or left unprocessed by a GOAWAY): nothing reached the application, so it is
         // sent again without spending a retry or the budget (a busy backend's refusals are not
@@ -642,6 +692,9 @@ const MAX_REDISPATCHES = 16
 
 /** The longest delay setTimeout takes (a longer one fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** gRPC's INTERNAL. */
+const GRPC_INTERNAL = 13
 
 /** gRPC's DEADLINE_EXCEEDED. */
 const GRPC_DEADLINE_EXCEEDED = 4

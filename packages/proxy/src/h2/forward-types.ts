@@ -72,6 +72,8 @@ export type H2ForwardResult =
         | 'tls'
         | 'timeout'
         | 'upstream-reset'
+        /** The backend's answer cannot be sent on (a response head too large): the proxy's 502. */
+        | 'bad-response'
         | 'client-aborted'
       readonly message: string
       readonly endpoint?: string

@@ -286,6 +286,13 @@ export class H2Router implements ProxyRouter {
         clear: true,
       }),
     })
+    if (!result.ok && result.kind === 'bad-response') {
+      // A backend's answer this proxy cannot send on: its own error, said once in the log too.
+      this.logger.warn(
+        { service, client: client.id, endpoint: result.endpoint },
+        `${service}: ${result.message}`,
+      )
+    }
     if (result.ok) rec.finish({ status: result.status, grpcStatus: result.grpcStatus }, result)
     else if (result.kind === 'client-aborted') rec.finish(GONE, result)
     // A gRPC call the forwarder ended with a status of its own (its backend was lost mid-answer).

@@ -122,6 +122,9 @@ export class H2Server {
       // Node's defaults, written out because they are the flood limits this server relies on.
       maxSessionRejectedStreams: 100,
       maxSessionInvalidFrames: 1000,
+      // The largest header block sent to a client; the forwarder refuses larger backend heads
+      // (upstream-headers.ts MAX_FORWARDED_HEADER_BYTES), since a failed send closes the session.
+      maxSendHeaderBlockLength: 65_536,
     }
     if (options.tls !== undefined) {
       const secure: SecureServerOptions = {

@@ -18,6 +18,7 @@ import type { Endpoint } from '@switchyard/namers'
 import { hostPort } from '@switchyard/wire'
 import type { EndpointPool, PoolFactory } from '../balance/endpoint.js'
 import { tlsFailure } from './tls-failure.js'
+import { UPSTREAM_MAX_HEADER_BYTES } from './upstream-headers.js'
 
 /** What the pool needs of a client's TLS (tls/client-tls.ts's ClientTls). */
 export interface H2ClientTls {
@@ -228,10 +229,15 @@ export class H2SessionPool implements EndpointPool {
       }
     }
     if (s.error !== undefined) {
+      // nghttp2 ends a session whose peer sends a header block in too many CONTINUATION frames
+      // (its flood limit): a backend's response head far too large.
+      const huge = /CONTINUATION/.test(s.error.message)
       return {
         unprocessed: false,
         kind: 'connect',
-        message: `the connection failed: ${s.error.message}`,
+        message: huge
+          ? `the connection failed: ${this.key} sent a header block over the ${UPSTREAM_MAX_HEADER_BYTES} bytes this proxy takes (${s.error.message})`
+          : `the connection failed: ${s.error.message}`,
       }
     }
     return undefined
@@ -332,7 +338,12 @@ export class H2SessionPool implements EndpointPool {
   private connect(): void {
     const tls = this.options.tls
     const options: SecureClientSessionOptions = {
-      settings: { enablePush: false },
+      // A head too large to send on is still received whole, on its stream (upstream-headers.ts).
+      settings: {
+        enablePush: false,
+        maxHeaderListSize: UPSTREAM_MAX_HEADER_BYTES,
+        maxFrameSize: UPSTREAM_MAX_HEADER_BYTES,
+      },
       ...(tls === undefined ? {} : tls.connectOptions(this.endpoint.ip, ['h2'])),
     }
     const session = connect(this.authority, options)
