@@ -10,7 +10,7 @@ import { client, h2Proxy, inet, world } from './grpc-helpers.js'
 import { tempDir, writeEndpoints } from './interpret-helpers.js'
 
 t.test(
-  'an instance answering UNAVAILABLE is taken out by failure accrual; its calls are retried',
+  'an instance answering UNAVAILABLE is taken out by failure accrual; its calls are retried (io.l5d.h2.grpc.default)',
   async (t) => {
     const healthy = await world(t, { version: 'v1' })
     const sick = await world(t, { version: 'sick', greetStatus: status.UNAVAILABLE })
@@ -28,6 +28,8 @@ t.test(
             backoff: { kind: 'constant', ms: 60_000 },
           },
         },
+        // A backend's own UNAVAILABLE is retried only with Linkerd's opt-in classifier.
+        service: { responseClassifier: { kind: 'io.l5d.h2.grpc.default' } },
       },
       { top: { namers: [{ kind: 'io.l5d.fs', rootDir: dir }] } },
     )

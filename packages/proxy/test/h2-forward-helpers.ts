@@ -119,6 +119,7 @@ export async function h2Front(
       grpc: opts.grpc ?? grpc,
       budget,
       maxRetries: opts.maxRetries ?? 2,
+      ...(opts.retryableGrpc === undefined ? {} : { retryableGrpc: opts.retryableGrpc }),
       ...(opts.onResponseHeaders === undefined
         ? {}
         : { onResponseHeaders: opts.onResponseHeaders }),

@@ -11,6 +11,8 @@ import { ask, closeSession, h2Client, h2Connect, h2Front, h2Server } from './h2-
 
 const POST = { ':method': 'POST', ':path': '/pkg.Svc/Call', ':authority': 'svc', ':scheme': 'http' }
 const GRPC = { ...POST, 'content-type': 'application/grpc' }
+/** responseClassifier io.l5d.h2.grpc.default: a trailers-only UNAVAILABLE may go again. */
+const UNAVAILABLE_RETRYABLE: ReadonlySet<number> = new Set([14])
 
 async function deadPort(): Promise<number> {
   const s = createServer()
@@ -155,7 +157,7 @@ t.test('gRPC trailers-only UNAVAILABLE with a small whole body is sent again', a
     }),
   )
   const client = h2Client([backend.port])
-  const front = await h2Front(client)
+  const front = await h2Front(client, { retryableGrpc: UNAVAILABLE_RETRYABLE })
   const session = await h2Connect(front.port)
   t.teardown(async () => {
     await closeSession(session)
@@ -180,7 +182,7 @@ t.test(
       }),
     )
     const client = h2Client([backend.port])
-    const front = await h2Front(client)
+    const front = await h2Front(client, { retryableGrpc: UNAVAILABLE_RETRYABLE })
     const session = await h2Connect(front.port)
     t.teardown(async () => {
       await closeSession(session)
@@ -203,7 +205,7 @@ t.test('gRPC UNAVAILABLE before the whole body was sent is not retried', async (
     grpcAnswer(stream, 14)
   })
   const client = h2Client([backend.port])
-  const front = await h2Front(client)
+  const front = await h2Front(client, { retryableGrpc: UNAVAILABLE_RETRYABLE })
   const session = await h2Connect(front.port)
   t.teardown(async () => {
     await closeSession(session)
@@ -236,7 +238,7 @@ t.test('an UNAVAILABLE in trailers after an answer began is never retried', asyn
     }),
   )
   const client = h2Client([backend.port])
-  const front = await h2Front(client)
+  const front = await h2Front(client, { retryableGrpc: UNAVAILABLE_RETRYABLE })
   const session = await h2Connect(front.port)
   t.teardown(async () => {
     await closeSession(session)
@@ -261,6 +263,7 @@ t.test('an empty retry budget stops retries and says so', async (t) => {
   const client = h2Client([backend.port])
   const front = await h2Front(client, {
     budget: new RetryBudget({ percentCanRetry: 0, minRetriesPerSec: 0 }),
+    retryableGrpc: UNAVAILABLE_RETRYABLE,
   })
   const session = await h2Connect(front.port)
   t.teardown(async () => {
@@ -284,7 +287,7 @@ t.test('retries stop at maxRetries', async (t) => {
     }),
   )
   const client = h2Client([backend.port])
-  const front = await h2Front(client, { maxRetries: 3 })
+  const front = await h2Front(client, { maxRetries: 3, retryableGrpc: UNAVAILABLE_RETRYABLE })
   const session = await h2Connect(front.port)
   t.teardown(async () => {
     await closeSession(session)
@@ -333,5 +336,31 @@ t.test(
       retries: 0,
       message: /connection was lost before answering/,
     })
+  },
+)
+
+t.test(
+  "by default (Linkerd's h2 classifier) a backend's own trailers-only UNAVAILABLE is answered as it is",
+  async (t) => {
+    let seen = 0
+    const backend = await h2Server((stream) =>
+      readAll(stream, () => {
+        seen++
+        grpcAnswer(stream, 14)
+      }),
+    )
+    const client = h2Client([backend.port])
+    const front = await h2Front(client)
+    const session = await h2Connect(front.port)
+    t.teardown(async () => {
+      await closeSession(session)
+      await front.close()
+      await client.close()
+      await backend.close()
+    })
+    const a = await ask(session, GRPC, 'm')
+    t.equal(a.headers['grpc-status'], '14')
+    t.equal(seen, 1, 'the handler ran once')
+    t.match(front.results[0], { ok: true, grpcStatus: 14, retries: 0, budgetExhausted: false })
   },
 )

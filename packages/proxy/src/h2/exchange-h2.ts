@@ -273,10 +273,12 @@ export class H2Exchange {
     const status = Number(headers[':status'])
     const trailersOnly = (flags & NGHTTP2_FLAG_END_STREAM) !== 0
     const grpcStatus = this.options.grpc ? readGrpcStatus(headers['grpc-status']) : undefined
-    // The backend would not take the call, and all of it was kept: another endpoint may.
+    // A status the config makes retryable (io.l5d.h2.grpc.default: UNAVAILABLE), nothing of
+    // the answer sent yet, and all of the request kept: another endpoint may take it.
     if (
       trailersOnly &&
-      grpcStatus === GRPC_UNAVAILABLE &&
+      grpcStatus !== undefined &&
+      this.options.retryableGrpc?.has(grpcStatus) === true &&
       this.body.complete &&
       this.retry(a, 'failure')
     ) {

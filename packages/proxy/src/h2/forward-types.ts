@@ -34,6 +34,12 @@ export interface H2ForwardOptions {
   readonly grpc: boolean
   readonly budget: RetryBudget
   readonly maxRetries: number
+  /**
+   * The grpc-status values of a backend's trailers-only answer that may be sent again (the
+   * router's service.responseClassifier, response-classifier.ts); none by default, as
+   * Linkerd's h2 default classifier. Requests never processed are sent again regardless.
+   */
+  readonly retryableGrpc?: ReadonlySet<number>
   /** Edits the response headers before they go to the client (clearContext, routed headers). */
   readonly onResponseHeaders?: (headers: H2Headers) => void
   /** Edits the request's trailers before they go to the backend (clearContext). */

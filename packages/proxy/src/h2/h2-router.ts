@@ -45,6 +45,7 @@ import {
   showRoutedH2,
 } from './h2-headers.js'
 import { H2_SERVER_DEFAULTS, H2Server } from './h2-server.js'
+import { type H2ResponseClassifier, h2ResponseClassifier } from './response-classifier.js'
 import { type H2SessionPool, h2Pools } from './session-pool.js'
 import { CUT, GONE, StreamRecord } from './stream-record.js'
 
@@ -72,6 +73,7 @@ export class H2Router implements ProxyRouter {
   private readonly budgets: ServiceBudgets
   private readonly servers: ServerCtx[] = []
   private readonly forward: H2Forward
+  private readonly classifier: H2ResponseClassifier
 
   constructor(
     readonly config: RouterConfig,
@@ -87,6 +89,7 @@ export class H2Router implements ProxyRouter {
     this.routes = this.decider.routes
     this.stats.routeCache = this.routes
     this.forward = options.forward ?? forwardH2
+    this.classifier = h2ResponseClassifier(config.service.responseClassifier)
     this.clients = new ClientRegistry(clientFactory(config, options.baseDir))
     const b = config.service.retries.budget
     this.budgets = new ServiceBudgets({
@@ -101,6 +104,9 @@ export class H2Router implements ProxyRouter {
     // A bad client TLS file is a start error too, not the first request's (proxy.ts prefixes
     // the key with the router's).
     checkClientTls(this.config, this.options.baseDir)
+    if (this.classifier.unsupported !== undefined) {
+      this.logger.warn(`routers: ${this.label}: ${this.classifier.unsupported}`)
+    }
     const out: string[] = []
     for (const [i, config] of this.config.servers.entries()) {
       // A bad certificate or key is a start error naming the key and the file (ServerTls).
@@ -278,6 +284,7 @@ export class H2Router implements ProxyRouter {
       grpc: rec.grpc,
       budget: this.budgets.get(service),
       maxRetries: this.config.service.retries.maxRetries,
+      retryableGrpc: this.classifier.retryableGrpc,
       ...(onResponseHeaders !== undefined && { onResponseHeaders }),
       // clearContext: no l5d-* from an untrusted client goes on, in its trailers either.
       ...(rec.clear && {

@@ -1,7 +1,9 @@
 // When an h2 request may be sent again (Linkerd's h2 rules): always when it never reached the
 // backend (no session, REFUSED_STREAM, a GOAWAY that left it unprocessed), as long as the body
-// read so far can be replayed; and a gRPC trailers-only UNAVAILABLE answer only when the whole
-// request body was read and is small enough to have been kept. Never once the response began.
+// read so far can be replayed; and a gRPC trailers-only answer only when the router's
+// service.responseClassifier makes its status retryable (none by default, as Linkerd's h2
+// router; response-classifier.ts) and the whole request body was read and is small enough to
+// have been kept. Never once the response began.
 import { constants } from 'node:http2'
 import type { Outcome } from '../balance/client.js'
 
