@@ -7,7 +7,7 @@ import { pino } from 'pino'
 import t from 'tap'
 import { RouterConfig, ServerConfig } from '../src/config/schema.js'
 import { H2Router } from '../src/h2/h2-router.js'
-import { H2Server } from '../src/h2/h2-server.js'
+import { H2Server, SESSION_IDLE_MS } from '../src/h2/h2-server.js'
 import {
   grpcFrame,
   h2Backend,
@@ -167,6 +167,43 @@ t.test('an idle session is closed; one with a quiet stream open is kept', async 
   await later(400)
   t.notOk(busy.closed || busy.destroyed, 'the session with an open stream is kept')
 })
+
+t.test(
+  'idle client sessions are closed after 60 s by default (as HTTP/1.1 keep-alive), and after their last stream',
+  async (t) => {
+    t.equal(SESSION_IDLE_MS, 60_000, 'the default idle time is a minute, not five')
+    const server = new H2Server({
+      config: ServerConfig.parse({ port: 0 }),
+      logger: pino({ level: 'silent' }),
+      sessionIdleMs: 200,
+      onStream: (stream) => {
+        stream.respond({ ':status': 200 })
+        stream.end('ok')
+      },
+    })
+    await server.listen(0, '127.0.0.1')
+    t.teardown(() => server.close(0))
+    const url = `http://127.0.0.1:${server.address().port}`
+    // Many sessions that only say hello (preface and SETTINGS), as a flood of idle clients.
+    const many = Array.from({ length: 20 }, () => h2Connect(t, url))
+    // One that is served a stream, then goes quiet.
+    const used = h2Connect(t, url)
+    const req = used.request({ ':path': '/' })
+    req.on('error', () => {})
+    req.resume()
+    await new Promise<void>((resolve) => req.on('close', () => resolve()))
+    const start = performance.now()
+    await Promise.all(
+      [...many, used].map(
+        (s) =>
+          new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve()))),
+      ),
+    )
+    t.pass(
+      `all 21 idle sessions closed (${Math.round(performance.now() - start)} ms after the last stream)`,
+    )
+  },
+)
 
 t.test('a connection that never sends the HTTP/2 preface is closed', async (t) => {
   const server = new H2Server({

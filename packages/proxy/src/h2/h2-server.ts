@@ -14,7 +14,7 @@
 //   maxSessionInvalidFrames;
 // - a connection that does not complete its TLS handshake within TLS_HANDSHAKE_MS, or does not
 //   send the HTTP/2 preface and its SETTINGS within PREFACE_MS, is closed; a session with no
-//   open stream for SESSION_IDLE_MS is closed with GOAWAY.
+//   open stream for SESSION_IDLE_MS (60 s, as HTTP/1.1 keep-alive) is closed with GOAWAY.
 //
 // close() stops accepting, sends GOAWAY to every session (streams in flight finish), and
 // destroys what is still open after the grace period.
@@ -48,8 +48,12 @@ export const H2_SERVER_DEFAULTS = Object.freeze({
 const SESSION_WINDOW_BYTES = 1024 * 1024
 /** nghttp2's buffered memory per session, in MB (node's default is 10). */
 const MAX_SESSION_MEMORY_MB = 32
-/** A session with no stream open this long is closed (its client reconnects when it needs). */
-export const SESSION_IDLE_MS = 5 * 60_000
+/**
+ * A session with no stream open and no frames for this long is closed with GOAWAY (its client
+ * reconnects when it needs): 60 s, as an HTTP/1.1 client connection's keep-alive. Longer, a
+ * client holding thousands of idle sessions (~17 KB each) holds them for as long.
+ */
+export const SESSION_IDLE_MS = 60_000
 /** A TLS handshake must finish within this (node's default is 120 s), as on an http router. */
 const TLS_HANDSHAKE_MS = 10_000
 /** A connection must send the client preface and its SETTINGS within this. */
@@ -198,7 +202,7 @@ export class H2Server {
     )
     session.on('close', () => this.sessions.delete(session))
     // A connection that never sends the preface (a slowloris, a port scan) holds a socket and an
-    // nghttp2 session: bounded by PREFACE_MS, not by the 5 minutes of idleness.
+    // nghttp2 session: bounded by PREFACE_MS, not by the minute of idleness.
     const preface = setTimeout(() => {
       this.options.logger.debug('h2 client sent no preface in time')
       session.destroy()
