@@ -29,6 +29,7 @@ import {
   type Settled,
 } from '../router/route-decider.js'
 import { carriesOverride, routedHeaders } from '../router/routed-headers.js'
+import { clientTlsWarnings } from '../tls/check-files.js'
 import { ClientTls } from '../tls/client-tls.js'
 import { ServerTls } from '../tls/server-tls.js'
 import { forwardH2 } from './forward.js'
@@ -104,6 +105,9 @@ export class H2Router implements ProxyRouter {
     // A bad client TLS file is a start error too, not the first request's (proxy.ts prefixes
     // the key with the router's).
     checkClientTls(this.config, this.options.baseDir)
+    // disableValidation, commonName variables never filled: said at start as an http router
+    // says them (tls/check-files.ts, which --check prints too).
+    for (const w of clientTlsWarnings(this.config)) this.logger.warn({ key: w.split(':')[0] }, w)
     if (this.classifier.unsupported !== undefined) {
       this.logger.warn(`routers: ${this.label}: ${this.classifier.unsupported}`)
     }
@@ -360,10 +364,13 @@ function clientFactory(
 
 /** Reads every client TLS file the section names, so a bad one is a start error naming its key. */
 function checkClientTls(config: RouterConfig, baseDir: string): void {
-  if (config.client.tls !== undefined) {
+  // tls: {enabled: false} (Linkerd's) turns TLS off: its files are not used, so not read.
+  if (config.client.tls !== undefined && config.client.tls.enabled !== false) {
     ClientTls.load(config.client.tls, baseDir, 'client.tls')
   }
   config.client.configs?.forEach((c, i) => {
-    if (c.tls !== undefined) ClientTls.load(c.tls, baseDir, `client.configs[${i}].tls`)
+    if (c.tls !== undefined && c.tls.enabled !== false) {
+      ClientTls.load(c.tls, baseDir, `client.configs[${i}].tls`)
+    }
   })
 }
