@@ -89,11 +89,17 @@ export function configBlocks(markdown: string): ConfigBlock[] {
   const lines = markdown.split('\n')
   const blocks: ConfigBlock[] = []
   for (let i = 0; i < lines.length; i++) {
-    const program = /^```yaml check ([\w-]+)\s*$/.exec(lines[i]!)?.[1]
-    if (program === undefined) continue
+    // A block in a list item is indented, its lines too: the indent is taken off.
+    const m = /^( *)```yaml check ([\w-]+)\s*$/.exec(lines[i]!)
+    if (m === null) continue
+    const indent = m[1]!
+    const program = m[2]!
     const start = i
     const body: string[] = []
-    while (++i < lines.length && !lines[i]!.startsWith('```')) body.push(lines[i]!)
+    while (++i < lines.length && !lines[i]!.trimStart().startsWith('```')) {
+      const line = lines[i]!
+      body.push(line.startsWith(indent) ? line.slice(indent.length) : line)
+    }
     blocks.push({ program, text: `${body.join('\n')}\n`, line: start + 1 })
   }
   return blocks
