@@ -272,3 +272,26 @@ t.test("Linkerd's h2AccessLog is an h2 router's access log; refused on http rout
     "switchyard-proxy: proxy.yaml:3:18: routers[0].h2AccessLog: give the access log once: h2AccessLog (Linkerd's name on an h2 router) or httpAccessLog\n",
   )
 })
+
+t.test(
+  'service.responseClassifier is an ignored key on an http router only: an h2 router follows it',
+  async (t) => {
+    const dir = await tempDir(t)
+    const router = (protocol: string) =>
+      `routers:\n  - protocol: ${protocol}\n    dtab: /svc => /$/inet/127.0.0.1/1\n    servers: [{port: 4140}]\n    service: {responseClassifier: {kind: io.l5d.h2.grpc.default}}\n`
+    const h2 = await runProxyCommand([
+      '--check',
+      '--config',
+      await writeConfig(dir, router('h2'), 'h2.yaml'),
+    ])
+    t.equal(h2.code, 0, h2.stderr)
+    t.notMatch(h2.stderr, 'responseClassifier', 'no "ignored" warning for what h2 follows')
+    const http = await runProxyCommand([
+      '--check',
+      '--config',
+      await writeConfig(dir, router('http'), 'http.yaml'),
+    ])
+    t.equal(http.code, 0, http.stderr)
+    t.match(http.stderr, 'routers[0].service.responseClassifier (a 5XX response is never retried')
+  },
+)

@@ -445,7 +445,14 @@ export function ignoredLinkerdKeys(config: ProxyConfig): IgnoredKey[] {
       out.push(...ignoredIn('server', s, `${at}.servers[${j}]`))
     }
     out.push(...ignoredIn('client', r.client, `${at}.client`))
-    out.push(...ignoredIn('service', r.service, `${at}.service`))
+    // An h2 router follows Linkerd's h2 response classifiers (h2/response-classifier.ts, which
+    // says at start when it cannot): not an ignored key there.
+    const service = ignoredIn('service', r.service, `${at}.service`)
+    out.push(
+      ...(r.protocol === 'h2'
+        ? service.filter((k) => k.path !== `${at}.service.responseClassifier`)
+        : service),
+    )
     out.push(...ignoredIn('retries', r.service.retries, `${at}.service.retries`))
   })
   return out
