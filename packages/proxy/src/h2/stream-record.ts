@@ -6,7 +6,7 @@
 import { constants, type ServerHttp2Stream } from 'node:http2'
 import type { RouterStats, ScopeStats } from '../metrics/index.js'
 import type { AccessLog } from '../router/access-log.js'
-import type { Attempts } from '../router/request-record.js'
+import { type Attempts, ScopeTally } from '../router/scope-tally.js'
 import { grpcFailed } from './grpc.js'
 import { type H2ErrorReply, sendH2Error } from './h2-errors.js'
 import type { H2Request } from './h2-headers.js'
@@ -26,10 +26,7 @@ export interface Answered {
 /** How a stream ended: a backend's answer, an error of the proxy's, a cut, or no answer. */
 export type StreamEnding = Answered | H2ErrorReply | typeof CUT | typeof GONE
 
-export class StreamRecord {
-  private readonly start = performance.now()
-  private service: ScopeStats | undefined
-  private client: ScopeStats | undefined
+export class StreamRecord extends ScopeTally {
   /** finish() has run. */
   done = false
 
@@ -41,26 +38,11 @@ export class StreamRecord {
     /** A clearContext server: error answers carry only their status. */
     readonly clear: boolean,
     private readonly remoteAddress: string | undefined,
-    private readonly stats: RouterStats,
-    private readonly server: ScopeStats,
+    stats: RouterStats,
+    server: ScopeStats,
     private readonly accessLog: AccessLog | undefined,
   ) {
-    server.pending++
-  }
-
-  /** The stream named `service` before it failed: the failure counts in that service's scope. */
-  named(service: string): void {
-    this.service = this.stats.services.get(service)
-  }
-
-  /** The stream goes to an endpoint of `client` for `service`: in flight in both scopes. */
-  forwarding(service: string, client: string): void {
-    const s = this.stats.services.get(service)
-    const c = this.stats.clients.get(client)
-    s.pending++
-    c.pending++
-    this.service = s
-    this.client = c
+    super(stats, server)
   }
 
   /**
@@ -95,27 +77,16 @@ export class StreamRecord {
       status = end.status
       if (this.grpc) failed = grpcFailed(end.grpcStatus)
     }
-    const ms = performance.now() - this.start
-    const service = this.service
-    if (service !== undefined) {
-      const client = this.client
-      if (client !== undefined) {
-        service.pending--
-        client.pending--
-        client.record(
-          answered?.status,
-          ms,
+    const ms = this.close(
+      {
+        status,
+        failed,
+        clientStatus: answered?.status,
+        clientFailed:
           answered !== undefined && this.grpc ? grpcFailed(answered.grpcStatus) : undefined,
-        )
-      }
-      if (attempts !== undefined) {
-        service.retries += attempts.retries
-        if (attempts.budgetExhausted) service.budgetExhausted++
-      }
-      service.record(status, ms, failed)
-    }
-    this.server.pending--
-    this.server.record(status, ms, failed)
+      },
+      attempts,
+    )
     this.accessLog?.writeH2(this.remoteAddress, this.req, status, size, ms)
   }
 }

@@ -6,6 +6,7 @@ import type { Transaction } from '../http1/server.js'
 import type { RouterStats, ScopeStats } from '../metrics/index.js'
 import type { AccessLog } from './access-log.js'
 import { type ErrorReply, sendError } from './error-response.js'
+import { type Attempts, ScopeTally } from './scope-tally.js'
 
 /** The response had begun when the request failed: the connection is cut, with no status. */
 export const CUT = 'cut'
@@ -18,17 +19,7 @@ export const GONE = 'gone'
  */
 export type Ending = number | ErrorReply | typeof CUT | typeof GONE
 
-/** A forwarded request's attempts, counted in its service's scope. */
-export interface Attempts {
-  readonly retries: number
-  readonly budgetExhausted: boolean
-}
-
-export class RequestRecord {
-  private readonly start = performance.now()
-  /** The service scope, once the request names one; the client scope once it is forwarded. */
-  private service: ScopeStats | undefined
-  private client: ScopeStats | undefined
+export class RequestRecord extends ScopeTally {
   /** finish() has run. */
   done = false
 
@@ -36,29 +27,11 @@ export class RequestRecord {
     readonly tx: Transaction,
     /** A clearContext server: error answers carry only their status. */
     readonly clear: boolean,
-    private readonly stats: RouterStats,
-    private readonly server: ScopeStats,
+    stats: RouterStats,
+    server: ScopeStats,
     private readonly accessLog: AccessLog | undefined,
   ) {
-    server.pending++
-  }
-
-  /**
-   * The request named `service` before it failed: its failure counts in that service's scope,
-   * so a shift to a name that cannot be routed shows in the success rate a rollout reads.
-   */
-  named(service: string): void {
-    this.service = this.stats.services.get(service)
-  }
-
-  /** The request goes to an endpoint of `client` for `service`: in flight in both scopes. */
-  forwarding(service: string, client: string): void {
-    const s = this.stats.services.get(service)
-    const c = this.stats.clients.get(client)
-    s.pending++
-    c.pending++
-    this.service = s
-    this.client = c
+    super(stats, server)
   }
 
   /**
@@ -76,24 +49,8 @@ export class RequestRecord {
       sendError(tx, end, this.clear)
       status = end.status
     }
-    const ms = performance.now() - this.start
-    const service = this.service
-    if (service !== undefined) {
-      const client = this.client
-      if (client !== undefined) {
-        service.pending--
-        client.pending--
-        // The client scope counts what its endpoints answered, not the proxy's own errors.
-        client.record(typeof end === 'number' ? end : undefined, ms)
-      }
-      if (attempts !== undefined) {
-        service.retries += attempts.retries
-        if (attempts.budgetExhausted) service.budgetExhausted++
-      }
-      service.record(status, ms)
-    }
-    this.server.pending--
-    this.server.record(status, ms)
+    const clientStatus = typeof end === 'number' ? end : undefined
+    const ms = this.close({ status, clientStatus }, attempts)
     this.accessLog?.write(tx, status, ms)
   }
 }
