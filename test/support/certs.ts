@@ -86,10 +86,9 @@ async function files(dir: string, name: string): Promise<CertFiles> {
   }
 }
 
-async function makeCa(dir: string, name: string, cn: string): Promise<CertFiles> {
-  await openssl(dir, [
-    'req',
-    '-x509',
+// `openssl req`'s arguments for a new unencrypted P-256 key written to `<name>.key`.
+function newKey(name: string): string[] {
+  return [
     '-newkey',
     'ec',
     '-pkeyopt',
@@ -97,6 +96,14 @@ async function makeCa(dir: string, name: string, cn: string): Promise<CertFiles>
     '-nodes',
     '-keyout',
     `${name}.key`,
+  ]
+}
+
+async function makeCa(dir: string, name: string, cn: string): Promise<CertFiles> {
+  await openssl(dir, [
+    'req',
+    '-x509',
+    ...newKey(name),
     '-out',
     `${name}.crt`,
     '-days',
@@ -157,21 +164,7 @@ async function issueIn(dir: string, name: string, options: IssueOptions = {}): P
     options.client === true
       ? `${name}.example`
       : (sans[0] ?? `DNS:${name}`).replace(/^(DNS|IP):/, '')
-  await openssl(dir, [
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${cn}`,
-  ])
+  await openssl(dir, ['req', '-new', ...newKey(name), '-out', `${name}.csr`, '-subj', `/CN=${cn}`])
   const ext = [
     'basicConstraints = critical,CA:FALSE',
     'keyUsage = critical,digitalSignature,keyEncipherment',
