@@ -3,15 +3,7 @@
 // windows and buffers, not by the size of the body.
 import { type ClientHttp2Stream, constants, type ServerHttp2Stream } from 'node:http2'
 import t from 'tap'
-import {
-  closeSession,
-  h2Client,
-  h2Connect,
-  h2Front,
-  h2Server,
-  sleep,
-  until,
-} from './h2-forward-helpers.js'
+import { forwardingTo, h2Server, sleep, until } from './h2-forward-helpers.js'
 
 const TOTAL = 8 * 1024 * 1024
 const CHUNK = Buffer.alloc(16 * 1024, 'x')
@@ -46,14 +38,8 @@ t.test(
       stream.respond({ ':status': 200 })
       pump(stream, state)
     })
-    const client = h2Client([backend.port])
-    const front = await h2Front(client, { timeoutMs: 10_000 })
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
+    const { front, session } = await forwardingTo(t, [backend], {
+      front: { timeoutMs: 10_000 },
     })
     const stream = session.request({
       ':method': 'GET',
@@ -91,15 +77,7 @@ t.test(
         stream.end(String(received))
       })
     })
-    const client = h2Client([backend.port])
-    const front = await h2Front(client, { timeoutMs: 10_000 })
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
-    })
+    const { session } = await forwardingTo(t, [backend], { front: { timeoutMs: 10_000 } })
     const stream = session.request({
       ':method': 'POST',
       ':path': '/up',
@@ -138,14 +116,9 @@ t.test('one stalled stream does not stall another on the same sessions', async (
     if (headers[':path'] === '/big') pump(stream, state)
     else stream.end('small')
   })
-  const client = h2Client([backend.port], { maxSessions: 1 })
-  const front = await h2Front(client, { timeoutMs: 10_000 })
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
+  const { session } = await forwardingTo(t, [backend], {
+    pool: { maxSessions: 1 },
+    front: { timeoutMs: 10_000 },
   })
   const big = session.request({
     ':method': 'GET',

@@ -15,6 +15,7 @@ import {
 } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { Addr, type Endpoint } from '@switchyard/namers'
+import type { Test } from 'tap'
 import { Client } from '../src/balance/client.js'
 import { forwardH2 } from '../src/h2/forward.js'
 import type { H2ForwardOptions, H2ForwardResult } from '../src/h2/forward-types.js'
@@ -143,6 +144,38 @@ export async function h2Front(
     next: () => new Promise((resolve) => waiters.push(resolve)),
     close: front.close,
   }
+}
+
+export interface Forwarding {
+  readonly client: Client<H2SessionPool>
+  readonly front: Front
+  /** A client session to the front. */
+  readonly session: ClientHttp2Session
+}
+
+/**
+ * What most forwarder tests stand on: a client balancing over `backends`, a front forwarding
+ * each stream through it, and a session to the front; all stopped when `t` ends (the session
+ * first, the backends last).
+ */
+export async function forwardingTo(
+  t: Test,
+  backends: readonly H2Server[],
+  options: { readonly pool?: Partial<H2PoolOptions>; readonly front?: FrontOptions } = {},
+): Promise<Forwarding> {
+  const client = h2Client(
+    backends.map((b) => b.port),
+    options.pool,
+  )
+  const front = await h2Front(client, options.front)
+  const session = await h2Connect(front.port)
+  t.teardown(async () => {
+    await closeSession(session)
+    await front.close()
+    await client.close()
+    for (const b of backends) await b.close()
+  })
+  return { client, front, session }
 }
 
 export function h2Connect(port: number): Promise<ClientHttp2Session> {

@@ -5,7 +5,7 @@
 import { constants } from 'node:http2'
 import t from 'tap'
 import { RetryBudget } from '../src/retry/budget.js'
-import { ask, closeSession, h2Client, h2Connect, h2Front, h2Server } from './h2-forward-helpers.js'
+import { ask, forwardingTo, h2Server } from './h2-forward-helpers.js'
 
 const POST = { ':method': 'POST', ':path': '/pkg.Svc/Call', ':authority': 'svc', ':scheme': 'http' }
 
@@ -33,14 +33,9 @@ t.test(
     )
     // No budget to speak of: a refusal retried within it would fail most of the 100.
     const budget = new RetryBudget({ ttlMs: 10_000, minRetriesPerSec: 0, percentCanRetry: 0 })
-    const client = h2Client([backend.port], { maxSessions: 2 })
-    const front = await h2Front(client, { budget })
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
+    const { front, session } = await forwardingTo(t, [backend], {
+      pool: { maxSessions: 2 },
+      front: { budget },
     })
     const answers = await Promise.all(Array.from({ length: 100 }, () => ask(session, POST, 'x')))
     const statuses = answers.map((a) => a.headers[':status'])
@@ -67,15 +62,7 @@ t.test('refused streams are sent again without the retry budget', async (t) => {
     })
   })
   const budget = new RetryBudget({ ttlMs: 10_000, minRetriesPerSec: 0, percentCanRetry: 0 })
-  const client = h2Client([backend.port])
-  const front = await h2Front(client, { budget, maxRetries: 0 })
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
-  })
+  const { front, session } = await forwardingTo(t, [backend], { front: { budget, maxRetries: 0 } })
   const a = await ask(session, POST, 'x')
   t.equal(a.headers[':status'], 200)
   t.equal(a.body, 'ok')

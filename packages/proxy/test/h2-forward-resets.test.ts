@@ -7,6 +7,7 @@ import {
   answer,
   ask,
   closeSession,
+  forwardingTo,
   h2Client,
   h2Connect,
   h2Front,
@@ -26,15 +27,7 @@ t.test('a client that resets its stream cancels the backend stream (CANCEL)', as
       backendCode = stream.rstCode
     })
   })
-  const client = h2Client([backend.port])
-  const front = await h2Front(client)
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
-  })
+  const { client, front, session } = await forwardingTo(t, [backend])
   const stream = session.request(GET)
   const a = answer(stream)
   await new Promise((resolve) => stream.once('data', resolve))
@@ -55,15 +48,7 @@ t.test('a client that resets while the backend is still to answer cancels it too
       backendCode = stream.rstCode
     })
   })
-  const client = h2Client([backend.port])
-  const front = await h2Front(client)
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
-  })
+  const { front, session } = await forwardingTo(t, [backend])
   const stream = session.request({ ...GET, ':method': 'POST' })
   stream.on('error', () => {})
   stream.write('part of a body')
@@ -84,15 +69,7 @@ t.test("a backend's reset mid-answer resets the client's stream with the same co
     stream.write(Buffer.alloc(1024 * 1024, 'p'))
     setTimeout(() => stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM), 100)
   })
-  const client = h2Client([backend.port])
-  const front = await h2Front(client)
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
-  })
+  const { front, session } = await forwardingTo(t, [backend])
   const stream = session.request(GET)
   stream.on('error', () => {})
   let status: unknown
@@ -123,15 +100,7 @@ t.test(
       stream.resume()
       stream.close(constants.NGHTTP2_INTERNAL_ERROR)
     })
-    const client = h2Client([backend.port])
-    const front = await h2Front(client)
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
-    })
+    const { front, session } = await forwardingTo(t, [backend])
     const a = await ask(session, GET)
     t.equal(a.headers[':status'], 502)
     t.match(front.results[0], {
@@ -155,15 +124,7 @@ t.test(
         backendCode = stream.rstCode
       })
     })
-    const client = h2Client([backend.port])
-    const front = await h2Front(client, { timeoutMs: 150 })
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
-    })
+    const { front, session } = await forwardingTo(t, [backend], { front: { timeoutMs: 150 } })
     const a = await ask(session, GET)
     t.equal(a.headers[':status'], 504)
     t.match(front.results[0], { ok: false, kind: 'timeout', headersSent: false, message: /150 ms/ })
@@ -179,15 +140,7 @@ t.test('an answer that began is not cut by the timeout', async (t) => {
     stream.write('a')
     setTimeout(() => stream.end('b'), 250)
   })
-  const client = h2Client([backend.port])
-  const front = await h2Front(client, { timeoutMs: 100 })
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
-  })
+  const { front, session } = await forwardingTo(t, [backend], { front: { timeoutMs: 100 } })
   const a = await ask(session, GET)
   t.equal(a.body, 'ab')
   t.match(front.results[0], { ok: true })
@@ -324,15 +277,7 @@ t.test(
       // The request is still open: node ends its side first, then resets.
       setTimeout(() => stream.close(constants.NGHTTP2_CANCEL), 50)
     })
-    const client = h2Client([backend.port])
-    const front = await h2Front(client)
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
-    })
+    const { front, session } = await forwardingTo(t, [backend])
     const stream = session.request(GRPC_POST)
     stream.write('a request message, the stream left open')
     const got = await answer(stream)
@@ -356,15 +301,7 @@ t.test(
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' })
       stream.end('message')
     })
-    const client = h2Client([backend.port])
-    const front = await h2Front(client)
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
-    })
+    const { front, session } = await forwardingTo(t, [backend])
     const got = await ask(session, GRPC_POST, 'request')
     t.equal(got.body, 'message')
     t.equal(got.rstCode, constants.NGHTTP2_NO_ERROR)

@@ -7,7 +7,15 @@ import { createServer } from 'node:net'
 import t from 'tap'
 import { RetryBudget } from '../src/retry/budget.js'
 import { seeded } from './forward-helpers.js'
-import { ask, closeSession, h2Client, h2Connect, h2Front, h2Server } from './h2-forward-helpers.js'
+import {
+  ask,
+  closeSession,
+  forwardingTo,
+  h2Client,
+  h2Connect,
+  h2Front,
+  h2Server,
+} from './h2-forward-helpers.js'
 
 const POST = { ':method': 'POST', ':path': '/pkg.Svc/Call', ':authority': 'svc', ':scheme': 'http' }
 const GRPC = { ...POST, 'content-type': 'application/grpc' }
@@ -101,15 +109,7 @@ t.test('a refused stream (REFUSED_STREAM) is sent again with its body', async (t
       stream.end('second')
     })
   })
-  const client = h2Client([backend.port])
-  const front = await h2Front(client)
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
-  })
+  const { front, session } = await forwardingTo(t, [backend])
   const a = await ask(session, POST, 'payload')
   t.equal(a.body, 'second')
   t.same(bodies, ['payload'])
@@ -130,15 +130,7 @@ t.test('a stream a GOAWAY left unprocessed goes again on a new session', async (
     sessions++
     if (sessions === 1) session.goaway(constants.NGHTTP2_NO_ERROR, 0)
   })
-  const client = h2Client([backend.port])
-  const front = await h2Front(client)
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
-  })
+  const { front, session } = await forwardingTo(t, [backend])
   const a = await ask(session, POST, 'x')
   t.equal(a.body, 'after goaway')
   t.equal(sessions, 2, 'a second session was opened')
@@ -156,14 +148,8 @@ t.test('gRPC trailers-only UNAVAILABLE with a small whole body is sent again', a
       grpcAnswer(stream, seen === 1 ? 14 : 0)
     }),
   )
-  const client = h2Client([backend.port])
-  const front = await h2Front(client, { retryableGrpc: UNAVAILABLE_RETRYABLE })
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
+  const { front, session } = await forwardingTo(t, [backend], {
+    front: { retryableGrpc: UNAVAILABLE_RETRYABLE },
   })
   const a = await ask(session, GRPC, 'message')
   t.equal(a.headers['grpc-status'], '0')
@@ -181,14 +167,8 @@ t.test(
         grpcAnswer(stream, 14)
       }),
     )
-    const client = h2Client([backend.port])
-    const front = await h2Front(client, { retryableGrpc: UNAVAILABLE_RETRYABLE })
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
+    const { front, session } = await forwardingTo(t, [backend], {
+      front: { retryableGrpc: UNAVAILABLE_RETRYABLE },
     })
     const a = await ask(session, GRPC, Buffer.alloc(64 * 1024 + 1, 'b'))
     t.equal(a.headers['grpc-status'], '14')
@@ -204,14 +184,8 @@ t.test('gRPC UNAVAILABLE before the whole body was sent is not retried', async (
     stream.resume()
     grpcAnswer(stream, 14)
   })
-  const client = h2Client([backend.port])
-  const front = await h2Front(client, { retryableGrpc: UNAVAILABLE_RETRYABLE })
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
+  const { session } = await forwardingTo(t, [backend], {
+    front: { retryableGrpc: UNAVAILABLE_RETRYABLE },
   })
   const stream = session.request(GRPC)
   stream.on('error', () => {})
@@ -237,14 +211,8 @@ t.test('an UNAVAILABLE in trailers after an answer began is never retried', asyn
       stream.end(Buffer.from([0, 0, 0, 0, 0]))
     }),
   )
-  const client = h2Client([backend.port])
-  const front = await h2Front(client, { retryableGrpc: UNAVAILABLE_RETRYABLE })
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
+  const { front, session } = await forwardingTo(t, [backend], {
+    front: { retryableGrpc: UNAVAILABLE_RETRYABLE },
   })
   const a = await ask(session, GRPC, 'm')
   t.equal(a.trailers?.['grpc-status'], '14')
@@ -260,17 +228,11 @@ t.test('an empty retry budget stops retries and says so', async (t) => {
       grpcAnswer(stream, 14)
     }),
   )
-  const client = h2Client([backend.port])
-  const front = await h2Front(client, {
-    budget: new RetryBudget({ percentCanRetry: 0, minRetriesPerSec: 0 }),
-    retryableGrpc: UNAVAILABLE_RETRYABLE,
-  })
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
+  const { front, session } = await forwardingTo(t, [backend], {
+    front: {
+      budget: new RetryBudget({ percentCanRetry: 0, minRetriesPerSec: 0 }),
+      retryableGrpc: UNAVAILABLE_RETRYABLE,
+    },
   })
   const a = await ask(session, GRPC, 'm')
   t.equal(a.headers['grpc-status'], '14')
@@ -286,14 +248,8 @@ t.test('retries stop at maxRetries', async (t) => {
       grpcAnswer(stream, 14)
     }),
   )
-  const client = h2Client([backend.port])
-  const front = await h2Front(client, { maxRetries: 3, retryableGrpc: UNAVAILABLE_RETRYABLE })
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
+  const { front, session } = await forwardingTo(t, [backend], {
+    front: { maxRetries: 3, retryableGrpc: UNAVAILABLE_RETRYABLE },
   })
   const a = await ask(session, GRPC, 'm')
   t.equal(a.headers['grpc-status'], '14')
@@ -316,15 +272,7 @@ t.test(
       stream.respond({ ':status': 200 })
       stream.end('second try')
     })
-    const client = h2Client([backend.port])
-    const front = await h2Front(client)
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
-    })
+    const { front, session } = await forwardingTo(t, [backend])
     const get = await ask(session, { ...POST, ':method': 'GET' })
     t.equal(get.body, 'second try')
     t.match(front.results[0], { ok: true, retries: 1 })
@@ -349,15 +297,7 @@ t.test(
         grpcAnswer(stream, 14)
       }),
     )
-    const client = h2Client([backend.port])
-    const front = await h2Front(client)
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
-    })
+    const { front, session } = await forwardingTo(t, [backend])
     const a = await ask(session, GRPC, 'm')
     t.equal(a.headers['grpc-status'], '14')
     t.equal(seen, 1, 'the handler ran once')

@@ -5,6 +5,7 @@ import {
   answer,
   ask,
   closeSession,
+  forwardingTo,
   h2Client,
   h2Connect,
   h2Front,
@@ -28,14 +29,8 @@ t.test(
         stream.end(`echo:${Buffer.concat(chunks).toString()}`)
       })
     })
-    const client = h2Client([backend.port])
-    const front = await h2Front(client, { timeoutMs: 10_000, deadlineMs: 3000 })
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
+    const { front, session } = await forwardingTo(t, [backend], {
+      front: { timeoutMs: 10_000, deadlineMs: 3000 },
     })
     const a = await ask(session, POST, 'ping')
     t.equal(a.headers[':status'], 201)
@@ -68,15 +63,7 @@ t.test('a GET without a body reaches the backend with END_STREAM on its headers'
     stream.respond({ ':status': 200 })
     stream.end('ok')
   })
-  const client = h2Client([backend.port])
-  const front = await h2Front(client)
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
-  })
+  const { session } = await forwardingTo(t, [backend])
   const a = await ask(session, GET)
   t.equal(a.body, 'ok')
   t.ok(ended, 'the backend saw the request end')
@@ -100,15 +87,9 @@ t.test(
         stream.end(Buffer.from([0, 0, 0, 0, 0]))
       })
     })
-    const client = h2Client([backend.port])
     // The caller's deadline (the router reads it from grpc-timeout and l5d-ctx-deadline).
-    const front = await h2Front(client, { timeoutMs: 10_000, deadlineMs: 2000 })
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
+    const { front, session } = await forwardingTo(t, [backend], {
+      front: { timeoutMs: 10_000, deadlineMs: 2000 },
     })
     const a = await ask(
       session,
@@ -138,15 +119,7 @@ t.test('a trailers-only answer goes out as one HEADERS frame with END_STREAM', a
       { endStream: true },
     )
   })
-  const client = h2Client([backend.port])
-  const front = await h2Front(client)
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
-  })
+  const { front, session } = await forwardingTo(t, [backend])
   const stream = session.request({ ...POST, 'content-type': 'application/grpc' })
   let endOnHead = false
   stream.on('response', (_h, flags) => {
@@ -167,21 +140,15 @@ t.test('onResponseHeaders and onTrailers edit what the client sees', async (t) =
     stream.on('wantTrailers', () => stream.sendTrailers({ 'l5d-t': '1', 'x-t': '2' }))
     stream.end('body')
   })
-  const client = h2Client([backend.port])
-  const front = await h2Front(client, {
-    onResponseHeaders: (h) => {
-      delete h['l5d-secret']
+  const { session } = await forwardingTo(t, [backend], {
+    front: {
+      onResponseHeaders: (h) => {
+        delete h['l5d-secret']
+      },
+      onTrailers: (h) => {
+        delete h['l5d-t']
+      },
     },
-    onTrailers: (h) => {
-      delete h['l5d-t']
-    },
-  })
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
   })
   const a = await ask(session, GET)
   t.equal(a.headers['l5d-secret'], undefined)
@@ -203,15 +170,7 @@ t.test(
         stream.end('answered')
       })
     })
-    const client = h2Client([backend.port])
-    const front = await h2Front(client, { timeoutMs: 2000 })
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      await closeSession(session)
-      await front.close()
-      await client.close()
-      await backend.close()
-    })
+    const { front, session } = await forwardingTo(t, [backend], { front: { timeoutMs: 2000 } })
     const a = await ask(session, POST, '')
     t.equal(a.body, 'answered')
     t.same(bodies, [''])
@@ -255,15 +214,7 @@ t.test("a request's trailers go to the backend after its body", async (t) => {
       stream.end('ok')
     })
   })
-  const client = h2Client([backend.port])
-  const front = await h2Front(client)
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await backend.close()
-  })
+  const { session } = await forwardingTo(t, [backend])
   const stream = session.request(POST, { waitForTrailers: true })
   stream.on('wantTrailers', () => stream.sendTrailers({ 'x-request-checksum': '42' }))
   const a = answer(stream)
