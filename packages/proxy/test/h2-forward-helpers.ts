@@ -153,19 +153,33 @@ export interface Forwarding {
   readonly session: ClientHttp2Session
 }
 
+/** What a forwarder test's client is sent to and stops at its end. */
+export interface Backend {
+  readonly port: number
+  close(): unknown
+}
+
 /**
- * What most forwarder tests stand on: a client balancing over `backends`, a front forwarding
- * each stream through it, and a session to the front; all stopped when `t` ends (the session
- * first, the backends last).
+ * What most forwarder tests stand on: a client balancing over `backends` (or over `ports`), a
+ * front forwarding each stream through it, and a session to the front; all stopped when `t`
+ * ends (the session first, the backends last).
  */
 export async function forwardingTo(
   t: Test,
-  backends: readonly H2Server[],
-  options: { readonly pool?: Partial<H2PoolOptions>; readonly front?: FrontOptions } = {},
+  backends: readonly Backend[],
+  options: {
+    readonly pool?: Partial<H2PoolOptions>
+    readonly front?: FrontOptions
+    /** The client's endpoints when not the backends' own (a dead port among them). */
+    readonly ports?: readonly number[]
+    /** The balancer's random source (seeded, so a test picks the same endpoints each run). */
+    readonly random?: () => number
+  } = {},
 ): Promise<Forwarding> {
   const client = h2Client(
-    backends.map((b) => b.port),
+    [...(options.ports ?? backends.map((b) => b.port))],
     options.pool,
+    options.random,
   )
   const front = await h2Front(client, options.front)
   const session = await h2Connect(front.port)

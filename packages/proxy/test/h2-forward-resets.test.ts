@@ -6,7 +6,6 @@ import t from 'tap'
 import {
   answer,
   ask,
-  closeSession,
   forwardingTo,
   h2Client,
   h2Connect,
@@ -182,16 +181,10 @@ t.test('a backend killed mid-answer resets the client stream; the proxy carries 
     stream.respond({ ':status': 200 })
     stream.end('alive')
   })
-  const client = h2Client([dying.port])
-  const front = await h2Front(client)
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    dying.kill()
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await live.close()
-  })
+  const { client, front, session } = await forwardingTo(t, [
+    { port: dying.port, close: dying.kill },
+    live,
+  ])
   const stream = session.request(GET)
   const a = answer(stream)
   await new Promise((resolve) => stream.once('data', resolve))
@@ -313,15 +306,9 @@ t.test(
   'a gRPC call whose backend is killed mid-answer ends with grpc-status 14 (UNAVAILABLE) in trailers naming the lost connection, not a reset',
   async (t) => {
     const dying = await processBackend(true)
-    const client = h2Client([dying.port])
-    const front = await h2Front(client)
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      dying.kill()
-      await closeSession(session)
-      await front.close()
-      await client.close()
-    })
+    const { client, front, session } = await forwardingTo(t, [
+      { port: dying.port, close: dying.kill },
+    ])
     const stream = session.request(GRPC_POST, { endStream: true })
     const a = answer(stream)
     await new Promise((resolve) => stream.once('data', resolve))
@@ -352,14 +339,8 @@ t.test(
   "on a clearContext server the forwarder's own gRPC status carries no message and no l5d-err",
   async (t) => {
     const dying = await processBackend(true)
-    const client = h2Client([dying.port])
-    const front = await h2Front(client, { clear: true })
-    const session = await h2Connect(front.port)
-    t.teardown(async () => {
-      dying.kill()
-      await closeSession(session)
-      await front.close()
-      await client.close()
+    const { session } = await forwardingTo(t, [{ port: dying.port, close: dying.kill }], {
+      front: { clear: true },
     })
     const stream = session.request(GRPC_POST, { endStream: true })
     const a = answer(stream)

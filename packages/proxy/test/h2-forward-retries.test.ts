@@ -7,15 +7,7 @@ import { createServer } from 'node:net'
 import t from 'tap'
 import { RetryBudget } from '../src/retry/budget.js'
 import { seeded } from './forward-helpers.js'
-import {
-  ask,
-  closeSession,
-  forwardingTo,
-  h2Client,
-  h2Connect,
-  h2Front,
-  h2Server,
-} from './h2-forward-helpers.js'
+import { ask, forwardingTo, h2Server } from './h2-forward-helpers.js'
 
 const POST = { ':method': 'POST', ':path': '/pkg.Svc/Call', ':authority': 'svc', ':scheme': 'http' }
 const GRPC = { ...POST, 'content-type': 'application/grpc' }
@@ -53,14 +45,9 @@ t.test('a POST whose endpoint refuses connections goes to the live one, body int
       stream.end('live')
     }),
   )
-  const client = h2Client([await deadPort(), live.port], {}, seeded(11))
-  const front = await h2Front(client)
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await live.close()
+  const { front, session } = await forwardingTo(t, [live], {
+    ports: [await deadPort(), live.port],
+    random: seeded(11),
   })
   for (let i = 0; i < 10; i++) {
     const a = await ask(session, POST, `body ${i}`)
@@ -76,13 +63,9 @@ t.test('a POST whose endpoint refuses connections goes to the live one, body int
 })
 
 t.test('only dead endpoints: a connect failure once the retries are spent', async (t) => {
-  const client = h2Client([await deadPort()])
-  const front = await h2Front(client, { maxRetries: 2 })
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
+  const { front, session } = await forwardingTo(t, [], {
+    ports: [await deadPort()],
+    front: { maxRetries: 2 },
   })
   const a = await ask(session, POST, 'x')
   t.equal(a.headers[':status'], 502)

@@ -1,16 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import {
-  answer,
-  ask,
-  closeSession,
-  forwardingTo,
-  h2Client,
-  h2Connect,
-  h2Front,
-  h2Server,
-} from './h2-forward-helpers.js'
+import { answer, ask, forwardingTo, h2Server } from './h2-forward-helpers.js'
 
 const GET = { ':method': 'GET', ':path': '/hello', ':authority': 'hello', ':scheme': 'http' }
 const POST = { ...GET, ':method': 'POST' }
@@ -182,14 +173,9 @@ t.test('an HTTP/1.1 backend is a connect failure that says it does not speak HTT
   const h1 = createServer((_req, res) => res.end('h1'))
   await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r))
   const port = (h1.address() as AddressInfo).port
-  const client = h2Client([port])
-  const front = await h2Front(client, { maxRetries: 0 })
-  const session = await h2Connect(front.port)
-  t.teardown(async () => {
-    await closeSession(session)
-    await front.close()
-    await client.close()
-    await new Promise((r) => h1.close(r))
+  const h1Backend = { port, close: () => new Promise((r) => h1.close(r)) }
+  const { front, session } = await forwardingTo(t, [h1Backend], {
+    front: { maxRetries: 0 },
   })
   const a = await ask(session, POST, 'x')
   t.equal(a.headers[':status'], 502)
