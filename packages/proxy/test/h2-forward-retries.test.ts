@@ -7,7 +7,7 @@ import { createServer } from 'node:net'
 import t from 'tap'
 import { RetryBudget } from '../src/retry/budget.js'
 import { seeded } from './forward-helpers.js'
-import { ask, forwardingTo, h2Server } from './h2-forward-helpers.js'
+import { ask, forwardingTo, type H2Server, h2Server } from './h2-forward-helpers.js'
 
 const POST = { ':method': 'POST', ':path': '/pkg.Svc/Call', ':authority': 'svc', ':scheme': 'http' }
 const GRPC = { ...POST, 'content-type': 'application/grpc' }
@@ -34,6 +34,26 @@ function grpcAnswer(stream: ServerHttp2Stream, status: number): void {
     { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(status) },
     { endStream: true },
   )
+}
+
+/**
+ * A backend answering every call with a trailers-only UNAVAILABLE once it has read the request;
+ * `seen` counts the calls its handler answered.
+ */
+async function unavailableBackend(): Promise<H2Server & { readonly seen: number }> {
+  let seen = 0
+  const server = await h2Server((stream) =>
+    readAll(stream, () => {
+      seen++
+      grpcAnswer(stream, 14)
+    }),
+  )
+  return {
+    ...server,
+    get seen() {
+      return seen
+    },
+  }
 }
 
 t.test('a POST whose endpoint refuses connections goes to the live one, body intact', async (t) => {
@@ -143,19 +163,13 @@ t.test('gRPC trailers-only UNAVAILABLE with a small whole body is sent again', a
 t.test(
   'gRPC UNAVAILABLE after a body over 64 KiB is answered as it is, not sent again',
   async (t) => {
-    let seen = 0
-    const backend = await h2Server((stream) =>
-      readAll(stream, () => {
-        seen++
-        grpcAnswer(stream, 14)
-      }),
-    )
+    const backend = await unavailableBackend()
     const { front, session } = await forwardingTo(t, [backend], {
       front: { retryableGrpc: UNAVAILABLE_RETRYABLE },
     })
     const a = await ask(session, GRPC, Buffer.alloc(64 * 1024 + 1, 'b'))
     t.equal(a.headers['grpc-status'], '14')
-    t.equal(seen, 1)
+    t.equal(backend.seen, 1)
     t.match(front.results[0], { ok: true, grpcStatus: 14, retries: 0 })
   },
 )
@@ -204,13 +218,7 @@ t.test('an UNAVAILABLE in trailers after an answer began is never retried', asyn
 })
 
 t.test('an empty retry budget stops retries and says so', async (t) => {
-  let seen = 0
-  const backend = await h2Server((stream) =>
-    readAll(stream, () => {
-      seen++
-      grpcAnswer(stream, 14)
-    }),
-  )
+  const backend = await unavailableBackend()
   const { front, session } = await forwardingTo(t, [backend], {
     front: {
       budget: new RetryBudget({ percentCanRetry: 0, minRetriesPerSec: 0 }),
@@ -219,24 +227,18 @@ t.test('an empty retry budget stops retries and says so', async (t) => {
   })
   const a = await ask(session, GRPC, 'm')
   t.equal(a.headers['grpc-status'], '14')
-  t.equal(seen, 1)
+  t.equal(backend.seen, 1)
   t.match(front.results[0], { ok: true, grpcStatus: 14, retries: 0, budgetExhausted: true })
 })
 
 t.test('retries stop at maxRetries', async (t) => {
-  let seen = 0
-  const backend = await h2Server((stream) =>
-    readAll(stream, () => {
-      seen++
-      grpcAnswer(stream, 14)
-    }),
-  )
+  const backend = await unavailableBackend()
   const { front, session } = await forwardingTo(t, [backend], {
     front: { maxRetries: 3, retryableGrpc: UNAVAILABLE_RETRYABLE },
   })
   const a = await ask(session, GRPC, 'm')
   t.equal(a.headers['grpc-status'], '14')
-  t.equal(seen, 4, 'the first try and 3 retries')
+  t.equal(backend.seen, 4, 'the first try and 3 retries')
   t.match(front.results[0], { ok: true, grpcStatus: 14, retries: 3 })
 })
 
@@ -273,17 +275,11 @@ t.test(
 t.test(
   "by default (Linkerd's h2 classifier) a backend's own trailers-only UNAVAILABLE is answered as it is",
   async (t) => {
-    let seen = 0
-    const backend = await h2Server((stream) =>
-      readAll(stream, () => {
-        seen++
-        grpcAnswer(stream, 14)
-      }),
-    )
+    const backend = await unavailableBackend()
     const { front, session } = await forwardingTo(t, [backend])
     const a = await ask(session, GRPC, 'm')
     t.equal(a.headers['grpc-status'], '14')
-    t.equal(seen, 1, 'the handler ran once')
+    t.equal(backend.seen, 1, 'the handler ran once')
     t.match(front.results[0], { ok: true, grpcStatus: 14, retries: 0, budgetExhausted: false })
   },
 )
