@@ -3,7 +3,7 @@
 // close() lets in-flight streams finish. Real node http2 servers on 127.0.0.1.
 import type { ClientHttp2Stream, ServerHttp2Stream } from 'node:http2'
 import { createServer, type Socket } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { H2PoolError, type H2PoolOptions, H2SessionPool } from '../src/h2/session-pool.js'
 import { endpoint, h2Server, sleep, until } from './h2-forward-helpers.js'
 
@@ -56,14 +56,27 @@ async function holdingBackend(maxConcurrentStreams?: number) {
   return { backend, held, release }
 }
 
-t.test('streams share one session while the peer allows them', async (t) => {
-  const { backend, held, release } = await holdingBackend()
-  const p = pool(backend.port)
+/**
+ * A pool to a holding backend, both stopped when `t` ends (the held streams answered first, so
+ * the pool's close() does not wait on them).
+ */
+async function poolOnHoldingBackend(
+  t: Test,
+  maxConcurrentStreams?: number,
+  options: Partial<H2PoolOptions> = {},
+) {
+  const { backend, held, release } = await holdingBackend(maxConcurrentStreams)
+  const p = pool(backend.port, options)
   t.teardown(async () => {
     release()
     await p.close()
     await backend.close()
   })
+  return { p, backend, held, release }
+}
+
+t.test('streams share one session while the peer allows them', async (t) => {
+  const { p, backend, held, release } = await poolOnHoldingBackend(t)
   const streams = await Promise.all([open(p), open(p), open(p), open(p), open(p)])
   await until(() => held.length === 5)
   t.equal(p.sessionCount, 1)
@@ -77,13 +90,7 @@ t.test('streams share one session while the peer allows them', async (t) => {
 t.test(
   "past the peer's maxConcurrentStreams another session opens; past maxSessions streams wait",
   async (t) => {
-    const { backend, held, release } = await holdingBackend(1)
-    const p = pool(backend.port, { maxSessions: 2 })
-    t.teardown(async () => {
-      release()
-      await p.close()
-      await backend.close()
-    })
+    const { p, held, release } = await poolOnHoldingBackend(t, 1, { maxSessions: 2 })
     const first = await open(p)
     // The peer's SETTINGS (1 stream) are in once its first stream is.
     await until(() => held.length === 1)
@@ -111,12 +118,9 @@ t.test(
 t.test(
   'when every session is full and the waiting queue too, a stream is refused at once',
   async (t) => {
-    const { backend, held, release } = await holdingBackend(1)
-    const p = pool(backend.port, { maxSessions: 1, maxWaiting: 1 })
-    t.teardown(async () => {
-      release()
-      await p.close()
-      await backend.close()
+    const { p, held, release } = await poolOnHoldingBackend(t, 1, {
+      maxSessions: 1,
+      maxWaiting: 1,
     })
     const first = await open(p)
     await until(() => held.length === 1)
@@ -179,12 +183,8 @@ t.test(
 t.test(
   'after GOAWAY the next stream goes on a new session, even at maxSessions 1; the old one finishes its streams',
   async (t) => {
-    const { backend, held, release } = await holdingBackend()
-    const p = pool(backend.port, { maxSessions: 1 })
-    t.teardown(async () => {
-      release()
-      await p.close()
-      await backend.close()
+    const { p, backend, held, release } = await poolOnHoldingBackend(t, undefined, {
+      maxSessions: 1,
     })
     const first = await open(p)
     await until(() => held.length === 1)
