@@ -7,6 +7,7 @@ import {
   answer,
   ask,
   forwardingTo,
+  type H2Server,
   h2Client,
   h2Connect,
   h2Front,
@@ -16,15 +17,33 @@ import {
 
 const GET = { ':method': 'GET', ':path': '/', ':authority': 'svc', ':scheme': 'http' }
 
-t.test('a client that resets its stream cancels the backend stream (CANCEL)', async (t) => {
-  let backendCode: number | undefined
-  const backend = await h2Server((stream) => {
+/**
+ * A backend that reads each request and answers as `onStream` says (by default never);
+ * `rstCode` is the reset code its last stream closed with, once it closed.
+ */
+async function watchedBackend(
+  onStream: (stream: ServerHttp2Stream) => void = () => {},
+): Promise<H2Server & { readonly rstCode: number | undefined }> {
+  let rstCode: number | undefined
+  const server = await h2Server((stream) => {
     stream.resume()
+    stream.on('close', () => {
+      rstCode = stream.rstCode
+    })
+    onStream(stream)
+  })
+  return {
+    ...server,
+    get rstCode() {
+      return rstCode
+    },
+  }
+}
+
+t.test('a client that resets its stream cancels the backend stream (CANCEL)', async (t) => {
+  const backend = await watchedBackend((stream) => {
     stream.respond({ ':status': 200 })
     stream.write('first')
-    stream.on('close', () => {
-      backendCode = stream.rstCode
-    })
   })
   const { client, front, session } = await forwardingTo(t, [backend])
   const stream = session.request(GET)
@@ -34,19 +53,13 @@ t.test('a client that resets its stream cancels the backend stream (CANCEL)', as
   stream.close(constants.NGHTTP2_CANCEL)
   await a
   t.match(await result, { ok: false, kind: 'client-aborted', headersSent: true })
-  t.ok(await until(() => backendCode !== undefined))
-  t.equal(backendCode, constants.NGHTTP2_CANCEL, 'the backend saw CANCEL')
+  t.ok(await until(() => backend.rstCode !== undefined))
+  t.equal(backend.rstCode, constants.NGHTTP2_CANCEL, 'the backend saw CANCEL')
   t.equal(client.pending, 0, 'the endpoint has nothing outstanding')
 })
 
 t.test('a client that resets while the backend is still to answer cancels it too', async (t) => {
-  let backendCode: number | undefined
-  const backend = await h2Server((stream) => {
-    stream.resume()
-    stream.on('close', () => {
-      backendCode = stream.rstCode
-    })
-  })
+  const backend = await watchedBackend()
   const { front, session } = await forwardingTo(t, [backend])
   const stream = session.request({ ...GET, ':method': 'POST' })
   stream.on('error', () => {})
@@ -55,8 +68,8 @@ t.test('a client that resets while the backend is still to answer cancels it too
   await until(() => backend.sessions.size > 0)
   setTimeout(() => stream.close(constants.NGHTTP2_CANCEL), 50)
   t.match(await result, { ok: false, kind: 'client-aborted', headersSent: false })
-  t.ok(await until(() => backendCode !== undefined))
-  t.equal(backendCode, constants.NGHTTP2_CANCEL)
+  t.ok(await until(() => backend.rstCode !== undefined))
+  t.equal(backend.rstCode, constants.NGHTTP2_CANCEL)
 })
 
 t.test("a backend's reset mid-answer resets the client's stream with the same code", async (t) => {
@@ -116,19 +129,13 @@ t.test(
 t.test(
   'no answer within the timeout: the backend stream is cancelled, the result says timeout',
   async (t) => {
-    let backendCode: number | undefined
-    const backend = await h2Server((stream) => {
-      stream.resume()
-      stream.on('close', () => {
-        backendCode = stream.rstCode
-      })
-    })
+    const backend = await watchedBackend()
     const { front, session } = await forwardingTo(t, [backend], { front: { timeoutMs: 150 } })
     const a = await ask(session, GET)
     t.equal(a.headers[':status'], 504)
     t.match(front.results[0], { ok: false, kind: 'timeout', headersSent: false, message: /150 ms/ })
-    t.ok(await until(() => backendCode !== undefined))
-    t.equal(backendCode, constants.NGHTTP2_CANCEL)
+    t.ok(await until(() => backend.rstCode !== undefined))
+    t.equal(backend.rstCode, constants.NGHTTP2_CANCEL)
   },
 )
 
@@ -181,10 +188,14 @@ t.test('a backend killed mid-answer resets the client stream; the proxy carries 
     stream.respond({ ':status': 200 })
     stream.end('alive')
   })
-  const { client, front, session } = await forwardingTo(t, [
-    { port: dying.port, close: dying.kill },
-    live,
-  ])
+  // At first only the dying backend is the client's; the name points to the live one later.
+  const { client, front, session } = await forwardingTo(
+    t,
+    [{ port: dying.port, close: dying.kill }, live],
+    {
+      ports: [dying.port],
+    },
+  )
   const stream = session.request(GET)
   const a = answer(stream)
   await new Promise((resolve) => stream.once('data', resolve))
