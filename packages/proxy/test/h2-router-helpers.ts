@@ -11,7 +11,7 @@ import {
   type SecureClientSessionOptions,
   type ServerHttp2Stream,
 } from 'node:http2'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { ProxyConfig, type ProxyConfig as ProxyConfigType } from '../src/config/schema.js'
 import { runProxy, type TestProxy } from './router-helpers.js'
 
@@ -196,4 +196,20 @@ export function l5dOf(h: IncomingHttpHeaders): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(h)) if (k.startsWith('l5d-')) out[k] = v
   return out
+}
+
+/**
+ * Whether the peer closes `sock` within `ms` (else it is destroyed then); what it sends is read
+ * and dropped.
+ */
+export function closedWithin(sock: Socket, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    sock.on('error', () => {})
+    sock.resume()
+    sock.on('close', () => resolve(true))
+    setTimeout(() => {
+      sock.destroy()
+      resolve(false)
+    }, ms).unref()
+  })
 }

@@ -4,7 +4,15 @@
 import { connect as h2connect } from 'node:http2'
 import { connect as netConnect } from 'node:net'
 import t from 'tap'
-import { h2Backend, h2Config, h2Connect, h2Proxy, h2Request, inet } from './h2-router-helpers.js'
+import {
+  closedWithin,
+  h2Backend,
+  h2Config,
+  h2Connect,
+  h2Proxy,
+  h2Request,
+  inet,
+} from './h2-router-helpers.js'
 
 /** The status a fresh, well-behaved client gets. */
 async function statusAfter(
@@ -108,18 +116,10 @@ t.test('more header fields than the proxy keeps are refused', async (t) => {
 t.test('HTTP/1.1 on an h2c port is closed, and the proxy serves on', async (t) => {
   const world = await h2Backend(t, 'world')
   const p = await h2Proxy(t, h2Config(`/svc/world => ${inet(world.port)}`))
-  const closed = await new Promise<boolean>((resolve) => {
-    const sock = netConnect(p.port, '127.0.0.1', () => {
-      sock.write('GET / HTTP/1.1\r\nHost: world\r\n\r\n')
-    })
-    sock.on('error', () => {})
-    sock.resume()
-    sock.on('close', () => resolve(true))
-    setTimeout(() => {
-      sock.destroy()
-      resolve(false)
-    }, 5000).unref()
+  const sock = netConnect(p.port, '127.0.0.1', () => {
+    sock.write('GET / HTTP/1.1\r\nHost: world\r\n\r\n')
   })
+  const closed = await closedWithin(sock, 5000)
   t.ok(closed, 'the connection is closed')
   t.equal(world.seen.length, 0)
   t.equal(await statusAfter(t, p.port), 200, 'a new client is still served')

@@ -9,6 +9,7 @@ import { RouterConfig, ServerConfig } from '../src/config/schema.js'
 import { H2Router } from '../src/h2/h2-router.js'
 import { H2Server, SESSION_IDLE_MS } from '../src/h2/h2-server.js'
 import {
+  closedWithin,
   grpcFrame,
   h2Backend,
   h2Config,
@@ -215,16 +216,7 @@ t.test('a connection that never sends the HTTP/2 preface is closed', async (t) =
   await server.listen(0, '127.0.0.1')
   t.teardown(() => server.close(0))
   const start = performance.now()
-  const closed = await new Promise<boolean>((resolve) => {
-    const sock = netConnect(server.address().port, '127.0.0.1')
-    sock.on('error', () => {})
-    sock.resume()
-    sock.on('close', () => resolve(true))
-    setTimeout(() => {
-      sock.destroy()
-      resolve(false)
-    }, 3000).unref()
-  })
+  const closed = await closedWithin(netConnect(server.address().port, '127.0.0.1'), 3000)
   t.ok(closed, `closed after ${Math.round(performance.now() - start)} ms of silence`)
   // A client that does send it is served as usual.
   const s = h2Connect(t, `http://127.0.0.1:${server.address().port}`)

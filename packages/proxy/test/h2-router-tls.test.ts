@@ -13,6 +13,7 @@ import { ServerConfig } from '../src/config/schema.js'
 import { H2Server } from '../src/h2/h2-server.js'
 import { startProxy } from '../src/proxy.js'
 import {
+  closedWithin,
   grpcFrame,
   h2Backend,
   h2Config,
@@ -332,19 +333,8 @@ t.test(
     await server.listen(0, '127.0.0.1')
     t.teardown(() => server.close(0))
     const port = server.address().port
-    const silent = Array.from(
-      { length: 5 },
-      () =>
-        new Promise<boolean>((resolve) => {
-          const sock = netConnect(port, '127.0.0.1')
-          sock.on('error', () => {})
-          sock.resume()
-          sock.on('close', () => resolve(true))
-          setTimeout(() => {
-            sock.destroy()
-            resolve(false)
-          }, 3000).unref()
-        }),
+    const silent = Array.from({ length: 5 }, () =>
+      closedWithin(netConnect(port, '127.0.0.1'), 3000),
     )
     // Meanwhile a client that does its handshake is served.
     const s = h2Connect(t, `https://127.0.0.1:${port}`, trusting())
