@@ -3,7 +3,6 @@
 // streams (a grpc-js channel carries every call), stays up. Node's server would otherwise fail
 // the send and close the whole client session (GOAWAY).
 import { createServer, type ServerHttp2Stream } from 'node:http2'
-import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import {
   grpcAnswer,
@@ -13,6 +12,7 @@ import {
   h2Proxy,
   h2Request,
   inet,
+  listenForTest,
 } from './h2-router-helpers.js'
 
 const GRPC = { 'content-type': 'application/grpc', te: 'trailers', ':method': 'POST' }
@@ -28,21 +28,7 @@ async function bigBackend(t: { teardown(fn: () => unknown): void }): Promise<num
     stream.resume()
     answer(stream, String(headers[':path']))
   })
-  const sessions = new Set<import('node:http2').Http2Session>()
-  server.on('session', (s) => {
-    sessions.add(s)
-    s.on('close', () => sessions.delete(s))
-    s.on('error', () => {})
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sessions) s.destroy()
-        server.close(() => resolve())
-      }),
-  )
-  return (server.address() as AddressInfo).port
+  return listenForTest(t, server)
 }
 
 function answer(stream: ServerHttp2Stream, path: string): void {

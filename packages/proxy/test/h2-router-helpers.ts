@@ -6,6 +6,9 @@ import {
   type ClientHttp2Session,
   connect,
   createServer,
+  type Http2SecureServer,
+  type Http2Server,
+  type Http2Session,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type SecureClientSessionOptions,
@@ -212,4 +215,29 @@ export function closedWithin(sock: Socket, ms: number): Promise<boolean> {
       resolve(false)
     }, ms).unref()
   })
+}
+
+/**
+ * Listens on 127.0.0.1 (a free port, returned) and, when `t` ends, destroys the sessions the
+ * server accepted and closes it: a backend of a test's own making, stopped with the test.
+ */
+export async function listenForTest(
+  t: { teardown(fn: () => unknown): void },
+  server: Http2Server | Http2SecureServer,
+): Promise<number> {
+  const sessions = new Set<Http2Session>()
+  server.on('session', (s) => {
+    sessions.add(s)
+    s.on('close', () => sessions.delete(s))
+    s.on('error', () => {})
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessions) s.destroy()
+        server.close(() => resolve())
+      }),
+  )
+  return (server.address() as AddressInfo).port
 }

@@ -3,7 +3,7 @@
 // Certificates are made by openssl for the test (test/support/certs.ts).
 import { copyFileSync, readFileSync } from 'node:fs'
 import { createSecureServer, type SecureClientSessionOptions } from 'node:http2'
-import { type AddressInfo, connect as netConnect } from 'node:net'
+import { connect as netConnect } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { pino } from 'pino'
 import t from 'tap'
@@ -21,6 +21,7 @@ import {
   h2Proxy,
   h2Request,
   inet,
+  listenForTest,
 } from './h2-router-helpers.js'
 
 let certs: TestCerts
@@ -182,20 +183,7 @@ async function tlsBackend(
   })
   server.on('sessionError', () => {})
   server.on('tlsClientError', () => {})
-  const sessions = new Set<import('node:http2').Http2Session>()
-  server.on('session', (s) => {
-    sessions.add(s)
-    s.on('error', () => {})
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sessions) s.destroy()
-        server.close(() => resolve())
-      }),
-  )
-  return (server.address() as AddressInfo).port
+  return listenForTest(t, server)
 }
 
 t.test('client tls: the router speaks h2 over TLS to a backend its CA signed', async (t) => {
