@@ -3,7 +3,7 @@
 // only when the whole request body was read and kept (at most 64 KiB); nothing once the answer
 // began; all within maxRetries and the retry budget.
 import { constants, type ServerHttp2Stream } from 'node:http2'
-import { createServer } from 'node:net'
+import { createServer, type Socket } from 'node:net'
 import t from 'tap'
 import { RetryBudget } from '../src/retry/budget.js'
 import { seeded } from './forward-helpers.js'
@@ -246,17 +246,22 @@ t.test(
   'a connection lost before any answer: a GET goes again, a POST does not (RFC 9110 §9.2.2)',
   async (t) => {
     let seen = 0
+    // The backend's raw sockets: node 22 refuses destroy() through a session's socket proxy
+    // (ERR_HTTP2_NO_SOCKET_MANIPULATION), node 24 allows it.
+    const raw = new Set<Socket>()
     const backend = await h2Server((stream) => {
       seen++
       if (seen % 2 === 1) {
         // The backend's process dies with the stream in hand: the connection is cut.
-        stream.session?.socket.destroy()
+        for (const socket of raw) socket.destroy()
+        raw.clear()
         return
       }
       stream.resume()
       stream.respond({ ':status': 200 })
       stream.end('second try')
     })
+    backend.server.on('connection', (socket: Socket) => raw.add(socket))
     const { front, session } = await forwardingTo(t, [backend])
     const get = await ask(session, { ...POST, ':method': 'GET' })
     t.equal(get.body, 'second try')
