@@ -7,7 +7,7 @@ import { isTrailers } from '../forward/hop-by-hop.js'
 import { type HeaderMap, newHeaderMap } from '../http1/head.js'
 import type { RequestLike } from '../identify/index.js'
 import type { Destination } from '../router/outbound-headers.js'
-import { clearL5d } from '../router/outbound-headers.js'
+import { addDestination, clearL5d } from '../router/outbound-headers.js'
 import { type Routed, routedHeaders } from '../router/routed-headers.js'
 
 /** The request as identifiers and the route decision read it. */
@@ -115,13 +115,7 @@ export function h2OutboundHeaders(
     if (name === 'te' && !isTrailers(value)) continue
     out[name] = value
   }
-  if (dst.ctxDtab !== '') out['l5d-ctx-dtab'] = dst.ctxDtab
-  out['l5d-dst-service'] = dst.service
-  out['l5d-dst-client'] = dst.client
-  if (dst.residual !== undefined) out['l5d-dst-residual'] = dst.residual
-  out['l5d-reqid'] = dst.reqId
-  const via = inbound.via
-  out.via = via === undefined ? H2_VIA : `${Array.isArray(via) ? via.join(', ') : via}, ${H2_VIA}`
+  addDestination(out, inbound.via, dst, H2_VIA)
   return out
 }
 

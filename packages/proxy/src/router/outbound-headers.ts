@@ -39,14 +39,26 @@ export function outboundHeaders(inbound: HeaderMap, dst: Destination, upgrade = 
     if (named?.includes(name) && name !== 'upgrade' && name !== 'connection') continue
     out[name] = value
   }
+  addDestination(out, inbound.via, dst, VIA)
+  return out
+}
+
+/**
+ * The proxy's own headers on a request it forwards, the same for every protocol: the folded
+ * overrides, where it went, a request id, and this hop (`via`, the protocol's token) on `Via`.
+ */
+export function addDestination(
+  out: Record<string, string | string[] | number | undefined>,
+  via: string | string[] | undefined,
+  dst: Destination,
+  hop: string,
+): void {
   if (dst.ctxDtab !== '') out['l5d-ctx-dtab'] = dst.ctxDtab
   out['l5d-dst-service'] = dst.service
   out['l5d-dst-client'] = dst.client
   if (dst.residual !== undefined) out['l5d-dst-residual'] = dst.residual
   out['l5d-reqid'] = dst.reqId
-  const via = inbound.via
-  out.via = via === undefined ? VIA : `${Array.isArray(via) ? via.join(', ') : via}, ${VIA}`
-  return out
+  out.via = via === undefined ? hop : `${Array.isArray(via) ? via.join(', ') : via}, ${hop}`
 }
 
 export const VIA = '1.1 switchyard'
