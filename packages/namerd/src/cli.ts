@@ -12,7 +12,8 @@ io.l5d.httpController, so namerctl and Linkerd 1 work unchanged.
 
 Usage:
   namerd [--listen HOST:PORT] [--store SPEC] [--k8s-namespace NS] [--config FILE] [--insecure]
-         [--log-level LEVEL] [--max-connections N] [--replica-id ID] [--check]
+         [--log-level LEVEL] [--max-connections N] [--replica-id ID] [--no-dashboard]
+         [--check]
 
 Options:
   --listen HOST:PORT   where to serve (default ${DEFAULT_LISTEN}); [::1]:4180 for IPv6;
@@ -39,6 +40,8 @@ Options:
                        ${DEFAULT_CONNECTION_LIMITS.reservedConnections}, kept for /ready, /admin/ping and /metrics
   --replica-id ID      this replica's name among namerds sharing a store, for rollouts'
                        leader lease and proxy presence (default $HOSTNAME-<pid>)
+  --no-dashboard       do not serve the dashboard (served by default at / to browsers;
+                       dashboard.path in the file moves it, e.g. /dashboard/)
   --check              check the command line, the config file and the environment, print
                        what namerd would run with, each Kubernetes connection with where it
                        comes from (in-cluster, the kubeconfig file and context, or the URL)
@@ -50,7 +53,7 @@ Options:
 Environment (overrides the file; flags override it):
   SWITCHYARD_NAMERD_LISTEN, SWITCHYARD_NAMERD_STORE, SWITCHYARD_NAMERD_K8S_NAMESPACE,
   SWITCHYARD_NAMERD_CONFIG, SWITCHYARD_NAMERD_LOG_LEVEL, SWITCHYARD_NAMERD_INSECURE=true,
-  SWITCHYARD_NAMERD_REPLICA_ID,
+  SWITCHYARD_NAMERD_REPLICA_ID, SWITCHYARD_NAMERD_DASHBOARD=false,
   SWITCHYARD_NAMERD_MAX_CONNECTIONS
   ${TOKENS_ENV}=<name>:<scope>:<token>[,...]   bearer tokens, scope read or write
 
@@ -143,6 +146,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       logLevel: values['log-level'],
       maxConnections: values['max-connections'],
       replicaId: values['replica-id'],
+      ...(values['no-dashboard'] === true ? { dashboard: false } : {}),
     },
   }
 }
@@ -157,6 +161,7 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'max-connections': { type: 'string' },
   'replica-id': { type: 'string' },
+  'no-dashboard': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const

@@ -48,6 +48,8 @@ export interface Settings {
   readonly tls: TlsSettings | null
   /** How often the TLS files are polled for a change (tls.ts's default when absent; tests). */
   readonly tlsReloadPollMs?: number
+  /** Where the dashboard is served (a path ending in `/`); null: off. */
+  readonly dashboard: { readonly path: string } | null
 }
 
 /** A configuration that cannot be used: the proxy's and namerd's are the same class. */
@@ -179,6 +181,20 @@ export const ConfigFile = z.strictObject({
     })
     .optional(),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).optional() }).optional(),
+  /** The dashboard (docs/dashboard.md): on at `/` by default. */
+  dashboard: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      /** Where its page is, e.g. `/` or `/dashboard/`. */
+      path: z
+        .string()
+        .superRefine((value, ctx) => {
+          const problem = dashboardPathProblem(value)
+          if (problem !== null) ctx.addIssue({ code: 'custom', message: problem })
+        })
+        .optional(),
+    })
+    .optional(),
   /** Rollouts (docs/rollouts.md): on by default when the store has the rollouts facet. */
   rollouts: z
     .strictObject({
@@ -279,6 +295,8 @@ export interface Flags {
   readonly logLevel?: string
   readonly maxConnections?: string
   readonly replicaId?: string
+  /** `--no-dashboard`: false. */
+  readonly dashboard?: boolean
 }
 
 /** A replica id: lower case, digits, `-`, `.`, `_`; it names the lease `replica.<id>`. */
@@ -402,6 +420,19 @@ export async function resolveSettings(
     names.add(t.name)
   }
 
+  let dashboardOn = true
+  try {
+    dashboardOn =
+      flags.dashboard ??
+      envBoolean(env, 'SWITCHYARD_NAMERD_DASHBOARD') ??
+      file.dashboard?.enabled ??
+      true
+  } catch (err) {
+    if (err instanceof ConfigError) issues.push(...err.issues)
+    else throw err
+  }
+  const dashboardPath = normalizeDashboardPath(file.dashboard?.path ?? '/')
+
   let insecure = false
   try {
     insecure =
@@ -511,8 +542,25 @@ export async function resolveSettings(
     configFile: loaded?.file ?? null,
     rollouts,
     tls,
+    dashboard: dashboardOn ? { path: dashboardPath } : null,
   }
 }
+
+/** Why `path` cannot be the dashboard's, or null. */
+export function dashboardPathProblem(path: string): string | null {
+  if (!/^\/(?:[A-Za-z0-9._~-]+\/?)*$/.test(path) || path.includes('//')) {
+    return `"${path}" is not a path for the dashboard: give one like / or /dashboard/ (letters, digits, . _ ~ -)`
+  }
+  const first = path.split('/')[1] ?? ''
+  if (['api', 'admin', 'metrics', 'ready'].includes(first)) {
+    return `"${path}" is under namerd's own /${first}: give another path, e.g. /dashboard/`
+  }
+  return null
+}
+
+/** `/dashboard` is served as `/dashboard/` (the page's files are relative to it). */
+export const normalizeDashboardPath = (path: string): string =>
+  path.endsWith('/') ? path : `${path}/`
 
 function isCidr(text: string): boolean {
   const slash = text.lastIndexOf('/')

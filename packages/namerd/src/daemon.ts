@@ -142,6 +142,7 @@ export async function startNamerd(
     limits: settings.limits,
     connections: fitted.limits,
     rollouts: settings.rollouts,
+    dashboard: settings.dashboard ?? false,
     ...(settings.tls === null || tls === null ? {} : { tls: serverOptions(settings.tls, tls) }),
   })
   const unwatch =

@@ -17,6 +17,7 @@ import {
   sweepIntervalMs,
 } from './connections.js'
 import { type Context, DEFAULT_LIMITS, type Limits } from './context.js'
+import { type DashboardAssets, loadAssets } from './dashboard/assets.js'
 import { ApiError, toErrorResponse } from './errors.js'
 import { instrumentStore, Metrics } from './metrics.js'
 import { Naming, type NamingOptions } from './naming.js'
@@ -26,6 +27,7 @@ import { isWatch, queryOf } from './request.js'
 import { type RolloutsService, type RolloutsSettings, startRollouts } from './rollouts/leader.js'
 import { RolloutMetrics } from './rollouts/metrics.js'
 import { adminRoutes } from './routes/admin.js'
+import { dashboardRoutes } from './routes/dashboard.js'
 import { delegateRoutes } from './routes/delegate.js'
 import { dtabRoutes } from './routes/dtabs.js'
 import { historyRoutes } from './routes/history.js'
@@ -56,6 +58,11 @@ export interface ServerOptions {
    * setSecureContext takes a reloaded certificate.
    */
   readonly tls?: SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean }
+  /**
+   * The dashboard (docs/dashboard.md): where its page is (a path ending in `/`) and its files;
+   * false: off. Default: at `/`, files from the installed @switchyard/dashboard.
+   */
+  readonly dashboard?: { readonly path: string; readonly assets?: DashboardAssets } | false
 }
 
 export interface NamerdServer {
@@ -222,7 +229,11 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
   resolveRoutes(app, ctx)
   delegateRoutes(app, ctx)
   rolloutRoutes(app, ctx)
-  adminRoutes(app, ctx)
+  const dashboard = options.dashboard ?? { path: '/' }
+  if (dashboard !== false) {
+    dashboardRoutes(app, { path: dashboard.path, assets: dashboard.assets ?? loadAssets() })
+  }
+  adminRoutes(app, ctx, { dashboardAtRoot: dashboard !== false && dashboard.path === '/' })
   await app.ready()
 
   return {

@@ -31,30 +31,35 @@ t.test("health and metrics answer under namerd's names and the proxy's", async (
   }
 })
 
-t.test('GET / lists the paths: plain text for curl, HTML for a browser', async (t) => {
-  const base = await startNamerd(t)
-  const plain = await fetch(`${base}/`, { headers: { accept: '*/*' } })
-  t.equal(plain.status, 200)
-  t.match(plain.headers.get('content-type'), /^text\/plain/)
-  t.equal(plain.headers.get('vary'), 'accept')
-  const text = await plain.text()
-  for (const path of [
-    '/admin/ping',
-    '/ready, /admin/ready',
-    '/metrics, /admin/metrics/prometheus',
-    '/api/1/dtabs',
-    '/api/1/delegate/<ns>?path=/svc/<name>',
-  ])
-    t.match(text, `\n  ${path}  `, path)
-  t.notMatch(text, /<(!doctype|a |table)/i, 'no HTML')
+t.test(
+  'GET / and /admin list the paths: plain text for curl, HTML at /admin for a browser (/ is its dashboard)',
+  async (t) => {
+    const base = await startNamerd(t)
+    const plain = await fetch(`${base}/`, { headers: { accept: '*/*' } })
+    t.equal(plain.status, 200)
+    t.match(plain.headers.get('content-type'), /^text\/plain/)
+    t.equal(plain.headers.get('vary'), 'accept')
+    const text = await plain.text()
+    for (const path of [
+      '/admin/ping',
+      '/ready, /admin/ready',
+      '/metrics, /admin/metrics/prometheus',
+      '/api/1/dtabs',
+      '/api/1/delegate/<ns>?path=/svc/<name>',
+    ])
+      t.match(text, `\n  ${path}  `, path)
+    t.notMatch(text, /<(!doctype|a |table)/i, 'no HTML')
 
-  const browser = await fetch(`${base}/`, {
-    headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
-  })
-  t.equal(browser.status, 200)
-  t.match(browser.headers.get('content-type'), /^text\/html/)
-  const html = await browser.text()
-  t.match(html, /^<!doctype html>/)
-  t.match(html, '<a href="/admin/ready">/admin/ready</a>')
-  t.match(html, '<code>/api/1/dtabs/&lt;ns&gt;/history</code>')
-})
+    t.equal(await (await fetch(`${base}/admin`, { headers: { accept: '*/*' } })).text(), text)
+
+    const browser = await fetch(`${base}/admin`, {
+      headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+    })
+    t.equal(browser.status, 200)
+    t.match(browser.headers.get('content-type'), /^text\/html/)
+    const html = await browser.text()
+    t.match(html, /^<!doctype html>/)
+    t.match(html, '<a href="/admin/ready">/admin/ready</a>')
+    t.match(html, '<code>/api/1/dtabs/&lt;ns&gt;/history</code>')
+  },
+)

@@ -5,6 +5,14 @@
 // (docs/decisions.md §6).
 export { AddrJson, WEIGHT_KEY } from './addr.js'
 export { type IndexEntry, indexPage } from './admin-index.js'
+export {
+  NamespaceOverview,
+  Overview,
+  Traffic,
+  TrafficDestination,
+  TrafficService,
+  Whoami,
+} from './dashboard.js'
 export { type BoundJson, DelegateNode } from './delegate.js'
 export { DentryJson, DtabJson, NamespaceList } from './dtab-json.js'
 export { editDistance } from './edit-distance.js'

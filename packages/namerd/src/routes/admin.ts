@@ -4,14 +4,18 @@
 // or scrape config fits both daemons.
 
 import { errorMessage, indexPage } from '@switchyard/wire'
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Context } from '../context.js'
 import { ApiError } from '../errors.js'
 import { NAMERD_INDEX } from './admin-index.js'
 
 const READY_TIMEOUT_MS = 2000
 
-export function adminRoutes(app: FastifyInstance, ctx: Context): void {
+export function adminRoutes(
+  app: FastifyInstance,
+  ctx: Context,
+  options: { dashboardAtRoot: boolean },
+): void {
   app.get('/admin/ping', async (_req, reply) => reply.type('text/plain').send('pong'))
 
   // Ready when not shutting down and the store answers. A store that mirrors a server it can
@@ -70,8 +74,11 @@ export function adminRoutes(app: FastifyInstance, ctx: Context): void {
   app.get('/metrics', async (_req, reply) => metrics(reply))
   app.get('/admin/metrics/prometheus', async (_req, reply) => metrics(reply))
 
-  app.get('/', async (req, reply) => {
+  const index = async (req: FastifyRequest, reply: FastifyReply) => {
     const page = indexPage('namerd: what this port answers', NAMERD_INDEX, req.headers.accept)
     return reply.header('vary', 'accept').type(page.type).send(page.body)
-  })
+  }
+  app.get('/admin', index)
+  // With the dashboard at `/`, its route answers `/` (the index still, for non-browsers).
+  if (!options.dashboardAtRoot) app.get('/', index)
 }

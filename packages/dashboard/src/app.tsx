@@ -1,0 +1,238 @@
+// The page: a header with the sections, the token form when namerd asks for one, and the view
+// the hash names. What the session may do (whoami) is asked once per token and decides whether
+// buttons that change something are enabled.
+import { Whoami } from '@switchyard/wire'
+import { useEffect, useMemo, useState } from 'preact/hooks'
+import { Api } from './api/client.js'
+import { ApiError } from './api/errors.js'
+import { savedToken, saveToken } from './api/token.js'
+import { ErrorNote } from './components/error-note.js'
+import { TokenForm } from './components/token-form.js'
+import { AppContext } from './context.js'
+import { href, NAMESPACE_TABS, type NamespaceTab, type Route, useRoute } from './router.js'
+import { DelegateView } from './views/delegator.js'
+import { DtabView } from './views/dtab-editor.js'
+import { HistoryView } from './views/history.js'
+import { NamespacesView } from './views/namespaces.js'
+import { ProxiesView } from './views/proxies.js'
+import { RolloutView } from './views/rollout.js'
+import { RolloutsView } from './views/rollouts.js'
+import { TrafficView } from './views/traffic.js'
+
+const TAB_NAMES: Record<NamespaceTab, string> = {
+  dtab: 'Dtab',
+  delegate: 'Delegator',
+  traffic: 'Traffic',
+  history: 'History',
+  rollouts: 'Rollouts',
+  proxies: 'Proxies',
+}
+
+export function App() {
+  const route = useRoute()
+  const [token, setToken] = useState<string | null>(savedToken)
+  const [tokenWhy, setTokenWhy] = useState<string | null>(null)
+  const [whoami, setWhoami] = useState<Whoami | null>(null)
+  const [whoamiError, setWhoamiError] = useState<Error | null>(null)
+
+  const api = useMemo(
+    () =>
+      new Api({
+        token: () => savedToken(),
+        onUnauthorized: (err) => setTokenWhy(err.message),
+      }),
+    [],
+  )
+
+  useEffect(() => {
+    const ac = new AbortController()
+    api
+      .json('/api/1/whoami', Whoami, { signal: ac.signal })
+      .then((w) => {
+        setWhoami(w)
+        setWhoamiError(null)
+        if (w.scope === 'none')
+          setTokenWhy('namerd needs a token to read: give a read or write token')
+      })
+      .catch((err: unknown) => {
+        if (ac.signal.aborted) return
+        setWhoamiError(err instanceof Error ? err : new Error(String(err)))
+        if (err instanceof ApiError && err.status === 401) setTokenWhy(err.message)
+      })
+    return () => ac.abort()
+  }, [api, token])
+
+  const useToken = (given: string | null) => {
+    saveToken(given)
+    setToken(given)
+    setTokenWhy(null)
+  }
+
+  const ctx: AppContext = {
+    api,
+    whoami,
+    canWrite: whoami?.scope === 'write',
+    askToken: (why) => setTokenWhy(why),
+  }
+
+  return (
+    <AppContext.Provider value={ctx}>
+      <a class="skip" href="#main">
+        Skip to the content
+      </a>
+      <header class="top">
+        <a class="brand" href={href({ view: 'namespaces' })}>
+          Switchyard
+        </a>
+        <nav aria-label="Sections">
+          <ul>
+            <li>
+              <a href={href({ view: 'namespaces' })} aria-current={current(route, 'namespaces')}>
+                Namespaces
+              </a>
+            </li>
+            <li>
+              <a href={href({ view: 'rollouts' })} aria-current={current(route, 'rollouts')}>
+                Rollouts
+              </a>
+            </li>
+            <li>
+              <a href={href({ view: 'proxies' })} aria-current={current(route, 'proxies')}>
+                Proxies
+              </a>
+            </li>
+          </ul>
+        </nav>
+        <Session
+          whoami={whoami}
+          token={token}
+          onSignOut={() => useToken(null)}
+          onSignIn={() => setTokenWhy('give a token')}
+        />
+      </header>
+      {tokenWhy === null ? null : (
+        <TokenForm why={tokenWhy} onToken={useToken} onCancel={() => setTokenWhy(null)} />
+      )}
+      <ErrorNote error={whoamiError} what="namerd" />
+      <main id="main" tabIndex={-1}>
+        <View route={route} />
+      </main>
+    </AppContext.Provider>
+  )
+}
+
+function current(route: Route, section: 'namespaces' | 'rollouts' | 'proxies'): 'page' | undefined {
+  if (route.view === section) return 'page'
+  if (section === 'namespaces' && route.view === 'namespace') return 'page'
+  if (section === 'rollouts' && route.view === 'rollout') return 'page'
+  return undefined
+}
+
+function Session(props: {
+  whoami: Whoami | null
+  token: string | null
+  onSignOut: () => void
+  onSignIn: () => void
+}) {
+  const { whoami } = props
+  if (whoami === null) return null
+  const who = whoami.name === null ? 'anonymous' : whoami.name
+  const can =
+    whoami.scope === 'write'
+      ? 'reads and writes'
+      : whoami.scope === 'read'
+        ? 'reads only'
+        : 'cannot read'
+  return (
+    <div class="session">
+      <span>
+        {who}: {can}
+      </span>
+      {props.token === null ? (
+        whoami.writeGuarded ? (
+          <button type="button" onClick={props.onSignIn}>
+            Give a token
+          </button>
+        ) : null
+      ) : (
+        <button type="button" onClick={props.onSignOut}>
+          Forget the token
+        </button>
+      )}
+    </div>
+  )
+}
+
+function View({ route }: { route: Route }) {
+  switch (route.view) {
+    case 'namespaces':
+      return <NamespacesView />
+    case 'proxies':
+      return <ProxiesView />
+    case 'rollouts':
+      return <RolloutsView />
+    case 'rollout':
+      return <RolloutView ns={route.ns} id={route.id} />
+    case 'namespace':
+      return <NamespacePage route={route} />
+    case 'unknown':
+      return (
+        <>
+          <h1>Not a page</h1>
+          <p>
+            Nothing is at <code>{route.hash}</code>.{' '}
+            <a href={href({ view: 'namespaces' })}>See the namespaces</a>.
+          </p>
+        </>
+      )
+  }
+}
+
+function NamespacePage({ route }: { route: Extract<Route, { view: 'namespace' }> }) {
+  const { ns, tab } = route
+  // Focus the heading when the namespace changes, so keyboard and screen-reader users land there.
+  useEffect(() => {
+    document.title = `${ns}: ${TAB_NAMES[tab]} · Switchyard`
+  }, [ns, tab])
+  return (
+    <>
+      <h1>
+        Namespace <span class="ns">{ns}</span>
+      </h1>
+      <nav aria-label={`Namespace ${ns}`} class="tabs">
+        <ul>
+          {NAMESPACE_TABS.map((t) => (
+            <li key={t}>
+              <a
+                href={href({ view: 'namespace', ns, tab: t, query: new URLSearchParams() })}
+                aria-current={t === tab ? 'page' : undefined}
+              >
+                {TAB_NAMES[t]}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <section aria-label={TAB_NAMES[tab]}>
+        <NamespaceTabView route={route} />
+      </section>
+    </>
+  )
+}
+
+function NamespaceTabView({ route }: { route: Extract<Route, { view: 'namespace' }> }) {
+  switch (route.tab) {
+    case 'dtab':
+      return <DtabView ns={route.ns} />
+    case 'delegate':
+      return <DelegateView ns={route.ns} query={route.query} />
+    case 'traffic':
+      return <TrafficView ns={route.ns} />
+    case 'history':
+      return <HistoryView ns={route.ns} />
+    case 'rollouts':
+      return <RolloutsView ns={route.ns} />
+    case 'proxies':
+      return <ProxiesView ns={route.ns} />
+  }
+}
