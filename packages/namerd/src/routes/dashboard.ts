@@ -38,6 +38,14 @@ function encodingOf(req: FastifyRequest): 'br' | 'gzip' | null {
   return null
 }
 
+/** If-None-Match (RFC 9110 §13.1.2): `*` or a list of ETags, compared weakly (W/ ignored). */
+function notModified(given: string | undefined, etag: string): boolean {
+  if (given === undefined) return false
+  if (given.trim() === '*') return true
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '')
+  return given.split(',').some((tag) => opaque(tag) === opaque(etag))
+}
+
 function send(req: FastifyRequest, reply: FastifyReply, asset: Asset, immutable: boolean) {
   reply
     .header('content-type', asset.type)
@@ -48,7 +56,7 @@ function send(req: FastifyRequest, reply: FastifyReply, asset: Asset, immutable:
     .header('referrer-policy', 'no-referrer')
     .header('content-security-policy', CSP)
     .header('x-frame-options', 'DENY')
-  if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send()
+  if (notModified(req.headers['if-none-match'], asset.etag)) return reply.code(304).send()
   const encoding = encodingOf(req)
   const body = encoding === 'br' ? asset.brotli : encoding === 'gzip' ? asset.gzip : asset.identity
   if (encoding !== null) reply.header('content-encoding', encoding)
