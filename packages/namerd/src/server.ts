@@ -31,10 +31,13 @@ import { dashboardRoutes } from './routes/dashboard.js'
 import { delegateRoutes } from './routes/delegate.js'
 import { dtabRoutes } from './routes/dtabs.js'
 import { historyRoutes } from './routes/history.js'
+import { overviewRoutes } from './routes/overview.js'
 import { resolveRoutes } from './routes/resolve.js'
 import { rolloutRoutes } from './routes/rollouts.js'
+import { trafficRoutes } from './routes/traffic.js'
 import { watchResponses } from './routes/watch.js'
 import { watcherRoutes } from './routes/watchers.js'
+import { whoamiRoutes } from './routes/whoami.js'
 import { SharedDtabWatches } from './shared-watches.js'
 import { WatcherRegistry } from './watchers.js'
 
@@ -229,6 +232,10 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
   resolveRoutes(app, ctx)
   delegateRoutes(app, ctx)
   rolloutRoutes(app, ctx)
+  // The dashboard's reads (docs/dashboard.md); served with or without the page itself.
+  whoamiRoutes(app, ctx)
+  overviewRoutes(app, ctx)
+  trafficRoutes(app, ctx)
   const dashboard = options.dashboard ?? { path: '/' }
   if (dashboard !== false) {
     dashboardRoutes(app, { path: dashboard.path, assets: dashboard.assets ?? loadAssets() })

@@ -1,0 +1,66 @@
+// `GET /api/1/overview` (wire Overview): every namespace at a glance for the dashboard's first
+// page, in one request: its version, its newest history entry, how many watch streams depend on
+// it and how many of those hold the current version, and its active rollouts. The work is
+// bounded: per namespace one get and one history read of one entry; the rollouts are one list
+// for all namespaces; the watcher counts come from memory.
+import { versionToETag } from '@switchyard/store'
+import type { NamespaceOverview, Overview } from '@switchyard/wire'
+import type { FastifyInstance } from 'fastify'
+import { JSON_TYPE } from '../codec.js'
+import type { Context } from '../context.js'
+import { sendBody } from '../reply.js'
+
+/** Namespaces read at once: a file or etcd store with thousands of them is not flooded. */
+const CONCURRENCY = 16
+
+export async function overview(ctx: Context): Promise<Overview> {
+  const { store } = ctx
+  const [names, rollouts] = await Promise.all([
+    store.list(),
+    store.rollouts?.list({ active: true }) ?? Promise.resolve([]),
+  ])
+  const active = new Map<string, number>()
+  for (const { rollout } of rollouts) {
+    active.set(rollout.namespace, (active.get(rollout.namespace) ?? 0) + 1)
+  }
+  const out: (NamespaceOverview | null)[] = new Array(names.length).fill(null)
+  let next = 0
+  const worker = async () => {
+    for (let i = next++; i < names.length; i = next++) {
+      const namespace = names[i]!
+      const [found, history] = await Promise.all([
+        store.get(namespace),
+        store.history(namespace, { limit: 1 }),
+      ])
+      // Deleted between the list and the get: left out, as a list taken a moment later would.
+      if (found === null) continue
+      const version = versionToETag(found.version)
+      const watchers = ctx.watchers.ofNamespace(namespace, version)
+      const last = history[0]
+      out[i] = {
+        namespace,
+        version,
+        lastChange:
+          last === undefined
+            ? null
+            : {
+                time: last.time.toISOString(),
+                who: last.who,
+                op: last.op,
+                ...(last.why === undefined || last.why === null ? {} : { why: last.why }),
+              },
+        watchers: watchers.length,
+        current: watchers.filter((w) => w.current).length,
+        activeRollouts: active.get(namespace) ?? 0,
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, names.length) }, worker))
+  return { namespaces: out.filter((n): n is NamespaceOverview => n !== null) }
+}
+
+export function overviewRoutes(app: FastifyInstance, ctx: Context): void {
+  app.get('/api/1/overview', { config: { scope: 'read' } }, async (_req, reply) => {
+    return sendBody(reply, JSON_TYPE, `${JSON.stringify(await overview(ctx))}\n`)
+  })
+}
