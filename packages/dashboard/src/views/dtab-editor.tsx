@@ -1,4 +1,327 @@
-// STUB: replaced by the view's owner.
-export function DtabView(_: { ns: string }) {
-  return <p>Not built yet: dtab-editor</p>
+// A namespace's dtab: the editor (parse as you type), a review of what a save would change, the
+// save as a compare-and-swap against the version the edit started from, the conflict when it
+// moved on meanwhile (nothing saved; what changed; start again or keep the edit), and the stored
+// dtab followed live.
+//
+// Live by polling `GET /api/1/dtabs/<ns>` every 2 s rather than its watch: the poll answers
+// with the version (the ETag) a save must name, which a watch line does not carry, and a watch
+// would register the page as a watcher, counted among the namespace's proxies (Proxies view,
+// "2 of 3 current") where it does not belong.
+import { useEffect, useReducer, useRef, useState } from 'preact/hooks'
+import type { Versioned } from '../api/client.js'
+import { ApiError } from '../api/errors.js'
+import { DiffView } from '../components/diff-view.js'
+import { DtabInput } from '../components/dtab-input.js'
+import { ErrorNote } from '../components/error-note.js'
+import { useApp } from '../context.js'
+import { dtabLines } from '../dtab-lines.js'
+import { checkDtab } from '../editor/check.js'
+import {
+  canSave,
+  editorReducer,
+  initialEditor,
+  isEdited,
+  isStale,
+  shortVersion,
+} from '../editor/session.js'
+import { href } from '../router.js'
+
+const FOLLOW_EVERY_MS = 2000
+
+export function DtabView({ ns }: { ns: string }) {
+  // A new namespace is a new edit: nothing of the previous one is kept.
+  return <DtabEditor key={ns} ns={ns} />
+}
+
+function DtabEditor({ ns }: { ns: string }) {
+  const { api, canWrite, whoami, askToken } = useApp()
+  const [state, dispatch] = useReducer(editorReducer, initialEditor)
+  const [followError, setFollowError] = useState<Error | null>(null)
+  const [saveError, setSaveError] = useState<Error | null>(null)
+  const [reviewing, setReviewing] = useState(false)
+  const conflictHeading = useRef<HTMLHeadingElement>(null)
+  // Reads started before a save ended may answer with the version it replaced: only reads
+  // started after the last save count.
+  const reads = useRef({ started: 0, countFrom: 0 })
+  const [tick, setTick] = useState(0)
+
+  useEffect(() => {
+    const ac = new AbortController()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const once = async () => {
+      const seq = ++reads.current.started
+      try {
+        const stored = await api.dtab(ns, ac.signal)
+        if (ac.signal.aborted) return
+        if (seq >= reads.current.countFrom) dispatch({ type: 'stored', stored })
+        setFollowError(null)
+      } catch (err) {
+        if (ac.signal.aborted) return
+        if (err instanceof ApiError && err.status === 404) {
+          if (seq >= reads.current.countFrom) dispatch({ type: 'missing' })
+          setFollowError(null)
+        } else {
+          setFollowError(err instanceof Error ? err : new Error(String(err)))
+        }
+      }
+      timer = setTimeout(once, FOLLOW_EVERY_MS)
+    }
+    void once()
+    return () => {
+      ac.abort()
+      clearTimeout(timer)
+    }
+  }, [api, ns, tick])
+
+  const edited = state.phase === 'ready' && isEdited(state)
+  // Leaving the page (not the tab: the hash) with an unsaved edit asks first.
+  useEffect(() => {
+    if (!edited) return
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault()
+    window.addEventListener('beforeunload', warn)
+    return () => window.removeEventListener('beforeunload', warn)
+  }, [edited])
+
+  useEffect(() => {
+    if (state.conflict !== null) conflictHeading.current?.focus()
+  }, [state.conflict !== null])
+
+  if (state.phase === 'loading') {
+    return (
+      <div class="dtab-editor">
+        <h2>Dtab</h2>
+        <ErrorNote error={followError} what="Reading the dtab" />
+        {followError === null ? <p class="muted">Reading the dtab…</p> : null}
+      </div>
+    )
+  }
+
+  if (state.phase === 'missing') {
+    return (
+      <div class="dtab-editor">
+        <h2>Dtab</h2>
+        <p class="notice">
+          Namespace <code>{ns}</code> does not exist on namerd.{' '}
+          <a href={href({ view: 'namespaces' })}>Create it on the Namespaces page</a> (the form
+          “Create a namespace”). This page shows it as soon as it exists.
+        </p>
+        <p role="status">{state.status}</p>
+        {state.text === '' ? null : (
+          <>
+            <h3>Your edit, not saved</h3>
+            <pre class="card">{state.text}</pre>
+          </>
+        )}
+        <ErrorNote error={followError} what="Following the dtab" />
+      </div>
+    )
+  }
+
+  const base = state.base!
+  const check = checkDtab(state.text)
+  const save = async () => {
+    if (!canSave(state)) return
+    setSaveError(null)
+    setReviewing(false)
+    dispatch({ type: 'saving' })
+    try {
+      // The text goes as the user wrote it; namerd parses and stores its own form.
+      const version = await api.putDtab(ns, state.text, base.version)
+      reads.current.countFrom = reads.current.started + 1
+      dispatch({
+        type: 'saved',
+        stored: { dtab: check.ok ? check.canonical : state.text, version },
+      })
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 412) {
+        let current: Versioned | null = null
+        try {
+          current = await api.dtab(ns)
+        } catch (readErr) {
+          setSaveError(readErr instanceof Error ? readErr : new Error(String(readErr)))
+        }
+        reads.current.countFrom = reads.current.started + 1
+        dispatch({ type: 'conflict', current })
+        return
+      }
+      dispatch({ type: 'save-failed' })
+      if (err instanceof ApiError && err.status === 404) {
+        setSaveError(
+          new Error(
+            `Nothing was saved: namespace ${JSON.stringify(ns)} no longer exists (deleted meanwhile). Copy your edit, create the namespace again, then paste it.`,
+          ),
+        )
+        setTick((t) => t + 1)
+        return
+      }
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+        askToken(`saving the dtab of ${ns} needs a write token: ${err.message}`)
+      }
+      setSaveError(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  const whyNotSave = !canWrite
+    ? whoami === null
+      ? 'Saving waits for namerd to say what this session may do.'
+      : 'Saving needs a write token: this session has a read-only token.'
+    : !check.ok
+      ? 'Saving needs a dtab that parses.'
+      : !edited
+        ? 'Nothing to save: the dtab is as stored.'
+        : state.saving
+          ? 'Saving…'
+          : null
+  const stale = isStale(state)
+
+  return (
+    <div class="dtab-editor">
+      <h2>Dtab</h2>
+      <p class="meta">
+        Version <code title={base.version}>{shortVersion(base.version)}</code>
+        {stale && state.latest !== null ? (
+          <>
+            {' '}
+            (namerd is at{' '}
+            <code title={state.latest.version}>{shortVersion(state.latest.version)}</code> now)
+          </>
+        ) : null}
+        . One dentry per line: <code>/svc/world =&gt; /srv/world-v1 ;</code>
+      </p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault()
+          void save()
+        }}
+      >
+        <DtabInput
+          id="dtab"
+          label="Dtab"
+          value={state.text}
+          onInput={(text) => {
+            dispatch({ type: 'input', text })
+            setSaveError(null)
+          }}
+        />
+        <div class="buttons">
+          <button
+            type="button"
+            aria-expanded={reviewing}
+            aria-controls="dtab-review"
+            onClick={() => setReviewing((r) => !r)}
+          >
+            Review changes
+          </button>
+          <button type="submit" class="primary" disabled={whyNotSave !== null}>
+            Save
+          </button>
+          {whyNotSave === null ? null : <span class="why-not">{whyNotSave}</span>}
+          {!canWrite && whoami?.writeGuarded === true ? (
+            <button
+              type="button"
+              onClick={() => askToken(`saving the dtab of ${ns} needs a write token`)}
+            >
+              Give a write token
+            </button>
+          ) : null}
+        </div>
+      </form>
+      <div id="dtab-review">
+        {reviewing ? (
+          <>
+            <h3>Changes to save</h3>
+            <DiffView
+              label="Changes to save"
+              before={dtabLines(base.dtab)}
+              after={dtabLines(state.text)}
+            />
+            {check.ok ? null : (
+              <p class="muted">The text does not parse yet: the lines are shown as typed.</p>
+            )}
+          </>
+        ) : null}
+      </div>
+      <p role="status">{state.status}</p>
+      <ErrorNote error={saveError} what="Saving" />
+      {state.conflict === null && stale && edited && state.latest !== null ? (
+        <div class="stale">
+          <p>
+            The dtab changed since you started editing: namerd is at version{' '}
+            {shortVersion(state.latest.version)}, your edit started from{' '}
+            {shortVersion(base.version)}. A save now would be refused.
+          </p>
+          <details>
+            <summary>What changed on namerd</summary>
+            <DiffView
+              label="Changed since you started"
+              before={dtabLines(base.dtab)}
+              after={dtabLines(state.latest.dtab)}
+            />
+          </details>
+        </div>
+      ) : null}
+      {state.conflict === null ? null : (
+        <ConflictView
+          conflict={state.conflict}
+          headingRef={conflictHeading}
+          onStartAgain={() => {
+            setSaveError(null)
+            dispatch({ type: 'start-again' })
+          }}
+          onKeepMine={() => {
+            setSaveError(null)
+            dispatch({ type: 'keep-mine' })
+            setReviewing(true)
+          }}
+        />
+      )}
+      <ErrorNote error={followError} what="Following the dtab" />
+    </div>
+  )
+}
+
+function ConflictView(props: {
+  conflict: NonNullable<ReturnType<typeof editorReducer>['conflict']>
+  headingRef: { current: HTMLHeadingElement | null }
+  onStartAgain: () => void
+  onKeepMine: () => void
+}) {
+  const { started, current } = props.conflict
+  return (
+    <section class="conflict" aria-labelledby="dtab-conflict">
+      <h2 id="dtab-conflict" tabIndex={-1} ref={props.headingRef}>
+        Conflict
+      </h2>
+      <p>
+        The dtab changed on namerd since you started editing (version{' '}
+        {shortVersion(started.version)}
+        {current === null ? '' : ` is now ${shortVersion(current.version)}`}), so{' '}
+        <strong>nothing was saved</strong>. Your edit is still in the box above.
+      </p>
+      {current === null ? (
+        <p class="muted">The current dtab could not be read; it is read again every 2 s.</p>
+      ) : (
+        <>
+          <h3>What changed meanwhile</h3>
+          <DiffView
+            label="Changed meanwhile"
+            before={dtabLines(started.dtab)}
+            after={dtabLines(current.dtab)}
+          />
+        </>
+      )}
+      <div class="buttons">
+        <button type="button" onClick={props.onStartAgain} disabled={current === null}>
+          Start again from the current dtab
+        </button>
+        <button type="button" onClick={props.onKeepMine} disabled={current === null}>
+          Keep my edit and compare it with the current dtab
+        </button>
+      </div>
+      <p class="muted">
+        Starting again drops your edit and loads the current dtab. Keeping your edit makes the
+        current version the one a save replaces: review the changes before saving.
+      </p>
+    </section>
+  )
 }

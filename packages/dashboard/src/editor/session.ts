@@ -1,0 +1,179 @@
+// The dtab editor's state, as a reducer: what the user started from (the version a save is a
+// compare-and-swap against), what is stored now (followed live), the text in the box, and the
+// conflict when a save was refused. Pure, so every transition is tested under node; the view
+// only renders it and sends the requests.
+import { dtabText } from '../dtab-lines.js'
+import { canonical } from './check.js'
+
+/** A dtab as namerd stores it (`Dtab.show`, one line) and its version (the ETag). */
+export interface Stored {
+  readonly dtab: string
+  readonly version: string
+}
+
+export interface Conflict {
+  /** The version the refused edit started from. */
+  readonly started: Stored
+  /** What namerd has now; null while it is being read (or when the read failed). */
+  readonly current: Stored | null
+}
+
+export interface EditorState {
+  /** `loading` until the first read; `missing` while the namespace does not exist. */
+  readonly phase: 'loading' | 'missing' | 'ready'
+  /** What the edit started from: a save sends If-Match of its version. */
+  readonly base: Stored | null
+  /** The newest stored dtab read. */
+  readonly latest: Stored | null
+  readonly text: string
+  /** The last thing that happened, for the status region (saved, reloaded, changed meanwhile). */
+  readonly status: string | null
+  readonly conflict: Conflict | null
+  readonly saving: boolean
+}
+
+export type EditorEvent =
+  | { readonly type: 'stored'; readonly stored: Stored }
+  | { readonly type: 'missing' }
+  | { readonly type: 'input'; readonly text: string }
+  | { readonly type: 'saving' }
+  | { readonly type: 'saved'; readonly stored: Stored }
+  | { readonly type: 'save-failed' }
+  | { readonly type: 'conflict'; readonly current: Stored | null }
+  | { readonly type: 'start-again' }
+  | { readonly type: 'keep-mine' }
+
+export const initialEditor: EditorState = {
+  phase: 'loading',
+  base: null,
+  latest: null,
+  text: '',
+  status: null,
+  conflict: null,
+  saving: false,
+}
+
+/** A version as people read it: namerd's are base64 of a counter or a hash, often long. */
+export function shortVersion(version: string): string {
+  return version.length > 12 ? `${version.slice(0, 10)}…` : version
+}
+
+/**
+ * The box differs from what the edit started from, by meaning: whitespace and line breaks do
+ * not count (namerd stores `Dtab.show` of what it parsed); text that does not parse does.
+ */
+export function isEdited(state: EditorState): boolean {
+  const from = state.base === null ? '' : state.base.dtab
+  const mine = canonical(state.text)
+  if (mine === null) return true
+  return mine !== (canonical(from) ?? from)
+}
+
+/** The stored dtab moved on since the edit started (a save now would be refused). */
+export function isStale(state: EditorState): boolean {
+  return state.base !== null && state.latest !== null && state.latest.version !== state.base.version
+}
+
+/** Save is possible: it parses, it changes something, nothing is in flight. */
+export function canSave(state: EditorState): boolean {
+  return (
+    state.phase === 'ready' && !state.saving && canonical(state.text) !== null && isEdited(state)
+  )
+}
+
+export function editorReducer(state: EditorState, event: EditorEvent): EditorState {
+  switch (event.type) {
+    case 'stored':
+      return onStored(state, event.stored)
+    case 'missing':
+      return { ...state, phase: 'missing', latest: null, saving: false }
+    case 'input':
+      return { ...state, text: event.text }
+    case 'saving':
+      return { ...state, saving: true, status: null }
+    case 'saved':
+      return {
+        ...state,
+        phase: 'ready',
+        base: event.stored,
+        latest: event.stored,
+        text: dtabText(event.stored.dtab),
+        saving: false,
+        conflict: null,
+        status: `Saved: the dtab is at version ${shortVersion(event.stored.version)}.`,
+      }
+    case 'save-failed':
+      return { ...state, saving: false }
+    case 'conflict': {
+      if (state.base === null) return { ...state, saving: false }
+      return {
+        ...state,
+        saving: false,
+        latest: event.current ?? state.latest,
+        conflict: { started: state.base, current: event.current },
+        status: 'Nothing was saved: the dtab changed meanwhile.',
+      }
+    }
+    case 'start-again': {
+      const current = state.conflict?.current ?? state.latest
+      if (current === null) return state
+      return {
+        ...state,
+        base: current,
+        latest: current,
+        text: dtabText(current.dtab),
+        conflict: null,
+        status: `Started again from the current dtab, version ${shortVersion(current.version)}.`,
+      }
+    }
+    case 'keep-mine': {
+      const current = state.conflict?.current ?? state.latest
+      if (current === null) return state
+      return {
+        ...state,
+        base: current,
+        latest: current,
+        conflict: null,
+        status: `Your edit is now compared with the current dtab, version ${shortVersion(current.version)}: review the changes, then save.`,
+      }
+    }
+  }
+}
+
+function onStored(state: EditorState, stored: Stored): EditorState {
+  if (state.phase !== 'ready' || state.base === null) {
+    // The first read, or the namespace (re)appeared: an edit typed meanwhile is kept.
+    const keep = state.phase === 'missing' && state.text !== ''
+    return {
+      ...state,
+      phase: 'ready',
+      base: stored,
+      latest: stored,
+      text: keep ? state.text : dtabText(stored.dtab),
+      status:
+        state.phase === 'missing'
+          ? `The namespace exists now, at version ${shortVersion(stored.version)}.`
+          : state.status,
+    }
+  }
+  if (state.latest !== null && state.latest.version === stored.version) return state
+  if (state.conflict !== null) {
+    // The conflict compares with the newest version.
+    return { ...state, latest: stored, conflict: { ...state.conflict, current: stored } }
+  }
+  if (stored.version === state.base.version) return { ...state, latest: stored }
+  if (!isEdited(state)) {
+    return {
+      ...state,
+      base: stored,
+      latest: stored,
+      text: dtabText(stored.dtab),
+      status: `The stored dtab changed (now version ${shortVersion(stored.version)}); the editor shows it.`,
+    }
+  }
+  return {
+    ...state,
+    latest: stored,
+    status: `The dtab changed since you started editing (now version ${shortVersion(stored.version)}). Saving will be refused; see what changed, or start again from the current dtab.`,
+  }
+}
