@@ -1,4 +1,194 @@
-// STUB: replaced by the view's owner.
-export function DelegateView(_: { ns: string; query: URLSearchParams }) {
-  return <p>Not built yet: delegator</p>
+// The delegator: a path and an optional override dtab in, the delegation tree namerd computes
+// through the namespace's dtab (then the override) out, drawn as a keyboard tree. The inputs
+// live in the hash (`?path=&dtab=`), so a delegation can be bookmarked or sent to a colleague.
+import { Path } from '@switchyard/dtab'
+import { DelegateNode } from '@switchyard/wire'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { ApiError, describe } from '../api/errors.js'
+import { usePoll } from '../api/live.js'
+import { DtabInput } from '../components/dtab-input.js'
+import { ErrorNote } from '../components/error-note.js'
+import { useApp } from '../context.js'
+import { toTree } from '../delegate/model.js'
+import { DelegationTree } from '../delegate/tree-view.js'
+import { href } from '../router.js'
+
+interface Asked {
+  readonly path: string
+  readonly dtab: string
+}
+
+export function DelegateView({ ns, query }: { ns: string; query: URLSearchParams }) {
+  const askedPath = query.get('path')
+  const askedDtab = query.get('dtab') ?? ''
+  const [pathText, setPathText] = useState(askedPath ?? '')
+  const [dtabText, setDtabText] = useState(askedDtab)
+  const [dtabError, setDtabError] = useState<{ message: string; offset: number } | null>(null)
+  const [tried, setTried] = useState(false)
+  // Asking again for the same inputs does not change the hash; this makes it read again.
+  const [again, setAgain] = useState(0)
+  const pathInput = useRef<HTMLInputElement>(null)
+
+  // A new hash (back/forward, a shared link) puts its inputs in the form.
+  useEffect(() => {
+    setPathText(askedPath ?? '')
+    setDtabText(askedDtab)
+  }, [askedPath, askedDtab])
+
+  const pathError = checkPath(pathText)
+  const asked: Asked | null = askedPath === null ? null : { path: askedPath, dtab: askedDtab }
+
+  const submit = (e: Event) => {
+    e.preventDefault()
+    setTried(true)
+    if (pathError !== null) {
+      pathInput.current?.focus()
+      return
+    }
+    if (dtabError !== null) {
+      document.getElementById('delegate-dtab')?.focus()
+      return
+    }
+    const q: Record<string, string> = { path: pathText.trim() }
+    if (dtabText.trim() !== '') q.dtab = dtabText
+    const next = href({ view: 'namespace', ns, tab: 'delegate', query: new URLSearchParams() }, q)
+    if (window.location.hash === next) setAgain((n) => n + 1)
+    else window.location.hash = next
+  }
+
+  const showPathError = pathError !== null && (tried || pathText !== '')
+  return (
+    <>
+      <h2>Delegate a path</h2>
+      <p class="muted">
+        How namerd resolves a name through the dtab of <span class="ns">{ns}</span>, every branch
+        shown, with the dentry used at each step. An override dtab is added after the stored one
+        (its dentries win), as a request's <code>l5d-dtab</code> header would be.
+      </p>
+      <form class="delegate-form" onSubmit={submit} noValidate>
+        <div class="field">
+          <label for="delegate-path">Path</label>
+          <input
+            id="delegate-path"
+            ref={pathInput}
+            class="mono"
+            value={pathText}
+            placeholder="/svc/world"
+            autocomplete="off"
+            spellcheck={false}
+            aria-invalid={showPathError ? 'true' : undefined}
+            aria-describedby={showPathError ? 'delegate-path-error' : undefined}
+            onInput={(e) => setPathText(e.currentTarget.value)}
+          />
+          {showPathError ? (
+            <span id="delegate-path-error" class="bad">
+              {pathError}
+            </span>
+          ) : null}
+        </div>
+        <DtabInput
+          id="delegate-dtab"
+          label="Override dtab (optional)"
+          value={dtabText}
+          onInput={setDtabText}
+          onValidity={setDtabError}
+        />
+        <div class="buttons">
+          <button type="submit" class="primary">
+            Delegate
+          </button>
+        </div>
+        {tried && dtabError !== null ? (
+          <p class="bad">The override dtab does not parse: fix it or clear it to delegate.</p>
+        ) : null}
+      </form>
+      {asked === null ? null : <Result ns={ns} asked={asked} again={again} />}
+    </>
+  )
+}
+
+/** Why `text` is not a path namerd takes, or null when it is. */
+function checkPath(text: string): string | null {
+  const t = text.trim()
+  if (t === '') return 'Give a path to delegate, e.g. /svc/world.'
+  if (!t.startsWith('/')) return `A path starts with "/": try /${t}.`
+  try {
+    Path.read(t)
+    return null
+  } catch (err) {
+    return `Not a path: ${describe(err)}`
+  }
+}
+
+function Result({ ns, asked, again }: { ns: string; asked: Asked; again: number }) {
+  const { api } = useApp()
+  const answer = usePoll(
+    async (signal) => {
+      const q = new URLSearchParams({ path: asked.path })
+      if (asked.dtab.trim() !== '') q.set('dtab', asked.dtab)
+      const [tree, exists] = await Promise.all([
+        api.json(`/api/1/delegate/${encodeURIComponent(ns)}?${q.toString()}`, DelegateNode, {
+          signal,
+        }),
+        namespaceExists(ns, signal),
+      ])
+      return { tree, exists }
+    },
+    0,
+    [ns, asked.path, asked.dtab, again],
+  )
+  const root = useMemo(
+    () => (answer.value === null ? null : toTree(answer.value.tree)),
+    [answer.value],
+  )
+  return (
+    <section aria-labelledby="delegate-result" class="delegate-result">
+      <h2 id="delegate-result">
+        Delegation of <code>{asked.path}</code>
+      </h2>
+      <ErrorNote error={explain(answer.error)} what="Delegation" />
+      {answer.value !== null && !answer.value.exists ? (
+        <p class="notice">
+          The namespace <span class="ns">{ns}</span> does not exist, so only the override dtab and
+          namerd's namers took part. <a href={href({ view: 'namespaces' })}>Create it</a>.
+        </p>
+      ) : null}
+      {root === null ? (
+        answer.error === null ? (
+          <p class="muted">Delegating…</p>
+        ) : null
+      ) : (
+        <>
+          <p class="muted">
+            Arrow keys move through the tree; Left and Right close and open a step.
+          </p>
+          <DelegationTree root={root} label={`Delegation of ${asked.path}`} idPrefix="dnode" />
+        </>
+      )}
+    </section>
+  )
+
+  async function namespaceExists(name: string, signal: AbortSignal): Promise<boolean> {
+    try {
+      await api.dtab(name, signal)
+      return true
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return false
+      // Not knowing whether it exists does not stop the delegation from being shown.
+      return true
+    }
+  }
+}
+
+/** namerd's 503 for a slow delegation says little; say what it means and what to do. */
+function explain(err: Error | null): Error | null {
+  if (err instanceof ApiError && err.status === 503) {
+    return new ApiError(
+      err.kind,
+      err.status,
+      err.code,
+      'namerd did not finish in time: some addresses are still pending (a namer is slow or its target is missing). Try again in a moment.',
+    )
+  }
+  return err
 }

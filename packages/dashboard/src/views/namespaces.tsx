@@ -1,4 +1,254 @@
-// STUB: replaced by the view's owner.
+// The first page: every namespace at a glance (version, last change, how many proxies have the
+// current version, active rollouts), read from /api/1/overview every 2 s, and a form to create
+// a namespace with its first dtab.
+import { type NamespaceOverview, Overview } from '@switchyard/wire'
+import { useRef, useState } from 'preact/hooks'
+import { ApiError } from '../api/errors.js'
+import { usePoll } from '../api/live.js'
+import { DtabInput } from '../components/dtab-input.js'
+import { ErrorNote } from '../components/error-note.js'
+import { TimeAgo } from '../components/time-ago.js'
+import { useApp } from '../context.js'
+import { namespaceProblem, proxiesBehind, proxiesText, shortVersion } from '../namespaces/names.js'
+import { href } from '../router.js'
+
 export function NamespacesView() {
-  return <p>Not built yet: namespaces</p>
+  const { api } = useApp()
+  const overview = usePoll((signal) => api.json('/api/1/overview', Overview, { signal }), 2000, [
+    api,
+  ])
+  const list = overview.value?.namespaces ?? null
+  return (
+    <>
+      <h1>Namespaces</h1>
+      <ErrorNote error={overview.error} what="Reading the namespaces" />
+      {list === null ? (
+        overview.error === null ? (
+          <p class="muted">Reading the namespaces…</p>
+        ) : null
+      ) : list.length === 0 ? (
+        <p class="notice">No namespace yet: create the first one below.</p>
+      ) : (
+        <NamespaceTable list={list} />
+      )}
+      <CreateNamespace onCreated={overview.refresh} />
+    </>
+  )
+}
+
+function NamespaceTable({ list }: { list: readonly NamespaceOverview[] }) {
+  return (
+    <table aria-label="Namespaces" class="namespaces">
+      <thead>
+        <tr>
+          <th scope="col">Namespace</th>
+          <th scope="col">Version</th>
+          <th scope="col">Last change</th>
+          <th scope="col">Proxies</th>
+          <th scope="col" class="num">
+            Rollouts
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {list.map((n) => (
+          <tr key={n.namespace}>
+            <td>
+              <a
+                class="ns"
+                href={href({
+                  view: 'namespace',
+                  ns: n.namespace,
+                  tab: 'dtab',
+                  query: new URLSearchParams(),
+                })}
+              >
+                {n.namespace}
+              </a>
+            </td>
+            <td>
+              <code title={n.version}>{shortVersion(n.version)}</code>
+            </td>
+            <td>
+              <LastChange change={n.lastChange} />
+            </td>
+            <td>
+              <Proxies ns={n.namespace} watchers={n.watchers} current={n.current} />
+            </td>
+            <td class="num">
+              {n.activeRollouts === 0 ? (
+                <span class="muted">0</span>
+              ) : (
+                <a
+                  href={href({
+                    view: 'namespace',
+                    ns: n.namespace,
+                    tab: 'rollouts',
+                    query: new URLSearchParams(),
+                  })}
+                >
+                  {n.activeRollouts} active
+                </a>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function LastChange({ change }: { change: NamespaceOverview['lastChange'] }) {
+  if (change === null) return <span class="muted">not recorded</span>
+  const who = change.who ?? 'anonymous'
+  return (
+    <>
+      <TimeAgo time={change.time} /> <span class="muted">by</span> {who}{' '}
+      <span class="muted">({change.op})</span>
+      {change.why === null || change.why === undefined || change.why === '' ? null : (
+        <div class="muted why">{change.why}</div>
+      )}
+    </>
+  )
+}
+
+function Proxies(props: { ns: string; watchers: number; current: number }) {
+  const behind = proxiesBehind(props.watchers, props.current)
+  const text = proxiesText(props.watchers, props.current)
+  return (
+    <a
+      href={href({ view: 'namespace', ns: props.ns, tab: 'proxies', query: new URLSearchParams() })}
+      class={behind ? 'warn' : props.watchers === 0 ? 'muted' : undefined}
+    >
+      {text}
+      {behind ? <span> (some behind)</span> : null}
+    </a>
+  )
+}
+
+function CreateNamespace({ onCreated }: { onCreated: () => void }) {
+  const { api, canWrite } = useApp()
+  const [name, setName] = useState('')
+  const [dtab, setDtab] = useState('')
+  const [dtabError, setDtabError] = useState<{ message: string; offset: number } | null>(null)
+  const [tried, setTried] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const [failure, setFailure] = useState<{ error: Error; exists: string | null } | null>(null)
+  const [created, setCreated] = useState<string | null>(null)
+  const nameInput = useRef<HTMLInputElement>(null)
+
+  const trimmed = name.trim()
+  const problem = namespaceProblem(trimmed)
+  const showProblem = problem !== null && (tried || name !== '')
+
+  const submit = async (e: Event) => {
+    e.preventDefault()
+    setTried(true)
+    setCreated(null)
+    if (!canWrite) return
+    if (problem !== null) {
+      nameInput.current?.focus()
+      return
+    }
+    if (dtabError !== null) {
+      document.getElementById('new-dtab')?.focus()
+      return
+    }
+    setBusy(true)
+    setFailure(null)
+    try {
+      await api.createDtab(trimmed, dtab)
+      setCreated(trimmed)
+      setName('')
+      setDtab('')
+      setTried(false)
+      onCreated()
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err))
+      const exists = err instanceof ApiError && err.status === 409 ? trimmed : null
+      setFailure({ error, exists })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <form class="create-namespace card" onSubmit={submit} noValidate aria-labelledby="create-ns">
+      <h2 id="create-ns">Create a namespace</h2>
+      <div class="field">
+        <label for="new-name">Name</label>
+        <input
+          id="new-name"
+          ref={nameInput}
+          class="mono"
+          value={name}
+          autocomplete="off"
+          spellcheck={false}
+          disabled={!canWrite}
+          aria-invalid={showProblem ? 'true' : undefined}
+          aria-describedby={showProblem ? 'new-name-error' : undefined}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+        {showProblem ? (
+          <span id="new-name-error" class="bad">
+            {problem}
+          </span>
+        ) : null}
+      </div>
+      <DtabInput
+        id="new-dtab"
+        label="Dtab"
+        value={dtab}
+        onInput={setDtab}
+        onValidity={setDtabError}
+        disabled={!canWrite}
+      />
+      <div class="buttons">
+        <button type="submit" class="primary" disabled={!canWrite || busy}>
+          Create
+        </button>
+        {canWrite ? null : <span class="muted">read-only token: creating needs a write token</span>}
+      </div>
+      {tried && dtabError !== null ? (
+        <p class="bad">The dtab does not parse: fix it (or leave it empty) to create.</p>
+      ) : null}
+      {failure === null ? null : (
+        <div>
+          <ErrorNote error={failure.error} what="Not created" />
+          {failure.exists === null ? null : (
+            <p>
+              <a
+                href={href({
+                  view: 'namespace',
+                  ns: failure.exists,
+                  tab: 'dtab',
+                  query: new URLSearchParams(),
+                })}
+              >
+                Open the namespace {failure.exists}
+              </a>{' '}
+              to edit its dtab instead.
+            </p>
+          )}
+        </div>
+      )}
+      <p role="status" class={created === null ? 'visually-hidden' : 'ok'}>
+        {created === null ? null : (
+          <>
+            Created namespace <span class="ns">{created}</span>.{' '}
+            <a
+              href={href({
+                view: 'namespace',
+                ns: created,
+                tab: 'dtab',
+                query: new URLSearchParams(),
+              })}
+            >
+              Open its dtab
+            </a>
+          </>
+        )}
+      </p>
+    </form>
+  )
 }

@@ -1,0 +1,172 @@
+// The delegation tree drawn as a WAI-ARIA tree: nested role=treeitem items in role=group containers,
+// one tab stop (roving tabindex), the keys of keys.ts. Every item is named by its whole line
+// (path, dentry, weight, outcome, addresses), so a screen reader says what a sighted user sees.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { allExpandable, onTreeKey } from './keys.js'
+import { itemLabel, type Tone, type TreeItem } from './model.js'
+
+export interface DelegationTreeProps {
+  readonly root: TreeItem
+  /** The tree's accessible name, e.g. `Delegation of /svc/world`. */
+  readonly label: string
+  /** Prefix of the items' element ids (unique on the page). */
+  readonly idPrefix: string
+}
+
+export function DelegationTree({ root, label, idPrefix }: DelegationTreeProps) {
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => allExpandable(root))
+  const [focused, setFocused] = useState(root.id)
+  // Only a key press moves DOM focus; a new answer must not pull focus away from the form.
+  const moveFocus = useRef(false)
+  useEffect(() => {
+    setExpanded(allExpandable(root))
+    setFocused(root.id)
+  }, [root])
+  useEffect(() => {
+    if (!moveFocus.current) return
+    moveFocus.current = false
+    document.getElementById(`${idPrefix}-${focused}`)?.focus()
+  }, [focused, idPrefix])
+
+  const itemOf = (target: EventTarget | null): string | null => {
+    const el = target instanceof Element ? target.closest('[role="treeitem"]') : null
+    return el instanceof HTMLElement ? (el.dataset.item ?? null) : null
+  }
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return
+    const at = itemOf(e.target)
+    if (at === null) return
+    const next = onTreeKey(e.key, at, root, expanded)
+    if (next === null) return
+    e.preventDefault()
+    e.stopPropagation()
+    setExpanded(next.expanded)
+    moveFocus.current = true
+    setFocused(next.focus)
+  }
+
+  const toggle = (id: string) => {
+    const next = new Set(expanded)
+    if (next.has(id)) next.delete(id)
+    else next.add(id)
+    setExpanded(next)
+  }
+
+  return (
+    <div
+      role="tree"
+      aria-label={label}
+      class="dtree"
+      onKeyDown={onKeyDown}
+      onFocusIn={(e) => {
+        const at = itemOf(e.target)
+        if (at !== null) setFocused(at)
+      }}
+    >
+      <Item
+        item={root}
+        level={1}
+        posinset={1}
+        setsize={1}
+        expanded={expanded}
+        focused={focused}
+        idPrefix={idPrefix}
+        onToggle={toggle}
+      />
+    </div>
+  )
+}
+
+interface ItemProps {
+  readonly item: TreeItem
+  readonly level: number
+  readonly posinset: number
+  readonly setsize: number
+  readonly expanded: ReadonlySet<string>
+  readonly focused: string
+  readonly idPrefix: string
+  readonly onToggle: (id: string) => void
+}
+
+function Item(props: ItemProps) {
+  const { item, expanded, focused, idPrefix } = props
+  const hasChildren = item.children.length > 0
+  const open = hasChildren && expanded.has(item.id)
+  const label = useMemo(() => itemLabel(item), [item])
+  return (
+    <div
+      role="treeitem"
+      id={`${idPrefix}-${item.id}`}
+      data-item={item.id}
+      aria-label={label}
+      aria-level={props.level}
+      aria-posinset={props.posinset}
+      aria-setsize={props.setsize}
+      aria-expanded={hasChildren ? open : undefined}
+      tabIndex={focused === item.id ? 0 : -1}
+      class="dtree-item"
+    >
+      <div class="dtree-row">
+        {hasChildren ? (
+          // Mouse users' toggle; keyboard users have the arrows, so it is not a tab stop.
+          <span
+            class="dtree-toggle"
+            aria-hidden="true"
+            onClick={(e) => {
+              e.stopPropagation()
+              props.onToggle(item.id)
+            }}
+          >
+            {open ? '▾' : '▸'}
+          </span>
+        ) : (
+          <span class="dtree-toggle" aria-hidden="true" />
+        )}
+        <Line item={item} />
+      </div>
+      {open ? (
+        // biome-ignore lint/a11y/useSemanticElements: the tree pattern's group of child items, not a form's fieldset
+        <div role="group">
+          {item.children.map((c, i) => (
+            <Item
+              key={c.id}
+              {...props}
+              item={c}
+              level={props.level + 1}
+              posinset={i + 1}
+              setsize={item.children.length}
+            />
+          ))}
+        </div>
+      ) : null}
+    </div>
+  )
+}
+
+const SIGN: Record<Tone, string> = { ok: '✓', warn: '~', bad: '✗', none: '' }
+
+function Line({ item }: { item: TreeItem }) {
+  return (
+    <span class="dtree-line">
+      {item.tag === null ? null : <span class="dtree-tag">{item.tag}</span>}{' '}
+      <code class="dtree-path">{item.path}</code>{' '}
+      {item.dentry === null ? null : (
+        <span class="dtree-dentry">
+          via <code>{item.dentry}</code>
+        </span>
+      )}{' '}
+      {item.outcome === null ? null : (
+        <span class={`dtree-outcome ${item.tone === 'none' ? 'muted' : item.tone}`}>
+          {SIGN[item.tone] === '' ? null : <span aria-hidden="true">{SIGN[item.tone]} </span>}
+          {item.outcome}
+        </span>
+      )}{' '}
+      {item.addresses.map((a) => (
+        <code key={a} class="dtree-addr">
+          {a}
+        </code>
+      ))}
+    </span>
+  )
+}
