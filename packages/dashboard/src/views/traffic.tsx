@@ -1,4 +1,222 @@
-// STUB: replaced by the view's owner.
-export function TrafficView(_: { ns: string }) {
-  return <p>Not built yet: traffic</p>
+// A namespace's traffic, live: per logical service, the split across concrete destinations as
+// the proxies measured it (namerd sums their metrics snapshots, GET /api/1/traffic/<ns>) beside
+// the split the dtab asks for. Polled every 2 s. The view says in words when nothing could be
+// measured and why, when a service had no requests, and when a destination's share is far from
+// the dtab's, but not while the window still holds requests routed by the previous version.
+import { Traffic } from '@switchyard/wire'
+import { useRef } from 'preact/hooks'
+import { ApiError } from '../api/errors.js'
+import { usePoll } from '../api/live.js'
+import { ErrorNote } from '../components/error-note.js'
+import { TimeAgo } from '../components/time-ago.js'
+import { useApp } from '../context.js'
+import { href, useRoute } from '../router.js'
+import { type Coverage, coverage, proxies } from '../traffic/coverage.js'
+import { judging, serviceModel } from '../traffic/model.js'
+import { PathForm } from '../traffic/path-form.js'
+import {
+  MAX_PATHS,
+  pathsOf,
+  pathsQuery,
+  trafficUrl,
+  withoutPath,
+  withPath,
+} from '../traffic/paths.js'
+import { ServiceTable } from '../traffic/service-table.js'
+import { ShareLegend } from '../traffic/share-bars.js'
+
+const EVERY_MS = 2000
+
+export function TrafficView({ ns }: { ns: string }) {
+  const { api } = useApp()
+  const route = useRoute()
+  const chosen = pathsOf(route.view === 'namespace' ? route.query : new URLSearchParams())
+  const key = chosen.join('\n')
+  const traffic = usePoll(
+    (signal) => api.json(trafficUrl(ns, chosen), Traffic, { signal }),
+    EVERY_MS,
+    [api, ns, key],
+  )
+  const changedAt = useVersionChange(ns, traffic.value?.version ?? null)
+
+  const go = (paths: readonly string[]) => {
+    const q = pathsQuery(paths)
+    const base = href({ view: 'namespace', ns, tab: 'traffic', query: new URLSearchParams() })
+    window.location.hash = q === '' ? base : `${base}?${q}`
+  }
+  const t = traffic.value
+  // While the answer shown is for other paths than asked (just changed), it still lists the old.
+  const shown = chosen.length > 0 ? chosen : (t?.services.map((s) => s.path) ?? [])
+  const onShow = (path: string): string | null => {
+    const next = withPath(shown, path)
+    if (next === null) return `At most ${MAX_PATHS} services at once: hide one first.`
+    go(next)
+    return null
+  }
+
+  return (
+    <>
+      <p class="muted traffic-intro">
+        Measured by the proxies watching <code>{ns}</code>, beside the split its dtab asks for.
+        Refreshes every 2 s.
+      </p>
+      <PathForm onShow={onShow} />
+      {chosen.length > 0 ? (
+        <p>
+          Showing the services you chose.{' '}
+          <a href={href({ view: 'namespace', ns, tab: 'traffic', query: new URLSearchParams() })}>
+            Show the dtab's services
+          </a>
+        </p>
+      ) : null}
+      <ErrorNote error={traffic.error} what="Traffic" />
+      {traffic.error instanceof ApiError && traffic.error.status === 404 ? (
+        <p>
+          <a href={href({ view: 'namespaces' })}>See the namespaces</a>
+        </p>
+      ) : null}
+      {traffic.error !== null && t !== null ? (
+        <p class="warn">
+          Showing the last numbers read
+          {t.at === null ? null : (
+            <>
+              {' '}
+              (measured <TimeAgo time={t.at} />)
+            </>
+          )}
+          ; they are not live until namerd answers again.
+        </p>
+      ) : null}
+      {t === null ? (
+        traffic.error === null ? (
+          <p class="muted">Reading the traffic…</p>
+        ) : null
+      ) : (
+        <TrafficBody
+          traffic={t}
+          judged={judging(changedAt, Date.now(), t.windowSeconds)}
+          onHide={chosen.length > 0 ? (path) => go(withoutPath(chosen, path)) : undefined}
+        />
+      )}
+    </>
+  )
+}
+
+function TrafficBody(props: {
+  traffic: Traffic
+  judged: boolean
+  onHide: ((path: string) => void) | undefined
+}) {
+  const { traffic, judged, onHide } = props
+  const cov = coverage(traffic.proxies)
+  const services = traffic.services.map((s) => serviceModel(s, judged))
+  const anyRequests = services.some((s) => s.requests > 0)
+  return (
+    <>
+      <p class="traffic-status">
+        {traffic.proxies.read === 0
+          ? 'Nothing measured'
+          : `Over the last ${traffic.windowSeconds} s, from ${traffic.proxies.read} of ${proxies(traffic.proxies.listed)}`}
+        {traffic.at === null ? null : (
+          <>
+            , as of <TimeAgo time={traffic.at} />
+          </>
+        )}
+        . Expected shares from dtab version <code>{traffic.version}</code>.
+      </p>
+      <CoverageNote coverage={cov} ns={traffic.namespace} />
+      {!judged && anyRequests ? (
+        <p class="notice">
+          The dtab changed a moment ago: the last {traffic.windowSeconds} s still hold requests
+          routed by the version before, so measured shares are not compared with the new ones yet.
+        </p>
+      ) : null}
+      {services.length === 0 ? (
+        <p class="notice">
+          No service to show: the dtab of <code>{traffic.namespace}</code> has no prefix under{' '}
+          <code>/svc/</code> without a wildcard. Give a service path above.
+        </p>
+      ) : (
+        <>
+          <ShareLegend />
+          {services.map((s) => (
+            <ServiceTable
+              key={s.path}
+              service={s}
+              windowSeconds={traffic.windowSeconds}
+              measuring={traffic.proxies.read > 0}
+              onHide={onHide === undefined ? undefined : () => onHide(s.path)}
+            />
+          ))}
+        </>
+      )}
+    </>
+  )
+}
+
+function CoverageNote({ coverage: cov, ns }: { coverage: Coverage; ns: string }) {
+  switch (cov.kind) {
+    case 'all':
+      return null
+    case 'none-listed':
+      return (
+        <div class="notice">
+          <strong>No proxy to read, so no traffic is measured.</strong>
+          {cov.problems.length > 0 ? (
+            <Problems problems={cov.problems} />
+          ) : (
+            <p>
+              No proxy watching <code>{ns}</code> named an admin address namerd may read. See the
+              Proxies tab.
+            </p>
+          )}
+        </div>
+      )
+    case 'none-read':
+      return (
+        <div class="error">
+          <strong>No proxy could be read ({cov.listed} listed), so no traffic is measured:</strong>
+          <Problems problems={cov.problems} />
+        </div>
+      )
+    case 'partial':
+      return (
+        <div class="notice">
+          <strong>
+            {cov.read} of {proxies(cov.listed)} read; the numbers leave out the others:
+          </strong>
+          <Problems problems={cov.problems} />
+        </div>
+      )
+  }
+}
+
+function Problems({ problems }: { problems: readonly string[] }) {
+  if (problems.length === 0) return null
+  return (
+    <ul class="traffic-problems">
+      {problems.map((p) => (
+        <li key={p}>{p}</li>
+      ))}
+    </ul>
+  )
+}
+
+/**
+ * When the page saw the namespace's dtab version change (ms since the epoch); null until it
+ * has. A first version seen is not a change: the page does not know when it was made.
+ */
+function useVersionChange(ns: string, version: string | null): number | null {
+  const seen = useRef<{ ns: string; version: string | null; at: number | null }>({
+    ns,
+    version: null,
+    at: null,
+  })
+  const s = seen.current
+  if (s.ns !== ns) seen.current = { ns, version, at: null }
+  else if (version !== null && version !== s.version) {
+    if (s.version !== null) s.at = Date.now()
+    s.version = version
+  }
+  return seen.current.at
 }

@@ -1,0 +1,31 @@
+// Whose traffic the numbers are: namerd sums the metrics of the proxies watching the namespace
+// that named an admin address it may read. The view says plainly when that is nobody, when some
+// could not be read (namerd's one line per proxy says which and why), and when all were. Pure.
+import type { Traffic } from '@switchyard/wire'
+
+export type Coverage =
+  /** No proxy watching the namespace named an admin address namerd may read. */
+  | { readonly kind: 'none-listed'; readonly problems: readonly string[] }
+  /** Some listed, none read: nothing is measured. */
+  | { readonly kind: 'none-read'; readonly listed: number; readonly problems: readonly string[] }
+  /** Some read, some not: the numbers are a part of the traffic. */
+  | {
+      readonly kind: 'partial'
+      readonly read: number
+      readonly listed: number
+      readonly problems: readonly string[]
+    }
+  | { readonly kind: 'all'; readonly read: number }
+
+export function coverage(proxies: Traffic['proxies']): Coverage {
+  const { listed, read, problems } = proxies
+  if (listed === 0) return { kind: 'none-listed', problems }
+  if (read === 0) return { kind: 'none-read', listed, problems }
+  if (read < listed || problems.length > 0) return { kind: 'partial', read, listed, problems }
+  return { kind: 'all', read }
+}
+
+/** "1 proxy", "3 proxies". */
+export function proxies(n: number): string {
+  return `${n} ${n === 1 ? 'proxy' : 'proxies'}`
+}

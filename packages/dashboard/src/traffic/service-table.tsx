@@ -1,0 +1,135 @@
+// One logical service: its heading (the path), what is known about it in words (no requests,
+// the expected split unknown, destinations far from the dtab's split), and a table with a row per
+// destination: measured and expected shares, rate, success, p99, and the two bars.
+import { count, millis, percent, points, rate } from './format.js'
+import type { Row, ServiceModel } from './model.js'
+import { ShareBars } from './share-bars.js'
+
+export interface ServiceTableProps {
+  readonly service: ServiceModel
+  readonly windowSeconds: number
+  /** Whether any proxy was read (else no row can have requests, and that is not "no traffic"). */
+  readonly measuring: boolean
+  /** Shown when the user chose the paths: stops showing this one. */
+  readonly onHide?: (() => void) | undefined
+}
+
+export function ServiceTable({ service, windowSeconds, measuring, onHide }: ServiceTableProps) {
+  const { path } = service
+  const span = `the last ${windowSeconds} s`
+  return (
+    <div class="traffic-service">
+      <div class="traffic-heading">
+        <h2>
+          <code>{path}</code>
+        </h2>
+        {onHide === undefined ? null : (
+          <button type="button" onClick={onHide} aria-label={`Hide ${path}`}>
+            Hide
+          </button>
+        )}
+      </div>
+      {service.requests > 0 ? (
+        <p class="muted">
+          {count(service.requests)} requests in {span}, {rate(service.ratePerSec)} per second.
+        </p>
+      ) : measuring ? (
+        <p class="notice">
+          No requests to <code>{path}</code> in {span} from the proxies read: there is no measured
+          split to compare.
+        </p>
+      ) : (
+        <p class="notice">Not measured: no proxy could be read (see above).</p>
+      )}
+      {service.error === null ? null : (
+        <p class="error">
+          The split the dtab asks for is not known: {service.error.replace(/\.$/, '')}. Check the
+          path in the Delegator tab.
+        </p>
+      )}
+      {service.farOff.map((r) => (
+        <FarOffNote key={r.id} row={r} path={path} requests={service.requests} span={span} />
+      ))}
+      <table aria-label={`Traffic for ${path}`}>
+        <thead>
+          <tr>
+            <th scope="col">Destination</th>
+            <th scope="col" class="num">
+              Measured
+            </th>
+            <th scope="col" class="num">
+              Expected
+            </th>
+            <th scope="col" class="num">
+              Requests/s
+            </th>
+            <th scope="col" class="num">
+              Success
+            </th>
+            <th scope="col" class="num">
+              p99
+            </th>
+            <th scope="col" class="share-col">
+              Measured vs expected
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {service.rows.length === 0 ? (
+            <tr>
+              <td colSpan={7} class="muted">
+                {service.error === null
+                  ? 'No destination: the dtab binds this path to nothing, and no recent version did.'
+                  : 'No destination known.'}
+              </td>
+            </tr>
+          ) : (
+            service.rows.map((r) => <DestinationRow key={r.id} row={r} />)
+          )}
+        </tbody>
+      </table>
+    </div>
+  )
+}
+
+function DestinationRow({ row }: { row: Row }) {
+  return (
+    <tr class={row.offBy === null ? undefined : 'far-off'}>
+      <td>
+        <code class="dest-id">{row.id}</code>
+      </td>
+      <td class="num">
+        {row.offBy === null ? (
+          percent(row.measured)
+        ) : (
+          <>
+            <strong class="warn">{percent(row.measured)}</strong>
+            <span class="warn far-off-mark"> ({points(row.offBy)} points)</span>
+          </>
+        )}
+      </td>
+      <td class="num">{percent(row.expected)}</td>
+      <td class="num" title={`${count(row.requests)} requests`}>
+        {rate(row.ratePerSec)}
+      </td>
+      <td class="num">{percent(row.successRate)}</td>
+      <td class="num">{millis(row.p99Ms)}</td>
+      <td class="share-col">
+        <ShareBars measured={row.measured} expected={row.expected} />
+      </td>
+    </tr>
+  )
+}
+
+function FarOffNote(props: { row: Row; path: string; requests: number; span: string }) {
+  const { row, path, requests, span } = props
+  return (
+    <p class="notice far-off-note">
+      <strong>Far from the dtab:</strong> <code>{row.id}</code> took {percent(row.measured)} of the
+      requests to <code>{path}</code> in {span}; the dtab asks for {percent(row.expected ?? 0)} (
+      {points(row.offBy ?? 0)} points, over {count(requests)} requests). Proxies that have not
+      followed the dtab, a failing destination, or an override (<code>l5d-dtab</code>) can do this:
+      see the Proxies tab.
+    </p>
+  )
+}
