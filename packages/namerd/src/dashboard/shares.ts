@@ -24,6 +24,11 @@ interface Dist {
   other: number
 }
 
+/** Adds a share; one that underflows to 0 (weights near the smallest double) names nothing. */
+function addShare(ids: Map<string, number>, id: string, p: number): void {
+  if (p > 0) ids.set(id, (ids.get(id) ?? 0) + p)
+}
+
 function dist(tree: NameTree<Bound>): Dist {
   switch (tree.type) {
     case 'leaf':
@@ -40,7 +45,7 @@ function dist(tree: NameTree<Bound>): Dist {
       for (const t of tree.trees) {
         if (reach === 0) break
         const d = dist(t)
-        for (const [id, p] of d.ids) out.ids.set(id, (out.ids.get(id) ?? 0) + reach * p)
+        for (const [id, p] of d.ids) addShare(out.ids, id, reach * p)
         out.other += reach * d.other
         reach *= d.neg
       }
@@ -64,7 +69,7 @@ function dist(tree: NameTree<Bound>): Dist {
         const w = (total === 0 ? 1 : b.weight / scale) / sum
         if (w === 0) continue
         const d = dist(b.tree)
-        for (const [id, p] of d.ids) out.ids.set(id, (out.ids.get(id) ?? 0) + w * p)
+        for (const [id, p] of d.ids) addShare(out.ids, id, w * p)
         out.neg += w * d.neg
         out.other += w * d.other
       }

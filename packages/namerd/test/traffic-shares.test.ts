@@ -1,0 +1,188 @@
+// The split a dtab asks for (dashboard/shares.ts): each destination's share of the requests a
+// proxy's picker draws from a bound tree, and the logical services a dtab names.
+import {
+  type Bound,
+  bind,
+  compilePicker,
+  Dtab,
+  interpreterLookup,
+  type NameTree,
+  NameTree as NT,
+  Path,
+} from '@switchyard/dtab'
+import fc from 'fast-check'
+import t from 'tap'
+import { expectedShares, servicePaths } from '../src/dashboard/shares.js'
+
+const leaf = (name: string): NameTree<Bound> => ({
+  type: 'leaf',
+  value: { type: 'bound', id: ['#', 'io.l5d.fs', name], residual: [] },
+})
+const union = (...branches: [number, NameTree<Bound>][]): NameTree<Bound> => ({
+  type: 'union',
+  branches: branches.map(([weight, tree]) => ({ weight, tree })),
+})
+const alt = (...trees: NameTree<Bound>[]): NameTree<Bound> => ({ type: 'alt', trees })
+const NEG: NameTree<Bound> = { type: 'neg' }
+const FAIL: NameTree<Bound> = { type: 'fail' }
+
+const shares = (tree: NameTree<Bound>) => {
+  const s = expectedShares(tree)
+  return { ids: Object.fromEntries(s.ids), none: s.none }
+}
+
+t.test('a leaf takes everything', async (t) => {
+  t.same(shares(leaf('v1')), { ids: { '/#/io.l5d.fs/v1': 1 }, none: 0 })
+})
+
+t.test('a union splits by weight, nested unions multiply down', async (t) => {
+  t.same(shares(union([9, leaf('v1')], [1, leaf('v2')])), {
+    ids: { '/#/io.l5d.fs/v1': 0.9, '/#/io.l5d.fs/v2': 0.1 },
+    none: 0,
+  })
+  const s = expectedShares(union([1, leaf('a')], [1, union([3, leaf('b')], [1, leaf('c')])]))
+  t.equal(s.ids.get('/#/io.l5d.fs/a'), 0.5)
+  t.equal(s.ids.get('/#/io.l5d.fs/b'), 0.375)
+  t.equal(s.ids.get('/#/io.l5d.fs/c'), 0.125)
+  // The same id in two members adds up.
+  t.same(shares(union([1, leaf('a')], [3, leaf('a')])).ids, { '/#/io.l5d.fs/a': 1 })
+})
+
+t.test('zero weights: never picked, unless every weight is zero (then alike)', async (t) => {
+  t.same(shares(union([0, leaf('a')], [2, leaf('b')])).ids, { '/#/io.l5d.fs/b': 1 })
+  t.same(shares(union([0, leaf('a')], [0, leaf('b')])).ids, {
+    '/#/io.l5d.fs/a': 0.5,
+    '/#/io.l5d.fs/b': 0.5,
+  })
+})
+
+t.test(
+  'neg and fail reach no destination; an alt passes on what its first member negs',
+  async (t) => {
+    t.same(shares(NEG), { ids: {}, none: 1 })
+    t.same(shares(FAIL), { ids: {}, none: 1 })
+    t.same(shares(union([9, leaf('a')], [1, FAIL])), { ids: { '/#/io.l5d.fs/a': 0.9 }, none: 0.1 })
+    t.same(shares(alt(NEG, leaf('b'))), { ids: { '/#/io.l5d.fs/b': 1 }, none: 0 })
+    // Half of the draws find neg in the first member and go on to the second.
+    t.same(shares(alt(union([1, leaf('a')], [1, NEG]), leaf('b'))), {
+      ids: { '/#/io.l5d.fs/a': 0.5, '/#/io.l5d.fs/b': 0.5 },
+      none: 0,
+    })
+    // A fail stops the alt.
+    t.same(shares(alt(FAIL, leaf('b'))), { ids: {}, none: 1 })
+  },
+)
+
+t.test('a transformer prefix is stripped, as the proxies label their clients', async (t) => {
+  const tree: NameTree<Bound> = {
+    type: 'leaf',
+    value: {
+      type: 'bound',
+      id: ['%', 'io.l5d.port', '4141', '#', 'io.l5d.fs', 'x'],
+      residual: [],
+    },
+  }
+  t.same(shares(tree).ids, { '/#/io.l5d.fs/x': 1 })
+})
+
+t.test('a tree bound through a real dtab: the shift of the blue-green story', async (t) => {
+  const dtab = Dtab.read(
+    '/svc => /$/inet/127.0.0.1; /svc/world => 9 * /$/inet/127.0.0.1/8001 & 1 * /$/inet/127.0.0.1/8002',
+  )
+  const tree = bind(interpreterLookup(dtab), NT.leaf(Path.read('/svc/world')))
+  t.same(shares(tree), {
+    ids: { '/$/inet/127.0.0.1/8001': 0.9, '/$/inet/127.0.0.1/8002': 0.1 },
+    none: 0,
+  })
+})
+
+// Bound trees of every shape: leaves of a few ids, neg, fail, unions and alts, nested.
+const ids = ['a', 'b', 'c', 'd']
+const { tree: anyTree } = fc.letrec<{ tree: NameTree<Bound> }>((rec) => ({
+  tree: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom(...ids).map(leaf),
+    fc.constantFrom(NEG, FAIL),
+    fc
+      .array(fc.tuple(fc.double({ min: 0, max: 1e6, noNaN: true }), rec('tree')), {
+        minLength: 1,
+        maxLength: 4,
+      })
+      .map((bs) => union(...bs)),
+    fc.array(rec('tree'), { minLength: 1, maxLength: 3 }).map((ts) => alt(...ts)),
+  ),
+}))
+const onlyBound = (tree: NameTree<Bound>): boolean =>
+  tree.type === 'leaf' ||
+  (tree.type === 'union' && tree.branches.every((b) => onlyBound(b.tree))) ||
+  (tree.type === 'alt' && tree.trees.length > 0 && onlyBound(tree.trees[0]!))
+
+t.test('property: the shares and the part that finds nothing sum to 1', async (t) => {
+  fc.assert(
+    fc.property(anyTree, (tree) => {
+      const s = expectedShares(tree)
+      let sum = s.none
+      for (const p of s.ids.values()) {
+        if (!(p > 0 && p <= 1 + 1e-12)) return false
+        sum += p
+      }
+      return Math.abs(sum - 1) < 1e-9
+    }),
+    { numRuns: 2000 },
+  )
+  t.pass('2000 trees')
+})
+
+t.test('property: a tree whose draws always bind splits all of its requests', async (t) => {
+  fc.assert(
+    fc.property(anyTree.filter(onlyBound), (tree) => {
+      const s = expectedShares(tree)
+      let sum = 0
+      for (const p of s.ids.values()) sum += p
+      return s.none < 1e-12 && Math.abs(sum - 1) < 1e-9
+    }),
+    { numRuns: 1000 },
+  )
+  t.pass('1000 trees')
+})
+
+t.test('property: the shares are what the proxy picker draws (10,000 seeded draws)', async (t) => {
+  fc.assert(
+    fc.property(anyTree, fc.integer({ min: 1, max: 2 ** 31 - 1 }), (tree, seed) => {
+      // A small LCG: the same draws every run for a given seed.
+      let x = seed
+      const random = () => {
+        x = (x * 48271) % 2147483647
+        return x / 2147483647
+      }
+      const pick = compilePicker(tree)
+      const counts = new Map<string, number>()
+      const n = 10_000
+      for (let i = 0; i < n; i++) {
+        const p = pick(random)
+        const key = p.type === 'bound' ? Path.show(p.bound.id) : 'none'
+        counts.set(key, (counts.get(key) ?? 0) + 1)
+      }
+      const s = expectedShares(tree)
+      const expected = new Map([...s.ids, ['none', s.none]])
+      for (const key of new Set([...counts.keys(), ...expected.keys()])) {
+        // Five standard deviations of a binomial share at n draws, at least 0.01.
+        const p = expected.get(key) ?? 0
+        const tol = Math.max(0.01, 5 * Math.sqrt((p * (1 - p)) / n))
+        if (Math.abs((counts.get(key) ?? 0) / n - p) > tol) return false
+      }
+      return true
+    }),
+    { numRuns: 100 },
+  )
+  t.pass('100 trees')
+})
+
+t.test('servicePaths: prefixes under /svc/ without wildcards, in order, once each', async (t) => {
+  const dtab = Dtab.read(
+    '/svc => /host; /svc/world => /srv/world-v1; /svc/*/x => /a; /host/world => /b; /svc/api => /c; /svc/world => /d',
+  )
+  t.same(servicePaths(dtab, 20), ['/svc/world', '/svc/api'])
+  t.same(servicePaths(dtab, 1), ['/svc/world'])
+  t.same(servicePaths(Dtab.empty, 20), [])
+})
