@@ -2,7 +2,7 @@
 // one tab stop (roving tabindex), the keys of keys.ts. Every item is named by its whole line
 // (path, dentry, weight, outcome, addresses), so a screen reader says what a sighted user sees.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
-import { allExpandable, onTreeKey } from './keys.js'
+import { allExpandable, onTreeKey, visibleRows } from './keys.js'
 import { itemLabel, type Tone, type TreeItem } from './model.js'
 
 export interface DelegationTreeProps {
@@ -14,19 +14,18 @@ export interface DelegationTreeProps {
 }
 
 export function DelegationTree({ root, label, idPrefix }: DelegationTreeProps) {
-  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => allExpandable(root))
+  const [expanded, setExpandedState] = useState<ReadonlySet<string>>(() => allExpandable(root))
   const [focused, setFocused] = useState(root.id)
-  // Only a key press moves DOM focus; a new answer must not pull focus away from the form.
-  const moveFocus = useRef(false)
+  // Keys can come faster than renders: the handler reads the newest expansion from here.
+  const expandedNow = useRef(expanded)
+  const setExpanded = (next: ReadonlySet<string>) => {
+    expandedNow.current = next
+    setExpandedState(next)
+  }
   useEffect(() => {
     setExpanded(allExpandable(root))
     setFocused(root.id)
   }, [root])
-  useEffect(() => {
-    if (!moveFocus.current) return
-    moveFocus.current = false
-    document.getElementById(`${idPrefix}-${focused}`)?.focus()
-  }, [focused, idPrefix])
 
   const itemOf = (target: EventTarget | null): string | null => {
     const el = target instanceof Element ? target.closest('[role="treeitem"]') : null
@@ -37,21 +36,26 @@ export function DelegationTree({ root, label, idPrefix }: DelegationTreeProps) {
     if (e.altKey || e.ctrlKey || e.metaKey) return
     const at = itemOf(e.target)
     if (at === null) return
-    const next = onTreeKey(e.key, at, root, expanded)
+    const next = onTreeKey(e.key, at, root, expandedNow.current)
     if (next === null) return
     e.preventDefault()
     e.stopPropagation()
     setExpanded(next.expanded)
-    moveFocus.current = true
     setFocused(next.focus)
+    // Focus moves now, not after the render: every item a key can move to is already drawn
+    // (keys.ts moves only among the visible items), and the next key must start from it.
+    if (next.focus !== at) document.getElementById(`${idPrefix}-${next.focus}`)?.focus()
   }
 
   const toggle = (id: string) => {
-    const next = new Set(expanded)
+    const next = new Set(expandedNow.current)
     if (next.has(id)) next.delete(id)
     else next.add(id)
     setExpanded(next)
   }
+
+  // The one tab stop: the focused item, or the root when a click closed the focused item's parent.
+  const tabStop = visibleRows(root, expanded).some((r) => r.item.id === focused) ? focused : root.id
 
   return (
     <div
@@ -70,7 +74,7 @@ export function DelegationTree({ root, label, idPrefix }: DelegationTreeProps) {
         posinset={1}
         setsize={1}
         expanded={expanded}
-        focused={focused}
+        focused={tabStop}
         idPrefix={idPrefix}
         onToggle={toggle}
       />

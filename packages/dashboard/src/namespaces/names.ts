@@ -35,8 +35,11 @@ export function proxiesBehind(watchers: number, current: number): boolean {
   return current < watchers
 }
 
-/** A version (ETag) short enough for a table cell: its first 8 characters. */
+/**
+ * A version (ETag) for a table cell: whole when short (the memory and file stores' are 12
+ * characters, and their ends differ, not their starts), else its last 10 characters.
+ */
 export function shortVersion(version: string): string {
   const v = version.replace(/^W\//, '').replace(/^"|"$/g, '')
-  return v.length <= 10 ? v : `${v.slice(0, 8)}…`
+  return v.length <= 16 ? v : `…${v.slice(-10)}`
 }
