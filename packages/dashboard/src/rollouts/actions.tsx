@@ -1,0 +1,109 @@
+// Pause, resume, promote and abort: each enabled only as the phase allows (the reason shown
+// beside a disabled one), abort behind a confirmation. Each queues a request (202); the leader
+// acts at its next round and the watch shows the result. namerd's refusal (409) is shown.
+import type { Rollout } from '@switchyard/wire'
+import { useState } from 'preact/hooks'
+import { ErrorNote } from '../components/error-note.js'
+import { useApp } from '../context.js'
+import { ConfirmDialog } from '../history/confirm-dialog.js'
+import { act } from './api.js'
+import { ACTIONS, type ActionName, actionStates } from './model.js'
+
+const LABEL: Record<ActionName, string> = {
+  pause: 'Pause',
+  resume: 'Resume',
+  promote: 'Promote',
+  abort: 'Abort',
+}
+
+const DONE: Record<ActionName, string> = {
+  pause: 'Pause requested',
+  resume: 'Resume requested',
+  promote: 'Promote requested',
+  abort: 'Abort requested',
+}
+
+export function Actions({ rollout }: { rollout: Rollout }) {
+  const { api, canWrite } = useApp()
+  const [why, setWhy] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<Error | null>(null)
+  const [said, setSaid] = useState<string | null>(null)
+  const [confirming, setConfirming] = useState(false)
+  const states = actionStates(rollout)
+
+  const run = async (action: ActionName) => {
+    setBusy(true)
+    setError(null)
+    setSaid(null)
+    try {
+      await act(api, rollout.namespace, rollout.id, action, why)
+      setSaid(`${DONE[action]}: namerd's leader acts on it at its next round.`)
+      setWhy('')
+    } catch (err) {
+      setError(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      setBusy(false)
+      setConfirming(false)
+    }
+  }
+
+  const reasons = ACTIONS.filter((a) => states[a] !== null).map((a) => `${LABEL[a]}: ${states[a]}`)
+  return (
+    <section aria-labelledby="actions-title" class="card">
+      <h2 id="actions-title">Steer</h2>
+      <div class="field">
+        <label for="rollout-why">Reason (optional, kept in the events)</label>
+        <input
+          id="rollout-why"
+          value={why}
+          maxLength={1000}
+          disabled={!canWrite}
+          onInput={(e) => setWhy(e.currentTarget.value)}
+        />
+      </div>
+      <div class="buttons">
+        {ACTIONS.map((a) => (
+          <button
+            key={a}
+            type="button"
+            class={a === 'abort' ? 'danger' : a === 'promote' ? 'primary' : undefined}
+            disabled={!canWrite || busy || states[a] !== null}
+            aria-describedby="actions-why"
+            onClick={() => (a === 'abort' ? setConfirming(true) : void run(a))}
+          >
+            {LABEL[a]}
+          </button>
+        ))}
+      </div>
+      <p id="actions-why" class="muted">
+        {canWrite ? reasons.join('. ') : 'Read-only token: nothing can be changed.'}
+      </p>
+      <p role="status" class={said === null ? 'visually-hidden' : 'notice'}>
+        {said ?? ''}
+      </p>
+      <ErrorNote error={error} what="namerd refused" />
+      {confirming ? (
+        <ConfirmDialog
+          id="abort-title"
+          title={`Abort rollout ${rollout.id}?`}
+          onCancel={() => setConfirming(false)}
+        >
+          <p>
+            namerd rolls back exactly as a failed step does: the dtab goes back to what it was
+            before the rollout (<code>{rollout.before.dentry}</code>), and the rollout ends aborted.
+            It cannot be resumed.
+          </p>
+          <div class="buttons">
+            <button type="button" class="danger" disabled={busy} onClick={() => void run('abort')}>
+              Abort rollout
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
+        </ConfirmDialog>
+      ) : null}
+    </section>
+  )
+}

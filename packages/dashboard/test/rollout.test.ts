@@ -1,0 +1,238 @@
+// The rollout views' logic: which of pause, resume, promote and abort each phase allows (as
+// namerd's own refusals do), the plan with its current step, and numbers that never claim more
+// than was measured.
+import {
+  type Rollout,
+  type RolloutPause,
+  RolloutPhase,
+  type StepRecord,
+  TERMINAL_PHASES,
+} from '@switchyard/wire'
+import fc from 'fast-check'
+import t from 'tap'
+import {
+  actionStates,
+  duration,
+  millis,
+  percent,
+  stepCell,
+  stepRows,
+  verdictWhy,
+  whereWords,
+} from '../src/rollouts/model.js'
+
+const T0 = '2026-12-05T12:00:00.000Z'
+
+function rollout(over: Partial<Rollout> = {}): Rollout {
+  return {
+    prefix: '/host/world',
+    from: '/srv/world-v1',
+    to: '/srv/world-v2',
+    steps: [10, 50, 100],
+    intervalMs: 60_000,
+    progressDeadlineMs: 600_000,
+    thresholds: { minSuccessRate: 0.99, maxP99Ms: null, minRequests: 100 },
+    smoke: null,
+    gates: [50],
+    metrics: { kind: 'proxies' },
+    webhook: null,
+    reason: null,
+    id: 'world-20261205t120000-abcd',
+    namespace: 'demo',
+    phase: 'step',
+    step: 0,
+    pause: null,
+    before: {
+      version: 'AAAAAAAAAAE=',
+      dtab: '/host/world=>/srv/world-v1',
+      dentry: '/host/world=>/srv/world-v1',
+    },
+    lastWritten: null,
+    intent: null,
+    requests: [],
+    stepRecords: [],
+    smokeResult: null,
+    events: [],
+    webhookDelivered: 0,
+    createdBy: 'alice',
+    createdAt: T0,
+    updatedAt: T0,
+    endedAt: null,
+    outcome: null,
+    ...over,
+  }
+}
+
+function record(index: number, over: Partial<StepRecord> = {}): StepRecord {
+  return {
+    index,
+    weight: [10, 50, 100][index] ?? 100,
+    startedAt: T0,
+    shiftedVersion: null,
+    windowStart: T0,
+    windowEnd: null,
+    checks: 3,
+    verdict: 'pending',
+    from: null,
+    to: null,
+    failed: null,
+    ...over,
+  }
+}
+
+const userPause: RolloutPause = { by: 'user', since: T0, who: 'bob', why: 'look' }
+
+t.test('an ended rollout allows nothing, and says it has ended', async (t) => {
+  for (const phase of TERMINAL_PHASES) {
+    const s = actionStates(rollout({ phase, step: null }))
+    for (const why of Object.values(s)) t.match(why, /has ended/, phase)
+  }
+})
+
+t.test('at a step: pause, promote and abort; resume only once paused', async (t) => {
+  t.same(actionStates(rollout()), {
+    pause: null,
+    resume: 'it is not paused',
+    promote: null,
+    abort: null,
+  })
+  const paused = actionStates(rollout({ pause: userPause }))
+  t.equal(paused.resume, null)
+  t.equal(paused.pause, 'already paused by bob')
+  // namerd pauses by itself when metrics cannot be read; a user may still pause on top.
+  const byMetrics = actionStates(rollout({ pause: { ...userPause, by: 'metrics' } }))
+  t.equal(byMetrics.pause, null)
+  t.equal(byMetrics.resume, null)
+})
+
+t.test('promote is refused before the first step, in smoke and while rolling back', async (t) => {
+  t.match(actionStates(rollout({ phase: 'pending', step: null })).promote, /first step/)
+  t.match(actionStates(rollout({ phase: 'smoke', step: null })).promote, /smoke/)
+  const back = actionStates(rollout({ phase: 'rolling-back' }))
+  t.match(back.promote, /rolling back/)
+  t.match(back.abort, /rolling back/)
+  t.equal(
+    actionStates(rollout({ phase: 'gate', step: 1 })).promote,
+    null,
+    'a gate opens by promote',
+  )
+})
+
+t.test('whatever the phase and pause, an action is allowed or has a reason to show', async (t) => {
+  t.doesNotThrow(() =>
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...RolloutPhase.options),
+        fc.option(fc.constantFrom<'user' | 'metrics'>('user', 'metrics')),
+        (phase, by) => {
+          const r = rollout({ phase, pause: by === null ? null : { ...userPause, by } })
+          const s = actionStates(r)
+          const terminal = TERMINAL_PHASES.includes(phase)
+          return Object.values(s).every(
+            (why) => (why === null && !terminal) || (typeof why === 'string' && why.length > 0),
+          )
+        },
+      ),
+    ),
+  )
+})
+
+t.test('the plan marks the step the rollout is at, with gates and verdicts', async (t) => {
+  const r = rollout({
+    phase: 'step',
+    step: 1,
+    stepRecords: [
+      record(0, { verdict: 'insufficient' }),
+      record(0, { verdict: 'pass' }),
+      record(1),
+    ],
+  })
+  const rows = stepRows(r)
+  t.same(
+    rows.map((row) => [row.weight, row.gate, row.verdict, row.current]),
+    [
+      [10, false, 'pass', false],
+      [50, true, 'pending', true],
+      [100, false, 'not reached', false],
+    ],
+    "a step's last record is its verdict",
+  )
+  t.equal(stepCell(r), '2 of 3 (50%)')
+  t.equal(stepCell(rollout({ phase: 'pending', step: null })), '–')
+})
+
+t.test('an ended rollout has no current step', async (t) => {
+  const rows = stepRows(rollout({ phase: 'succeeded', step: 2 }))
+  t.notOk(rows.some((r) => r.current))
+})
+
+t.test('where it is, in words, with a pause and its reason', async (t) => {
+  t.equal(
+    whereWords(rollout({ phase: 'gate', step: 1 })),
+    'waiting at the gate before 50% for promote',
+  )
+  t.equal(
+    whereWords(rollout({ step: 1, pause: userPause })),
+    'at step 2 of 3 (50%), paused by bob: look',
+  )
+})
+
+t.test("a step's why: the failed check's detail, else what the judgement saw", async (t) => {
+  const r = rollout()
+  const stats = {
+    ids: ['/#/x'],
+    requests: 412,
+    successes: 329,
+    failures: 83,
+    successRate: 0.7985,
+    p99Ms: 30,
+    ratePerSec: 6.8,
+  }
+  t.equal(
+    verdictWhy(
+      r,
+      record(0, {
+        verdict: 'fail',
+        to: stats,
+        failed: {
+          metric: 'success-rate',
+          value: 0.7985,
+          threshold: 0.99,
+          detail: 'success rate 79.8% < 99% (412 requests)',
+        },
+      }),
+    ),
+    'success rate 79.8% < 99% (412 requests)',
+  )
+  t.match(
+    verdictWhy(r, record(0, { verdict: 'insufficient', to: { ...stats, requests: 28 } })),
+    /28 of the 100 requests/,
+  )
+  t.match(verdictWhy(r, record(0, { verdict: 'pending', windowStart: null })), /shifting/)
+})
+
+t.test('a rate just under 100% never prints as 100%', async (t) => {
+  t.equal(percent(0.998), '99.8%')
+  t.equal(percent(0.99996), '99.99%')
+  t.equal(percent(1), '100%')
+  t.equal(percent(0), '0%')
+  t.equal(percent(0.00001), '<0.01%')
+  t.equal(percent(null), '–')
+  t.equal(percent(Number.NaN), '–')
+  fc.assert(
+    fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (x) => {
+      const s = percent(x)
+      return (s === '100%') === (x === 1) && !s.includes('NaN')
+    }),
+  )
+})
+
+t.test('durations and latencies as namerctl writes them', async (t) => {
+  t.equal(duration(300_000), '5m')
+  t.equal(duration(3_600_000), '1h')
+  t.equal(duration(1500), '1.5s')
+  t.equal(duration(250), '250ms')
+  t.equal(millis(497.2), '497 ms')
+  t.equal(millis(2500), '2.50 s')
+  t.equal(millis(null), '–')
+})
