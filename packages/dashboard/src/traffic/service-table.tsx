@@ -50,7 +50,7 @@ export function ServiceTable({ service, windowSeconds, measuring, onHide }: Serv
       {service.farOff.map((r) => (
         <FarOffNote key={r.id} row={r} path={path} requests={service.requests} span={span} />
       ))}
-      <table aria-label={`Traffic for ${path}`}>
+      <table class="traffic-table" aria-label={`Traffic for ${path}`}>
         <thead>
           <tr>
             <th scope="col">Destination</th>

@@ -183,7 +183,9 @@ function CoverageNote({ coverage: cov, ns }: { coverage: Coverage; ns: string })
       return (
         <div class="notice">
           <strong>
-            {cov.read} of {proxies(cov.listed)} read; the numbers leave out the others:
+            {cov.read < cov.listed
+              ? `Only ${cov.read} of ${proxies(cov.listed)} could be read: the numbers leave out the others.`
+              : 'The last read of some proxies failed: the numbers count what they said before, within the window.'}
           </strong>
           <Problems problems={cov.problems} />
         </div>
