@@ -16,14 +16,18 @@ export function RollbackDialog(props: {
   plan: RollbackPlan
   onDone: (newVersion: string) => void
   onCancel: () => void
-  /** Told of a conflict, so the history is read again. */
+  /** Told of a conflict, so the history is read again and the plan redone against it. */
   onStale: () => void
+  /** A conflict happened and the plan has not been redone yet. */
+  stale: boolean
 }) {
   const { api, canWrite } = useApp()
   const { plan } = props
   const name = versionName(plan.target.version)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<Error | null>(null)
+  // A rollback was refused as stale: once the plan is redone against the newer version, the
+  // dialog says so and the rollback may be tried again.
   const [conflict, setConflict] = useState(false)
 
   const go = async () => {
@@ -52,21 +56,29 @@ export function RollbackDialog(props: {
         The dtab of <code>{props.ns}</code> becomes the one of {name} (
         {plan.target.who ?? 'anonymous'}, {new Date(plan.target.time).toLocaleString()}). This is a
         new write: it goes into the history and every proxy watching gets it.
+        {plan.ifMatch === null ? ' The namespace is deleted now: this creates it again.' : ''}
       </p>
       <DiffView before={plan.before} after={plan.after} label="Rollback changes" />
-      {conflict ? (
+      {!conflict ? null : props.stale ? (
         <p class="error" role="alert">
-          The dtab changed since this page read it: nothing was rolled back. The history has been
-          read again; cancel, look at the current version and roll back again if you still want to.
+          The dtab changed since this page read it: nothing was rolled back. Reading the current
+          version…
         </p>
-      ) : null}
+      ) : (
+        <p class="error" role="alert">
+          The dtab changed since this page read it: nothing was rolled back. The changes above are
+          now from the current version
+          {plan.ifMatch === null ? '' : ` ${versionName(plan.ifMatch)}`}; roll back again if you
+          still want them.
+        </p>
+      )}
       <ErrorNote error={error} what="Roll back" />
       {canWrite ? null : <p class="muted">Cannot roll back: read-only token.</p>}
       <div class="buttons">
         <button
           type="button"
           class="danger"
-          disabled={!canWrite || busy || conflict}
+          disabled={!canWrite || busy || props.stale}
           onClick={() => void go()}
         >
           Roll back

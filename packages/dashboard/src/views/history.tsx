@@ -2,7 +2,7 @@
 // change, a rollback to any earlier one behind a confirmation, and a comparison of any two.
 // Polled every 2 s, so writes from namerctl or a rollout appear without a reload.
 import type { HistoryEntry } from '@switchyard/wire'
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { ApiError } from '../api/errors.js'
 import { usePoll } from '../api/live.js'
 import { ErrorNote } from '../components/error-note.js'
@@ -20,7 +20,18 @@ export function HistoryView({ ns }: { ns: string }) {
   const live = usePoll((signal) => readHistory(api, ns, signal), 2000, [api, ns])
   const [plan, setPlan] = useState<RollbackPlan | null>(null)
   const [done, setDone] = useState<string | null>(null)
+  // Set by a conflict (412/409): the dialog's diff is then redone against the history read
+  // after it, so what is shown is again what a rollback would change.
+  const [stale, setStale] = useState(false)
   const entries = live.value
+  useEffect(() => {
+    if (!stale || plan === null || entries === null) return
+    const check = planRollback(entries, plan.target.version)
+    if (check.ok && check.plan.ifMatch !== plan.ifMatch) {
+      setPlan(check.plan)
+      setStale(false)
+    }
+  }, [stale, entries, plan])
 
   return (
     <>
@@ -51,6 +62,7 @@ export function HistoryView({ ns }: { ns: string }) {
               const check = planRollback(entries, version)
               if (check.ok) {
                 setDone(null)
+                setStale(false)
                 setPlan(check.plan)
               }
             }}
@@ -66,7 +78,11 @@ export function HistoryView({ ns }: { ns: string }) {
           ns={ns}
           plan={plan}
           onCancel={() => setPlan(null)}
-          onStale={live.refresh}
+          stale={stale}
+          onStale={() => {
+            setStale(true)
+            live.refresh()
+          }}
           onDone={(version) => {
             setPlan(null)
             setDone(
