@@ -89,7 +89,6 @@ export function DtabInput(props: DtabInputProps) {
       </div>
       {check.ok ? null : (
         <p id={errorId} class="dtab-input-error">
-          <span aria-hidden="true">✗ </span>
           {describeCheck(check)}
         </p>
       )}

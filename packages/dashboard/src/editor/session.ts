@@ -142,8 +142,8 @@ export function editorReducer(state: EditorState, event: EditorEvent): EditorSta
 
 function onStored(state: EditorState, stored: Stored): EditorState {
   if (state.phase !== 'ready' || state.base === null) {
-    // The first read, or the namespace (re)appeared: an edit typed meanwhile is kept.
-    const keep = state.phase === 'missing' && state.text !== ''
+    // The first read, or the namespace (re)appeared: an edit made before it went is kept.
+    const keep = state.phase === 'missing' && state.base !== null && isEdited(state)
     return {
       ...state,
       phase: 'ready',
@@ -174,6 +174,6 @@ function onStored(state: EditorState, stored: Stored): EditorState {
   return {
     ...state,
     latest: stored,
-    status: `The dtab changed since you started editing (now version ${shortVersion(stored.version)}). Saving will be refused; see what changed, or start again from the current dtab.`,
+    status: `The dtab changed since you started editing (namerd is at version ${shortVersion(stored.version)} now).`,
   }
 }

@@ -7,6 +7,7 @@
 // with the version (the ETag) a save must name, which a watch line does not carry, and a watch
 // would register the page as a watcher, counted among the namespace's proxies (Proxies view,
 // "2 of 3 current") where it does not belong.
+import { NamespaceList } from '@switchyard/wire'
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks'
 import type { Versioned } from '../api/client.js'
 import { ApiError } from '../api/errors.js'
@@ -48,16 +49,28 @@ function DtabEditor({ ns }: { ns: string }) {
   useEffect(() => {
     const ac = new AbortController()
     let timer: ReturnType<typeof setTimeout> | undefined
+    // While the namespace is missing, the list of names is read instead of the dtab: a 404
+    // every 2 s would fill the browser's console with failed requests.
+    let missing = false
     const once = async () => {
       const seq = ++reads.current.started
       try {
-        const stored = await api.dtab(ns, ac.signal)
-        if (ac.signal.aborted) return
-        if (seq >= reads.current.countFrom) dispatch({ type: 'stored', stored })
+        if (
+          missing &&
+          !(await api.json('/api/1/dtabs', NamespaceList, { signal: ac.signal })).includes(ns)
+        ) {
+          if (seq >= reads.current.countFrom) dispatch({ type: 'missing' })
+        } else {
+          const stored = await api.dtab(ns, ac.signal)
+          if (ac.signal.aborted) return
+          missing = false
+          if (seq >= reads.current.countFrom) dispatch({ type: 'stored', stored })
+        }
         setFollowError(null)
       } catch (err) {
         if (ac.signal.aborted) return
         if (err instanceof ApiError && err.status === 404) {
+          missing = true
           if (seq >= reads.current.countFrom) dispatch({ type: 'missing' })
           setFollowError(null)
         } else {
@@ -89,7 +102,7 @@ function DtabEditor({ ns }: { ns: string }) {
   if (state.phase === 'loading') {
     return (
       <div class="dtab-editor">
-        <h2>Dtab</h2>
+        <h2>Edit the dtab</h2>
         <ErrorNote error={followError} what="Reading the dtab" />
         {followError === null ? <p class="muted">Reading the dtab…</p> : null}
       </div>
@@ -99,7 +112,7 @@ function DtabEditor({ ns }: { ns: string }) {
   if (state.phase === 'missing') {
     return (
       <div class="dtab-editor">
-        <h2>Dtab</h2>
+        <h2>Edit the dtab</h2>
         <p class="notice">
           Namespace <code>{ns}</code> does not exist on namerd.{' '}
           <a href={href({ view: 'namespaces' })}>Create it on the Namespaces page</a> (the form
@@ -176,7 +189,7 @@ function DtabEditor({ ns }: { ns: string }) {
 
   return (
     <div class="dtab-editor">
-      <h2>Dtab</h2>
+      <h2>Edit the dtab</h2>
       <p class="meta">
         Version <code title={base.version}>{shortVersion(base.version)}</code>
         {stale && state.latest !== null ? (
@@ -246,9 +259,8 @@ function DtabEditor({ ns }: { ns: string }) {
       {state.conflict === null && stale && edited && state.latest !== null ? (
         <div class="stale">
           <p>
-            The dtab changed since you started editing: namerd is at version{' '}
-            {shortVersion(state.latest.version)}, your edit started from{' '}
-            {shortVersion(base.version)}. A save now would be refused.
+            Your edit started from version {shortVersion(base.version)}; namerd is at{' '}
+            {shortVersion(state.latest.version)} now. A save now would be refused and save nothing.
           </p>
           <details>
             <summary>What changed on namerd</summary>
@@ -258,6 +270,11 @@ function DtabEditor({ ns }: { ns: string }) {
               after={dtabLines(state.latest.dtab)}
             />
           </details>
+          <div class="buttons">
+            <button type="button" onClick={() => dispatch({ type: 'start-again' })}>
+              Start again from the current dtab
+            </button>
+          </div>
         </div>
       ) : null}
       {state.conflict === null ? null : (
