@@ -8,7 +8,7 @@
  * then says so, and the form shows it.
  */
 export const NAMESPACE_RULE =
-  "1 to 253 characters, each an ASCII letter, a digit, '-', '_' or '.', and not '.' or '..'"
+  "1 to 253 characters, each an ASCII letter, a digit, '-', '_' or '.', and is not '.' or '..'"
 
 const PATTERN = /^[A-Za-z0-9._-]{1,253}$/
 

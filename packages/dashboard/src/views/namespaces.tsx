@@ -173,7 +173,7 @@ function CreateNamespace({ onCreated }: { onCreated: () => void }) {
   }
 
   return (
-    <form class="create-namespace card" onSubmit={submit} noValidate aria-labelledby="create-ns">
+    <form class="create-namespace card" onSubmit={submit} noValidate>
       <h2 id="create-ns">Create a namespace</h2>
       <div class="field">
         <label for="new-name">Name</label>
