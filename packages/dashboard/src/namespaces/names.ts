@@ -34,12 +34,3 @@ export function proxiesText(watchers: number, current: number): string {
 export function proxiesBehind(watchers: number, current: number): boolean {
   return current < watchers
 }
-
-/**
- * A version (ETag) for a table cell: whole when short (the memory and file stores' are 12
- * characters, and their ends differ, not their starts), else its last 10 characters.
- */
-export function shortVersion(version: string): string {
-  const v = version.replace(/^W\//, '').replace(/^"|"$/g, '')
-  return v.length <= 16 ? v : `…${v.slice(-10)}`
-}

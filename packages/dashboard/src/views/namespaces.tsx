@@ -9,7 +9,8 @@ import { DtabInput } from '../components/dtab-input.js'
 import { ErrorNote } from '../components/error-note.js'
 import { TimeAgo } from '../components/time-ago.js'
 import { useApp } from '../context.js'
-import { namespaceProblem, proxiesBehind, proxiesText, shortVersion } from '../namespaces/names.js'
+import { versionName } from '../history/version.js'
+import { namespaceProblem, proxiesBehind, proxiesText } from '../namespaces/names.js'
 import { href } from '../router.js'
 
 export function NamespacesView() {
@@ -67,7 +68,7 @@ function NamespaceTable({ list }: { list: readonly NamespaceOverview[] }) {
               </a>
             </td>
             <td>
-              <code title={n.version}>{shortVersion(n.version)}</code>
+              <code title={n.version}>{versionName(n.version)}</code>
             </td>
             <td>
               <LastChange change={n.lastChange} />

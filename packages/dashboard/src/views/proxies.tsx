@@ -6,7 +6,7 @@ import { usePoll } from '../api/live.js'
 import { ErrorNote } from '../components/error-note.js'
 import { TimeAgo } from '../components/time-ago.js'
 import { useApp } from '../context.js'
-import { shortVersion } from '../namespaces/names.js'
+import { versionName } from '../history/version.js'
 import { type ProxyRow, type ProxyRows, proxyRows } from '../proxies/rows.js'
 import { href } from '../router.js'
 
@@ -125,7 +125,7 @@ function Row({ row }: { row: ProxyRow }) {
         {row.version === null ? (
           <span class="muted">none yet</span>
         ) : (
-          <code title={row.version}>{shortVersion(row.version)}</code>
+          <code title={row.version}>{versionName(row.version)}</code>
         )}
       </td>
       <td>{row.current ? <span class="ok">yes</span> : <span class="warn">no</span>}</td>
