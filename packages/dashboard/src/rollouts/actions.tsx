@@ -48,7 +48,13 @@ export function Actions({ rollout }: { rollout: Rollout }) {
     }
   }
 
-  const reasons = ACTIONS.filter((a) => states[a] !== null).map((a) => `${LABEL[a]}: ${states[a]}`)
+  // Actions refused for the same reason are said once: `Pause, Promote: the rollout has ended`.
+  const byReason = new Map<string, string[]>()
+  for (const a of ACTIONS) {
+    const why = states[a]
+    if (why !== null) byReason.set(why, [...(byReason.get(why) ?? []), LABEL[a]])
+  }
+  const reasons = [...byReason].map(([why, names]) => `${names.join(', ')}: ${why}`)
   return (
     <section aria-labelledby="actions-title" class="card">
       <h2 id="actions-title">Steer</h2>
@@ -58,7 +64,7 @@ export function Actions({ rollout }: { rollout: Rollout }) {
           id="rollout-why"
           value={why}
           maxLength={1000}
-          disabled={!canWrite}
+          disabled={!canWrite || ACTIONS.every((a) => states[a] !== null)}
           onInput={(e) => setWhy(e.currentTarget.value)}
         />
       </div>

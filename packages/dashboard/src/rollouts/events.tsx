@@ -8,9 +8,9 @@ export function Events({ rollout }: { rollout: Rollout }) {
   return (
     <section aria-labelledby="events-title">
       <h2 id="events-title">Events</h2>
-      <ol class="events" reversed>
+      <ol class="events">
         {events.map((e) => (
-          <li key={e.seq}>
+          <li key={e.seq} value={e.seq}>
             <TimeAgo time={e.time} />{' '}
             <span class="mono">
               {e.from} → {e.to}

@@ -16,6 +16,12 @@ import { versionName } from '../history/version.js'
 import { href } from '../router.js'
 
 export function HistoryView({ ns }: { ns: string }) {
+  // A new instance per namespace: usePoll keeps its last value when its deps change, and one
+  // namespace's history must never show (or be rolled back) under another's name.
+  return <NamespaceHistory key={ns} ns={ns} />
+}
+
+function NamespaceHistory({ ns }: { ns: string }) {
   const { api, canWrite } = useApp()
   const live = usePoll((signal) => readHistory(api, ns, signal), 2000, [api, ns])
   const [plan, setPlan] = useState<RollbackPlan | null>(null)

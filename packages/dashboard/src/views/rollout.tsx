@@ -17,13 +17,12 @@ import { StepsTable } from '../rollouts/steps.js'
 import { href } from '../router.js'
 
 export function RolloutView({ ns, id }: { ns: string; id: string }) {
+  // A new instance per rollout, so nothing of one (its last state, a note) shows on another.
+  return <FollowedRollout key={`${ns}/${id}`} ns={ns} id={id} />
+}
+
+function FollowedRollout({ ns, id }: { ns: string; id: string }) {
   const [last, setLast] = useState<Rollout | null>(null)
-  const key = `${ns}/${id}`
-  const [lastKey, setLastKey] = useState(key)
-  if (lastKey !== key) {
-    setLastKey(key)
-    setLast(null)
-  }
   const ended = last !== null && isTerminal(last.phase)
   // Once ended, namerd ends the stream; the page stops following instead of reconnecting.
   const live = useWatch(ended ? null : rolloutPath(ns, id), parseRolloutLine)
@@ -56,7 +55,7 @@ export function RolloutView({ ns, id }: { ns: string; id: string }) {
       ) : (
         <>
           <Summary rollout={r} />
-          {isTerminal(r.phase) ? null : <Actions rollout={r} />}
+          <Actions rollout={r} />
           <h2>Plan</h2>
           <StepsTable rollout={r} />
           <Analysis rollout={r} />
@@ -83,7 +82,7 @@ function Summary({ rollout: r }: { rollout: Rollout }) {
         <dd>{r.namespace}</dd>
         <dt>Dentry</dt>
         <dd class="mono">
-          {r.prefix} =&gt; {r.from} → {r.to}
+          {r.prefix}: {r.from} → {r.to}
         </dd>
         <dt>Steps</dt>
         <dd>

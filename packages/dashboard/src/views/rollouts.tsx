@@ -22,6 +22,12 @@ function ordered(list: readonly RolloutSummary[]): RolloutSummary[] {
 }
 
 export function RolloutsView({ ns }: { ns?: string }) {
+  // A new instance per namespace: usePoll keeps its last value when its deps change, and one
+  // namespace's rollouts must never show under another's name while the next are read.
+  return <RolloutList key={ns ?? ''} ns={ns} />
+}
+
+function RolloutList({ ns }: { ns: string | undefined }) {
   const { api } = useApp()
   const live = usePoll((signal) => listRollouts(api, ns, signal), 2000, [api, ns])
   const list = live.value === null ? null : ordered(live.value.rollouts)
