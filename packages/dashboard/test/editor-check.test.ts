@@ -3,7 +3,7 @@
 import { Dtab, DtabParseError } from '@switchyard/dtab'
 import fc from 'fast-check'
 import t from 'tap'
-import { checkDtab, describeCheck } from '../src/editor/check.js'
+import { checkDtab, describeCheck, hintFor } from '../src/editor/check.js'
 import { highlight } from '../src/editor/highlight.js'
 import { lineColumn } from '../src/editor/position.js'
 
@@ -34,7 +34,16 @@ t.test("a typo gives the parser's own message and offset, with line and column",
   t.equal(check.offset, err.offset)
   t.equal(check.line, 2)
   t.equal(check.column, err.offset - text.indexOf('\n'))
-  t.match(describeCheck(check), /\(line 2, column \d+\)$/)
+  t.equal(
+    describeCheck(check, text),
+    `simple expected but '>' found at '/svc/x =>[>] /y ;' (line 2, column ${check.column})`,
+    'the quote is cut to the line of the error',
+  )
+  const one = checkDtab('/a =>> /b')
+  if (!one.ok) t.equal(describeCheck(one, '/a =>> /b'), `${one.message} (line 1, column 6)`)
+  const end = '/a => /b ;\n/c =>\n'
+  const atEnd = checkDtab(end)
+  if (!atEnd.ok) t.match(describeCheck(atEnd, end), / at '.*\[\]' \(line \d, column \d+\)$/)
 })
 
 t.test('line and column', async (t) => {
@@ -119,4 +128,14 @@ t.test('a long dtab is checked quickly enough to parse on every key', async (t) 
   for (let i = 0; i < 10; i++) checkDtab(`${text}\n/x =>> /y`)
   const each = (performance.now() - started) / 10
   t.ok(each < 100, `${each.toFixed(1)} ms per check of 2000 dentries`)
+})
+
+t.test('a missing ";" at the end of a line is pointed out', async (t) => {
+  const text = '/svc/a => /srv/a\n/svc/b => /srv/b ;'
+  t.equal(
+    hintFor(checkDtab(text), text),
+    'Each dentry ends with “;”: is one missing at the end of line 1?',
+  )
+  t.equal(hintFor(checkDtab('/a => /b ;'), '/a => /b ;'), null, 'none when it parses')
+  t.equal(hintFor(checkDtab('/a =>> /b'), '/a =>> /b'), null, 'none for another error')
 })

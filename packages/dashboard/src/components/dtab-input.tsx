@@ -4,7 +4,7 @@
 // selection, scrolling, undo and screen readers all deal with a plain textarea; the mirror is
 // aria-hidden and the message is tied to the textarea by aria-describedby.
 import { useEffect, useMemo, useRef } from 'preact/hooks'
-import { checkDtab, describeCheck } from '../editor/check.js'
+import { checkDtab, describeCheck, hintFor } from '../editor/check.js'
 import { highlight } from '../editor/highlight.js'
 
 export interface DtabInputProps {
@@ -48,6 +48,7 @@ export function DtabInput(props: DtabInputProps) {
 
   const rows = Math.min(MAX_ROWS, Math.max(MIN_ROWS, countLines(value) + 1))
   const marked = check.ok ? null : highlight(value, check.offset)
+  const hint = hintFor(check, value)
 
   return (
     <div class="field">
@@ -89,9 +90,10 @@ export function DtabInput(props: DtabInputProps) {
       </div>
       {check.ok ? null : (
         <p id={errorId} class="dtab-input-error">
-          {describeCheck(check)}
+          {describeCheck(check, value)}
         </p>
       )}
+      {hint === null ? null : <p class="dtab-input-hint">{hint}</p>}
     </div>
   )
 }

@@ -199,7 +199,7 @@ function DtabEditor({ ns }: { ns: string }) {
             <code title={state.latest.version}>{shortVersion(state.latest.version)}</code> now)
           </>
         ) : null}
-        . One dentry per line: <code>/svc/world =&gt; /srv/world-v1 ;</code>
+        . One dentry per line, each ending with <code>;</code>: <code>prefix =&gt; destination ;</code>
       </p>
       <form
         onSubmit={(e) => {
