@@ -199,7 +199,8 @@ function DtabEditor({ ns }: { ns: string }) {
             <code title={state.latest.version}>{shortVersion(state.latest.version)}</code> now)
           </>
         ) : null}
-        . One dentry per line, each ending with <code>;</code>: <code>prefix =&gt; destination ;</code>
+        . One dentry per line, each ending with <code>;</code>:{' '}
+        <code>prefix =&gt; destination ;</code>
       </p>
       <form
         onSubmit={(e) => {
