@@ -37,7 +37,9 @@ export function RollbackDialog(props: {
       props.onDone(await restore(api, props.ns, plan.target.version, plan.ifMatch))
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err))
-      if (e instanceof ApiError && (e.status === 412 || e.status === 409)) {
+      // 412: the dtab moved on; 409: a deleted namespace was created again; 428: it exists
+      // again while the page still saw it deleted. In each, nothing was written.
+      if (e instanceof ApiError && [409, 412, 428].includes(e.status)) {
         setConflict(true)
         props.onStale()
       } else setError(e)
