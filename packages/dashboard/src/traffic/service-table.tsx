@@ -33,7 +33,7 @@ export function ServiceTable({ service, windowSeconds, measuring, onHide }: Serv
         <p class="muted">
           {count(service.requests)} requests in {span}, {rate(service.ratePerSec)} per second.
         </p>
-      ) : measuring ? (
+      ) : service.error !== null && service.rows.length === 0 ? null : measuring ? (
         <p class="notice">
           No requests to <code>{path}</code> in {span} from the proxies read: there is no measured
           split to compare.
@@ -47,9 +47,9 @@ export function ServiceTable({ service, windowSeconds, measuring, onHide }: Serv
           path in the Delegator tab.
         </p>
       )}
-      {service.farOff.map((r) => (
-        <FarOffNote key={r.id} row={r} path={path} requests={service.requests} span={span} />
-      ))}
+      {service.farOff.length === 0 ? null : (
+        <FarOffNote rows={service.farOff} path={path} requests={service.requests} span={span} />
+      )}
       <table class="traffic-table" aria-label={`Traffic for ${path}`}>
         <thead>
           <tr>
@@ -121,15 +121,26 @@ function DestinationRow({ row }: { row: Row }) {
   )
 }
 
-function FarOffNote(props: { row: Row; path: string; requests: number; span: string }) {
-  const { row, path, requests, span } = props
+function FarOffNote(props: { rows: readonly Row[]; path: string; requests: number; span: string }) {
+  const { rows, path, requests, span } = props
   return (
-    <p class="notice far-off-note">
-      <strong>Far from the dtab:</strong> <code>{row.id}</code> took {percent(row.measured)} of the
-      requests to <code>{path}</code> in {span}; the dtab asks for {percent(row.expected ?? 0)} (
-      {points(row.offBy ?? 0)} points, over {count(requests)} requests). Proxies that have not
-      followed the dtab, a failing destination, or an override (<code>l5d-dtab</code>) can do this:
-      see the Proxies tab.
-    </p>
+    <div class="notice far-off-note">
+      <p>
+        <strong>Far from the dtab:</strong> of the {count(requests)} requests to <code>{path}</code>{' '}
+        in {span},
+      </p>
+      <ul>
+        {rows.map((r) => (
+          <li key={r.id}>
+            <code>{r.id}</code> took {percent(r.measured)} where the dtab asks for{' '}
+            {percent(r.expected ?? 0)} ({points(r.offBy ?? 0)} points)
+          </li>
+        ))}
+      </ul>
+      <p>
+        Proxies that have not followed the dtab (see the Proxies tab), requests that carry their own{' '}
+        <code>l5d-dtab</code>, or failure accrual taking a destination out can do this.
+      </p>
+    </div>
   )
 }

@@ -18,19 +18,21 @@ export function ShareBars({
       aria-label={`measured ${measured === null ? 'none' : percent(measured)}, expected ${expected === null ? 'unknown' : percent(expected)}`}
     >
       <div class="share-track">
-        <div class="share-bar measured" style={{ width: width(measured) }} />
+        <Bar kind="measured" share={measured} />
       </div>
       <div class="share-track">
-        <div class="share-bar expected" style={{ width: width(expected) }} />
+        <Bar kind="expected" share={expected} />
       </div>
     </div>
   )
 }
 
-/** The bar's width; a share that is not zero keeps a visible sliver. */
-function width(share: number | null): string {
-  if (share === null || !(share > 0)) return '0'
-  return `max(2px, ${Math.min(1, share) * 100}%)`
+/** A share's bar; none for nothing, and a share that is not zero keeps a visible sliver. */
+function Bar({ kind, share }: { kind: 'measured' | 'expected'; share: number | null }) {
+  if (share === null || !(share > 0)) return null
+  return (
+    <div class={`share-bar ${kind}`} style={{ width: `max(2px, ${Math.min(1, share) * 100}%)` }} />
+  )
 }
 
 /** What the bars mean, once above the services. */

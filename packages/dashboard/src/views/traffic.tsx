@@ -4,7 +4,6 @@
 // measured and why, when a service had no requests, and when a destination's share is far from
 // the dtab's, but not while the window still holds requests routed by the previous version.
 import { Traffic } from '@switchyard/wire'
-import { useRef } from 'preact/hooks'
 import { ApiError } from '../api/errors.js'
 import { usePoll } from '../api/live.js'
 import { ErrorNote } from '../components/error-note.js'
@@ -24,6 +23,7 @@ import {
 } from '../traffic/paths.js'
 import { ServiceTable } from '../traffic/service-table.js'
 import { ShareLegend } from '../traffic/share-bars.js'
+import { type ChangedAt, useChangedAt } from '../traffic/use-changed-at.js'
 
 const EVERY_MS = 2000
 
@@ -37,7 +37,7 @@ export function TrafficView({ ns }: { ns: string }) {
     EVERY_MS,
     [api, ns, key],
   )
-  const changedAt = useVersionChange(ns, traffic.value?.version ?? null)
+  const changedAt = useChangedAt(ns, traffic.value?.version ?? null)
 
   const go = (paths: readonly string[]) => {
     const q = pathsQuery(paths)
@@ -94,7 +94,7 @@ export function TrafficView({ ns }: { ns: string }) {
       ) : (
         <TrafficBody
           traffic={t}
-          judged={judging(changedAt, Date.now(), t.windowSeconds)}
+          changedAt={changedAt}
           onHide={chosen.length > 0 ? (path) => go(withoutPath(chosen, path)) : undefined}
         />
       )}
@@ -104,10 +104,17 @@ export function TrafficView({ ns }: { ns: string }) {
 
 function TrafficBody(props: {
   traffic: Traffic
-  judged: boolean
+  changedAt: ChangedAt
   onHide: ((path: string) => void) | undefined
 }) {
-  const { traffic, judged, onHide } = props
+  const { traffic, changedAt, onHide } = props
+  // Namerd's clock against namerd's, the page's against the page's.
+  const serverNow = traffic.at === null ? Date.now() : Date.parse(traffic.at)
+  const recent =
+    !judging(changedAt.server, serverNow, traffic.windowSeconds) ||
+    !judging(changedAt.seen, Date.now(), traffic.windowSeconds)
+  // Not judged either until namerd said when the version shown was made.
+  const judged = changedAt.asked && !recent
   const cov = coverage(traffic.proxies)
   const services = traffic.services.map((s) => serviceModel(s, judged))
   const anyRequests = services.some((s) => s.requests > 0)
@@ -125,10 +132,11 @@ function TrafficBody(props: {
         . Expected shares from dtab version <code>{traffic.version}</code>.
       </p>
       <CoverageNote coverage={cov} ns={traffic.namespace} />
-      {!judged && anyRequests ? (
+      {recent && anyRequests ? (
         <p class="notice">
-          The dtab changed a moment ago: the last {traffic.windowSeconds} s still hold requests
-          routed by the version before, so measured shares are not compared with the new ones yet.
+          The dtab changed within the last {traffic.windowSeconds} s: the window still holds
+          requests routed by the version before, so measured shares are not compared with the new
+          ones yet.
         </p>
       ) : null}
       {services.length === 0 ? (
@@ -202,23 +210,4 @@ function Problems({ problems }: { problems: readonly string[] }) {
       ))}
     </ul>
   )
-}
-
-/**
- * When the page saw the namespace's dtab version change (ms since the epoch); null until it
- * has. A first version seen is not a change: the page does not know when it was made.
- */
-function useVersionChange(ns: string, version: string | null): number | null {
-  const seen = useRef<{ ns: string; version: string | null; at: number | null }>({
-    ns,
-    version: null,
-    at: null,
-  })
-  const s = seen.current
-  if (s.ns !== ns) seen.current = { ns, version, at: null }
-  else if (version !== null && version !== s.version) {
-    if (s.version !== null) s.at = Date.now()
-    s.version = version
-  }
-  return seen.current.at
 }
