@@ -4,6 +4,7 @@
 import type { Rollout } from '@switchyard/wire'
 import { isTerminal } from '@switchyard/wire'
 import { useEffect, useState } from 'preact/hooks'
+import { ApiError } from '../api/errors.js'
 import { useWatch } from '../api/live.js'
 import { ErrorNote } from '../components/error-note.js'
 import { TimeAgo } from '../components/time-ago.js'
@@ -23,12 +24,17 @@ export function RolloutView({ ns, id }: { ns: string; id: string }) {
 
 function FollowedRollout({ ns, id }: { ns: string; id: string }) {
   const [last, setLast] = useState<Rollout | null>(null)
+  // A rollout that does not exist (404) is not asked for again every second.
+  const [gone, setGone] = useState(false)
   const ended = last !== null && isTerminal(last.phase)
   // Once ended, namerd ends the stream; the page stops following instead of reconnecting.
-  const live = useWatch(ended ? null : rolloutPath(ns, id), parseRolloutLine)
+  const live = useWatch(ended || gone ? null : rolloutPath(ns, id), parseRolloutLine)
   useEffect(() => {
     if (live.value !== null) setLast(live.value)
   }, [live.value])
+  useEffect(() => {
+    if (live.error instanceof ApiError && live.error.status === 404) setGone(true)
+  }, [live.error])
   useEffect(() => {
     document.title = `Rollout ${id} · Switchyard`
   }, [id])
