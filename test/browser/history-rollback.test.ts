@@ -33,7 +33,11 @@ if (browser !== null) {
     await shows(t, table.getByRole('row').nth(2), 'two versions')
     t.equal(await table.getByRole('row').count(), 3, 'a header and one row per version')
     for (const column of ['Version', 'When', 'Who', 'Why', 'Change']) {
-      t.equal(await table.getByRole('columnheader', { name: column }).count(), 1, column)
+      t.equal(
+        await table.getByRole('columnheader', { name: column, exact: true }).count(),
+        1,
+        column,
+      )
     }
     const buttons = table.getByRole('button', { name: /^Roll back to / })
     t.equal(await buttons.count(), 1, 'a rollback button on every version but the current one')

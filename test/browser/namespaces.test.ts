@@ -32,7 +32,11 @@ if (browser !== null) {
         .filter({ has: page.getByRole('link', { name: NAMESPACE }) })
       await shows(t, row.getByText('2 of 2 current'), 'both proxies hold the current version')
       for (const column of ['Version', 'Last change', 'Proxies', 'Rollouts']) {
-        t.equal(await table.getByRole('columnheader', { name: column }).count(), 1, column)
+        t.equal(
+          await table.getByRole('columnheader', { name: column, exact: true }).count(),
+          1,
+          column,
+        )
       }
       await screenshot(page, 'namespaces-list')
     },

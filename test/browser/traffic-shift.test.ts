@@ -1,0 +1,108 @@
+// The traffic view in a real Chromium against a real namerd, two proxies and world-v1/v2 under
+// steady load: the split of /svc/world as the proxies measured it beside what the dtab asks,
+// and the split moving after `namerctl shift` (expected at once, measured as traffic moves).
+import type { Locator, Page } from 'playwright-core'
+import t from 'tap'
+import { eventually } from '../e2e/processes.js'
+import { dashboardUrl, launchBrowser, screenshot, shows } from '../support/browser.js'
+import { NAMESPACE, startDashboardStack } from '../support/dashboard-stack.js'
+
+const SERVICE = '/svc/world'
+
+/** A share as the view writes it (`12.5%`, `100%`, `<0.1%`, `–`), as a fraction; null for none. */
+function share(text: string | null): number | null {
+  const s = (text ?? '').trim()
+  if (s.startsWith('<')) return 0.0005
+  if (s.startsWith('>')) return 0.9995
+  const m = /^(\d+(?:\.\d+)?)%/.exec(s)
+  return m === null ? null : Number(m[1]) / 100
+}
+
+/** The row of the destination whose id ends with `name` (e.g. world-v2). */
+const rowOf = (table: Locator, page: Page, name: string) =>
+  table.getByRole('row').filter({ has: page.getByRole('cell').first().filter({ hasText: name }) })
+
+/** Measured and expected shares of `name` in the table, as the page shows them now. */
+async function shares(table: Locator, page: Page, name: string) {
+  const row = rowOf(table, page, name)
+  if ((await row.count()) === 0) return { measured: null, expected: null }
+  const cells = row.first().getByRole('cell')
+  return {
+    measured: share(await cells.nth(1).textContent()),
+    expected: share(await cells.nth(2).textContent()),
+  }
+}
+
+const browser = await launchBrowser(t)
+if (browser !== null) {
+  const stack = await startDashboardStack(t, { proxies: 2 })
+  await stack.propagated()
+  const load = stack.steadyLoad({ ratePerSec: 100 })
+  t.teardown(() => load.stop())
+
+  t.test('a service path is shown: all of world on v1, measured and expected', async (t) => {
+    const { page } = await browser.page(t)
+    await page.goto(dashboardUrl(stack.base, `#/ns/${NAMESPACE}/traffic`))
+    await page.getByLabel('Service path').fill(SERVICE)
+    await page.getByRole('button', { name: 'Show', exact: true }).click()
+    t.match(decodeURIComponent(page.url()), `path=${SERVICE}`, 'the path is kept in the address')
+    await shows(t, page.getByRole('heading', { name: SERVICE, level: 2 }), 'its heading')
+    const table = page.getByRole('table', { name: `Traffic for ${SERVICE}` })
+    await shows(t, table, 'its table')
+    for (const column of ['Measured', 'Expected', 'Requests/s', 'Success', 'p99']) {
+      t.equal(
+        await table.getByRole('columnheader', { name: column, exact: true }).count(),
+        1,
+        column,
+      )
+    }
+    await eventually(
+      'v1 measured at 100%',
+      async () => (await shares(table, page, 'world-v1')).measured === 1,
+      15_000,
+    )
+    t.same(await shares(table, page, 'world-v1'), { measured: 1, expected: 1 }, 'v1 takes all')
+    const success = await rowOf(table, page, 'world-v1').getByRole('cell').nth(4).textContent()
+    t.equal(share(success), 1, 'at 100% success')
+    await screenshot(page, 'traffic')
+  })
+
+  t.test(
+    'after namerctl shift 90/10 the split moves: expected at once, then measured',
+    async (t) => {
+      const { page } = await browser.page(t)
+      await page.goto(dashboardUrl(stack.base, `#/ns/${NAMESPACE}/traffic?path=${SERVICE}`))
+      const table = page.getByRole('table', { name: `Traffic for ${SERVICE}` })
+      await shows(t, table, 'the table, from the path in the address')
+      const shifted = await stack.namerctl([
+        'shift',
+        NAMESPACE,
+        '/host/world',
+        '/srv/world-v2=10',
+        '/srv/world-v1=90',
+      ])
+      t.equal(shifted.code, 0, `namerctl shift: ${shifted.stderr}`)
+      await stack.propagated()
+      await eventually(
+        'v2 expected at 10%',
+        async () => (await shares(table, page, 'world-v2')).expected === 0.1,
+        8000,
+      )
+      t.equal((await shares(table, page, 'world-v1')).expected, 0.9, 'v1 expected at 90%')
+      let last = { measured: null as number | null, expected: null as number | null }
+      await eventually(
+        'v2 measured near 10% (the window is 10 s)',
+        async () => {
+          last = await shares(table, page, 'world-v2')
+          return last.measured !== null && last.measured >= 0.04 && last.measured <= 0.2
+        },
+        25_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; v2 last shown as ${JSON.stringify(last)}`)
+      })
+      t.pass(`v2 measured at ${last.measured} (expected 0.1)`)
+      await shows(t, page.getByRole('img', { name: /^measured .*, expected 10%$/ }), 'v2’s bars')
+      await screenshot(page, 'traffic-shift')
+    },
+  )
+}
