@@ -6,7 +6,14 @@ import { type AddrOf, Dtab, delegate, delegateTreeJson, Path } from '@switchyard
 import { DelegateNode } from '@switchyard/wire'
 import fc from 'fast-check'
 import t from 'tap'
-import { allItems, itemLabel, percent, type TreeItem, toTree } from '../src/delegate/model.js'
+import {
+  allItems,
+  itemLabel,
+  percent,
+  summary,
+  type TreeItem,
+  toTree,
+} from '../src/delegate/model.js'
 
 /** The tree the page draws for `path` through `dtab`, from the JSON namerd would send. */
 function treeOf(dtab: string, path: string, addrOf?: AddrOf): TreeItem {
@@ -88,6 +95,19 @@ t.test("a leaf's address states: neg, pending, failed, none, endpoint weights", 
     '{"type":"bound","addrs":[{"ip":"::1","port":80,"meta":{"endpoint_addr_weight":2.0}},{"ip":"10.0.0.1","port":81,"meta":{}}],"meta":{}}',
   )
   t.same(weighted.addresses, ['[::1]:80 (weight 2.00)', '10.0.0.1:81'])
+})
+
+t.test('the summary counts the steps and what the ends come to', async (t) => {
+  const root = treeOf(
+    '/srv/a => /$/inet/127.0.0.1/1 | /$/inet/127.0.0.1/2; /svc/w => 9 * /srv/a & 1 * /srv/b',
+    '/svc/w',
+  )
+  t.equal(summary(root), '5 steps; ends: 2 bound, 1 neg')
+  t.equal(summary(treeOf('', '/x')), '1 step; ends: 1 neg')
+  t.equal(
+    summary(treeOf('/a => /$/inet/127.0.0.1/1', '/a', () => '{"type":"neg"}')),
+    '2 steps; ends: 1 bound, not usable',
+  )
 })
 
 t.test('a residual path is named on the leaf', async (t) => {

@@ -165,3 +165,19 @@ export function allItems(root: TreeItem): TreeItem[] {
   walk(root)
   return out
 }
+
+/**
+ * What the tree's ends come to, for the line announced with a new answer: `8 steps; ends: 3
+ * bound, 1 neg`. Which end wins is the tree's to show (an alt takes its first that resolves).
+ */
+export function summary(root: TreeItem): string {
+  const items = allItems(root)
+  const ends = new Map<string, number>()
+  for (const i of items) {
+    if (i.children.length > 0 || i.type === 'delegate') continue
+    const word = i.type === 'leaf' ? (i.tone === 'ok' ? 'bound' : 'bound, not usable') : i.type
+    ends.set(word, (ends.get(word) ?? 0) + 1)
+  }
+  const parts = [...ends].map(([word, n]) => `${n} ${word}`)
+  return `${items.length} step${items.length === 1 ? '' : 's'}; ends: ${parts.join(', ')}`
+}

@@ -9,7 +9,7 @@ import { usePoll } from '../api/live.js'
 import { DtabInput } from '../components/dtab-input.js'
 import { ErrorNote } from '../components/error-note.js'
 import { useApp } from '../context.js'
-import { toTree } from '../delegate/model.js'
+import { summary, toTree } from '../delegate/model.js'
 import { DelegationTree } from '../delegate/tree-view.js'
 import { href } from '../router.js'
 
@@ -159,6 +159,7 @@ function Result({ ns, asked, again }: { ns: string; asked: Asked; again: number 
         ) : null
       ) : (
         <>
+          <p role="status">{summary(root)}.</p>
           <p class="muted">
             Arrow keys move through the tree; Left and Right close and open a step.
           </p>
