@@ -134,9 +134,9 @@ function TrafficBody(props: {
       <CoverageNote coverage={cov} ns={traffic.namespace} />
       {recent && anyRequests ? (
         <p class="notice">
-          The dtab changed within the last {traffic.windowSeconds} s: the window still holds
-          requests routed by the version before, so measured shares are not compared with the new
-          ones yet.
+          The dtab changed moments ago: the last {traffic.windowSeconds} s may still hold requests
+          routed by the version before, so measured shares are not compared with the new ones
+          yet.
         </p>
       ) : null}
       {services.length === 0 ? (
