@@ -101,6 +101,23 @@ function Summary({ rollout: r }: { rollout: Rollout }) {
           {r.thresholds.maxP99Ms === null ? '' : `, p99 at most ${r.thresholds.maxP99Ms} ms`}, once{' '}
           {r.thresholds.minRequests} requests reached {r.to} ({r.metrics.kind})
         </dd>
+        {r.smoke === null ? null : (
+          <>
+            <dt>Smoke</dt>
+            <dd>
+              {r.smoke.requests} requests to <span class="mono">{r.smoke.url}</span>
+              {r.smokeResult === null
+                ? ''
+                : `: ${r.smokeResult.passed} of ${r.smokeResult.sent} passed${r.smokeResult.firstFailure === null ? '' : `; first failure: ${r.smokeResult.firstFailure}`}`}
+            </dd>
+          </>
+        )}
+        {r.gates.length === 0 ? null : (
+          <>
+            <dt>Gates</dt>
+            <dd>promote awaited before {r.gates.map((g) => `${g}%`).join(', ')}</dd>
+          </>
+        )}
         <dt>Started</dt>
         <dd>
           <TimeAgo time={r.createdAt} /> by {r.createdBy}
