@@ -18,7 +18,21 @@ export type DtabCheck =
       readonly column: number
     }
 
+// The last few texts checked: a render asks about the same text several times (the box, Save,
+// the review, whether it is edited), so a keystroke costs one parse, not five.
+const recent = new Map<string, DtabCheck>()
+const RECENT = 4
+
 export function checkDtab(text: string): DtabCheck {
+  const known = recent.get(text)
+  if (known !== undefined) return known
+  const check = parse(text)
+  if (recent.size >= RECENT) recent.delete(recent.keys().next().value as string)
+  recent.set(text, check)
+  return check
+}
+
+function parse(text: string): DtabCheck {
   try {
     const dtab = Dtab.read(text)
     return { ok: true, dtab, canonical: Dtab.show(dtab) }
