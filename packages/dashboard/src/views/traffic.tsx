@@ -135,8 +135,7 @@ function TrafficBody(props: {
       {recent && anyRequests ? (
         <p class="notice">
           The dtab changed moments ago: the last {traffic.windowSeconds} s may still hold requests
-          routed by the version before, so measured shares are not compared with the new ones
-          yet.
+          routed by the version before, so measured shares are not compared with the new ones yet.
         </p>
       ) : null}
       {services.length === 0 ? (
