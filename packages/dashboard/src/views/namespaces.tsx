@@ -128,7 +128,7 @@ function Proxies(props: { ns: string; watchers: number; current: number }) {
 }
 
 function CreateNamespace({ onCreated }: { onCreated: () => void }) {
-  const { api, canWrite } = useApp()
+  const { api, canWrite, whoami } = useApp()
   const [name, setName] = useState('')
   const [dtab, setDtab] = useState('')
   const [dtabError, setDtabError] = useState<{ message: string; offset: number } | null>(null)
@@ -208,7 +208,12 @@ function CreateNamespace({ onCreated }: { onCreated: () => void }) {
         <button type="submit" class="primary" disabled={!canWrite || busy}>
           Create
         </button>
-        {canWrite ? null : <span class="muted">read-only token: creating needs a write token</span>}
+        {canWrite || whoami === null ? null : (
+          <span class="muted">
+            read-only token: creating needs a write token
+            {whoami.name === null ? ' (Give a token, at the top right)' : ''}
+          </span>
+        )}
       </div>
       {tried && dtabError !== null ? (
         <p class="bad">The dtab does not parse: fix it (or leave it empty) to create.</p>
