@@ -77,14 +77,7 @@ export function TrafficView({ ns }: { ns: string }) {
       ) : null}
       {traffic.error !== null && t !== null ? (
         <p class="warn">
-          Showing the last numbers read
-          {t.at === null ? null : (
-            <>
-              {' '}
-              (measured <TimeAgo time={t.at} />)
-            </>
-          )}
-          ; they are not live until namerd answers again.
+          Showing the last numbers namerd gave: they are not live until it answers again.
         </p>
       ) : null}
       {t === null ? (
