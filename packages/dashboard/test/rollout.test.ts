@@ -10,6 +10,8 @@ import {
 } from '@switchyard/wire'
 import fc from 'fast-check'
 import t from 'tap'
+import { ApiError } from '../src/api/errors.js'
+import { parseRolloutLine } from '../src/rollouts/api.js'
 import {
   actionStates,
   duration,
@@ -235,4 +237,39 @@ t.test('durations and latencies as namerctl writes them', async (t) => {
   t.equal(millis(497.2), '497 ms')
   t.equal(millis(2500), '2.50 s')
   t.equal(millis(null), '–')
+})
+
+t.test('a rollout watch line is checked: a bad one is an ApiError the view shows', async (t) => {
+  const good = rollout({ events: [] })
+  t.same(parseRolloutLine(JSON.stringify(good)), good)
+  for (const line of [
+    '',
+    'not json',
+    '{}',
+    'null',
+    '[]',
+    '{"id":"../x"}',
+    JSON.stringify({ ...good, phase: 'exploded' }),
+    JSON.stringify({ ...good, id: 'Has Spaces' }),
+  ]) {
+    const err = (() => {
+      try {
+        parseRolloutLine(line)
+        return null
+      } catch (e) {
+        return e
+      }
+    })()
+    t.ok(err instanceof ApiError && err.code === 'bad_answer', JSON.stringify(line.slice(0, 30)))
+  }
+  fc.assert(
+    fc.property(fc.string({ maxLength: 200 }), (line) => {
+      try {
+        parseRolloutLine(line)
+        return true
+      } catch (e) {
+        return e instanceof ApiError
+      }
+    }),
+  )
 })
