@@ -37,15 +37,16 @@ export function TrafficView({ ns }: { ns: string }) {
     EVERY_MS,
     [api, ns, key],
   )
-  const changedAt = useChangedAt(ns, traffic.value?.version ?? null)
+  const changedAt = useChangedAt(ns, traffic.value?.namespace === ns ? traffic.value.version : null)
 
   const go = (paths: readonly string[]) => {
     const q = pathsQuery(paths)
     const base = href({ view: 'namespace', ns, tab: 'traffic', query: new URLSearchParams() })
     window.location.hash = q === '' ? base : `${base}?${q}`
   }
-  const t = traffic.value
-  // While the answer shown is for other paths than asked (just changed), it still lists the old.
+  // Another namespace's answer (the tab followed a link to this one) is not shown. An answer for
+  // other paths than the address names now (just changed) is, until the next one, within 2 s.
+  const t = traffic.value?.namespace === ns ? traffic.value : null
   const shown = chosen.length > 0 ? chosen : (t?.services.map((s) => s.path) ?? [])
   const onShow = (path: string): string | null => {
     const next = withPath(shown, path)
