@@ -133,3 +133,28 @@ t.test('a missing namespace, and one that comes (back)', async (t) => {
   )
   t.equal(unedited.text, '/svc/world => /srv/world-v2 ;\n', 'an unedited box shows the new one')
 })
+
+t.test(
+  'a read during a save does not call the save’s own version a change behind the edit',
+  async (t) => {
+    const s = run(
+      { type: 'stored', stored: v1 },
+      { type: 'input', text: '/svc/world=>/srv/world-v2' },
+      { type: 'saving' },
+      { type: 'stored', stored: v2 },
+    )
+    t.equal(s.status, null, 'no note while saving')
+    const saved = editorReducer(s, { type: 'saved', stored: v2 })
+    t.match(saved.status, /^Saved/)
+    t.notOk(isStale(saved))
+  },
+)
+
+t.test('typing again clears the last note', async (t) => {
+  const saved = run(
+    { type: 'stored', stored: v1 },
+    { type: 'input', text: '/svc/world=>/srv/world-v2' },
+    { type: 'saved', stored: v2 },
+  )
+  t.equal(editorReducer(saved, { type: 'input', text: '/x=>/y' }).status, null)
+})

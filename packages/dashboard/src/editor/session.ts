@@ -88,7 +88,8 @@ export function editorReducer(state: EditorState, event: EditorEvent): EditorSta
     case 'missing':
       return { ...state, phase: 'missing', latest: null, saving: false }
     case 'input':
-      return { ...state, text: event.text }
+      // What happened before (saved, reloaded) is old news once the user types again.
+      return { ...state, text: event.text, status: null }
     case 'saving':
       return { ...state, saving: true, status: null }
     case 'saved':
@@ -157,6 +158,8 @@ function onStored(state: EditorState, stored: Stored): EditorState {
     }
   }
   if (state.latest !== null && state.latest.version === stored.version) return state
+  // While a save is in flight its own new version may be read first: the save's answer decides.
+  if (state.saving) return { ...state, latest: stored }
   if (state.conflict !== null) {
     // The conflict compares with the newest version.
     return { ...state, latest: stored, conflict: { ...state.conflict, current: stored } }
