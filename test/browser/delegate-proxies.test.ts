@@ -1,0 +1,95 @@
+// The delegator in a real Chromium against a real namerd (an io.l5d.fs namer listing world-v1
+// and -v2 on loopback): a path in, the delegation tree out as a WAI-ARIA tree, each step naming
+// its dentry and the leaves their bound addresses; an override dtab changes where it goes; the
+// arrows and Home move through the tree. Also the proxies view: each proxy, its version, and
+// whether it is current, in words.
+import type { Page } from 'playwright-core'
+import t from 'tap'
+import { dashboardUrl, focused, launchBrowser, screenshot, shows } from '../support/browser.js'
+import { NAMESPACE, startDashboardStack } from '../support/dashboard-stack.js'
+
+const browser = await launchBrowser(t)
+if (browser !== null) {
+  const stack = await startDashboardStack(t, { proxies: 2 })
+  await stack.propagated()
+
+  const delegate = async (page: Page, path: string, override = '') => {
+    await page.getByLabel('Path', { exact: true }).fill(path)
+    await page.getByLabel('Override dtab (optional)').fill(override)
+    await page.getByRole('button', { name: 'Delegate', exact: true }).click()
+    const tree = page.getByRole('tree', { name: `Delegation of ${path}` })
+    await tree.waitFor({ state: 'visible' })
+    return tree
+  }
+
+  t.test('a path is delegated: the tree names each dentry and the bound address', async (t) => {
+    const { page } = await browser.page(t)
+    await page.goto(dashboardUrl(stack.base, `#/ns/${NAMESPACE}/delegate`))
+    const tree = await delegate(page, '/svc/world')
+    t.pass('the tree')
+    t.match(decodeURIComponent(page.url()), 'path=/svc/world', 'the inputs are kept in the address')
+    const items = tree.getByRole('treeitem')
+    await shows(t, items.filter({ hasText: '/svc => /host' }), 'the dentry /svc => /host')
+    await shows(
+      t,
+      tree.getByRole('treeitem', { name: new RegExp(`127\\.0\\.0\\.1:${stack.v1.port}`) }),
+      `the leaf bound to world-v1 at 127.0.0.1:${stack.v1.port}`,
+    )
+    t.equal(
+      await tree.getByRole('treeitem', { name: new RegExp(`:${stack.v2.port}\\b`) }).count(),
+      0,
+      'not v2',
+    )
+    await screenshot(page, 'delegator')
+
+    // The keyboard, as the WAI-ARIA tree pattern: one tab stop, arrows move, Home goes back.
+    await items.first().focus()
+    const first = await focused(page)
+    await page.keyboard.press('ArrowDown')
+    const second = await focused(page)
+    t.not(second, first, `Down moves to the next item (${second})`)
+    t.match(second, /^DIV /, 'a tree item has the focus')
+    await page.keyboard.press('Home')
+    t.equal(await focused(page), first, 'Home goes back to the first item')
+  })
+
+  t.test('an override dtab changes where the path goes', async (t) => {
+    const { page } = await browser.page(t)
+    await page.goto(dashboardUrl(stack.base, `#/ns/${NAMESPACE}/delegate`))
+    const tree = await delegate(page, '/svc/world', '/host/world => /srv/world-v2')
+    await shows(
+      t,
+      tree.getByRole('treeitem', { name: new RegExp(`127\\.0\\.0\\.1:${stack.v2.port}`) }),
+      'the leaf bound to world-v2',
+    )
+    await shows(
+      t,
+      tree.getByRole('treeitem').filter({ hasText: '/host/world => /srv/world-v2' }),
+      'the override’s dentry named',
+    )
+  })
+
+  t.test('the proxies: each one, its version, current in words', async (t) => {
+    const { page } = await browser.page(t)
+    const { version } = await stack.dtab()
+    for (const hash of ['#/proxies', `#/ns/${NAMESPACE}/proxies`]) {
+      await page.goto(dashboardUrl(stack.base, hash))
+      const table = page.getByRole('table', { name: 'Proxies' })
+      await shows(t, table, `${hash}: the table`)
+      for (const id of ['proxy-1', 'proxy-2']) {
+        const row = table.getByRole('row').filter({ hasText: id })
+        await shows(t, row, `${hash}: ${id}`)
+        t.equal(
+          (await row.first().getByRole('cell').nth(4).textContent())?.trim(),
+          'yes',
+          `${hash}: ${id} is current, in words`,
+        )
+      }
+      for (const column of ['Proxy', 'Namespace', 'Watches', 'Version', 'Current', 'Last heard']) {
+        t.equal(await table.getByRole('columnheader', { name: column, exact: true }).count(), 1)
+      }
+      t.ok(version.length > 0)
+    }
+    await screenshot(page, 'proxies')
+  })
+}
