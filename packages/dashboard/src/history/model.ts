@@ -24,6 +24,7 @@ export interface RollbackPlan {
 
 export type RollbackCheck =
   | { readonly ok: true; readonly plan: RollbackPlan }
+  /** `why` completes a sentence about the version: `v3 is the current version`. */
   | { readonly ok: false; readonly why: string }
 
 /** Whether `version` can be rolled back to, from the history as read (newest first). */
@@ -31,10 +32,10 @@ export function planRollback(entries: readonly HistoryEntry[], version: string):
   const current = entries[0]
   const target = entries.find((e) => e.version === version)
   if (current === undefined || target === undefined) {
-    return { ok: false, why: `version ${version} is not in the history read` }
+    return { ok: false, why: 'is not in the history read' }
   }
-  if (target === current) return { ok: false, why: 'it is the current version' }
-  if (target.dtab === null) return { ok: false, why: 'it is a deletion: it has no dtab' }
+  if (target === current) return { ok: false, why: 'is the current version' }
+  if (target.dtab === null) return { ok: false, why: 'is a deletion: it has no dtab' }
   return {
     ok: true,
     plan: {

@@ -26,7 +26,7 @@ function NamespaceHistory({ ns }: { ns: string }) {
   const live = usePoll((signal) => readHistory(api, ns, signal), 2000, [api, ns])
   const [plan, setPlan] = useState<RollbackPlan | null>(null)
   const [done, setDone] = useState<string | null>(null)
-  // Set by a conflict (412/409): the dialog's diff is then redone against the history read
+  // Set by a conflict (412/409/428): the dialog's diff is then redone against the history read
   // after it, so what is shown is again what a rollback would change.
   const [stale, setStale] = useState(false)
   const entries = live.value
@@ -36,6 +36,14 @@ function NamespaceHistory({ ns }: { ns: string }) {
     if (check.ok && check.plan.ifMatch !== plan.ifMatch) {
       setPlan(check.plan)
       setStale(false)
+    } else if (!check.ok) {
+      // The history moved so that the rollback no longer makes sense (the version is now the
+      // current one, or was trimmed away): the dialog goes, saying why.
+      setPlan(null)
+      setStale(false)
+      setDone(
+        `Nothing was rolled back: the dtab changed meanwhile, and ${versionName(plan.target.version)} ${check.why}.`,
+      )
     }
   }, [stale, entries, plan])
 
