@@ -94,7 +94,7 @@ if (browser !== null) {
         'v2 measured near 10% (the window is 10 s)',
         async () => {
           last = await shares(table, page, 'world-v2')
-          return last.measured !== null && last.measured >= 0.04 && last.measured <= 0.2
+          return last.measured !== null && last.measured >= 0.06 && last.measured <= 0.16
         },
         25_000,
       ).catch((err: Error) => {
