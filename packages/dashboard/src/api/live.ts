@@ -14,7 +14,10 @@ export interface Live<T> {
   readonly refresh: () => void
 }
 
-/** `read` now and every `everyMs` while the view is shown; `deps` restart it. */
+/**
+ * `read` now and every `everyMs` while the view is shown. A change of `deps` (another namespace,
+ * another rollout) starts over from nothing: the last value read was about something else.
+ */
 export function usePoll<T>(
   read: (signal: AbortSignal) => Promise<T>,
   everyMs: number,
@@ -25,6 +28,10 @@ export function usePoll<T>(
   const [tick, setTick] = useState(0)
   const readRef = useRef(read)
   readRef.current = read
+  useEffect(() => {
+    setValue(null)
+    setError(null)
+  }, deps)
   useEffect(() => {
     const ac = new AbortController()
     let timer: ReturnType<typeof setTimeout> | undefined
