@@ -43,10 +43,11 @@ Options:
   --no-dashboard       do not serve the dashboard (served by default at / to browsers;
                        dashboard.path in the file moves it, e.g. /dashboard/)
   --check              check the command line, the config file and the environment, print
-                       what namerd would run with, each Kubernetes connection with where it
-                       comes from (in-cluster, the kubeconfig file and context, or the URL)
-                       and the store's Kubernetes namespace, and exit (0 if usable, 2 if not,
-                       e.g. no Kubernetes configuration to be found); nothing is contacted
+                       what namerd would run with (the dashboard's path, or why it is not
+                       served), each Kubernetes connection with where it comes from
+                       (in-cluster, the kubeconfig file and context, or the URL) and the
+                       store's Kubernetes namespace, and exit (0 if usable, 2 if not, e.g.
+                       no Kubernetes configuration to be found); nothing is contacted
   -h, --help           this text
   --version            the version
 
@@ -78,6 +79,10 @@ Examples:
   curl -s localhost:4180/api/1/dtabs/default/watchers   # who watches, at which version
   curl -s localhost:4180/api/1/dtabs/default/history
   curl -s 'localhost:4180/api/1/delegate/default?path=/svc/web'
+  curl -s localhost:4180/api/1/whoami     # the dashboard's: this caller's scope
+  curl -s localhost:4180/api/1/overview   # every namespace: version, last change, proxies
+  curl -s 'localhost:4180/api/1/traffic/default?path=/svc/web&window=30'  # measured vs dtab split
+  open http://localhost:4180/             # the dashboard, in a browser (--check names its URL)
 
 Config file (YAML; relative paths are relative to the file):
   listen: 0.0.0.0:4180
@@ -99,6 +104,7 @@ Config file (YAML; relative paths are relative to the file):
     keyPath: /etc/namerd/tls/tls.key
     caCertPath: /etc/namerd/tls/ca.crt   # ask clients for a certificate signed by it
     requireClientAuth: true              # and refuse those without one (mTLS)
+  dashboard: {enabled: true, path: /dashboard/}   # default: on, at /
   rollouts: {enabled: true, tickMs: 500, scrapeMs: 5000, leaseMs: 15000, presenceMs: 5000,
              replicaId: namerd-1, proxyAdmin: {allow: [10.0.0.0/8]}}
 

@@ -50,6 +50,8 @@ export interface Settings {
   readonly tlsReloadPollMs?: number
   /** Where the dashboard is served (a path ending in `/`); null: off. */
   readonly dashboard: { readonly path: string } | null
+  /** What turned the dashboard off (`--no-dashboard`, ...), for --check and the start log. */
+  readonly dashboardOffBy?: string
 }
 
 /** A configuration that cannot be used: the proxy's and namerd's are the same class. */
@@ -421,12 +423,18 @@ export async function resolveSettings(
   }
 
   let dashboardOn = true
+  let dashboardOffBy: string | undefined
   try {
-    dashboardOn =
-      flags.dashboard ??
-      envBoolean(env, 'SWITCHYARD_NAMERD_DASHBOARD') ??
-      file.dashboard?.enabled ??
-      true
+    const fromEnv = envBoolean(env, 'SWITCHYARD_NAMERD_DASHBOARD')
+    dashboardOn = flags.dashboard ?? fromEnv ?? file.dashboard?.enabled ?? true
+    if (!dashboardOn) {
+      dashboardOffBy =
+        flags.dashboard === false
+          ? '--no-dashboard'
+          : fromEnv === false
+            ? 'SWITCHYARD_NAMERD_DASHBOARD=false'
+            : 'dashboard.enabled: false in the config file'
+    }
   } catch (err) {
     if (err instanceof ConfigError) issues.push(...err.issues)
     else throw err
@@ -543,6 +551,7 @@ export async function resolveSettings(
     rollouts,
     tls,
     dashboard: dashboardOn ? { path: dashboardPath } : null,
+    ...(dashboardOffBy === undefined ? {} : { dashboardOffBy }),
   }
 }
 

@@ -8,6 +8,8 @@ import { hostPort } from '@switchyard/wire'
 import type { Logger } from 'pino'
 import type { Settings } from './config.js'
 import { FD_HEADROOM, fitToFileLimit, openFileLimit } from './connections.js'
+import { loadAssets } from './dashboard/assets.js'
+import { describeDashboard } from './dashboard/describe.js'
 import {
   type Found,
   findNamerConnection,
@@ -95,6 +97,9 @@ export async function describeSettings(
       problems.push(found.problem)
     }
   }
+  lines.push(
+    `  dashboard: ${describeDashboard(settings, (settings.dashboard ?? null) === null ? null : loadAssets())}`,
+  )
   lines.push(`  tokens: ${settings.tokens.length}`, `  config: ${settings.configFile ?? '(none)'}`)
   const head =
     problems.length === 0 ? 'namerd: configuration OK' : 'namerd: configuration NOT usable'
@@ -134,6 +139,9 @@ export async function startNamerd(
   // Checked when the settings were read; read again here, the files being the truth at start.
   const tls = settings.tls === null ? null : loadTls(settings.tls)
   for (const w of tls?.warnings ?? []) logger.warn(w)
+  // Read here (not by buildServer) so the start log can say whether the page is served.
+  const dashboard = settings.dashboard ?? null
+  const assets = dashboard === null ? null : loadAssets()
   const server = await buildServer({
     store,
     namers: namers.namers,
@@ -142,7 +150,7 @@ export async function startNamerd(
     limits: settings.limits,
     connections: fitted.limits,
     rollouts: settings.rollouts,
-    dashboard: settings.dashboard ?? false,
+    dashboard: dashboard === null || assets === null ? false : { path: dashboard.path, assets },
     ...(settings.tls === null || tls === null ? {} : { tls: serverOptions(settings.tls, tls) }),
   })
   const unwatch =
@@ -190,6 +198,11 @@ export async function startNamerd(
         : 'open',
       maxConnections: fitted.limits.maxConnections,
       config: settings.configFile,
+      dashboard: describeDashboard(
+        { dashboard, dashboardOffBy: settings.dashboardOffBy },
+        assets,
+        `${settings.tls === null ? 'http' : 'https'}://${address}`,
+      ),
       ...(tls === null
         ? {}
         : {

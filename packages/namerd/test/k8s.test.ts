@@ -8,6 +8,7 @@ import { FakeKubeApi } from '@switchyard/kube-fake'
 import { openK8sStore } from '@switchyard/store'
 import t from 'tap'
 import { ConfigError, resolveSettings } from '../src/config.js'
+import { dashboardDist } from '../src/dashboard/assets.js'
 import { runNamerd, startProcess, startServer, tempDir } from './helpers.js'
 
 const CRD_DIR = fileURLToPath(new URL('../../../deploy/crd', import.meta.url))
@@ -177,6 +178,7 @@ t.test(
         `    /#/io.l5d.k8s: io.l5d.k8s, kubeconfig ${file} (from KUBECONFIG), context dev, API at https://dev.example:6443`,
         '    /#/proxied: io.l5d.k8s, http://127.0.0.1:8001, a plain URL (no credentials are sent), labelSelector version',
         '    /#/io.l5d.fs: io.l5d.fs /etc/disco',
+        `  dashboard: / (files from ${dashboardDist()})`,
         '  tokens: 0',
         `  config: ${config}`,
         '',
