@@ -169,6 +169,26 @@ export class WatcherRegistry {
     return out
   }
 
+  /**
+   * Per namespace: how many watchers, and how many of them were last sent each version (the
+   * dashboard's overview: one pass for every namespace, not one per namespace).
+   */
+  tally(): Map<string, { total: number; sent: Map<string, number> }> {
+    const out = new Map<string, { total: number; sent: Map<string, number> }>()
+    for (const w of this.#all) {
+      if (w.namespace === null) continue
+      let t = out.get(w.namespace)
+      if (t === undefined) {
+        t = { total: 0, sent: new Map() }
+        out.set(w.namespace, t)
+      }
+      t.total++
+      const { sent, version } = w.stream
+      if (sent > 0 && version !== null) t.sent.set(version, (t.sent.get(version) ?? 0) + 1)
+    }
+    return out
+  }
+
   /** Every watcher of one namespace that has an admin address, oldest first (rollouts' proxies). */
   withAdmin(namespace?: string): Watcher[] {
     const out: Watcher[] = []

@@ -46,9 +46,13 @@ export type Overview = z.infer<typeof Overview>
 export const TrafficDestination = z.object({
   /** The bound id, as the proxies label their clients (`/#/io.l5d.fs/world-v2`). */
   id: z.string(),
-  /** The share of requests (0..1) the dtab sends here; null when the dtab does not name it now. */
+  /**
+   * The share of requests (0..1) the current dtab sends here: 0 for a destination only an
+   * earlier version named (listed while it still had requests in the window: the tail of a
+   * shift); null when the expected split is unknown (the service's `error` says why).
+   */
   expectedShare: z.number().min(0).max(1).nullable(),
-  /** Requests in the window, summed over the proxies. */
+  /** Requests in the window, summed over the proxies (0 until two snapshots span it). */
   requests: z.int().nonnegative(),
   ratePerSec: z.number().nonnegative(),
   /** Its share of the service's requests in the window (0..1); null when the service had none. */
@@ -63,7 +67,10 @@ export const TrafficService = z.object({
   /** The logical name, e.g. `/svc/world`. */
   path: z.string(),
   destinations: z.array(TrafficDestination),
-  /** Why the expected split is unknown (the name does not bind, a namer failed); null when known. */
+  /**
+   * Why the expected split is unknown (the name does not bind, a namer failed) or names no
+   * destination (it binds to neg); null when known. Destinations are then only those measured.
+   */
   error: z.string().nullable(),
 })
 export type TrafficService = z.infer<typeof TrafficService>
@@ -73,6 +80,13 @@ export type TrafficService = z.infer<typeof TrafficService>
  * default each of the dtab's prefixes under `/svc/` without a wildcard), the split across
  * concrete destinations over the last `window` seconds, read from the proxies watching the
  * namespace (their `/admin/metrics/snapshot.json`), beside the dtab's weights.
+ */
+/**
+ * Destinations come in order: the expected share, largest first, then requests. The paths are
+ * checked: at most 20 (`400 invalid_path` naming the bad one), `window` 1..300 seconds (default
+ * 10; `400 invalid_parameter`), a namespace that does not exist is `404 namespace_not_found`.
+ * Proxies are read while someone asks (every 2 s, stopping a minute after the last request), so
+ * the first answer for a namespace has nothing measured yet.
  */
 export const Traffic = z.object({
   namespace: z.string(),

@@ -79,7 +79,10 @@ export class TrafficScraper {
     this.#interest.set(namespace, this.#now())
     if (this.#timer === undefined) this.#schedule()
     if (!first) return
-    const round = this.#round ?? this.#runRound()
+    // A round already reading took its list of namespaces before this one was wanted: the
+    // first read of this namespace is the round after it.
+    const running = this.#round
+    const round = running === null ? this.#runRound() : running.then(() => this.#runRound())
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
       round,

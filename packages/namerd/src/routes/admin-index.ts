@@ -26,4 +26,13 @@ export const NAMERD_INDEX: readonly IndexEntry[] = [
   },
   { paths: ['/api/1/bind/<ns>?path=/svc/<name>'], what: 'the name bound, as a tree' },
   { paths: ['/api/1/resolve/<ns>?path=/svc/<name>'], what: 'the addresses a name resolves to' },
+  { paths: ['/api/1/whoami'], what: "this caller's scope (the dashboard's first question)" },
+  {
+    paths: ['/api/1/overview'],
+    what: 'every namespace: version, last change, proxies current, active rollouts',
+  },
+  {
+    paths: ['/api/1/traffic/<ns>?path=/svc/<name>'],
+    what: "the measured split across destinations beside the dtab's weights",
+  },
 ]

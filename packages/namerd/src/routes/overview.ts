@@ -2,7 +2,7 @@
 // page, in one request: its version, its newest history entry, how many watch streams depend on
 // it and how many of those hold the current version, and its active rollouts. The work is
 // bounded: per namespace one get and one history read of one entry; the rollouts are one list
-// for all namespaces; the watcher counts come from memory.
+// for all namespaces; the watcher counts are one pass over the watchers in memory.
 import { versionToETag } from '@switchyard/store'
 import type { NamespaceOverview, Overview } from '@switchyard/wire'
 import type { FastifyInstance } from 'fastify'
@@ -23,6 +23,7 @@ export async function overview(ctx: Context): Promise<Overview> {
   for (const { rollout } of rollouts) {
     active.set(rollout.namespace, (active.get(rollout.namespace) ?? 0) + 1)
   }
+  const tally = ctx.watchers.tally()
   const out: (NamespaceOverview | null)[] = new Array(names.length).fill(null)
   let next = 0
   const worker = async () => {
@@ -35,7 +36,7 @@ export async function overview(ctx: Context): Promise<Overview> {
       // Deleted between the list and the get: left out, as a list taken a moment later would.
       if (found === null) continue
       const version = versionToETag(found.version)
-      const watchers = ctx.watchers.ofNamespace(namespace, version)
+      const watchers = tally.get(namespace)
       const last = history[0]
       out[i] = {
         namespace,
@@ -49,8 +50,8 @@ export async function overview(ctx: Context): Promise<Overview> {
                 op: last.op,
                 ...(last.why === undefined || last.why === null ? {} : { why: last.why }),
               },
-        watchers: watchers.length,
-        current: watchers.filter((w) => w.current).length,
+        watchers: watchers?.total ?? 0,
+        current: watchers?.sent.get(version) ?? 0,
         activeRollouts: active.get(namespace) ?? 0,
       }
     }
