@@ -68,3 +68,36 @@ t.test('it needs the read scope when reads are guarded', async (t) => {
   t.equal(res.status, 401)
   t.same(await overview(base, { authorization: 'Bearer r' }), { namespaces: [] })
 })
+
+t.test('active rollouts are counted per namespace', async (t) => {
+  const { base, store } = await startServer(t)
+  await store.create('web', Dtab.read('/svc/world => /$/inet/127.0.0.1/8001'))
+  await store.create('api', Dtab.read('/svc/a => /$/inet/127.0.0.1/8003'))
+  const res = await fetch(`${base}/api/1/rollouts/web`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      prefix: '/svc/world',
+      from: '/$/inet/127.0.0.1/8001',
+      to: '/$/inet/127.0.0.1/8002',
+      steps: [10, 100],
+      intervalMs: 1000,
+      progressDeadlineMs: 10_000,
+      thresholds: { minSuccessRate: 0.99, maxP99Ms: null, minRequests: 10 },
+      smoke: null,
+      gates: [],
+      metrics: { kind: 'proxies' },
+      webhook: null,
+      reason: 'overview test',
+    }),
+  })
+  t.equal(res.status, 201, await res.clone().text())
+  const o = await overview(base)
+  t.same(
+    o.namespaces.map((n) => [n.namespace, n.activeRollouts]),
+    [
+      ['api', 0],
+      ['web', 1],
+    ],
+  )
+})
