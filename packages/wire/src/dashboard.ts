@@ -83,7 +83,7 @@ export type TrafficService = z.infer<typeof TrafficService>
  */
 /**
  * Destinations come in order: the expected share, largest first, then requests. The paths are
- * checked: at most 20 (`400 invalid_path` naming the bad one), `window` 1..300 seconds (default
+ * checked: at most 20 (`400 invalid_path` naming the bad one), `window` 1..120 seconds (default
  * 10; `400 invalid_parameter`), a namespace that does not exist is `404 namespace_not_found`.
  * Proxies are read while someone asks (every 2 s, stopping a minute after the last request), so
  * the first answer for a namespace has nothing measured yet.

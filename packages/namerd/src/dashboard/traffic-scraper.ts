@@ -18,7 +18,11 @@ export interface TrafficScraperOptions {
   readonly idleMs?: number
   /** The deadline of one snapshot read; default 1500 ms (the endpoint answers within ~2 s). */
   readonly timeoutMs?: number
-  /** Snapshots older than this are dropped (the longest window, and a baseline); default 310 s. */
+  /**
+   * Snapshots older than this are dropped (the longest window, and a baseline); default 130 s.
+   * A snapshot may be up to 1 MiB, so this and `maxSamples` (default 70) bound the memory a
+   * proxy can take: short windows are what a live view needs.
+   */
   readonly retainMs?: number
   readonly maxSamples?: number
   readonly log?: Logger
@@ -63,8 +67,8 @@ export class TrafficScraper {
     this.#intervalMs = options.intervalMs ?? 2000
     this.#idleMs = options.idleMs ?? 60_000
     this.#timeoutMs = options.timeoutMs ?? 1500
-    this.#retainMs = options.retainMs ?? 310_000
-    this.#maxSamples = options.maxSamples ?? 200
+    this.#retainMs = options.retainMs ?? 130_000
+    this.#maxSamples = options.maxSamples ?? 70
     this.#log = options.log
     this.#now = options.now ?? Date.now
   }

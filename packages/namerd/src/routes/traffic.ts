@@ -43,8 +43,8 @@ const RECENT_VERSIONS = 5
 const FIRST_READ_WAIT_MS = 2000
 
 const TrafficQuery = z.object({
-  /** Seconds; the scraper keeps 310 s of snapshots. */
-  window: z.coerce.number().int().min(1).max(300).default(10),
+  /** Seconds; the scraper keeps 130 s of snapshots. */
+  window: z.coerce.number().int().min(1).max(120).default(10),
 })
 
 export interface TrafficRouteOptions {
