@@ -19,15 +19,10 @@ import {
   type Locator,
   type Page,
 } from 'playwright-core'
+import type { Test } from 'tap'
 
-/** The part of a tap test these helpers need. */
-export interface BrowserTest {
-  teardown(fn: () => unknown): void
-  fail(message: string): void
-  pass(message: string): void
-  comment(...message: unknown[]): void
-  plan(n: number, comment?: string): void
-}
+/** The part of a tap test these helpers (and the browser tests' own) need. */
+export type BrowserTest = Pick<Test, 'teardown' | 'fail' | 'pass' | 'same' | 'comment' | 'plan'>
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** Where the screenshots for docs/dashboard.md go. */
