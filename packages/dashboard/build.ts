@@ -3,7 +3,7 @@
 // brotli-compressed, and manifest.json, which namerd serves from. The names carry no hash: the
 // page asks for `app.js?v=<hash>`, so a new build is never mixed with a cached old one.
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
@@ -67,8 +67,15 @@ const page = readFileSync(join(here, 'src/index.html'), 'utf8')
   .replace('%STYLE_CSS%', `style.css?v=${version('style.css')}`)
 files.set('index.html', { data: Buffer.from(page), type: 'text/html; charset=utf-8' })
 
-rmSync(out, { recursive: true, force: true })
+// Each file is replaced by a rename, and the manifest last, never by emptying dist/ first: a
+// namerd starting during a build (tests build while others run) reads whole files, old or new.
 mkdirSync(out, { recursive: true })
+const put = (name: string, data: Buffer | string): void => {
+  const file = join(out, name)
+  if (existsSync(file) && readFileSync(file).equals(Buffer.from(data))) return
+  writeFileSync(`${file}.tmp-${process.pid}`, data)
+  renameSync(`${file}.tmp-${process.pid}`, file)
+}
 const manifest: Record<string, ManifestEntry> = {}
 for (const [name, { data, type }] of files) {
   const gz = gzipSync(data, { level: 9 })
@@ -78,9 +85,9 @@ for (const [name, { data, type }] of files) {
       [constants.BROTLI_PARAM_SIZE_HINT]: data.length,
     },
   })
-  writeFileSync(join(out, name), data)
-  writeFileSync(join(out, `${name}.gz`), gz)
-  writeFileSync(join(out, `${name}.br`), br)
+  put(name, data)
+  put(`${name}.gz`, gz)
+  put(`${name}.br`, br)
   manifest[name] = {
     type,
     etag: `"${digest(data)}"`,
@@ -89,6 +96,6 @@ for (const [name, { data, type }] of files) {
     brotliBytes: br.length,
   }
 }
-writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+put('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`)
 const total = Object.values(manifest).reduce((sum, e) => sum + e.gzipBytes, 0)
 process.stdout.write(`dashboard: ${Object.keys(manifest).length} files, ${total} bytes gzipped\n`)
