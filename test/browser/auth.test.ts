@@ -1,0 +1,95 @@
+// The dashboard against a namerd with tokens, in a real Chromium: the page asks for a token and
+// keeps it for the tab only (a reload keeps it, a new tab asks again); a read token sees
+// everything and changes nothing (each control that writes is disabled and says why); a write
+// token saves, and the history names who did.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { startNamerd } from '../e2e/rollouts-harness.js'
+import { dashboardUrl, launchBrowser, shows } from '../support/browser.js'
+
+const READ = 'read-token-0123456789abcdef'
+const WRITE = 'write-token-0123456789abcdef'
+const NS = 'internal'
+
+const browser = await launchBrowser(t)
+if (browser !== null) {
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-dashboard-auth-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  await writeFile(
+    join(dir, 'namerd.yaml'),
+    `store: memory
+auth:
+  tokens:
+    - {name: reader, token: ${READ}, scope: read}
+    - {name: writer, token: ${WRITE}, scope: write}
+`,
+  )
+  const namerd = await startNamerd(t, 'namerd-auth', join(dir, 'namerd.yaml'))
+  const base = `http://127.0.0.1:${namerd.port}`
+  const put = await fetch(`${base}/api/1/dtabs/${NS}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/dtab', authorization: `Bearer ${WRITE}` },
+    body: '/svc => /host ;\n/host/world => /srv/world-v1 ;',
+  })
+  if (put.status >= 300) throw new Error(`PUT ${NS}: ${put.status}`)
+
+  /** Opens the page, which asks for a token, and gives it `token`. */
+  const signIn = async (t: Parameters<typeof browser.page>[0], token: string) => {
+    const dp = await browser.page(t)
+    // Until it has a token the page's reads are refused (401), as namerd should.
+    dp.allowConsole(/status of 401/)
+    await dp.page.goto(dashboardUrl(base))
+    await shows(t, dp.page.getByRole('heading', { name: 'namerd token' }), 'the page asks')
+    await dp.page.getByLabel(/^Token/).fill(token)
+    await dp.page.getByRole('button', { name: 'Use this token' }).click()
+    await shows(t, dp.page.getByRole('link', { name: NS, exact: true }), 'it then reads')
+    return dp
+  }
+
+  t.test('a read token sees everything and changes nothing', async (t) => {
+    const { page } = await signIn(t, READ)
+    await shows(t, page.getByText('reader: reads only'), 'the page says who and what')
+    const create = page.getByRole('button', { name: 'Create', exact: true })
+    t.ok(await create.isDisabled(), 'Create is disabled')
+    await shows(t, page.getByText(/read-only token/).first(), 'and says why')
+
+    await page.goto(dashboardUrl(base, `#/ns/${NS}/dtab`))
+    const box = page.getByRole('textbox', { name: 'Dtab', exact: true })
+    await shows(t, box, 'the dtab is shown')
+    await box.fill('/svc => /host ;\n/host/world => /srv/world-v2 ;')
+    t.ok(
+      await page.getByRole('button', { name: 'Save', exact: true }).isDisabled(),
+      'Save is disabled',
+    )
+    await shows(t, page.getByText(/read-only token/).first(), 'and says why')
+
+    await page.goto(dashboardUrl(base, `#/ns/${NS}/history`))
+    await shows(t, page.getByRole('table', { name: 'History' }), 'the history is shown')
+  })
+
+  t.test('the token is kept for the tab only: a reload keeps it, a new tab asks', async (t) => {
+    const { page } = await signIn(t, READ)
+    await page.reload()
+    await shows(t, page.getByRole('link', { name: NS, exact: true }), 'after a reload it reads')
+    t.equal(await page.getByRole('heading', { name: 'namerd token' }).count(), 0, 'not asked')
+    const other = await browser.page(t)
+    other.allowConsole(/status of 401/)
+    await other.page.goto(dashboardUrl(base))
+    await shows(t, other.page.getByRole('heading', { name: 'namerd token' }), 'a new tab asks')
+  })
+
+  t.test('a write token saves, and the history names who', async (t) => {
+    const { page } = await signIn(t, WRITE)
+    await page.goto(dashboardUrl(base, `#/ns/${NS}/dtab`))
+    const box = page.getByRole('textbox', { name: 'Dtab', exact: true })
+    await shows(t, box, 'the editor')
+    await box.fill('/svc => /host ;\n/host/world => /srv/world-v2 ;')
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await shows(t, page.getByRole('status').filter({ hasText: 'Saved' }), 'Saved')
+    await page.goto(dashboardUrl(base, `#/ns/${NS}/history`))
+    const newest = page.getByRole('table', { name: 'History' }).getByRole('row').nth(1)
+    await shows(t, newest.getByText('writer'), 'the newest version is by writer')
+  })
+}
