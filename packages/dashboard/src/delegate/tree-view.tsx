@@ -1,9 +1,11 @@
-// The delegation tree drawn as a WAI-ARIA tree: nested role=treeitem items in role=group containers,
-// one tab stop (roving tabindex), the keys of keys.ts. Every item is named by its whole line
-// (path, dentry, weight, outcome, addresses), so a screen reader says what a sighted user sees.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
+// The delegation tree drawn as a WAI-ARIA tree: role=treeitem lines owning role=group containers,
+// one tab stop (roving tabindex), the keys of keys.ts. Every item is named by its own line (path,
+// dentry, weight, outcome, addresses; aria-labelledby, not its children's lines), so a screen
+// reader says what a sighted user sees, in the same words (WCAG 2.5.3, label in name).
+import { Fragment } from 'preact'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { allExpandable, onTreeKey, visibleRows } from './keys.js'
-import { itemLabel, type Tone, type TreeItem } from './model.js'
+import type { Tone, TreeItem } from './model.js'
 
 export interface DelegationTreeProps {
   readonly root: TreeItem
@@ -97,21 +99,25 @@ function Item(props: ItemProps) {
   const { item, expanded, focused, idPrefix } = props
   const hasChildren = item.children.length > 0
   const open = hasChildren && expanded.has(item.id)
-  const label = useMemo(() => itemLabel(item), [item])
+  const id = `${idPrefix}-${item.id}`
+  // The item is its own line only; its children's group is its sibling, owned through aria-owns
+  // (the APG's navigation treeview). Nested inside, the group's lines would be part of the
+  // item's visible text, which its name (its own line) must contain (WCAG 2.5.3).
   return (
-    <div
-      role="treeitem"
-      id={`${idPrefix}-${item.id}`}
-      data-item={item.id}
-      aria-label={label}
-      aria-level={props.level}
-      aria-posinset={props.posinset}
-      aria-setsize={props.setsize}
-      aria-expanded={hasChildren ? open : undefined}
-      tabIndex={focused === item.id ? 0 : -1}
-      class="dtree-item"
-    >
-      <div class="dtree-row">
+    <div class="dtree-node">
+      <div
+        role="treeitem"
+        id={id}
+        data-item={item.id}
+        aria-labelledby={`${id}-line`}
+        aria-level={props.level}
+        aria-posinset={props.posinset}
+        aria-setsize={props.setsize}
+        aria-expanded={hasChildren ? open : undefined}
+        aria-owns={open ? `${id}-group` : undefined}
+        tabIndex={focused === item.id ? 0 : -1}
+        class="dtree-item dtree-row"
+      >
         {hasChildren ? (
           // Mouse users' toggle; keyboard users have the arrows, so it is not a tab stop.
           <span
@@ -127,11 +133,11 @@ function Item(props: ItemProps) {
         ) : (
           <span class="dtree-toggle" aria-hidden="true" />
         )}
-        <Line item={item} />
+        <Line item={item} id={`${id}-line`} />
       </div>
       {open ? (
         // biome-ignore lint/a11y/useSemanticElements: the tree pattern's group of child items, not a form's fieldset
-        <div role="group">
+        <div role="group" id={`${id}-group`}>
           {item.children.map((c, i) => (
             <Item
               key={c.id}
@@ -150,9 +156,9 @@ function Item(props: ItemProps) {
 
 const SIGN: Record<Tone, string> = { ok: '✓', warn: '~', bad: '✗', none: '' }
 
-function Line({ item }: { item: TreeItem }) {
+function Line({ item, id }: { item: TreeItem; id: string }) {
   return (
-    <span class="dtree-line">
+    <span class="dtree-line" id={id}>
       {item.tag === null ? null : <span class="dtree-tag">{item.tag}</span>}{' '}
       <code class="dtree-path">{item.path}</code>{' '}
       {item.dentry === null ? null : (
@@ -167,9 +173,9 @@ function Line({ item }: { item: TreeItem }) {
         </span>
       )}{' '}
       {item.addresses.map((a) => (
-        <code key={a} class="dtree-addr">
-          {a}
-        </code>
+        <Fragment key={a}>
+          <code class="dtree-addr">{a}</code>{' '}
+        </Fragment>
       ))}
     </span>
   )
