@@ -290,6 +290,7 @@ t.test('hostile paths never serve a file outside dist/ and never answer 500', as
       '/app.js.br',
       '/index.html',
       `/${'a'.repeat(8000)}`,
+      `/${'a'.repeat(20_000)}`,
       `/app.js?v=${'x'.repeat(8000)}`,
       '/app.js?v=%ff%fe',
       '/%ff',
