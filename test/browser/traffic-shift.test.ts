@@ -105,4 +105,26 @@ if (browser !== null) {
       await screenshot(page, 'traffic-shift')
     },
   )
+
+  t.test('a proxy that cannot be read is named, with why', async (t) => {
+    const hung = stack.proxies[1]
+    if (hung === undefined) throw new Error('the stack has one proxy')
+    const { page } = await browser.page(t)
+    await page.goto(dashboardUrl(stack.base, `#/ns/${NAMESPACE}/traffic?path=${SERVICE}`))
+    await shows(t, page.getByRole('table', { name: `Traffic for ${SERVICE}` }), 'the table')
+    // Stopped, not killed: its watch stays open, so namerd still lists it, but it answers nothing.
+    hung.proc.child.kill('SIGSTOP')
+    t.teardown(() => {
+      hung.proc.child.kill('SIGCONT')
+    })
+    const problem = page
+      .locator('.traffic-problems li')
+      .filter({ hasText: new RegExp(`proxy-2|:${hung.adminPort}\\b`) })
+    await problem.first().waitFor({ state: 'visible', timeout: 20_000 })
+    t.pass(`named: ${await problem.first().textContent()}`)
+    await screenshot(page, 'traffic-problem')
+    hung.proc.child.kill('SIGCONT')
+    await problem.first().waitFor({ state: 'detached', timeout: 20_000 })
+    t.pass('gone once it answers again')
+  })
 }
