@@ -18,7 +18,7 @@ import { Rollout } from '@switchyard/wire'
 import type { Page } from 'playwright-core'
 import t from 'tap'
 import { startNamerd } from '../e2e/rollouts-harness.js'
-import { type BrowserTest, dashboardUrl, launchBrowser, shows } from '../support/browser.js'
+import { type BrowserTest, dashboardUrl, launchBrowser, shows, tabTo } from '../support/browser.js'
 import { NAMESPACE, startDashboardStack } from '../support/dashboard-stack.js'
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
@@ -319,6 +319,19 @@ if (browser !== null) {
       done()
     })
   }
+
+  t.test('the skip link moves the focus to the content and keeps the view', async (t) => {
+    const hash = `#/ns/${NAMESPACE}/history`
+    const { page, done } = await open(t, hash)
+    await shows(t, page.getByRole('table', { name: 'History' }), 'the history')
+    t.ok(await tabTo(page, 'a', 'Skip to the content', 3), 'the first Tab reaches the skip link')
+    await page.keyboard.press('Enter')
+    t.equal(await page.evaluate('document.activeElement?.id'), 'main', 'the focus is on main')
+    t.match(page.url(), hash, 'the address still names the view')
+    await shows(t, page.getByRole('table', { name: 'History' }), 'the view is still shown')
+    t.ok(await tabTo(page, 'a', 'Dtab', 1), 'the next Tab is in the content: the first tab')
+    done()
+  })
 
   t.test('the dtab editor with a parse error', async (t) => {
     const { page, done } = await open(t, `#/ns/${NAMESPACE}/dtab`)
