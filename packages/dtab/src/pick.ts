@@ -78,7 +78,10 @@ export function weightedIndex(weights: readonly number[]): (u: number) => number
     cumulative[i] = acc
   }
   const sum = acc
-  const last = n - 1
+  // The last member a draw may reach: trailing zero weights never. u * sum can round up to sum
+  // itself (weights near the smallest double), which would otherwise fall through to them.
+  let last = n - 1
+  while (total !== 0 && last > 0 && !(weights[last]! > 0)) last--
   return (u) => {
     const x = u * sum
     let i = 0

@@ -31,6 +31,27 @@ t.test(
   },
 )
 
+t.test(
+  'a zero weight after a subnormal one is never drawn, even when u * Σw rounds up to Σw',
+  async (t) => {
+    // 0.99 * 5e-324 rounds to 5e-324, which is not below the first member's cumulative weight.
+    for (const weights of [
+      [5e-324, 0],
+      [5e-324, 0, 0],
+      [0, 5e-324, 0],
+      [1e-323, 5e-324, 0],
+    ]) {
+      const choose = weightedIndex(weights)
+      for (const u of [0, 0.25, 0.5, 0.75, 0.99, 0.999999]) {
+        t.ok(
+          weights[choose(u)]! > 0,
+          `${JSON.stringify(weights)} at u=${u}: drew index ${choose(u)}`,
+        )
+      }
+    }
+  },
+)
+
 t.test('weights whose sum overflows a double still split by their ratio', async (t) => {
   t.strictSame(overGrid([Number.MAX_VALUE, Number.MAX_VALUE]), [500, 500])
   t.strictSame(overGrid([Number.MAX_VALUE, Number.MAX_VALUE / 4, 0]), [800, 200, 0])
