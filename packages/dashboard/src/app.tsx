@@ -8,7 +8,7 @@ import { ApiError } from './api/errors.js'
 import { savedToken, saveToken } from './api/token.js'
 import { ErrorNote } from './components/error-note.js'
 import { TokenForm } from './components/token-form.js'
-import { AppContext } from './context.js'
+import { AppContext, readOnlyReason } from './context.js'
 import { href, NAMESPACE_TABS, type NamespaceTab, type Route, useRoute } from './router.js'
 import { DelegateView } from './views/delegator.js'
 import { DtabView } from './views/dtab-editor.js'
@@ -72,6 +72,7 @@ export function App() {
     api,
     whoami,
     canWrite: whoami?.scope === 'write',
+    readOnlyReason: readOnlyReason(whoami),
     askToken: (why) => setTokenWhy(why),
   }
 
