@@ -18,7 +18,14 @@ import { Rollout } from '@switchyard/wire'
 import type { Page } from 'playwright-core'
 import t from 'tap'
 import { startNamerd } from '../e2e/rollouts-harness.js'
-import { type BrowserTest, dashboardUrl, launchBrowser, shows, tabTo } from '../support/browser.js'
+import {
+  type BrowserTest,
+  dashboardUrl,
+  focused,
+  launchBrowser,
+  shows,
+  tabTo,
+} from '../support/browser.js'
 import { NAMESPACE, startDashboardStack } from '../support/dashboard-stack.js'
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
@@ -212,6 +219,15 @@ function sameOrigin(t: BrowserTest, page: Page, origin: string) {
   }
 }
 
+/** What has the focus once the dialog is gone and gave it back (within 2 s of the key). */
+async function settled(page: Page): Promise<string> {
+  await page.locator('dialog[open]').waitFor({ state: 'detached' })
+  await page
+    .waitForFunction('document.activeElement !== document.body', undefined, { timeout: 2000 })
+    .catch(() => {})
+  return focused(page)
+}
+
 /** axe and the keyboard in both colour schemes, on the page as it is now. */
 async function check(t: BrowserTest, page: Page, where: string, keys = true): Promise<void> {
   for (const scheme of SCHEMES) {
@@ -364,11 +380,14 @@ if (browser !== null) {
     const { page, done } = await open(t, `#/ns/${NAMESPACE}/history`)
     const button = page.getByRole('button', { name: /^Roll back to/ })
     await shows(t, button, 'the history')
-    await button.first().click()
+    await button.first().focus()
+    const opener = await focused(page)
+    await page.keyboard.press('Enter')
     const dialog = page.getByRole('dialog', { name: /^Roll back to version/ })
     await shows(t, dialog.getByRole('figure', { name: 'Rollback changes' }), 'the dialog')
     await check(t, page, 'the rollback dialog')
-    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    await dialog.getByRole('button', { name: 'Cancel' }).press('Enter')
+    t.equal(await settled(page), opener, 'Cancel gives the focus back to the button that opened it')
     done()
   })
 
@@ -376,11 +395,13 @@ if (browser !== null) {
     const { page, done } = await open(t, `#/rollouts/${NAMESPACE}/${id}`)
     const abort = page.getByRole('button', { name: 'Abort', exact: true })
     await shows(t, page.getByRole('table', { name: 'Steps' }), 'the rollout')
-    await abort.click()
+    await abort.focus()
+    await page.keyboard.press('Enter')
     const dialog = page.getByRole('dialog', { name: `Abort rollout ${id}?` })
     await shows(t, dialog, 'the dialog')
     await check(t, page, 'the abort dialog')
     await page.keyboard.press('Escape')
+    t.equal(await settled(page), 'BUTTON Abort', 'Escape gives the focus back to Abort')
     done()
   })
 
