@@ -330,7 +330,16 @@ if (browser !== null) {
   for (const [name, hash, ready] of views) {
     t.test(name, async (t) => {
       const { page, done } = await open(t, hash)
-      if (!(await shows(t, ready(page), `${name} has its content`))) return
+      // Up to 30 s: the traffic view waits for namerd to read the proxies, slower on a busy box.
+      await ready(page)
+        .first()
+        .waitFor({ timeout: 30_000 })
+        .catch(() => {})
+      if (!(await shows(t, ready(page), `${name} has its content`))) {
+        const text = (await page.locator('body').textContent()) ?? ''
+        t.comment(`the page shows: ${text.slice(0, 2000)}`)
+        return
+      }
       await check(t, page, name)
       done()
     })
