@@ -23,6 +23,7 @@ import { ApiError, TextError } from '../errors.js'
 import { sendBody } from '../reply.js'
 import { isWatch, queryOf, rawSegment } from '../request.js'
 import { iterableSource, type Source } from '../source.js'
+import { whyOf } from '../why-header.js'
 import { serveWatch } from './watch.js'
 
 export const DTABS_PREFIX = '/api/1/dtabs/'
@@ -85,7 +86,8 @@ const notFound = (store: DtabStore, ns: string) => {
 
 export function dtabRoutes(app: FastifyInstance, ctx: Context): void {
   const { store } = ctx
-  const who = (req: FastifyRequest) => ({ who: req.principal?.name })
+  // Who (the token's name) and why (header l5d-why, checked before anything is written).
+  const who = (req: FastifyRequest) => ({ who: req.principal?.name, why: whyOf(req) })
 
   // namerd answers any method on these with the list.
   const list = async (req: FastifyRequest, reply: FastifyReply) => {

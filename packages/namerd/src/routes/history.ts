@@ -16,6 +16,7 @@ import type { Context } from '../context.js'
 import { ApiError } from '../errors.js'
 import { sendBody } from '../reply.js'
 import { parseWith, queryOf, rawSegment } from '../request.js'
+import { whyOf } from '../why-header.js'
 import { DTABS_PREFIX } from './dtabs.js'
 
 export function historyEntryJson(e: HistoryEntry): HistoryEntryJson {
@@ -102,6 +103,8 @@ export function historyRoutes(app: FastifyInstance, ctx: Context): void {
   // only brings back a deleted namespace (409 if it exists): a restore never overwrites blind.
   app.post(`${DTABS_PREFIX}:ns/restore`, { config: { scope: 'write' } }, async (req, reply) => {
     const ns = rawSegment(req, DTABS_PREFIX, '/restore')
+    // Checked first: a bad l5d-why is a 400 before any lookup or write.
+    const why = whyOf(req)
     if (mediaTypeOf(req.headers['content-type']) !== JSON_TYPE) {
       throw new ApiError(
         415,
@@ -134,7 +137,7 @@ export function historyRoutes(app: FastifyInstance, ctx: Context): void {
     }
     const dtab = Dtab.read(entry.dtab)
     const ifMatch = req.headers['if-match']
-    const who = { who: req.principal?.name }
+    const who = { who: req.principal?.name, why }
     let next: Uint8Array
     if (ifMatch !== undefined) {
       next = await store.update(ns, dtab, versionFromIfMatch(ifMatch), who)
