@@ -32,6 +32,7 @@ import { delegateRoutes } from './routes/delegate.js'
 import { dtabRoutes } from './routes/dtabs.js'
 import { historyRoutes } from './routes/history.js'
 import { overviewRoutes } from './routes/overview.js'
+import { proxyStatusRoutes } from './routes/proxy-status.js'
 import { resolveRoutes } from './routes/resolve.js'
 import { rolloutRoutes } from './routes/rollouts.js'
 import { trafficRoutes } from './routes/traffic.js'
@@ -236,6 +237,7 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
   whoamiRoutes(app, ctx)
   overviewRoutes(app, ctx)
   trafficRoutes(app, ctx)
+  proxyStatusRoutes(app, ctx)
   const dashboard = options.dashboard ?? { path: '/' }
   if (dashboard !== false) {
     dashboardRoutes(app, { path: dashboard.path, assets: dashboard.assets ?? loadAssets() })

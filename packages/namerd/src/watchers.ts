@@ -171,12 +171,15 @@ export class WatcherRegistry {
 
   /**
    * Per namespace: how many watchers, and how many of them were last sent each version (the
-   * dashboard's overview: one pass for every namespace, not one per namespace).
+   * dashboard's overview: one pass for every namespace, not one per namespace). Watchers whose
+   * id is in `skip` (the dashboard's own streams) are not counted.
    */
-  tally(): Map<string, { total: number; sent: Map<string, number> }> {
+  tally(
+    skip: ReadonlySet<string> = new Set(),
+  ): Map<string, { total: number; sent: Map<string, number> }> {
     const out = new Map<string, { total: number; sent: Map<string, number> }>()
     for (const w of this.#all) {
-      if (w.namespace === null) continue
+      if (w.namespace === null || (w.id !== null && skip.has(w.id))) continue
       let t = out.get(w.namespace)
       if (t === undefined) {
         t = { total: 0, sent: new Map() }

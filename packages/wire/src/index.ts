@@ -27,6 +27,12 @@ export {
   quantileOfBuckets,
 } from './metrics-snapshot.js'
 export {
+  ProxyConfirmation,
+  ProxyRouter,
+  ProxyRouters,
+  ProxyStatus,
+} from './proxy-status.js'
+export {
   ExpectedStatus,
   FailedCheck,
   isTerminal,

@@ -2,28 +2,39 @@
 // page, in one request: its version, its newest history entry, how many watch streams depend on
 // it and how many of those hold the current version, and its active rollouts. The work is
 // bounded: per namespace one get and one history read of one entry; the rollouts are one list
-// for all namespaces; the watcher counts are one pass over the watchers in memory.
+// for all namespaces; the watcher counts are one pass over the watchers in memory. `current`
+// counts a proxy only if it did not contradict it: a proxy whose admin namerd could read must
+// confirm it routes on the current version (routes/proxy-status.ts), so a hung proxy, whose
+// watch stays open and was sent the version, is not current. The dashboard's own watch streams
+// (l5d-watcher-id dashboard) are not proxies and are not counted.
 import { versionToETag } from '@switchyard/store'
 import type { NamespaceOverview, Overview } from '@switchyard/wire'
 import type { FastifyInstance } from 'fastify'
 import { JSON_TYPE } from '../codec.js'
 import type { Context } from '../context.js'
 import { sendBody } from '../reply.js'
+import { confirmationsOf, denies, watchedAdmins } from './proxy-status.js'
+
+/** The id the dashboard's own watch streams send (packages/dashboard/src/api/watch.ts). */
+export const DASHBOARD_WATCHER_ID = 'dashboard'
 
 /** Namespaces read at once: a file or etcd store with thousands of them is not flooded. */
 const CONCURRENCY = 16
 
 export async function overview(ctx: Context): Promise<Overview> {
   const { store } = ctx
+  const confirmations = confirmationsOf(ctx)
+  const admins = watchedAdmins(ctx)
   const [names, rollouts] = await Promise.all([
     store.list(),
     store.rollouts?.list({ active: true }) ?? Promise.resolve([]),
+    confirmations.refresh(admins),
   ])
   const active = new Map<string, number>()
   for (const { rollout } of rollouts) {
     active.set(rollout.namespace, (active.get(rollout.namespace) ?? 0) + 1)
   }
-  const tally = ctx.watchers.tally()
+  const tally = ctx.watchers.tally(new Set([DASHBOARD_WATCHER_ID]))
   const out: (NamespaceOverview | null)[] = new Array(names.length).fill(null)
   let next = 0
   const worker = async () => {
@@ -57,6 +68,15 @@ export async function overview(ctx: Context): Promise<Overview> {
     }
   }
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, names.length) }, worker))
+  const byName = new Map<string, NamespaceOverview>()
+  for (const n of out) if (n !== null) byName.set(n.namespace, n)
+  for (const w of ctx.watchers.withAdmin()) {
+    const n = w.namespace === null ? undefined : byName.get(w.namespace)
+    if (n === undefined || w.id === DASHBOARD_WATCHER_ID) continue
+    const { sent, version } = w.stream
+    if (sent > 0 && version === n.version && denies(confirmations, w.admin!, n.namespace, version))
+      n.current--
+  }
   return { namespaces: out.filter((n): n is NamespaceOverview => n !== null) }
 }
 
