@@ -192,3 +192,74 @@ t.test('servicePaths: prefixes under /svc/ without wildcards, in order, once eac
   t.same(servicePaths(dtab, 1), ['/svc/world'])
   t.same(servicePaths(Dtab.empty, 20), [])
 })
+
+t.test('servicePaths: services reached from /svc by following path dentries back', async (t) => {
+  // The repository's blue-green example (test/e2e/rollouts-harness.ts INITIAL_DTAB).
+  const blueGreen = Dtab.read(
+    '/srv => /#/io.l5d.fs; /host => /srv; /svc => /host; /host/world => /srv/world-v1',
+  )
+  t.same(servicePaths(blueGreen, 20), ['/svc/world'])
+  // Two hops back, through a union and an alt; a prefix ending at the root names no service.
+  const chain = Dtab.read(
+    '/svc => /a; /a => 1 * /b & 1 * /c; /c => /d | /e; /e/api/v1 => /x; /b/web => /y; /d => /z',
+  )
+  t.same(servicePaths(chain, 20).sort(), ['/svc/api/v1', '/svc/web'])
+  // Wildcard prefixes are neither seeds nor steps back.
+  t.same(servicePaths(Dtab.read('/svc => /host; /host/*/x => /y; /*/world => /z'), 20), [])
+  // Seeds: the ids the proxies have clients for, traced back through `/svc => /#/io.l5d.fs`.
+  t.same(
+    servicePaths(Dtab.read('/svc => /#/io.l5d.fs'), 20, [
+      Path.read('/#/io.l5d.fs/world-v1'),
+      Path.read('/#/other/x'),
+    ]),
+    ['/svc/world-v1'],
+  )
+  t.same(servicePaths(blueGreen, 0), [], 'max 0: none')
+})
+
+t.test(
+  'servicePaths: hostile dtabs (cycles, long chains, many dentries) end, bounded',
+  async (t) => {
+    const cycle = Dtab.read('/a => /b; /b => /a; /svc => /a; /a/x => /c')
+    t.same(servicePaths(cycle, 20), ['/svc/x'])
+    // A chain longer than SERVICE_DEPTH: the service at its far end is not found, and that is fine.
+    const long = Array.from({ length: 30 }, (_, i) => `/h${i + 1} => /h${i}`).join('; ')
+    t.same(servicePaths(Dtab.read(`/svc => /h29; ${long}; /h0/far => /z`), 20), [])
+    const wide = Array.from({ length: 2000 }, (_, i) => `/host/s${i} => /z`).join('; ')
+    const started = Date.now()
+    const found = servicePaths(Dtab.read(`/svc => /host; ${wide}`), 20)
+    t.equal(found.length, 20, 'at most max')
+    t.ok(Date.now() - started < 1000, `bounded work: ${Date.now() - started} ms`)
+  },
+)
+
+t.test(
+  'property: servicePaths names concrete paths under /svc/, each once, at most max',
+  async (t) => {
+    const elem = fc.constantFrom('svc', 'host', 'srv', 'a', 'world', '*')
+    const path = fc.array(elem, { minLength: 1, maxLength: 4 }).map((es) => `/${es.join('/')}`)
+    const dst = fc
+      .array(
+        elem.filter((e) => e !== '*'),
+        { minLength: 1, maxLength: 4 },
+      )
+      .map((es) => `/${es.join('/')}`)
+    const dentry = fc.tuple(path, dst).map(([p, d]) => `${p} => ${d}`)
+    fc.assert(
+      fc.property(
+        fc.array(dentry, { maxLength: 12 }),
+        fc.integer({ min: 0, max: 25 }),
+        (ds, max) => {
+          const got = servicePaths(Dtab.read(ds.join('; ')), max)
+          return (
+            got.length <= max &&
+            new Set(got).size === got.length &&
+            got.every((p) => p.startsWith('/svc/') && !p.includes('*'))
+          )
+        },
+      ),
+      { numRuns: 300 },
+    )
+    t.pass('300 dtabs')
+  },
+)

@@ -77,7 +77,10 @@ export type TrafficService = z.infer<typeof TrafficService>
 
 /**
  * `GET /api/1/traffic/<ns>[?path=/svc/a&path=/svc/b][&window=10]`: per logical service (by
- * default each of the dtab's prefixes under `/svc/` without a wildcard), the split across
+ * default the services the dtab names: its prefixes under `/svc/` without a wildcard, and those
+ * reached from `/svc` by following its path dentries backwards, e.g. `/svc/world` for `/svc =>
+ * /host; /host/world => ...`; when there are none, the proxies' destinations traced back to
+ * `/svc` the same way), the split across
  * concrete destinations over the last `window` seconds, read from the proxies watching the
  * namespace (their `/admin/metrics/snapshot.json`), beside the dtab's weights.
  */
@@ -95,6 +98,12 @@ export const Traffic = z.object({
   /** When the newest snapshot summed was taken (ISO); null before any. */
   at: z.iso.datetime().nullable(),
   windowSeconds: z.number().positive(),
+  /**
+   * The seconds the numbers really cover, at most the window: from the first snapshot read in
+   * it to the newest. Counts are over this span and rates divide by it. 0 while there is
+   * nothing to compare yet (one snapshot per proxy: namerd just started reading them).
+   */
+  coveredSeconds: z.number().nonnegative(),
   proxies: z.object({
     /** Proxies watching the namespace that named an admin address. */
     listed: z.int().nonnegative(),

@@ -3,10 +3,15 @@
 // request until `idleMs` pass without one, every `intervalMs`, each proxy once a round however
 // many namespaces list it. A proxy's admin address came from a watch header, so it is read with
 // the rollouts scraper's hardened reader (one fixed path, a deadline, a size cap, the body
-// checked). Memory is bounded: per proxy, the snapshots covering the longest window and no more
-// than `maxSamples` of them; a proxy no wanted namespace lists any more is forgotten.
+// checked). Memory is bounded per proxy (the snapshots covering the longest window, at most
+// `maxSamples`) and in total: the snapshots of every proxy together are kept under `maxBytes`
+// (estimated from their clients), dropping the oldest of the proxy holding the most; each proxy
+// keeps its newest two (a window needs two), so the worst case is proxies x 2 snapshots of at
+// most 1 MiB. A proxy no wanted namespace lists any more is forgotten.
+
+import type { ProxySnapshot } from '@switchyard/wire'
 import type { Logger } from 'pino'
-import type { ProxyRing, Sample } from '../rollouts/sources/delta.js'
+import { type ProxyRing, type Sample, stripTransformer } from '../rollouts/sources/delta.js'
 import { readSnapshot } from '../rollouts/sources/scraper.js'
 import type { WatcherRegistry } from '../watchers.js'
 
@@ -25,6 +30,11 @@ export interface TrafficScraperOptions {
    */
   readonly retainMs?: number
   readonly maxSamples?: number
+  /**
+   * The snapshots of all proxies together are kept under this many bytes (estimated; default
+   * 64 MiB), oldest first out, each proxy keeping its newest two.
+   */
+  readonly maxBytes?: number
   readonly log?: Logger
   readonly now?: () => number
 }
@@ -38,12 +48,27 @@ export interface ListedProxy {
 interface ProxyState {
   readonly admin: string
   readonly samples: Sample[]
+  /** The estimated bytes of each sample, in step with `samples`. */
+  readonly sizes: number[]
+  bytes: number
   /** The namespaces that listed it at the last round. */
   namespaces: Set<string>
   lastError: string | null
 }
 
 const CONCURRENCY = 16
+/** A proxy keeps at least this many snapshots whatever the byte budget: a window needs two. */
+const MIN_SAMPLES = 2
+
+/**
+ * About what a snapshot takes in memory: per client its key (UTF-16) and its numbers. Cheap (no
+ * serialisation), and within a small factor of the heap it holds, which is all a budget needs.
+ */
+export function snapshotBytes(s: ProxySnapshot): number {
+  let n = 256
+  for (const [key, c] of Object.entries(s.clients)) n += 96 + key.length * 2 + c.buckets.length * 8
+  return n
+}
 
 export class TrafficScraper {
   readonly #watchers: WatcherRegistry
@@ -52,6 +77,8 @@ export class TrafficScraper {
   readonly #timeoutMs: number
   readonly #retainMs: number
   readonly #maxSamples: number
+  readonly #maxBytes: number
+  #bytes = 0
   readonly #log: Logger | undefined
   readonly #now: () => number
   /** Namespace → when it was last asked about. */
@@ -69,6 +96,7 @@ export class TrafficScraper {
     this.#timeoutMs = options.timeoutMs ?? 1500
     this.#retainMs = options.retainMs ?? 130_000
     this.#maxSamples = options.maxSamples ?? 70
+    this.#maxBytes = options.maxBytes ?? 64 * 1024 * 1024
     this.#log = options.log
     this.#now = options.now ?? Date.now
   }
@@ -114,6 +142,30 @@ export class TrafficScraper {
       if (p.namespaces.has(namespace)) out.push({ admin: p.admin, samples: p.samples })
     }
     return out
+  }
+
+  /**
+   * The destinations the namespace's proxies have clients for (ids as the dtab binds them, a
+   * transformer prefix stripped), from each proxy's newest snapshot; at most `max`.
+   */
+  clientIds(namespace: string, max: number): string[] {
+    const out = new Set<string>()
+    for (const p of this.#proxies.values()) {
+      if (!p.namespaces.has(namespace)) continue
+      const newest = p.samples.at(-1)
+      if (newest === undefined) continue
+      for (const key of Object.keys(newest.snapshot.clients)) {
+        if (out.size >= max) return [...out]
+        const id = stripTransformer(key)
+        if (id !== '') out.add(id)
+      }
+    }
+    return [...out]
+  }
+
+  /** The estimated bytes of every snapshot kept (the total `maxBytes` bounds). */
+  get bytes(): number {
+    return this.#bytes
   }
 
   /** Namespaces being read now (for tests and the idle rule). */
@@ -170,7 +222,7 @@ export class TrafficScraper {
       for (const admin of listed.keys()) {
         let p = this.#proxies.get(admin)
         if (p === undefined) {
-          p = { admin, samples: [], namespaces: new Set(), lastError: null }
+          p = { admin, samples: [], sizes: [], bytes: 0, namespaces: new Set(), lastError: null }
           this.#proxies.set(admin, p)
         }
         p.namespaces.add(ns)
@@ -178,7 +230,11 @@ export class TrafficScraper {
       }
     }
     // Forgotten: proxies no wanted namespace lists (their snapshots would only use memory).
-    for (const admin of this.#proxies.keys()) if (!targets.has(admin)) this.#proxies.delete(admin)
+    for (const [admin, p] of this.#proxies) {
+      if (targets.has(admin)) continue
+      this.#bytes -= p.bytes
+      this.#proxies.delete(admin)
+    }
     const queue = [...targets.values()]
     const worker = async () => {
       for (let p = queue.shift(); p !== undefined; p = queue.shift()) await this.#read(p)
@@ -192,6 +248,10 @@ export class TrafficScraper {
     try {
       const snapshot = await readSnapshot(p.admin, this.#timeoutMs)
       p.samples.push({ at: sent, snapshot })
+      const size = snapshotBytes(snapshot)
+      p.sizes.push(size)
+      p.bytes += size
+      this.#bytes += size
       p.lastError = null
     } catch (err) {
       p.lastError = err instanceof Error ? err.message : String(err)
@@ -200,6 +260,28 @@ export class TrafficScraper {
     const cutoff = this.#now() - this.#retainMs
     let drop = Math.max(0, p.samples.length - this.#maxSamples)
     while (drop + 1 < p.samples.length && p.samples[drop + 1]!.at.getTime() < cutoff) drop++
-    if (drop > 0) p.samples.splice(0, drop)
+    this.#drop(p, drop)
+    this.#fitBudget()
+  }
+
+  #drop(p: ProxyState, n: number): void {
+    if (n <= 0) return
+    p.samples.splice(0, n)
+    for (const size of p.sizes.splice(0, n)) {
+      p.bytes -= size
+      this.#bytes -= size
+    }
+  }
+
+  /** Over the total budget: the oldest snapshot of the proxy holding the most bytes goes first. */
+  #fitBudget(): void {
+    while (this.#bytes > this.#maxBytes) {
+      let most: ProxyState | undefined
+      for (const p of this.#proxies.values()) {
+        if (p.samples.length > MIN_SAMPLES && (most === undefined || p.bytes > most.bytes)) most = p
+      }
+      if (most === undefined) return
+      this.#drop(most, 1)
+    }
   }
 }

@@ -1,7 +1,8 @@
 // `GET /api/1/traffic/<ns>[?path=/svc/a&path=/svc/b][&window=10]` (wire Traffic): per logical
 // service, the split across concrete destinations as the proxies measured it over the window,
 // beside the split the dtab asks for. Expected: each path bound through the namespace's dtab now
-// (dashboard/shares.ts). Destinations: the ids of that tree, plus the ids the path bound to in
+// (dashboard/shares.ts). Without `path`, the services the dtab names, found by following its
+// dentries back to `/svc` (defaultPaths). Destinations: the ids of that tree, plus the ids the path bound to in
 // the last few versions when they still had requests in the window (a destination just shifted
 // away from shows its tail, expectedShare 0). Measured: the proxies' snapshots
 // (dashboard/traffic-scraper.ts), summed per id over the proxies with the rollouts' windowDelta.
@@ -27,6 +28,7 @@ import type { Logger } from 'pino'
 import { z } from 'zod'
 import { JSON_TYPE } from '../codec.js'
 import type { Context } from '../context.js'
+import { coveredSeconds } from '../dashboard/covered.js'
 import { expectedShares, servicePaths } from '../dashboard/shares.js'
 import { TrafficScraper, type TrafficScraperOptions } from '../dashboard/traffic-scraper.js'
 import { ApiError } from '../errors.js'
@@ -39,6 +41,8 @@ export const TRAFFIC_PREFIX = '/api/1/traffic/'
 export const MAX_PATHS = 20
 /** History versions whose destinations are shown while they still have traffic. */
 const RECENT_VERSIONS = 5
+/** Proxies' destinations traced back to services when the dtab names none (a bound on work). */
+const MAX_CLIENT_IDS = 200
 /** The longest wait for the first read of a namespace's proxies. */
 const FIRST_READ_WAIT_MS = 2000
 
@@ -81,6 +85,28 @@ function pathsOf(query: URLSearchParams): string[] | null {
 }
 
 type Bind = { tree: NameTree<Bound> } | { error: string }
+
+/**
+ * The services shown when none was asked for: those the dtab names (dashboard/shares.ts), else
+ * (`/svc => /#/io.l5d.fs` names none) the destinations the proxies have clients for, traced
+ * back to `/svc` through the dtab and kept when they bind to a destination now.
+ */
+function defaultPaths(ctx: Context, dtab: Dtab, clientIds: () => string[]): string[] {
+  const named = servicePaths(dtab, MAX_PATHS)
+  if (named.length > 0) return named
+  const seeds: PathT[] = []
+  for (const id of clientIds()) {
+    try {
+      seeds.push(Path.read(id))
+    } catch {
+      // A client key that is not a path names no service.
+    }
+  }
+  return servicePaths(dtab, MAX_PATHS, seeds).filter((p) => {
+    const b = bindPath(ctx, dtab, p)
+    return 'tree' in b && expectedShares(b.tree).ids.size > 0
+  })
+}
 
 function bindPath(ctx: Context, dtab: Dtab, path: string): Bind {
   try {
@@ -144,7 +170,9 @@ export function trafficRoutes(
     const measure = (id: string) => windowDelta(rings, { from: [id], to: [] }, start, end).from
 
     const services: TrafficService[] = []
-    for (const path of asked ?? servicePaths(found.dtab, MAX_PATHS)) {
+    const paths =
+      asked ?? defaultPaths(ctx, found.dtab, () => scraper.clientIds(ns, MAX_CLIENT_IDS))
+    for (const path of paths) {
       const now = bindPath(ctx, found.dtab, path)
       let expected: Map<string, number> | null = null
       let error: string | null = null
@@ -204,6 +232,7 @@ export function trafficRoutes(
       version,
       at: overall.proxies > 0 ? overall.at.toISOString() : null,
       windowSeconds: window,
+      coveredSeconds: coveredSeconds(rings, start, end),
       proxies: { listed: listed.length, read: overall.proxies, problems },
       services,
     }
