@@ -39,7 +39,7 @@ t.test("a name is refused exactly when the store's rule refuses it", async (t) =
 
 t.test('proxies at the current version, in words', async (t) => {
   t.equal(proxiesText(3, 2), '2 of 3 current')
-  t.equal(proxiesText(0, 0), '0 of 0 current')
+  t.equal(proxiesText(0, 0), 'nobody watches', 'none at all is said in words, not as 0 of 0')
   t.ok(proxiesBehind(3, 2))
   t.notOk(proxiesBehind(2, 2))
   t.equal(versionName('AAAAAAAAAAE='), 'v1', 'versions are named as on the history page')

@@ -94,7 +94,7 @@ t.test('a hung proxy (open watch, silent admin) is not confirmed nor current', a
   t.ok(Date.now() - started < 2500, 'the answer does not wait past ~2 s')
   t.equal(status.version, etag)
   t.equal(status.proxies.length, 1)
-  t.equal(status.proxies[0]!.state, 'unknown')
+  t.equal(status.proxies[0]!.state, 'unanswered')
   t.match(status.proxies[0]!.why, /routers\.json: no whole answer within 1500 ms/)
   // namerd did send it the current version: the watcher listing says so, the overview does not.
   const o = await json(base, '/api/1/overview', Overview)
@@ -126,25 +126,25 @@ t.test('a proxy still routing on an older version is behind, saying which', asyn
 t.test('hostile or useless answers are reasons, never a confirmation', async (t) => {
   const admin = await fakeAdmin(t)
   const { base, etag } = await stack(t, admin)
-  const cases: [string, RegExp][] = [
-    ['not json', /the answer is not JSON/],
-    [JSON.stringify({ routers: [] }), /not a router list/],
-    [JSON.stringify([{ label: 'x' }]), /not a router list \(0\.interpreter/],
-    [`[${' '.repeat(1024 * 1024 + 10)}]`, /over 1048576 bytes/],
-    [routers('other', etag), /no router .* takes its dtab from namespace internal/],
+  const cases: [string, RegExp, string][] = [
+    ['not json', /the answer is not JSON/, 'unanswered'],
+    [JSON.stringify({ routers: [] }), /not a router list/, 'unanswered'],
+    [JSON.stringify([{ label: 'x' }]), /not a router list \(0\.interpreter/, 'unanswered'],
+    [`[${' '.repeat(1024 * 1024 + 10)}]`, /over 1048576 bytes/, 'unanswered'],
+    [routers('other', etag), /no router .* takes its dtab from namespace internal/, 'unknown'],
   ]
-  for (const [answer, why] of cases) {
+  for (const [answer, why, state] of cases) {
     admin.answer = answer
     const c = new ProxyConfirmations({ freshMs: 0 })
     await c.refresh(new Set([admin.admin]))
     const r = c.confirm(admin.admin, 'internal', etag)
-    t.equal(r.state, 'unknown', answer.slice(0, 40))
+    t.equal(r.state, state, answer.slice(0, 40))
     t.match(r.why, why)
   }
   // Through the route too: a refusal is a 200 naming it, the namespace name from the path.
   admin.answer = 'not json'
   const status = await json(base, '/api/1/proxy-status/internal', ProxyStatus)
-  t.match(status.proxies, [{ state: 'unknown', why: /not JSON/ }])
+  t.match(status.proxies, [{ state: 'unanswered', why: /not JSON/ }])
 })
 
 t.test('a proxy is read at most every 2 s, and forgotten once its watch ends', async (t) => {

@@ -32,10 +32,11 @@ export const ProxyConfirmation = z.object({
   admin: z.string(),
   /**
    * `confirmed`: every router of the proxy on this namespace routes on the current version (or
-   * a later one). `behind`: one routes on an older version (or none yet). `unknown`: the admin
-   * did not answer (in time, or not with a router list) or no router names the namespace.
+   * a later one). `behind`: one routes on an older version (or none yet). `unanswered`: its
+   * admin did not answer (in time, or not with a router list): it may be hung. `unknown`: no
+   * way to tell (not read yet, no router names the namespace, the namespace does not exist).
    */
-  state: z.enum(['confirmed', 'behind', 'unknown']),
+  state: z.enum(['confirmed', 'behind', 'unanswered', 'unknown']),
   /** The versions its routers on this namespace run (ETags), one per router. */
   versions: z.array(z.string().nullable()),
   /** Why not confirmed, in words (the read's error, the router behind); null when confirmed. */

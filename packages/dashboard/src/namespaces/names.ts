@@ -25,9 +25,23 @@ export function namespaceProblem(name: string): string | null {
   return null
 }
 
-/** `2 of 3 current`: of the watch streams on the namespace, those at its current version. */
+/**
+ * `2 of 3 current`: of the watch streams on the namespace, those at its current version (sent,
+ * and confirmed by the proxies namerd can ask). None at all is said in words: `nobody watches`
+ * is worth noticing, unlike `0 of 0 current` which looked like all is well.
+ */
 export function proxiesText(watchers: number, current: number): string {
+  if (watchers === 0) return 'nobody watches'
   return `${Math.min(current, watchers)} of ${watchers} current`
+}
+
+/** The namespaces whose name contains `filter` (any case; blanks around it ignored). */
+export function filterNamespaces<T extends { namespace: string }>(
+  list: readonly T[],
+  filter: string,
+): readonly T[] {
+  const f = filter.trim().toLowerCase()
+  return f === '' ? list : list.filter((n) => n.namespace.toLowerCase().includes(f))
 }
 
 /** Some proxy is behind (a change has not reached it yet, or it is stuck). */

@@ -1,6 +1,8 @@
 // The first page: every namespace at a glance (version, last change, how many proxies have the
 // current version, active rollouts), read from /api/1/overview every 2 s, and a form to create
-// a namespace with its first dtab.
+// a namespace with its first dtab. A proxy counts as current once namerd sent it the version
+// and, when namerd can read its admin, the proxy confirmed it routes on it (routes/overview.ts).
+// With many namespaces a filter narrows the list, and a button goes to the create form.
 import { type NamespaceOverview, Overview } from '@switchyard/wire'
 import { useRef, useState } from 'preact/hooks'
 import { ApiError } from '../api/errors.js'
@@ -10,7 +12,12 @@ import { ErrorNote } from '../components/error-note.js'
 import { TimeAgo } from '../components/time-ago.js'
 import { useApp } from '../context.js'
 import { versionName } from '../history/version.js'
-import { namespaceProblem, proxiesBehind, proxiesText } from '../namespaces/names.js'
+import {
+  filterNamespaces,
+  namespaceProblem,
+  proxiesBehind,
+  proxiesText,
+} from '../namespaces/names.js'
 import { href } from '../router.js'
 
 export function NamespacesView() {
@@ -30,9 +37,48 @@ export function NamespacesView() {
       ) : list.length === 0 ? (
         <p class="notice">No namespace yet: create the first one below.</p>
       ) : (
-        <NamespaceTable list={list} />
+        <FilteredNamespaces list={list} />
       )}
       <CreateNamespace onCreated={overview.refresh} />
+    </>
+  )
+}
+
+function FilteredNamespaces({ list }: { list: readonly NamespaceOverview[] }) {
+  const [filter, setFilter] = useState('')
+  const shown = filterNamespaces(list, filter)
+  return (
+    <>
+      <div class="bar namespaces-bar">
+        <div class="field namespaces-filter">
+          <label for="namespaces-filter">Filter namespaces</label>
+          <input
+            id="namespaces-filter"
+            type="search"
+            class="mono"
+            value={filter}
+            autocomplete="off"
+            spellcheck={false}
+            onInput={(e) => setFilter(e.currentTarget.value)}
+          />
+        </div>
+        <button
+          type="button"
+          onClick={() => {
+            const name = document.getElementById('new-name')
+            name?.scrollIntoView({ block: 'center' })
+            name?.focus()
+          }}
+        >
+          Go to Create a namespace
+        </button>
+      </div>
+      {shown.length < list.length ? (
+        <p class="muted" role="status">
+          {shown.length} of {list.length} namespaces match “{filter.trim()}”.
+        </p>
+      ) : null}
+      {shown.length === 0 ? null : <NamespaceTable list={shown} />}
     </>
   )
 }
@@ -119,10 +165,10 @@ function Proxies(props: { ns: string; watchers: number; current: number }) {
   return (
     <a
       href={href({ view: 'namespace', ns: props.ns, tab: 'proxies', query: new URLSearchParams() })}
-      class={behind ? 'warn' : props.watchers === 0 ? 'muted' : undefined}
+      class={behind ? 'warn' : props.watchers === 0 ? 'warn' : undefined}
     >
       {text}
-      {behind ? <span> (some behind)</span> : null}
+      {behind ? <span> ({props.watchers - props.current} behind or not confirmed)</span> : null}
     </a>
   )
 }

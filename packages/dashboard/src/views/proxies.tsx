@@ -1,37 +1,70 @@
-// Which proxies watch what, at which version, and when namerd last sent them something: the
-// propagation status of a change. Per namespace, its watcher listing; globally, the listings of
-// every namespace someone watches (the overview says which), read every 2 s.
-import { Overview, type Watcher, Watchers } from '@switchyard/wire'
+// Which proxies watch what, at which version, and whether each RUNS it: the propagation status
+// of a change. namerd's watcher listing says what it sent each watch stream; its proxy-status
+// says what each proxy's admin reports it routes on (a hung proxy keeps its stream open and was
+// sent the version, but does not confirm it). Per namespace, its listing; globally, the listings
+// of every namespace someone watches (the overview says which), read every 2 s.
+import { Overview, ProxyStatus, type Watcher, Watchers } from '@switchyard/wire'
+import { useState } from 'preact/hooks'
+import type { Api } from '../api/client.js'
+import { ApiError } from '../api/errors.js'
 import { usePoll } from '../api/live.js'
 import { ErrorNote } from '../components/error-note.js'
 import { TimeAgo } from '../components/time-ago.js'
 import { useApp } from '../context.js'
 import { versionName } from '../history/version.js'
-import { type ProxyRow, type ProxyRows, proxyRows } from '../proxies/rows.js'
+import {
+  filterRows,
+  type ProxyRow,
+  type ProxyRows,
+  proxyRows,
+  proxySummary,
+  streamHealth,
+} from '../proxies/rows.js'
 import { href } from '../router.js'
 
-/** Watcher listings read at once on the global page. */
+/** Namespaces read at once on the global page. */
 const CONCURRENCY = 6
+
+type Listing = Parameters<typeof proxyRows>[0][number]
+
+/** One namespace's watchers and its proxies' confirmations (none from a namerd without them). */
+async function listing(api: Api, name: string, signal: AbortSignal): Promise<Listing> {
+  const ns = encodeURIComponent(name)
+  const [w, status] = await Promise.all([
+    api.json(`/api/1/dtabs/${ns}/watchers`, Watchers, { signal }),
+    api.json(`/api/1/proxy-status/${ns}`, ProxyStatus, { signal }).catch((err: unknown) => {
+      // An older namerd has no proxy-status: the sent versions stand alone.
+      if (err instanceof ApiError && err.status === 404) return null
+      throw err
+    }),
+  ])
+  const watchers: readonly Watcher[] = w.watchers
+  return status === null
+    ? { namespace: name, watchers }
+    : { namespace: name, watchers, proxies: status.proxies }
+}
 
 export function ProxiesView({ ns }: { ns?: string }) {
   const { api } = useApp()
+  const [filter, setFilter] = useState('')
   const live = usePoll(
     async (signal) => {
-      const listing = (name: string) =>
-        api.json(`/api/1/dtabs/${encodeURIComponent(name)}/watchers`, Watchers, { signal })
-      if (ns !== undefined) return proxyRows([await listing(ns)])
-      // Only the namespaces someone watches: one request each, a few at a time.
+      const readAt = new Date().toISOString()
+      if (ns !== undefined) return { rows: proxyRows([await listing(api, ns, signal)]), readAt }
+      // Only the namespaces someone watches: a few at a time.
       const overview = await api.json('/api/1/overview', Overview, { signal })
       const watched = overview.namespaces.filter((n) => n.watchers > 0).map((n) => n.namespace)
-      const listings: { namespace: string; watchers: readonly Watcher[] }[] = []
+      const listings: Listing[] = []
       for (let i = 0; i < watched.length; i += CONCURRENCY) {
-        listings.push(...(await Promise.all(watched.slice(i, i + CONCURRENCY).map(listing))))
+        const batch = watched.slice(i, i + CONCURRENCY).map((n) => listing(api, n, signal))
+        listings.push(...(await Promise.all(batch)))
       }
-      return proxyRows(listings)
+      return { rows: proxyRows(listings), readAt }
     },
     2000,
     [api, ns],
   )
+  const stale = live.value !== null && live.error !== null
   return (
     <>
       {ns === undefined ? <h1>Proxies</h1> : <h2>Proxies watching {ns}</h2>}
@@ -41,64 +74,120 @@ export function ProxiesView({ ns }: { ns?: string }) {
           <p class="muted">Reading the proxies…</p>
         ) : null
       ) : (
-        <ProxyTable data={live.value} ns={ns} />
+        <>
+          {stale ? (
+            <p class="notice stale-note" role="status">
+              Not live: these are the proxies as of <TimeAgo time={live.value.readAt} /> (
+              {new Date(live.value.readAt).toLocaleTimeString()}), the last time namerd answered.
+            </p>
+          ) : null}
+          <div class="field proxies-filter">
+            <label for="proxies-filter">Filter proxies</label>
+            <input
+              id="proxies-filter"
+              type="search"
+              value={filter}
+              placeholder="proxy, namespace, address"
+              onInput={(e) => setFilter(e.currentTarget.value)}
+            />
+          </div>
+          <ProxyTable data={live.value.rows} ns={ns} stale={stale} filter={filter} />
+        </>
       )}
     </>
   )
 }
 
-function ProxyTable({ data, ns }: { data: ProxyRows; ns: string | undefined }) {
-  const { rows } = data
+function ProxyTable(props: {
+  data: ProxyRows
+  ns: string | undefined
+  stale: boolean
+  filter: string
+}) {
+  const { data, ns, stale } = props
   const others =
     data.dashboards === 0
       ? null
       : `${data.dashboards} watch stream${data.dashboards === 1 ? '' : 's'} of dashboard pages not listed.`
-  if (rows.length === 0) {
+  if (data.rows.length === 0) {
     return (
       <p class="notice">
-        No proxy watches {ns === undefined ? 'any namespace' : <span class="ns">{ns}</span>} now. A
-        proxy shows here while its watch stream to namerd is open. {others}
+        Nobody watches {ns === undefined ? 'any namespace' : <span class="ns">{ns}</span>} now: no
+        proxy has a watch stream open to namerd. {others}
       </p>
     )
   }
-  const behind = rows.length - data.current
+  const rows = filterRows(data.rows, props.filter)
+  const summary = proxySummary(data)
   return (
     <>
       <p>
-        {rows.length} watch stream{rows.length === 1 ? '' : 's'} from {data.proxies} prox
-        {data.proxies === 1 ? 'y' : 'ies'}:{' '}
-        {behind === 0 ? (
-          <span class="ok">all at the current version</span>
-        ) : (
-          <span class="warn">
-            {behind} not at the current version (yet, or stuck: see Last heard)
-          </span>
-        )}
-        . {others === null ? null : <span class="muted">{others}</span>}
+        <span class={stale ? 'muted' : summary.tone}>{summary.text}</span>
+        {stale ? <span class="muted"> (as of the last answer, not live)</span> : null}{' '}
+        {others === null ? null : <span class="muted">{others}</span>}
       </p>
-      <table aria-label="Proxies" class="proxies">
-        <thead>
-          <tr>
-            <th scope="col">Proxy</th>
-            <th scope="col">Namespace</th>
-            <th scope="col">Watches</th>
-            <th scope="col">Version</th>
-            <th scope="col">Current</th>
-            <th scope="col">Last heard</th>
-            <th scope="col">Admin</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <Row key={r.key} row={r} />
-          ))}
-        </tbody>
-      </table>
+      {rows.length < data.rows.length ? (
+        <p class="muted" role="status">
+          {rows.length} of {data.rows.length} watch streams match “{props.filter}”.
+        </p>
+      ) : null}
+      <div class={stale ? 'table-scroll stale' : 'table-scroll'}>
+        <table aria-label="Proxies" class="proxies">
+          <thead>
+            <tr>
+              <th scope="col">Proxy</th>
+              <th scope="col">Namespace</th>
+              <th scope="col">Watches</th>
+              <th scope="col">Version</th>
+              <th scope="col">Current</th>
+              <th scope="col">Last update sent</th>
+              <th scope="col">Connected since</th>
+              <th scope="col">Stream</th>
+              <th scope="col">Admin</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <Row key={r.key} row={r} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  )
+}
+
+function Current({ row }: { row: ProxyRow }) {
+  const sent = row.version === null ? null : versionName(row.version)
+  const c = row.confirm
+  if (c === null) return <span class="warn">no</span>
+  if (c.state === 'confirmed')
+    return (
+      <>
+        <span class="ok">yes</span> <span class="muted">confirmed {sent}</span>
+      </>
+    )
+  if (c.state === 'contradicted')
+    return (
+      <>
+        <span class="bad">no</span>{' '}
+        <span class="why">
+          sent {sent}, not confirmed: {c.why}
+        </span>
+      </>
+    )
+  return (
+    <>
+      <span class="ok">yes</span>{' '}
+      <span class="muted why">
+        sent {sent}, not confirmed: {c.why}
+      </span>
     </>
   )
 }
 
 function Row({ row }: { row: ProxyRow }) {
+  const health = streamHealth(row)
   return (
     <tr>
       <td>
@@ -128,9 +217,17 @@ function Row({ row }: { row: ProxyRow }) {
           <code title={row.version}>{versionName(row.version)}</code>
         )}
       </td>
-      <td>{row.current ? <span class="ok">yes</span> : <span class="warn">no</span>}</td>
+      <td>
+        <Current row={row} />
+      </td>
       <td>
         {row.sentAt === null ? <span class="muted">never</span> : <TimeAgo time={row.sentAt} />}
+      </td>
+      <td>
+        <TimeAgo time={row.since} />
+      </td>
+      <td>
+        <span class={health.ok ? 'muted' : 'warn'}>{health.text}</span>
       </td>
       <td>{row.admin === null ? <span class="muted">none</span> : <code>{row.admin}</code>}</td>
     </tr>

@@ -165,12 +165,6 @@ export class ProxyConfirmations {
     }
   }
 
-  /** Whether the last read of `admin` failed (it did not answer, or not with a router list). */
-  failed(admin: string): boolean {
-    const e = this.#entries.get(admin)
-    return e !== undefined && e.routers === null && e.error !== null
-  }
-
   /** What `admin` says it runs of `namespace`, against its current `version`. */
   confirm(admin: string, namespace: string, version: string | null): ProxyConfirmation {
     const e = this.#entries.get(admin)
@@ -183,8 +177,9 @@ export class ProxyConfirmations {
       readAt,
     })
     if (e === undefined || (e.routers === null && e.error === null))
-      return unknown(`its admin ${admin} did not answer yet`)
-    if (e.routers === null) return unknown(e.error ?? 'no answer')
+      return unknown(`its admin ${admin} was not read yet`)
+    if (e.routers === null)
+      return { admin, state: 'unanswered', versions: [], why: e.error ?? 'no answer', readAt }
     const mine = e.routers.filter((r) => r.interpreter.namespace === namespace)
     if (mine.length === 0)
       return unknown(`no router in its ${ROUTERS_PATH} takes its dtab from namespace ${namespace}`)
@@ -218,10 +213,8 @@ export function denies(
   namespace: string,
   version: string,
 ): boolean {
-  const r = c.confirm(admin, namespace, version)
-  return (
-    r.state === 'behind' || (r.state === 'unknown' && r.versions.length === 0 && c.failed(admin))
-  )
+  const { state } = c.confirm(admin, namespace, version)
+  return state === 'behind' || state === 'unanswered'
 }
 
 const perContext = new WeakMap<Context, ProxyConfirmations>()
