@@ -58,12 +58,12 @@ auth:
     await page.goto(dashboardUrl(base, `#/ns/${NS}/dtab`))
     const box = page.getByRole('textbox', { name: 'Dtab', exact: true })
     await shows(t, box, 'the dtab is shown')
-    await box.fill('/svc => /host ;\n/host/world => /srv/world-v2 ;')
+    await shows(t, page.getByText(/^Read only: the token reader is read-only/), 'says why')
+    t.notOk(await box.isEditable(), 'the box is read-only (it can still be selected and copied)')
     t.ok(
       await page.getByRole('button', { name: 'Save', exact: true }).isDisabled(),
       'Save is disabled',
     )
-    await shows(t, page.getByText(/read-only token/).first(), 'and says why')
 
     await page.goto(dashboardUrl(base, `#/ns/${NS}/history`))
     await shows(t, page.getByRole('table', { name: 'History' }), 'the history is shown')
@@ -87,6 +87,7 @@ auth:
     await shows(t, box, 'the editor')
     await box.fill('/svc => /host ;\n/host/world => /srv/world-v2 ;')
     await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.getByRole('button', { name: 'Save these changes', exact: true }).click()
     await shows(t, page.getByRole('status').filter({ hasText: 'Saved' }), 'Saved')
     await page.goto(dashboardUrl(base, `#/ns/${NS}/history`))
     const newest = page.getByRole('table', { name: 'History' }).getByRole('row').nth(1)

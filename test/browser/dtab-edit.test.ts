@@ -1,12 +1,16 @@
 // Editing a dtab in the dashboard, in a real Chromium against a real namerd and proxy: a typo is
-// shown at its line and column and nothing can be saved; a fixed edit is reviewed as a diff and
-// saved, and the proxy routes on it; an edit whose dtab changed meanwhile on namerd is refused
-// (412), shown as a conflict with what changed, and nothing of it is saved.
+// shown at its line and column and nothing can be saved; Save first shows the changes and asks
+// (nothing is written until "Save these changes"), the reason is recorded in the history, and
+// the proxy routes on the saved dtab; an edit whose dtab changed meanwhile on namerd is refused
+// (412), shown as a conflict with what changed, and nothing of it is saved; an unsaved edit
+// survives a visit to another tab; a long dtab scrolls inside its box on a laptop's screen; an
+// edit of a dentry an active rollout moves says the save stops that rollout.
 
-import type { Locator } from 'playwright-core'
+import { History, Rollout } from '@switchyard/wire'
+import type { Locator, Page } from 'playwright-core'
 import t from 'tap'
 import { eventually } from '../e2e/processes.js'
-import { dashboardUrl, launchBrowser, screenshot, shows } from '../support/browser.js'
+import { dashboardUrl, focused, launchBrowser, screenshot, shows } from '../support/browser.js'
 import { NAMESPACE, startDashboardStack } from '../support/dashboard-stack.js'
 
 /** A diff's lines as a screen reader reads them: the +/- signs are aria-hidden, the words not. */
@@ -57,20 +61,51 @@ if (browser !== null) {
     t.same(await stack.dtab(), before, 'namerd’s dtab is unchanged')
   })
 
-  t.test('a fixed edit is reviewed as a diff, saved, and the proxy routes on it', async (t) => {
+  /** The heading of the review, which Save and Review changes bring into sight and focus. */
+  const reviewShown = async (t: Parameters<typeof browser.page>[0], page: Page) => {
+    const heading = page.getByRole('heading', { name: 'Changes to save', exact: true })
+    await shows(t, heading, 'the review')
+    t.ok(await heading.evaluate((h) => h === document.activeElement), 'its heading has the focus')
+    const box = await heading.boundingBox()
+    const view = page.viewportSize()
+    t.ok(
+      box !== null && view !== null && box.y >= 0 && box.y + box.height <= view.height,
+      `and is in sight (${JSON.stringify(box)} in ${JSON.stringify(view)})`,
+    )
+  }
+
+  t.test('Save shows the changes and asks; the reason goes to the history', async (t) => {
     const { page, box } = await open(t)
+    const before = await stack.dtab()
     await box.fill(withWorld('/srv/world-v2'))
     t.equal(await box.getAttribute('aria-invalid'), null, 'it parses')
-    await page.getByRole('button', { name: 'Review changes' }).click()
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await reviewShown(t, page)
     const diff = page.getByRole('figure', { name: 'Changes to save' })
     await shows(t, diff, 'the changes to save')
     t.match(await heard(diff), /removed: \/host\/world => \/srv\/world-v1/)
     t.match(await heard(diff), /added: \/host\/world => \/srv\/world-v2/)
+    t.same(await stack.dtab(), before, 'Save alone wrote nothing')
+    const reason = 'send world to v2 (browser test, “dtab-edit”)'
+    await page.getByLabel('Reason').fill(reason)
     await screenshot(page, 'dtab-review')
-    await page.getByRole('button', { name: 'Save', exact: true }).click()
-    await shows(t, page.getByRole('status').filter({ hasText: 'Saved' }), 'Saved')
-    const { text } = await stack.dtab()
+    await page.getByRole('button', { name: 'Save these changes', exact: true }).click()
+    const saved = page.getByRole('status').filter({ hasText: 'Saved' })
+    await shows(t, saved, 'Saved')
+    t.match(
+      await saved.textContent(),
+      /^Saved: the dtab is at version v\d+\.$/,
+      'the version named as the history names it',
+    )
+    const { text, version } = await stack.dtab()
     t.match(text, /\/host\/world\s*=>\s*\/srv\/world-v2/, 'namerd holds the new dtab')
+    const meta = page.locator('.dtab-editor .meta code').first()
+    t.match(await meta.textContent(), /^v\d+$/, 'the editor names its version vN')
+    t.equal(await meta.getAttribute('title'), version, 'with the ETag on hover')
+    const history = History.parse(
+      await (await fetch(`${stack.base}/api/1/dtabs/${NAMESPACE}/history`)).json(),
+    )
+    t.equal(history[0]?.why, reason, 'the history records the reason')
     await stack.propagated()
     const load = await stack.load(40)
     t.equal(load.versions.get('v2'), 40, `every request reaches v2 (${[...load.versions]})`)
@@ -83,7 +118,11 @@ if (browser !== null) {
       // The 412 namerd answers is the point of this test; Chromium logs it.
       allowConsole(/status of 412/)
       await box.fill(withWorld('/srv/world-v3'))
-      // Someone else changes the dtab (namerctl, another page) after this edit started.
+      // The review is open, "Save these changes" one click away, when...
+      await page.getByRole('button', { name: 'Save', exact: true }).click()
+      const confirm = page.getByRole('button', { name: 'Save these changes', exact: true })
+      await shows(t, confirm, 'the review asks')
+      // ...someone else changes the dtab (namerctl, another page) after this edit started.
       await stack.putDtab(
         withWorld('/srv/world-v1').replace(
           '/svc => /host ;',
@@ -91,7 +130,7 @@ if (browser !== null) {
         ),
       )
       const meanwhile = await stack.dtab()
-      await page.getByRole('button', { name: 'Save', exact: true }).click()
+      await confirm.click()
       await shows(t, page.getByRole('heading', { name: 'Conflict', level: 2 }), 'the Conflict')
       await shows(
         t,
@@ -133,5 +172,105 @@ if (browser !== null) {
     await stack.putDtab(withWorld('/srv/world-v2'))
     await shows(t, page.getByText('The dtab changed since you started editing'), 'the live note')
     t.match(await box.inputValue(), '/svc/mine', 'the edit is kept')
+  })
+
+  t.test('an unsaved edit survives a visit to another tab, and goes once saved', async (t) => {
+    const { page, box } = await open(t)
+    const edit =
+      withWorld('/srv/world-v2').replace('/srv/world-v2', '/srv/world-v1 ') +
+      '\n/svc/kept => /srv/world-v2 ;'
+    await box.fill(edit)
+    await page.getByRole('link', { name: 'History', exact: true }).click()
+    await shows(t, page.getByRole('table', { name: 'History' }), 'the History tab')
+    await page.getByRole('link', { name: 'Dtab', exact: true }).click()
+    await boxUntil(box, 'the edit back in the box', (text) => text === edit)
+    await shows(
+      t,
+      page.getByRole('status').filter({ hasText: 'Your unsaved edit is back' }),
+      'said',
+    )
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.getByRole('button', { name: 'Save these changes', exact: true }).click()
+    await shows(t, page.getByRole('status').filter({ hasText: 'Saved' }), 'Saved')
+    await page.getByRole('link', { name: 'History', exact: true }).click()
+    await shows(t, page.getByRole('table', { name: 'History' }), 'the History tab')
+    await page.getByRole('link', { name: 'Dtab', exact: true }).click()
+    await boxUntil(box, 'the stored dtab in the box', (text) => text.includes('/svc/kept'))
+    t.equal(
+      await page.getByText('Your unsaved edit is back').count(),
+      0,
+      'once saved there is no draft to bring back',
+    )
+  })
+
+  t.test(
+    'on a laptop’s screen a long dtab scrolls inside its box; Save stays in sight',
+    async (t) => {
+      const { page, box } = await open(t)
+      await page.setViewportSize({ width: 1366, height: 768 })
+      const lines = Array.from({ length: 24 }, (_, i) => `/svc/s${i} => /srv/world-v1 ;`)
+      await box.fill(`${withWorld('/srv/world-v1')}\n${lines.join('\n')}\n/svc/typo =>> /x ;`)
+      const height = (await box.boundingBox())?.height ?? Number.POSITIVE_INFINITY
+      t.ok(height <= 768 / 2 + 2, `the box is at most half the window high (${height} px)`)
+      t.ok(
+        await box.evaluate((el) => el.scrollHeight > el.clientHeight),
+        'its text scrolls inside it',
+      )
+      for (const [what, locator] of [
+        ['the parser’s message', page.locator('#dtab-error')],
+        ['Save', page.getByRole('button', { name: 'Save', exact: true })],
+        ['Review changes', page.getByRole('button', { name: 'Review changes' })],
+      ] as const) {
+        const b = await locator.boundingBox()
+        t.ok(b !== null && b.y + b.height <= 768, `${what} is in sight without scrolling (${b?.y})`)
+      }
+      await box.fill(`${withWorld('/srv/world-v1')}\n${lines.join('\n')}`)
+      await page.getByRole('button', { name: 'Review changes' }).click()
+      await reviewShown(t, page)
+      t.match(await focused(page), /Changes to save/, 'the focus is on the review')
+    },
+  )
+
+  t.test('an edit of a dentry an active rollout moves says the save stops it', async (t) => {
+    const started = await stack.namerctl([
+      'rollout',
+      'start',
+      NAMESPACE,
+      '/host/world',
+      '--from',
+      '/srv/world-v1',
+      '--to',
+      '/srv/world-v2',
+      '--steps',
+      '10,50,100',
+      '--gate-before',
+      '10',
+      '--reason',
+      'dtab-edit browser test',
+      '--json',
+    ])
+    t.equal(started.code, 0, `the rollout starts (${started.stderr})`)
+    const id = Rollout.parse(JSON.parse(started.stdout)).id
+    t.teardown(async () => {
+      await stack.namerctl(['rollout', 'abort', NAMESPACE, id, '--reason', 'test over'])
+    })
+    const { page, box } = await open(t)
+    await box.fill(`${withWorld('/srv/world-v1')}\n/svc/unrelated => /srv/world-v2 ;`)
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await reviewShown(t, page)
+    t.equal(
+      await page.getByRole('note', { name: 'Active rollouts this save stops' }).count(),
+      0,
+      'an edit of another dentry stops no rollout',
+    )
+    await box.fill(withWorld('0.5 * /srv/world-v2 & 0.5 * /srv/world-v1'))
+    const note = page.getByRole('note', { name: 'Active rollouts this save stops' })
+    await shows(t, note, 'the warning')
+    t.match(await note.textContent(), /This save stops an active rollout/)
+    t.match(await note.textContent(), /conflict/, 'says how: a conflict')
+    const link = note.getByRole('link', { name: `Rollout ${id}` })
+    await shows(t, link, 'a link to the rollout')
+    t.match(await link.getAttribute('href'), `#/rollouts/${NAMESPACE}/${id}`)
+    await screenshot(page, 'dtab-review-rollout')
   })
 }

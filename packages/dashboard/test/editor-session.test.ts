@@ -3,6 +3,7 @@
 import t from 'tap'
 import {
   canSave,
+  draftOf,
   type EditorEvent,
   type EditorState,
   editorReducer,
@@ -10,6 +11,7 @@ import {
   isEdited,
   isStale,
   type Stored,
+  shortVersion,
 } from '../src/editor/session.js'
 
 const v1: Stored = { dtab: '/svc/world=>/srv/world-v1', version: 'AAAAAAAAAAE=' }
@@ -157,4 +159,51 @@ t.test('typing again clears the last note', async (t) => {
     { type: 'saved', stored: v2 },
   )
   t.equal(editorReducer(saved, { type: 'input', text: '/x=>/y' }).status, null)
+})
+
+t.test('versions are named as the history and namerctl name them: v2, not the ETag', async (t) => {
+  const saved = run(
+    { type: 'stored', stored: v1 },
+    { type: 'input', text: '/svc/world=>/srv/world-v2' },
+    { type: 'saved', stored: v2 },
+  )
+  t.equal(saved.status, 'Saved: the dtab is at version v2.')
+  const behind = editorReducer(typed('/svc/world => /srv/mine ;'), { type: 'stored', stored: v3 })
+  t.match(behind.status, /namerd is at version v3 now/)
+  t.equal(shortVersion('"not-a-counter"'), '"not-a-counter"', 'an ETag without a number as is')
+})
+
+t.test('an unsaved edit is kept as a draft and comes back before the first read', async (t) => {
+  t.equal(draftOf(loaded()), null, 'nothing edited: no draft')
+  const edit = '/svc/world => /srv/mine ;\n'
+  const draft = draftOf(typed(edit))
+  t.same(draft, { text: edit, base: v1 }, 'the edit and the version it started from')
+
+  const back = run({ type: 'draft', draft: draft! }, { type: 'stored', stored: v1 })
+  t.equal(back.phase, 'ready')
+  t.equal(back.text, edit, 'the edit is in the box again')
+  t.same(back.base, v1)
+  t.ok(canSave(back))
+  t.match(back.status, /Your unsaved edit is back .*v1/)
+
+  const moved = run({ type: 'draft', draft: draft! }, { type: 'stored', stored: v2 })
+  t.equal(moved.text, edit, 'kept although namerd moved on')
+  t.same(moved.base, v1, 'a save is still against v1, so it would be refused, not overwrite v2')
+  t.ok(isStale(moved))
+
+  const late = editorReducer(loaded(v2), { type: 'draft', draft: draft! })
+  t.equal(late.text, '/svc/world => /srv/world-v2 ;\n', 'a draft after the first read is ignored')
+
+  const saved = editorReducer(editorReducer(back, { type: 'saving' }), {
+    type: 'saved',
+    stored: v2,
+  })
+  t.equal(draftOf(saved), null, 'a save leaves no draft')
+  const conflict = editorReducer(typed(edit), { type: 'conflict', current: v2 })
+  t.same(
+    draftOf(conflict),
+    { text: edit, base: v1 },
+    'a refused edit is kept too, against the version it started from',
+  )
+  t.equal(draftOf(editorReducer(conflict, { type: 'start-again' })), null, 'until Start again')
 })

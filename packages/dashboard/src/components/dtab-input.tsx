@@ -16,11 +16,22 @@ export interface DtabInputProps {
   /** Told the parse result of every change: null when it parses, else the error. */
   readonly onValidity?: (error: { message: string; offset: number } | null) => void
   readonly disabled?: boolean
+  /**
+   * Shown, selectable and read by screen readers, but not editable (a read-only session): say
+   * why in the element `describedBy` names.
+   */
+  readonly readOnly?: boolean
+  /** The id of an element that describes the box further (e.g. why it is read-only). */
+  readonly describedBy?: string
 }
 
-/** The box grows with the dtab between these many lines; past that it scrolls. */
+/**
+ * The box grows with the dtab between these many lines; past that it scrolls inside, so the
+ * parser's message and the buttons below it stay in sight on a laptop's screen (style.css also
+ * caps it at a share of the window's height).
+ */
 const MIN_ROWS = 6
-const MAX_ROWS = 28
+const MAX_ROWS = 14
 
 export function DtabInput(props: DtabInputProps) {
   const { id, value } = props
@@ -75,12 +86,13 @@ export function DtabInput(props: DtabInputProps) {
           rows={rows}
           value={value}
           disabled={props.disabled}
+          readOnly={props.readOnly}
           wrap="off"
           spellcheck={false}
           autocomplete="off"
           autocapitalize="off"
           aria-invalid={check.ok ? undefined : 'true'}
-          aria-describedby={check.ok ? undefined : errorId}
+          aria-describedby={describedBy(check.ok ? undefined : errorId, props.describedBy)}
           onInput={(e) => {
             props.onInput(e.currentTarget.value)
             follow()
@@ -96,6 +108,11 @@ export function DtabInput(props: DtabInputProps) {
       {hint === null ? null : <p class="dtab-input-hint">{hint}</p>}
     </div>
   )
+}
+
+function describedBy(...ids: (string | undefined)[]): string | undefined {
+  const all = ids.filter((id) => id !== undefined && id !== '')
+  return all.length === 0 ? undefined : all.join(' ')
 }
 
 function countLines(text: string): number {

@@ -3,6 +3,7 @@
 // conflict when a save was refused. Pure, so every transition is tested under node; the view
 // only renders it and sends the requests.
 import { dtabText } from '../dtab-lines.js'
+import { versionName } from '../history/version.js'
 import { canonical } from './check.js'
 
 /** A dtab as namerd stores it (`Dtab.show`, one line) and its version (the ETag). */
@@ -42,6 +43,14 @@ export type EditorEvent =
   | { readonly type: 'conflict'; readonly current: Stored | null }
   | { readonly type: 'start-again' }
   | { readonly type: 'keep-mine' }
+  /** An unsaved edit kept for this namespace (the user left the tab and came back). */
+  | { readonly type: 'draft'; readonly draft: Draft }
+
+/** An edit not saved yet: its text and the version it started from. */
+export interface Draft {
+  readonly text: string
+  readonly base: Stored
+}
 
 export const initialEditor: EditorState = {
   phase: 'loading',
@@ -53,9 +62,21 @@ export const initialEditor: EditorState = {
   saving: false,
 }
 
-/** A version as people read it: namerd's are base64 of a counter or a hash, often long. */
+/**
+ * A version as people read it: `v12` as the history, the namespaces list and namerctl name it
+ * (the ETag is shown on hover), or the ETag cut short when it carries no number.
+ */
 export function shortVersion(version: string): string {
-  return version.length > 12 ? `${version.slice(0, 10)}…` : version
+  return versionName(version)
+}
+
+/**
+ * The edit to keep while the user is elsewhere: only an edit, never the stored text itself. In a
+ * conflict too (against the version it started from, so it comes back as behind namerd).
+ */
+export function draftOf(state: EditorState): Draft | null {
+  if (state.phase !== 'ready' || state.base === null) return null
+  return isEdited(state) ? { text: state.text, base: state.base } : null
 }
 
 /**
@@ -127,6 +148,17 @@ export function editorReducer(state: EditorState, event: EditorEvent): EditorSta
         status: `Started again from the current dtab, version ${shortVersion(current.version)}.`,
       }
     }
+    case 'draft': {
+      // Only before the first read: the stored dtab read next becomes `latest`, and the draft's
+      // base stays what a save is a compare-and-swap against (stale if namerd moved on).
+      if (state.phase !== 'loading') return state
+      return {
+        ...state,
+        base: event.draft.base,
+        text: event.draft.text,
+        status: `Your unsaved edit is back (it started from version ${shortVersion(event.draft.base.version)}).`,
+      }
+    }
     case 'keep-mine': {
       const current = state.conflict?.current ?? state.latest
       if (current === null) return state
@@ -142,6 +174,10 @@ export function editorReducer(state: EditorState, event: EditorEvent): EditorSta
 }
 
 function onStored(state: EditorState, stored: Stored): EditorState {
+  if (state.phase === 'loading' && state.base !== null) {
+    // A draft came back before the first read: keep it, compare it with what is stored now.
+    return { ...state, phase: 'ready', latest: stored }
+  }
   if (state.phase !== 'ready' || state.base === null) {
     // The first read, or the namespace (re)appeared: an edit made before it went is kept.
     const keep = state.phase === 'missing' && state.base !== null && isEdited(state)

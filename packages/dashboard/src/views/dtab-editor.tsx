@@ -3,6 +3,10 @@
 // moved on meanwhile (nothing saved; what changed; start again or keep the edit), and the stored
 // dtab followed live.
 //
+// Save never writes at once: it opens the review (the diff, the active rollouts the change would
+// stop, an optional reason) and the write is its "Save these changes". An unsaved edit is kept
+// per namespace in sessionStorage, so visiting another tab and coming back keeps it.
+//
 // Live by polling `GET /api/1/dtabs/<ns>` every 2 s rather than its watch: the poll answers
 // with the version (the ETag) a save must name, which a watch line does not carry, and a watch
 // would register the page as a watcher, counted among the namespace's proxies (Proxies view,
@@ -16,15 +20,20 @@ import { DtabInput } from '../components/dtab-input.js'
 import { ErrorNote } from '../components/error-note.js'
 import { useApp } from '../context.js'
 import { dtabLines } from '../dtab-lines.js'
+import { saveDtab } from '../editor/api.js'
 import { checkDtab } from '../editor/check.js'
+import { type DraftStore, keepDraft, loadDraft } from '../editor/draft.js'
+import { RolloutsNote } from '../editor/rollouts-note.js'
 import {
   canSave,
+  draftOf,
   editorReducer,
   initialEditor,
   isEdited,
   isStale,
   shortVersion,
 } from '../editor/session.js'
+import { whyProblem } from '../editor/why.js'
 import { href } from '../router.js'
 
 const FOLLOW_EVERY_MS = 2000
@@ -34,13 +43,29 @@ export function DtabView({ ns }: { ns: string }) {
   return <DtabEditor key={ns} ns={ns} />
 }
 
+/** This tab's sessionStorage, or null where the browser refuses it. */
+function drafts(): DraftStore | null {
+  try {
+    return window.sessionStorage
+  } catch {
+    return null
+  }
+}
+
 function DtabEditor({ ns }: { ns: string }) {
-  const { api, canWrite, whoami, askToken } = useApp()
-  const [state, dispatch] = useReducer(editorReducer, initialEditor)
+  const { api, canWrite, whoami, askToken, readOnlyReason } = useApp()
+  const [state, dispatch] = useReducer(editorReducer, ns, (name: string) => {
+    const draft = loadDraft(drafts(), name)
+    return draft === null ? initialEditor : editorReducer(initialEditor, { type: 'draft', draft })
+  })
   const [followError, setFollowError] = useState<Error | null>(null)
   const [saveError, setSaveError] = useState<Error | null>(null)
   const [reviewing, setReviewing] = useState(false)
+  const [why, setWhy] = useState('')
   const conflictHeading = useRef<HTMLHeadingElement>(null)
+  const reviewHeading = useRef<HTMLHeadingElement>(null)
+  // Bumped to bring the review into sight (and focus its heading) once it is rendered.
+  const [showReview, setShowReview] = useState(0)
   // Reads started before a save ended may answer with the version it replaced: only reads
   // started after the last save count.
   const reads = useRef({ started: 0, countFrom: 0 })
@@ -99,6 +124,18 @@ function DtabEditor({ ns }: { ns: string }) {
     if (state.conflict !== null) conflictHeading.current?.focus()
   }, [state.conflict !== null])
 
+  // The edit outlives the view (another tab of the namespace, a reload) until saved or dropped.
+  useEffect(() => {
+    if (state.phase === 'ready') keepDraft(drafts(), ns, draftOf(state))
+  }, [state, ns])
+
+  useEffect(() => {
+    if (showReview === 0) return
+    const heading = reviewHeading.current
+    heading?.focus({ preventScroll: true })
+    heading?.scrollIntoView({ block: 'start' })
+  }, [showReview])
+
   if (state.phase === 'loading') {
     return (
       <div class="dtab-editor">
@@ -133,14 +170,15 @@ function DtabEditor({ ns }: { ns: string }) {
   const base = state.base!
   const check = checkDtab(state.text)
   const save = async () => {
-    if (!canSave(state)) return
+    if (!canSave(state) || whyProblem(why) !== null) return
     setSaveError(null)
-    setReviewing(false)
     dispatch({ type: 'saving' })
     try {
       // The text goes as the user wrote it; namerd parses and stores its own form.
-      const version = await api.putDtab(ns, state.text, base.version)
+      const version = await saveDtab(api, ns, state.text, base.version, why)
       reads.current.countFrom = reads.current.started + 1
+      setReviewing(false)
+      setWhy('')
       dispatch({
         type: 'saved',
         stored: { dtab: check.ok ? check.canonical : state.text, version },
@@ -177,7 +215,7 @@ function DtabEditor({ ns }: { ns: string }) {
   const whyNotSave = !canWrite
     ? whoami === null
       ? 'Saving waits for namerd to say what this session may do.'
-      : 'Saving needs a write token: this session has a read-only token.'
+      : `Saving is off: ${readOnlyReason ?? 'this session may not write'}.`
     : !check.ok
       ? 'Saving needs a dtab that parses.'
       : !edited
@@ -186,6 +224,19 @@ function DtabEditor({ ns }: { ns: string }) {
           ? 'Saving…'
           : null
   const stale = isStale(state)
+  const readOnly = !canWrite && whoami !== null
+  const openReview = () => {
+    setReviewing(true)
+    setShowReview((n) => n + 1)
+  }
+  // Save asks first: it shows what would change. An edit already behind namerd goes at once,
+  // as namerd refuses it and writes nothing; the conflict view then says what changed.
+  const requestSave = () => {
+    if (whyNotSave !== null) return
+    if (stale) void save()
+    else openReview()
+  }
+  const whyError = whyProblem(why)
 
   return (
     <div class="dtab-editor">
@@ -202,16 +253,24 @@ function DtabEditor({ ns }: { ns: string }) {
         . One dentry per line, each ending with <code>;</code>:{' '}
         <code>prefix =&gt; destination ;</code>
       </p>
+      {readOnly ? (
+        <p id="dtab-readonly" class="notice">
+          Read only: {readOnlyReason ?? 'this session may not write'}. The dtab is shown and can be
+          selected and copied, not edited here.
+        </p>
+      ) : null}
       <form
         onSubmit={(e) => {
           e.preventDefault()
-          void save()
+          requestSave()
         }}
       >
         <DtabInput
           id="dtab"
           label="Dtab"
           value={state.text}
+          readOnly={readOnly}
+          {...(readOnly ? { describedBy: 'dtab-readonly' } : {})}
           onInput={(text) => {
             dispatch({ type: 'input', text })
             setSaveError(null)
@@ -222,7 +281,10 @@ function DtabEditor({ ns }: { ns: string }) {
             type="button"
             aria-expanded={reviewing}
             aria-controls="dtab-review"
-            onClick={() => setReviewing((r) => !r)}
+            onClick={() => {
+              if (reviewing) setReviewing(false)
+              else openReview()
+            }}
           >
             Review changes
           </button>
@@ -242,8 +304,13 @@ function DtabEditor({ ns }: { ns: string }) {
       </form>
       <div id="dtab-review">
         {reviewing ? (
-          <>
-            <h3>Changes to save</h3>
+          <section class="review" aria-labelledby="dtab-review-title">
+            <h3 id="dtab-review-title" tabIndex={-1} ref={reviewHeading}>
+              Changes to save
+            </h3>
+            {check.ok && edited ? (
+              <RolloutsNote ns={ns} before={base.dtab} after={state.text} />
+            ) : null}
             <DiffView
               label="Changes to save"
               before={dtabLines(base.dtab)}
@@ -252,7 +319,42 @@ function DtabEditor({ ns }: { ns: string }) {
             {check.ok ? null : (
               <p class="muted">The text does not parse yet: the lines are shown as typed.</p>
             )}
-          </>
+            {whyNotSave === null ? (
+              <>
+                <div class="field">
+                  <label for="dtab-why">Reason (optional)</label>
+                  <input
+                    id="dtab-why"
+                    type="text"
+                    value={why}
+                    maxLength={2000}
+                    aria-invalid={whyError === null ? undefined : 'true'}
+                    aria-describedby="dtab-why-note"
+                    onInput={(e) => setWhy(e.currentTarget.value)}
+                  />
+                  <p id="dtab-why-note" class={whyError === null ? 'muted' : 'error'}>
+                    {whyError ??
+                      'Recorded in the history beside who saved, e.g. “shift 10% of world to v2”.'}
+                  </p>
+                </div>
+                <div class="buttons">
+                  <button
+                    type="button"
+                    class="primary"
+                    disabled={whyError !== null || state.saving}
+                    onClick={() => void save()}
+                  >
+                    Save these changes
+                  </button>
+                  <button type="button" onClick={() => setReviewing(false)}>
+                    Keep editing
+                  </button>
+                </div>
+              </>
+            ) : (
+              <p class="muted">{whyNotSave}</p>
+            )}
+          </section>
         ) : null}
       </div>
       <p role="status">{state.status}</p>
@@ -289,7 +391,7 @@ function DtabEditor({ ns }: { ns: string }) {
           onKeepMine={() => {
             setSaveError(null)
             dispatch({ type: 'keep-mine' })
-            setReviewing(true)
+            openReview()
           }}
         />
       )}
