@@ -23,6 +23,7 @@ function service(path: string, dests: [string, number | null, number][]): Traffi
     version: 'v1',
     at: '2026-12-05T12:00:00.000Z',
     windowSeconds: 10,
+    coveredSeconds: 10,
     proxies: { listed: 1, read: 1, problems: [] },
     services: [
       {

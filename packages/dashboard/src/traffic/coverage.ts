@@ -29,3 +29,19 @@ export function coverage(proxies: Traffic['proxies']): Coverage {
 export function proxies(n: number): string {
   return `${n} ${n === 1 ? 'proxy' : 'proxies'}`
 }
+
+/**
+ * The span the numbers cover, as the view says it: `measuring` until namerd compared two reads
+ * of a proxy (its first answer for a namespace has one), else the seconds really covered
+ * (wire Traffic.coveredSeconds, at most the window), whole, at least 1: counts are over that
+ * span and rates divide by it, so "482 requests in the last 8 s, 60 per second" adds up.
+ */
+export type Span =
+  | { readonly kind: 'measuring' }
+  | { readonly kind: 'covered'; readonly seconds: number }
+
+export function span(traffic: Pick<Traffic, 'coveredSeconds' | 'windowSeconds' | 'proxies'>): Span {
+  if (traffic.proxies.read === 0 || !(traffic.coveredSeconds > 0)) return { kind: 'measuring' }
+  const s = Math.min(traffic.windowSeconds, Math.max(1, Math.round(traffic.coveredSeconds)))
+  return { kind: 'covered', seconds: s }
+}

@@ -15,6 +15,12 @@ export type PathCheck =
 export function checkPath(typed: string): PathCheck {
   const text = typed.trim()
   if (text === '') return { ok: false, message: 'Give a service path, e.g. /svc/world' }
+  if (text.includes('*')) {
+    return {
+      ok: false,
+      message: `${text} has a wildcard: traffic is shown per service, so give each one whole, e.g. /svc/world`,
+    }
+  }
   try {
     Path.read(text)
   } catch (err) {
@@ -31,6 +37,23 @@ export function pathsOf(query: URLSearchParams): string[] {
   for (const p of query.getAll('path')) {
     const c = checkPath(p)
     if (c.ok && !out.includes(c.path) && out.length < MAX_PATHS) out.push(c.path)
+  }
+  return out
+}
+
+/**
+ * Why the address's paths that pathsOf leaves out were left out, one sentence each (a path that
+ * does not parse, a wildcard, one past MAX_PATHS), so nothing in the address is dropped silently.
+ */
+export function refusedPaths(query: URLSearchParams): string[] {
+  const out: string[] = []
+  const kept: string[] = []
+  for (const p of query.getAll('path')) {
+    const c = checkPath(p)
+    if (!c.ok) out.push(c.message)
+    else if (kept.includes(c.path)) continue
+    else if (kept.length >= MAX_PATHS) out.push(`${c.path}: at most ${MAX_PATHS} services at once`)
+    else kept.push(c.path)
   }
   return out
 }

@@ -1,6 +1,7 @@
 // One logical service: its heading (the path), what is known about it in words (no requests,
 // the expected split unknown, destinations far from the dtab's split), and a table with a row per
 // destination: measured and expected shares, rate, success, p99, and the two bars.
+import type { Span } from './coverage.js'
 import { count, millis, percent, points, rate } from './format.js'
 import type { Row, ServiceModel } from './model.js'
 import { ShareBars } from './share-bars.js'
@@ -8,15 +9,19 @@ import { ShareBars } from './share-bars.js'
 export interface ServiceTableProps {
   readonly service: ServiceModel
   readonly windowSeconds: number
+  /** What the numbers cover: nothing compared yet (one read), or so many seconds. */
+  readonly span: Span
   /** Whether any proxy was read (else no row can have requests, and that is not "no traffic"). */
-  readonly measuring: boolean
+  readonly anyRead: boolean
   /** Shown when the user chose the paths: stops showing this one. */
   readonly onHide?: (() => void) | undefined
 }
 
-export function ServiceTable({ service, windowSeconds, measuring, onHide }: ServiceTableProps) {
+export function ServiceTable(props: ServiceTableProps) {
+  const { service, windowSeconds, anyRead, onHide } = props
   const { path } = service
-  const span = `the last ${windowSeconds} s`
+  // The words name the span the counts really cover, so count, rate and sentence agree.
+  const span = `the last ${props.span.kind === 'covered' ? props.span.seconds : windowSeconds} s`
   return (
     <div class="traffic-service">
       <div class="traffic-heading">
@@ -33,13 +38,18 @@ export function ServiceTable({ service, windowSeconds, measuring, onHide }: Serv
         <p class="muted">
           {count(service.requests)} requests in {span}, {rate(service.ratePerSec)} per second.
         </p>
-      ) : service.error !== null && service.rows.length === 0 ? null : measuring ? (
+      ) : service.error !== null && service.rows.length === 0 ? null : !anyRead ? (
+        <p class="notice">Not measured: no proxy could be read (see above).</p>
+      ) : props.span.kind === 'measuring' ? (
+        <p class="notice" aria-busy="true">
+          Measuring: namerd has read the proxies once; the split shows once it has read them again
+          (every 2 s).
+        </p>
+      ) : (
         <p class="notice">
           No requests to <code>{path}</code> in {span} from the proxies read: there is no measured
           split to compare.
         </p>
-      ) : (
-        <p class="notice">Not measured: no proxy could be read (see above).</p>
       )}
       {service.error === null ? null : (
         <p class="error">
@@ -50,44 +60,46 @@ export function ServiceTable({ service, windowSeconds, measuring, onHide }: Serv
       {service.farOff.length === 0 ? null : (
         <FarOffNote rows={service.farOff} path={path} requests={service.requests} span={span} />
       )}
-      <table class="traffic-table" aria-label={`Traffic for ${path}`}>
-        <thead>
-          <tr>
-            <th scope="col">Destination</th>
-            <th scope="col" class="num">
-              Measured
-            </th>
-            <th scope="col" class="num">
-              Expected
-            </th>
-            <th scope="col" class="num">
-              Requests/s
-            </th>
-            <th scope="col" class="num">
-              Success
-            </th>
-            <th scope="col" class="num">
-              p99
-            </th>
-            <th scope="col" class="share-col">
-              Measured vs expected
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {service.rows.length === 0 ? (
+      <div class="traffic-scroll">
+        <table class="traffic-table" aria-label={`Traffic for ${path}`}>
+          <thead>
             <tr>
-              <td colSpan={7} class="muted">
-                {service.error === null
-                  ? 'No destination: the dtab binds this path to nothing, and no recent version did.'
-                  : 'No destination known.'}
-              </td>
+              <th scope="col">Destination</th>
+              <th scope="col" class="num">
+                Measured
+              </th>
+              <th scope="col" class="num">
+                Expected
+              </th>
+              <th scope="col" class="num">
+                Requests/s
+              </th>
+              <th scope="col" class="num">
+                Success
+              </th>
+              <th scope="col" class="num">
+                p99
+              </th>
+              <th scope="col" class="share-col">
+                Measured vs expected
+              </th>
             </tr>
-          ) : (
-            service.rows.map((r) => <DestinationRow key={r.id} row={r} />)
-          )}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {service.rows.length === 0 ? (
+              <tr>
+                <td colSpan={7} class="muted">
+                  {service.error === null
+                    ? 'No destination: the dtab binds this path to nothing, and no recent version did.'
+                    : 'No destination known.'}
+                </td>
+              </tr>
+            ) : (
+              service.rows.map((r) => <DestinationRow key={r.id} row={r} />)
+            )}
+          </tbody>
+        </table>
+      </div>
     </div>
   )
 }

@@ -9,14 +9,16 @@ import { usePoll } from '../api/live.js'
 import { ErrorNote } from '../components/error-note.js'
 import { TimeAgo } from '../components/time-ago.js'
 import { useApp } from '../context.js'
+import { versionName } from '../history/version.js'
 import { href, useRoute } from '../router.js'
-import { type Coverage, coverage, proxies } from '../traffic/coverage.js'
+import { type Coverage, coverage, proxies, span } from '../traffic/coverage.js'
 import { judging, serviceModel } from '../traffic/model.js'
 import { PathForm } from '../traffic/path-form.js'
 import {
   MAX_PATHS,
   pathsOf,
   pathsQuery,
+  refusedPaths,
   trafficUrl,
   withoutPath,
   withPath,
@@ -30,7 +32,9 @@ const EVERY_MS = 2000
 export function TrafficView({ ns }: { ns: string }) {
   const { api } = useApp()
   const route = useRoute()
-  const chosen = pathsOf(route.view === 'namespace' ? route.query : new URLSearchParams())
+  const query = route.view === 'namespace' ? route.query : new URLSearchParams()
+  const chosen = pathsOf(query)
+  const refused = refusedPaths(query)
   const key = chosen.join('\n')
   const traffic = usePoll(
     (signal) => api.json(trafficUrl(ns, chosen), Traffic, { signal }),
@@ -62,6 +66,20 @@ export function TrafficView({ ns }: { ns: string }) {
         Refreshes every 2 s.
       </p>
       <PathForm onShow={onShow} />
+      {refused.length === 0 ? null : (
+        <div class="notice" role="status">
+          <strong>
+            Not shown from the address (
+            {refused.length === 1 ? 'one path' : `${refused.length} paths`}
+            ):
+          </strong>
+          <ul class="traffic-problems">
+            {refused.map((r) => (
+              <li key={r}>{r}</li>
+            ))}
+          </ul>
+        </div>
+      )}
       {chosen.length > 0 ? (
         <p>
           Showing the services you chose.{' '}
@@ -110,6 +128,7 @@ function TrafficBody(props: {
   // Not judged either until namerd said when the version shown was made.
   const judged = changedAt.asked && !recent
   const cov = coverage(traffic.proxies)
+  const covered = span(traffic)
   const services = traffic.services.map((s) => serviceModel(s, judged))
   const anyRequests = services.some((s) => s.requests > 0)
   return (
@@ -117,13 +136,16 @@ function TrafficBody(props: {
       <p class="traffic-status">
         {traffic.proxies.read === 0
           ? 'Nothing measured'
-          : `Over the last ${traffic.windowSeconds} s, from ${traffic.proxies.read} of ${proxies(traffic.proxies.listed)}`}
+          : covered.kind === 'measuring'
+            ? `Measuring: ${traffic.proxies.read} of ${proxies(traffic.proxies.listed)} read once, numbers after the next read`
+            : `Over the last ${covered.seconds} s, from ${traffic.proxies.read} of ${proxies(traffic.proxies.listed)}`}
         {traffic.at === null ? null : (
           <>
             , as of <TimeAgo time={traffic.at} />
           </>
         )}
-        . Expected shares from dtab version <code>{traffic.version}</code>.
+        . Expected shares from dtab version{' '}
+        <code title={`ETag ${traffic.version}`}>{versionName(traffic.version)}</code>.
       </p>
       <CoverageNote coverage={cov} ns={traffic.namespace} />
       {recent && anyRequests ? (
@@ -134,8 +156,9 @@ function TrafficBody(props: {
       ) : null}
       {services.length === 0 ? (
         <p class="notice">
-          No service to show: the dtab of <code>{traffic.namespace}</code> has no prefix under{' '}
-          <code>/svc/</code> without a wildcard. Give a service path above.
+          No service found: the dtab of <code>{traffic.namespace}</code> reaches no path under{' '}
+          <code>/svc/</code> (directly or through its dentries), and no proxy read reported a
+          destination it binds. Give a service path above, e.g. <code>/svc/world</code>.
         </p>
       ) : (
         <>
@@ -145,7 +168,8 @@ function TrafficBody(props: {
               key={s.path}
               service={s}
               windowSeconds={traffic.windowSeconds}
-              measuring={traffic.proxies.read > 0}
+              span={covered}
+              anyRead={traffic.proxies.read > 0}
               onHide={onHide === undefined ? undefined : () => onHide(s.path)}
             />
           ))}
