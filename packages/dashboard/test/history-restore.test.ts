@@ -7,6 +7,7 @@ import { Api } from '../src/api/client.js'
 import { ApiError } from '../src/api/errors.js'
 import { readHistory, restore } from '../src/history/api.js'
 import { planRollback } from '../src/history/model.js'
+import { rollbackWhy } from '../src/history/why-header.js'
 
 async function namerd(t: Parameters<typeof startServer>[0]) {
   const { base } = await startServer(t)
@@ -42,11 +43,17 @@ t.test(
     t.equal(history.length, 2)
     const check = planRollback(history, history[1]!.version)
     if (!check.ok) throw new Error(check.why)
-    const version = await restore(api, 'web', check.plan.target.version, check.plan.ifMatch)
+    const why = rollbackWhy('v1', 'v2 answers 503 — ticket № 7')
+    const version = await restore(api, 'web', check.plan.target.version, check.plan.ifMatch, why)
     t.not(version, '', 'namerd names the new version')
     const after = await readHistory(api, 'web', signal())
     t.equal(after.length, 3, 'the rollback is itself a version in the history')
     t.equal(after[0]!.version, version)
+    t.equal(
+      after[0]!.why,
+      'rollback to v1 (dashboard): v2 answers 503 — ticket № 7',
+      'recorded as a rollback, with the reason, non-ASCII intact',
+    )
     t.equal((await api.dtab('web')).dtab, '/svc=>/srv/world-v1')
   },
 )
@@ -61,7 +68,7 @@ t.test(
     await write('web', '/svc=>/srv/world-v3')
     const check = planRollback(stale, stale[1]!.version)
     if (!check.ok) throw new Error(check.why)
-    const err = await restore(api, 'web', check.plan.target.version, check.plan.ifMatch).catch(
+    const err = await restore(api, 'web', check.plan.target.version, check.plan.ifMatch, '').catch(
       (e: unknown) => e,
     )
     t.ok(err instanceof ApiError, 'an ApiError the dialog can tell apart')
@@ -77,7 +84,7 @@ t.test(
       ['/svc => /srv/world-v3 ;'],
       'the diff is now from the current version',
     )
-    await restore(api, 'web', again.plan.target.version, again.plan.ifMatch)
+    await restore(api, 'web', again.plan.target.version, again.plan.ifMatch, '')
     t.equal((await api.dtab('web')).dtab, '/svc=>/srv/world-v1')
   },
 )
@@ -91,10 +98,12 @@ t.test('a deleted namespace is brought back by a rollback without If-Match', asy
   const check = planRollback(history, history[1]!.version)
   if (!check.ok) throw new Error(check.why)
   t.equal(check.plan.ifMatch, null)
-  await restore(api, 'gone', check.plan.target.version, check.plan.ifMatch)
+  await restore(api, 'gone', check.plan.target.version, check.plan.ifMatch, '')
   t.equal((await api.dtab('gone')).dtab, '/svc=>/srv/world-v1')
   // Once it exists again, the same plan (no If-Match) is refused rather than overwriting.
-  const err = await restore(api, 'gone', check.plan.target.version, null).catch((e: unknown) => e)
+  const err = await restore(api, 'gone', check.plan.target.version, null, '').catch(
+    (e: unknown) => e,
+  )
   t.ok(err instanceof ApiError && [409, 428].includes(err.status), `refused: ${String(err)}`)
 })
 

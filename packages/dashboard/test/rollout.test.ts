@@ -19,7 +19,9 @@ import {
   percent,
   stepCell,
   stepRows,
+  trafficWords,
   verdictWhy,
+  weightNow,
   whereWords,
 } from '../src/rollouts/model.js'
 
@@ -159,8 +161,57 @@ t.test('the plan marks the step the rollout is at, with gates and verdicts', asy
     ],
     "a step's last record is its verdict",
   )
-  t.equal(stepCell(r), '2 of 3 (50%)')
+  t.equal(stepCell({ ...r, lastWritten: written(50) }), '2 of 3 (50%)')
   t.equal(stepCell(rollout({ phase: 'pending', step: null })), '–')
+})
+
+/** What a step writes (namerd's stepDentry): `to` first, weights as Finagle shows them. */
+function written(weight: number) {
+  const dentry =
+    weight === 100
+      ? '/host/world=>/srv/world-v2'
+      : weight === 0
+        ? '/host/world=>/srv/world-v1'
+        : `/host/world=>${weight.toFixed(2)}*/srv/world-v2 & ${(100 - weight).toFixed(2)}*/srv/world-v1`
+  return { version: 'AAAAAAAAAAU=', dentry }
+}
+
+t.test('the Step column says the weight traffic is at now, and the gate apart (M2)', async (t) => {
+  // At the gate before 50%: traffic is at step 1 (10%), not at step 2.
+  const gated = rollout({ phase: 'gate', step: 1, lastWritten: written(10) })
+  t.equal(stepCell(gated), '1 of 3 (10%), gate before 50%')
+  t.equal(trafficWords(gated), '10% to /srv/world-v2 (step 1 of 3)')
+  // A gate before the first step: nothing shifted yet.
+  const first = rollout({ phase: 'gate', step: 0, gates: [10], lastWritten: null })
+  t.equal(stepCell(first), '0%, gate before 10%')
+  // Stopped by a conflict while waiting at that gate: it never reached 50%.
+  t.equal(
+    stepCell(rollout({ phase: 'stopped', step: 1, lastWritten: written(10) })),
+    '1 of 3 (10%)',
+  )
+  // While step 2's write is under way, the traffic is still at step 1.
+  t.equal(
+    stepCell(rollout({ phase: 'step', step: 1, lastWritten: written(10) })),
+    '1 of 3 (10%), shifting to 50%',
+  )
+  t.equal(
+    stepCell(rollout({ phase: 'succeeded', step: 2, lastWritten: written(100) })),
+    '3 of 3 (100%)',
+  )
+  t.equal(stepCell(rollout({ phase: 'aborted', step: 1, lastWritten: written(0) })), '0%')
+  t.equal(weightNow(rollout({ lastWritten: { version: 'x', dentry: 'not a dentry' } })), null)
+  t.equal(
+    stepCell(rollout({ phase: 'gate', step: 1, lastWritten: { version: 'x', dentry: '((' } })),
+    'weight unknown, gate before 50%',
+  )
+})
+
+t.test('weightNow reads any weighted union namerd could write, to within 0.1 point', async (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 99 }), (w) => {
+      t.equal(weightNow(rollout({ lastWritten: written(w) })), w)
+    }),
+  )
 })
 
 t.test('an ended rollout has no current step', async (t) => {

@@ -2,6 +2,7 @@
 // (newest first, checked by wire's History) and restore, a compare-and-swap write.
 import { History, type HistoryEntry } from '@switchyard/wire'
 import type { Api } from '../api/client.js'
+import { whyHeaders } from './why-header.js'
 
 /** The newest versions read at most; a longer history says so. */
 export const HISTORY_LIMIT = 500
@@ -13,7 +14,7 @@ export function readHistory(api: Api, ns: string, signal: AbortSignal): Promise<
 }
 
 /**
- * Brings back `version`'s dtab. With `ifMatch` (the version the page showed as current) namerd
+ * Brings back `version`'s dtab, recorded with `why` (header l5d-why) in the history. With `ifMatch` (the version the page showed as current) namerd
  * answers 412 version_mismatch when the dtab changed meanwhile and writes nothing; without, it
  * only re-creates a deleted namespace (409 when it exists again). Resolves to the new version.
  */
@@ -22,12 +23,13 @@ export async function restore(
   ns: string,
   version: string,
   ifMatch: string | null,
+  why: string,
 ): Promise<string> {
   const res = await api.send(`${base(ns)}/restore`, {
     method: 'POST',
     body: JSON.stringify({ version }),
     contentType: 'application/json',
-    headers: ifMatch === null ? {} : { 'if-match': ifMatch },
+    headers: { ...whyHeaders(why), ...(ifMatch === null ? {} : { 'if-match': ifMatch }) },
   })
   return res.headers.get('etag') ?? ''
 }

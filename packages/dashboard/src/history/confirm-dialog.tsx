@@ -1,7 +1,9 @@
 // A modal confirmation: the native <dialog> opened with showModal(), so focus moves into it and
 // is kept there, Escape cancels, and it is role=dialog named by its heading (aria-labelledby).
 // Rendered only while open: mounting opens it, unmounting closes it. Used by the history's
-// rollback and the rollout's abort.
+// rollback and the rollout's abort. The focus starts on the element marked data-initial-focus
+// (their Cancel), not on the first button (the destructive one): a double Enter must not
+// roll back or abort (WAI-ARIA alertdialog pattern).
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef } from 'preact/hooks'
 
@@ -22,6 +24,7 @@ export function ConfirmDialog(props: {
     // Focus goes back where it was (the button that opened it) when the dialog goes.
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null
     if (!dialog.open) dialog.showModal()
+    dialog.querySelector<HTMLElement>('[data-initial-focus]')?.focus()
     return () => {
       if (dialog.open) dialog.close()
       opener?.focus()

@@ -20,6 +20,8 @@ export interface RollbackPlan {
   readonly ifMatch: string | null
   readonly before: string[]
   readonly after: string[]
+  /** The current stored dtab (null when deleted): what the rollback changes from. */
+  readonly currentDtab: string | null
 }
 
 export type RollbackCheck =
@@ -43,6 +45,7 @@ export function planRollback(entries: readonly HistoryEntry[], version: string):
       ifMatch: current.op === 'delete' ? null : current.version,
       before: linesOf(current),
       after: linesOf(target),
+      currentDtab: current.dtab,
     },
   }
 }

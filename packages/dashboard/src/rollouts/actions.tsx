@@ -1,8 +1,10 @@
 // Pause, resume, promote and abort: each enabled only as the phase allows (the reason shown
 // beside a disabled one), abort behind a confirmation. Each queues a request (202); the leader
 // acts at its next round and the watch shows the result. namerd's refusal (409) is shown.
-import type { Rollout } from '@switchyard/wire'
-import { useState } from 'preact/hooks'
+// After a request the focus goes to the status line saying what was asked (not to <body> with
+// the button just disabled); that line goes once the rollout moved on (a new event) or ended.
+import { isTerminal, type Rollout } from '@switchyard/wire'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { ErrorNote } from '../components/error-note.js'
 import { useApp } from '../context.js'
 import { ConfirmDialog } from '../history/confirm-dialog.js'
@@ -24,13 +26,21 @@ const DONE: Record<ActionName, string> = {
 }
 
 export function Actions({ rollout }: { rollout: Rollout }) {
-  const { api, canWrite } = useApp()
+  const { api, canWrite, readOnlyReason, askToken, whoami } = useApp()
   const [why, setWhy] = useState('')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<Error | null>(null)
-  const [said, setSaid] = useState<string | null>(null)
+  // What was asked, and the rollout's last event when it was: the words stay until it moved on.
+  const [said, setSaid] = useState<{ text: string; seq: number } | null>(null)
   const [confirming, setConfirming] = useState(false)
+  const status = useRef<HTMLParagraphElement>(null)
   const states = actionStates(rollout)
+  const seq = lastSeq(rollout)
+  const note = said !== null && said.seq === seq && !isTerminal(rollout.phase) ? said.text : null
+  useEffect(() => {
+    // After the dialog (if any) gave the focus back to its opener: this runs later, and wins.
+    if (said !== null) status.current?.focus()
+  }, [said])
 
   const run = async (action: ActionName) => {
     setBusy(true)
@@ -38,7 +48,7 @@ export function Actions({ rollout }: { rollout: Rollout }) {
     setSaid(null)
     try {
       await act(api, rollout.namespace, rollout.id, action, why)
-      setSaid(`${DONE[action]}: namerd's leader acts on it at its next round.`)
+      setSaid({ text: `${DONE[action]}: namerd's leader acts on it at its next round.`, seq })
       setWhy('')
     } catch (err) {
       setError(err instanceof Error ? err : new Error(String(err)))
@@ -83,10 +93,29 @@ export function Actions({ rollout }: { rollout: Rollout }) {
         ))}
       </div>
       <p id="actions-why" class="muted">
-        {canWrite ? reasons.join('. ') : 'Read-only token: nothing can be changed.'}
+        {canWrite ? (
+          reasons.join('. ')
+        ) : (
+          <>
+            Nothing can be changed: {readOnlyReason}.{' '}
+            {whoami?.writeGuarded === true ? (
+              <button
+                type="button"
+                onClick={() => askToken(`steering rollout ${rollout.id} needs a write token`)}
+              >
+                Give a write token
+              </button>
+            ) : null}
+          </>
+        )}
       </p>
-      <p role="status" class={said === null ? 'visually-hidden' : 'notice'}>
-        {said ?? ''}
+      <p
+        role="status"
+        ref={status}
+        tabIndex={-1}
+        class={note === null ? 'visually-hidden' : 'notice'}
+      >
+        {note ?? ''}
       </p>
       <ErrorNote error={error} what="namerd refused" />
       {confirming ? (
@@ -104,7 +133,7 @@ export function Actions({ rollout }: { rollout: Rollout }) {
             <button type="button" class="danger" disabled={busy} onClick={() => void run('abort')}>
               Abort rollout
             </button>
-            <button type="button" onClick={() => setConfirming(false)}>
+            <button type="button" data-initial-focus onClick={() => setConfirming(false)}>
               Cancel
             </button>
           </div>
@@ -112,4 +141,9 @@ export function Actions({ rollout }: { rollout: Rollout }) {
       ) : null}
     </section>
   )
+}
+
+/** The rollout's newest event number (-1 before any): a new one means it moved on. */
+function lastSeq(r: Rollout): number {
+  return r.events.at(-1)?.seq ?? -1
 }

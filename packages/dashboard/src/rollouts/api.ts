@@ -16,6 +16,15 @@ export function listRollouts(
   return api.json(`/api/1/rollouts${q}`, RolloutList, { signal })
 }
 
+/** The namespace's active rollouts (not ended), for warning before a write that would stop one. */
+export function listActiveRollouts(
+  api: Api,
+  ns: string,
+  signal: AbortSignal,
+): Promise<RolloutList> {
+  return api.json(`/api/1/rollouts?namespace=${enc(ns)}&active=true`, RolloutList, { signal })
+}
+
 export function rolloutPath(ns: string, id: string): string {
   return `/api/1/rollouts/${enc(ns)}/${enc(id)}`
 }

@@ -3,6 +3,7 @@
 // and numbers as people read them. Pure, so it is tested under node (test/rollout.test.ts). The
 // rules follow namerd's own refusals (routes/rollouts.ts), so a button is enabled exactly when
 // namerd would queue the request; namerd still decides, and its 409 is shown if it differs.
+import { Dtab, NameTree } from '@switchyard/dtab'
 import {
   isTerminal,
   type Rollout,
@@ -92,9 +93,68 @@ function pauser(r: RolloutSummary): string {
   return r.pause.by === 'user' ? r.pause.who : "namerd (metrics can't be read)"
 }
 
-/** The short step cell of the list: `2 of 3 (50%)`, or a dash before the first step. */
+/**
+ * The weight (percent) of `to` in the dentry the rollout last wrote, which is what the proxies
+ * route by now: a step writes `10.00*to & 90.00*from`, the last step and a full promote `to`
+ * alone, a rollback the dentry from before (no `to`: 0). Nothing written yet: 0. null when the
+ * text cannot be read (it is namerd's own, so only a newer namerd could make it so).
+ */
+export function weightNow(r: Pick<RolloutSummary, 'lastWritten' | 'to'>): number | null {
+  if (r.lastWritten === null) return 0
+  try {
+    const dentry = Dtab.read(r.lastWritten.dentry)[0]
+    if (dentry === undefined) return null
+    const to = NameTree.show(NameTree.read(r.to))
+    const tree = dentry.dst
+    if (tree.type !== 'union') return NameTree.show(tree) === to ? 100 : 0
+    let total = 0
+    let mine = 0
+    for (const b of tree.branches) {
+      total += b.weight
+      if (NameTree.show(b.tree) === to) mine += b.weight
+    }
+    return total > 0 ? Math.round((mine / total) * 1000) / 10 : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The step the traffic is at: the last step up to the current one whose weight is the weight
+ * now (at a gate, the one before the gate; while shifting, the one before). null when none is.
+ */
+function stepAt(r: RolloutSummary, now: number | null): number | null {
+  if (now === null || r.step === null) return null
+  for (let i = Math.min(r.step, r.steps.length - 1); i >= 0; i--) if (r.steps[i] === now) return i
+  return null
+}
+
+/**
+ * The short step cell of the list: where the traffic is now, and what it waits for apart.
+ * `1 of 3 (10%), gate before 50%` at a gate; `2 of 3 (50%)` at a step; `1 of 3 (10%), shifting
+ * to 50%` while a step's write is under way; a dash before the first step. A rollout that
+ * stopped or paused says the weight it stopped at, never a step its traffic did not reach.
+ */
 export function stepCell(r: RolloutSummary): string {
-  return r.step === null ? '–' : `${r.step + 1} of ${r.steps.length} (${r.steps[r.step] ?? '?'}%)`
+  if (r.step === null) return '–'
+  const now = weightNow(r)
+  const at = stepAt(r, now)
+  const n = r.steps.length
+  const here =
+    now === null ? 'weight unknown' : at === null ? `${now}%` : `${at + 1} of ${n} (${now}%)`
+  const next = r.steps[r.step]
+  if (isTerminal(r.phase) || next === undefined || at === r.step) return here
+  if (r.phase === 'gate') return `${here}, gate before ${next}%`
+  if (r.phase === 'step') return `${here}, shifting to ${next}%`
+  return here
+}
+
+/** The traffic now in words, for the rollout's summary: `10% to /srv/world-v2 (step 1 of 3)`. */
+export function trafficWords(r: RolloutSummary): string {
+  const now = weightNow(r)
+  if (now === null) return `the weight of ${r.to} could not be read from the last write`
+  const at = stepAt(r, now)
+  return `${now}% to ${r.to}${at === null ? '' : ` (step ${at + 1} of ${r.steps.length})`}`
 }
 
 export interface StepRow {

@@ -9,6 +9,7 @@ import { ErrorNote } from '../components/error-note.js'
 import { TimeAgo } from '../components/time-ago.js'
 import { useApp } from '../context.js'
 import { HISTORY_LIMIT, readHistory } from '../history/api.js'
+import { changeSummary, previousOf } from '../history/changes.js'
 import { Compare } from '../history/compare.js'
 import { changeWords, planRollback, type RollbackPlan } from '../history/model.js'
 import { RollbackDialog } from '../history/rollback.js'
@@ -22,7 +23,7 @@ export function HistoryView({ ns }: { ns: string }) {
 }
 
 function NamespaceHistory({ ns }: { ns: string }) {
-  const { api, canWrite } = useApp()
+  const { api, canWrite, readOnlyReason } = useApp()
   const live = usePoll((signal) => readHistory(api, ns, signal), 2000, [api, ns])
   const [plan, setPlan] = useState<RollbackPlan | null>(null)
   const [done, setDone] = useState<string | null>(null)
@@ -69,7 +70,7 @@ function NamespaceHistory({ ns }: { ns: string }) {
         </p>
       ) : (
         <>
-          {canWrite ? null : <p class="muted">Rolling back is off: read-only token.</p>}
+          {canWrite ? null : <p class="muted">Rolling back is off: {readOnlyReason}.</p>}
           <HistoryTable
             entries={entries}
             onRollback={(version) => {
@@ -124,7 +125,7 @@ function HistoryTable(props: {
   entries: readonly HistoryEntry[]
   onRollback: (version: string) => void
 }) {
-  const { canWrite } = useApp()
+  const { canWrite, readOnlyReason } = useApp()
   return (
     <table aria-label="History" class="history">
       <thead>
@@ -155,13 +156,16 @@ function HistoryTable(props: {
               </td>
               <td>{e.who ?? <span class="muted">anonymous</span>}</td>
               <td>{e.why ?? <span class="muted">–</span>}</td>
-              <td class={e.op === 'delete' ? 'bad' : undefined}>{changeWords(e)}</td>
+              <td>
+                <span class={e.op === 'delete' ? 'bad' : undefined}>{changeWords(e)}</span>
+                <div class="mono">{changeSummary(e, previousOf(props.entries, e))}</div>
+              </td>
               <td>
                 {i === 0 || e.dtab === null ? null : (
                   <button
                     type="button"
                     disabled={!canWrite}
-                    title={canWrite ? undefined : 'read-only token'}
+                    title={canWrite ? undefined : (readOnlyReason ?? undefined)}
                     onClick={() => props.onRollback(e.version)}
                   >
                     Roll back to {name}

@@ -12,7 +12,7 @@ import { Actions } from '../rollouts/actions.js'
 import { Analysis } from '../rollouts/analysis.js'
 import { parseRolloutLine, rolloutPath } from '../rollouts/api.js'
 import { Events } from '../rollouts/events.js'
-import { duration, percent, whereWords } from '../rollouts/model.js'
+import { duration, percent, trafficWords, whereWords } from '../rollouts/model.js'
 import { PhaseWords } from '../rollouts/phase.js'
 import { StepsTable } from '../rollouts/steps.js'
 import { href } from '../router.js'
@@ -77,6 +77,12 @@ function Summary({ rollout: r }: { rollout: Rollout }) {
     <div class="card rollout-summary">
       <p class="phase-line">
         Phase: <PhaseWords rollout={r} /> <span aria-live="polite">({whereWords(r)})</span>
+      </p>
+      <p class="traffic-line">
+        <strong>Traffic now:</strong> {trafficWords(r)}
+        {r.phase === 'gate' && r.step !== null ? (
+          <>; the gate: promote is awaited before {r.steps[r.step] ?? '?'}%</>
+        ) : null}
       </p>
       {r.outcome === null ? null : (
         <p>
