@@ -97,6 +97,7 @@ if (browser !== null) {
       /^Saved: the dtab is at version v\d+\.$/,
       'the version named as the history names it',
     )
+    t.match(await focused(page), /^P Saved/, 'the keyboard is on the status line, not lost')
     const { text, version } = await stack.dtab()
     t.match(text, /\/host\/world\s*=>\s*\/srv\/world-v2/, 'namerd holds the new dtab')
     const meta = page.locator('.dtab-editor .meta code').first()

@@ -66,6 +66,10 @@ function DtabEditor({ ns }: { ns: string }) {
   const reviewHeading = useRef<HTMLHeadingElement>(null)
   // Bumped to bring the review into sight (and focus its heading) once it is rendered.
   const [showReview, setShowReview] = useState(0)
+  // Bumped after a save: the button pressed is gone (the review closes), so the keyboard goes to
+  // the status line saying what happened rather than to the page's start.
+  const statusLine = useRef<HTMLParagraphElement>(null)
+  const [showStatus, setShowStatus] = useState(0)
   // Reads started before a save ended may answer with the version it replaced: only reads
   // started after the last save count.
   const reads = useRef({ started: 0, countFrom: 0 })
@@ -136,6 +140,10 @@ function DtabEditor({ ns }: { ns: string }) {
     heading?.scrollIntoView({ block: 'start' })
   }, [showReview])
 
+  useEffect(() => {
+    if (showStatus > 0) statusLine.current?.focus()
+  }, [showStatus])
+
   if (state.phase === 'loading') {
     return (
       <div class="dtab-editor">
@@ -179,6 +187,7 @@ function DtabEditor({ ns }: { ns: string }) {
       reads.current.countFrom = reads.current.started + 1
       setReviewing(false)
       setWhy('')
+      setShowStatus((n) => n + 1)
       dispatch({
         type: 'saved',
         stored: { dtab: check.ok ? check.canonical : state.text, version },
@@ -357,7 +366,9 @@ function DtabEditor({ ns }: { ns: string }) {
           </section>
         ) : null}
       </div>
-      <p role="status">{state.status}</p>
+      <p role="status" tabIndex={-1} ref={statusLine}>
+        {state.status}
+      </p>
       <ErrorNote error={saveError} what="Saving" />
       {state.conflict === null && stale && edited && state.latest !== null ? (
         <div class="stale">
