@@ -1,7 +1,9 @@
 // A namespace's history in the dashboard, in a real Chromium against a real namerd and proxy:
 // every version newest first; two versions compared; a rollback asks first (a dialog with the
 // diff), Cancel changes nothing, Roll back writes the old dtab as a new version, and the
-// proxy's traffic goes back with it.
+// proxy's traffic goes back with it. The dialog opens on Cancel, names an active rollout the
+// rollback would stop, and the rollback is recorded with why `rollback to vN (dashboard)` and
+// the reason given; each row says what its version changed.
 import type { Locator } from 'playwright-core'
 import t from 'tap'
 import { eventually } from '../e2e/processes.js'
@@ -39,6 +41,13 @@ if (browser !== null) {
         column,
       )
     }
+    // Each row says what its version changed (audit M8).
+    t.match(
+      (await table.getByRole('row').nth(1).textContent()) ?? '',
+      /changed \/host\/world: \/srv\/world-v1 → \/srv\/world-v2/,
+      'the newest row names the dentry it changed',
+    )
+    t.match((await table.getByRole('row').nth(2).textContent()) ?? '', /created with 4 dentries/)
     const buttons = table.getByRole('button', { name: /^Roll back to / })
     t.equal(await buttons.count(), 1, 'a rollback button on every version but the current one')
 
@@ -60,9 +69,22 @@ if (browser !== null) {
     const { page } = await browser.page(t)
     await page.goto(dashboardUrl(stack.base, `#/ns/${NAMESPACE}/history`))
     const before = await stack.dtab()
-    await page.getByRole('button', { name: /^Roll back to / }).click()
+    await page.getByRole('button', { name: /^Roll back to / }).focus()
+    await page.keyboard.press('Enter')
     const dialog = page.getByRole('dialog', { name: /^Roll back to version .+\?$/ })
     await shows(t, dialog, 'the confirmation')
+    // A double Enter must not roll back: the focus starts on Cancel (audit M5).
+    await eventually(
+      'the focus on Cancel',
+      async () =>
+        (
+          (await page
+            .locator(':focus')
+            .textContent()
+            .catch(() => '')) ?? ''
+        ).trim() === 'Cancel',
+    )
+    t.pass('the dialog opens with the focus on Cancel')
     const diff = dialog.getByRole('figure', { name: 'Rollback changes' })
     t.match(await heard(diff), /removed: \/host\/world => \/srv\/world-v2/)
     t.match(await heard(diff), /added: \/host\/world => \/srv\/world-v1/)
@@ -85,8 +107,25 @@ if (browser !== null) {
     const versions = await historyLength()
     await page.getByRole('button', { name: /^Roll back to / }).click()
     const dialog = page.getByRole('dialog', { name: /^Roll back to version .+\?$/ })
+    await dialog.getByLabel('Reason (optional, kept in the history)').fill('v2 answers 503')
     await dialog.getByRole('button', { name: 'Roll back', exact: true }).click()
     await shows(t, page.getByRole('status').filter({ hasText: 'Rolled back' }), 'Rolled back')
+    // Recorded as a rollback, with the reason (audit M8), and shown in the Why column.
+    const newest = await (await fetch(`${stack.base}/api/1/dtabs/${NAMESPACE}/history`)).json()
+    t.match(
+      (newest as { why?: string }[])[0]?.why,
+      /^rollback to v\d+ \(dashboard\): v2 answers 503$/,
+    )
+    await eventually('the why in the table', async () =>
+      /rollback to v\d+ \(dashboard\): v2 answers 503/.test(
+        (await page
+          .getByRole('table', { name: 'History' })
+          .getByRole('row')
+          .nth(1)
+          .textContent()) ?? '',
+      ),
+    )
+    t.pass('the newest row says it was a rollback, and why')
     const { text } = await stack.dtab()
     t.match(text, /\/host\/world\s*=>\s*\/srv\/world-v1/, 'namerd holds the old dtab again')
     t.equal(await historyLength(), versions + 1, 'as a new version in the history')
@@ -99,5 +138,51 @@ if (browser !== null) {
     const load = await stack.load(40)
     t.equal(load.versions.get('v1'), 40, `every request reaches v1 again (${[...load.versions]})`)
     t.match(INITIAL_DTAB, '/host/world => /srv/world-v1')
+  })
+
+  t.test('the rollback dialog names an active rollout it would stop', async (t) => {
+    // world is on v1 again: a gated rollout to v2 waits at its gate before 10%, writing nothing.
+    const started = await stack.namerctl([
+      'rollout',
+      'start',
+      NAMESPACE,
+      '/host/world',
+      '--from',
+      '/srv/world-v1',
+      '--to',
+      '/srv/world-v2',
+      '--steps',
+      '10,50,100',
+      '--interval',
+      '60s',
+      '--gate-before',
+      '10',
+      '--json',
+    ])
+    if (started.code !== 0) throw new Error(`namerctl rollout start: ${started.stderr}`)
+    const id = (JSON.parse(started.stdout) as { id: string }).id
+    t.teardown(async () => {
+      await stack.namerctl(['rollout', 'abort', NAMESPACE, id])
+    })
+    // The history holds v2 (world on v2); the current one (the rollback above) has it on v1:
+    // rolling back to v2 changes /host/world, the rollout's dentry.
+    const { page } = await browser.page(t)
+    await page.goto(dashboardUrl(stack.base, `#/ns/${NAMESPACE}/history`))
+    await page
+      .getByRole('button', { name: /^Roll back to / })
+      .first()
+      .click()
+    const dialog = page.getByRole('dialog', { name: /^Roll back to version .+\?$/ })
+    await shows(t, dialog, 'the confirmation')
+    const note = dialog.getByRole('note', { name: 'Active rollouts this stops' })
+    await shows(t, note, 'the warning')
+    await shows(t, note.getByRole('link', { name: id, exact: true }), 'a link to the rollout')
+    t.match(
+      ((await note.textContent()) ?? '').replace(/\s+/g, ' '),
+      /stops the rollout with a conflict.*abort it on its page instead/,
+      'what happens, and the alternative',
+    )
+    await screenshot(page, 'history-rollback-rollout')
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
   })
 }

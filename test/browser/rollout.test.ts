@@ -116,10 +116,32 @@ if (browser !== null) {
     await shows(t, page.getByRole('heading', { name: `Rollout ${id}`, level: 1 }), 'its page')
     await untilPhase(page, /^Phase: step/)
 
-    await button(page, 'Pause').click()
+    // The weight traffic is at now, above the fold (audit M2).
+    await eventually('the traffic line to say 10%', async () =>
+      /Traffic now: 10% to \/srv\/world-v2 \(step 1 of 3\)/.test(
+        (await page.locator('.traffic-line').textContent()) ?? '',
+      ),
+    )
+    t.pass('Traffic now: 10% to /srv/world-v2 (step 1 of 3)')
+
+    await button(page, 'Pause').focus()
+    await page.keyboard.press('Enter')
+    // The focus goes to the status line saying what was asked, not to <body> (audit M4).
+    const focused = page.locator(':focus')
+    await eventually('the focus on the status line', async () =>
+      /Pause requested/.test((await focused.textContent().catch(() => '')) ?? ''),
+    )
+    t.equal(await focused.getAttribute('role'), 'status', 'the status line has the focus')
     await untilPhase(page, /\(paused\)/, 10_000)
     t.pass('paused')
     t.ok(await button(page, 'Pause').isDisabled(), 'Pause is off while paused')
+    // Once namerd acted, the request note goes: the events say what happened (audit L5).
+    await eventually(
+      'the request note to go',
+      async () =>
+        (await page.getByRole('status').filter({ hasText: 'Pause requested' }).count()) === 0,
+    )
+    t.pass('the "Pause requested" note went once the rollout moved on')
     await button(page, 'Resume').click()
     await untilPhase(page, /^Phase: step(?! \(paused\))/, 10_000)
     t.pass('resumed')
@@ -127,6 +149,18 @@ if (browser !== null) {
     await button(page, 'Abort').click()
     const dialog = page.getByRole('dialog', { name: `Abort rollout ${id}?` })
     await shows(t, dialog, 'the abort asks first')
+    // A double Enter must not abort: the focus starts on Cancel (audit M5).
+    await eventually(
+      'the focus on Cancel',
+      async () =>
+        (
+          (await page
+            .locator(':focus')
+            .textContent()
+            .catch(() => '')) ?? ''
+        ).trim() === 'Cancel',
+    )
+    t.pass('the dialog opens with the focus on Cancel')
     await screenshot(page, 'rollout-abort')
     await dialog.getByRole('button', { name: 'Abort rollout' }).click()
     const ended = await untilPhase(page, /^Phase: (aborted|rolled-back)/, 15_000)
