@@ -5,8 +5,9 @@
 // whether it is current, in words.
 import type { Page } from 'playwright-core'
 import t from 'tap'
+import { eventually } from '../e2e/processes.js'
 import { dashboardUrl, focused, launchBrowser, screenshot, shows } from '../support/browser.js'
-import { NAMESPACE, startDashboardStack } from '../support/dashboard-stack.js'
+import { INITIAL_DTAB, NAMESPACE, startDashboardStack } from '../support/dashboard-stack.js'
 
 const browser = await launchBrowser(t)
 if (browser !== null) {
@@ -79,17 +80,96 @@ if (browser !== null) {
       for (const id of ['proxy-1', 'proxy-2']) {
         const row = table.getByRole('row').filter({ hasText: id })
         await shows(t, row, `${hash}: ${id}`)
-        t.equal(
-          (await row.first().getByRole('cell').nth(4).textContent())?.trim(),
-          'yes',
-          `${hash}: ${id} is current, in words`,
+        const current = row.first().getByRole('cell').nth(4)
+        await eventually(`${hash}: ${id} confirmed`, async () =>
+          /^yes confirmed v\d+$/.test((await current.textContent())?.trim() ?? ''),
         )
+        t.pass(`${hash}: ${id} is current, in words, confirmed by the proxy itself`)
       }
-      for (const column of ['Proxy', 'Namespace', 'Watches', 'Version', 'Current', 'Last heard']) {
+      for (const column of [
+        'Proxy',
+        'Namespace',
+        'Watches',
+        'Version',
+        'Current',
+        'Last update sent',
+        'Connected since',
+        'Stream',
+        'Admin',
+      ]) {
         t.equal(await table.getByRole('columnheader', { name: column, exact: true }).count(), 1)
       }
       t.ok(version.length > 0)
     }
     await screenshot(page, 'proxies')
+  })
+
+  t.test('at 200% zoom (683 px wide) the proxies table cuts no column', async (t) => {
+    const { page } = await browser.page(t)
+    await page.setViewportSize({ width: 683, height: 600 })
+    await page.goto(dashboardUrl(stack.base, '#/proxies'))
+    const table = page.getByRole('table', { name: 'Proxies' })
+    await shows(t, table, 'the table')
+    const admin = `127.0.0.1:${stack.proxies[1]!.adminPort}`
+    await shows(t, table.getByText(admin, { exact: true }), 'the Admin column')
+    // Runs in the page (the DOM); this file is type-checked without the DOM library.
+    type Root = { documentElement: { scrollWidth: number; clientWidth: number } }
+    const wide = await page.evaluate(() => {
+      const root = (globalThis as unknown as { document: Root }).document.documentElement
+      return { page: root.scrollWidth, view: root.clientWidth }
+    })
+    t.ok(wide.page <= wide.view, `the page does not scroll sideways (${wide.page} <= ${wide.view})`)
+    // Scrolled into view inside its box, the admin address shows whole.
+    const cell = table.getByText(admin, { exact: true })
+    await cell.scrollIntoViewIfNeeded()
+    const box = await cell.boundingBox()
+    t.ok(box !== null && box.x >= 0 && box.x + box.width <= 683, 'the address shows whole')
+  })
+
+  t.test('a hung proxy: sent the new version, not confirmed, not current (H1)', async (t) => {
+    const { page } = await browser.page(t)
+    const hung = stack.proxies[1]!
+    // Stopped, not killed: its watch stays open, namerd sends it the change, it runs nothing.
+    hung.proc.child.kill('SIGSTOP')
+    t.teardown(() => {
+      hung.proc.child.kill('SIGCONT')
+    })
+    await stack.putDtab(`${INITIAL_DTAB}\n/host/world => /srv/world-v2;`)
+    await page.goto(dashboardUrl(stack.base, '#/proxies'))
+    const table = page.getByRole('table', { name: 'Proxies' })
+    const cell = (id: string) =>
+      table.getByRole('row').filter({ hasText: id }).first().getByRole('cell').nth(4)
+    await eventually(
+      'proxy-2 sent, not confirmed',
+      async () =>
+        /^no sent v\d+, not confirmed: .*no whole answer within 1500 ms/.test(
+          (await cell('proxy-2').textContent())?.trim() ?? '',
+        ),
+      20_000,
+    )
+    t.pass(`proxy-2: ${await cell('proxy-2').textContent()}`)
+    t.match(await cell('proxy-1').textContent(), /^yes confirmed v\d+/, 'proxy-1 confirmed it')
+    await shows(
+      t,
+      page.getByText(/1 not at the current version: 1 sent it but not confirmed by the proxy/),
+      'the summary says it',
+    )
+    await screenshot(page, 'proxies-hung')
+    await page.goto(dashboardUrl(stack.base, '#/namespaces'))
+    const row = page
+      .getByRole('table', { name: 'Namespaces' })
+      .getByRole('row')
+      .filter({
+        has: page.getByRole('link', { name: NAMESPACE, exact: true }),
+      })
+    await shows(t, row.getByText('1 of 2 current'), 'the namespaces list: 1 of 2 current')
+    hung.proc.child.kill('SIGCONT')
+    await page.goto(dashboardUrl(stack.base, '#/proxies'))
+    await eventually(
+      'proxy-2 confirmed once it runs again',
+      async () => /^yes confirmed/.test((await cell('proxy-2').textContent())?.trim() ?? ''),
+      20_000,
+    )
+    t.pass('confirmed again once it answers')
   })
 }
