@@ -1,6 +1,7 @@
 // The traffic view in a real Chromium against a real namerd, two proxies and world-v1/v2 under
 // steady load: the split of /svc/world as the proxies measured it beside what the dtab asks,
-// and the split moving after `namerctl shift` (expected at once, measured as traffic moves).
+// and the split moving after `namerctl shift` (expected at once, measured as traffic moves);
+// the services found with no path typed, the counts' span, a refused path said, 200% zoom.
 import type { Locator, Page } from 'playwright-core'
 import t from 'tap'
 import { eventually } from '../e2e/processes.js'
@@ -65,6 +66,82 @@ if (browser !== null) {
     const success = await rowOf(table, page, 'world-v1').getByRole('cell').nth(4).textContent()
     t.equal(share(success), 1, 'at 100% success')
     await screenshot(page, 'traffic')
+  })
+
+  t.test(
+    "with no path given, the dtab's services are found: /svc/world through /svc => /host (audit H2)",
+    async (t) => {
+      const { page } = await browser.page(t)
+      await page.goto(dashboardUrl(stack.base, `#/ns/${NAMESPACE}/traffic`))
+      await shows(t, page.getByRole('heading', { name: SERVICE, level: 2 }), 'its heading')
+      const table = page.getByRole('table', { name: `Traffic for ${SERVICE}` })
+      await shows(t, table, 'its table, without typing the path')
+      t.equal(await page.getByText('No service found').count(), 0)
+      await eventually(
+        'v1 measured at 100%',
+        async () => (await shares(table, page, 'world-v1')).measured === 1,
+        15_000,
+      )
+      // Count, span and rate agree (audit M1: "482 requests in the last 10 s, 60 per second").
+      const said = page.getByText(/^[\d,]+ requests in the last \d+ s, [\d.,]+ per second\.$/)
+      let text = ''
+      await eventually(
+        'the sentence of /svc/world with a whole window read',
+        async () => {
+          text =
+            (await said
+              .first()
+              .textContent()
+              .catch(() => null)) ?? ''
+          return text !== ''
+        },
+        15_000,
+      )
+      const m = /^([\d,]+) requests in the last (\d+) s, ([\d.,]+) per second/.exec(text)!
+      const [count, seconds, rate] = [m[1], m[2], m[3]].map((x) => Number(x!.replace(/,/g, '')))
+      t.ok(
+        Math.abs(count! / seconds! - rate!) <= rate! * 0.15,
+        `"${text}": ${count} / ${seconds} s is about ${rate} per second`,
+      )
+    },
+  )
+
+  t.test('a wildcard path in the address is said, not dropped silently', async (t) => {
+    const { page } = await browser.page(t)
+    await page.goto(
+      dashboardUrl(stack.base, `#/ns/${NAMESPACE}/traffic?path=${encodeURIComponent('/svc/*')}`),
+    )
+    await shows(
+      t,
+      page.getByRole('status').filter({ hasText: '/svc/* has a wildcard' }),
+      'the refusal, in words',
+    )
+    await shows(t, page.getByRole('table', { name: `Traffic for ${SERVICE}` }), 'the defaults')
+  })
+
+  t.test('at 200% zoom (683 px) the headers do not run together, nothing is cut', async (t) => {
+    const { page } = await browser.page(t)
+    await page.setViewportSize({ width: 683, height: 600 })
+    await page.goto(dashboardUrl(stack.base, `#/ns/${NAMESPACE}/traffic?path=${SERVICE}`))
+    const table = page.getByRole('table', { name: `Traffic for ${SERVICE}` })
+    await shows(t, table, 'the table')
+    const headers = (await page.evaluate(`(() => {
+      const t = document.querySelector('table.traffic-table')
+      return [...t.querySelectorAll('th')].map((th) => ({
+        text: th.textContent,
+        fits: th.scrollWidth <= th.clientWidth + 1,
+      }))
+    })()`)) as { text: string; fits: boolean }[]
+    t.same(
+      headers.filter((h) => !h.fits).map((h) => h.text),
+      [],
+      'every header fits its cell',
+    )
+    const pageScroll = (await page.evaluate(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    )) as number
+    t.ok(pageScroll <= 0, `the page does not scroll sideways (${pageScroll} px)`)
+    await screenshot(page, 'traffic-narrow')
   })
 
   t.test(
