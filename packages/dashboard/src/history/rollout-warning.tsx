@@ -58,10 +58,12 @@ export function RolloutWarning(props: { ns: string; prefixes: readonly string[] 
 }
 
 function RolloutLine({ rollout: r }: { rollout: RolloutSummary }) {
+  const at = stepCell(r)
   return (
     <li>
       <a href={href({ view: 'rollout', ns: r.namespace, id: r.id })}>{r.id}</a> on{' '}
-      <code>{r.prefix}</code> ({r.from} → {r.to}), {r.phase}, at {stepCell(r)}
+      <code>{r.prefix}</code> ({r.from} → {r.to}), {r.phase},{' '}
+      {at === '–' ? 'before its first step' : `at ${at}`}
     </li>
   )
 }
