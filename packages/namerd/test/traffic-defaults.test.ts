@@ -124,3 +124,14 @@ t.test(
     )
   },
 )
+
+t.test('a wildcard path is a 400 that says so', async (t) => {
+  const { base, store } = await startServer(t)
+  await store.create(NS, Dtab.read('/svc => /$/inet/127.0.0.1'))
+  const res = await fetch(`${base}/api/1/traffic/${NS}?path=${encodeURIComponent('/svc/*')}`)
+  t.equal(res.status, 400)
+  t.match(await res.json(), {
+    error: 'invalid_path',
+    message: /"\/svc\/\*" has a wildcard: .*ask for each one whole/,
+  })
+})

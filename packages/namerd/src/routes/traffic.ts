@@ -69,6 +69,13 @@ function pathsOf(query: URLSearchParams): string[] | null {
   }
   const out = new Set<string>()
   for (const text of given) {
+    if (text.includes('*')) {
+      throw new ApiError(
+        400,
+        'invalid_path',
+        `path ${JSON.stringify(text.slice(0, 200))} has a wildcard: traffic is measured per service, so ask for each one whole, like /svc/web`,
+      )
+    }
     let path: PathT
     try {
       path = Path.read(text)
