@@ -70,6 +70,54 @@ if (browser !== null) {
     )
   })
 
+  t.test('the answer is scrolled into view, focused, and says where it bound (M6)', async (t) => {
+    const { page } = await browser.page(t)
+    await page.setViewportSize({ width: 1366, height: 768 })
+    await page.goto(dashboardUrl(stack.base, `#/ns/${NAMESPACE}/delegate`))
+    await delegate(page, '/svc/world')
+    const heading = page.getByRole('heading', { name: 'Delegation of /svc/world', exact: true })
+    await eventually('the heading has the focus', async () =>
+      heading.evaluate(
+        (el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement,
+      ),
+    )
+    t.pass('the result heading has the focus')
+    const box = await heading.boundingBox()
+    t.ok(box !== null && box.y >= 0 && box.y + box.height <= 768, `in view (y=${box?.y})`)
+    await shows(
+      t,
+      page.getByRole('status').filter({
+        hasText: new RegExp(`Bound to /\\S+ at 127\\.0\\.0\\.1:${stack.v1.port}\\b`),
+      }),
+      'the summary names the address it bound to',
+    )
+  })
+
+  t.test('inputs from the address are checked as typed ones: nothing sent (L2)', async (t) => {
+    const { page } = await browser.page(t)
+    const asked: string[] = []
+    page.on('request', (r) => {
+      if (r.url().includes('/api/1/delegate/')) asked.push(r.url())
+    })
+    await page.goto(dashboardUrl(stack.base, `#/ns/${NAMESPACE}/delegate?path=svc/world`))
+    await shows(t, page.getByText('A path starts with "/": try /svc/world.'), 'the field says why')
+    await shows(t, page.getByText(/^Nothing was delegated/), 'and that nothing was asked')
+    const broken = encodeURIComponent('/host/world =>')
+    await page.goto(
+      dashboardUrl(stack.base, `#/ns/${NAMESPACE}/delegate?path=/svc/world&dtab=${broken}`),
+    )
+    await shows(t, page.getByText(/^Nothing was delegated.*the override dtab/), 'a bad override')
+    t.equal(await page.getByRole('tree').count(), 0, 'no tree for inputs that do not parse')
+    t.same(asked, [], 'no delegation was requested')
+    await page.goto(dashboardUrl(stack.base, `#/ns/a%20b/delegate?path=/svc/world`))
+    await shows(
+      t,
+      page.getByText(/^"a b" is not a namespace name/),
+      'a bad namespace name, decoded',
+    )
+    t.same(asked, [], 'nor for a namespace name namerd would refuse')
+  })
+
   t.test('the proxies: each one, its version, current in words', async (t) => {
     const { page } = await browser.page(t)
     const { version } = await stack.dtab()

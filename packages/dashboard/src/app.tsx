@@ -9,6 +9,7 @@ import { savedToken, saveToken } from './api/token.js'
 import { ErrorNote } from './components/error-note.js'
 import { TokenForm } from './components/token-form.js'
 import { AppContext, readOnlyReason } from './context.js'
+import { namespaceProblem } from './namespaces/names.js'
 import { href, NAMESPACE_TABS, type NamespaceTab, type Route, useRoute } from './router.js'
 import { DelegateView } from './views/delegator.js'
 import { DtabView } from './views/dtab-editor.js'
@@ -201,6 +202,7 @@ function View({ route }: { route: Route }) {
 
 function NamespacePage({ route }: { route: Extract<Route, { view: 'namespace' }> }) {
   const { ns, tab } = route
+  const problem = namespaceProblem(ns)
   // Focus the heading when the namespace changes, so keyboard and screen-reader users land there.
   useEffect(() => {
     document.title = `${ns}: ${TAB_NAMES[tab]} · Switchyard`
@@ -224,9 +226,18 @@ function NamespacePage({ route }: { route: Extract<Route, { view: 'namespace' }>
           ))}
         </ul>
       </nav>
-      <section aria-label={TAB_NAMES[tab]}>
-        <NamespaceTabView route={route} />
-      </section>
+      {/* A name from the address is checked as a typed one (namespaces/names.ts): namerd is
+          not asked about a name it would refuse, and the name is shown decoded. */}
+      {problem === null ? (
+        <section aria-label={TAB_NAMES[tab]}>
+          <NamespaceTabView route={route} />
+        </section>
+      ) : (
+        <p class="error" role="alert">
+          "{ns}" is not a namespace name: {problem} Nothing was asked of namerd.{' '}
+          <a href={href({ view: 'namespaces' })}>See the namespaces</a>.
+        </p>
+      )}
     </>
   )
 }

@@ -8,6 +8,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import {
   allItems,
+  boundSummary,
   itemLabel,
   percent,
   summary,
@@ -109,6 +110,26 @@ t.test('the summary counts the steps and what the ends come to', async (t) => {
     '2 steps; ends: 1 bound, not usable',
   )
 })
+
+t.test(
+  'the summary names where the path bound (M6: not only at the foot of the tree)',
+  async (t) => {
+    const root = treeOf('/svc => /srv; /srv/world => /$/inet/127.0.0.1/8080', '/svc/world', (b) =>
+      Path.show(b.id) === '/$/inet/127.0.0.1/8080' ? inet(8080) : undefined,
+    )
+    t.equal(boundSummary(root), 'bound to /$/inet/127.0.0.1/8080 at 127.0.0.1:8080')
+    t.equal(boundSummary(treeOf('', '/x')), null, 'neg: bound to nothing')
+    const many = treeOf(
+      '/svc/w => /$/inet/127.0.0.1/1 & /$/inet/127.0.0.1/2 & /$/inet/127.0.0.1/3 & /$/inet/127.0.0.1/4',
+      '/svc/w',
+      (b) => inet(Number(Path.show(b.id).split('/').pop())),
+    )
+    t.equal(
+      boundSummary(many),
+      'bound to /$/inet/127.0.0.1/1 at 127.0.0.1:1; /$/inet/127.0.0.1/2 at 127.0.0.1:2; /$/inet/127.0.0.1/3 at 127.0.0.1:3 and 1 more',
+    )
+  },
+)
 
 t.test('a residual path is named on the leaf', async (t) => {
   const leaf = find(treeOf('/svc => /$/inet/127.0.0.1/8080', '/svc/ya'), (i) => i.type === 'leaf')

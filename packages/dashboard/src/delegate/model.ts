@@ -181,3 +181,21 @@ export function summary(root: TreeItem): string {
   const parts = [...ends].map(([word, n]) => `${n} ${word}`)
   return `${items.length} step${items.length === 1 ? '' : 's'}; ends: ${parts.join(', ')}`
 }
+
+/**
+ * Where the delegation binds, in words, for the line announced with the answer (so it is not
+ * only at the bottom of a long tree): `bound to /#/io.l5d.fs/world-v1 at 127.0.0.1:8081`; the
+ * ends that bound to usable addresses, at most `max`; null when none did.
+ */
+export function boundSummary(root: TreeItem, max = 3): string | null {
+  const bound = allItems(root).filter(
+    (i) => i.type === 'leaf' && i.tone === 'ok' && i.children.length === 0,
+  )
+  if (bound.length === 0) return null
+  const named = bound.slice(0, max).map((i) => {
+    const at = i.addresses.length === 0 ? '' : ` at ${i.addresses.join(' ')}`
+    return `${i.path}${at}`
+  })
+  const more = bound.length > max ? ` and ${bound.length - max} more` : ''
+  return `bound to ${named.join('; ')}${more}`
+}

@@ -1,7 +1,10 @@
 // The delegator: a path and an optional override dtab in, the delegation tree namerd computes
 // through the namespace's dtab (then the override) out, drawn as a keyboard tree. The inputs
 // live in the hash (`?path=&dtab=`), so a delegation can be bookmarked or sent to a colleague.
-import { Path } from '@switchyard/dtab'
+// Inputs from the hash are checked as typed ones are: nothing is sent for a path or an override
+// that does not parse (the field says why). A new answer after Delegate is scrolled into view
+// and its heading focused; its summary names where the path bound.
+import { Dtab, Path } from '@switchyard/dtab'
 import { DelegateNode, NamespaceList } from '@switchyard/wire'
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { ApiError, describe } from '../api/errors.js'
@@ -9,7 +12,7 @@ import { usePoll } from '../api/live.js'
 import { DtabInput } from '../components/dtab-input.js'
 import { ErrorNote } from '../components/error-note.js'
 import { useApp } from '../context.js'
-import { summary, toTree } from '../delegate/model.js'
+import { boundSummary, summary, toTree } from '../delegate/model.js'
 import { DelegationTree } from '../delegate/tree-view.js'
 import { href } from '../router.js'
 
@@ -36,7 +39,13 @@ export function DelegateView({ ns, query }: { ns: string; query: URLSearchParams
   }, [askedPath, askedDtab])
 
   const pathError = checkPath(pathText)
-  const asked: Asked | null = askedPath === null ? null : { path: askedPath, dtab: askedDtab }
+  // From the hash: checked as if typed; not asked when either does not parse.
+  const askedProblem =
+    askedPath === null ? null : (checkPath(askedPath) ?? checkOverride(askedDtab))
+  const asked: Asked | null =
+    askedPath === null || askedProblem !== null ? null : { path: askedPath, dtab: askedDtab }
+  // Focus the answer only after a Delegate press, not when the page opens on a shared link.
+  const [submits, setSubmits] = useState(0)
 
   const submit = (e: Event) => {
     e.preventDefault()
@@ -51,12 +60,13 @@ export function DelegateView({ ns, query }: { ns: string; query: URLSearchParams
     }
     const q: Record<string, string> = { path: pathText.trim() }
     if (dtabText.trim() !== '') q.dtab = dtabText
+    setSubmits((n) => n + 1)
     const next = href({ view: 'namespace', ns, tab: 'delegate', query: new URLSearchParams() }, q)
     if (window.location.hash === next) setAgain((n) => n + 1)
     else window.location.hash = next
   }
 
-  const showPathError = pathError !== null && (tried || pathText !== '')
+  const showPathError = pathError !== null && (tried || pathText !== '' || askedPath !== null)
   return (
     <>
       <h2>Delegate a path</h2>
@@ -98,11 +108,17 @@ export function DelegateView({ ns, query }: { ns: string; query: URLSearchParams
             Delegate
           </button>
         </div>
-        {tried && dtabError !== null ? (
+        {(tried || askedProblem !== null) && dtabError !== null ? (
           <p class="bad">The override dtab does not parse: fix it or clear it to delegate.</p>
         ) : null}
       </form>
-      {asked === null ? null : <Result ns={ns} asked={asked} again={again} />}
+      {askedProblem === null ? null : (
+        <p class="notice" role="status">
+          Nothing was delegated: the address asks for a path or an override that does not parse (
+          {askedProblem}). Fix it above and press Delegate.
+        </p>
+      )}
+      {asked === null ? null : <Result ns={ns} asked={asked} again={again} submits={submits} />}
     </>
   )
 }
@@ -120,8 +136,22 @@ function checkPath(text: string): string | null {
   }
 }
 
-function Result({ ns, asked, again }: { ns: string; asked: Asked; again: number }) {
+/** Why an override dtab from the address is not one namerd takes, or null (empty is fine). */
+function checkOverride(text: string): string | null {
+  if (text.trim() === '') return null
+  try {
+    Dtab.read(text)
+    return null
+  } catch (err) {
+    return `the override dtab: ${describe(err)}`
+  }
+}
+
+function Result(props: { ns: string; asked: Asked; again: number; submits: number }) {
+  const { ns, asked, again, submits } = props
   const { api } = useApp()
+  const heading = useRef<HTMLHeadingElement>(null)
+  const focusedFor = useRef(0)
   const answer = usePoll(
     async (signal) => {
       const q = new URLSearchParams({ path: asked.path })
@@ -141,9 +171,18 @@ function Result({ ns, asked, again }: { ns: string; asked: Asked; again: number 
     () => (answer.value === null ? null : toTree(answer.value.tree)),
     [answer.value],
   )
+  // The answer to a Delegate press (or its error) is below the form: bring it into view once.
+  const settled = answer.value !== null || answer.error !== null
+  useEffect(() => {
+    if (!settled || submits === 0 || focusedFor.current === submits) return
+    focusedFor.current = submits
+    heading.current?.scrollIntoView({ block: 'start' })
+    heading.current?.focus()
+  }, [settled, submits, answer.value, answer.error])
+  const bound = root === null ? null : boundSummary(root)
   return (
     <section aria-labelledby="delegate-result" class="delegate-result">
-      <h2 id="delegate-result">
+      <h2 id="delegate-result" ref={heading} tabIndex={-1}>
         Delegation of <code>{asked.path}</code>
       </h2>
       <ErrorNote error={explain(answer.error)} what="Delegation" />
@@ -159,7 +198,10 @@ function Result({ ns, asked, again }: { ns: string; asked: Asked; again: number 
         ) : null
       ) : (
         <>
-          <p role="status">{summary(root)}.</p>
+          <p role="status">
+            {summary(root)}.{' '}
+            {bound === null ? 'It binds to no usable address.' : `${capital(bound)}.`}
+          </p>
           <p class="muted">
             Arrow keys move through the tree; Left and Right close and open a step.
           </p>
@@ -179,6 +221,8 @@ function Result({ ns, asked, again }: { ns: string; asked: Asked; again: number 
     }
   }
 }
+
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1)
 
 /** namerd's 503 for a slow delegation says little; say what it means and what to do. */
 function explain(err: Error | null): Error | null {
