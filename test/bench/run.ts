@@ -1,8 +1,9 @@
-// `pnpm bench [dtab namerd proxy rollouts] [--baseline <ref>] [--seconds N] [--rounds N] [--h2]`: runs
+// `pnpm bench [dtab namerd proxy rollouts dashboard] [--baseline <ref>] [--seconds N] [--rounds N] [--h2]`: runs
 // the named benchmarks (all by default) in one process and prints their tables and ratios.
 // Benchmarks are measurements, never pass/fail tests. The options are the proxy bench's (see
 // proxy.ts).
 import { parseArgs } from 'node:util'
+import { printDashboardBench, runDashboardBench } from './dashboard.js'
 import { printDtabBench, runDtabBench } from './dtab.js'
 import { printH2Bench, runH2Bench } from './h2.js'
 import { printNamerdBench, runNamerdBench } from './namerd.js'
@@ -14,7 +15,7 @@ import {
   runRolloutBench,
 } from './rollouts.js'
 
-const USAGE = `usage: pnpm bench [dtab|namerd|proxy|rollouts ...] [options]
+const USAGE = `usage: pnpm bench [dtab|namerd|proxy|rollouts|dashboard ...] [options]
   --baseline <ref>  proxy: also measure the proxy as it was at this git ref, in the same rounds
   --seconds <n>     proxy: seconds per throughput round (default ${DEFAULT_PROXY_BENCH.seconds}); the 1,000 req/s runs take twice that
   --rounds <n>      proxy: throughput rounds (default ${DEFAULT_PROXY_BENCH.rounds})
@@ -66,6 +67,7 @@ const suites: Record<string, () => void | Promise<void>> = {
     printRolloutBench(
       await runRolloutBench(values.full === true ? FULL_ROLLOUT_BENCH : DEFAULT_ROLLOUT_BENCH),
     ),
+  dashboard: async () => printDashboardBench(await runDashboardBench()),
 }
 
 const unknown = positionals.filter((w) => !(w in suites))
