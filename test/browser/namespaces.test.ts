@@ -96,4 +96,47 @@ if (browser !== null) {
     await shows(t, form.getByRole('link', { name: `Open the namespace ${NAMESPACE}` }), 'a link')
     t.same(await stack.dtab(), before, 'the existing dtab is untouched')
   })
+
+  t.test('many namespaces: a filter, a way to the form, nobody watching said (L4)', async (t) => {
+    const { page } = await browser.page(t)
+    for (const ns of ['team-a', 'team-b', 'other']) await stack.putDtab('/svc => /host ;', ns)
+    await page.goto(dashboardUrl(stack.base))
+    const table = page.getByRole('table', { name: 'Namespaces' })
+    const row = (ns: string) =>
+      table.getByRole('row').filter({ has: page.getByRole('link', { name: ns, exact: true }) })
+    await shows(t, row('team-a').getByText('nobody watches'), 'no watcher, in words')
+    await page.getByRole('searchbox', { name: 'Filter namespaces' }).fill('TEAM')
+    await eventually('only team-a and team-b listed', async () => {
+      const links = await table.getByRole('row').count()
+      return links === 3 // the header and two rows
+    })
+    t.pass('the filter keeps team-a and team-b')
+    await shows(
+      t,
+      page.getByRole('status').filter({ hasText: /^2 of \d+ namespaces match/ }),
+      'says so',
+    )
+    await page.getByRole('button', { name: 'Go to Create a namespace', exact: true }).click()
+    const name = page.getByRole('textbox', { name: 'Name', exact: true })
+    await eventually('the Name field has the focus', async () =>
+      name.evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement),
+    )
+    t.pass('the button goes to the create form')
+  })
+
+  t.test('while namerd does not answer, the proxies are marked not live (L7)', async (t) => {
+    const { page, allowConsole } = await browser.page(t)
+    allowConsole(/ERR_FAILED|Failed to load/)
+    await page.goto(dashboardUrl(stack.base, '#/proxies'))
+    const table = page.getByRole('table', { name: 'Proxies' })
+    await shows(t, table, 'the table')
+    await shows(t, page.getByText(/all at the current version/), 'live: all current')
+    await page.route('**/api/1/**', (route) => route.abort())
+    await shows(t, page.getByText(/^Not live: these are the proxies as of/), 'marked as of a time')
+    t.equal(await page.locator('.table-scroll.stale').count(), 1, 'the table is greyed')
+    await shows(t, page.getByText('(as of the last answer, not live)'), 'the summary says so')
+    await page.unroute('**/api/1/**')
+    await page.getByText(/^Not live/).waitFor({ state: 'detached', timeout: 10_000 })
+    t.pass('live again once namerd answers')
+  })
 }
