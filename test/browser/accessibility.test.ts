@@ -7,6 +7,7 @@
 //   axe leaves out);
 // - the keyboard: every control a pointer can use is reached with Tab, and shows where the
 //   focus is (its look changes when focused: an outline, a shadow, a colour);
+// - at 800 px wide nothing scrolls sideways;
 // - the page asks nothing of another origin: every request it makes goes to namerd.
 // The token form is checked against a second namerd that has tokens; the conflict view on a
 // namespace of its own, so the rollout running on `internal` is left alone.
@@ -228,8 +229,29 @@ async function settled(page: Page): Promise<string> {
   return focused(page)
 }
 
+/**
+ * At 800 px wide, the narrowest window the dashboard is laid out for, nothing scrolls sideways:
+ * not the page, not the content (a wide table would make the reader scroll to read each row).
+ */
+async function fitsAt800(t: BrowserTest, page: Page, where: string): Promise<void> {
+  const size = page.viewportSize()
+  await page.setViewportSize({ width: 800, height: 700 })
+  const [page_, main] = (await page.evaluate(`(() => {
+    const m = document.querySelector('main')
+    return [document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      m === null ? 0 : m.scrollWidth - m.clientWidth]
+  })()`)) as [number, number]
+  t.same(
+    { page: page_, content: main },
+    { page: 0, content: 0 },
+    `${where}: at 800 px nothing scrolls sideways (pixels over)`,
+  )
+  if (size !== null) await page.setViewportSize(size)
+}
+
 /** axe and the keyboard in both colour schemes, on the page as it is now. */
 async function check(t: BrowserTest, page: Page, where: string, keys = true): Promise<void> {
+  await fitsAt800(t, page, where)
   for (const scheme of SCHEMES) {
     await page.emulateMedia({ colorScheme: scheme })
     await noViolations(t, page, `${where} (${scheme})`)

@@ -49,7 +49,7 @@ function FilteredNamespaces({ list }: { list: readonly NamespaceOverview[] }) {
   const shown = filterNamespaces(list, filter)
   return (
     <>
-      <div class="bar namespaces-bar">
+      <div class="namespaces-bar">
         <div class="field namespaces-filter">
           <label for="namespaces-filter">Filter namespaces</label>
           <input
