@@ -177,3 +177,13 @@ t.test("the dashboard's own watch streams are not counted as proxies", async (t)
   const o = await json(base, '/api/1/overview', Overview)
   t.match(o.namespaces[0], { namespace: 'internal', watchers: 0, current: 0 })
 })
+
+t.test("namerd's index lists the route", async (t) => {
+  const { base } = await startServer(t)
+  const res = await fetch(`${base}/admin`)
+  t.equal(res.status, 200)
+  t.match(
+    await res.text(),
+    /\/api\/1\/proxy-status\/<ns>\s+whether each proxy runs the current version/,
+  )
+})

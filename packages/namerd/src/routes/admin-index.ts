@@ -21,6 +21,10 @@ export const NAMERD_INDEX: readonly IndexEntry[] = [
   { paths: ['/api/1/dtabs/<ns>/history'], what: 'every version written, with who and when' },
   { paths: ['/api/1/dtabs/<ns>/watchers'], what: 'who watches the namespace, at which version' },
   {
+    paths: ['/api/1/proxy-status/<ns>'],
+    what: "whether each proxy runs the current version (read from the proxy's admin)",
+  },
+  {
     paths: ['/api/1/delegate/<ns>?path=/svc/<name>'],
     what: 'how a name delegates through the dtab, step by step',
   },
