@@ -7,7 +7,7 @@
 //   axe leaves out);
 // - the keyboard: every control a pointer can use is reached with Tab, and shows where the
 //   focus is (its look changes when focused: an outline, a shadow, a colour);
-// - at 800 px wide nothing scrolls sideways;
+// - at 800 px wide nothing scrolls sideways, at 320 px (400% zoom) only a wide table does;
 // - the page asks nothing of another origin: every request it makes goes to namerd.
 // The token form is checked against a second namerd that has tokens; the conflict view on a
 // namespace of its own, so the rollout running on `internal` is left alone.
@@ -246,6 +246,13 @@ async function fitsAt800(t: BrowserTest, page: Page, where: string): Promise<voi
     { page: 0, content: 0 },
     `${where}: at 800 px nothing scrolls sideways (pixels over)`,
   )
+  // At 320 px (1280 at 400% zoom, WCAG 1.4.10) the page still does not: text wraps, and only a
+  // table wider than that scrolls, inside the content.
+  await page.setViewportSize({ width: 320, height: 700 })
+  const over = (await page.evaluate(
+    'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+  )) as number
+  t.equal(over, 0, `${where}: at 320 px the page does not scroll sideways (pixels over)`)
   if (size !== null) await page.setViewportSize(size)
 }
 
