@@ -53,7 +53,11 @@ auth:
     await shows(t, page.getByText('reader: reads only'), 'the page says who and what')
     const create = page.getByRole('button', { name: 'Create', exact: true })
     t.ok(await create.isDisabled(), 'Create is disabled')
-    await shows(t, page.getByText(/read-only token/).first(), 'and says why')
+    await shows(
+      t,
+      page.getByText('Creating is off: the token reader is read-only: writes need a write token.'),
+      'and says why, naming the token (audit L1)',
+    )
 
     await page.goto(dashboardUrl(base, `#/ns/${NS}/dtab`))
     const box = page.getByRole('textbox', { name: 'Dtab', exact: true })

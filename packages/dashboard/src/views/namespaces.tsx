@@ -174,7 +174,7 @@ function Proxies(props: { ns: string; watchers: number; current: number }) {
 }
 
 function CreateNamespace({ onCreated }: { onCreated: () => void }) {
-  const { api, canWrite, whoami } = useApp()
+  const { api, canWrite, whoami, readOnlyReason } = useApp()
   const [name, setName] = useState('')
   const [dtab, setDtab] = useState('')
   const [dtabError, setDtabError] = useState<{ message: string; offset: number } | null>(null)
@@ -256,8 +256,7 @@ function CreateNamespace({ onCreated }: { onCreated: () => void }) {
         </button>
         {canWrite || whoami === null ? null : (
           <span class="muted">
-            read-only token: creating needs a write token
-            {whoami.name === null ? ' (Give a token, at the top right)' : ''}
+            Creating is off: {readOnlyReason ?? 'this session may not write'}.
           </span>
         )}
       </div>
