@@ -2,7 +2,7 @@
 // the hash names. What the session may do (whoami) is asked once per token and decides whether
 // buttons that change something are enabled.
 import { Whoami } from '@switchyard/wire'
-import { useEffect, useMemo, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Api } from './api/client.js'
 import { ApiError } from './api/errors.js'
 import { savedToken, saveToken } from './api/token.js'
@@ -35,12 +35,21 @@ export function App() {
   const [tokenWhy, setTokenWhy] = useState<string | null>(null)
   const [whoami, setWhoami] = useState<Whoami | null>(null)
   const [whoamiError, setWhoamiError] = useState<Error | null>(null)
+  // Where the keyboard was when the token form opened, to go back there once it closes.
+  const beforeToken = useRef<HTMLElement | null>(null)
+  const askToken = (why: string) => {
+    if (document.activeElement instanceof HTMLElement && document.activeElement !== document.body)
+      beforeToken.current = document.activeElement
+    setTokenWhy(why)
+  }
 
+  const askTokenRef = useRef(askToken)
+  askTokenRef.current = askToken
   const api = useMemo(
     () =>
       new Api({
         token: () => savedToken(),
-        onUnauthorized: (err) => setTokenWhy(err.message),
+        onUnauthorized: (err) => askTokenRef.current(err.message),
       }),
     [],
   )
@@ -52,29 +61,50 @@ export function App() {
       .then((w) => {
         setWhoami(w)
         setWhoamiError(null)
-        if (w.scope === 'none')
-          setTokenWhy('namerd needs a token to read: give a read or write token')
+        if (w.scope === 'none') askToken('namerd needs a token to read: give a read or write token')
       })
       .catch((err: unknown) => {
         if (ac.signal.aborted) return
         setWhoamiError(err instanceof Error ? err : new Error(String(err)))
-        if (err instanceof ApiError && err.status === 401) setTokenWhy(err.message)
+        if (err instanceof ApiError && err.status === 401) askToken(err.message)
       })
     return () => ac.abort()
   }, [api, token])
 
+  const closeTokenForm = () => {
+    setTokenWhy(null)
+    // After the form is gone: back to the control that asked, else the view's heading.
+    setTimeout(() => {
+      const back = beforeToken.current
+      beforeToken.current = null
+      if (back?.isConnected === true && !back.matches(':disabled')) back.focus()
+      else focusHeading()
+    }, 0)
+  }
   const useToken = (given: string | null) => {
     saveToken(given)
     setToken(given)
-    setTokenWhy(null)
+    closeTokenForm()
   }
+
+  // A new view (not a new query of the same view, which the delegator writes as one types) puts
+  // the keyboard on its heading, as a page load would; not on the first render.
+  const viewKey = routeKey(route)
+  const firstView = useRef(true)
+  useEffect(() => {
+    if (firstView.current) {
+      firstView.current = false
+      return
+    }
+    focusHeading()
+  }, [viewKey])
 
   const ctx: AppContext = {
     api,
     whoami,
     canWrite: whoami?.scope === 'write',
     readOnlyReason: readOnlyReason(whoami),
-    askToken: (why) => setTokenWhy(why),
+    askToken,
   }
 
   return (
@@ -119,11 +149,11 @@ export function App() {
           whoami={whoami}
           token={token}
           onSignOut={() => useToken(null)}
-          onSignIn={() => setTokenWhy('give a token')}
+          onSignIn={() => askToken('give a token')}
         />
       </header>
       {tokenWhy === null ? null : (
-        <TokenForm why={tokenWhy} onToken={useToken} onCancel={() => setTokenWhy(null)} />
+        <TokenForm why={tokenWhy} onToken={useToken} onCancel={closeTokenForm} />
       )}
       <ErrorNote error={whoamiError} what="namerd" />
       <main id="main" tabIndex={-1}>
@@ -131,6 +161,29 @@ export function App() {
       </main>
     </AppContext.Provider>
   )
+}
+
+/** The view a route shows, without its query. */
+function routeKey(route: Route): string {
+  switch (route.view) {
+    case 'namespace':
+      return `namespace/${route.ns}/${route.tab}`
+    case 'rollout':
+      return `rollout/${route.ns}/${route.id}`
+    case 'unknown':
+      return `unknown/${route.hash}`
+    default:
+      return route.view
+  }
+}
+
+/** Focus the main heading (made focusable for it), or main itself. */
+function focusHeading(): void {
+  const heading = document.querySelector<HTMLElement>('main h1')
+  if (heading !== null) {
+    heading.tabIndex = -1
+    heading.focus()
+  } else document.getElementById('main')?.focus()
 }
 
 function current(route: Route, section: 'namespaces' | 'rollouts' | 'proxies'): 'page' | undefined {
