@@ -65,7 +65,10 @@ if (browser !== null) {
   const reviewShown = async (t: Parameters<typeof browser.page>[0], page: Page) => {
     const heading = page.getByRole('heading', { name: 'Changes to save', exact: true })
     await shows(t, heading, 'the review')
-    t.ok(await heading.evaluate((h) => h === document.activeElement), 'its heading has the focus')
+    t.ok(
+      await heading.evaluate((h) => h === h.ownerDocument.activeElement),
+      'its heading has the focus',
+    )
     const box = await heading.boundingBox()
     const view = page.viewportSize()
     t.ok(

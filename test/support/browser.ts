@@ -22,7 +22,20 @@ import {
 import type { Test } from 'tap'
 
 /** The part of a tap test these helpers (and the browser tests' own) need. */
-export type BrowserTest = Pick<Test, 'teardown' | 'fail' | 'pass' | 'same' | 'comment' | 'plan'>
+export type BrowserTest = Pick<
+  Test,
+  | 'teardown'
+  | 'fail'
+  | 'pass'
+  | 'ok'
+  | 'notOk'
+  | 'equal'
+  | 'same'
+  | 'match'
+  | 'notMatch'
+  | 'comment'
+  | 'plan'
+>
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** Where the screenshots for docs/dashboard.md go. */

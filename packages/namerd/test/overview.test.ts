@@ -3,6 +3,7 @@
 import { Dtab } from '@switchyard/dtab'
 import { Overview } from '@switchyard/wire'
 import t from 'tap'
+import { sharedOverviews } from '../src/routes/overview.js'
 import { eventually, startServer, watch } from './helpers.js'
 
 async function overview(base: string, headers: Record<string, string> = {}) {
@@ -101,3 +102,46 @@ t.test('active rollouts are counted per namespace', async (t) => {
     ],
   )
 })
+
+t.test(
+  'overviews asked for at once share one computation, never one begun before the ask',
+  async (t) => {
+    let computed = 0
+    const gates: (() => void)[] = []
+    const shared = sharedOverviews(async () => {
+      const n = ++computed
+      await new Promise<void>((resolve) => gates.push(resolve))
+      return { namespaces: [{ namespace: `run-${n}` }] } as unknown as Overview
+    })
+    const first = shared()
+    // Arrived while run 1 is in flight: they wait for run 2, which starts after run 1 ends.
+    const later = [shared(), shared(), shared()]
+    t.equal(computed, 1, 'one computation while the first is in flight')
+    gates.shift()!()
+    t.equal((await first).namespaces[0]!.namespace, 'run-1')
+    await new Promise((r) => setImmediate(r))
+    t.equal(computed, 2, 'the waiting requests started one more, after the first ended')
+    gates.shift()!()
+    const answers = await Promise.all(later)
+    t.same(
+      answers.map((a) => a.namespaces[0]!.namespace),
+      ['run-2', 'run-2', 'run-2'],
+      'all three got the run that began after they asked',
+    )
+
+    // Through the route, with a store slow to list (a file store with many namespaces): 20
+    // concurrent GETs cost at most two listings.
+    const { base, store } = await startServer(t)
+    await store.create('web', Dtab.read('/svc => /#/io.l5d.fs'))
+    let lists = 0
+    const list = store.list.bind(store)
+    store.list = async () => {
+      lists++
+      await new Promise((r) => setTimeout(r, 100))
+      return list()
+    }
+    const all = await Promise.all(Array.from({ length: 20 }, () => overview(base)))
+    t.ok(lists <= 2, `20 requests at once listed the store ${lists} times (at most 2)`)
+    t.ok(all.every((o) => o.namespaces[0]?.namespace === 'web'))
+  },
+)

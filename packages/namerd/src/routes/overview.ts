@@ -80,8 +80,46 @@ export async function overview(ctx: Context): Promise<Overview> {
   return { namespaces: out.filter((n): n is NamespaceOverview => n !== null) }
 }
 
+/**
+ * Overviews shared by the requests that wait for them, as coalesced-reads.ts shares a dtab get:
+ * every open dashboard polls the overview, and on a file store one costs a store read per
+ * namespace (0.4 s of CPU at 1,000 of them: docs/performance.md). A request joins only a
+ * computation that starts after it arrived, never one in flight (which may have read before a
+ * write the caller saw answered), so at most one runs and one waits behind it, and no answer is
+ * older than its request.
+ */
+export function sharedOverviews(compute: () => Promise<Overview>): () => Promise<Overview> {
+  let current: Promise<Overview> | null = null
+  let next: Promise<Overview> | null = null
+  const start = (): Promise<Overview> => {
+    const run = compute()
+    current = run
+    const settled = () => {
+      if (current === run) current = null
+    }
+    run.then(settled, settled)
+    return run
+  }
+  return () => {
+    if (current === null) return start()
+    if (next === null) {
+      next = current
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .then(() => {
+          next = null
+          return start()
+        })
+    }
+    return next
+  }
+}
+
 export function overviewRoutes(app: FastifyInstance, ctx: Context): void {
+  const shared = sharedOverviews(() => overview(ctx))
   app.get('/api/1/overview', { config: { scope: 'read' } }, async (_req, reply) => {
-    return sendBody(reply, JSON_TYPE, `${JSON.stringify(await overview(ctx))}\n`)
+    return sendBody(reply, JSON_TYPE, `${JSON.stringify(await shared())}\n`)
   })
 }
