@@ -5,8 +5,8 @@
 // version it routes on) and says "confirmed" only when the proxy itself says so.
 //
 // The admin address came from a watch header (allow-listed by WatcherRegistry.admitAdmin) and
-// is treated as hostile, as the rollouts scraper treats it: one fixed path, a deadline for the
-// whole answer, at most 1 MiB read, the body checked with zod. Proxies are read only while
+// is treated as hostile, read as the rollouts scraper reads it (admin-json.ts): one fixed path,
+// a deadline for the whole answer, at most 1 MiB read, the body checked with zod. Proxies are read only while
 // someone asks (no timer), each at most every 2 s, and an answer never waits more than ~2 s.
 import { versionToETag } from '@switchyard/store'
 import {
@@ -16,6 +16,7 @@ import {
   type ProxyStatus,
 } from '@switchyard/wire'
 import type { FastifyInstance } from 'fastify'
+import { readAdminJson } from '../admin-json.js'
 import { JSON_TYPE } from '../codec.js'
 import type { Context } from '../context.js'
 import { sendBody } from '../reply.js'
@@ -37,50 +38,24 @@ export class RoutersReadError extends Error {
 }
 
 /** One GET of a proxy's router list; throws RoutersReadError saying what was wrong. */
-export async function readRouters(admin: string, timeoutMs: number): Promise<ProxyRoutersType> {
-  const url = `http://${admin}${ROUTERS_PATH}`
-  const signal = AbortSignal.timeout(timeoutMs)
-  let text: string
-  try {
-    const res = await fetch(url, { signal, redirect: 'manual' })
-    if (res.status !== 200) {
-      await res.body?.cancel()
-      throw new RoutersReadError(`GET ${url} answered ${res.status}`)
-    }
-    const reader = res.body?.getReader()
-    const chunks: Uint8Array[] = []
-    let size = 0
-    for (;;) {
-      const r = await reader?.read()
-      if (r === undefined || r.done) break
-      size += r.value.byteLength
-      if (size > MAX_ROUTERS_BYTES) {
-        await reader?.cancel()
-        throw new RoutersReadError(`GET ${url}: the answer is over ${MAX_ROUTERS_BYTES} bytes`)
+export function readRouters(admin: string, timeoutMs: number): Promise<ProxyRoutersType> {
+  return readAdminJson({
+    admin,
+    path: ROUTERS_PATH,
+    timeoutMs,
+    maxBytes: MAX_ROUTERS_BYTES,
+    fail: (message) => new RoutersReadError(message),
+    check: (json, url) => {
+      const parsed = ProxyRouters.safeParse(json)
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]
+        const where =
+          issue === undefined ? '' : `${issue.path.join('.') || 'body'}: ${issue.message}`
+        throw new RoutersReadError(`GET ${url}: not a router list (${where.slice(0, 200)})`)
       }
-      chunks.push(r.value)
-    }
-    text = Buffer.concat(chunks).toString('utf8')
-  } catch (err) {
-    if (err instanceof RoutersReadError) throw err
-    if (signal.aborted)
-      throw new RoutersReadError(`GET ${url}: no whole answer within ${timeoutMs} ms`)
-    const cause = (err as { cause?: { message?: string } }).cause?.message
-    throw new RoutersReadError(`GET ${url}: ${cause ?? (err as Error).message}`)
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    throw new RoutersReadError(`GET ${url}: the answer is not JSON`)
-  }
-  const parsed = ProxyRouters.safeParse(json)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const where = issue === undefined ? '' : `${issue.path.join('.') || 'body'}: ${issue.message}`
-    throw new RoutersReadError(`GET ${url}: not a router list (${where.slice(0, 200)})`)
-  }
-  return parsed.data
+      return parsed.data
+    },
+  })
 }
 
 interface Entry {

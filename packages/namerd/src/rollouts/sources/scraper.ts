@@ -1,10 +1,12 @@
 // Reads the proxies' metrics snapshots (docs/design/rollouts.md §4 (3)): every proxy of every
 // namespace a rollout asked about, once per scrapeMs, 16 at a time, keeping per proxy a ring of
 // snapshots that every rollout's window is taken from. A proxy's admin address came from a
-// watch header, so it is treated as hostile: one fixed path, a 2 s deadline for the whole
-// answer, at most 1 MiB read, and the body checked against ProxySnapshot before it is kept.
+// watch header, so it is treated as hostile (admin-json.ts): one fixed path, a 2 s deadline for
+// the whole answer, at most 1 MiB read, and the body checked against ProxySnapshot before it is
+// kept.
 import { LATENCY_BOUNDS_MS, type ProxySnapshot } from '@switchyard/wire'
 import type { Logger } from 'pino'
+import { readAdminJson } from '../../admin-json.js'
 import type { DirectoryProxy, ProxyDirectory } from '../directory.js'
 import type { ProxyRing, Sample } from './delta.js'
 
@@ -25,55 +27,29 @@ export class SnapshotError extends Error {
 }
 
 /** One GET of a proxy's snapshot; throws SnapshotError saying what was wrong. */
-export async function readSnapshot(admin: string, timeoutMs: number): Promise<ProxySnapshot> {
-  const url = `http://${admin}${SNAPSHOT_PATH}`
-  const signal = AbortSignal.timeout(timeoutMs)
-  let text: string
-  try {
-    const res = await fetch(url, { signal, redirect: 'manual' })
-    if (res.status !== 200) {
-      await res.body?.cancel()
-      throw new SnapshotError(`GET ${url} answered ${res.status}`)
-    }
-    const reader = res.body?.getReader()
-    const chunks: Uint8Array[] = []
-    let size = 0
-    for (;;) {
-      const r = await reader?.read()
-      if (r === undefined || r.done) break
-      size += r.value.byteLength
-      if (size > MAX_SNAPSHOT_BYTES) {
-        await reader?.cancel()
-        throw new SnapshotError(`GET ${url}: the answer is over ${MAX_SNAPSHOT_BYTES} bytes`)
+export function readSnapshot(admin: string, timeoutMs: number): Promise<ProxySnapshot> {
+  return readAdminJson({
+    admin,
+    path: SNAPSHOT_PATH,
+    timeoutMs,
+    maxBytes: MAX_SNAPSHOT_BYTES,
+    fail: (message) => new SnapshotError(message),
+    check: (json, url) => {
+      const problem = snapshotProblem(json)
+      if (problem !== null)
+        throw new SnapshotError(`GET ${url}: not a metrics snapshot (${problem})`)
+      const s = json as ProxySnapshot
+      const same =
+        s.bounds.length === LATENCY_BOUNDS_MS.length &&
+        s.bounds.every((b, i) => b === LATENCY_BOUNDS_MS[i])
+      if (!same) {
+        throw new SnapshotError(
+          `GET ${url}: latency buckets other than namerd's (${s.bounds.join(',')})`,
+        )
       }
-      chunks.push(r.value)
-    }
-    text = Buffer.concat(chunks).toString('utf8')
-  } catch (err) {
-    if (err instanceof SnapshotError) throw err
-    if (signal.aborted)
-      throw new SnapshotError(`GET ${url}: no whole answer within ${timeoutMs} ms`)
-    const cause = (err as { cause?: { message?: string } }).cause?.message
-    throw new SnapshotError(`GET ${url}: ${cause ?? (err as Error).message}`)
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    throw new SnapshotError(`GET ${url}: the answer is not JSON`)
-  }
-  const problem = snapshotProblem(json)
-  if (problem !== null) throw new SnapshotError(`GET ${url}: not a metrics snapshot (${problem})`)
-  const s = json as ProxySnapshot
-  const same =
-    s.bounds.length === LATENCY_BOUNDS_MS.length &&
-    s.bounds.every((b, i) => b === LATENCY_BOUNDS_MS[i])
-  if (!same) {
-    throw new SnapshotError(
-      `GET ${url}: latency buckets other than namerd's (${s.bounds.join(',')})`,
-    )
-  }
-  return s
+      return s
+    },
+  })
 }
 
 const SNAPSHOT_KEYS = ['instance', 'startedAt', 'at', 'bounds', 'clients'] as const
