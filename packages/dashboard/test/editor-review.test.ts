@@ -4,9 +4,9 @@
 import type { RolloutSummary } from '@switchyard/wire'
 import fc from 'fast-check'
 import t from 'tap'
+import { whyHeaders, whyProblem } from '../src/api/why.js'
 import { draftKey, keepDraft, loadDraft, parseDraft } from '../src/editor/draft.js'
 import { touchedRollouts } from '../src/editor/rollouts.js'
-import { whyHeaders, whyProblem } from '../src/editor/why.js'
 
 const T0 = '2026-12-05T12:00:00.000Z'
 const rollout = (over: Partial<RolloutSummary> = {}): RolloutSummary => ({

@@ -6,8 +6,7 @@ import { startServer } from '../../namerd/test/helpers.js'
 import { Api } from '../src/api/client.js'
 import { ApiError } from '../src/api/errors.js'
 import { readHistory, restore } from '../src/history/api.js'
-import { planRollback } from '../src/history/model.js'
-import { rollbackWhy } from '../src/history/why-header.js'
+import { planRollback, rollbackWhy } from '../src/history/model.js'
 
 async function namerd(t: Parameters<typeof startServer>[0]) {
   const { base } = await startServer(t)

@@ -2,7 +2,7 @@
 // (newest first, checked by wire's History) and restore, a compare-and-swap write.
 import { History, type HistoryEntry } from '@switchyard/wire'
 import type { Api } from '../api/client.js'
-import { whyHeaders } from './why-header.js'
+import { cleanWhy, whyHeaders } from '../api/why.js'
 
 /** The newest versions read at most; a longer history says so. */
 export const HISTORY_LIMIT = 500
@@ -29,7 +29,7 @@ export async function restore(
     method: 'POST',
     body: JSON.stringify({ version }),
     contentType: 'application/json',
-    headers: { ...whyHeaders(why), ...(ifMatch === null ? {} : { 'if-match': ifMatch }) },
+    headers: { ...whyHeaders(cleanWhy(why)), ...(ifMatch === null ? {} : { 'if-match': ifMatch }) },
   })
   return res.headers.get('etag') ?? ''
 }

@@ -2,6 +2,7 @@
 // what a rollback to a version would send and change, and which two versions a comparison
 // starts with. Pure, so it is tested under node (test/history.test.ts).
 import type { HistoryEntry } from '@switchyard/wire'
+import { cleanWhy } from '../api/why.js'
 import { dtabLines } from '../dtab-lines.js'
 
 /** A version's dtab as diff lines; a deletion has none. */
@@ -71,4 +72,10 @@ export function changeWords(entry: HistoryEntry): string {
     case 'delete':
       return 'delete (namespace deleted)'
   }
+}
+
+/** The why of a dashboard rollback: `rollback to v7 (dashboard)`, then the user's reason. */
+export function rollbackWhy(versionName: string, reason: string): string {
+  const r = cleanWhy(reason)
+  return `rollback to ${versionName} (dashboard)${r === '' ? '' : `: ${r}`}`
 }

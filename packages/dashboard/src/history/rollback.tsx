@@ -5,16 +5,16 @@
 // (dashboard)` plus the optional reason, so the history says what it was.
 import { useState } from 'preact/hooks'
 import { ApiError } from '../api/errors.js'
+import { WHY_MAX_CHARS } from '../api/why.js'
 import { DiffView } from '../components/diff-view.js'
 import { ErrorNote } from '../components/error-note.js'
 import { useApp } from '../context.js'
 import { restore } from './api.js'
 import { touchedPrefixes } from './changes.js'
 import { ConfirmDialog } from './confirm-dialog.js'
-import type { RollbackPlan } from './model.js'
+import { type RollbackPlan, rollbackWhy } from './model.js'
 import { RolloutWarning } from './rollout-warning.js'
 import { versionName } from './version.js'
-import { rollbackWhy, WHY_MAX_CHARS } from './why-header.js'
 
 export function RollbackDialog(props: {
   ns: string

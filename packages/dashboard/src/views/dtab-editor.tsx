@@ -15,6 +15,7 @@ import { NamespaceList } from '@switchyard/wire'
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks'
 import type { Versioned } from '../api/client.js'
 import { ApiError } from '../api/errors.js'
+import { whyProblem } from '../api/why.js'
 import { DiffView } from '../components/diff-view.js'
 import { DtabInput } from '../components/dtab-input.js'
 import { ErrorNote } from '../components/error-note.js'
@@ -33,7 +34,6 @@ import {
   isStale,
   shortVersion,
 } from '../editor/session.js'
-import { whyProblem } from '../editor/why.js'
 import { href } from '../router.js'
 
 const FOLLOW_EVERY_MS = 2000
