@@ -12,13 +12,10 @@
 // The token form is checked against a second namerd that has tokens; the conflict view on a
 // namespace of its own, so the rollout running on `internal` is left alone.
 import { readFileSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
 import { Rollout } from '@switchyard/wire'
 import type { Page } from 'playwright-core'
 import t from 'tap'
-import { startNamerd } from '../e2e/rollouts-harness.js'
 import {
   type BrowserTest,
   dashboardUrl,
@@ -27,7 +24,8 @@ import {
   shows,
   tabTo,
 } from '../support/browser.js'
-import { NAMESPACE, startDashboardStack } from '../support/dashboard-stack.js'
+import { NAMESPACE, startDashboardStack, worldRolloutArgs } from '../support/dashboard-stack.js'
+import { startTokenNamerd } from '../support/token-namerd.js'
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 const SCHEMES = ['light', 'dark'] as const
@@ -280,25 +278,17 @@ if (browser !== null) {
   await stack.putDtab(otherDtab('/srv/world-v1'), OTHER)
 
   // A rollout with long steps: active, with history behind it, for the whole test.
-  const started = await stack.namerctl([
-    'rollout',
-    'start',
-    NAMESPACE,
-    '/host/world',
-    '--from',
-    '/srv/world-v1',
-    '--to',
-    '/srv/world-v2',
-    '--steps',
-    '10,50,100',
-    '--interval',
-    '5m',
-    '--min-requests',
-    '20',
-    '--reason',
-    'accessibility test',
-    '--json',
-  ])
+  const started = await stack.namerctl(
+    worldRolloutArgs(
+      '--interval',
+      '5m',
+      '--min-requests',
+      '20',
+      '--reason',
+      'accessibility test',
+      '--json',
+    ),
+  )
   if (started.code !== 0) throw new Error(`namerctl rollout start: ${started.stderr}`)
   const id = Rollout.parse(JSON.parse(started.stdout)).id
 
@@ -444,19 +434,14 @@ if (browser !== null) {
   })
 
   t.test('the token form, and a read-only session', async (t) => {
-    const config = join(stack.dir, 'namerd-tokens.yaml')
     const read = 'read-token-0123456789abcdef'
-    await writeFile(
-      config,
-      `store: memory
-auth:
-  tokens:
-    - {name: viewer, scope: read, token: ${read}}
-    - {name: ops, scope: write, token: write-token-0123456789abcdef}
-`,
-    )
-    const namerd = await startNamerd(t, 'namerd-tokens', config)
-    const base = `http://127.0.0.1:${namerd.port}`
+    const { base } = await startTokenNamerd(t, {
+      name: 'namerd-tokens',
+      tokens: [
+        { name: 'viewer', scope: 'read', token: read },
+        { name: 'ops', scope: 'write', token: 'write-token-0123456789abcdef' },
+      ],
+    })
     const { page } = await browser.page(t, { allowConsole: [/status of 401/] })
     const done = sameOrigin(t, page, base)
     await page.goto(dashboardUrl(base))

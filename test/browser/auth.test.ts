@@ -2,12 +2,9 @@
 // keeps it for the tab only (a reload keeps it, a new tab asks again); a read token sees
 // everything and changes nothing (each control that writes is disabled and says why); a write
 // token saves, and the history names who did.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
-import { startNamerd } from '../e2e/rollouts-harness.js'
 import { dashboardUrl, launchBrowser, shows } from '../support/browser.js'
+import { startTokenNamerd } from '../support/token-namerd.js'
 
 const READ = 'read-token-0123456789abcdef'
 const WRITE = 'write-token-0123456789abcdef'
@@ -15,25 +12,14 @@ const NS = 'internal'
 
 const browser = await launchBrowser(t)
 if (browser !== null) {
-  const dir = await mkdtemp(join(tmpdir(), 'switchyard-dashboard-auth-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  await writeFile(
-    join(dir, 'namerd.yaml'),
-    `store: memory
-auth:
-  tokens:
-    - {name: reader, token: ${READ}, scope: read}
-    - {name: writer, token: ${WRITE}, scope: write}
-`,
-  )
-  const namerd = await startNamerd(t, 'namerd-auth', join(dir, 'namerd.yaml'))
-  const base = `http://127.0.0.1:${namerd.port}`
-  const put = await fetch(`${base}/api/1/dtabs/${NS}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/dtab', authorization: `Bearer ${WRITE}` },
-    body: '/svc => /host ;\n/host/world => /srv/world-v1 ;',
+  const { base } = await startTokenNamerd(t, {
+    name: 'namerd-auth',
+    tokens: [
+      { name: 'reader', token: READ, scope: 'read' },
+      { name: 'writer', token: WRITE, scope: 'write' },
+    ],
+    dtabs: { [NS]: '/svc => /host ;\n/host/world => /srv/world-v1 ;' },
   })
-  if (put.status >= 300) throw new Error(`PUT ${NS}: ${put.status}`)
 
   /** Opens the page, which asks for a token, and gives it `token`. */
   const signIn = async (t: Parameters<typeof browser.page>[0], token: string) => {

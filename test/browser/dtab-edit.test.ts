@@ -11,7 +11,7 @@ import type { Locator, Page } from 'playwright-core'
 import t from 'tap'
 import { eventually } from '../e2e/processes.js'
 import { dashboardUrl, focused, launchBrowser, screenshot, shows } from '../support/browser.js'
-import { NAMESPACE, startDashboardStack } from '../support/dashboard-stack.js'
+import { NAMESPACE, startDashboardStack, worldRolloutArgs } from '../support/dashboard-stack.js'
 
 /** A diff's lines as a screen reader reads them: the +/- signs are aria-hidden, the words not. */
 const heard = async (diff: Locator) =>
@@ -236,23 +236,9 @@ if (browser !== null) {
   )
 
   t.test('an edit of a dentry an active rollout moves says the save stops it', async (t) => {
-    const started = await stack.namerctl([
-      'rollout',
-      'start',
-      NAMESPACE,
-      '/host/world',
-      '--from',
-      '/srv/world-v1',
-      '--to',
-      '/srv/world-v2',
-      '--steps',
-      '10,50,100',
-      '--gate-before',
-      '10',
-      '--reason',
-      'dtab-edit browser test',
-      '--json',
-    ])
+    const started = await stack.namerctl(
+      worldRolloutArgs('--gate-before', '10', '--reason', 'dtab-edit browser test', '--json'),
+    )
     t.equal(started.code, 0, `the rollout starts (${started.stderr})`)
     const id = Rollout.parse(JSON.parse(started.stdout)).id
     t.teardown(async () => {

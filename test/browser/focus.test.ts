@@ -2,12 +2,9 @@
 // on its heading, as a page load would, while a new query of the same view (the delegator's path
 // in the hash) leaves it where the user is; giving a token puts it back on the control that
 // asked for one. A real Chromium against a real namerd (memory store, with tokens).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
-import { startNamerd } from '../e2e/rollouts-harness.js'
 import { dashboardUrl, focused, launchBrowser, shows, tabTo } from '../support/browser.js'
+import { startTokenNamerd } from '../support/token-namerd.js'
 
 const READ = 'focus-read-token-0123456789'
 const WRITE = 'focus-write-token-0123456789'
@@ -15,26 +12,15 @@ const NS = 'internal'
 
 const browser = await launchBrowser(t)
 if (browser !== null) {
-  const dir = await mkdtemp(join(tmpdir(), 'switchyard-dashboard-focus-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  await writeFile(
-    join(dir, 'namerd.yaml'),
-    `store: memory
-auth:
-  anonymousReads: true
-  tokens:
-    - {name: reader, token: ${READ}, scope: read}
-    - {name: writer, token: ${WRITE}, scope: write}
-`,
-  )
-  const namerd = await startNamerd(t, 'namerd-focus', join(dir, 'namerd.yaml'))
-  const base = `http://127.0.0.1:${namerd.port}`
-  const put = await fetch(`${base}/api/1/dtabs/${NS}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/dtab', authorization: `Bearer ${WRITE}` },
-    body: '/svc => /host ;\n/host/world => /$/inet/127.0.0.1/1 ;',
+  const { base } = await startTokenNamerd(t, {
+    name: 'namerd-focus',
+    tokens: [
+      { name: 'reader', token: READ, scope: 'read' },
+      { name: 'writer', token: WRITE, scope: 'write' },
+    ],
+    anonymousReads: true,
+    dtabs: { [NS]: '/svc => /host ;\n/host/world => /$/inet/127.0.0.1/1 ;' },
   })
-  if (put.status >= 300) throw new Error(`PUT ${NS}: ${put.status}`)
 
   t.test('following a link to another view puts the focus on its heading', async (t) => {
     const { page } = await browser.page(t)

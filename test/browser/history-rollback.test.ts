@@ -7,8 +7,13 @@
 import type { Locator } from 'playwright-core'
 import t from 'tap'
 import { eventually } from '../e2e/processes.js'
-import { dashboardUrl, launchBrowser, screenshot, shows } from '../support/browser.js'
-import { INITIAL_DTAB, NAMESPACE, startDashboardStack } from '../support/dashboard-stack.js'
+import { dashboardUrl, focusedText, launchBrowser, screenshot, shows } from '../support/browser.js'
+import {
+  INITIAL_DTAB,
+  NAMESPACE,
+  startDashboardStack,
+  worldRolloutArgs,
+} from '../support/dashboard-stack.js'
 
 /** A diff's lines as a screen reader reads them: the +/- signs are aria-hidden, the words not. */
 const heard = async (diff: Locator) =>
@@ -74,16 +79,7 @@ if (browser !== null) {
     const dialog = page.getByRole('dialog', { name: /^Roll back to version .+\?$/ })
     await shows(t, dialog, 'the confirmation')
     // A double Enter must not roll back: the focus starts on Cancel (audit M5).
-    await eventually(
-      'the focus on Cancel',
-      async () =>
-        (
-          (await page
-            .locator(':focus')
-            .textContent()
-            .catch(() => '')) ?? ''
-        ).trim() === 'Cancel',
-    )
+    await eventually('the focus on Cancel', async () => (await focusedText(page)) === 'Cancel')
     t.pass('the dialog opens with the focus on Cancel')
     const diff = dialog.getByRole('figure', { name: 'Rollback changes' })
     t.match(await heard(diff), /removed: \/host\/world => \/srv\/world-v2/)
@@ -142,23 +138,9 @@ if (browser !== null) {
 
   t.test('the rollback dialog names an active rollout it would stop', async (t) => {
     // world is on v1 again: a gated rollout to v2 waits at its gate before 10%, writing nothing.
-    const started = await stack.namerctl([
-      'rollout',
-      'start',
-      NAMESPACE,
-      '/host/world',
-      '--from',
-      '/srv/world-v1',
-      '--to',
-      '/srv/world-v2',
-      '--steps',
-      '10,50,100',
-      '--interval',
-      '60s',
-      '--gate-before',
-      '10',
-      '--json',
-    ])
+    const started = await stack.namerctl(
+      worldRolloutArgs('--interval', '60s', '--gate-before', '10', '--json'),
+    )
     if (started.code !== 0) throw new Error(`namerctl rollout start: ${started.stderr}`)
     const id = (JSON.parse(started.stdout) as { id: string }).id
     t.teardown(async () => {

@@ -8,8 +8,8 @@ import { Rollout } from '@switchyard/wire'
 import type { Page } from 'playwright-core'
 import t from 'tap'
 import { eventually } from '../e2e/processes.js'
-import { dashboardUrl, launchBrowser, screenshot, shows } from '../support/browser.js'
-import { NAMESPACE, startDashboardStack } from '../support/dashboard-stack.js'
+import { dashboardUrl, focusedText, launchBrowser, screenshot, shows } from '../support/browser.js'
+import { NAMESPACE, startDashboardStack, worldRolloutArgs } from '../support/dashboard-stack.js'
 
 const browser = await launchBrowser(t)
 if (browser !== null) {
@@ -20,27 +20,19 @@ if (browser !== null) {
 
   /** `namerctl rollout start` of world from v1 to v2; the id namerd gave it. */
   const start = async (intervalMs: number): Promise<string> => {
-    const r = await stack.namerctl([
-      'rollout',
-      'start',
-      NAMESPACE,
-      '/host/world',
-      '--from',
-      '/srv/world-v1',
-      '--to',
-      '/srv/world-v2',
-      '--steps',
-      '10,50,100',
-      '--interval',
-      `${intervalMs}ms`,
-      '--min-success',
-      '99%',
-      '--min-requests',
-      '20',
-      '--reason',
-      'browser test',
-      '--json',
-    ])
+    const r = await stack.namerctl(
+      worldRolloutArgs(
+        '--interval',
+        `${intervalMs}ms`,
+        '--min-success',
+        '99%',
+        '--min-requests',
+        '20',
+        '--reason',
+        'browser test',
+        '--json',
+      ),
+    )
     if (r.code !== 0) throw new Error(`namerctl rollout start: exit ${r.code}\n${r.stderr}`)
     return Rollout.parse(JSON.parse(r.stdout)).id
   }
@@ -150,16 +142,7 @@ if (browser !== null) {
     const dialog = page.getByRole('dialog', { name: `Abort rollout ${id}?` })
     await shows(t, dialog, 'the abort asks first')
     // A double Enter must not abort: the focus starts on Cancel (audit M5).
-    await eventually(
-      'the focus on Cancel',
-      async () =>
-        (
-          (await page
-            .locator(':focus')
-            .textContent()
-            .catch(() => '')) ?? ''
-        ).trim() === 'Cancel',
-    )
+    await eventually('the focus on Cancel', async () => (await focusedText(page)) === 'Cancel')
     t.pass('the dialog opens with the focus on Cancel')
     await screenshot(page, 'rollout-abort')
     await dialog.getByRole('button', { name: 'Abort rollout' }).click()

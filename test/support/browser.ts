@@ -45,8 +45,9 @@ export const SCREENSHOTS = join(ROOT, 'docs/images/dashboard')
 export const CHROMIUM = process.env.SWITCHYARD_CHROMIUM ?? '/usr/bin/chromium'
 
 /** Flags for a quiet headless browser in a container: no sandbox (root, no user namespaces),
- * no GPU, and nothing that phones home or updates itself during a test. */
-const FLAGS = [
+ * no GPU, and nothing that phones home or updates itself during a test (or a benchmark:
+ * test/bench/dashboard.ts launches it with them too). */
+export const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',
@@ -97,7 +98,7 @@ export async function launchBrowser(t: BrowserTest): Promise<Browser | null> {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
       viewport: VIEWPORT,
       // Screenshots the same whatever the machine's locale, zone and colour scheme.
       locale: 'en-GB',
@@ -205,4 +206,14 @@ export async function tabTo(page: Page, tag: string, name: string, max = 40): Pr
     if ((await focused(page)) === want) return true
   }
   return false
+}
+
+/** The text of what has the keyboard focus, trimmed ('' when nothing does), e.g. `Cancel`. */
+export async function focusedText(page: Page): Promise<string> {
+  return (
+    (await page
+      .locator(':focus')
+      .textContent()
+      .catch(() => '')) ?? ''
+  ).trim()
 }

@@ -63,6 +63,27 @@ export interface StackOptions {
   readonly initialDtab?: string | null
 }
 
+/**
+ * The arguments of `namerctl rollout start` moving `internal`'s /host/world from world-v1 to
+ * world-v2 in steps of 10, 50 and 100%, with `more` (interval, gates, reason...) after them;
+ * add `--json` to read the rollout from stdout.
+ */
+export function worldRolloutArgs(...more: readonly string[]): string[] {
+  return [
+    'rollout',
+    'start',
+    NAMESPACE,
+    '/host/world',
+    '--from',
+    '/srv/world-v1',
+    '--to',
+    '/srv/world-v2',
+    '--steps',
+    '10,50,100',
+    ...more,
+  ]
+}
+
 /** Starts namerd, world-v1 and -v2 and the proxies; all stopped when `t` ends. */
 export async function startDashboardStack(
   t: T,
