@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { PROXY_NODE_FLAGS } from '@switchyard/proxy'
 import { chromium } from 'playwright-core'
+import { CHROMIUM, CHROMIUM_FLAGS } from '../support/browser.js'
 import { table } from './harness.js'
 import {
   type CpuShare,
@@ -40,15 +41,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const DIST = join(ROOT, 'packages/dashboard/dist')
 const PROXY_MAIN = join(ROOT, 'packages/proxy/dist/main.js')
 const NGINX = '/usr/sbin/nginx'
-const CHROMIUM = process.env.SWITCHYARD_CHROMIUM ?? '/usr/bin/chromium'
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 /** What Chromium sends. */
 const BROWSER_ENCODINGS = 'gzip, deflate, br, zstd'
 const BUDGET_BYTES = 200_000 // the "under 200 KB compressed"
