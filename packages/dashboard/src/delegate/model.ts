@@ -24,17 +24,6 @@ export interface TreeItem {
   readonly children: readonly TreeItem[]
 }
 
-/** A node's own line: what a screen reader says for the treeitem and what the row shows. */
-export function itemLabel(item: TreeItem): string {
-  const parts: string[] = []
-  if (item.tag !== null) parts.push(item.tag)
-  parts.push(item.path)
-  if (item.dentry !== null) parts.push(`via ${item.dentry}`)
-  if (item.outcome !== null) parts.push(item.outcome)
-  if (item.addresses.length > 0) parts.push(item.addresses.join(', '))
-  return parts.join(', ')
-}
-
 export function toTree(root: DelegateNode): TreeItem {
   return build(root, '0', null)
 }
