@@ -11,6 +11,7 @@ import { ApiError, describe } from '../api/errors.js'
 import { usePoll } from '../api/live.js'
 import { DtabInput } from '../components/dtab-input.js'
 import { ErrorNote } from '../components/error-note.js'
+import { TextField } from '../components/text-field.js'
 import { useApp } from '../context.js'
 import { boundSummary, summary, toTree } from '../delegate/model.js'
 import { DelegationTree } from '../delegate/tree-view.js'
@@ -76,26 +77,15 @@ export function DelegateView({ ns, query }: { ns: string; query: URLSearchParams
         (its dentries win), as a request's <code>l5d-dtab</code> header would be.
       </p>
       <form class="delegate-form" onSubmit={submit} noValidate>
-        <div class="field">
-          <label for="delegate-path">Path</label>
-          <input
-            id="delegate-path"
-            ref={pathInput}
-            class="mono"
-            value={pathText}
-            placeholder="/svc/world"
-            autocomplete="off"
-            spellcheck={false}
-            aria-invalid={showPathError ? 'true' : undefined}
-            aria-describedby={showPathError ? 'delegate-path-error' : undefined}
-            onInput={(e) => setPathText(e.currentTarget.value)}
-          />
-          {showPathError ? (
-            <span id="delegate-path-error" class="bad">
-              {pathError}
-            </span>
-          ) : null}
-        </div>
+        <TextField
+          id="delegate-path"
+          label="Path"
+          inputRef={pathInput}
+          value={pathText}
+          placeholder="/svc/world"
+          error={showPathError ? pathError : null}
+          onInput={setPathText}
+        />
         <DtabInput
           id="delegate-dtab"
           label="Override dtab (optional)"

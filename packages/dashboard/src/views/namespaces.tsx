@@ -9,6 +9,8 @@ import { ApiError } from '../api/errors.js'
 import { usePoll } from '../api/live.js'
 import { DtabInput } from '../components/dtab-input.js'
 import { ErrorNote } from '../components/error-note.js'
+import { NamespaceLink } from '../components/namespace-link.js'
+import { TextField } from '../components/text-field.js'
 import { TimeAgo } from '../components/time-ago.js'
 import { useApp } from '../context.js'
 import { versionName } from '../history/version.js'
@@ -101,17 +103,7 @@ function NamespaceTable({ list }: { list: readonly NamespaceOverview[] }) {
         {list.map((n) => (
           <tr key={n.namespace}>
             <td>
-              <a
-                class="ns"
-                href={href({
-                  view: 'namespace',
-                  ns: n.namespace,
-                  tab: 'dtab',
-                  query: new URLSearchParams(),
-                })}
-              >
-                {n.namespace}
-              </a>
+              <NamespaceLink ns={n.namespace} tab="dtab" />
             </td>
             <td>
               <code title={n.version}>{versionName(n.version)}</code>
@@ -222,26 +214,15 @@ function CreateNamespace({ onCreated }: { onCreated: () => void }) {
   return (
     <form class="create-namespace card" onSubmit={submit} noValidate>
       <h2 id="create-ns">Create a namespace</h2>
-      <div class="field">
-        <label for="new-name">Name</label>
-        <input
-          id="new-name"
-          ref={nameInput}
-          class="mono"
-          value={name}
-          autocomplete="off"
-          spellcheck={false}
-          disabled={!canWrite}
-          aria-invalid={showProblem ? 'true' : undefined}
-          aria-describedby={showProblem ? 'new-name-error' : undefined}
-          onInput={(e) => setName(e.currentTarget.value)}
-        />
-        {showProblem ? (
-          <span id="new-name-error" class="bad">
-            {problem}
-          </span>
-        ) : null}
-      </div>
+      <TextField
+        id="new-name"
+        label="Name"
+        inputRef={nameInput}
+        value={name}
+        disabled={!canWrite}
+        error={showProblem ? problem : null}
+        onInput={setName}
+      />
       <DtabInput
         id="new-dtab"
         label="Dtab"

@@ -9,6 +9,7 @@ import type { Api } from '../api/client.js'
 import { ApiError } from '../api/errors.js'
 import { usePoll } from '../api/live.js'
 import { ErrorNote } from '../components/error-note.js'
+import { NamespaceLink } from '../components/namespace-link.js'
 import { TimeAgo } from '../components/time-ago.js'
 import { useApp } from '../context.js'
 import { versionName } from '../history/version.js'
@@ -20,7 +21,6 @@ import {
   proxySummary,
   streamHealth,
 } from '../proxies/rows.js'
-import { href } from '../router.js'
 
 /** Namespaces read at once on the global page. */
 const CONCURRENCY = 6
@@ -195,17 +195,7 @@ function Row({ row }: { row: ProxyRow }) {
         {row.remote === null ? null : <div class="muted mono">{row.remote}</div>}
       </td>
       <td>
-        <a
-          class="ns"
-          href={href({
-            view: 'namespace',
-            ns: row.namespace,
-            tab: 'proxies',
-            query: new URLSearchParams(),
-          })}
-        >
-          {row.namespace}
-        </a>
+        <NamespaceLink ns={row.namespace} tab="proxies" />
       </td>
       <td>
         <span class="muted">{row.kind}</span> <code class="watch-path">{row.path}</code>
