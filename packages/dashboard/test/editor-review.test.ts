@@ -7,38 +7,18 @@ import t from 'tap'
 import { whyHeaders, whyProblem } from '../src/api/why.js'
 import { draftKey, keepDraft, loadDraft, parseDraft } from '../src/editor/draft.js'
 import { touchedRollouts } from '../src/editor/rollouts.js'
+import { rolloutSummary } from './rollout-fixture.js'
 
-const T0 = '2026-12-05T12:00:00.000Z'
-const rollout = (over: Partial<RolloutSummary> = {}): RolloutSummary => ({
-  prefix: '/host/world',
-  from: '/srv/world-v1',
-  to: '/srv/world-v2',
-  steps: [10, 50, 100],
-  intervalMs: 60_000,
-  progressDeadlineMs: 600_000,
-  thresholds: { minSuccessRate: 0.99, maxP99Ms: null, minRequests: 100 },
-  smoke: null,
-  gates: [50],
-  metrics: { kind: 'proxies' },
-  webhook: null,
-  reason: null,
-  id: 'world-1',
-  namespace: 'internal',
-  phase: 'gate',
-  step: 0,
-  pause: null,
-  before: { version: 'AAAAAAAAAAE=', dtab: '', dentry: '/host/world=>/srv/world-v1' },
-  lastWritten: null,
-  intent: null,
-  smokeResult: null,
-  webhookDelivered: 0,
-  createdBy: 'ci',
-  createdAt: T0,
-  updatedAt: T0,
-  endedAt: null,
-  outcome: null,
-  ...over,
-})
+/** An active rollout of `internal`, waiting at its gate. */
+const rollout = (over: Partial<RolloutSummary> = {}): RolloutSummary =>
+  rolloutSummary({
+    id: 'world-1',
+    namespace: 'internal',
+    phase: 'gate',
+    before: { version: 'AAAAAAAAAAE=', dtab: '', dentry: '/host/world=>/srv/world-v1' },
+    createdBy: 'ci',
+    ...over,
+  })
 
 const STORED = `/srv => /#/io.l5d.fs;
 /host => /srv;

@@ -1,13 +1,7 @@
 // The rollout views' logic: which of pause, resume, promote and abort each phase allows (as
 // namerd's own refusals do), the plan with its current step, and numbers that never claim more
 // than was measured.
-import {
-  type Rollout,
-  type RolloutPause,
-  RolloutPhase,
-  type StepRecord,
-  TERMINAL_PHASES,
-} from '@switchyard/wire'
+import { type RolloutPause, RolloutPhase, type StepRecord, TERMINAL_PHASES } from '@switchyard/wire'
 import fc from 'fast-check'
 import t from 'tap'
 import { ApiError } from '../src/api/errors.js'
@@ -24,48 +18,7 @@ import {
   weightNow,
   whereWords,
 } from '../src/rollouts/model.js'
-
-const T0 = '2026-12-05T12:00:00.000Z'
-
-function rollout(over: Partial<Rollout> = {}): Rollout {
-  return {
-    prefix: '/host/world',
-    from: '/srv/world-v1',
-    to: '/srv/world-v2',
-    steps: [10, 50, 100],
-    intervalMs: 60_000,
-    progressDeadlineMs: 600_000,
-    thresholds: { minSuccessRate: 0.99, maxP99Ms: null, minRequests: 100 },
-    smoke: null,
-    gates: [50],
-    metrics: { kind: 'proxies' },
-    webhook: null,
-    reason: null,
-    id: 'world-20261205t120000-abcd',
-    namespace: 'demo',
-    phase: 'step',
-    step: 0,
-    pause: null,
-    before: {
-      version: 'AAAAAAAAAAE=',
-      dtab: '/host/world=>/srv/world-v1',
-      dentry: '/host/world=>/srv/world-v1',
-    },
-    lastWritten: null,
-    intent: null,
-    requests: [],
-    stepRecords: [],
-    smokeResult: null,
-    events: [],
-    webhookDelivered: 0,
-    createdBy: 'alice',
-    createdAt: T0,
-    updatedAt: T0,
-    endedAt: null,
-    outcome: null,
-    ...over,
-  }
-}
+import { rollout, T0 } from './rollout-fixture.js'
 
 function record(index: number, over: Partial<StepRecord> = {}): StepRecord {
   return {
