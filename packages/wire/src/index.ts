@@ -31,6 +31,7 @@ export {
   ProxyRouter,
   ProxyRouters,
   ProxyStatus,
+  ProxyStatusAll,
 } from './proxy-status.js'
 export {
   ExpectedStatus,

@@ -58,3 +58,14 @@ export const ProxyStatus = z.object({
   proxies: z.array(ProxyConfirmation),
 })
 export type ProxyStatus = z.infer<typeof ProxyStatus>
+
+/**
+ * `GET /api/1/proxy-status` (read scope): every namespace that a proxy naming an admin address
+ * watches, each entry as `GET /api/1/proxy-status/<ns>` answers it, sorted by namespace. One
+ * request for a page showing all proxies (not one per namespace). A namespace nobody watches
+ * with an admin address is not listed (it has no proxy to confirm anything).
+ */
+export const ProxyStatusAll = z.object({
+  namespaces: z.array(ProxyStatus),
+})
+export type ProxyStatusAll = z.infer<typeof ProxyStatusAll>
