@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { whyHeaders, whyProblem } from '../src/api/why.js'
 import { draftKey, keepDraft, loadDraft, parseDraft } from '../src/editor/draft.js'
-import { touchedRollouts } from '../src/editor/rollouts.js'
+import { rolloutState, touchedRollouts } from '../src/editor/rollouts.js'
 import { rolloutSummary } from './rollout-fixture.js'
 
 /** An active rollout of `internal`, waiting at its gate. */
@@ -58,6 +58,19 @@ t.test('an edit of a rollout’s dentry names the rollout; other edits do not', 
     [],
     'a prefix that does not read never throws',
   )
+})
+
+t.test('the warning names the step as the rollouts list does (audit16b L2)', async (t) => {
+  // Waiting at the gate before 50%: traffic is at step 1 (10%), not "step 2 of 3".
+  const gated = rollout({
+    step: 1,
+    lastWritten: {
+      version: 'AAAAAAAAAAU=',
+      dentry: '/host/world=>0.10*/srv/world-v2 & 0.90*/srv/world-v1',
+    },
+  })
+  t.equal(rolloutState(gated), 'gate, 1 of 3 (10%), gate before 50%')
+  t.equal(rolloutState(rollout({ phase: 'pending', step: null })), 'pending')
 })
 
 t.test('a reason is checked as namerd checks l5d-why', async (t) => {

@@ -6,7 +6,7 @@ import { usePoll } from '../api/live.js'
 import { ErrorNote } from '../components/error-note.js'
 import { useApp } from '../context.js'
 import { href } from '../router.js'
-import { touchedRollouts } from './rollouts.js'
+import { rolloutState, touchedRollouts } from './rollouts.js'
 
 const EVERY_MS = 2000
 
@@ -41,9 +41,8 @@ export function RolloutsNote(props: { ns: string; before: string; after: string 
             {touched.map(({ rollout: r, after }) => (
               <li key={r.id}>
                 <a href={href({ view: 'rollout', ns: r.namespace, id: r.id })}>Rollout {r.id}</a> (
-                {r.phase}
-                {r.step === null ? '' : `, step ${r.step + 1} of ${r.steps.length}`}) moving{' '}
-                <code>{r.prefix}</code> from <code>{r.from}</code> to <code>{r.to}</code>: this save{' '}
+                {rolloutState(r)}) moving <code>{r.prefix}</code> from <code>{r.from}</code> to{' '}
+                <code>{r.to}</code>: this save{' '}
                 {after === null ? 'removes its dentry' : 'changes its dentry'}.
               </li>
             ))}

@@ -4,6 +4,7 @@
 // conflict, writing nothing. The review names them before the save. Pure: node tests share it.
 import { Dentry, Dtab, Prefix } from '@switchyard/dtab'
 import { isTerminal, type RolloutSummary } from '@switchyard/wire'
+import { stepCell } from '../rollouts/model.js'
 
 /** The text of the dentry a rollout on `prefix` moves in `dtab`, or null when it has none. */
 export function rolloutDentry(dtab: Dtab, prefix: string): string | null {
@@ -52,4 +53,12 @@ export function touchedRollouts(
     if (a !== b) touched.push({ rollout, before: b, after: a })
   }
   return touched
+}
+
+/**
+ * Where a rollout is, in the words of the rollouts list and the rollback dialog (stepCell), so
+ * the review's warning does not count steps differently: `gate, 1 of 3 (10%), gate before 50%`.
+ */
+export function rolloutState(r: RolloutSummary): string {
+  return r.step === null ? r.phase : `${r.phase}, ${stepCell(r)}`
 }
