@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Dtab } from '@switchyard/dtab'
-import { Overview, ProxyStatus } from '@switchyard/wire'
+import { Overview, ProxyStatus, ProxyStatusAll } from '@switchyard/wire'
 import t from 'tap'
 import { ProxyConfirmations } from '../src/routes/proxy-status.js'
 import { eventually, startServer, watch } from './helpers.js'
@@ -186,4 +186,59 @@ t.test("namerd's index lists the route", async (t) => {
     await res.text(),
     /\/api\/1\/proxy-status\/<ns>\s+whether each proxy runs the current version/,
   )
+})
+
+t.test('the overview never waits on a proxy: a hung one shows on a later poll', async (t) => {
+  const admin = await fakeAdmin(t)
+  const { base } = await stack(t, admin)
+  admin.answer = 'hang'
+  const started = Date.now()
+  const first = await json(base, '/api/1/overview', Overview)
+  t.ok(Date.now() - started < 700, `answered at once (${Date.now() - started} ms), not after 1.5 s`)
+  t.match(first.namespaces[0], { namespace: 'internal', watchers: 1, current: 1 })
+  await eventually('the read it needed started in the background', async () => admin.reads === 1)
+  await eventually('a later overview says the hung proxy is not current', async () => {
+    const o = await json(base, '/api/1/overview', Overview)
+    return o.namespaces[0]!.current === 0
+  })
+  const again = Date.now()
+  await json(base, '/api/1/overview', Overview)
+  t.ok(Date.now() - again < 700, 'still answered at once')
+})
+
+t.test('GET /api/1/proxy-status: every watched namespace in one answer', async (t) => {
+  const admin = await fakeAdmin(t)
+  const other = await fakeAdmin(t)
+  const { base, store, etag } = await stack(t, admin)
+  await store.create('api', Dtab.read('/svc => /#/io.l5d.fs'))
+  await store.create('unwatched', Dtab.read('/svc => /#/io.l5d.fs'))
+  const w = await watch(t, `${base}/api/1/dtabs/api?watch=1`, {
+    'l5d-watcher-id': 'proxy-2',
+    'l5d-watcher-admin': other.admin,
+  })
+  await w.lines.next()
+  const apiTag = (await fetch(`${base}/api/1/dtabs/api`)).headers.get('etag')!
+  admin.answer = routers('internal', etag)
+  other.answer = routers('api', null)
+  const all = await json(base, '/api/1/proxy-status', ProxyStatusAll)
+  t.same(
+    all.namespaces.map((n) => [n.namespace, n.version, n.proxies.map((p) => [p.admin, p.state])]),
+    [
+      ['api', apiTag, [[other.admin, 'behind']]],
+      ['internal', etag, [[admin.admin, 'confirmed']]],
+    ],
+    'sorted by namespace, each entry as proxy-status/<ns>; unwatched is not listed',
+  )
+  const one = await json(base, '/api/1/proxy-status/internal', ProxyStatus)
+  t.same(
+    one.proxies.map((p) => p.state),
+    ['confirmed'],
+  )
+})
+
+t.test('proxy-status of a namespace that does not exist is 404, as the dtab routes', async (t) => {
+  const { base } = await startServer(t)
+  const res = await fetch(`${base}/api/1/proxy-status/nope`)
+  t.equal(res.status, 404)
+  t.match(await res.json(), { error: 'namespace_not_found', message: /"nope" does not exist/ })
 })

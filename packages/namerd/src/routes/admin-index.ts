@@ -24,6 +24,7 @@ export const NAMERD_INDEX: readonly IndexEntry[] = [
     paths: ['/api/1/proxy-status/<ns>'],
     what: "whether each proxy runs the current version (read from the proxy's admin)",
   },
+  { paths: ['/api/1/proxy-status'], what: 'the same for every namespace a proxy watches, at once' },
   {
     paths: ['/api/1/delegate/<ns>?path=/svc/<name>'],
     what: 'how a name delegates through the dtab, step by step',

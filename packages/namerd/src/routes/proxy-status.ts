@@ -14,11 +14,13 @@ import {
   ProxyRouters,
   type ProxyRouters as ProxyRoutersType,
   type ProxyStatus,
+  type ProxyStatusAll,
 } from '@switchyard/wire'
 import type { FastifyInstance } from 'fastify'
 import { readAdminJson } from '../admin-json.js'
 import { JSON_TYPE } from '../codec.js'
 import type { Context } from '../context.js'
+import { ApiError } from '../errors.js'
 import { sendBody } from '../reply.js'
 import { rawSegment } from '../request.js'
 import { shortVersion, versionAtLeast } from '../rollouts/propagation.js'
@@ -99,6 +101,28 @@ export class ProxyConfirmations {
    * most answerWaitMs. Entries of admins not in `alive` (their watch ended) are dropped.
    */
   async refresh(admins: ReadonlySet<string>, alive: ReadonlySet<string> = admins): Promise<void> {
+    const waits = this.#start(admins, alive)
+    if (waits.length === 0) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.all(waits),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#answerWaitMs)
+      }),
+    ])
+    clearTimeout(timer)
+  }
+
+  /**
+   * As refresh, without waiting: the reads due start and the caller answers from what is known
+   * (the overview, polled by every open page, must not wait on the slowest proxy: audit16b M2).
+   */
+  refreshInBackground(admins: ReadonlySet<string>, alive: ReadonlySet<string> = admins): void {
+    this.#start(admins, alive)
+  }
+
+  /** Starts the reads due (at most CONCURRENCY in flight); the reads each admin has running. */
+  #start(admins: ReadonlySet<string>, alive: ReadonlySet<string>): Promise<void>[] {
     for (const [admin, e] of this.#entries)
       if (!alive.has(admin) && e.reading === null) this.#entries.delete(admin)
     const waits: Promise<void>[] = []
@@ -114,15 +138,7 @@ export class ProxyConfirmations {
       }
       if (e.reading !== null) waits.push(e.reading)
     }
-    if (waits.length === 0) return
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      Promise.all(waits),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.#answerWaitMs)
-      }),
-    ])
-    clearTimeout(timer)
+    return waits
   }
 
   async #read(admin: string, e: Entry): Promise<void> {
@@ -209,9 +225,22 @@ export function watchedAdmins(ctx: Context, namespace?: string): Set<string> {
   return new Set(ctx.watchers.withAdmin(namespace).map((w) => w.admin!))
 }
 
-export async function proxyStatus(ctx: Context, namespace: string): Promise<ProxyStatus> {
+/** The namespace's current version; 404 namespace_not_found, as the dtab routes, when missing. */
+async function currentVersion(ctx: Context, namespace: string): Promise<string> {
   const found = await ctx.store.get(namespace)
-  const version = found === null ? null : versionToETag(found.version)
+  if (found === null) {
+    const where = ctx.store.notFound?.(namespace).where
+    throw new ApiError(
+      404,
+      'namespace_not_found',
+      `namespace ${JSON.stringify(namespace)} does not exist${where ? ` (${where})` : ''}`,
+    )
+  }
+  return versionToETag(found.version)
+}
+
+export async function proxyStatus(ctx: Context, namespace: string): Promise<ProxyStatus> {
+  const version = await currentVersion(ctx, namespace)
   const confirmations = confirmationsOf(ctx)
   const mine = watchedAdmins(ctx, namespace)
   await confirmations.refresh(mine, watchedAdmins(ctx))
@@ -223,9 +252,52 @@ export async function proxyStatus(ctx: Context, namespace: string): Promise<Prox
   }
 }
 
+/** Namespaces read at once for the all-namespaces answer (a file store is not flooded). */
+const NAMESPACE_CONCURRENCY = 16
+
+/**
+ * Every namespace a proxy with an admin address watches, as proxyStatus answers each: one
+ * refresh of every admin (bounded wait, shared cache), then one store get per such namespace.
+ * A namespace deleted meanwhile is left out.
+ */
+export async function proxyStatusAll(ctx: Context): Promise<ProxyStatusAll> {
+  const byNamespace = new Map<string, Set<string>>()
+  for (const w of ctx.watchers.withAdmin()) {
+    if (w.namespace === null) continue
+    const admins = byNamespace.get(w.namespace) ?? new Set<string>()
+    admins.add(w.admin!)
+    byNamespace.set(w.namespace, admins)
+  }
+  const confirmations = confirmationsOf(ctx)
+  const all = watchedAdmins(ctx)
+  await confirmations.refresh(all, all)
+  const names = [...byNamespace.keys()].sort()
+  const out: (ProxyStatus | null)[] = new Array(names.length).fill(null)
+  let next = 0
+  const worker = async () => {
+    for (let i = next++; i < names.length; i = next++) {
+      const namespace = names[i]!
+      const found = await ctx.store.get(namespace)
+      if (found === null) continue
+      const version = versionToETag(found.version)
+      const admins = [...byNamespace.get(namespace)!].sort()
+      out[i] = {
+        namespace,
+        version,
+        proxies: admins.map((a) => confirmations.confirm(a, namespace, version)),
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(NAMESPACE_CONCURRENCY, names.length) }, worker))
+  return { namespaces: out.filter((n): n is ProxyStatus => n !== null) }
+}
+
 const PREFIX = '/api/1/proxy-status/'
 
 export function proxyStatusRoutes(app: FastifyInstance, ctx: Context): void {
+  app.get('/api/1/proxy-status', { config: { scope: 'read' } }, async (_req, reply) => {
+    return sendBody(reply, JSON_TYPE, `${JSON.stringify(await proxyStatusAll(ctx))}\n`)
+  })
   app.get(`${PREFIX}:ns`, { config: { scope: 'read' } }, async (req, reply) => {
     const namespace = rawSegment(req, PREFIX, '')
     return sendBody(reply, JSON_TYPE, `${JSON.stringify(await proxyStatus(ctx, namespace))}\n`)
