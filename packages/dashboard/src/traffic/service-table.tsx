@@ -5,6 +5,7 @@ import type { Span } from './coverage.js'
 import { count, millis, percent, points, rate } from './format.js'
 import type { Row, ServiceModel } from './model.js'
 import { ShareBars } from './share-bars.js'
+import { andList, type Shared } from './shared.js'
 
 export interface ServiceTableProps {
   readonly service: ServiceModel
@@ -13,6 +14,8 @@ export interface ServiceTableProps {
   readonly span: Span
   /** Whether any proxy was read (else no row can have requests, and that is not "no traffic"). */
   readonly anyRead: boolean
+  /** The other services shown that reach one of its destinations (their counts mix). */
+  readonly shared?: Shared | undefined
   /** Shown when the user chose the paths: stops showing this one. */
   readonly onHide?: (() => void) | undefined
 }
@@ -57,6 +60,7 @@ export function ServiceTable(props: ServiceTableProps) {
           path in the Delegator tab.
         </p>
       )}
+      {props.shared === undefined ? null : <SharedNote shared={props.shared} />}
       {service.farOff.length === 0 ? null : (
         <FarOffNote rows={service.farOff} path={path} requests={service.requests} span={span} />
       )}
@@ -130,6 +134,24 @@ function DestinationRow({ row }: { row: Row }) {
         <ShareBars measured={row.measured} expected={row.expected} />
       </td>
     </tr>
+  )
+}
+
+function SharedNote({ shared }: { shared: Shared }) {
+  const many = shared.ids.length > 1
+  return (
+    <p class="notice traffic-shared">
+      These counts include requests for{' '}
+      {shared.services.map((p, i) => (
+        <span key={p}>
+          {i === 0 ? '' : i === shared.services.length - 1 ? ' and ' : ', '}
+          <code>{p}</code>
+        </span>
+      ))}
+      : the proxies count by destination, and {many ? 'destinations' : 'destination'}{' '}
+      {andList(shared.ids)} {many ? 'serve' : 'serves'} {shared.services.length > 1 ? 'them' : 'it'}{' '}
+      too. The rows are per destination, not per service.
+    </p>
   )
 }
 

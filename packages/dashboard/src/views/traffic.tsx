@@ -25,6 +25,7 @@ import {
 } from '../traffic/paths.js'
 import { ServiceTable } from '../traffic/service-table.js'
 import { ShareLegend } from '../traffic/share-bars.js'
+import { sharedDestinations } from '../traffic/shared.js'
 import { type ChangedAt, useChangedAt } from '../traffic/use-changed-at.js'
 
 const EVERY_MS = 2000
@@ -131,6 +132,7 @@ function TrafficBody(props: {
   const covered = span(traffic)
   const services = traffic.services.map((s) => serviceModel(s, judged))
   const anyRequests = services.some((s) => s.requests > 0)
+  const shared = sharedDestinations(traffic.services)
   return (
     <>
       <p class="traffic-status">
@@ -170,6 +172,7 @@ function TrafficBody(props: {
               windowSeconds={traffic.windowSeconds}
               span={covered}
               anyRead={traffic.proxies.read > 0}
+              shared={shared.get(s.path)}
               onHide={onHide === undefined ? undefined : () => onHide(s.path)}
             />
           ))}
