@@ -26,8 +26,21 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 export function whyOf(req: FastifyRequest): string | undefined {
   const raw = req.headers[WHY_HEADER]
   if (raw === undefined) return undefined
-  // node joins repeated unknown headers with ", "; an array only for set-cookie, but be sure.
-  const joined = Array.isArray(raw) ? raw.join(', ') : raw
+  // node joins repeated unknown headers with ", ", which would record two reasons as one
+  // ("a, b"): a write gives one reason, so a second header is refused, as a second value of any
+  // single-valued input is. rawHeaders keeps each line (names as sent: compare without case).
+  const { rawHeaders } = req.raw
+  let count = 0
+  for (let i = 0; i < rawHeaders.length; i += 2)
+    if (rawHeaders[i]!.toLowerCase() === WHY_HEADER) count++
+  if (count > 1 || Array.isArray(raw)) {
+    throw new ApiError(
+      400,
+      'invalid_parameter',
+      `header ${WHY_HEADER} was sent ${count} times: send one ${WHY_HEADER} header with one reason; nothing was written`,
+    )
+  }
+  const joined = raw
   let text: string
   try {
     text = strictUtf8.decode(Buffer.from(joined, 'latin1'))

@@ -162,6 +162,12 @@ t.test('a bad l5d-why is a 400 naming the problem, and nothing is written', asyn
     t.equal(r.status, 400, `${what} refused`)
     t.match(r.text, /malformed request|control character/, `${what}: says why`)
   }
+  // Two l5d-why headers (any case): one reason per write, not "a, b" recorded as one.
+  for (const second of ['l5d-why: b', 'L5D-Why: b']) {
+    const r = await rawPut(base, 'web', Buffer.from(`a\r\n${second}`))
+    t.equal(r.status, 400, `two headers (${second}) refused`)
+    t.match(r.text, /header l5d-why was sent 2 times: send one l5d-why header/)
+  }
   t.equal((await history(base, 'web')).length, 1, 'web is as it was')
   t.equal((await fetch(`${base}/api/1/dtabs/other`)).status, 404, 'other was never created')
 
