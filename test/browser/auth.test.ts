@@ -44,6 +44,10 @@ if (browser !== null) {
       page.getByText('Creating is off: the token reader is read-only: writes need a write token.'),
       'and says why, naming the token (audit L1)',
     )
+    // audit16b L7: a way to a write token beside it, not only Forget then Give.
+    await page.getByRole('button', { name: 'Give a write token', exact: true }).click()
+    await shows(t, page.getByRole('heading', { name: 'namerd token' }), 'it asks for a token')
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click()
 
     await page.goto(dashboardUrl(base, `#/ns/${NS}/dtab`))
     const box = page.getByRole('textbox', { name: 'Dtab', exact: true })

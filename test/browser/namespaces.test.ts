@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core'
 import t from 'tap'
 import { eventually } from '../e2e/processes.js'
-import { dashboardUrl, launchBrowser, screenshot, shows } from '../support/browser.js'
+import { dashboardUrl, focusedText, launchBrowser, screenshot, shows } from '../support/browser.js'
 import { NAMESPACE, startDashboardStack } from '../support/dashboard-stack.js'
 
 const browser = await launchBrowser(t)
@@ -67,6 +67,11 @@ if (browser !== null) {
         page.getByRole('status').filter({ hasText: 'Created namespace blue' }),
         'Created',
       )
+      // audit16b L3: the focus is on what happened, not on <body>.
+      await eventually('the focus on the status line', async () =>
+        (await focusedText(page)).startsWith('Created namespace blue'),
+      )
+      t.pass('the focus is on "Created namespace blue"')
       t.ok(await exists('blue'), 'namerd has the namespace blue')
       const link = page
         .getByRole('table', { name: 'Namespaces' })

@@ -4,7 +4,7 @@
 // and, when namerd can read its admin, the proxy confirmed it routes on it (routes/overview.ts).
 // With many namespaces a filter narrows the list, and a button goes to the create form.
 import { type NamespaceOverview, Overview } from '@switchyard/wire'
-import { useRef, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { ApiError } from '../api/errors.js'
 import { usePoll } from '../api/live.js'
 import { DtabInput } from '../components/dtab-input.js'
@@ -166,7 +166,7 @@ function Proxies(props: { ns: string; watchers: number; current: number }) {
 }
 
 function CreateNamespace({ onCreated }: { onCreated: () => void }) {
-  const { api, canWrite, whoami, readOnlyReason } = useApp()
+  const { api, canWrite, whoami, readOnlyReason, askToken } = useApp()
   const [name, setName] = useState('')
   const [dtab, setDtab] = useState('')
   const [dtabError, setDtabError] = useState<{ message: string; offset: number } | null>(null)
@@ -175,6 +175,12 @@ function CreateNamespace({ onCreated }: { onCreated: () => void }) {
   const [failure, setFailure] = useState<{ error: Error; exists: string | null } | null>(null)
   const [created, setCreated] = useState<string | null>(null)
   const nameInput = useRef<HTMLInputElement>(null)
+  const status = useRef<HTMLParagraphElement>(null)
+  // After Create the button the keyboard was on stays, but what happened is the status line:
+  // the focus goes there (as the editor's after Saved), not to <body> (audit16b L3).
+  useEffect(() => {
+    if (created !== null) status.current?.focus()
+  }, [created])
 
   const trimmed = name.trim()
   const problem = namespaceProblem(trimmed)
@@ -240,6 +246,14 @@ function CreateNamespace({ onCreated }: { onCreated: () => void }) {
             Creating is off: {readOnlyReason ?? 'this session may not write'}.
           </span>
         )}
+        {!canWrite && whoami?.writeGuarded === true ? (
+          <button
+            type="button"
+            onClick={() => askToken('creating a namespace needs a write token')}
+          >
+            Give a write token
+          </button>
+        ) : null}
       </div>
       {tried && dtabError !== null ? (
         <p class="bad">The dtab does not parse: fix it (or leave it empty) to create.</p>
@@ -264,7 +278,12 @@ function CreateNamespace({ onCreated }: { onCreated: () => void }) {
           )}
         </div>
       )}
-      <p role="status" class={created === null ? 'visually-hidden' : 'ok'}>
+      <p
+        role="status"
+        ref={status}
+        tabIndex={-1}
+        class={created === null ? 'visually-hidden' : 'ok'}
+      >
         {created === null ? null : (
           <>
             Created namespace <span class="ns">{created}</span>.{' '}
