@@ -45,8 +45,18 @@ if (browser !== null) {
       'and says why, naming the token (audit L1)',
     )
     // audit16b L7: a way to a write token beside it, not only Forget then Give.
-    await page.getByRole('button', { name: 'Give a write token', exact: true }).click()
+    await page
+      .getByRole('main')
+      .getByRole('button', { name: 'Give a write token', exact: true })
+      .click()
     await shows(t, page.getByRole('heading', { name: 'namerd token' }), 'it asks for a token')
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click()
+    // audit16b: and in the header, on every page.
+    await page
+      .getByRole('banner')
+      .getByRole('button', { name: 'Give a write token', exact: true })
+      .click()
+    await shows(t, page.getByRole('heading', { name: 'namerd token' }), 'the header asks too')
     await page.getByRole('button', { name: 'Cancel', exact: true }).click()
 
     await page.goto(dashboardUrl(base, `#/ns/${NS}/dtab`))
@@ -62,6 +72,26 @@ if (browser !== null) {
     await page.goto(dashboardUrl(base, `#/ns/${NS}/history`))
     await shows(t, page.getByRole('table', { name: 'History' }), 'the history is shown')
   })
+
+  t.test(
+    'a wrong token is said once, and the header says it was refused (audit16b L4)',
+    async (t) => {
+      const dp = await browser.page(t)
+      dp.allowConsole(/status of 401/)
+      const { page } = dp
+      await page.goto(dashboardUrl(base, `#/ns/${NS}/history`))
+      await shows(t, page.getByRole('heading', { name: 'namerd token' }), 'the page asks')
+      await page.getByLabel(/^Token/).fill('wrong-token-0123456789abcdef')
+      await page.getByRole('button', { name: 'Use this token' }).click()
+      await shows(t, page.getByRole('banner').getByText('token refused'), 'the header says refused')
+      await shows(t, page.getByRole('heading', { name: 'namerd token' }), 'the form asks again')
+      await shows(t, page.getByText('the bearer token is not valid'), 'and says why')
+      // Give the views' reads time to fail too: they must not repeat it.
+      await page.waitForTimeout(2500)
+      t.equal(await page.getByText(/the bearer token is not valid/).count(), 1, 'said once')
+      t.equal(await page.getByText(/anonymous: cannot read/).count(), 0, 'not "anonymous"')
+    },
+  )
 
   t.test('the token is kept for the tab only: a reload keeps it, a new tab asks', async (t) => {
     const { page } = await signIn(t, READ)

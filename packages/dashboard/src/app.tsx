@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Api } from './api/client.js'
 import { ApiError } from './api/errors.js'
 import { savedToken, saveToken } from './api/token.js'
-import { ErrorNote } from './components/error-note.js'
+import { ErrorNote, isTokenRefused } from './components/error-note.js'
 import { TokenForm } from './components/token-form.js'
 import { AppContext, readOnlyReason } from './context.js'
 import { namespaceProblem } from './namespaces/names.js'
@@ -35,6 +35,8 @@ export function App() {
   const [tokenWhy, setTokenWhy] = useState<string | null>(null)
   const [whoami, setWhoami] = useState<Whoami | null>(null)
   const [whoamiError, setWhoamiError] = useState<Error | null>(null)
+  // namerd answered whoami with 401: the token given is not one it knows.
+  const refused = whoamiError !== null && isTokenRefused(whoamiError)
   // Where the keyboard was when the token form opened, to go back there once it closes.
   const beforeToken = useRef<HTMLElement | null>(null)
   const askToken = (why: string) => {
@@ -65,6 +67,7 @@ export function App() {
       })
       .catch((err: unknown) => {
         if (ac.signal.aborted) return
+        setWhoami(null)
         setWhoamiError(err instanceof Error ? err : new Error(String(err)))
         if (err instanceof ApiError && err.status === 401) askToken(err.message)
       })
@@ -147,14 +150,16 @@ export function App() {
         </nav>
         <Session
           whoami={whoami}
+          refused={refused}
           token={token}
           onSignOut={() => useToken(null)}
-          onSignIn={() => askToken('give a token')}
+          onSignIn={(why) => askToken(why)}
         />
       </header>
       {tokenWhy === null ? null : (
         <TokenForm why={tokenWhy} onToken={useToken} onCancel={closeTokenForm} />
       )}
+      {/* A refused token is said by the token form and the header, not a third time here. */}
       <ErrorNote error={whoamiError} what="namerd" />
       <main id="main" tabIndex={-1}>
         <View route={route} />
@@ -195,11 +200,25 @@ function current(route: Route, section: 'namespaces' | 'rollouts' | 'proxies'): 
 
 function Session(props: {
   whoami: Whoami | null
+  refused: boolean
   token: string | null
   onSignOut: () => void
-  onSignIn: () => void
+  onSignIn: (why: string) => void
 }) {
-  const { whoami } = props
+  const { whoami, refused, token } = props
+  // A token namerd does not know: not "anonymous: cannot read" (audit16b L4).
+  if (refused && token !== null)
+    return (
+      <div class="session">
+        <span>token refused</span>
+        <button type="button" onClick={() => props.onSignIn('namerd refused the token given')}>
+          Give another token
+        </button>
+        <button type="button" onClick={props.onSignOut}>
+          Forget the token
+        </button>
+      </div>
+    )
   if (whoami === null) return null
   const who = whoami.name === null ? 'anonymous' : whoami.name
   const can =
@@ -213,9 +232,9 @@ function Session(props: {
       <span>
         {who}: {can}
       </span>
-      {props.token === null ? (
+      {token === null ? (
         whoami.writeGuarded ? (
-          <button type="button" onClick={props.onSignIn}>
+          <button type="button" onClick={() => props.onSignIn('give a token')}>
             Give a token
           </button>
         ) : null
@@ -224,6 +243,14 @@ function Session(props: {
           Forget the token
         </button>
       )}
+      {/* A read token switches to a write one here, without Forget then Give (audit16b). It comes
+          after Forget: "Give a token" turning into "Forget the token" stays one element, so the
+          focus stays on it once a token is given. */}
+      {token !== null && whoami.scope === 'read' && whoami.writeGuarded ? (
+        <button type="button" onClick={() => props.onSignIn('changes need a write token')}>
+          Give a write token
+        </button>
+      ) : null}
     </div>
   )
 }
