@@ -12,6 +12,7 @@ import {
   History,
   type HistoryEntry,
   NamespaceList,
+  ProxyStatus,
   Watchers,
 } from './schemas.js'
 import { type Fetch, httpsFetch, loadTls, type TlsFiles, tlsProblem } from './tls.js'
@@ -167,6 +168,26 @@ export class NamerdClient {
   async watchers(ns: string): Promise<Watchers> {
     const res = await this.#request('GET', `${dtabPath(ns)}/watchers`, { accept: JSON_TYPE })
     return parseJson(Watchers, await res.text(), `the watchers of ${ns}`)
+  }
+
+  /**
+   * What each proxy watching `ns` runs, read by namerd from the proxy's admin (GET
+   * /api/1/proxy-status/<ns>); null from a namerd without that route (a 404 without namerd's
+   * namespace_not_found code), so the caller keeps to the watchers listing.
+   */
+  async proxyStatus(ns: string): Promise<ProxyStatus | null> {
+    try {
+      const res = await this.#request('GET', `/api/1/proxy-status/${ns}`, { accept: JSON_TYPE })
+      return parseJson(ProxyStatus, await res.text(), `the proxy status of ${ns}`)
+    } catch (err) {
+      // A 404 naming no namespace: the route is missing. A plain 404 page (namerctl's "does not
+      // look like namerd") here means the same: the watchers listing just answered as namerd.
+      if (err instanceof HttpError && err.status === 404 && err.apiCode !== 'namespace_not_found')
+        return null
+      if (!(err instanceof HttpError) && err instanceof CliError && err.code === 'invalid_response')
+        return null
+      throw err
+    }
   }
 
   /**

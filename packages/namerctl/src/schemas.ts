@@ -12,6 +12,8 @@ export {
   History,
   HistoryEntry,
   NamespaceList,
+  ProxyConfirmation,
+  ProxyStatus,
   Watcher,
   Watchers,
 } from '@switchyard/wire'

@@ -2,6 +2,8 @@
 // shell completion, and help with examples on every command.
 import { execFileSync } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { VERSION } from '../src/version.js'
@@ -110,6 +112,116 @@ t.test(
     )
   },
 )
+
+/** A proxy's admin port on loopback: /admin/routers.json answers `answer`, or never ('hang'). */
+async function proxyAdmin(t: Test, answer: () => string | 'hang'): Promise<string> {
+  const server = createServer((req, res) => {
+    const a = answer()
+    if (req.url !== '/admin/routers.json' || a === 'hang') return
+    res.writeHead(200, { 'content-type': 'application/json' }).end(a)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+t.test(
+  'status agrees with the dashboard: a proxy that was sent the version but does not confirm it is not current',
+  async (t) => {
+    const namerd = await namerdWithFsNamer(t)
+    let version: string | null = null
+    const routers = () =>
+      JSON.stringify([
+        {
+          label: 'out',
+          interpreter: { kind: 'io.l5d.namerd.http', namespace: 'default', connected: true },
+          version,
+        },
+      ])
+    const healthy = await proxyAdmin(t, routers)
+    const hung = await proxyAdmin(t, () => 'hang')
+    for (const [id, admin] of [
+      ['node-a', healthy],
+      ['node-b', hung],
+    ] as const) {
+      const w = await watch(t, `${namerd.base}/api/1/dtabs/default?watch=1`, {
+        'l5d-watcher-id': id,
+        'l5d-watcher-admin': admin,
+      })
+      await w.lines.next()
+    }
+    version = 'AAAAAAAAAAE='
+    const r = await namerd.cli(['status', 'default'])
+    t.equal(r.code, 0, r.stderr)
+    const out = r.stdout.split('\n')
+    t.match(out[2], /^node-a +dtab +v1 \(AAAAAAAAAAE=\) +yes /)
+    t.match(out[3], /^node-b +dtab +v1 \(AAAAAAAAAAE=\) +no, not confirmed /)
+    t.match(
+      out[4],
+      /^node-b \(admin 127\.0\.0\.1:\d+\) was sent it, but its proxy does not confirm it: .*no whole answer within 1500 ms/,
+    )
+    t.equal(out[5], '1 of 2 watchers have the current version (1 sent it, not confirmed).')
+
+    const json = await namerd.cli(['status', 'default', '-o', 'json'])
+    const status = JSON.parse(json.stdout) as {
+      watchers: { id: string; current: boolean; notConfirmed: { state: string } | null }[]
+    }
+    t.same(
+      status.watchers.map((w) => [w.id, w.current, w.notConfirmed?.state ?? null]),
+      [
+        ['node-a', true, null],
+        ['node-b', false, 'unanswered'],
+      ],
+    )
+    const waited = await namerd.cli(['status', 'default', '--wait', '--timeout', '1'])
+    t.equal(waited.code, 1, '--wait does not pass on a hung proxy')
+    t.match(waited.stderr, /1 of the 2 watchers wanted have version v1/)
+    t.match(waited.stderr, /node-b at v1 \(AAAAAAAAAAE=\) \(sent, not confirmed: /)
+  },
+)
+
+t.test('status keeps to the watchers listing with a namerd that has no proxy-status', async (t) => {
+  const watcher = {
+    id: 'node-a',
+    stream: 1,
+    kind: 'dtab',
+    path: '/api/1/dtabs/default?watch=1',
+    remote: '127.0.0.1:5000',
+    since: '2026-01-01T00:00:00.000Z',
+    version: 'AAAAAAAAAAE=',
+    sentAt: '2026-01-01T00:00:00.000Z',
+    current: true,
+    sent: 1,
+    dropped: 0,
+    bufferedBytes: 0,
+    admin: '127.0.0.1:9',
+  }
+  const asked: string[] = []
+  // An older namerd: the watchers route, and its own 404 for a route it does not have.
+  const server = createServer((req, res) => {
+    asked.push(req.url ?? '')
+    if (req.url === '/api/1/dtabs/default/watchers') {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify({ namespace: 'default', version: 'AAAAAAAAAAE=', watchers: [watcher] }),
+      )
+      return
+    }
+    res.writeHead(404, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ error: 'not_found', message: `no such route: GET ${req.url}` }))
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => server.close())
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const r = await runCli(['--base-url', base, 'status', 'default'])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /^node-a +dtab +v1 \(AAAAAAAAAAE=\) +yes /m)
+  t.match(r.stdout, /^1 of 1 watchers have the current version\.$/m)
+  t.same(asked, ['/api/1/dtabs/default/watchers', '/api/1/proxy-status/default'])
+})
 
 t.test('status of a namespace nobody watches says so', async (t) => {
   const namerd = await namerdWithFsNamer(t)
