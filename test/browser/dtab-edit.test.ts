@@ -133,8 +133,8 @@ if (browser !== null) {
           '/svc => /host ;\n/svc/extra => /srv/world-v1 ;',
         ),
       )
-      const meanwhile = await stack.dtab()
       await confirm.click()
+      const meanwhile = await stack.dtab()
       await shows(t, page.getByRole('heading', { name: 'Conflict', level: 2 }), 'the Conflict')
       await shows(
         t,
@@ -262,5 +262,40 @@ if (browser !== null) {
     await shows(t, link, 'a link to the rollout')
     t.match(await link.getAttribute('href'), `#/rollouts/${NAMESPACE}/${id}`)
     await screenshot(page, 'dtab-review-rollout')
+  })
+
+  t.test('a review behind namerd offers no write it knows will fail (audit16b L1)', async (t) => {
+    const { page, box } = await open(t)
+    const puts: string[] = []
+    page.on('request', (r) => {
+      if (r.method() === 'PUT') puts.push(r.url())
+    })
+    await box.fill(`${withWorld('/srv/world-v1')}\n/svc/mine => /srv/world-v1 ;`)
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await shows(
+      t,
+      page.getByRole('button', { name: 'Save these changes', exact: true }),
+      'the review asks',
+    )
+    await stack.putDtab(`${withWorld('/srv/world-v1')}\n/svc/other => /srv/world-v1 ;`)
+    const review = page.getByRole('region', { name: 'Changes to save' })
+    await shows(t, review.getByText(/a save would be refused and save nothing/), 'says so')
+    t.equal(
+      await page.getByRole('button', { name: 'Save these changes', exact: true }).count(),
+      0,
+      'no "Save these changes"',
+    )
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await shows(t, page.getByRole('heading', { name: 'Conflict', level: 2 }), 'Save: the conflict')
+    t.same(puts, [], 'nothing was sent')
+    await page
+      .getByRole('button', { name: 'Keep my edit and compare it with the current dtab' })
+      .click()
+    t.match(await box.inputValue(), '/svc/mine', 'the edit is kept')
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.getByRole('button', { name: 'Save these changes', exact: true }).click()
+    await shows(t, page.getByRole('status').filter({ hasText: 'Saved' }), 'then it saves')
+    t.equal(puts.length, 1, 'one write, against the current version')
+    await stack.putDtab(withWorld('/srv/world-v1'))
   })
 }

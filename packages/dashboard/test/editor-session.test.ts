@@ -102,6 +102,26 @@ t.test('a refused save is a conflict: nothing of the edit is lost', async (t) =>
   t.ok(canSave(mine))
 })
 
+t.test(
+  'Save on an edit known to be behind namerd sends nothing: the conflict (audit16b L1)',
+  async (t) => {
+    const edit = '/svc/world => /srv/mine ;'
+    const behind = run(
+      { type: 'stored', stored: v1 },
+      { type: 'input', text: edit },
+      { type: 'stored', stored: v2 },
+    )
+    t.ok(isStale(behind), 'namerd moved on while the edit was open')
+    const s = editorReducer(behind, { type: 'behind' })
+    t.same(s.conflict, { started: v1, current: v2 }, 'the conflict, as after a refused save')
+    t.notOk(s.saving, 'no save in flight: nothing was sent')
+    t.equal(s.text, edit, 'the edit stays in the box')
+    t.match(s.status, /Not sent/)
+    const current = editorReducer(loaded(), { type: 'behind' })
+    t.equal(current.conflict, null, 'an edit that is not behind has no conflict')
+  },
+)
+
 t.test('a conflict whose current dtab could not be read waits for the next read', async (t) => {
   const s = run(
     { type: 'stored', stored: v1 },

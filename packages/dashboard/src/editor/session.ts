@@ -43,6 +43,8 @@ export type EditorEvent =
   | { readonly type: 'conflict'; readonly current: Stored | null }
   | { readonly type: 'start-again' }
   | { readonly type: 'keep-mine' }
+  /** Save asked while namerd is known to have moved on: the conflict, with nothing sent. */
+  | { readonly type: 'behind' }
   /** An unsaved edit kept for this namespace (the user left the tab and came back). */
   | { readonly type: 'draft'; readonly draft: Draft }
 
@@ -134,6 +136,17 @@ export function editorReducer(state: EditorState, event: EditorEvent): EditorSta
         latest: event.current ?? state.latest,
         conflict: { started: state.base, current: event.current },
         status: 'Nothing was saved: the dtab changed meanwhile.',
+      }
+    }
+    case 'behind': {
+      // No write that namerd is known to refuse (its If-Match is behind): the same choices as
+      // a refused save, said as what it is (audit16b L1).
+      if (!isStale(state) || state.base === null) return state
+      return {
+        ...state,
+        conflict: { started: state.base, current: state.latest },
+        status:
+          'Not sent: the dtab changed on namerd since you started editing, so namerd would refuse this save.',
       }
     }
     case 'start-again': {

@@ -238,12 +238,14 @@ function DtabEditor({ ns }: { ns: string }) {
     setReviewing(true)
     setShowReview((n) => n + 1)
   }
-  // Save asks first: it shows what would change. An edit already behind namerd goes at once,
-  // as namerd refuses it and writes nothing; the conflict view then says what changed.
+  // Save asks first: it shows what would change. An edit already behind namerd is not sent (its
+  // If-Match would be refused): the conflict view says what changed and offers the choices.
   const requestSave = () => {
     if (whyNotSave !== null) return
-    if (stale) void save()
-    else openReview()
+    if (stale) {
+      setReviewing(false)
+      dispatch({ type: 'behind' })
+    } else openReview()
   }
   const whyError = whyProblem(why)
 
@@ -312,7 +314,8 @@ function DtabEditor({ ns }: { ns: string }) {
         </div>
       </form>
       <div id="dtab-review">
-        {reviewing ? (
+        {/* Not beside the conflict view, which has the same choices. */}
+        {reviewing && state.conflict === null ? (
           <section class="review" aria-labelledby="dtab-review-title">
             <h3 id="dtab-review-title" tabIndex={-1} ref={reviewHeading}>
               Changes to save
@@ -328,7 +331,21 @@ function DtabEditor({ ns }: { ns: string }) {
             {check.ok ? null : (
               <p class="muted">The text does not parse yet: the lines are shown as typed.</p>
             )}
-            {whyNotSave === null ? (
+            {whyNotSave === null && stale && state.latest !== null ? (
+              <>
+                <p class="notice">
+                  namerd is at version {shortVersion(state.latest.version)} now; these changes are
+                  against version {shortVersion(base.version)}, so a save would be refused and save
+                  nothing. Keep your edit and review it against the current dtab, or start again
+                  (below).
+                </p>
+                <div class="buttons">
+                  <button type="button" onClick={() => dispatch({ type: 'keep-mine' })}>
+                    Keep my edit and compare it with the current dtab
+                  </button>
+                </div>
+              </>
+            ) : whyNotSave === null ? (
               <>
                 <div class="field">
                   <label for="dtab-why">Reason (optional)</label>
