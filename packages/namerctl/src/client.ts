@@ -16,6 +16,7 @@ import {
   Watchers,
 } from './schemas.js'
 import { type Fetch, httpsFetch, loadTls, type TlsFiles, tlsProblem } from './tls.js'
+import { WHY_HEADER, whyHeaderValue } from './why.js'
 
 export const JSON_TYPE = 'application/json'
 export const DTAB_TYPE = 'application/dtab'
@@ -32,6 +33,8 @@ export interface ClientOptions {
   readonly timeoutMs?: number
   /** An https namerd's CA and a client certificate (tls.ts); read when the client is made. */
   readonly tls?: TlsFiles
+  /** Why the writes are made (checked, why.ts): sent as l5d-why on every dtab write. */
+  readonly why?: string | undefined
 }
 
 export interface RequestOptions {
@@ -56,6 +59,7 @@ export class NamerdClient {
   readonly #token: string | undefined
   readonly #timeoutMs: number
   readonly #tls: TlsFiles | undefined
+  readonly #why: string | undefined
   readonly #fetch: Fetch
 
   constructor(base: URL, options: ClientOptions = {}) {
@@ -63,6 +67,7 @@ export class NamerdClient {
     this.#token = options.token
     this.#timeoutMs = options.timeoutMs ?? 30_000
     this.#tls = options.tls
+    this.#why = options.why
     const material = options.tls === undefined ? undefined : loadTls(options.tls)
     this.#fetch = material === undefined ? fetch : httpsFetch(material)
   }
@@ -206,6 +211,9 @@ export class NamerdClient {
       headers['if-match'] = opts['if-match']
     }
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`
+    // The dtab writes record it (namerd's why-header.ts); other routes would ignore it.
+    if (this.#why !== undefined && method !== 'GET' && path.startsWith('/api/1/dtabs/'))
+      headers[WHY_HEADER] = whyHeaderValue(this.#why)
     const url = this.url(path, opts.query)
     let res: Response
     try {

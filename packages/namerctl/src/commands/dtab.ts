@@ -30,6 +30,7 @@ import {
   resolveVersionFlag,
   staleVersion,
 } from '../version-flag.js'
+import { whyOption } from '../why.js'
 import { registerEdit } from './edit.js'
 import { RolloutApi, RolloutApiError } from './rollout/api.js'
 
@@ -106,6 +107,7 @@ export function registerDtab(
     .argument('<ns>', 'the namespace')
     .argument('<file>', 'dtab text, or JSON as `get --json` prints it; - reads standard input')
     .option('--dry-run', 'check the dtab and its destinations and show it, but create nothing')
+    .addOption(whyOption())
     .option('--force', 'create it even if a destination does not resolve')
     .option('--allow-empty', ALLOW_EMPTY_HELP)
     .addHelpText(
@@ -159,6 +161,7 @@ export function registerDtab(
     .argument('<file>', 'dtab text, or JSON as `get --json` prints it; - reads standard input')
     .option('--version <version>', 'only update if the current version is this one: v6 or its ETag')
     .option('--dry-run', 'show what would change and check it, but write nothing')
+    .addOption(whyOption())
     .option('--force', 'write even if a destination does not resolve')
     .option('--allow-empty', ALLOW_EMPTY_HELP)
     .addHelpText(
@@ -256,6 +259,7 @@ export function registerDtab(
     .argument('<ns>', 'the namespace')
     .option('--version <version>', 'only delete if the current version is this one: v6 or its ETag')
     .option('-y, --yes', 'do not ask for confirmation on a terminal')
+    .addOption(whyOption())
     .option('--force', 'delete even while a rollout is active in the namespace (it then stops)')
     .addHelpText(
       'after',

@@ -22,6 +22,7 @@ import { readText } from '../input.js'
 import { prettyDtab } from '../pretty.js'
 import { checkChange } from '../resolution.js'
 import { shortVersion, showVersion } from '../short-version.js'
+import { whyOption } from '../why.js'
 
 export function registerEdit(dtab: Command, ctx: Context): void {
   dtab
@@ -29,6 +30,7 @@ export function registerEdit(dtab: Command, ctx: Context): void {
     .description('edit a dtab in $EDITOR and write it back safely (compare-and-swap)')
     .argument('<ns>', 'the namespace')
     .option('--dry-run', 'show the diff of the edit and check it, but write nothing')
+    .addOption(whyOption())
     .option('--force', 'write even if a destination does not resolve')
     .addHelpText(
       'after',

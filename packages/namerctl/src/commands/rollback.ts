@@ -15,6 +15,7 @@ import { readText } from '../input.js'
 import type { HistoryEntry } from '../schemas.js'
 import { parseVersionArg, showVersion } from '../short-version.js'
 import { checkVersionForm } from '../version-flag.js'
+import { whyOption } from '../why.js'
 
 export function registerRollback(program: Command, ctx: Context): void {
   program
@@ -25,6 +26,7 @@ export function registerRollback(program: Command, ctx: Context): void {
     .argument('<ns>', 'the namespace')
     .option('--to <version>', 'the version to restore: v12 or its ETag, from `namerctl history`')
     .option('--dry-run', 'show the diff, but write nothing')
+    .addOption(whyOption())
     .option('--allow-empty', ALLOW_EMPTY_HELP)
     .addHelpText(
       'after',

@@ -27,6 +27,7 @@ import {
   unionOf,
 } from '../shift.js'
 import { showVersion } from '../short-version.js'
+import { whyOption } from '../why.js'
 import { RolloutApi, RolloutApiError } from './rollout/api.js'
 
 interface Shifted extends ShiftResult {
@@ -43,6 +44,7 @@ export function registerShift(program: Command, ctx: Context): void {
     .argument('<prefix>', 'the prefix of the dentry to rewrite, e.g. /host/world')
     .argument('<dst=weight...>', 'destinations and their relative weights, e.g. /tmp/world-v2=10')
     .option('--dry-run', 'show the diff and check the destinations, but write nothing')
+    .addOption(whyOption())
     .option('--create', 'append a dentry for <prefix> if none has it (without: refused, exit 1)')
     .option(
       '--force',
