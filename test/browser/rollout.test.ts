@@ -128,11 +128,16 @@ if (browser !== null) {
     )
     t.match(
       (await focused.textContent()) ?? '',
-      /^(Pause requested.*|)$/,
+      /^(Pause requested.*|After Pause, .*)$/,
       'the status line has the focus, saying the request until namerd acted on it',
     )
     await untilPhase(page, /\(paused\)/, 10_000)
     t.pass('paused')
+    // audit16b L3: the line the focus is on then says what happened, not nothing.
+    await eventually('the status line to say what happened', async () =>
+      /^After Pause, the rollout is .*paused by/.test((await focused.textContent()) ?? ''),
+    )
+    t.pass('the focused status line says the rollout is paused')
     t.ok(await button(page, 'Pause').isDisabled(), 'Pause is off while paused')
     // Once namerd acted, the request note goes: the events say what happened (audit L5).
     await eventually(

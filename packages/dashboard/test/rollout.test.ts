@@ -8,6 +8,7 @@ import { ApiError } from '../src/api/errors.js'
 import { parseRolloutLine } from '../src/rollouts/api.js'
 import {
   actionStates,
+  afterWords,
   duration,
   millis,
   percent,
@@ -277,3 +278,22 @@ t.test('a rollout watch line is checked: a bad one is an ApiError the view shows
     }),
   )
 })
+
+t.test(
+  'after a request namerd acted on, the steer line says where the rollout is (audit16b L3)',
+  async (t) => {
+    const paused = rollout({
+      phase: 'step',
+      step: 0,
+      pause: { by: 'user', who: 'ci', why: 'look at the graphs', since: T0 },
+    })
+    t.match(
+      afterWords('Pause', paused),
+      /^After Pause, the rollout is at step 1 of 3 \(10%\), paused by ci/,
+    )
+    t.equal(
+      afterWords('Abort', rollout({ phase: 'aborted' })),
+      'After Abort, the rollout is aborted: the dtab is as it was before.',
+    )
+  },
+)

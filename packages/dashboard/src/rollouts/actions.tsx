@@ -2,14 +2,15 @@
 // beside a disabled one), abort behind a confirmation. Each queues a request (202); the leader
 // acts at its next round and the watch shows the result. namerd's refusal (409) is shown.
 // After a request the focus goes to the status line saying what was asked (not to <body> with
-// the button just disabled); that line goes once the rollout moved on (a new event) or ended.
+// the button just disabled); once the rollout moved on (a new event) or ended, that line says
+// where it is now (never an empty line with the focus on it).
 import { isTerminal, type Rollout } from '@switchyard/wire'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { ErrorNote } from '../components/error-note.js'
 import { useApp } from '../context.js'
 import { ConfirmDialog } from '../history/confirm-dialog.js'
 import { act } from './api.js'
-import { ACTIONS, type ActionName, actionStates } from './model.js'
+import { ACTIONS, type ActionName, actionStates, afterWords } from './model.js'
 
 const LABEL: Record<ActionName, string> = {
   pause: 'Pause',
@@ -31,12 +32,17 @@ export function Actions({ rollout }: { rollout: Rollout }) {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<Error | null>(null)
   // What was asked, and the rollout's last event when it was: the words stay until it moved on.
-  const [said, setSaid] = useState<{ text: string; seq: number } | null>(null)
+  const [said, setSaid] = useState<{ action: ActionName; seq: number } | null>(null)
   const [confirming, setConfirming] = useState(false)
   const status = useRef<HTMLParagraphElement>(null)
   const states = actionStates(rollout)
   const seq = lastSeq(rollout)
-  const note = said !== null && said.seq === seq && !isTerminal(rollout.phase) ? said.text : null
+  const note =
+    said === null
+      ? null
+      : said.seq === seq && !isTerminal(rollout.phase)
+        ? `${DONE[said.action]}: namerd's leader acts on it at its next round.`
+        : afterWords(LABEL[said.action], rollout)
   useEffect(() => {
     // After the dialog (if any) gave the focus back to its opener: this runs later, and wins.
     if (said !== null) status.current?.focus()
@@ -48,7 +54,7 @@ export function Actions({ rollout }: { rollout: Rollout }) {
     setSaid(null)
     try {
       await act(api, rollout.namespace, rollout.id, action, why)
-      setSaid({ text: `${DONE[action]}: namerd's leader acts on it at its next round.`, seq })
+      setSaid({ action, seq })
       setWhy('')
     } catch (err) {
       setError(err instanceof Error ? err : new Error(String(err)))

@@ -88,6 +88,14 @@ export function whereWords(r: RolloutSummary): string {
   return r.pause === null ? where : `${where}, paused by ${pauser(r)}: ${r.pause.why}`
 }
 
+/**
+ * The steer line once namerd acted on a request (a new event, or the end): what the rollout is
+ * now, so the line the focus went to says what happened instead of going blank (audit16b L3).
+ */
+export function afterWords(label: string, r: RolloutSummary): string {
+  return `After ${label}, the rollout is ${whereWords(r)}.`
+}
+
 function pauser(r: RolloutSummary): string {
   if (r.pause === null) return ''
   return r.pause.by === 'user' ? r.pause.who : "namerd (metrics can't be read)"
