@@ -152,6 +152,27 @@ if (browser !== null) {
     await screenshot(page, 'proxies')
   })
 
+  t.test('the global page reads every proxy-status in one request (audit16b M1)', async (t) => {
+    const { page } = await browser.page(t)
+    const asked: string[] = []
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname
+      if (path.startsWith('/api/1/')) asked.push(path)
+    })
+    await page.goto(dashboardUrl(stack.base, '#/proxies'))
+    const table = page.getByRole('table', { name: 'Proxies' })
+    const current = table.getByRole('row').filter({ hasText: 'proxy-1' }).first().getByRole('cell')
+    await eventually('proxy-1 confirmed', async () =>
+      /^yes confirmed v\d+$/.test((await current.nth(4).textContent())?.trim() ?? ''),
+    )
+    t.ok(asked.includes('/api/1/proxy-status'), 'GET /api/1/proxy-status')
+    t.same(
+      asked.filter((p) => p.startsWith('/api/1/proxy-status/')),
+      [],
+      'no proxy-status request per namespace',
+    )
+  })
+
   t.test('at 200% zoom (683 px wide) the proxies table cuts no column', async (t) => {
     const { page } = await browser.page(t)
     await page.setViewportSize({ width: 683, height: 600 })

@@ -2,8 +2,16 @@
 // of a change. namerd's watcher listing says what it sent each watch stream; its proxy-status
 // says what each proxy's admin reports it routes on (a hung proxy keeps its stream open and was
 // sent the version, but does not confirm it). Per namespace, its listing; globally, the listings
-// of every namespace someone watches (the overview says which), read every 2 s.
-import { Overview, ProxyStatus, type Watcher, Watchers } from '@switchyard/wire'
+// of every namespace someone watches (the overview says which), read every 2 s, with every
+// namespace's proxy-status in one request (GET /api/1/proxy-status), not one per namespace.
+import {
+  Overview,
+  type ProxyConfirmation,
+  ProxyStatus,
+  ProxyStatusAll,
+  type Watcher,
+  Watchers,
+} from '@switchyard/wire'
 import { useState } from 'preact/hooks'
 import type { Api } from '../api/client.js'
 import { ApiError } from '../api/errors.js'
@@ -27,21 +35,51 @@ const CONCURRENCY = 6
 
 type Listing = Parameters<typeof proxyRows>[0][number]
 
-/** One namespace's watchers and its proxies' confirmations (none from a namerd without them). */
-async function listing(api: Api, name: string, signal: AbortSignal): Promise<Listing> {
+/** A namerd without the route answers 404: the sent versions then stand alone. */
+function unlessMissing<T>(err: unknown): T | null {
+  if (err instanceof ApiError && err.status === 404) return null
+  throw err
+}
+
+/**
+ * One namespace's watchers and its proxies' confirmations: `known` when the all-namespaces
+ * proxy-status already said them, else read here (none from a namerd without proxy-status).
+ */
+async function listing(
+  api: Api,
+  name: string,
+  signal: AbortSignal,
+  known?: readonly ProxyConfirmation[],
+): Promise<Listing> {
   const ns = encodeURIComponent(name)
   const [w, status] = await Promise.all([
     api.json(`/api/1/dtabs/${ns}/watchers`, Watchers, { signal }),
-    api.json(`/api/1/proxy-status/${ns}`, ProxyStatus, { signal }).catch((err: unknown) => {
-      // An older namerd has no proxy-status: the sent versions stand alone.
-      if (err instanceof ApiError && err.status === 404) return null
-      throw err
-    }),
+    known !== undefined
+      ? { proxies: known }
+      : api
+          .json(`/api/1/proxy-status/${ns}`, ProxyStatus, { signal })
+          .catch(unlessMissing<ProxyStatus>),
   ])
   const watchers: readonly Watcher[] = w.watchers
   return status === null
     ? { namespace: name, watchers }
     : { namespace: name, watchers, proxies: status.proxies }
+}
+
+/**
+ * Per namespace, what GET /api/1/proxy-status said of its proxies ([] for a watched namespace it
+ * does not list: no watcher named an admin); null when namerd has no such route (older namerd).
+ */
+export function confirmationsOf(
+  all: ProxyStatusAll | null,
+  watched: readonly string[],
+): Map<string, readonly ProxyConfirmation[]> | null {
+  if (all === null) return null
+  const by = new Map<string, readonly ProxyConfirmation[]>()
+  for (const name of watched) by.set(name, [])
+  for (const entry of all.namespaces)
+    if (by.has(entry.namespace)) by.set(entry.namespace, entry.proxies)
+  return by
 }
 
 export function ProxiesView({ ns }: { ns?: string }) {
@@ -52,11 +90,19 @@ export function ProxiesView({ ns }: { ns?: string }) {
       const readAt = new Date().toISOString()
       if (ns !== undefined) return { rows: proxyRows([await listing(api, ns, signal)]), readAt }
       // Only the namespaces someone watches: a few at a time.
-      const overview = await api.json('/api/1/overview', Overview, { signal })
+      const [overview, all] = await Promise.all([
+        api.json('/api/1/overview', Overview, { signal }),
+        api
+          .json('/api/1/proxy-status', ProxyStatusAll, { signal })
+          .catch(unlessMissing<ProxyStatusAll>),
+      ])
       const watched = overview.namespaces.filter((n) => n.watchers > 0).map((n) => n.namespace)
+      const known = confirmationsOf(all, watched)
       const listings: Listing[] = []
       for (let i = 0; i < watched.length; i += CONCURRENCY) {
-        const batch = watched.slice(i, i + CONCURRENCY).map((n) => listing(api, n, signal))
+        const batch = watched
+          .slice(i, i + CONCURRENCY)
+          .map((n) => listing(api, n, signal, known?.get(n)))
         listings.push(...(await Promise.all(batch)))
       }
       return { rows: proxyRows(listings), readAt }
