@@ -43,11 +43,12 @@ Options:
   --no-dashboard       do not serve the dashboard (served by default at / to browsers;
                        dashboard.path in the file moves it, e.g. /dashboard/)
   --check              check the command line, the config file and the environment, print
-                       what namerd would run with (the dashboard's path, or why it is not
-                       served), each Kubernetes connection with where it comes from
-                       (in-cluster, the kubeconfig file and context, or the URL) and the
-                       store's Kubernetes namespace, and exit (0 if usable, 2 if not, e.g.
-                       no Kubernetes configuration to be found); nothing is contacted
+                       what namerd would run with (the dashboard's URL, or why it is not
+                       served; who may read and write), each Kubernetes connection with
+                       where it comes from (in-cluster, the kubeconfig file and context, or
+                       the URL) and the store's Kubernetes namespace, and exit (0 if usable,
+                       2 if not, e.g. no Kubernetes configuration to be found); nothing is
+                       contacted
   -h, --help           this text
   --version            the version
 
@@ -63,6 +64,20 @@ on any other address it refuses to start without a write token, unless --insecur
 write token exists, writes need it (Authorization: Bearer <token>); reads need a token too
 unless auth.anonymousReads is true (Linkerd 1 proxies cannot send one).
 
+Why a change was made: a dtab write (PUT, POST, DELETE /api/1/dtabs/<ns>, POST .../restore) may
+carry the header l5d-why: <text>, recorded in its history entry beside who (namerctl --why, the
+dashboard's Reason). One line of printable UTF-8, at most 512 characters, one header: else 400
+and nothing is written.
+
+namerd reads the proxies' admin ports: a proxy whose watch sends l5d-watcher-admin: <ip:port>
+(admitted when the address is loopback, the watch's own address, or in rollouts.proxyAdmin.allow)
+has its admin read by namerd, one fixed path, 1.5 s deadline, bounded size, no redirects:
+  /admin/metrics/snapshot.json  rollouts' analysis (every rollouts.scrapeMs while one runs) and
+                                GET /api/1/traffic/<ns> (every 2 s while asked, stops after ~1 min)
+  /admin/routers.json           GET /api/1/proxy-status[/<ns>] and the overview's "current": each
+                                proxy at most every 2 s, only while one of them is asked (an open
+                                dashboard asks every 2 s); the overview never waits for a proxy
+
 Examples:
   namerd                                      # file store in ./data, on ${DEFAULT_LISTEN}
   namerd --store memory --listen 127.0.0.1:0  # throwaway, on a free port (see the log)
@@ -75,6 +90,8 @@ Examples:
   curl -si -H 'Accept: application/dtab' localhost:4180/api/1/dtabs/default  # ETag: the version
   curl -si -X PUT -H 'Content-Type: application/dtab' -H 'If-Match: AAAAAAAAAAE=' \\
        --data '/svc => /#/io.l5d.fs/web' localhost:4180/api/1/dtabs/default  # 412 if it moved on
+  curl -si -X PUT -H 'Content-Type: application/dtab' -H 'l5d-why: move web to v2' \\
+       --data '/svc => /#/io.l5d.fs/web-v2' localhost:4180/api/1/dtabs/default  # why, in history
   curl -N -H 'l5d-watcher-id: me' 'localhost:4180/api/1/dtabs/default?watch=1'
   curl -s localhost:4180/api/1/dtabs/default/watchers   # who watches, at which version
   curl -s localhost:4180/api/1/dtabs/default/history
@@ -82,6 +99,8 @@ Examples:
   curl -s localhost:4180/api/1/whoami     # the dashboard's: this caller's scope
   curl -s localhost:4180/api/1/overview   # every namespace: version, last change, proxies
   curl -s 'localhost:4180/api/1/traffic/default?path=/svc/web&window=30'  # measured vs dtab split
+  curl -s localhost:4180/api/1/proxy-status/default   # what each proxy runs (from its admin)
+  curl -s localhost:4180/api/1/proxy-status           # the same for every watched namespace
   open http://localhost:4180/             # the dashboard, in a browser (--check names its URL)
 
 Config file (YAML; relative paths are relative to the file):

@@ -97,10 +97,18 @@ export async function describeSettings(
       problems.push(found.problem)
     }
   }
+  // The dashboard's URL as the start log names it (the address to be listened on).
+  const base = `${settings.tls === null ? 'http' : 'https'}://${listen}`
   lines.push(
-    `  dashboard: ${describeDashboard(settings, (settings.dashboard ?? null) === null ? null : loadAssets())}`,
+    `  dashboard: ${describeDashboard(settings, (settings.dashboard ?? null) === null ? null : loadAssets(), base)}`,
   )
-  lines.push(`  tokens: ${settings.tokens.length}`, `  config: ${settings.configFile ?? '(none)'}`)
+  // Who may read and write, as the start log's auth field says it (reads open with anonymousReads).
+  const writes = settings.tokens.some((t) => t.scope === 'write') ? 'token' : 'open'
+  const reads = settings.tokens.length > 0 && !settings.anonymousReads ? 'token' : 'open'
+  lines.push(
+    `  tokens: ${settings.tokens.length} (writes: ${writes}, reads: ${reads})`,
+    `  config: ${settings.configFile ?? '(none)'}`,
+  )
   const head =
     problems.length === 0 ? 'namerd: configuration OK' : 'namerd: configuration NOT usable'
   return { text: `${[head, ...lines].join('\n')}\n`, problems }

@@ -242,7 +242,10 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
   if (dashboard !== false) {
     dashboardRoutes(app, { path: dashboard.path, assets: dashboard.assets ?? loadAssets() })
   }
-  adminRoutes(app, ctx, { dashboardAtRoot: dashboard !== false && dashboard.path === '/' })
+  adminRoutes(app, ctx, {
+    dashboardAtRoot: dashboard !== false && dashboard.path === '/',
+    dashboardPath: dashboard === false ? null : dashboard.path,
+  })
   await app.ready()
 
   return {

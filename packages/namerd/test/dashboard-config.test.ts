@@ -1,4 +1,4 @@
-// Where the dashboard is, said by namerd itself: `--check` names its path or why it is off,
+// Where the dashboard is, said by namerd itself: `--check` names its URL or why it is off,
 // the start log names its URL (or why it is not served), and the help shows how to move it.
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -22,10 +22,10 @@ const served = (where: string) =>
     `^(?:${literal(where)} \\(files from ${literal(dashboardDist() ?? '')}\\)|not served at ${literal(where)}: .*run pnpm build)$`,
   )
 
-t.test('--check names the dashboard path, or what turned it off', async (t) => {
+t.test('--check names the dashboard URL (as the start log), or what turned it off', async (t) => {
   const on = await runNamerd(['--check', '--store', 'memory'])
   t.equal(on.code, 0, on.stderr)
-  t.match(dashboardLine(on.stdout)?.slice('  dashboard: '.length), served('/'))
+  t.match(dashboardLine(on.stdout)?.slice('  dashboard: '.length), served('http://127.0.0.1:4180/'))
 
   const flag = await runNamerd(['--check', '--store', 'memory', '--no-dashboard'])
   t.equal(dashboardLine(flag.stdout), '  dashboard: off (--no-dashboard)')
@@ -45,7 +45,10 @@ t.test('--check names the dashboard path, or what turned it off', async (t) => {
   const moved = join(dir, 'moved.yaml')
   await writeFile(moved, 'store: memory\ndashboard: {path: /dashboard}\n')
   const at = await runNamerd(['--check', '--config', moved])
-  t.match(dashboardLine(at.stdout)?.slice('  dashboard: '.length), served('/dashboard/'))
+  t.match(
+    dashboardLine(at.stdout)?.slice('  dashboard: '.length),
+    served('http://127.0.0.1:4180/dashboard/'),
+  )
 })
 
 t.test("the start log names the dashboard's URL, or that it is off", async (t) => {
@@ -74,6 +77,34 @@ t.test('files not built: the line says so and how to build them', async (t) => {
     text,
     /^not served at http:\/\/h:1\/: the dashboard's files are not built in .*: run pnpm build$/,
   )
+})
+
+t.test('--check says who may read and write, as the start log does', async (t) => {
+  const dir = await tempDir(t)
+  const tokenLine = async (yaml: string) => {
+    const file = join(dir, 'auth.yaml')
+    await writeFile(file, `store: memory\n${yaml}`)
+    const r = await runNamerd(['--check', '--config', file])
+    t.equal(r.code, 0, r.stderr)
+    return r.stdout.split('\n').find((l) => l.startsWith('  tokens:'))
+  }
+  const w = `{name: ci, scope: write, token: "${'w'.repeat(20)}"}`
+  t.equal(await tokenLine(''), '  tokens: 0 (writes: open, reads: open)')
+  t.equal(await tokenLine(`auth: {tokens: [${w}]}\n`), '  tokens: 1 (writes: token, reads: token)')
+  t.equal(
+    await tokenLine(`auth: {tokens: [${w}], anonymousReads: true}\n`),
+    '  tokens: 1 (writes: token, reads: open)',
+  )
+})
+
+t.test('the help says what namerd reads from proxies, and what l5d-why is', async (t) => {
+  t.match(HELP, /namerd reads the proxies' admin ports/)
+  t.match(HELP, /\/admin\/routers\.json +GET \/api\/1\/proxy-status/)
+  t.match(HELP, /\/admin\/metrics\/snapshot\.json +rollouts' analysis/)
+  t.match(HELP, /the overview never waits for a proxy/)
+  t.match(HELP, /header l5d-why: <text>, recorded in its history entry/)
+  t.match(HELP, /curl -s localhost:4180\/api\/1\/proxy-status\/default/)
+  t.match(HELP, /--check names its URL/)
 })
 
 t.test('the help shows the dashboard endpoints and how to move the page', async (t) => {

@@ -204,6 +204,13 @@ t.test('at dashboard.path /dashboard/ the page moves; / is the index again', asy
   t.equal(index.status, 200)
   t.notMatch(index.body.toString(), 'fixture', '/ is not the page')
   t.match(index.body.toString(), '/api/1/dtabs', '/ is namerd’s index')
+  t.match(
+    index.body.toString(),
+    /<tr><td><a href="\/dashboard\/">\/dashboard\/<\/a><\/td><td>the dashboard: /,
+    'its first row links the dashboard at its path',
+  )
+  const text = await raw(base, '/admin')
+  t.match(text.body.toString(), /\n\n {2}\/dashboard\/ +the dashboard: /, '/admin names it too')
   t.equal((await raw(base, '/app.js')).status, 404, 'the files are not at / too')
 })
 

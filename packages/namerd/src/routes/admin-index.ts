@@ -41,3 +41,15 @@ export const NAMERD_INDEX: readonly IndexEntry[] = [
     what: "the measured split across destinations beside the dtab's weights",
   },
 ]
+
+/**
+ * The index with the dashboard first when namerd serves it (audit16b L5: at another path, e.g.
+ * /dashboard/, nothing at namerd's root led to it). `dashboardPath` null: off.
+ */
+export function namerdIndex(dashboardPath: string | null): readonly IndexEntry[] {
+  if (dashboardPath === null) return NAMERD_INDEX
+  return [
+    { paths: [dashboardPath], what: "the dashboard: namerd's page for a browser" },
+    ...NAMERD_INDEX,
+  ]
+}

@@ -7,14 +7,15 @@ import { errorMessage, indexPage } from '@switchyard/wire'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Context } from '../context.js'
 import { ApiError } from '../errors.js'
-import { NAMERD_INDEX } from './admin-index.js'
+import { namerdIndex } from './admin-index.js'
 
 const READY_TIMEOUT_MS = 2000
 
 export function adminRoutes(
   app: FastifyInstance,
   ctx: Context,
-  options: { dashboardAtRoot: boolean },
+  /** dashboardPath: where the dashboard is served, null when off (the index names it). */
+  options: { dashboardAtRoot: boolean; dashboardPath: string | null },
 ): void {
   app.get('/admin/ping', async (_req, reply) => reply.type('text/plain').send('pong'))
 
@@ -75,7 +76,11 @@ export function adminRoutes(
   app.get('/admin/metrics/prometheus', async (_req, reply) => metrics(reply))
 
   const index = async (req: FastifyRequest, reply: FastifyReply) => {
-    const page = indexPage('namerd: what this port answers', NAMERD_INDEX, req.headers.accept)
+    const page = indexPage(
+      'namerd: what this port answers',
+      namerdIndex(options.dashboardPath),
+      req.headers.accept,
+    )
     return reply.header('vary', 'accept').type(page.type).send(page.body)
   }
   app.get('/admin', index)

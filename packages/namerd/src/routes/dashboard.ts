@@ -7,7 +7,7 @@
 import { indexPage } from '@switchyard/wire'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Asset, DashboardAssets } from '../dashboard/assets.js'
-import { NAMERD_INDEX } from './admin-index.js'
+import { namerdIndex } from './admin-index.js'
 
 export interface DashboardRouteOptions {
   /** Where the page is, ending in `/`. */
@@ -69,7 +69,11 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
 
   const page = async (req: FastifyRequest, reply: FastifyReply) => {
     if (atRoot && !wantsHtml(req)) {
-      const index = indexPage('namerd: what this port answers', NAMERD_INDEX, req.headers.accept)
+      const index = indexPage(
+        'namerd: what this port answers',
+        namerdIndex(path),
+        req.headers.accept,
+      )
       return reply.header('vary', 'accept').type(index.type).send(index.body)
     }
     if (!assets.ok) {
