@@ -33,7 +33,7 @@ export function proxies(n: number): string {
 /**
  * The span the numbers cover, as the view says it: `measuring` until namerd compared two reads
  * of a proxy (its first answer for a namespace has one), else the seconds really covered
- * (wire Traffic.coveredSeconds, at most the window), whole, at least 1: counts are over that
+ * (wire Traffic.coveredSeconds, at most the window), to a tenth under 10 s, else whole: counts are over that
  * span and rates divide by it, so "482 requests in the last 8 s, 60 per second" adds up.
  */
 export type Span =
@@ -42,6 +42,9 @@ export type Span =
 
 export function span(traffic: Pick<Traffic, 'coveredSeconds' | 'windowSeconds' | 'proxies'>): Span {
   if (traffic.proxies.read === 0 || !(traffic.coveredSeconds > 0)) return { kind: 'measuring' }
-  const s = Math.min(traffic.windowSeconds, Math.max(1, Math.round(traffic.coveredSeconds)))
-  return { kind: 'covered', seconds: s }
+  const c = Math.min(traffic.windowSeconds, traffic.coveredSeconds)
+  // Under 10 s to a tenth: "44 requests in the last 1 s, 30 per second" did not add up when
+  // 1.47 s were covered; "in the last 1.5 s" does. Whole seconds above (1 s off is < 10%).
+  const s = c < 10 ? Math.max(0.1, Math.round(c * 10) / 10) : Math.round(c)
+  return { kind: 'covered', seconds: Math.min(traffic.windowSeconds, s) }
 }
