@@ -127,15 +127,35 @@ if (browser !== null) {
     await shows(t, table, 'the table')
     const headers = (await page.evaluate(`(() => {
       const t = document.querySelector('table.traffic-table')
+      // A word drawn on two lines has two client rects.
+      const split = (th) => {
+        const out = []
+        const walk = document.createTreeWalker(th, NodeFilter.SHOW_TEXT)
+        for (let n = walk.nextNode(); n !== null; n = walk.nextNode()) {
+          for (const m of n.textContent.matchAll(/\\S+/g)) {
+            const r = document.createRange()
+            r.setStart(n, m.index)
+            r.setEnd(n, m.index + m[0].length)
+            if (r.getClientRects().length > 1) out.push(m[0])
+          }
+        }
+        return out
+      }
       return [...t.querySelectorAll('th')].map((th) => ({
         text: th.textContent,
         fits: th.scrollWidth <= th.clientWidth + 1,
+        split: split(th),
       }))
-    })()`)) as { text: string; fits: boolean }[]
+    })()`)) as { text: string; fits: boolean; split: string[] }[]
     t.same(
       headers.filter((h) => !h.fits).map((h) => h.text),
       [],
       'every header fits its cell',
+    )
+    t.same(
+      headers.flatMap((h) => h.split),
+      [],
+      'no header word is broken across lines ("Measure/d")',
     )
     const pageScroll = (await page.evaluate(
       'document.documentElement.scrollWidth - document.documentElement.clientWidth',
