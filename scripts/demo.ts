@@ -324,6 +324,7 @@ try {
   } else {
     step('Everything keeps running; try it (Ctrl-C stops it all)')
     const ctl = `NAMERCTL_BASE_URL=${namerdUrl} node_modules/.bin/namerctl`
+    console.log(`  open ${namerdUrl}/ in a browser: the dashboard (docs/dashboard.md)`)
     console.log(`  curl -H 'Host: hello' ${proxyUrl}`)
     console.log(`  curl -H 'Host: hello' -H 'l5d-dtab: /host/world => /tmp/world-v2' ${proxyUrl}`)
     console.log(`  ${ctl} shift internal /host/world /tmp/world-v2=50 /tmp/world-v1=50`)
