@@ -17,6 +17,7 @@ import {
   sweepIntervalMs,
 } from './connections.js'
 import { type Context, DEFAULT_LIMITS, type Limits } from './context.js'
+import { refuseCrossSite } from './cross-site.js'
 import { type DashboardAssets, loadAssets } from './dashboard/assets.js'
 import { ApiError, toErrorResponse } from './errors.js'
 import { instrumentStore, Metrics } from './metrics.js'
@@ -210,6 +211,7 @@ export async function buildServer(options: ServerOptions): Promise<NamerdServer>
       }
       reply.raw.once('close', release)
     }
+    refuseCrossSite(req)
     req.principal = ctx.auth.authorize(
       req.headers.authorization,
       req.routeOptions.config?.scope ?? null,
