@@ -3,6 +3,7 @@
 // in the hash) leaves it where the user is; giving a token puts it back on the control that
 // asked for one. A real Chromium against a real namerd (memory store, with tokens).
 import t from 'tap'
+import { eventually } from '../e2e/processes.js'
 import { dashboardUrl, focused, launchBrowser, shows, tabTo } from '../support/browser.js'
 import { startTokenNamerd } from '../support/token-namerd.js'
 
@@ -29,6 +30,9 @@ if (browser !== null) {
     t.ok(await tabTo(page, 'a', NS), 'Tab reaches the namespace')
     await page.keyboard.press('Enter')
     await shows(t, page.getByRole('heading', { name: `Namespace ${NS}`, level: 1 }), 'its page')
+    await eventually('the focus to reach the heading', async () =>
+      (await focused(page)).startsWith('H1 '),
+    )
     t.equal(await focused(page), `H1 Namespace ${NS}`, 'the keyboard is on the new heading')
 
     // The next Tab goes on from the heading, into the view (not back to the top of the page).
@@ -55,10 +59,18 @@ if (browser !== null) {
     await give.focus()
     await page.keyboard.press('Enter')
     await shows(t, page.getByRole('heading', { name: 'namerd token' }), 'the token form')
+    // The form moves the focus once it has rendered (an effect): wait for it, as a person would.
+    await eventually('the token field to take the focus', async () =>
+      (await focused(page)).startsWith('INPUT'),
+    )
     t.match(await focused(page), /^INPUT/, 'the form takes the focus')
     await page.keyboard.type(WRITE)
     await page.keyboard.press('Enter')
     await shows(t, page.getByText('writer: reads and writes'), 'the page uses the token')
+    await eventually(
+      'the focus to come back',
+      async () => !(await focused(page)).startsWith('BODY'),
+    )
     t.equal(await focused(page), 'BUTTON Forget the token', 'the focus is back in the header')
   })
 }
